@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+
+/// @title InvestorRegistry
+/// @notice The sandbox's register of investors and regulators (the identity half of T-REX's
+/// registry / compliance / token split, without the ONCHAINID claim stack).
+/// @dev Investor data is kept once per investor and copied into each of its wallets' records, so a
+/// token reads one slot per party on a transfer. Updates rewrite every wallet of the investor; the
+/// number of wallets per investor is bounded by `MAX_WALLETS_PER_INVESTOR`. A wallet, once linked,
+/// never changes investor: tokens rely on that to keep per-investor positions.
+contract InvestorRegistry is IInvestorRegistry, AccessControl {
+    /// @notice Role of the onboarding agents who register investors and their wallets.
+    bytes32 public constant ONBOARDING_AGENT_ROLE = keccak256("ONBOARDING_AGENT_ROLE");
+
+    uint16 public constant JURISDICTION_UK = 826;
+    uint16 public constant JURISDICTION_US = 840;
+    uint256 public constant MAX_WALLETS_PER_INVESTOR = 16;
+
+    struct Investor {
+        uint16 jurisdiction;
+        Category category;
+        Status status;
+        uint40 kycValidUntil;
+    }
+
+    mapping(address wallet => WalletRecord) private _wallets;
+    mapping(address identity => Investor) private _investors;
+    mapping(address identity => address[]) private _investorWallets;
+    mapping(address account => uint16 jurisdiction) private _regulators;
+
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and ONBOARDING_AGENT_ROLE.
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(ONBOARDING_AGENT_ROLE, admin);
+    }
+
+    // ------------------------------------------------------------------ regulators
+
+    /// @notice Registers `regulator` as supervising `jurisdiction` (0 removes it).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 0, 826 or 840.
+    function setRegulator(address regulator, uint16 jurisdiction) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (regulator == address(0)) revert RegistryZeroAddress();
+        if (jurisdiction != 0) _requireKnownJurisdiction(jurisdiction);
+        _regulators[regulator] = jurisdiction;
+        emit RegulatorSet(regulator, jurisdiction);
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function regulatorJurisdiction(address account) external view returns (uint16) {
+        return _regulators[account];
+    }
+
+    // ------------------------------------------------------------------ investors
+
+    /// @notice Registers investor `identity` with its first wallet.
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; `identity` not yet registered; `wallet`
+    /// not linked to any investor; the category belongs to the jurisdiction.
+    function registerInvestor(
+        address identity,
+        address wallet,
+        uint16 jurisdiction,
+        Category category,
+        uint40 kycValidUntil
+    ) external onlyRole(ONBOARDING_AGENT_ROLE) {
+        if (identity == address(0)) revert RegistryZeroAddress();
+        if (_investors[identity].status != Status.None) revert RegistryInvestorAlreadyRegistered(identity);
+        _requireCategoryOf(jurisdiction, category);
+        _investors[identity] = Investor(jurisdiction, category, Status.Active, kycValidUntil);
+        emit InvestorRegistered(identity, jurisdiction, category, kycValidUntil, _msgSender());
+        _linkWallet(identity, wallet);
+    }
+
+    /// @notice Links another wallet to a registered investor.
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; investor registered; wallet unlinked;
+    /// fewer than MAX_WALLETS_PER_INVESTOR wallets.
+    function addWallet(address identity, address wallet) external onlyRole(ONBOARDING_AGENT_ROLE) {
+        if (_investors[identity].status == Status.None) revert RegistryInvestorNotRegistered(identity);
+        _linkWallet(identity, wallet);
+    }
+
+    /// @notice Updates an investor's category and KYC expiry.
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; investor registered; category valid for
+    /// the investor's jurisdiction.
+    function updateInvestor(address identity, Category category, uint40 kycValidUntil)
+        external
+        onlyRole(ONBOARDING_AGENT_ROLE)
+    {
+        Investor storage investor_ = _requireInvestor(identity);
+        _requireCategoryOf(investor_.jurisdiction, category);
+        investor_.category = category;
+        investor_.kycValidUntil = kycValidUntil;
+        _syncWallets(identity, investor_);
+        emit InvestorUpdated(identity, category, kycValidUntil, _msgSender());
+    }
+
+    /// @notice Suspends an investor: its wallets can neither send nor receive until reinstated.
+    /// @dev Requirements: caller is a regulator of the investor's jurisdiction.
+    function suspendInvestor(address identity) external {
+        _setStatus(identity, Status.Suspended);
+    }
+
+    /// @notice Lifts a suspension.
+    /// @dev Requirements: caller is a regulator of the investor's jurisdiction.
+    function reinstateInvestor(address identity) external {
+        _setStatus(identity, Status.Active);
+    }
+
+    /// @notice The investor record of `identity`.
+    function investor(address identity) external view returns (Investor memory) {
+        return _investors[identity];
+    }
+
+    /// @notice The wallets linked to `identity`, in the order they were linked.
+    function walletsOf(address identity) external view returns (address[] memory) {
+        return _investorWallets[identity];
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function walletRecord(address wallet) external view returns (WalletRecord memory) {
+        return _wallets[wallet];
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function walletRecords(address a, address b) external view returns (WalletRecord memory, WalletRecord memory) {
+        return (_wallets[a], _wallets[b]);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _setStatus(address identity, Status status) private {
+        Investor storage investor_ = _requireInvestor(identity);
+        uint16 regulatorJurisdiction_ = _regulators[_msgSender()];
+        if (regulatorJurisdiction_ == 0) revert RegistryNotRegulator(_msgSender());
+        if (regulatorJurisdiction_ != investor_.jurisdiction) {
+            revert RegulatorOutOfScope(_msgSender(), regulatorJurisdiction_, investor_.jurisdiction);
+        }
+        investor_.status = status;
+        _syncWallets(identity, investor_);
+        emit InvestorStatusChanged(identity, status, _msgSender());
+    }
+
+    function _linkWallet(address identity, address wallet) private {
+        if (wallet == address(0)) revert RegistryZeroAddress();
+        address linked = _wallets[wallet].identity;
+        if (linked != address(0)) revert RegistryWalletAlreadyLinked(wallet, linked);
+        address[] storage wallets = _investorWallets[identity];
+        if (wallets.length >= MAX_WALLETS_PER_INVESTOR) revert RegistryTooManyWallets(identity, MAX_WALLETS_PER_INVESTOR);
+        wallets.push(wallet);
+        Investor storage investor_ = _investors[identity];
+        _wallets[wallet] = WalletRecord(identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil);
+        emit WalletAdded(identity, wallet, _msgSender());
+    }
+
+    function _syncWallets(address identity, Investor storage investor_) private {
+        address[] storage wallets = _investorWallets[identity];
+        WalletRecord memory record =
+            WalletRecord(identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil);
+        for (uint256 i = 0; i < wallets.length; ++i) {
+            _wallets[wallets[i]] = record;
+        }
+    }
+
+    function _requireInvestor(address identity) private view returns (Investor storage investor_) {
+        investor_ = _investors[identity];
+        if (investor_.status == Status.None) revert RegistryInvestorNotRegistered(identity);
+    }
+
+    function _requireKnownJurisdiction(uint16 jurisdiction) private pure {
+        if (jurisdiction != JURISDICTION_UK && jurisdiction != JURISDICTION_US) {
+            revert RegistryInvalidJurisdiction(jurisdiction);
+        }
+    }
+
+    function _requireCategoryOf(uint16 jurisdiction, Category category) private pure {
+        _requireKnownJurisdiction(jurisdiction);
+        bool ok = jurisdiction == JURISDICTION_US
+            ? (category >= Category.UsNonAccredited && category <= Category.UsQualifiedInstitutionalBuyer)
+            : (category >= Category.UkRetail && category <= Category.UkEligibleCounterparty);
+        if (!ok) revert RegistryInvalidCategory(jurisdiction, category);
+    }
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+/// @title IInvestorRegistry
+/// @notice Wallet → investor → (jurisdiction, category, KYC expiry, status), shared by every security of
+/// the sandbox, plus the directory of regulator accounts and the jurisdiction each one supervises.
+/// @dev Jurisdictions are ISO 3166-1 numeric codes (826 United Kingdom, 840 United States), as in
+/// T-REX's country modules. An investor is identified by an address (its *identity*), which stands in
+/// for the ERC-3643 ONCHAINID: one identity may hold several wallets.
+interface IInvestorRegistry {
+    /// @notice Investor categories: US categories from Reg D / Rule 144A, UK ones from FCA COBS 3.
+    enum Category {
+        None,
+        UsNonAccredited,
+        UsAccredited,
+        UsQualifiedInstitutionalBuyer,
+        UkRetail,
+        UkProfessional,
+        UkEligibleCounterparty
+    }
+
+    enum Status {
+        None,
+        Active,
+        Suspended
+    }
+
+    /// @notice What a token reads about a wallet on every transfer, packed into one storage slot
+    /// (160 + 16 + 8 + 8 + 40 bits) so that a transfer costs one cold read per party.
+    struct WalletRecord {
+        address identity;
+        uint16 jurisdiction;
+        Category category;
+        Status status;
+        uint40 kycValidUntil;
+    }
+
+    event InvestorRegistered(address indexed identity, uint16 indexed jurisdiction, Category category, uint40 kycValidUntil, address indexed agent);
+    event InvestorUpdated(address indexed identity, Category category, uint40 kycValidUntil, address indexed agent);
+    event InvestorStatusChanged(address indexed identity, Status status, address indexed actor);
+    event WalletAdded(address indexed identity, address indexed wallet, address indexed agent);
+    event RegulatorSet(address indexed regulator, uint16 indexed jurisdiction);
+
+    error RegistryInvestorAlreadyRegistered(address identity);
+    error RegistryInvestorNotRegistered(address identity);
+    error RegistryWalletAlreadyLinked(address wallet, address identity);
+    error RegistryTooManyWallets(address identity, uint256 limit);
+    error RegistryInvalidJurisdiction(uint16 jurisdiction);
+    error RegistryInvalidCategory(uint16 jurisdiction, Category category);
+    error RegistryZeroAddress();
+    error RegulatorOutOfScope(address regulator, uint16 regulatorJurisdiction, uint16 targetJurisdiction);
+    error RegistryNotRegulator(address account);
+
+    /// @notice The record of `wallet`; `identity == address(0)` when the wallet is not registered.
+    function walletRecord(address wallet) external view returns (WalletRecord memory);
+
+    /// @notice The records of two wallets in one call (what a transfer needs).
+    function walletRecords(address a, address b) external view returns (WalletRecord memory, WalletRecord memory);
+
+    /// @notice The jurisdiction a regulator account supervises; 0 when `account` is not a regulator.
+    function regulatorJurisdiction(address account) external view returns (uint16);
+}

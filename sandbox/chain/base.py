@@ -1,0 +1,111 @@
+"""The chain seam: one protocol every backend implements, and a dev sub-protocol for test chains.
+
+Nothing above `sandbox.chain` knows which backend it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from web3 import Web3
+
+
+@dataclass(frozen=True)
+class ChainAccount:
+    """An account the sandbox can sign for."""
+
+    address: str
+    private_key: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Log:
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+    block_number: int
+    transaction_hash: str
+    log_index: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined, successful transaction (failed ones raise `ContractReverted`)."""
+
+    transaction_hash: str
+    block_number: int
+    block_timestamp: int
+    gas_used: int
+    contract_address: str | None
+    logs: tuple[Log, ...]
+
+
+@runtime_checkable
+class Chain(Protocol):
+    """What the sandbox needs of any EVM chain."""
+
+    @property
+    def w3(self) -> Web3:
+        """A web3.py handle on the same chain, for anything the protocol does not cover."""
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def accounts(self) -> Sequence[ChainAccount]:
+        """Funded accounts the sandbox signs for, in a fixed order."""
+
+    def add_account(self, private_key: bytes) -> ChainAccount:
+        """Lets the sandbox sign for another key (it is not funded by this call)."""
+
+    def transact(
+        self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None
+    ) -> Receipt:
+        """Signs and sends a transaction as `sender`, waits for its receipt and returns it.
+
+        Raises `ContractReverted`, with the custom error decoded, when it reverts.
+        """
+
+    def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
+        """Executes a read-only call; raises `ContractReverted` when it reverts."""
+
+    def block_number(self) -> int: ...
+
+    def timestamp(self) -> int:
+        """Timestamp of the newest block."""
+
+    def get_logs(
+        self, from_block: int, to_block: int, addresses: Sequence[str] | None = None
+    ) -> list[Log]: ...
+
+    def acting_as(self, sender: str) -> AbstractContextManager[str]:
+        """``with chain.acting_as(addr):`` makes `addr` the default sender of facades used inside."""
+
+    @property
+    def default_sender(self) -> str | None: ...
+
+
+@runtime_checkable
+class DevChain(Chain, Protocol):
+    """Dev-only powers, as on a test node. Backends that lack them raise `DevFeatureUnavailable`."""
+
+    def snapshot(self) -> Any:
+        """Marks the current state; `revert` returns to it."""
+
+    def revert(self, snapshot_id: Any) -> None: ...
+
+    def time_travel(self, timestamp: int) -> None:
+        """Mines a block at `timestamp` (must be later than the newest block)."""
+
+    def mine(self, blocks: int = 1) -> None: ...
+
+
+def iter_chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:
+    """Inclusive block ranges of at most `size` blocks covering [start, stop]."""
+    while start <= stop:
+        end = min(stop, start + size - 1)
+        yield start, end
+        start = end + 1

@@ -1,0 +1,91 @@
+"""Facade over `InvestorRegistry`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Self
+
+from sandbox.chain.base import Chain, Receipt
+from sandbox.contracts.base import ContractFacade
+from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
+
+
+@dataclass(frozen=True)
+class WalletRecord:
+    """What the registry knows of a wallet; `identity` is None when the wallet is not registered."""
+
+    identity: str | None
+    jurisdiction: int
+    category: InvestorCategory
+    status: InvestorStatus
+    kyc_valid_until: int
+
+
+@dataclass(frozen=True)
+class InvestorRecord:
+    jurisdiction: int
+    category: InvestorCategory
+    status: InvestorStatus
+    kyc_valid_until: int
+
+
+_ZERO = "0x0000000000000000000000000000000000000000"
+
+
+class InvestorRegistry(ContractFacade):
+    artifact_name = "InvestorRegistry"
+
+    @classmethod
+    def deploy(cls, chain: Chain, *, admin: str, sender: str) -> Self:
+        return cls.deploy_contract(chain, [admin], sender=sender)
+
+    def set_regulator(self, regulator: str, jurisdiction: Jurisdiction | int, *, sender: str | None = None) -> Receipt:
+        return self._send("setRegulator", regulator, int(jurisdiction), sender=sender)
+
+    def regulator_jurisdiction(self, account: str) -> int:
+        return int(self._read("regulatorJurisdiction", account))
+
+    def register_investor(
+        self,
+        identity: str,
+        wallet: str,
+        jurisdiction: Jurisdiction | int,
+        category: InvestorCategory,
+        kyc_valid_until: int,
+        *,
+        sender: str | None = None,
+    ) -> Receipt:
+        return self._send(
+            "registerInvestor", identity, wallet, int(jurisdiction), int(category), kyc_valid_until, sender=sender
+        )
+
+    def add_wallet(self, identity: str, wallet: str, *, sender: str | None = None) -> Receipt:
+        return self._send("addWallet", identity, wallet, sender=sender)
+
+    def update_investor(
+        self, identity: str, category: InvestorCategory, kyc_valid_until: int, *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("updateInvestor", identity, int(category), kyc_valid_until, sender=sender)
+
+    def suspend_investor(self, identity: str, *, sender: str | None = None) -> Receipt:
+        return self._send("suspendInvestor", identity, sender=sender)
+
+    def reinstate_investor(self, identity: str, *, sender: str | None = None) -> Receipt:
+        return self._send("reinstateInvestor", identity, sender=sender)
+
+    def investor(self, identity: str) -> InvestorRecord:
+        jurisdiction, category, status, kyc = self._read("investor", identity)
+        return InvestorRecord(jurisdiction, InvestorCategory(category), InvestorStatus(status), kyc)
+
+    def wallets_of(self, identity: str) -> tuple[str, ...]:
+        return tuple(self._read("walletsOf", identity))
+
+    def wallet_record(self, wallet: str) -> WalletRecord:
+        identity, jurisdiction, category, status, kyc = self._read("walletRecord", wallet)
+        return WalletRecord(
+            None if identity == _ZERO else identity,
+            jurisdiction,
+            InvestorCategory(category),
+            InvestorStatus(status),
+            kyc,
+        )

@@ -1,0 +1,125 @@
+"""Scenarios: who takes part in a sandbox and what is issued to whom, validated by pydantic.
+
+A scenario names participants by key and chain accounts by index into the chain's deterministic
+accounts, so the same file gives the same market on every run and on every backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sandbox.rules import CATEGORIES_BY_JURISDICTION, InvestorCategory, Jurisdiction
+
+JurisdictionCode = Literal["GB", "US"]
+CategoryName = Literal[
+    "US_NON_ACCREDITED", "US_ACCREDITED", "US_QIB", "UK_RETAIL", "UK_PROFESSIONAL", "UK_ELIGIBLE_COUNTERPARTY"
+]
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+AccountIndex = Annotated[int, Field(ge=0, le=999)]
+ApiKey = Annotated[str, Field(min_length=16, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegulatorSpec(_Strict):
+    key: Key
+    name: str
+    jurisdiction: JurisdictionCode
+    account: AccountIndex
+    api_key: ApiKey
+
+
+class IssuerSpec(_Strict):
+    key: Key
+    name: str
+    jurisdiction: JurisdictionCode
+    account: AccountIndex
+    api_key: ApiKey
+
+
+class InvestorSpec(_Strict):
+    key: Key
+    name: str
+    jurisdiction: JurisdictionCode
+    category: CategoryName
+    account: AccountIndex
+    kyc_valid_days: Annotated[int, Field(ge=1, le=36_500)] = 365
+    api_key: ApiKey | None = None
+
+    @model_validator(mode="after")
+    def _category_fits_jurisdiction(self) -> Self:
+        if InvestorCategory[self.category] not in CATEGORIES_BY_JURISDICTION[Jurisdiction[self.jurisdiction]]:
+            raise ValueError(f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category")
+        return self
+
+
+class SecuritySpec(_Strict):
+    symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+    name: str
+    issuer: Key
+    home: JurisdictionCode
+    admitted: Annotated[list[JurisdictionCode], Field(min_length=1)]
+    decimals: Annotated[int, Field(ge=0, le=18)] = 0
+    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**128)]] = {}
+
+
+class OperatorSpec(_Strict):
+    account: AccountIndex = 0
+    api_key: ApiKey
+
+
+class Scenario(_Strict):
+    """A whole sandbox set-up."""
+
+    name: str
+    description: str = ""
+    operator: OperatorSpec
+    regulators: list[RegulatorSpec]
+    issuers: list[IssuerSpec]
+    investors: list[InvestorSpec]
+    securities: list[SecuritySpec]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        people = [*self.regulators, *self.issuers, *self.investors]
+        keys = [p.key for p in people]
+        if len(set(keys)) != len(keys):
+            raise ValueError("participant keys must be unique")
+        accounts = [self.operator.account, *(p.account for p in people)]
+        if len(set(accounts)) != len(accounts):
+            raise ValueError("each participant needs an account of its own")
+        api_keys = [self.operator.api_key, *(p.api_key for p in people if p.api_key)]
+        if len(set(api_keys)) != len(api_keys):
+            raise ValueError("API keys must be unique")
+        issuers = {i.key for i in self.issuers}
+        investors = {i.key: i for i in self.investors}
+        symbols = [s.symbol for s in self.securities]
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("security symbols must be unique")
+        for security in self.securities:
+            if security.issuer not in issuers:
+                raise ValueError(f"security {security.symbol}: unknown issuer {security.issuer!r}")
+            for holder in security.holdings:
+                if holder not in investors:
+                    raise ValueError(f"security {security.symbol}: unknown investor {holder!r}")
+                if investors[holder].jurisdiction not in security.admitted:
+                    raise ValueError(
+                        f"security {security.symbol}: {holder} is in {investors[holder].jurisdiction}, "
+                        "which the security does not admit"
+                    )
+        return self
+
+    @property
+    def accounts_needed(self) -> int:
+        people = [*self.regulators, *self.issuers, *self.investors]
+        return 1 + max([self.operator.account, *(p.account for p in people)])
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Scenario:
+        return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
