@@ -41,7 +41,8 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     """Deploys the registry and securities of `scenario` and issues its holdings."""
     if len(chain.accounts) < scenario.accounts_needed:
         raise SandboxError(
-            f"scenario {scenario.name!r} needs {scenario.accounts_needed} accounts; the chain has {len(chain.accounts)}"
+            f"scenario {scenario.name!r} needs {scenario.accounts_needed} accounts; "
+            f"the chain has {len(chain.accounts)}"
         )
     address = [a.address for a in chain.accounts]
     operator = address[scenario.operator.account]
@@ -64,7 +65,9 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     step("investor registry deployed")
     for regulator in scenario.regulators:
         market.accounts[regulator.key] = address[regulator.account]
-        registry.set_regulator(address[regulator.account], Jurisdiction[regulator.jurisdiction], sender=operator)
+        registry.set_regulator(
+            address[regulator.account], Jurisdiction[regulator.jurisdiction], sender=operator
+        )
         step(f"regulator {regulator.name} registered")
     for issuer in scenario.issuers:
         market.accounts[issuer.key] = address[issuer.account]
@@ -82,7 +85,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         )
         step(f"investor {investor.name} onboarded")
     for spec in scenario.securities:
-        issuer = market.accounts[spec.issuer]
+        issuer_account = market.accounts[spec.issuer]
         token = SecurityToken.deploy(
             chain,
             name=spec.name,
@@ -91,13 +94,13 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             registry=registry.address,
             home_jurisdiction=Jurisdiction[spec.home],
             admitted_jurisdictions=[Jurisdiction[j] for j in spec.admitted],
-            admin=issuer,
-            sender=issuer,
+            admin=issuer_account,
+            sender=issuer_account,
         )
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
         step(f"security {spec.symbol} deployed")
         for holder, amount in spec.holdings.items():
-            token.mint(market.accounts[holder], amount, sender=issuer)
+            token.mint(market.accounts[holder], amount, sender=issuer_account)
             step(f"{amount} {spec.symbol} issued to {holder}")
     return market

@@ -38,7 +38,11 @@ CATEGORIES_BY_JURISDICTION: dict[Jurisdiction, frozenset[InvestorCategory]] = {
         {InvestorCategory.US_NON_ACCREDITED, InvestorCategory.US_ACCREDITED, InvestorCategory.US_QIB}
     ),
     Jurisdiction.GB: frozenset(
-        {InvestorCategory.UK_RETAIL, InvestorCategory.UK_PROFESSIONAL, InvestorCategory.UK_ELIGIBLE_COUNTERPARTY}
+        {
+            InvestorCategory.UK_RETAIL,
+            InvestorCategory.UK_PROFESSIONAL,
+            InvestorCategory.UK_ELIGIBLE_COUNTERPARTY,
+        }
     ),
 }
 

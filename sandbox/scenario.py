@@ -55,7 +55,9 @@ class InvestorSpec(_Strict):
     @model_validator(mode="after")
     def _category_fits_jurisdiction(self) -> Self:
         if InvestorCategory[self.category] not in CATEGORIES_BY_JURISDICTION[Jurisdiction[self.jurisdiction]]:
-            raise ValueError(f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category")
+            raise ValueError(
+                f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category"
+            )
         return self
 
 
@@ -87,7 +89,11 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
-        people = [*self.regulators, *self.issuers, *self.investors]
+        people: list[RegulatorSpec | IssuerSpec | InvestorSpec] = [
+            *self.regulators,
+            *self.issuers,
+            *self.investors,
+        ]
         keys = [p.key for p in people]
         if len(set(keys)) != len(keys):
             raise ValueError("participant keys must be unique")
@@ -117,8 +123,9 @@ class Scenario(_Strict):
 
     @property
     def accounts_needed(self) -> int:
-        people = [*self.regulators, *self.issuers, *self.investors]
-        return 1 + max([self.operator.account, *(p.account for p in people)])
+        accounts = [r.account for r in self.regulators] + [i.account for i in self.issuers]
+        accounts += [i.account for i in self.investors]
+        return 1 + max([self.operator.account, *accounts])
 
     @classmethod
     def from_file(cls, path: str | Path) -> Scenario:

@@ -69,6 +69,9 @@ class Chain(Protocol):
         Raises `ContractReverted`, with the custom error decoded, when it reverts.
         """
 
+    def send_raw_transaction(self, raw: bytes) -> Receipt:
+        """Submits a transaction signed elsewhere through the same ordered write path."""
+
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
         """Executes a read-only call; raises `ContractReverted` when it reverts."""
 

@@ -10,12 +10,12 @@ This is the only module that imports eth_tester.
 from __future__ import annotations
 
 import ast
-
 from typing import Any, Literal
 
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
 from eth_utils import to_checksum_address
+from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
 
 from sandbox.chain.base import ChainAccount
@@ -78,7 +78,7 @@ class EmbeddedChain(Web3Chain):
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
         # Auto-mining has already mined the transaction; the receipt is at the head, so the lookup
         # (which walks back from the newest block) stops at once.
-        return self._w3.eth.get_transaction_receipt(tx_hash)
+        return self._w3.eth.get_transaction_receipt(HexBytes(tx_hash))
 
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
         try:
@@ -86,7 +86,7 @@ class EmbeddedChain(Web3Chain):
         except TransactionFailed as exc:
             raise self._decoder.to_exception(_revert_bytes(exc)) from None
 
-    def _explain_failure(self, tx: dict[str, Any], raw: Any, tx_hash: str) -> ContractReverted:
+    def _explain_failure(self, tx: dict[str, Any] | None, raw: Any, tx_hash: str) -> ContractReverted:
         """Re-executes the failed transaction on its parent state *with its own block header* (same
         timestamp), so time-dependent rules give the same answer as when it ran."""
         chain = self._backend.chain

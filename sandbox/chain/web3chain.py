@@ -10,6 +10,7 @@ from typing import Any, cast
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.types import FilterParams, TxParams
@@ -32,7 +33,9 @@ class Web3Chain:
     entered; reads (`call`, `get_logs`) do not take the lock.
     """
 
-    def __init__(self, w3: Web3, accounts: Sequence[ChainAccount], decoder: RevertDecoder | None = None) -> None:
+    def __init__(
+        self, w3: Web3, accounts: Sequence[ChainAccount], decoder: RevertDecoder | None = None
+    ) -> None:
         self._w3 = w3
         self._accounts = list(accounts)
         self._signers: dict[str, LocalAccount] = {}
@@ -105,29 +108,44 @@ class Web3Chain:
         if to is not None:
             tx["to"] = to_checksum_address(to)
         with self._write_lock:
-            self._before_send()
             nonce = self._nonces.get(sender)
             if nonce is None:
                 nonce = int(self._w3.eth.get_transaction_count(sender, "pending"))
             tx["nonce"] = nonce
             signed = signer.sign_transaction(tx)
             try:
-                tx_hash = self._w3.eth.send_raw_transaction(signed.raw_transaction)
+                receipt = self._submit_raw(bytes(signed.raw_transaction), tx)
+            except ContractReverted:
+                self._nonces[sender] = nonce + 1  # mined, so the nonce is spent
+                raise
             except Exception:
                 self._nonces.pop(sender, None)  # re-read from the node next time
                 raise
             self._nonces[sender] = nonce + 1
-            raw = self._wait_for_receipt(tx_hash)
-        receipt = self._to_receipt(raw)
-        if int(raw["status"]) != 1:
-            raise self._explain_failure(tx, raw, receipt.transaction_hash)
+        return receipt
+
+    def send_raw_transaction(self, raw: bytes) -> Receipt:
+        """Submits a transaction signed elsewhere (e.g. by a participant's own wallet) through the same
+        ordered write path, and returns its receipt; raises `ContractReverted` if it reverted."""
+        with self._write_lock:
+            self._nonces.clear()  # the signer may be one of ours: re-read nonces from the chain
+            return self._submit_raw(raw, None)
+
+    def _submit_raw(self, raw: bytes, tx: dict[str, Any] | None) -> Receipt:
+        """The one place every write reaches the node (called with the write lock held)."""
+        self._before_send()
+        tx_hash = self._w3.eth.send_raw_transaction(raw)
+        raw_receipt = self._wait_for_receipt(tx_hash)
+        receipt = self._to_receipt(raw_receipt)
+        if int(raw_receipt["status"]) != 1:
+            raise self._explain_failure(tx, raw_receipt, receipt.transaction_hash)
         return receipt
 
     def _before_send(self) -> None:
         """Hook for backends that must prepare the next block (the embedded chain's clock)."""
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
-        return self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.01)
+        return self._w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120, poll_latency=0.01)
 
     def _to_receipt(self, raw: Any) -> Receipt:
         block_number = int(raw["blockNumber"])
@@ -156,9 +174,20 @@ class Web3Chain:
     def _block_timestamp(self, block_number: int) -> int:
         return int(self._w3.eth.get_block(block_number)["timestamp"])
 
-    def _explain_failure(self, tx: dict[str, Any], raw: Any, tx_hash: str) -> ContractReverted:
+    def _explain_failure(self, tx: dict[str, Any] | None, raw: Any, tx_hash: str) -> ContractReverted:
         """A mined transaction failed: replay it as a call on the state it ran on to get the reason."""
-        replay: TxParams = cast(TxParams, {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx})
+        if tx is None:
+            found = self._w3.eth.get_transaction(raw["transactionHash"])
+            tx = {
+                "from": found["from"],
+                "to": found.get("to"),
+                "data": found["input"],
+                "value": found["value"],
+                "gas": found["gas"],
+            }
+        replay: TxParams = cast(
+            TxParams, {k: tx[k] for k in ("from", "to", "data", "value", "gas") if tx.get(k)}
+        )
         block = int(raw["blockNumber"]) - 1
         try:
             self._w3.eth.call(replay, block)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 from eth_abi import decode, encode
 from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
 
-from sandbox.chain.base import Chain, Log, Receipt
 from sandbox.abi import Artifact, canonical_signature, canonical_type, load_artifact
+from sandbox.chain.base import Chain, Log, Receipt
 from sandbox.errors import ContractReverted, SandboxError
 
 
@@ -40,7 +40,7 @@ class _Abi:
                 self.functions.setdefault(item["name"], item)
                 self.functions[canonical_signature(item)] = item
             elif kind == "event":
-                self.events_by_topic[event_abi_to_log_topic(item)] = item
+                self.events_by_topic[event_abi_to_log_topic(cast(Any, item))] = item
             elif kind == "constructor":
                 self.constructor = item
 
@@ -77,7 +77,9 @@ class _Abi:
         for param, value in zip(plain, values, strict=True):
             args[param["name"]] = _normalise(value, canonical_type(param))
         ordered = {i["name"]: args[i["name"]] for i in item["inputs"]}
-        return ContractEvent(item["name"], ordered, log.address, log.block_number, log.transaction_hash, log.log_index)
+        return ContractEvent(
+            item["name"], ordered, log.address, log.block_number, log.transaction_hash, log.log_index
+        )
 
 
 def _normalise(value: Any, abi_type: str) -> Any:
@@ -125,7 +127,9 @@ class ContractFacade:
 
     def _send(self, fn: str, *args: Any, sender: str | None, gas: int | None = None) -> Receipt:
         try:
-            return self.chain.transact(self._sender(sender), self.address, self._abi.encode_call(fn, args), gas=gas)
+            return self.chain.transact(
+                self._sender(sender), self.address, self._abi.encode_call(fn, args), gas=gas
+            )
         except ContractReverted as exc:
             self._explain(exc)
             raise
@@ -154,4 +158,6 @@ class ContractFacade:
 
     def decode_logs(self, logs: Sequence[Log]) -> list[ContractEvent]:
         """Decodes the logs of this contract among `logs` (others are skipped)."""
-        return [e for log in logs if log.address == self.address and (e := self._abi.decode_log(log)) is not None]
+        return [
+            e for log in logs if log.address == self.address and (e := self._abi.decode_log(log)) is not None
+        ]

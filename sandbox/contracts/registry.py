@@ -39,7 +39,9 @@ class InvestorRegistry(ContractFacade):
     def deploy(cls, chain: Chain, *, admin: str, sender: str) -> Self:
         return cls.deploy_contract(chain, [admin], sender=sender)
 
-    def set_regulator(self, regulator: str, jurisdiction: Jurisdiction | int, *, sender: str | None = None) -> Receipt:
+    def set_regulator(
+        self, regulator: str, jurisdiction: Jurisdiction | int, *, sender: str | None = None
+    ) -> Receipt:
         return self._send("setRegulator", regulator, int(jurisdiction), sender=sender)
 
     def regulator_jurisdiction(self, account: str) -> int:
@@ -56,7 +58,13 @@ class InvestorRegistry(ContractFacade):
         sender: str | None = None,
     ) -> Receipt:
         return self._send(
-            "registerInvestor", identity, wallet, int(jurisdiction), int(category), kyc_valid_until, sender=sender
+            "registerInvestor",
+            identity,
+            wallet,
+            int(jurisdiction),
+            int(category),
+            kyc_valid_until,
+            sender=sender,
         )
 
     def add_wallet(self, identity: str, wallet: str, *, sender: str | None = None) -> Receipt:

@@ -49,7 +49,15 @@ class SecurityToken(ContractFacade):
     ) -> Self:
         return cls.deploy_contract(
             chain,
-            [name, symbol, decimals, registry, int(home_jurisdiction), [int(j) for j in admitted_jurisdictions], admin],
+            [
+                name,
+                symbol,
+                decimals,
+                registry,
+                int(home_jurisdiction),
+                [int(j) for j in admitted_jurisdictions],
+                admin,
+            ],
             sender=sender,
         )
 
