@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
 
+from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import ChainAccount
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import Web3Chain
@@ -51,7 +52,7 @@ class EmbeddedChain(Web3Chain):
         genesis = PyEVMBackend.generate_genesis_params(
             overrides={"timestamp": genesis_timestamp, "gas_limit": GENESIS_GAS_LIMIT}
         )
-        backend = PyEVMBackend.from_mnemonic(
+        backend = DeterministicPyEVMBackend.from_mnemonic(
             mnemonic,
             num_accounts=num_accounts,
             genesis_parameters=genesis,
