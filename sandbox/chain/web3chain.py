@@ -220,6 +220,10 @@ class Web3Chain:
         with self._read_guard():
             return int(self._w3.eth.get_block("latest")["timestamp"])
 
+    def block_timestamp(self, number: int) -> int:
+        with self._read_guard():
+            return int(self._w3.eth.get_block(number)["timestamp"])
+
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         params: FilterParams = {"fromBlock": from_block, "toBlock": to_block}
         if addresses:
