@@ -1,4 +1,4 @@
-"""Every route × every kind of principal, with the exact status expected; refusals change nothing.
+"""Every route x every kind of principal, with the exact status expected; refusals change nothing.
 
 Principals: no key, the operator, the UK regulator (fca), the US regulator (sec), the issuer of the
 security acted on (thames, GB), another issuer (hudson, US), the investor acted on (alice, GB) and
