@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from api.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
 from api.pagination import Paging, page_of
 from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import Freeze, FreezeChange, FreezePage, FreezeRequest, SymbolPath, WalletPath
 from api.scope import forbidden, home_of, issues, not_found, sees_position
 from api.txresult import tx_fields
@@ -16,7 +17,7 @@ from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["freezes"])
+router = APIRouter(prefix="/securities", tags=["freezes"], responses=PROBLEM_RESPONSES)
 
 _AGENT = 65535
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.deps import AnyPrincipal, IssuerPrincipal, MarketDep, RegulatorOrIssuerPrincipal, security_or_404
 from api.pagination import Paging, page_of
 from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import MintRequest, MintResult, SecurityDetail, SecurityPage, SecuritySummary, SymbolPath, TxResult
 from api.scope import forbidden, home_of, issues
 from api.txresult import tx_fields
@@ -14,7 +15,7 @@ from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["securities"])
+router = APIRouter(prefix="/securities", tags=["securities"], responses=PROBLEM_RESPONSES)
 
 
 def _summary(market: Market, symbol: str) -> SecuritySummary:
