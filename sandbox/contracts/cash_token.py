@@ -265,9 +265,7 @@ class CashToken(ContractFacade):
     def set_holding_limits(
         self, individual_limit: int | None, business_limit: int | None, *, sender: str | None = None
     ) -> Receipt:
-        return self._send(
-            "setHoldingLimits", _limit_in(individual_limit), _limit_in(business_limit), sender=sender
-        )
+        return self._send("setHoldingLimits", _limit_in(individual_limit), _limit_in(business_limit), sender=sender)
 
     def set_holder_type(self, identity: str, holder_type: HolderType, *, sender: str | None = None) -> Receipt:
         return self._send("setHolderType", identity, int(holder_type), sender=sender)

@@ -167,9 +167,7 @@ class DvPSettlement(ContractFacade):
         sender: str | None = None,
     ) -> ProposedTrade:
         """Proposes a trade (the sender must be the seller or the buyer) and returns its id."""
-        receipt = self._send(
-            "propose", seller, buyer, security, quantity, cash, cash_amount, deadline, sender=sender
-        )
+        receipt = self._send("propose", seller, buyer, security, quantity, cash, cash_amount, deadline, sender=sender)
         (event,) = self.events(receipt, "TradeProposed")
         return ProposedTrade(int(event.args["tradeId"]), receipt)
 
@@ -183,6 +181,11 @@ class DvPSettlement(ContractFacade):
         return self._send("expire", trade_id, sender=sender)
 
     # settlement
+    def execute_legs(self, trade_id: int, *, sender: str | None = None) -> Receipt:
+        """The contract's internal step, exposed for completeness: it reverts `DvPOnlySelf` unless the
+        contract calls itself (from `settle`); use `settle`."""
+        return self._send("executeLegs", trade_id, sender=sender)
+
     def settle(self, trade_id: int, *, sender: str | None = None, gas: int | None = None) -> SingleSettlement:
         """Settles an affirmed trade. A failing leg does not raise: the result says why (and the
         trade records it); an invalid state raises `ContractReverted`."""

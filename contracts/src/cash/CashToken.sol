@@ -4,6 +4,7 @@ pragma solidity ^0.8.26;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ICashToken} from "../interfaces/ICashToken.sol";
 import {CashRules} from "./CashRules.sol";
@@ -42,11 +43,22 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
     uint256 private _individualLimit;
     uint256 private _businessLimit;
 
-    mapping(address account => bool) private _settlementContracts;
-    mapping(address identity => uint256) private _identityBalances;
-    mapping(address identity => HolderType) private _holderTypes;
-    /// @dev 0 = not frozen; FROZEN_BY_ISSUER; otherwise the jurisdiction of the regulator who froze it.
-    mapping(address wallet => uint16 frozenBy) private _frozenBy;
+    /// @dev What this token keeps per wallet, in one slot (one cold read per party on a transfer).
+    struct WalletState {
+        /// @dev 0 = not frozen; FROZEN_BY_ISSUER; otherwise the jurisdiction of the regulator who froze it.
+        uint16 frozenBy;
+        bool settlementContract;
+    }
+
+    /// @dev What this token keeps per investor identity, in one slot.
+    struct Holding {
+        /// @dev The sum of the balances of the identity's non-settlement wallets.
+        uint248 balance;
+        HolderType holderType;
+    }
+
+    mapping(address wallet => WalletState) private _wallets;
+    mapping(address identity => Holding) private _holdings;
 
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
@@ -111,38 +123,38 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
 
     /// @notice The sum of the balances of all non-settlement wallets of investor `identity`.
     function identityBalance(address identity) external view returns (uint256) {
-        return _identityBalances[identity];
+        return _holdings[identity].balance;
     }
 
     /// @notice The holder type the issuer set for `identity` (`Derived` if none).
     function holderTypeOf(address identity) external view returns (HolderType) {
-        return _holderTypes[identity];
+        return _holdings[identity].holderType;
     }
 
     /// @notice The holder type the limits apply to `wallet`'s investor (Individual or Business), and
     /// the limit that follows; (Derived, NO_LIMIT) for an unregistered wallet or a settlement contract.
     function holdingLimitOf(address wallet) external view returns (HolderType holderType, uint256 limit) {
-        if (_settlementContracts[wallet]) return (HolderType.Derived, NO_LIMIT);
+        if (_wallets[wallet].settlementContract) return (HolderType.Derived, NO_LIMIT);
         IInvestorRegistry.WalletRecord memory record = _registry.walletRecord(wallet);
         if (record.identity == address(0)) return (HolderType.Derived, NO_LIMIT);
-        holderType = _effectiveHolderType(record);
+        holderType = _effectiveHolderType(record, _holdings[record.identity].holderType);
         limit = holderType == HolderType.Individual ? _individualLimit : _businessLimit;
     }
 
     /// @inheritdoc ICashToken
     function isSettlementContract(address account) external view returns (bool) {
-        return _settlementContracts[account];
+        return _wallets[account].settlementContract;
     }
 
     /// @notice ERC-3643: whether `wallet` is frozen.
     function isFrozen(address wallet) external view returns (bool) {
-        return _frozenBy[wallet] != 0;
+        return _wallets[wallet].frozenBy != 0;
     }
 
     /// @notice Who froze `wallet`: 0 if not frozen, 65535 for the issuer, otherwise the jurisdiction of
     /// the regulator who froze it.
     function frozenBy(address wallet) external view returns (uint16) {
-        return _frozenBy[wallet];
+        return _wallets[wallet].frozenBy;
     }
 
     /// @inheritdoc ICashToken
@@ -214,7 +226,7 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
     /// @dev Requirements: caller has ISSUER_ROLE; `identity` is not the zero address.
     function setHolderType(address identity, HolderType holderType) external onlyRole(ISSUER_ROLE) {
         if (identity == address(0)) revert CashZeroAddress();
-        _holderTypes[identity] = holderType;
+        _holdings[identity].holderType = holderType;
         emit HolderTypeSet(identity, holderType);
     }
 
@@ -227,7 +239,7 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         if (registered && account.code.length == 0) revert CashNotAContract(account);
         uint256 balance = balanceOf(account);
         if (balance != 0) revert CashSettlementContractHoldsBalance(account, balance);
-        _settlementContracts[account] = registered;
+        _wallets[account].settlementContract = registered;
         emit SettlementContractSet(account, registered);
     }
 
@@ -251,11 +263,11 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
     /// freeze can only be lifted by a regulator of the same jurisdiction.
     function setAddressFrozen(address userAddress, bool freeze) external {
         uint16 actor = _freezeActor(userAddress);
-        uint16 current = _frozenBy[userAddress];
+        uint16 current = _wallets[userAddress].frozenBy;
         if (!freeze && current != 0 && current != FROZEN_BY_ISSUER && current != actor) {
             revert CashFreezeImposedByRegulator(userAddress, current);
         }
-        _frozenBy[userAddress] = freeze ? actor : 0;
+        _wallets[userAddress].frozenBy = freeze ? actor : 0;
         emit AddressFrozen(userAddress, freeze, _msgSender());
     }
 
@@ -273,8 +285,9 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         super._update(from, to, value);
         // Moves between two wallets of one investor leave its sum unchanged.
         if (sender.identity != receiver.identity) {
-            if (sender.identity != address(0)) _identityBalances[sender.identity] -= value;
-            if (receiver.identity != address(0)) _identityBalances[receiver.identity] += value;
+            uint248 amount = SafeCast.toUint248(value);
+            if (sender.identity != address(0)) _holdings[sender.identity].balance -= amount;
+            if (receiver.identity != address(0)) _holdings[receiver.identity].balance += amount;
         }
     }
 
@@ -286,8 +299,8 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         view
         returns (IInvestorRegistry.WalletRecord memory sender, IInvestorRegistry.WalletRecord memory receiver)
     {
-        bool needSender = from != address(0) && !_settlementContracts[from];
-        bool needReceiver = to != address(0) && !_settlementContracts[to];
+        bool needSender = from != address(0) && !_wallets[from].settlementContract;
+        bool needReceiver = to != address(0) && !_wallets[to].settlementContract;
         if (needSender && needReceiver) return _registry.walletRecords(from, to);
         if (needSender) sender = _registry.walletRecord(from);
         if (needReceiver) receiver = _registry.walletRecord(to);
@@ -305,21 +318,22 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         bool isMint = from == address(0);
         bool isRedemption = to == address(0);
         if (!isMint && paused()) return CashRules.PAUSED;
-        if (!isMint && _frozenBy[from] != 0) return CashRules.SENDER_FROZEN;
-        if (!isRedemption && _frozenBy[to] != 0) return CashRules.RECEIVER_FROZEN;
-        if (!isMint && !_settlementContracts[from]) {
+        if (!isMint && _wallets[from].frozenBy != 0) return CashRules.SENDER_FROZEN;
+        if (!isRedemption && _wallets[to].frozenBy != 0) return CashRules.RECEIVER_FROZEN;
+        if (!isMint && !_wallets[from].settlementContract) {
             if (sender.identity == address(0)) return CashRules.SENDER_NOT_ELIGIBLE;
             if (sender.status != IInvestorRegistry.Status.Active) return CashRules.SENDER_SUSPENDED;
             if (sender.kycValidUntil < block.timestamp) return CashRules.SENDER_KYC_EXPIRED;
         }
-        if (isRedemption || _settlementContracts[to]) return CashRules.SUCCESS;
+        if (isRedemption || _wallets[to].settlementContract) return CashRules.SUCCESS;
         if (receiver.identity == address(0)) return CashRules.RECEIVER_NOT_ELIGIBLE;
         if (receiver.status != IInvestorRegistry.Status.Active) return CashRules.RECEIVER_SUSPENDED;
         if (receiver.kycValidUntil < block.timestamp) return CashRules.RECEIVER_KYC_EXPIRED;
         if (sender.identity == receiver.identity) return CashRules.SUCCESS; // same investor: holdings unchanged
-        bool individual = _effectiveHolderType(receiver) == HolderType.Individual;
+        Holding memory holding = _holdings[receiver.identity];
+        bool individual = _effectiveHolderType(receiver, holding.holderType) == HolderType.Individual;
         uint256 limit = individual ? _individualLimit : _businessLimit;
-        if (limit != NO_LIMIT && _identityBalances[receiver.identity] + value > limit) {
+        if (limit != NO_LIMIT && holding.balance + value > limit) {
             return individual ? CashRules.INDIVIDUAL_HOLDING_LIMIT : CashRules.BUSINESS_HOLDING_LIMIT;
         }
         return CashRules.SUCCESS;
@@ -335,8 +349,8 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         IInvestorRegistry.WalletRecord memory receiver
     ) private view {
         if (code == CashRules.PAUSED) revert CashTransferPaused();
-        if (code == CashRules.SENDER_FROZEN) revert CashSenderFrozen(from, _frozenBy[from]);
-        if (code == CashRules.RECEIVER_FROZEN) revert CashReceiverFrozen(to, _frozenBy[to]);
+        if (code == CashRules.SENDER_FROZEN) revert CashSenderFrozen(from, _wallets[from].frozenBy);
+        if (code == CashRules.RECEIVER_FROZEN) revert CashReceiverFrozen(to, _wallets[to].frozenBy);
         if (code == CashRules.SENDER_NOT_ELIGIBLE) revert CashSenderNotEligible(from);
         if (code == CashRules.RECEIVER_NOT_ELIGIBLE) revert CashReceiverNotEligible(to);
         if (code == CashRules.SENDER_SUSPENDED) revert CashSenderSuspended(from, sender.identity);
@@ -345,7 +359,7 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         if (code == CashRules.RECEIVER_KYC_EXPIRED) {
             revert CashReceiverKycExpired(to, receiver.kycValidUntil, block.timestamp);
         }
-        uint256 held = _identityBalances[receiver.identity];
+        uint256 held = _holdings[receiver.identity].balance;
         if (code == CashRules.INDIVIDUAL_HOLDING_LIMIT) {
             revert CashIndividualHoldingLimitExceeded(receiver.identity, held, value, _individualLimit);
         }
@@ -353,8 +367,11 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
     }
 
     /// @dev The issuer's explicit classification, else UK_RETAIL and US_NON_ACCREDITED are individuals.
-    function _effectiveHolderType(IInvestorRegistry.WalletRecord memory record) private view returns (HolderType) {
-        HolderType set = _holderTypes[record.identity];
+    function _effectiveHolderType(IInvestorRegistry.WalletRecord memory record, HolderType set)
+        private
+        pure
+        returns (HolderType)
+    {
         if (set != HolderType.Derived) return set;
         IInvestorRegistry.Category category = record.category;
         return category == IInvestorRegistry.Category.UkRetail || category == IInvestorRegistry.Category.UsNonAccredited
