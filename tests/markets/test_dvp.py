@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sandbox.contracts import CashToken, DvPSettlement, Leg, SettlementCode, TradeStatus, minor_units
+from sandbox.contracts import CashToken, ContractFacade, DvPSettlement, Leg, SettlementCode, TradeStatus, minor_units
 from sandbox.contracts.cash_token import NO_LIMIT
 from sandbox.errors import ContractReverted
 from sandbox.rules import Jurisdiction
@@ -275,3 +275,37 @@ def test_usd_cash_leg(desk: Desk) -> None:
     w.dvp.affirm(trade_id, sender=desk.buyer)
     assert w.dvp.settle(trade_id, sender=desk.buyer).result.settled
     assert (w.usd.balance_of(desk.seller), w.usd.balance_of(desk.buyer)) == (minor_units("5000"), 0)
+
+
+class _ParkingToken(ContractFacade):
+    artifact_name = "MockParkingToken"
+
+
+def test_a_token_that_reports_success_without_delivering_fails_the_leg(desk: Desk) -> None:
+    """A leg whose token says "true" but moves nothing (e.g. parks the transfer for an approval) is a
+    failed leg: the buyer does not pay for units that did not arrive."""
+    w = desk.world
+    parking = _ParkingToken.deploy_contract(w.chain, [1_000], sender=desk.seller)
+    parking._send("approve", w.dvp.address, 1_000, sender=desk.seller)
+    parking._send("setParking", True, sender=desk.seller)
+    trade_id = w.dvp.propose(
+        seller=desk.seller, buyer=desk.buyer, security=parking.address, quantity=10,
+        cash=w.gbp.address, cash_amount=PRICE, deadline=w.chain.timestamp() + 60, sender=desk.seller,
+    ).trade_id  # fmt: skip
+    w.dvp.affirm(trade_id, sender=desk.buyer)
+    cash_before = (w.gbp.balance_of(desk.seller), w.gbp.balance_of(desk.buyer))
+    outcome = w.dvp.settle(trade_id, sender=desk.buyer)
+    assert (outcome.result.leg, outcome.result.code) == (Leg.SECURITY, SettlementCode.NOT_DELIVERED)
+    assert not parking.events(outcome.receipt)  # the parked transfer was rolled back too
+    assert (w.gbp.balance_of(desk.seller), w.gbp.balance_of(desk.buyer)) == cash_before
+
+
+def test_a_leg_on_something_that_is_not_a_token_is_recorded(desk: Desk) -> None:
+    w = desk.world
+    trade_id = w.dvp.propose(
+        seller=desk.seller, buyer=desk.buyer, security=w.outsider, quantity=1,
+        cash=w.gbp.address, cash_amount=1, deadline=w.chain.timestamp() + 60, sender=desk.seller,
+    ).trade_id  # fmt: skip
+    w.dvp.affirm(trade_id, sender=desk.buyer)
+    result = w.dvp.settle(trade_id, sender=desk.buyer).result
+    assert (result.settled, result.leg, result.code) == (False, Leg.NONE, SettlementCode.LEG_REVERTED)

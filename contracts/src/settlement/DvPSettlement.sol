@@ -263,11 +263,16 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         uint8 allowanceCode,
         uint8 balanceCode
     ) private view returns (uint8) {
-        if (IERC20(token).allowance(from, address(this)) < amount) return allowanceCode;
+        // Every probe is a try: a token that does not answer must not make the record itself revert.
+        try IERC20(token).allowance(from, address(this)) returns (uint256 allowed) {
+            if (allowed < amount) return allowanceCode;
+        } catch {}
         try IERC1404(token).detectTransferRestriction(from, to, amount) returns (uint8 restriction) {
             if (restriction != 0) return restriction;
         } catch {}
-        if (IERC20(token).balanceOf(from) < amount) return balanceCode;
+        try IERC20(token).balanceOf(from) returns (uint256 held) {
+            if (held < amount) return balanceCode;
+        } catch {}
         return SettlementCodes.LEG_REVERTED;
     }
 }
