@@ -1,5 +1,12 @@
 """Facade over `CashToken`: the GBP and USD settlement tokens (fully reserved, issuer-minted, held
-only by registered investors and registered settlement contracts, with per-investor holding limits)."""
+only by registered investors and registered settlement contracts, with per-investor holding limits).
+
+Amounts are minor units (pence / cents, 2 decimals): `minor_units("19999.99") == 1_999_999`. The
+limits apply per investor identity across all its wallets. The registry has no individual/business
+flag, so the token classifies UK_RETAIL and US_NON_ACCREDITED investors as individuals and every
+other category as a business, unless the issuer sets a holder type (`set_holder_type`). Registered
+settlement contracts (`set_settlement_contract`, e.g. the DvP contract) need no registry record and
+no limit applies to them."""
 
 from __future__ import annotations
 

@@ -181,6 +181,16 @@ class DvPSettlement(ContractFacade):
         return self._send("expire", trade_id, sender=sender)
 
     # settlement
+    def preview_settle(self, trade_id: int) -> int:
+        """Dry run of `settle` (an eth_call, nothing is sent): 0 if it would settle now, else the code it
+        would record. Raises `ContractReverted` when the trade is not Affirmed."""
+        _settled, code = self._read("settle", trade_id)
+        return int(code)
+
+    def preview_settle_batch(self, trade_ids: Sequence[int]) -> tuple[int, ...]:
+        """Dry run of `settleBatch`: the contract's return value, one code per trade (0 = would settle)."""
+        return tuple(int(c) for c in self._read("settleBatch", list(trade_ids)))
+
     def execute_legs(self, trade_id: int, *, sender: str | None = None) -> Receipt:
         """The contract's internal step, exposed for completeness: it reverts `DvPOnlySelf` unless the
         contract calls itself (from `settle`); use `settle`."""

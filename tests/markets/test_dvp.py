@@ -138,6 +138,7 @@ def _assert_failed_and_nothing_moved(desk: Desk, trade_id: int, leg: Leg, code: 
 def test_buyer_short_of_cash_fails_the_cash_leg_then_retry_settles(desk: Desk) -> None:
     w = desk.world
     trade_id = desk.agreed(price=minor_units("100000.01"))
+    assert desk.dvp.preview_settle(trade_id) == SettlementCode.BUYER_BALANCE
     _assert_failed_and_nothing_moved(desk, trade_id, Leg.CASH, SettlementCode.BUYER_BALANCE, desk.seller, desk.buyer)
     assert desk.dvp.message_for_settlement_code(SettlementCode.BUYER_BALANCE).startswith("DVP_BUYER_BALANCE")
     # The trade stays affirmed until its deadline: once the buyer is funded it settles.
@@ -243,9 +244,12 @@ def test_batch_settles_each_trade_atomically_and_reports_failures(desk: Desk) ->
     only_proposed = desk.propose(quantity=10, price=1)
     ids = [ok[0], too_dear, ok[1], only_proposed, ok[2]]
     before = desk.positions(desk.seller, desk.buyer)
+    expected = [0, SettlementCode.BUYER_BALANCE, 0, SettlementCode.NOT_AFFIRMED, 0]
+    assert list(dvp.preview_settle_batch(ids)) == expected  # the return value, by a dry run
+    assert desk.positions(desk.seller, desk.buyer) == before
     batch = dvp.settle_batch(ids, sender=w.outsider)
     codes = [r.code for r in batch.results]
-    assert codes == [0, SettlementCode.BUYER_BALANCE, 0, SettlementCode.NOT_AFFIRMED, 0]
+    assert codes == expected
     assert batch.settled == tuple(ok)
     assert batch.results[1].leg == Leg.CASH
     (seller_before, buyer_before) = before
