@@ -11,7 +11,7 @@ from api.audit import AuditMiddleware, GatewayAuditLog
 from api.idempotency import IdempotencyMiddleware
 from api.principals import PrincipalDirectory
 from api.problems import install_problem_handlers
-from api.routers import audit, freezes, health, investors, positions, securities, transfers
+from api.routers import audit, freezes, health, investors, operator, positions, securities, transfers
 from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market, load_scenario
@@ -34,6 +34,7 @@ TAGS = [
     {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
     {"name": "audit", "description": "What changed, who asked (operator and regulators)."},
+    {"name": "operator", "description": "Development tools of the sandbox operator."},
 ]
 ROUTERS = [
     health.router,
@@ -43,6 +44,7 @@ ROUTERS = [
     positions.router,
     freezes.router,
     audit.router,
+    operator.router,
 ]
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sandbox import cli_client
 from sandbox.errors import SandboxError
 from sandbox.scenario import Scenario
 
@@ -109,6 +110,9 @@ def check_scenario(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
         f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors, "
         f"{len(spec.securities)} securities)"
     )
+
+
+cli_client.register(app)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,13 @@ CASES = [
         setup=_fca_freezes_carol_first,
     ),
     Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
+    Case(
+        "operator-time-travel",
+        "POST",
+        _const("/operator/time-travel"),
+        _statuses(403, operator=200),
+        body=lambda m: {"seconds": 3600},
+    ),
 ]
 
 

@@ -34,6 +34,7 @@ CALLER_BY_TAG = {
     "positions": "fca",
     "freezes": "fca",
     "audit": "operator",
+    "operator": "operator",
 }
 
 
