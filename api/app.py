@@ -11,7 +11,18 @@ from api.audit import AuditMiddleware, GatewayAuditLog
 from api.idempotency import IdempotencyMiddleware
 from api.principals import PrincipalDirectory
 from api.problems import install_problem_handlers
-from api.routers import audit, freezes, health, investors, operator, positions, securities, transfers
+from api.routers import (
+    audit,
+    cash,
+    freezes,
+    health,
+    investors,
+    operator,
+    positions,
+    securities,
+    settlements,
+    transfers,
+)
 from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market, load_scenario
@@ -33,6 +44,8 @@ TAGS = [
     {"name": "transfers", "description": "Pre-checks and transfers (investors)."},
     {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
+    {"name": "cash", "description": "GBP and USD settlement tokens (cash issuers; holders read)."},
+    {"name": "settlements", "description": "Delivery versus payment: propose, affirm, settle (investors)."},
     {"name": "audit", "description": "What changed, who asked (operator and regulators)."},
     {"name": "operator", "description": "Development tools of the sandbox operator."},
 ]
@@ -43,6 +56,8 @@ ROUTERS = [
     transfers.router,
     positions.router,
     freezes.router,
+    cash.router,
+    settlements.router,
     audit.router,
     operator.router,
 ]

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sandbox.chain.base import Chain
+from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken
+from sandbox.contracts.settlement import DvPSettlement
 from sandbox.errors import SandboxError
 from sandbox.rules import InvestorCategory, Jurisdiction
-from sandbox.scenario import Scenario
+from sandbox.scenario import CashTokenSpec, Scenario
 
 SECONDS_PER_DAY = 86_400
 
@@ -29,6 +31,11 @@ class Market:
     accounts: dict[str, str] = field(default_factory=dict)
     #: security symbol → issuer key
     issuer_of: dict[str, str] = field(default_factory=dict)
+    #: cash token symbol → facade, and → issuer key
+    cash: dict[str, CashToken] = field(default_factory=dict)
+    cash_issuer_of: dict[str, str] = field(default_factory=dict)
+    #: the delivery-versus-payment contract (deployed when the scenario has cash tokens)
+    settlement: DvPSettlement | None = None
 
     def security(self, symbol: str) -> SecurityToken:
         try:
@@ -100,4 +107,28 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         for holder, amount in spec.holdings.items():
             token.mint(market.accounts[holder], amount, sender=issuer_account)
             step(f"{amount} {spec.symbol} issued to {holder}")
+    if scenario.cash_tokens:
+        market.settlement = DvPSettlement.deploy(chain, sender=operator)
+        step("delivery-versus-payment contract deployed")
+    for cash_spec in scenario.cash_tokens:
+        _load_cash(market, cash_spec, step)
     return market
+
+
+def _load_cash(market: Market, spec: CashTokenSpec, step: Callable[[str], None]) -> None:
+    """Deploys a cash token, registers the DvP contract as a settlement account (exempt from holding
+    limits), attests the reserves and issues the holdings."""
+    issuer = market.accounts[spec.issuer]
+    deploy = CashToken.deploy_gbp if spec.currency == "GBP" else CashToken.deploy_usd
+    token = deploy(market.chain, registry=market.registry.address, admin=issuer, sender=issuer)
+    symbol = token.symbol()
+    market.cash[symbol] = token
+    market.cash_issuer_of[symbol] = spec.issuer
+    if market.settlement is not None:
+        token.set_settlement_contract(market.settlement.address, True, sender=issuer)
+    reserves = spec.reserves if spec.reserves is not None else sum(spec.holdings.values())
+    token.attest_reserves(reserves, b"scenario".ljust(32, b"\0"), sender=issuer)
+    step(f"{spec.currency} cash token {symbol} deployed")
+    for holder, amount in spec.holdings.items():
+        token.mint(market.accounts[holder], amount, sender=issuer)
+        step(f"{amount / 100:,.2f} {symbol} issued to {holder}")

@@ -69,6 +69,18 @@ class SecuritySpec(_Strict):
     holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**128)]] = {}
 
 
+class CashTokenSpec(_Strict):
+    """A settlement token (stablecoin / tokenized deposit). GBP carries the Bank of England's proposed
+    holding limits; USD none by default. Amounts are in minor units (pence, cents)."""
+
+    currency: Literal["GBP", "USD"]
+    issuer: Key
+    reserves: Annotated[int, Field(ge=0, lt=2**128)] | None = Field(
+        None, description="Attested reserves in minor units; defaults to what the holdings need."
+    )
+    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**128)]] = {}
+
+
 class OperatorSpec(_Strict):
     account: AccountIndex = 0
     api_key: ApiKey
@@ -84,6 +96,7 @@ class Scenario(_Strict):
     issuers: list[IssuerSpec]
     investors: list[InvestorSpec]
     securities: list[SecuritySpec]
+    cash_tokens: list[CashTokenSpec] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -117,6 +130,17 @@ class Scenario(_Strict):
                         f"security {security.symbol}: {holder} is in {investors[holder].jurisdiction}, "
                         "which the security does not admit"
                     )
+        currencies = [c.currency for c in self.cash_tokens]
+        if len(set(currencies)) != len(currencies):
+            raise ValueError("one cash token per currency")
+        for cash in self.cash_tokens:
+            if cash.issuer not in issuers:
+                raise ValueError(f"{cash.currency} cash token: unknown issuer {cash.issuer!r}")
+            for holder in cash.holdings:
+                if holder not in investors:
+                    raise ValueError(f"{cash.currency} cash token: unknown investor {holder!r}")
+            if cash.reserves is not None and cash.reserves < sum(cash.holdings.values()):
+                raise ValueError(f"{cash.currency} cash token: reserves below the holdings to issue")
         return self
 
     @property

@@ -35,6 +35,8 @@ CALLER_BY_TAG = {
     "freezes": "fca",
     "audit": "operator",
     "operator": "operator",
+    "cash": "albion",
+    "settlements": "alice",
 }
 
 
