@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -21,6 +22,7 @@ class WalletRecord:
     category: InvestorCategory
     status: InvestorStatus
     kyc_valid_until: int
+    wallet_count: int = 0
 
 
 @dataclass(frozen=True)
