@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
-from sandbox.rules import Jurisdiction as J
+from sandbox.rules import Jurisdiction as Jur
 from sandbox.scenario import Scenario
 from tests.contracts.conftest import DAY, World
 from tests.contracts.helpers import reverts
@@ -13,8 +13,12 @@ from tests.contracts.helpers import reverts
 def test_freeze_wallet_scope(w: World) -> None:
     t, uk1, us = w.token, w.w["uk1"], w.w["us_acc"]
     # the SEC supervises US holders; the FCA is the home regulator of this GB security
-    reverts(lambda: t.set_address_frozen(uk1, True, sender=w.sec), "RegulatorOutOfScope",
-            regulatorJurisdiction=840, targetJurisdiction=826)
+    reverts(
+        lambda: t.set_address_frozen(uk1, True, sender=w.sec),
+        "RegulatorOutOfScope",
+        regulatorJurisdiction=840,
+        targetJurisdiction=826,
+    )
     reverts(lambda: t.set_address_frozen(uk1, True, sender=w.w["uk2"]), "NotAgentOrRegulator")
     t.set_address_frozen(us, True, sender=w.sec)
     assert t.frozen_by(us) == 840
@@ -27,8 +31,9 @@ def test_freeze_wallet_scope(w: World) -> None:
 def test_regulator_freeze_only_lifted_by_same_jurisdiction(w: World) -> None:
     t, us = w.token, w.w["us_acc"]
     t.set_address_frozen(us, True, sender=w.sec)
-    reverts(lambda: t.set_address_frozen(us, False, sender=w.issuer), "FreezeImposedByRegulator",
-            regulatorJurisdiction=840)
+    reverts(
+        lambda: t.set_address_frozen(us, False, sender=w.issuer), "FreezeImposedByRegulator", regulatorJurisdiction=840
+    )
     reverts(lambda: t.set_address_frozen(us, False, sender=w.fca), "FreezeImposedByRegulator")
     reverts(lambda: t.forced_transfer(us, w.w["uk1"], 1, sender=w.issuer), "RegulatorFrozenUnits")
     t.set_address_frozen(us, False, sender=w.sec)
@@ -39,11 +44,15 @@ def test_regulator_freeze_only_lifted_by_same_jurisdiction(w: World) -> None:
 
 
 def test_partial_freeze_attribution_and_forced_transfer(w: World) -> None:
-    t, us, uk1 = w.token, w.w["us_acc"], w.w["us_acc"], 
+    t, us, uk1 = (
+        w.token,
+        w.w["us_acc"],
+        w.w["us_acc"],
+    )
     uk1 = w.w["uk1"]
     t.freeze_partial_tokens(us, 300, sender=w.sec)
     t.freeze_partial_tokens(us, 200, sender=w.issuer)
-    assert t.get_frozen_tokens(us) == 500 and t.regulator_frozen_tokens(us, J.US) == 300
+    assert t.get_frozen_tokens(us) == 500 and t.regulator_frozen_tokens(us, Jur.US) == 300
     reverts(lambda: t.unfreeze_partial_tokens(us, 201, sender=w.issuer), "UnfreezeExceedsOwnFreeze", unfreezable=200)
     reverts(lambda: t.unfreeze_partial_tokens(uk1, 1, sender=w.sec), "RegulatorOutOfScope")
     reverts(lambda: t.freeze_partial_tokens(us, 1, sender=us), "NotAgentOrRegulator")
@@ -61,8 +70,12 @@ def test_partial_freeze_attribution_and_forced_transfer(w: World) -> None:
 
 def test_suspend_investor_scope(w: World) -> None:
     r = w.registry
-    reverts(lambda: r.suspend_investor(w.w["uk1"], sender=w.sec), "RegulatorOutOfScope",
-            regulatorJurisdiction=840, targetJurisdiction=826)
+    reverts(
+        lambda: r.suspend_investor(w.w["uk1"], sender=w.sec),
+        "RegulatorOutOfScope",
+        regulatorJurisdiction=840,
+        targetJurisdiction=826,
+    )
     reverts(lambda: r.suspend_investor(w.w["uk1"], sender=w.operator), "RegistryNotRegulator")
     reverts(lambda: r.suspend_investor(w.w["uk1"], sender=w.issuer), "RegistryNotRegulator")
     r.suspend_investor(w.w["us_acc"], sender=w.sec)
@@ -109,7 +122,7 @@ def test_recovery_moves_the_whole_position(w: World) -> None:
     receipt = t.recovery_address(uk1, uk1b, uk1, sender=w.issuer)
     assert "RecoverySuccess" in [e.name for e in t.events(receipt)]
     assert t.balance_of(uk1) == 0 and t.balance_of(uk1b) == 1000
-    assert t.get_frozen_tokens(uk1b) == 50 and t.regulator_frozen_tokens(uk1b, J.GB) == 50
+    assert t.get_frozen_tokens(uk1b) == 50 and t.regulator_frozen_tokens(uk1b, Jur.GB) == 50
     assert t.holder_counts()[0] == 3
 
 

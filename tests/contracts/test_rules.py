@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sandbox.rules import RULES_BY_NAME
 from sandbox.rules import InvestorCategory as Cat
-from sandbox.rules import Jurisdiction as J
+from sandbox.rules import Jurisdiction as Jur
 from tests.contracts.conftest import DAY, World
 from tests.contracts.helpers import allowed, refused, reverts
 
@@ -36,8 +36,15 @@ def test_unfrozen_balance_cap_minus_one_exact_plus_one(w: World) -> None:
     t, uk1, uk2 = w.token, w.w["uk1"], w.w["uk2"]
     t.freeze_partial_tokens(uk1, 100, sender=w.issuer)
     refused(
-        t, uk1, uk2, 901, "INSUFFICIENT_UNFROZEN_BALANCE", "ERC7943InsufficientUnfrozenBalance",
-        account=uk1, amount=901, unfrozen=900,
+        t,
+        uk1,
+        uk2,
+        901,
+        "INSUFFICIENT_UNFROZEN_BALANCE",
+        "ERC7943InsufficientUnfrozenBalance",
+        account=uk1,
+        amount=901,
+        unfrozen=900,
     )
     allowed(t, uk1, uk2, 899)
     allowed(t, uk1, uk2, 1)  # exactly the unfrozen balance in all
@@ -74,9 +81,9 @@ def test_kyc_expiry_second_before_and_after(w: World) -> None:
 
 def test_jurisdiction_admission(w: World) -> None:
     t = w.token
-    t.set_jurisdiction_admitted(J.US, False, sender=w.issuer)
+    t.set_jurisdiction_admitted(Jur.US, False, sender=w.issuer)
     refused(t, w.w["uk1"], w.w["us_qib"], 1, "JURISDICTION_NOT_ADMITTED", "JurisdictionNotAdmitted", jurisdiction=840)
-    t.set_jurisdiction_admitted(J.US, True, sender=w.issuer)
+    t.set_jurisdiction_admitted(Jur.US, True, sender=w.issuer)
     allowed(t, w.w["uk1"], w.w["us_qib"], 1)
 
 
@@ -129,7 +136,9 @@ def test_reg_s_period_second_before_and_after(w: World) -> None:
     t, uk1 = w.token, w.w["uk1"]
     end = w.chain.timestamp() + 40 * DAY
     w.set_terms(reg_s_period_end=end)
-    refused(t, uk1, w.w["us_acc"], 1, "REG_S_DISTRIBUTION_COMPLIANCE", "RegSDistributionCompliancePeriod", periodEndsAt=end)
+    refused(
+        t, uk1, w.w["us_acc"], 1, "REG_S_DISTRIBUTION_COMPLIANCE", "RegSDistributionCompliancePeriod", periodEndsAt=end
+    )
     assert t.detect_transfer_restriction("0x" + "00" * 20, w.w["us_acc"], 1) == code("REG_S_DISTRIBUTION_COMPLIANCE")
     allowed(t, uk1, w.w["uk2"], 1)  # non-US persons are unaffected
     w.at(end - 1)
@@ -160,8 +169,15 @@ def test_jurisdiction_holder_cap(w: World) -> None:
     w.set_terms(max_us_holders=2)
     allowed(t, uk1, w.w["us_qib"], 1)
     refused(
-        t, uk1, w.w["us_na1"], 1, "JURISDICTION_HOLDER_LIMIT", "JurisdictionHolderLimitReached",
-        jurisdiction=840, holdersAfter=3, limit=2,
+        t,
+        uk1,
+        w.w["us_na1"],
+        1,
+        "JURISDICTION_HOLDER_LIMIT",
+        "JurisdictionHolderLimitReached",
+        jurisdiction=840,
+        holdersAfter=3,
+        limit=2,
     )
     allowed(t, uk1, w.w["uk3"], 1)  # the UK side is not capped
 
@@ -171,8 +187,14 @@ def test_non_accredited_us_holder_cap(w: World) -> None:
     w.set_terms(max_us_non_accredited=1)
     allowed(t, uk1, w.w["us_na1"], 1)
     refused(
-        t, uk1, w.w["us_na2"], 1, "NON_ACCREDITED_HOLDER_LIMIT", "NonAccreditedHolderLimitReached",
-        holdersAfter=2, limit=1,
+        t,
+        uk1,
+        w.w["us_na2"],
+        1,
+        "NON_ACCREDITED_HOLDER_LIMIT",
+        "NonAccreditedHolderLimitReached",
+        holdersAfter=2,
+        limit=1,
     )
     allowed(t, uk1, w.w["us_qib"], 1)
     assert t.holder_counts() == (5, 2, 3, 1)
@@ -197,8 +219,15 @@ def test_investor_balance_cap_minus_one_exact_plus_one_across_wallets(w: World) 
     allowed(t, uk2, uk1b, 499)  # uk1 holds 1499 across two wallets
     allowed(t, uk2, uk1b, 1)  # exactly 1500
     refused(
-        t, uk2, uk1, 1, "INVESTOR_BALANCE_LIMIT", "InvestorBalanceLimitExceeded",
-        investor=uk1, balanceAfter=1501, limit=1500,
+        t,
+        uk2,
+        uk1,
+        1,
+        "INVESTOR_BALANCE_LIMIT",
+        "InvestorBalanceLimitExceeded",
+        investor=uk1,
+        balanceAfter=1501,
+        limit=1500,
     )
     refused(t, uk2, uk1b, 1, "INVESTOR_BALANCE_LIMIT", "InvestorBalanceLimitExceeded", balanceAfter=1501)
     allowed(t, uk1, uk1b, 10)  # moving between its own wallets is not an increase
@@ -209,8 +238,16 @@ def test_cross_border_threshold_minus_one_exact(w: World) -> None:
     w.set_terms(cross_border_threshold=500)
     allowed(t, uk1, us, 499)
     refused(
-        t, uk1, us, 500, "CROSS_BORDER_APPROVAL_REQUIRED", "CrossBorderApprovalRequired",
-        fromJurisdiction=826, toJurisdiction=840, value=500, threshold=500,
+        t,
+        uk1,
+        us,
+        500,
+        "CROSS_BORDER_APPROVAL_REQUIRED",
+        "CrossBorderApprovalRequired",
+        fromJurisdiction=826,
+        toJurisdiction=840,
+        value=500,
+        threshold=500,
     )
     allowed(t, uk1, w.w["uk2"], 500)  # same jurisdiction: no approval needed
 

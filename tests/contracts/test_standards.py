@@ -25,7 +25,7 @@ batchBurn(address[],uint256[]) batchSetAddressFrozen(address[],bool[])
 batchFreezePartialTokens(address[],uint256[]) batchUnfreezePartialTokens(address[],uint256[])
 transfer(address,uint256) transferFrom(address,address,uint256) approve(address,uint256)
 allowance(address,address) balanceOf(address) totalSupply() name() symbol() decimals()
-""".split()
+""".split()  # noqa: SIM905 - reads like the standard's listing
 
 ERC3643_EVENTS = [
     "UpdatedTokenInformation(string,string,uint8,string,address)",
@@ -59,9 +59,7 @@ ERC1404_FUNCTIONS = ["detectTransferRestriction(address,address,uint256)", "mess
 
 def _selectors(kind: str) -> set[bytes]:
     abi = load_artifact("SecurityToken").abi
-    return {
-        function_signature_to_4byte_selector(canonical_signature(i)) for i in abi if i.get("type") == kind
-    }
+    return {function_signature_to_4byte_selector(canonical_signature(i)) for i in abi if i.get("type") == kind}
 
 
 def test_abi_has_every_erc3643_erc7943_erc1404_function_selector() -> None:
