@@ -152,6 +152,16 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         return (_wallets[a], _wallets[b]);
     }
 
+    /// @inheritdoc IInvestorRegistry
+    function walletWords(address a, address b) external view returns (uint256 wordA, uint256 wordB) {
+        WalletRecord storage ra = _wallets[a];
+        WalletRecord storage rb = _wallets[b];
+        assembly ("memory-safe") {
+            wordA := sload(ra.slot)
+            wordB := sload(rb.slot)
+        }
+    }
+
     // ------------------------------------------------------------------ internals
 
     function _setStatus(address identity, Status status) private {

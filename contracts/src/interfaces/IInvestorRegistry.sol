@@ -61,6 +61,10 @@ interface IInvestorRegistry {
     /// @notice The records of two wallets in one call (what a transfer needs).
     function walletRecords(address a, address b) external view returns (WalletRecord memory, WalletRecord memory);
 
+    /// @notice The records of two wallets as their raw storage words (the `WalletRecord` layout,
+    /// lowest-order bits first): the cheapest read for a token's transfer hook.
+    function walletWords(address a, address b) external view returns (uint256, uint256);
+
     /// @notice The wallets linked to `identity`, in the order they were linked.
     function walletsOf(address identity) external view returns (address[] memory);
 

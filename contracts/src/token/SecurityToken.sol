@@ -236,6 +236,14 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _move(from, to, value, _modeOf(from, to));
     }
 
+    /// @dev Reads the second terms slot once, only for the rules that need it.
+    function _loadLimits(Ctx memory c) private view {
+        if (!c.limLoaded) {
+            c.lim = _limits;
+            c.limLoaded = true;
+        }
+    }
+
     function _modeOf(address from, address to) private pure returns (uint8) {
         return from == address(0) ? M_MINT : to == address(0) ? M_BURN : M_TRANSFER;
     }
@@ -274,7 +282,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         view
         returns (uint8)
     {
-        c.cfg = _config;
+        _loadConfig(c.cfg);
         if (mode != M_FORCED && mode != M_BURN && c.cfg.flags & F_PAUSED != 0) return TransferRules.PAUSED;
         if (mode == M_MINT) {
             if (c.cfg.flags & F_APPROVED == 0) return TransferRules.ISSUANCE_NOT_APPROVED;
@@ -285,13 +293,15 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
                 return TransferRules.ISSUANCE_LIMIT_EXCEEDED;
             }
         } else {
-            c.s = _wallets[from];
+            c.sSlot = _walletSlot(from);
+            _loadWalletAt(c.sSlot, c.s);
             if (mode == M_TRANSFER || mode == M_SETTLE) {
                 if (c.s.frozenBy != 0) return TransferRules.SENDER_FROZEN;
             }
         }
         if (mode != M_BURN) {
-            c.r = _wallets[to];
+            c.rSlot = _walletSlot(to);
+            _loadWalletAt(c.rSlot, c.r);
             if (mode != M_FORCED && c.r.frozenBy != 0) return TransferRules.RECEIVER_FROZEN;
         }
         if (mode != M_MINT) {
@@ -316,7 +326,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         if (mode == M_MINT) {
             c.rr = c.cfg.registry.walletRecord(to);
         } else {
-            (c.sr, c.rr) = c.cfg.registry.walletRecords(from, to);
+            (uint256 sw, uint256 rw) = c.cfg.registry.walletWords(from, to);
+            _record(sw, c.sr);
+            _record(rw, c.rr);
             if (mode != M_FORCED) {
                 if (c.sr.identity == address(0)) return TransferRules.SENDER_NOT_REGISTERED;
                 if (c.sr.status != IInvestorRegistry.Status.Active) return TransferRules.SENDER_SUSPENDED;
@@ -329,9 +341,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         uint8 code;
         (code, c.limitValue) = _offeringCheck(c.cfg, c.rr);
         if (code != TransferRules.SUCCESS) return code;
-        c.lim = _limits;
-        if (mode == M_TRANSFER && c.sr.jurisdiction != c.rr.jurisdiction && value >= c.lim.crossBorderThreshold) {
-            return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+        if (mode == M_TRANSFER && c.sr.jurisdiction != c.rr.jurisdiction) {
+            _loadLimits(c);
+            if (value >= c.lim.crossBorderThreshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
         }
         return _holdingCheck(from, to, value, mode, c);
     }
@@ -350,13 +362,14 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         if (c.sameInvestor) return TransferRules.SUCCESS;
         c.leaves = mode != M_MINT && c.sPos == value && value != 0;
         uint256 rAfter = c.rPos + value;
-        if (rAfter > c.lim.maxInvestorBalance) {
-            (c.countAfter, c.limitValue) = (rAfter, c.lim.maxInvestorBalance);
+        if (rAfter > c.cfg.maxInvestorBalance) {
+            (c.countAfter, c.limitValue) = (rAfter, c.cfg.maxInvestorBalance);
             return TransferRules.INVESTOR_BALANCE_LIMIT;
         }
         c.joins = c.rPos == 0 && value != 0;
         if (!c.joins) return TransferRules.SUCCESS;
         Counts memory n = _counts;
+        _loadLimits(c);
         uint256 out = c.leaves ? 1 : 0;
         c.countAfter = n.holders + 1 - out;
         if (c.lim.maxHolders != 0 && c.countAfter > c.lim.maxHolders) {
@@ -450,7 +463,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
                 _consumeLots(from, balance, value, c);
             }
         }
-        _wallets[from] = s;
+        _storeWalletAt(c.sSlot, s);
     }
 
     /// @dev Pops unlocked lots; a forced transfer or burn that takes locked units removes them from
@@ -482,7 +495,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         Wallet memory r = c.r;
         r.balance += uint96(value);
         if (mode == M_MINT || c.cfg.flags & F_LOCK_ALL != 0) {
-            uint256 period = mode == M_MINT ? _limits.holdingPeriod : c.lim.holdingPeriod;
+            _loadLimits(c);
+            uint256 period = c.lim.holdingPeriod;
             if (period != 0 && value != 0) {
                 uint40 unlockAt = uint40(block.timestamp + period);
                 WalletExtra storage x = _extra[to];
@@ -498,7 +512,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
                 emit LotAdded(to, value, unlockAt);
             }
         }
-        _wallets[to] = r;
+        _storeWalletAt(c.rSlot, r);
     }
 
     function _count(uint8 mode, uint256 value, Ctx memory c) private {
@@ -538,6 +552,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         bool rMulti;
         bool sCountedNonAcc;
         bool sameInvestor;
+        bool limLoaded;
+        uint256 sSlot;
+        uint256 rSlot;
         bool leaves;
         bool joins;
         uint256 limitValue;

@@ -39,20 +39,24 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev A cross-border request or settlement: every rule but the cross-border one.
     uint8 internal constant M_SETTLE = 4;
 
+    /// @dev The hot slot, read by every transfer. `categories`: low nibble = lowest US category
+    /// admitted, high nibble = lowest UK category admitted (0 = not admitted).
+    /// `maxInvestorBalance`: type(uint80).max = off.
     struct Config {
         IInvestorRegistry registry;
         uint8 flags;
-        uint8 usMinCategory;
-        uint8 ukMinCategory;
-        uint40 regSPeriodEnd;
-        uint32 approvalWindow;
+        uint8 categories;
+        uint80 maxInvestorBalance;
     }
 
+    /// @dev Read only when a rule needs it: a US receiver (Reg S), parties in different
+    /// jurisdictions (cross-border), a new holder (caps), a new lot (holding period).
     struct Limits {
         uint96 crossBorderThreshold;
-        uint96 maxInvestorBalance;
+        uint40 regSPeriodEnd;
         uint32 holdingPeriod;
         uint32 maxHolders;
+        uint32 approvalWindow;
     }
 
     struct Caps {
@@ -128,6 +132,65 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     mapping(address identity => Position) internal _positions;
     mapping(uint256 id => CrossBorder) internal _crossBorders;
 
+
+    /// @dev The storage slot of `wallet`'s `Wallet` record.
+    function _walletSlot(address wallet) internal pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0, wallet)
+            mstore(32, _wallets.slot)
+            slot := keccak256(0, 64)
+        }
+    }
+
+    /// @dev Reads a wallet's record with one SLOAD (the compiler would read each member apart).
+    function _loadWallet(address wallet) internal view returns (Wallet memory w) {
+        w = _loadWalletAt(_walletSlot(wallet), w);
+    }
+
+    /// @dev Reads the wallet record at `slot` into `w` (filled in place) with one SLOAD.
+    function _loadWalletAt(uint256 slot, Wallet memory w) internal view returns (Wallet memory) {
+        uint256 v;
+        assembly ("memory-safe") {
+            v := sload(slot)
+        }
+        w.balance = uint96(v);
+        w.frozen = uint96(v >> 96);
+        w.lockedUntil = uint40(v >> 192);
+        w.frozenBy = uint16(v >> 232);
+        w.flags = uint8(v >> 248);
+        return w;
+    }
+
+    /// @dev Writes a wallet's record at `slot` with one SSTORE (same layout as the struct in storage).
+    function _storeWalletAt(uint256 slot, Wallet memory w) internal {
+        uint256 v = uint256(w.balance) | (uint256(w.frozen) << 96) | (uint256(w.lockedUntil) << 192)
+            | (uint256(w.frozenBy) << 232) | (uint256(w.flags) << 248);
+        assembly ("memory-safe") {
+            sstore(slot, v)
+        }
+    }
+
+    /// @dev Reads the hot terms slot with one SLOAD into `cfg` (filled in place).
+    function _loadConfig(Config memory cfg) internal view {
+        uint256 v;
+        assembly ("memory-safe") {
+            v := sload(_config.slot)
+        }
+        cfg.registry = IInvestorRegistry(address(uint160(v)));
+        cfg.flags = uint8(v >> 160);
+        cfg.categories = uint8(v >> 168);
+        cfg.maxInvestorBalance = uint80(v >> 176);
+    }
+
+    /// @dev Decodes a registry record word (`IInvestorRegistry.walletWords`) into `r` in place.
+    function _record(uint256 v, IInvestorRegistry.WalletRecord memory r) internal pure {
+        r.identity = address(uint160(v));
+        r.jurisdiction = uint16(v >> 160);
+        r.category = IInvestorRegistry.Category(uint8(v >> 176));
+        r.status = IInvestorRegistry.Status(uint8(v >> 184));
+        r.kycValidUntil = uint40(v >> 192);
+        r.walletCount = uint8(v >> 232);
+    }
 
     /// @dev Address of the code that runs the cold powers in this token's storage (set by the token).
     address internal _extension;
@@ -248,8 +311,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     }
 
     function _minCategory(Config memory cfg, uint16 jurisdiction ) internal pure returns (uint8) {
-        if (jurisdiction == US) return cfg.usMinCategory;
-        if (jurisdiction == UK) return cfg.ukMinCategory;
+        if (jurisdiction == US) return cfg.categories & 0x0f;
+        if (jurisdiction == UK) return cfg.categories >> 4;
         return 0;
     }
 
@@ -257,19 +320,18 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         if (
             (t.usMinCategory != 0 && (t.usMinCategory < 1 || t.usMinCategory > 3))
                 || (t.ukMinCategory != 0 && (t.ukMinCategory < 4 || t.ukMinCategory > 6))
-                || t.crossBorderThreshold > type(uint96).max || t.maxInvestorBalance > type(uint96).max
+                || t.crossBorderThreshold > type(uint96).max || t.maxInvestorBalance >= type(uint80).max
         ) revert InvalidTerms();
         Config storage cfg = _config;
-        cfg.usMinCategory = t.usMinCategory;
-        cfg.ukMinCategory = t.ukMinCategory;
-        cfg.regSPeriodEnd = t.regSPeriodEnd;
-        cfg.approvalWindow = t.approvalWindow;
+        cfg.categories = t.usMinCategory | (t.ukMinCategory << 4);
+        cfg.maxInvestorBalance = t.maxInvestorBalance == 0 ? type(uint80).max : uint80(t.maxInvestorBalance);
         cfg.flags = t.lockAllAcquisitions ? cfg.flags | F_LOCK_ALL : cfg.flags & ~F_LOCK_ALL;
         _limits = Limits({
             crossBorderThreshold: t.crossBorderThreshold == 0 ? type(uint96).max : uint96(t.crossBorderThreshold),
-            maxInvestorBalance: t.maxInvestorBalance == 0 ? type(uint96).max : uint96(t.maxInvestorBalance),
+            regSPeriodEnd: t.regSPeriodEnd,
             holdingPeriod: t.holdingPeriod,
-            maxHolders: t.maxHolders
+            maxHolders: t.maxHolders,
+            approvalWindow: t.approvalWindow
         });
         Caps storage caps = _caps;
         caps.maxUkHolders = t.maxUkHolders;
@@ -286,8 +348,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint8 minimum = _minCategory(cfg, rr.jurisdiction);
         if (minimum == 0) return (TransferRules.JURISDICTION_NOT_ADMITTED, 0);
         if (uint8(rr.category) < minimum) return (TransferRules.CATEGORY_NOT_ADMITTED, minimum);
-        if (rr.jurisdiction == US && block.timestamp < cfg.regSPeriodEnd) {
-            return (TransferRules.REG_S_DISTRIBUTION_COMPLIANCE, cfg.regSPeriodEnd);
+        if (rr.jurisdiction == US) {
+            uint256 end = _limits.regSPeriodEnd;
+            if (block.timestamp < end) return (TransferRules.REG_S_DISTRIBUTION_COMPLIANCE, end);
         }
         return (TransferRules.SUCCESS, 0);
     }

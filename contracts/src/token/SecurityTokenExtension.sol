@@ -86,8 +86,8 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (lowest == 0) revert InvalidTerms();
         uint8 current = _minCategory(_config, jurisdiction);
         uint8 next = admitted ? (current == 0 ? lowest : current) : 0;
-        if (jurisdiction == US) _config.usMinCategory = next;
-        else _config.ukMinCategory = next;
+        uint8 cats = _config.categories;
+        _config.categories = jurisdiction == US ? (cats & 0xf0) | next : (cats & 0x0f) | (next << 4);
         emit JurisdictionAdmissionSet(jurisdiction, next);
     }
 
@@ -317,7 +317,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
         _reserve(from, value, true);
         id = ++_crossBorderCount;
-        uint256 deadline = block.timestamp + _config.approvalWindow;
+        uint256 deadline = block.timestamp + _limits.approvalWindow;
         _crossBorders[id] = CrossBorder({
             from: from,
             deadline: uint40(deadline),

@@ -76,14 +76,14 @@ contract SecurityTokenViews is SecurityTokenBase {
         Limits memory lim = _limits;
         Caps memory caps = _caps;
         t = Terms({
-            usMinCategory: cfg.usMinCategory,
-            ukMinCategory: cfg.ukMinCategory,
-            regSPeriodEnd: cfg.regSPeriodEnd,
+            usMinCategory: cfg.categories & 0x0f,
+            ukMinCategory: cfg.categories >> 4,
+            regSPeriodEnd: lim.regSPeriodEnd,
             holdingPeriod: lim.holdingPeriod,
             lockAllAcquisitions: cfg.flags & F_LOCK_ALL != 0,
             crossBorderThreshold: lim.crossBorderThreshold == type(uint96).max ? 0 : lim.crossBorderThreshold,
-            approvalWindow: cfg.approvalWindow,
-            maxInvestorBalance: lim.maxInvestorBalance == type(uint96).max ? 0 : lim.maxInvestorBalance,
+            approvalWindow: lim.approvalWindow,
+            maxInvestorBalance: cfg.maxInvestorBalance == type(uint80).max ? 0 : cfg.maxInvestorBalance,
             maxHolders: lim.maxHolders,
             maxUkHolders: caps.maxUkHolders,
             maxUsHolders: caps.maxUsHolders,
