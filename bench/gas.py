@@ -30,7 +30,7 @@ def plain_transfer(token: PlainERC20, to: str, value: int, sender: str) -> int:
 
 
 def main() -> None:
-    chain = EmbeddedChain(num_accounts=16)
+    chain = EmbeddedChain(num_accounts=40)
     a = [acc.address for acc in chain.accounts]
     operator, fca, sec, issuer = a[0], a[1], a[2], a[3]
     uk1, uk2, uk3, us1, us2 = a[4], a[5], a[6], a[7], a[8]
@@ -121,7 +121,7 @@ def main() -> None:
     singles = {
         "no optional rule (pause, freeze, balance, registry, jurisdiction)": none,
         "+ category minimum (UK professional)": replace(none, uk_min_category=int(Cat.UK_PROFESSIONAL)),
-        "+ Reg S period (UK receiver)": replace(none, reg_s_period_end=chain.timestamp() + 40 * DAY),
+        "+ Reg S period (configured; ended for the US leg)": replace(none, reg_s_period_end=chain.timestamp() - DAY),
         "+ lock-up configured (sender's lots unlocked)": replace(none, holding_period=180 * DAY),
         "+ lock-up on every acquisition (receiver gets a lot)": replace(
             none, holding_period=180 * DAY, lock_all_acquisitions=True
@@ -135,14 +135,41 @@ def main() -> None:
     }
     token.set_address_frozen(uk3, False, sender=issuer)
     token.unfreeze_partial_tokens(uk2, 1, sender=issuer)
-    print("\n| repeat transfer uk1 -> uk2 with | gas | added |\n| --- | ---: | ---: |")
-    base = None
+    token.set_address_frozen(us2, False, sender=sec)
+    fresh = iter(a[16:])
+
+    def new_holder() -> str:
+        wallet = next(fresh)
+        registry.register_investor(wallet, wallet, Jur.GB, Cat.UK_PROFESSIONAL, kyc, sender=operator)
+        return wallet
+
+    print(
+        "\n| rules switched on | UK->UK repeat | added | UK->US repeat | added | UK->UK new holder | added |"
+        "\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
+    base: tuple[int, int, int] | None = None
     for label, terms in singles.items():
         token.set_terms(terms, sender=issuer)
         token.transfer(uk2, 1, sender=uk1)
-        gas = token.transfer(uk2, 1, sender=uk1).gas_used
-        base = gas if base is None else base
-        print(f"| {label} | {gas:,} | {gas - base:+,} |")
+        same = token.transfer(uk2, 1, sender=uk1).gas_used
+        token.transfer(us2, 1, sender=uk1)
+        cross = token.transfer(us2, 1, sender=uk1).gas_used
+        joining = token.transfer(new_holder(), 1, sender=uk1).gas_used
+        base = base or (same, cross, joining)
+        print(
+            f"| {label} | {same:,} | {same - base[0]:+,} | {cross:,} | {cross - base[1]:+,} "
+            f"| {joining:,} | {joining - base[2]:+,} |"
+        )
+
+    # an investor with two wallets: its position is an aggregate the token keeps
+    token.set_terms(every_rule, sender=issuer)
+    second = next(fresh)
+    registry.add_wallet(uk2, second, sender=operator)
+    first_use = token.transfer(second, 1, sender=uk1).gas_used
+    again = token.transfer(second, 1, sender=uk1).gas_used
+    print("\n| investor with two wallets (every rule) | gas |\n| --- | ---: |")
+    print(f"| first transfer after its second wallet is linked (aggregate initialised) | {first_use:,} |")
+    print(f"| repeat transfer to its second wallet (aggregate updated) | {again:,} |")
 
 
 if __name__ == "__main__":
