@@ -237,6 +237,35 @@ class SecurityToken(ContractFacade):
     ) -> Receipt:
         return self._send("recoveryAddress", lost_wallet, new_wallet, investor, sender=sender)
 
+    def batch_transfer(self, to: Sequence[str], amounts: Sequence[int], *, sender: str | None = None) -> Receipt:
+        return self._send("batchTransfer", list(to), list(amounts), sender=sender)
+
+    def batch_mint(self, to: Sequence[str], amounts: Sequence[int], *, sender: str | None = None) -> Receipt:
+        return self._send("batchMint", list(to), list(amounts), sender=sender)
+
+    def batch_burn(self, wallets: Sequence[str], amounts: Sequence[int], *, sender: str | None = None) -> Receipt:
+        return self._send("batchBurn", list(wallets), list(amounts), sender=sender)
+
+    def batch_forced_transfer(
+        self, from_: Sequence[str], to: Sequence[str], amounts: Sequence[int], *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("batchForcedTransfer", list(from_), list(to), list(amounts), sender=sender)
+
+    def batch_set_address_frozen(
+        self, wallets: Sequence[str], freeze: Sequence[bool], *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("batchSetAddressFrozen", list(wallets), list(freeze), sender=sender)
+
+    def batch_freeze_partial_tokens(
+        self, wallets: Sequence[str], amounts: Sequence[int], *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("batchFreezePartialTokens", list(wallets), list(amounts), sender=sender)
+
+    def batch_unfreeze_partial_tokens(
+        self, wallets: Sequence[str], amounts: Sequence[int], *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("batchUnfreezePartialTokens", list(wallets), list(amounts), sender=sender)
+
     def pause(self, *, sender: str | None = None) -> Receipt:
         return self._send("pause", sender=sender)
 
