@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
+from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
 from sandbox.scenario import Scenario
 from tests.contracts.conftest import DAY, World
@@ -95,6 +98,32 @@ def test_pause_scope(w: World) -> None:
     assert not t.paused()
 
 
+def test_terms_after_approval_tighten_only_unless_home_regulator(w: World) -> None:
+    t = w.token
+    strict = replace(
+        t.terms(),
+        max_holders=10,
+        holding_period=30 * DAY,
+        max_investor_balance=5000,
+        us_min_category=int(Cat.US_ACCREDITED),
+    )
+    receipt = t.set_terms(strict, sender=w.issuer)  # tightening: the issuer may
+    assert t.events(receipt, "TermsSet")[0].args["actor"] == w.issuer
+    for looser in (
+        replace(strict, max_holders=11),
+        replace(strict, max_holders=0),
+        replace(strict, holding_period=29 * DAY),
+        replace(strict, us_min_category=int(Cat.US_NON_ACCREDITED)),
+        replace(strict, max_investor_balance=0),
+    ):
+        reverts(lambda x=looser: t.set_terms(x, sender=w.issuer), "TermsExceedApproval")  # type: ignore[misc]
+    t.set_terms(replace(strict, max_holders=0), sender=w.fca)  # the home regulator may loosen
+    assert t.terms().max_holders == 0
+    # before approval the issuer sets its terms freely
+    fresh = w.deploy_token(replace(strict, max_holders=3))
+    fresh.set_terms(replace(strict, max_holders=0), sender=w.issuer)
+
+
 def test_issuance_approval_scope(w: World) -> None:
     token = w.deploy_token()
     reverts(lambda: token.approve_issuance(10, sender=w.sec), "RegulatorOutOfScope", targetJurisdiction=826)
@@ -110,7 +139,8 @@ def test_agent_operations_refuse_non_agents(w: World) -> None:
         reverts(lambda a=actor: t.mint(uk1, 1, sender=a), "AccessControlUnauthorizedAccount")  # type: ignore[misc]
         reverts(lambda a=actor: t.burn(uk1, 1, sender=a), "AccessControlUnauthorizedAccount")  # type: ignore[misc]
         reverts(lambda a=actor: t.recovery_address(uk1, w.w["uk1b"], uk1, sender=a), "AccessControlUnauthorizedAccount")  # type: ignore[misc]
-    reverts(lambda: t.set_terms(t.terms(), sender=w.fca), "AccessControlUnauthorizedAccount")
+    reverts(lambda: t.set_terms(t.terms(), sender=uk1), "AccessControlUnauthorizedAccount")
+    reverts(lambda: t.set_terms(t.terms(), sender=w.sec), "RegulatorOutOfScope", targetJurisdiction=826)
     t.burn(uk1, 10, sender=w.issuer)
     assert t.total_supply() == 2990
 

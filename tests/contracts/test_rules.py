@@ -83,7 +83,9 @@ def test_jurisdiction_admission(w: World) -> None:
     t = w.token
     t.set_jurisdiction_admitted(Jur.US, False, sender=w.issuer)
     refused(t, w.w["uk1"], w.w["us_qib"], 1, "JURISDICTION_NOT_ADMITTED", "JurisdictionNotAdmitted", jurisdiction=840)
-    t.set_jurisdiction_admitted(Jur.US, True, sender=w.issuer)
+    # admitting again loosens the approved terms: the home regulator's call, not the issuer's
+    reverts(lambda: t.set_jurisdiction_admitted(Jur.US, True, sender=w.issuer), "TermsExceedApproval")
+    t.set_jurisdiction_admitted(Jur.US, True, sender=w.fca)
     allowed(t, w.w["uk1"], w.w["us_qib"], 1)
 
 

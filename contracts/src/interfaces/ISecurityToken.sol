@@ -108,6 +108,9 @@ interface ISecurityToken {
     error BatchLengthMismatch();
     error AmountTooLarge(uint256 amount);
     error InvalidTerms();
+    /// @notice After issuance approval the issuer may only tighten the terms; loosening needs the
+    /// home regulator.
+    error TermsExceedApproval();
     error ComplianceIsBuiltIn(address compliance);
     error RecoveryNotPossible(address lostWallet, address newWallet, address investorOnchainID);
     error NotCrossBorder(uint16 fromJurisdiction, uint16 toJurisdiction);

@@ -192,6 +192,47 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         r.walletCount = uint8(v >> 232);
     }
 
+    /// @dev The rule parameters as `Terms` (off limits as 0).
+    function _currentTerms() internal view returns (Terms memory t) {
+        Config memory cfg = _config;
+        Limits memory lim = _limits;
+        Caps memory caps = _caps;
+        t = Terms({
+            usMinCategory: cfg.categories & 0x0f,
+            ukMinCategory: cfg.categories >> 4,
+            regSPeriodEnd: lim.regSPeriodEnd,
+            holdingPeriod: lim.holdingPeriod,
+            lockAllAcquisitions: cfg.flags & F_LOCK_ALL != 0,
+            crossBorderThreshold: lim.crossBorderThreshold == type(uint96).max ? 0 : lim.crossBorderThreshold,
+            approvalWindow: lim.approvalWindow,
+            maxInvestorBalance: cfg.maxInvestorBalance == type(uint80).max ? 0 : cfg.maxInvestorBalance,
+            maxHolders: lim.maxHolders,
+            maxUkHolders: caps.maxUkHolders,
+            maxUsHolders: caps.maxUsHolders,
+            maxUsNonAccredited: caps.maxUsNonAccredited
+        });
+    }
+
+    /// @dev Whether `n` is at least as strict as `o` on every rule (0 = off for limits; a 0 minimum
+    /// category = jurisdiction not admitted; the approval window is procedural and may change).
+    function _within(Terms memory n, Terms memory o) internal pure returns (bool) {
+        return _stricterMin(n.usMinCategory, o.usMinCategory) && _stricterMin(n.ukMinCategory, o.ukMinCategory)
+            && n.regSPeriodEnd >= o.regSPeriodEnd && n.holdingPeriod >= o.holdingPeriod
+            && (n.lockAllAcquisitions || !o.lockAllAcquisitions)
+            && _stricterCap(n.crossBorderThreshold, o.crossBorderThreshold)
+            && _stricterCap(n.maxInvestorBalance, o.maxInvestorBalance) && _stricterCap(n.maxHolders, o.maxHolders)
+            && _stricterCap(n.maxUkHolders, o.maxUkHolders) && _stricterCap(n.maxUsHolders, o.maxUsHolders)
+            && _stricterCap(n.maxUsNonAccredited, o.maxUsNonAccredited);
+    }
+
+    function _stricterMin(uint8 n, uint8 o) private pure returns (bool) {
+        return o == 0 ? n == 0 : (n == 0 || n >= o);
+    }
+
+    function _stricterCap(uint256 n, uint256 o) private pure returns (bool) {
+        return o == 0 || (n != 0 && n <= o);
+    }
+
     /// @dev Address of the code that runs the cold powers in this token's storage (set by the token).
     address internal _extension;
 

@@ -72,23 +72,44 @@ contract SecurityTokenExtension is SecurityTokenBase {
 
     // ================================================================== issuer (admin) powers
 
-    /// @notice Replaces the security's rule parameters; emits `TermsSet`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; amounts fit in uint96.
-    function setTerms(Terms calldata newTerms) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    /// @notice Replaces the security's rule parameters; emits `TermsSet`. Once the home regulator has
+    /// approved issuance, the issuer may only tighten them (what the regulator approved bounds them);
+    /// a home regulator may change them either way.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE or is a regulator of the home jurisdiction;
+    /// for the issuer after approval, every rule at least as strict as now; amounts fit their slots.
+    function setTerms(Terms calldata newTerms) external {
+        bool regulator = _requireIssuerOrHomeRegulator();
+        if (!regulator && _config.flags & F_APPROVED != 0 && !_within(newTerms, _currentTerms())) {
+            revert TermsExceedApproval();
+        }
         _setTerms(newTerms);
     }
 
     /// @notice Admits (at the jurisdiction's lowest category, unless a higher minimum is already set)
     /// or refuses investors of `jurisdiction`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 826 or 840.
-    function setJurisdictionAdmitted(uint16 jurisdiction, bool admitted) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE or is a regulator of the home jurisdiction;
+    /// after issuance approval only a home regulator may admit a jurisdiction; `jurisdiction` is 826
+    /// or 840.
+    function setJurisdictionAdmitted(uint16 jurisdiction, bool admitted) external {
+        bool regulator = _requireIssuerOrHomeRegulator();
         uint8 lowest = jurisdiction == US ? 1 : jurisdiction == UK ? 4 : 0;
         if (lowest == 0) revert InvalidTerms();
         uint8 current = _minCategory(_config, jurisdiction);
+        if (!regulator && admitted && current == 0 && _config.flags & F_APPROVED != 0) revert TermsExceedApproval();
         uint8 next = admitted ? (current == 0 ? lowest : current) : 0;
         uint8 cats = _config.categories;
         _config.categories = jurisdiction == US ? (cats & 0xf0) | next : (cats & 0x0f) | (next << 4);
         emit JurisdictionAdmissionSet(jurisdiction, next);
+    }
+
+    /// @dev True for a home regulator, false for the issuer (DEFAULT_ADMIN_ROLE); reverts otherwise.
+    function _requireIssuerOrHomeRegulator() private view returns (bool) {
+        if (hasRole(DEFAULT_ADMIN_ROLE, _msgSender())) return false;
+        uint16 j = _config.registry.regulatorJurisdiction(_msgSender());
+        if (j == 0) revert AccessControlUnauthorizedAccount(_msgSender(), DEFAULT_ADMIN_ROLE);
+        uint16 home = _caps.homeJurisdiction;
+        if (j != home) revert RegulatorOutOfScope(_msgSender(), j, home);
+        return true;
     }
 
     /// @notice ERC-3643: sets the token name.

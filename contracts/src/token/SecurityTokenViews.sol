@@ -71,24 +71,8 @@ contract SecurityTokenViews is SecurityTokenBase {
 
 
     /// @notice The security's current rule parameters.
-    function terms() public view returns (Terms memory t) {
-        Config memory cfg = _config;
-        Limits memory lim = _limits;
-        Caps memory caps = _caps;
-        t = Terms({
-            usMinCategory: cfg.categories & 0x0f,
-            ukMinCategory: cfg.categories >> 4,
-            regSPeriodEnd: lim.regSPeriodEnd,
-            holdingPeriod: lim.holdingPeriod,
-            lockAllAcquisitions: cfg.flags & F_LOCK_ALL != 0,
-            crossBorderThreshold: lim.crossBorderThreshold == type(uint96).max ? 0 : lim.crossBorderThreshold,
-            approvalWindow: lim.approvalWindow,
-            maxInvestorBalance: cfg.maxInvestorBalance == type(uint80).max ? 0 : cfg.maxInvestorBalance,
-            maxHolders: lim.maxHolders,
-            maxUkHolders: caps.maxUkHolders,
-            maxUsHolders: caps.maxUsHolders,
-            maxUsNonAccredited: caps.maxUsNonAccredited
-        });
+    function terms() external view returns (Terms memory) {
+        return _currentTerms();
     }
 
 
