@@ -276,3 +276,19 @@ def test_mint_applies_receiver_rules(w: World) -> None:
     w.set_terms(us_min_category=int(Cat.US_ACCREDITED))
     exc = reverts(lambda: t.mint(w.w["us_na1"], 1, sender=w.issuer), "CategoryNotAdmitted")
     assert exc.rule_code == code("CATEGORY_NOT_ADMITTED")
+
+
+def test_second_wallet_linked_after_holding_keeps_the_position(w: World) -> None:
+    t, uk2, uk1 = w.token, w.w["uk2"], w.w["uk1"]
+    w.set_terms(max_investor_balance=1500, max_holders=4)
+    spare = w.chain.accounts[18].address
+    w.registry.add_wallet(uk2, spare, sender=w.operator)  # uk2 already holds 1000 in its first wallet
+    assert t.investor_balance(uk2) == 1000
+    allowed(t, uk1, spare, 500)  # the aggregate starts from the first wallet's 1000
+    refused(t, uk1, spare, 1, "INVESTOR_BALANCE_LIMIT", "InvestorBalanceLimitExceeded", balanceAfter=1501)
+    allowed(t, uk2, spare, 1000)
+    assert t.holder_counts()[0] == 3 and t.investor_balance(uk2) == 1500 and t.balance_of(uk2) == 0
+    allowed(t, spare, w.w["uk3"], 1000)
+    assert t.holder_counts()[0] == 4  # uk3 joined; uk2 still holds 500
+    allowed(t, spare, w.w["uk3"], 500)  # the investor leaves only when both wallets are empty
+    assert t.holder_counts()[0] == 3 and t.investor_balance(uk2) == 0
