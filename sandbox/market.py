@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from sandbox.chain.base import Chain
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken
+from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension
 from sandbox.contracts.settlement import DvPSettlement
 from sandbox.errors import SandboxError
 from sandbox.rules import InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, Scenario
 
 SECONDS_PER_DAY = 86_400
+#: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
+ISSUANCE_HEADROOM = 1_000_000
 
 #: Called after each step of loading with (steps done, steps in all, what was done).
 Progress = Callable[[int, int, str], None]
@@ -53,7 +55,13 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     address = [a.address for a in chain.accounts]
     operator = address[scenario.operator.account]
     steps = (
-        1 + len(scenario.regulators) + len(scenario.investors) + sum(1 + len(s.holdings) for s in scenario.securities)
+        1
+        + len(scenario.regulators)
+        + len(scenario.issuers)
+        + len(scenario.investors)
+        + sum(1 + len(s.holdings) for s in scenario.securities)
+        + (1 if scenario.cash_tokens else 0)
+        + sum(1 + len(c.holdings) for c in scenario.cash_tokens)
     )
     done = 0
 
@@ -88,8 +96,12 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             sender=operator,
         )
         step(f"investor {investor.name} onboarded")
+    extension = SecurityTokenExtension.deploy(chain, sender=operator).address if scenario.securities else None
     for spec in scenario.securities:
         issuer_account = market.accounts[spec.issuer]
+        home_regulator = next((r for r in scenario.regulators if r.jurisdiction == spec.home), None)
+        if home_regulator is None:
+            raise SandboxError(f"security {spec.symbol}: no regulator of its home jurisdiction {spec.home}")
         token = SecurityToken.deploy(
             chain,
             name=spec.name,
@@ -100,6 +112,12 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             admitted_jurisdictions=[Jurisdiction[j] for j in spec.admitted],
             admin=issuer_account,
             sender=issuer_account,
+            extension=extension,
+        )
+        # The DSS notary gate: the home regulator approves issuance before anything is minted.
+        token.approve_issuance(
+            sum(spec.holdings.values()) + ISSUANCE_HEADROOM * 10**spec.decimals,
+            sender=address[home_regulator.account],
         )
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
