@@ -1,7 +1,7 @@
 """The embedded chain as a JSON-RPC 2.0 endpoint, so participants can use their own tools on it.
 
 `JsonRpcApp(chain)` is a plain ASGI app (POST a JSON-RPC request or a batch to any path), so it can be
-mounted anywhere (``app.mount("/rpc", JsonRpcApp(chain))``) or served on its own port
+mounted anywhere (``mount_rpc(app, chain, "/rpc")``) or served on its own port
 (``python -m sandbox.rpc_server --port 8545``, bound to 127.0.0.1).
 
 What it answers, in the wire format geth and anvil use:
@@ -34,9 +34,11 @@ import uvicorn
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import BlockIdentifier, FilterParams, TxParams
@@ -385,6 +387,19 @@ class JsonRpcApp:
 def create_rpc_app(chain: Web3Chain) -> JsonRpcApp:
     """The JSON-RPC endpoint over `chain` (to mount, e.g. at ``/rpc``, or to serve alone)."""
     return JsonRpcApp(chain)
+
+
+def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc") -> JsonRpcApp:
+    """Serves the endpoint at exactly `path` and ``path/`` of a Starlette or FastAPI app.
+
+    Unlike ``app.mount(path, …)``, which answers ``POST /rpc`` with a redirect to ``/rpc/``, both
+    spellings answer directly (JSON-RPC clients are given the URL as typed).
+    """
+    rpc = create_rpc_app(chain)
+    path = "/" + path.strip("/")
+    for route_path in (path, path + "/"):
+        app.router.routes.append(Route(route_path, endpoint=rpc, include_in_schema=False))
+    return rpc
 
 
 # ---------------------------------------------------------------------- param parsing

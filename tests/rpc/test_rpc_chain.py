@@ -44,9 +44,7 @@ def test_accounts_match_the_embedded_chain_and_anvil(chain: RpcChain) -> None:
     assert len(derive_accounts(0)) == 0
 
 
-def test_concurrent_callers_get_every_transaction_mined_in_nonce_order(
-    chain: RpcChain, anvil: AnvilNode
-) -> None:
+def test_concurrent_callers_get_every_transaction_mined_in_nonce_order(chain: RpcChain, anvil: AnvilNode) -> None:
     """Threads on one chain object, and a second chain object (another client using the same keys,
     so its nonces collide with ours) all hammer the same two senders."""
     other = RpcChain(anvil.url, num_accounts=2)
