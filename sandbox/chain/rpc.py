@@ -145,9 +145,9 @@ class RpcChain(Web3Chain):
                     if attempt < NONCE_RETRIES and _is_nonce_error(exc):
                         continue
                     raise ChainError(f"the node refused a transaction from {sender}: {exc}") from exc
-                except Exception:
+                except Exception as exc:  # transport failure: whether the node got it is unknown
                     self._nonces.pop(sender, None)
-                    raise
+                    raise ChainError(f"could not send a transaction to {self._url}: {exc}") from exc
                 self._nonces[sender] = nonce + 1
                 break
         return self._finish(bytes(tx_hash), tx)
