@@ -88,10 +88,51 @@ def to_wire(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     if isinstance(value, Mapping):
-        return {str(k): to_wire(v) for k, v in value.items()}
+        # web3.py leaves a few of eth-tester's snake_case keys (y_parity, state_root, and every key of
+        # the full transactions inside a block); JSON-RPC spells them all in camelCase.
+        return {_camel(str(k)): to_wire(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_wire(v) for v in value]
     raise TypeError(f"cannot put {type(value).__name__} on the wire")
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _wire_log(log: dict[str, Any]) -> dict[str, Any]:
+    if log.get("type") == "mined":  # eth-tester's marker, not part of a JSON-RPC log
+        del log["type"]
+    log.setdefault("removed", False)
+    return log
+
+
+def _wire_receipt(receipt: Any) -> dict[str, Any]:
+    wire = cast(dict[str, Any], to_wire(receipt))
+    wire["logs"] = [_wire_log(log) for log in wire.get("logs", [])]
+    wire.pop("stateRoot", None)  # eth-tester's post-state root; receipts carry status instead
+    if "logsBloom" not in wire:  # eth-tester leaves it out; clients filter receipts by it
+        wire["logsBloom"] = _logs_bloom(wire["logs"])
+    return wire
+
+
+def _logs_bloom(logs: list[dict[str, Any]]) -> str:
+    """The 2048-bit bloom of the yellow paper (eq. 26): 3 bits per log address and topic."""
+    bloom = 0
+    for log in logs:
+        for item in (log["address"], *log["topics"]):
+            digest = keccak(bytes.fromhex(item[2:]))
+            for i in (0, 2, 4):
+                bloom |= 1 << (int.from_bytes(digest[i : i + 2], "big") & 2047)
+    return "0x" + bloom.to_bytes(256, "big").hex()
+
+
+def _wire_transaction(tx: Any) -> Any:
+    wire = to_wire(tx)
+    if isinstance(wire, dict) and "input" not in wire and "data" in wire:
+        wire["input"] = wire.pop("data")
+    return wire
 
 
 class RpcHandler:
@@ -189,9 +230,14 @@ class RpcHandler:
 
     def _block_or_none(self, block: BlockIdentifier, full: bool) -> Any:
         try:
-            return to_wire(self._w3.eth.get_block(block, full))
+            wire = to_wire(self._w3.eth.get_block(block, full))
         except BlockNotFound:
             return None
+        # eth-tester keeps the bloom as an integer, so web3.py drops its leading zero bytes.
+        wire["logsBloom"] = "0x" + wire["logsBloom"][2:].rjust(512, "0")
+        if full:
+            wire["transactions"] = [_wire_transaction(tx) for tx in wire["transactions"]]
+        return wire
 
     def _fee_history(self, p: list[Any]) -> Any:
         percentiles = [float(x) for x in _param(p, 2, [])]
@@ -212,7 +258,7 @@ class RpcHandler:
             params["address"] = [_address(a) for a in address] if isinstance(address, list) else _address(address)
         if spec.get("topics") is not None:
             params["topics"] = spec["topics"]
-        return to_wire(self._w3.eth.get_logs(cast(FilterParams, params)))
+        return [_wire_log(log) for log in to_wire(self._w3.eth.get_logs(cast(FilterParams, params)))]
 
     def _transaction(self, p: list[Any]) -> Any:
         tx_hash = _hash(_param(p, 0))
@@ -220,7 +266,7 @@ class RpcHandler:
         if cached is not None and cached[1] is not None:
             return cached[1]
         try:
-            return to_wire(self._w3.eth.get_transaction(HexStr(tx_hash)))
+            return _wire_transaction(self._w3.eth.get_transaction(HexStr(tx_hash)))
         except TransactionNotFound:
             return None
 
@@ -230,7 +276,7 @@ class RpcHandler:
         if cached is not None:
             return cached[0]
         try:
-            return to_wire(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
+            return _wire_receipt(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
         except TransactionNotFound:
             return None
 
@@ -334,8 +380,8 @@ class RpcHandler:
     def _remember(self, tx_hash: str) -> None:
         # Fetched right after mining, the transaction is at the head, so the lookup is short.
         try:
-            receipt = to_wire(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
-            transaction = to_wire(self._w3.eth.get_transaction(HexStr(tx_hash)))
+            receipt = _wire_receipt(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
+            transaction = _wire_transaction(self._w3.eth.get_transaction(HexStr(tx_hash)))
         except TransactionNotFound:
             return
         self._receipts[tx_hash] = (receipt, transaction)

@@ -3,13 +3,15 @@ revert decoding for calls and mined transactions."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from sandbox.chain import RpcChain, connect
-from sandbox.chain.anvil import AnvilNode
+from sandbox.chain.anvil import AnvilNode, ensure_node_tools
 from sandbox.chain.embedded import DEFAULT_MNEMONIC as EMBEDDED_MNEMONIC
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.chain.rpc import DEFAULT_MNEMONIC, derive_accounts
@@ -155,3 +157,17 @@ def test_connect_picks_the_backend(anvil: AnvilNode) -> None:
         connect("ws://127.0.0.1:1")
     with pytest.raises(ChainError, match="no JSON-RPC node answers"):
         RpcChain("http://127.0.0.1:9", request_timeout=2)
+
+
+def test_a_failed_npm_install_is_an_error_not_a_skip(tmp_path: Path) -> None:
+    """A lock file out of step with package.json: `npm ci` refuses (locally, before any download)."""
+    (tmp_path / "package.json").write_text(
+        json.dumps({"name": "t", "version": "1.0.0", "dependencies": {"ethers": "6.17.0"}})
+    )
+    (tmp_path / "package-lock.json").write_text(
+        json.dumps({"name": "t", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": {"name": "t"}}})
+    )
+    with pytest.raises(ChainError, match="npm ci"):
+        ensure_node_tools(tmp_path)
+    with pytest.raises(ChainError, match=r"no package-lock\.json"):
+        ensure_node_tools(tmp_path / "missing")

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, keccak
 from fastapi import FastAPI
 
 from sandbox.chain import RpcChain
@@ -88,6 +88,37 @@ def test_reads_batches_and_errors(served: Served) -> None:
     assert httpx.post(served.url, content=b"{not json", timeout=30).json()["error"]["code"] == -32700
     assert httpx.post(served.url, json=[], timeout=30).json()["error"]["code"] == -32600
     assert httpx.get(served.url, timeout=30).status_code == 405
+
+
+def test_blocks_transactions_receipts_and_logs_in_wire_format(served: Served) -> None:
+    """What web3.py hands back from eth-tester is put back into the shape geth and anvil send."""
+    token = served.market.security("THAMES28")
+    receipt = token.transfer(served.market.accounts["bob"], 2, sender=served.market.accounts["alice"])
+    block = served.rpc("eth_getBlockByNumber", hex(receipt.block_number), True)["result"]
+    [tx] = block["transactions"]
+    assert tx["hash"] == receipt.transaction_hash
+    assert {"blockHash", "blockNumber", "transactionIndex", "input", "chainId", "maxFeePerGas"} <= set(tx)
+    assert not [key for key in (*block, *tx) if "_" in key]
+    assert len(block["logsBloom"]) == 2 + 512
+    by_hash = served.rpc("eth_getBlockByHash", block["hash"], False)["result"]
+    assert by_hash["transactions"] == [receipt.transaction_hash]
+
+    wire = served.rpc("eth_getTransactionReceipt", receipt.transaction_hash)["result"]
+    assert wire["logsBloom"] == block["logsBloom"]  # the only transaction of its block
+    assert not [key for key in wire if "_" in key]
+
+    transfer_topic = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+    logs = served.rpc(
+        "eth_getLogs",
+        {
+            "fromBlock": hex(receipt.block_number),
+            "toBlock": "latest",
+            "address": token.address,
+            "topics": [transfer_topic],
+        },
+    )["result"]
+    assert [(log["transactionHash"], log["removed"]) for log in logs][:1] == [(receipt.transaction_hash, False)]
+    assert wire["logs"] == logs[:1]
 
 
 def test_call_and_estimate_reverts_carry_the_revert_data(served: Served) -> None:
