@@ -10,16 +10,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_utils import keccak, to_checksum_address
 
 from sandbox.chain.anvil import AnvilNode, ensure_node_tools
 from sandbox.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[2]
+#: Funded accounts on the test anvil (scenarios index into them; the demo may grow).
+ANVIL_ACCOUNTS = 60
 
 
 @pytest.fixture(scope="session")
 def demo() -> Scenario:
     return Scenario.from_file(REPO / "seeds" / "demo.yaml")
+
+
+@pytest.fixture(scope="session")
+def stranger() -> str:
+    """A wallet no scenario registers (its key is nobody's)."""
+    return to_checksum_address(keccak(b"an unregistered wallet")[-20:])
 
 
 @pytest.fixture(scope="session")
@@ -34,5 +43,5 @@ def anvil(node_tools: Path) -> Iterator[AnvilNode]:
 
     Tests that change its state revert to a snapshot when they finish.
     """
-    with AnvilNode(accounts=20) as node:
+    with AnvilNode(accounts=ANVIL_ACCOUNTS) as node:
         yield node

@@ -19,24 +19,24 @@ DAY = 86_400
 
 
 @pytest.fixture(params=["embedded", "anvil"])
-def chain(request: pytest.FixtureRequest) -> Iterator[DevChain]:
+def chain(request: pytest.FixtureRequest, demo: Scenario) -> Iterator[DevChain]:
+    accounts = max(10, demo.accounts_needed)
     if request.param == "embedded":
-        yield EmbeddedChain()
+        yield EmbeddedChain(num_accounts=accounts)
         return
     node: AnvilNode = request.getfixturevalue("anvil")
-    rpc = RpcChain(node.url)
+    rpc = RpcChain(node.url, num_accounts=accounts)
     start = rpc.snapshot()
     yield rpc
     rpc.revert(start)
 
 
-def test_demo_scenario_end_to_end(chain: DevChain, demo: Scenario) -> None:
+def test_demo_scenario_end_to_end(chain: DevChain, demo: Scenario, stranger: str) -> None:
     assert isinstance(chain, DevChain)
     market = load_scenario(chain, demo)
     token = market.security("THAMES28")
     alice, bob = market.accounts["alice"], market.accounts["bob"]
     fca = market.accounts["fca"]
-    stranger = chain.accounts[9].address  # not in the scenario: never registered
     alice_0, bob_0 = token.balance_of(alice), token.balance_of(bob)
     assert (alice_0, bob_0) == (5000, 3000)
 

@@ -18,11 +18,11 @@ from sandbox.rpc_server import ServerThread, create_rpc_app
 from sandbox.scenario import Scenario
 
 
-def test_ethers_reads_transfers_and_decodes_the_refusal(node_tools: Path, demo: Scenario) -> None:
+def test_ethers_reads_transfers_and_decodes_the_refusal(node_tools: Path, demo: Scenario, stranger: str) -> None:
     chain = EmbeddedChain()
     market = load_scenario(chain, demo)
     token = market.security("THAMES28")
-    alice, bob, stranger = market.accounts["alice"], market.accounts["bob"], chain.accounts[9].address
+    alice, bob = market.accounts["alice"], market.accounts["bob"]
     alice_index = [a.address for a in chain.accounts].index(alice)
     alice_0, bob_0 = token.balance_of(alice), token.balance_of(bob)
     abi_path = resources.files("sandbox.artifacts").joinpath("SecurityToken.json")

@@ -23,7 +23,7 @@ from sandbox.scenario import Scenario
 
 @pytest.fixture
 def chain(anvil: AnvilNode) -> Iterator[RpcChain]:
-    rpc = RpcChain(anvil.url, num_accounts=20)
+    rpc = RpcChain(anvil.url, num_accounts=20)  # of the node's 60
     snapshot = rpc.snapshot()
     yield rpc
     rpc.revert(snapshot)
@@ -41,7 +41,7 @@ def test_accounts_match_the_embedded_chain_and_anvil(chain: RpcChain) -> None:
     assert chain.accounts[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
     # anvil funds exactly these addresses (it derives them from the same mnemonic).
     node_accounts = chain.w3.eth.accounts
-    assert [a.address for a in chain.accounts] == list(node_accounts)
+    assert [a.address for a in chain.accounts] == list(node_accounts)[:20]
     assert chain.chain_id == 31337
     assert len(derive_accounts(0)) == 0
 
@@ -85,9 +85,11 @@ def test_concurrent_callers_get_every_transaction_mined_in_nonce_order(chain: Rp
         assert chain.w3.eth.get_transaction_count(sender) - start_nonces[sender] == total // 2
 
 
-def test_refused_transfer_is_decoded_for_calls_and_mined_transactions(chain: RpcChain, market: Market) -> None:
+def test_refused_transfer_is_decoded_for_calls_and_mined_transactions(
+    chain: RpcChain, market: Market, stranger: str
+) -> None:
     token = market.security("THAMES28")
-    alice, stranger = market.accounts["alice"], chain.accounts[9].address
+    alice = market.accounts["alice"]
     data = ContractFacade._abi_for("SecurityToken").encode_call("transfer", [stranger, 1])
 
     with pytest.raises(ContractReverted) as called:
@@ -145,6 +147,8 @@ def test_dev_powers_on_anvil(chain: RpcChain, market: Market) -> None:
     height = chain.block_number()
     chain.mine(4)
     assert chain.block_number() == height + 4
+    with pytest.raises(ChainError, match="no snapshot"):
+        chain.revert("0x999")
 
 
 def test_connect_picks_the_backend(anvil: AnvilNode) -> None:

@@ -121,9 +121,9 @@ def test_blocks_transactions_receipts_and_logs_in_wire_format(served: Served) ->
     assert wire["logs"] == logs[:1]
 
 
-def test_call_and_estimate_reverts_carry_the_revert_data(served: Served) -> None:
+def test_call_and_estimate_reverts_carry_the_revert_data(served: Served, stranger: str) -> None:
     token = served.market.security("THAMES28")
-    alice, stranger = served.market.accounts["alice"], served.chain.accounts[9].address
+    alice = served.market.accounts["alice"]
     tx = {"from": alice, "to": token.address, "data": _transfer_data(stranger, 1)}
     for method, params in (("eth_call", (tx, "latest")), ("eth_estimateGas", (tx,))):
         error = served.rpc(method, *params)["error"]
@@ -142,10 +142,10 @@ def _balance_data(account: str) -> str:
     return "0x" + ContractFacade._abi_for("SecurityToken").encode_call("balanceOf", [account]).hex()
 
 
-def test_raw_transactions_go_through_the_chain_write_path(served: Served) -> None:
+def test_raw_transactions_go_through_the_chain_write_path(served: Served, stranger: str) -> None:
     chain, market = served.chain, served.market
     token = market.security("THAMES28")
-    alice, bob, stranger = market.accounts["alice"], market.accounts["bob"], chain.accounts[9].address
+    alice, bob = market.accounts["alice"], market.accounts["bob"]
     key = next(a.private_key for a in chain.accounts if a.address == alice)
     nonce = int(served.rpc("eth_getTransactionCount", alice, "pending")["result"], 16)
     bob_before = token.balance_of(bob)
@@ -185,18 +185,18 @@ def test_raw_transactions_go_through_the_chain_write_path(served: Served) -> Non
     assert served.rpc("eth_getTransactionReceipt", undone)["result"] is None
 
 
-def test_rpc_chain_works_over_the_endpoint(served: Served) -> None:
+def test_rpc_chain_works_over_the_endpoint(served: Served, stranger: str) -> None:
     """The sandbox's own JSON-RPC client on its own endpoint: transfers, decoded refusals (for a mined
     failure the endpoint has no debug API, so the replay path is used), and no dev powers."""
     remote = RpcChain(served.url)
     token = type(served.market.security("THAMES28"))(remote, served.market.security("THAMES28").address)
-    alice, bob, stranger = served.market.accounts["alice"], served.market.accounts["bob"], remote.accounts[9]
+    alice, bob = served.market.accounts["alice"], served.market.accounts["bob"]
     before = token.balance_of(bob)
     receipt = token.transfer(bob, 3, sender=alice)
     assert [e.name for e in token.events(receipt)] == ["Transfer"]
     assert token.balance_of(bob) == before + 3 == served.market.security("THAMES28").balance_of(bob)
     with pytest.raises(ContractReverted) as refused:
-        token.transfer(stranger.address, 1, sender=alice)
+        token.transfer(stranger, 1, sender=alice)
     assert refused.value.error_name == "ReceiverNotRegistered"
     assert refused.value.rule_code == 0x21
     assert refused.value.tx_hash is not None
@@ -204,6 +204,10 @@ def test_rpc_chain_works_over_the_endpoint(served: Served) -> None:
         remote.snapshot()
     with pytest.raises(DevFeatureUnavailable, match="evm_mine"):
         remote.mine()
+    with pytest.raises(DevFeatureUnavailable, match="evm_increaseTime"):
+        remote.time_travel(remote.timestamp() + 60)
+    with pytest.raises(DevFeatureUnavailable, match="anvil or Hardhat"):
+        remote.revert("0x1")
     served_tx = served.rpc("eth_sendTransaction", {"from": alice, "to": token.address, "data": _transfer_data(bob, 1)})
     assert served.rpc("eth_getTransactionReceipt", served_tx["result"])["result"]["status"] == "0x1"
 
