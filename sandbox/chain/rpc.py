@@ -21,6 +21,8 @@ the call raise `DevFeatureUnavailable`.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -40,8 +42,9 @@ from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
 #: The well-known development mnemonic (anvil, Hardhat, and the embedded chain).
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_HD_PATH = "m/44'/60'/0'/0"
-#: How often a resend is tried after the node said "nonce too low".
-NONCE_RETRIES = 5
+#: How often a resend is tried after the node said "nonce too low", and the backoff step (seconds).
+NONCE_RETRIES = 20
+NONCE_BACKOFF = 0.002
 
 #: What nodes answer when the nonce was taken by someone else (geth, anvil, Besu wordings). "Already
 #: known/imported" means a byte-identical transaction is in the pool: this class never resends the same
@@ -112,6 +115,16 @@ class RpcChain(Web3Chain):
         """The newest block `get_logs` will read from (``head - confirmations``, at least -1)."""
         return max(self.block_number() - self._confirmations, -1)
 
+    def resync_nonces(self) -> None:
+        """Forgets the nonces counted here, so the next transaction of each sender asks the node.
+
+        Needed only when something else rewound the node (another client's ``evm_revert``): a nonce
+        counted past the node's would leave the next transaction queued, never mined. (This chain's
+        own `revert` resyncs by itself; nonces used by other clients are recovered automatically.)
+        """
+        with self._write_lock:
+            self._nonces.clear()
+
     # ------------------------------------------------------------------ writes
 
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
@@ -143,6 +156,9 @@ class RpcChain(Web3Chain):
                 except Web3RPCError as exc:
                     self._nonces.pop(sender, None)  # re-read from the node next time
                     if attempt < NONCE_RETRIES and _is_nonce_error(exc):
+                        # Another client took the nonce. It may be sending as fast as it can (its
+                        # counter needs no round trip, our re-read does), so back off a random while.
+                        time.sleep(random.uniform(0, NONCE_BACKOFF * (attempt + 1)))
                         continue
                     raise ChainError(f"the node refused a transaction from {sender}: {exc}") from exc
                 except Exception as exc:  # transport failure: whether the node got it is unknown
