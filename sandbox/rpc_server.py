@@ -15,6 +15,9 @@ What it answers, in the wire format geth and anvil use:
 - reverts of ``eth_call`` and ``eth_estimateGas`` as error code 3 with the revert bytes in ``data``,
   so clients (ethers, viem, web3.py) decode custom errors.
 
+On the embedded chain each request runs under the chain's own lock (py-evm is not thread-safe), so
+JSON-RPC clients, the API and Python callers can share one chain.
+
 Dev methods (``evm_snapshot``, ``evm_revert``, ``evm_mine``, time travel) are deliberately absent: a
 shared sandbox must not let one client rewind everybody's history (nor what persistence journaled).
 Unknown methods get ``-32601``.
@@ -142,8 +145,12 @@ class RpcHandler:
         self._chain = chain
         self._w3 = chain.w3
         self._client_version = client_version
-        # The embedded chain is not thread-safe for reads racing a write: requests take turns.
-        self._lock = threading.RLock()
+        # py-evm is not thread-safe: on the embedded chain (``serialize_reads``) a request holds the
+        # chain's own (reentrant) write lock, so it never runs beside a write from the API or a
+        # facade; writes inside it take the same lock again. A node serves requests concurrently.
+        self._guard = chain._read_guard
+        # The receipt cache is ours: its own lock, for backends that do not serialize.
+        self._cache_lock = threading.Lock()
         self._receipts: OrderedDict[str, tuple[dict[str, Any], dict[str, Any] | None]] = OrderedDict()
         self._methods: dict[str, Callable[[list[Any]], Any]] = {
             "web3_clientVersion": lambda p: self._client_version,
@@ -212,7 +219,7 @@ class RpcHandler:
                 raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
             if not isinstance(params, list):
                 raise RpcError(INVALID_PARAMS, "params must be an array")
-            with self._lock:
+            with self._guard():
                 result = handler(params)
         except RpcError as exc:
             return None if is_notification else _error_response(request_id, exc)
@@ -281,7 +288,8 @@ class RpcHandler:
             return None
 
     def _cached(self, tx_hash: str) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-        entry = self._receipts.get(tx_hash)
+        with self._cache_lock:
+            entry = self._receipts.get(tx_hash)
         if entry is None:
             return None
         receipt = entry[0]
@@ -292,7 +300,8 @@ class RpcHandler:
         except BlockNotFound:
             block = None
         if block is None or to_wire(block["hash"]) != receipt["blockHash"]:
-            del self._receipts[tx_hash]
+            with self._cache_lock:
+                self._receipts.pop(tx_hash, None)
             return None
         return entry
 
@@ -384,9 +393,10 @@ class RpcHandler:
             transaction = _wire_transaction(self._w3.eth.get_transaction(HexStr(tx_hash)))
         except TransactionNotFound:
             return
-        self._receipts[tx_hash] = (receipt, transaction)
-        while len(self._receipts) > RECEIPT_CACHE_SIZE:
-            self._receipts.popitem(last=False)
+        with self._cache_lock:
+            self._receipts[tx_hash] = (receipt, transaction)
+            while len(self._receipts) > RECEIPT_CACHE_SIZE:
+                self._receipts.popitem(last=False)
 
 
 class JsonRpcApp:
