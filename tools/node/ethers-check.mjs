@@ -8,7 +8,9 @@ import { Contract, HDNodeWallet, JsonRpcProvider } from "ethers";
 
 const input = JSON.parse(process.argv[2]);
 const abi = JSON.parse(readFileSync(input.abiPath, "utf8")).abi;
-const provider = new JsonRpcProvider(input.url);
+// No response cache: ethers otherwise replays an identical eth_getTransactionCount for 250 ms, and on a
+// fast node the next transaction would reuse a spent nonce.
+const provider = new JsonRpcProvider(input.url, undefined, { cacheTimeout: -1 });
 const wallet = HDNodeWallet.fromPhrase(input.mnemonic, undefined, `m/44'/60'/0'/0/${input.senderIndex}`).connect(provider);
 const token = new Contract(input.token, abi, wallet);
 const out = { sender: wallet.address, chainId: (await provider.getNetwork()).chainId.toString() };
