@@ -14,6 +14,7 @@ from api.problems import install_problem_handlers
 from api.routers import (
     audit,
     cash,
+    crossborder,
     freezes,
     health,
     investors,
@@ -42,6 +43,7 @@ TAGS = [
     {"name": "securities", "description": "Securities, their terms and issuance (issuers; everyone reads)."},
     {"name": "investors", "description": "Onboarding (operator, issuers), suspension (regulators), holdings."},
     {"name": "transfers", "description": "Pre-checks and transfers (investors)."},
+    {"name": "cross-border", "description": "Held cross-border transfers: request (investors), decide (regulators)."},
     {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
     {"name": "cash", "description": "GBP and USD settlement tokens (cash issuers; holders read)."},
@@ -54,6 +56,7 @@ ROUTERS = [
     securities.router,
     investors.router,
     transfers.router,
+    crossborder.router,
     positions.router,
     freezes.router,
     cash.router,

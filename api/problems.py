@@ -64,11 +64,21 @@ def problem_response(
 
 #: On-chain errors that mean "you may not do this" rather than "the rules refuse this transfer".
 _FORBIDDEN_ERRORS = {
-    "RegulatorOutOfScope",
-    "NotAgentOrRegulator",
-    "FreezeImposedByRegulator",
     "AccessControlUnauthorizedAccount",
+    "CashFreezeImposedByRegulator",
+    "CashNotIssuerOrRegulator",
+    "CashRegulatorOutOfScope",
+    "DvPNotAParty",
+    "DvPNotCounterparty",
+    "FreezeImposedByRegulator",
+    "NotAgentOrRegulator",
+    "NotRegulator",
+    "PauseImposedByRegulator",
     "RegistryNotRegulator",
+    "RegulatorFrozenUnits",
+    "RegulatorOutOfScope",
+    # Releasing units someone else froze: a question of authority, not of the rulebook.
+    "UnfreezeExceedsOwnFreeze",
 }
 
 

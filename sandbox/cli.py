@@ -44,6 +44,7 @@ def serve(
     from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
     from sandbox.market import load_scenario
+    from sandbox.rpc_server import mount_rpc
 
     overrides = {"host": host, "port": port, "scenario": scenario, "clock": clock, "accounts": accounts}
     try:
@@ -80,13 +81,16 @@ def serve(
             raise typer.Exit(1) from None
         progress.update(task, description=f"Scenario {spec.name} loaded")
     _print_welcome(spec, market.chain.chain_id, settings.host, settings.port)
-    uvicorn.run(create_app(settings, market=market), host=settings.host, port=settings.port, log_level="warning")
+    gateway = create_app(settings, market=market)
+    mount_rpc(gateway, chain, "/rpc")  # participants' own tools (ethers, viem, cast) talk to the same chain
+    uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
 
 
 def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} (embedded chain, id {chain_id})")
     console.print(f"  interactive API docs: {base}/docs    OpenAPI: {base}/openapi.json", soft_wrap=True)
+    console.print(f"  JSON-RPC endpoint of the chain: {base}/rpc (chain id {chain_id})", soft_wrap=True)
     # Plain lines, not a table: keys must never be truncated or wrapped, whatever the terminal width.
     console.print("[bold]Demo API keys[/bold] (local sandbox only; send as `Authorization: Bearer <key>`):")
     rows = [("operator", "-", spec.operator.api_key, "Sandbox operator")]

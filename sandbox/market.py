@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sandbox.chain.base import Chain
+from sandbox.chain.base import Chain, DevChain
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension
+from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
 from sandbox.contracts.settlement import DvPSettlement
 from sandbox.errors import SandboxError
 from sandbox.rules import InvestorCategory, Jurisdiction
-from sandbox.scenario import CashTokenSpec, Scenario
+from sandbox.scenario import CashTokenSpec, RulesSpec, Scenario
 
 SECONDS_PER_DAY = 86_400
 #: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
@@ -20,6 +21,16 @@ ISSUANCE_HEADROOM = 1_000_000
 
 #: Called after each step of loading with (steps done, steps in all, what was done).
 Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class MarketSnapshot:
+    chain_snapshot: Any
+    securities: dict[str, SecurityToken]
+    issuer_of: dict[str, str]
+    cash: dict[str, CashToken]
+    cash_issuer_of: dict[str, str]
+    accounts: dict[str, str]
 
 
 @dataclass
@@ -38,12 +49,64 @@ class Market:
     cash_issuer_of: dict[str, str] = field(default_factory=dict)
     #: the delivery-versus-payment contract (deployed when the scenario has cash tokens)
     settlement: DvPSettlement | None = None
+    #: the shared `SecurityTokenExtension` new securities delegate their cold powers to
+    extension: str | None = None
+
+    def snapshot(self) -> MarketSnapshot:
+        """Marks the chain and this object's own bookkeeping (securities added later, ...); `revert`
+        returns both to it. Needs a chain with dev powers."""
+        if not isinstance(self.chain, DevChain):
+            raise SandboxError("snapshots need a chain with dev powers (the embedded chain or anvil)")
+        return MarketSnapshot(
+            self.chain.snapshot(),
+            dict(self.securities),
+            dict(self.issuer_of),
+            dict(self.cash),
+            dict(self.cash_issuer_of),
+            dict(self.accounts),
+        )
+
+    def revert(self, snapshot: MarketSnapshot) -> None:
+        assert isinstance(self.chain, DevChain)
+        self.chain.revert(snapshot.chain_snapshot)
+        self.securities, self.issuer_of = dict(snapshot.securities), dict(snapshot.issuer_of)
+        self.cash, self.cash_issuer_of = dict(snapshot.cash), dict(snapshot.cash_issuer_of)
+        self.accounts = dict(snapshot.accounts)
+
+    def add_security(self, symbol: str, token: SecurityToken, issuer_key: str) -> None:
+        """Adds a security created after loading (e.g. through the gateway)."""
+        if symbol in self.securities:
+            raise SandboxError(f"security {symbol!r} already exists")
+        self.securities[symbol] = token
+        self.issuer_of[symbol] = issuer_key
 
     def security(self, symbol: str) -> SecurityToken:
         try:
             return self.securities[symbol]
         except KeyError:
             raise SandboxError(f"no security {symbol!r} in this market") from None
+
+
+def terms_of(rules: RulesSpec, now: int) -> Terms:
+    """The on-chain `Terms` of a scenario's rule parameters; periods start at `now`."""
+
+    def category(name: str | None) -> int:
+        return int(InvestorCategory[name]) if name else 0
+
+    return Terms(
+        us_min_category=category(rules.us_min_category),
+        uk_min_category=category(rules.uk_min_category),
+        reg_s_period_end=now + rules.reg_s_days * SECONDS_PER_DAY if rules.reg_s_days else 0,
+        holding_period=rules.holding_period_days * SECONDS_PER_DAY,
+        lock_all_acquisitions=rules.lock_all_acquisitions,
+        cross_border_threshold=rules.cross_border_threshold,
+        approval_window=rules.approval_window_days * SECONDS_PER_DAY,
+        max_investor_balance=rules.max_investor_balance,
+        max_holders=rules.max_holders,
+        max_uk_holders=rules.max_uk_holders,
+        max_us_holders=rules.max_us_holders,
+        max_us_non_accredited=rules.max_us_non_accredited,
+    )
 
 
 def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = None) -> Market:
@@ -96,7 +159,8 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             sender=operator,
         )
         step(f"investor {investor.name} onboarded")
-    extension = SecurityTokenExtension.deploy(chain, sender=operator).address if scenario.securities else None
+    extension = SecurityTokenExtension.deploy(chain, sender=operator).address
+    market.extension = extension
     for spec in scenario.securities:
         issuer_account = market.accounts[spec.issuer]
         home_regulator = next((r for r in scenario.regulators if r.jurisdiction == spec.home), None)
@@ -113,6 +177,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             admin=issuer_account,
             sender=issuer_account,
             extension=extension,
+            terms=terms_of(spec.rules, now),
         )
         # The DSS notary gate: the home regulator approves issuance before anything is minted.
         token.approve_issuance(

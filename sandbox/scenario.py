@@ -59,6 +59,24 @@ class InvestorSpec(_Strict):
         return self
 
 
+class RulesSpec(_Strict):
+    """A security's rule parameters (the rulebook's `Terms`), in a scenario's words. Periods are in days
+    from the moment the scenario is loaded; 0 or absent switches a rule off."""
+
+    us_min_category: CategoryName | None = Field(None, description="Lowest admitted US category (e.g. US_ACCREDITED).")
+    uk_min_category: CategoryName | None = Field(None, description="Lowest admitted UK category.")
+    reg_s_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    holding_period_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    lock_all_acquisitions: bool = False
+    cross_border_threshold: Annotated[int, Field(ge=0, lt=2**96)] = 0
+    approval_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    max_investor_balance: Annotated[int, Field(ge=0, lt=2**80)] = 0
+    max_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_uk_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_us_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_us_non_accredited: Annotated[int, Field(ge=0, lt=2**32)] = 0
+
+
 class SecuritySpec(_Strict):
     symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
     name: str
@@ -66,7 +84,8 @@ class SecuritySpec(_Strict):
     home: JurisdictionCode
     admitted: Annotated[list[JurisdictionCode], Field(min_length=1)]
     decimals: Annotated[int, Field(ge=0, le=18)] = 0
-    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**128)]] = {}
+    rules: RulesSpec = RulesSpec()
+    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**96)]] = {}
 
 
 class CashTokenSpec(_Strict):

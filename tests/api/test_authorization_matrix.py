@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sandbox.history import events_of
 from sandbox.market import Market
 from tests.api.conftest import bearer
 
@@ -90,6 +91,22 @@ def _propose_and_affirm(client: TestClient, market: Market, keys: dict[str, str]
     assert client.post(f"/settlements/{_last_trade(market)}/affirm", headers=bearer(keys["carol"])).status_code == 200
 
 
+def _request_cross_border(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """alice (GB) asks to send 600 THAMES28 to carol (US): at or above the threshold, so it is held."""
+    body = {"to": market.accounts["carol"], "amount": 600}
+    response = client.post(f"{S}/cross-border-transfers", json=body, headers=bearer(keys["alice"]))
+    assert response.status_code == 201, response.text
+
+
+def _last_cross_border(market: Market) -> int:
+    return int(events_of(market.security("THAMES28"), name="CrossBorderTransferRequested")[-1].args["id"])
+
+
+def _fca_freezes_ten_of_carol(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    body = {"wallet": market.accounts["carol"], "amount": 10}
+    assert client.post(f"{S}/partial-freezes", json=body, headers=bearer(keys["fca"])).status_code == 200
+
+
 def _last_trade(market: Market) -> int:
     assert market.settlement is not None
     return market.settlement.trade_count()
@@ -99,6 +116,13 @@ CASES = [
     Case("health-get", "GET", _const("/health"), dict.fromkeys(PRINCIPALS, 200)),
     Case("securities-list", "GET", _const("/securities"), _statuses(200)),
     Case("securities-get", "GET", _const(S), _statuses(200)),
+    Case(
+        "securities-create",
+        "POST",
+        _const("/securities"),
+        _statuses(403, thames=201, hudson=201, albion=201),
+        body=lambda m: {"symbol": "NEWCO", "name": "NewCo plc", "home": "GB", "admitted": ["GB"]},
+    ),
     Case(
         "securities-mint",
         "POST",
@@ -276,6 +300,50 @@ CASES = [
         _statuses(403, operator=200),
         body=lambda m: {"trade_ids": [_last_trade(m)]},
         setup=_propose_and_affirm,
+    ),
+    Case(
+        "securities-approve-issuance",
+        "POST",
+        _const(f"{S}/issuance-approval"),
+        _statuses(403, fca=200),
+        body=lambda m: {"limit": 10_000_000},
+    ),
+    Case(
+        "freezes-freeze-amount",
+        "POST",
+        _const(f"{S}/partial-freezes"),
+        _statuses(403, fca=200, sec=200, thames=200),
+        body=lambda m: {"wallet": m.accounts["carol"], "amount": 10},
+    ),
+    Case(
+        "freezes-release-amount",
+        "POST",
+        _const(f"{S}/partial-freezes/release"),
+        _statuses(403, fca=200),
+        body=lambda m: {"wallet": m.accounts["carol"], "amount": 10},
+        setup=_fca_freezes_ten_of_carol,
+    ),
+    Case("cross-border-list", "GET", _const("/cross-border-transfers"), _statuses(200)),
+    Case(
+        "cross-border-request",
+        "POST",
+        _const(f"{S}/cross-border-transfers"),
+        _statuses(403, alice=201, carol=409),
+        body=lambda m: {"to": m.accounts["dan"], "amount": 600},
+    ),
+    Case(
+        "cross-border-approve",
+        "POST",
+        lambda m: f"{S}/cross-border-transfers/{_last_cross_border(m)}/approve",
+        _statuses(403, fca=200, sec=200),
+        setup=_request_cross_border,
+    ),
+    Case(
+        "cross-border-reject",
+        "POST",
+        lambda m: f"{S}/cross-border-transfers/{_last_cross_border(m)}/reject",
+        _statuses(403, fca=200, sec=200),
+        setup=_request_cross_border,
     ),
     Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
     Case(

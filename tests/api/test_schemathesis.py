@@ -37,6 +37,7 @@ CALLER_BY_TAG = {
     "operator": "operator",
     "cash": "albion",
     "settlements": "alice",
+    "cross-border": "fca",
 }
 
 

@@ -205,7 +205,7 @@ def test_cross_border_reject_and_expiry_return_units(w: World) -> None:
 
 
 def test_load_scenario_approves_issuance_by_home_regulator() -> None:
-    chain = EmbeddedChain()
+    chain = EmbeddedChain(num_accounts=20)
     market = load_scenario(chain, Scenario.from_file("seeds/demo.yaml"))
     token = market.security("THAMES28")
     approved, limit = token.issuance_approval()

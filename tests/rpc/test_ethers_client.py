@@ -27,12 +27,12 @@ def endpoint(request: pytest.FixtureRequest) -> Iterator[tuple[Web3Chain, str]]:
     """A chain and the JSON-RPC URL ethers talks to: the sandbox's endpoint over the embedded chain
     (the point of the test), and anvil as the reference a real node gives."""
     if request.param == "embedded-endpoint":
-        chain = EmbeddedChain()
+        chain = EmbeddedChain(num_accounts=20)
         with ServerThread(create_rpc_app(chain)) as server:
             yield chain, server.url
         return
     node: AnvilNode = request.getfixturevalue("anvil")
-    rpc = RpcChain(node.url)
+    rpc = RpcChain(node.url, num_accounts=20)
     start = rpc.snapshot()
     yield rpc, node.url
     rpc.revert(start)
