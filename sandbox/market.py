@@ -41,16 +41,12 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     """Deploys the registry and securities of `scenario` and issues its holdings."""
     if len(chain.accounts) < scenario.accounts_needed:
         raise SandboxError(
-            f"scenario {scenario.name!r} needs {scenario.accounts_needed} accounts; "
-            f"the chain has {len(chain.accounts)}"
+            f"scenario {scenario.name!r} needs {scenario.accounts_needed} accounts; the chain has {len(chain.accounts)}"
         )
     address = [a.address for a in chain.accounts]
     operator = address[scenario.operator.account]
     steps = (
-        1
-        + len(scenario.regulators)
-        + len(scenario.investors)
-        + sum(1 + len(s.holdings) for s in scenario.securities)
+        1 + len(scenario.regulators) + len(scenario.investors) + sum(1 + len(s.holdings) for s in scenario.securities)
     )
     done = 0
 
@@ -65,9 +61,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     step("investor registry deployed")
     for regulator in scenario.regulators:
         market.accounts[regulator.key] = address[regulator.account]
-        registry.set_regulator(
-            address[regulator.account], Jurisdiction[regulator.jurisdiction], sender=operator
-        )
+        registry.set_regulator(address[regulator.account], Jurisdiction[regulator.jurisdiction], sender=operator)
         step(f"regulator {regulator.name} registered")
     for issuer in scenario.issuers:
         market.accounts[issuer.key] = address[issuer.account]

@@ -55,9 +55,7 @@ class InvestorSpec(_Strict):
     @model_validator(mode="after")
     def _category_fits_jurisdiction(self) -> Self:
         if InvestorCategory[self.category] not in CATEGORIES_BY_JURISDICTION[Jurisdiction[self.jurisdiction]]:
-            raise ValueError(
-                f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category"
-            )
+            raise ValueError(f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category")
         return self
 
 

@@ -61,9 +61,7 @@ class Chain(Protocol):
     def add_account(self, private_key: bytes) -> ChainAccount:
         """Lets the sandbox sign for another key (it is not funded by this call)."""
 
-    def transact(
-        self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None
-    ) -> Receipt:
+    def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         """Signs and sends a transaction as `sender`, waits for its receipt and returns it.
 
         Raises `ContractReverted`, with the custom error decoded, when it reverts.
@@ -80,9 +78,7 @@ class Chain(Protocol):
     def timestamp(self) -> int:
         """Timestamp of the newest block."""
 
-    def get_logs(
-        self, from_block: int, to_block: int, addresses: Sequence[str] | None = None
-    ) -> list[Log]: ...
+    def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]: ...
 
     def acting_as(self, sender: str) -> AbstractContextManager[str]:
         """``with chain.acting_as(addr):`` makes `addr` the default sender of facades used inside."""

@@ -37,6 +37,8 @@ Clock = Literal["fixed", "wall"]
 class EmbeddedChain(Web3Chain):
     """An in-memory chain in this process, with the dev powers of the `DevChain` protocol."""
 
+    serialize_reads = True
+
     def __init__(
         self,
         *,
@@ -106,29 +108,33 @@ class EmbeddedChain(Web3Chain):
     # ------------------------------------------------------------------ dev powers
 
     def snapshot(self) -> Any:
-        return self._tester.take_snapshot()
+        with self._write_lock:
+            return self._tester.take_snapshot()
 
     def revert(self, snapshot_id: Any) -> None:
-        self._tester.revert_to_snapshot(snapshot_id)
-        self._nonces.clear()
+        with self._write_lock:
+            self._tester.revert_to_snapshot(snapshot_id)
+            self._nonces.clear()
 
     def time_travel(self, timestamp: int) -> None:
-        now = self.timestamp()
-        if timestamp <= now:
-            raise ChainError(f"cannot travel to {timestamp}: the newest block is already at {now}")
-        # Stamp the pending block ourselves: the tester compares with its pending block, which py-evm
-        # stamps with the wall clock, and its backend's time_travel lands one second early.
-        chain = self._backend.chain
-        chain.header = chain.header.copy(timestamp=timestamp)
-        self._tester.mine_blocks(1)
+        with self._write_lock:
+            now = self.timestamp()
+            if timestamp <= now:
+                raise ChainError(f"cannot travel to {timestamp}: the newest block is already at {now}")
+            # Stamp the pending block ourselves: the tester compares with its pending block, which py-evm
+            # stamps with the wall clock, and its backend's time_travel lands one second early.
+            chain = self._backend.chain
+            chain.header = chain.header.copy(timestamp=timestamp)
+            self._tester.mine_blocks(1)
 
     def mine(self, blocks: int = 1) -> None:
-        if self._clock == "fixed":
-            for _ in range(blocks):
-                self._before_send()
-                self._tester.mine_blocks(1)
-        else:
-            self._tester.mine_blocks(blocks)
+        with self._write_lock:
+            if self._clock == "fixed":
+                for _ in range(blocks):
+                    self._before_send()
+                    self._tester.mine_blocks(1)
+            else:
+                self._tester.mine_blocks(blocks)
 
 
 def _revert_bytes(exc: TransactionFailed) -> bytes:

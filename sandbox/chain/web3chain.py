@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, cast
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, ClassVar, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -30,19 +30,21 @@ class Web3Chain:
     """The part of every backend that only needs a web3.py provider.
 
     All writes go through one lock, so concurrent callers get consecutive nonces in the order they
-    entered; reads (`call`, `get_logs`) do not take the lock.
+    entered. Reads (`call`, `get_logs`, ...) do not take it on a node, which serves reads concurrently;
+    a backend whose engine is not thread-safe sets `serialize_reads`.
     """
 
-    def __init__(
-        self, w3: Web3, accounts: Sequence[ChainAccount], decoder: RevertDecoder | None = None
-    ) -> None:
+    #: True when reads must not run beside a write (py-evm in this process is not thread-safe).
+    serialize_reads: ClassVar[bool] = False
+
+    def __init__(self, w3: Web3, accounts: Sequence[ChainAccount], decoder: RevertDecoder | None = None) -> None:
         self._w3 = w3
         self._accounts = list(accounts)
         self._signers: dict[str, LocalAccount] = {}
         for account in self._accounts:
             self._signers[account.address] = Account.from_key(account.private_key)
         self._decoder = decoder or RevertDecoder()
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self._nonces: dict[str, int] = {}
         self._chain_id = int(w3.eth.chain_id)
         self._local = threading.local()
@@ -88,9 +90,7 @@ class Web3Chain:
 
     # ------------------------------------------------------------------ writes
 
-    def transact(
-        self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None
-    ) -> Receipt:
+    def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = to_checksum_address(sender)
         signer = self._signers.get(sender)
         if signer is None:
@@ -185,9 +185,7 @@ class Web3Chain:
                 "value": found["value"],
                 "gas": found["gas"],
             }
-        replay: TxParams = cast(
-            TxParams, {k: tx[k] for k in ("from", "to", "data", "value", "gas") if tx.get(k)}
-        )
+        replay: TxParams = cast(TxParams, {k: tx[k] for k in ("from", "to", "data", "value", "gas") if tx.get(k)})
         block = int(raw["blockNumber"]) - 1
         try:
             self._w3.eth.call(replay, block)
@@ -206,22 +204,30 @@ class Web3Chain:
         if sender is not None:
             params["from"] = to_checksum_address(sender)
         try:
-            return bytes(self._w3.eth.call(cast(TxParams, params), cast(Any, block)))
+            with self._read_guard():
+                return bytes(self._w3.eth.call(cast(TxParams, params), cast(Any, block)))
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise self._revert_from_exception(exc) from None
 
+    def _read_guard(self) -> AbstractContextManager[Any]:
+        return self._write_lock if self.serialize_reads else nullcontext()
+
     def block_number(self) -> int:
-        return int(self._w3.eth.block_number)
+        with self._read_guard():
+            return int(self._w3.eth.block_number)
 
     def timestamp(self) -> int:
-        return int(self._w3.eth.get_block("latest")["timestamp"])
+        with self._read_guard():
+            return int(self._w3.eth.get_block("latest")["timestamp"])
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         params: FilterParams = {"fromBlock": from_block, "toBlock": to_block}
         if addresses:
             params["address"] = [to_checksum_address(a) for a in addresses]
         out: list[Log] = []
-        for entry in self._w3.eth.get_logs(params):
+        with self._read_guard():
+            entries = self._w3.eth.get_logs(params)
+        for entry in entries:
             out.append(
                 Log(
                     address=to_checksum_address(entry["address"]),

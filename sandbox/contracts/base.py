@@ -77,9 +77,7 @@ class _Abi:
         for param, value in zip(plain, values, strict=True):
             args[param["name"]] = _normalise(value, canonical_type(param))
         ordered = {i["name"]: args[i["name"]] for i in item["inputs"]}
-        return ContractEvent(
-            item["name"], ordered, log.address, log.block_number, log.transaction_hash, log.log_index
-        )
+        return ContractEvent(item["name"], ordered, log.address, log.block_number, log.transaction_hash, log.log_index)
 
 
 def _normalise(value: Any, abi_type: str) -> Any:
@@ -127,9 +125,7 @@ class ContractFacade:
 
     def _send(self, fn: str, *args: Any, sender: str | None, gas: int | None = None) -> Receipt:
         try:
-            return self.chain.transact(
-                self._sender(sender), self.address, self._abi.encode_call(fn, args), gas=gas
-            )
+            return self.chain.transact(self._sender(sender), self.address, self._abi.encode_call(fn, args), gas=gas)
         except ContractReverted as exc:
             self._explain(exc)
             raise
@@ -158,6 +154,4 @@ class ContractFacade:
 
     def decode_logs(self, logs: Sequence[Log]) -> list[ContractEvent]:
         """Decodes the logs of this contract among `logs` (others are skipped)."""
-        return [
-            e for log in logs if log.address == self.address and (e := self._abi.decode_log(log)) is not None
-        ]
+        return [e for log in logs if log.address == self.address and (e := self._abi.decode_log(log)) is not None]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
+from eth_utils import to_checksum_address
+
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
 from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
@@ -39,9 +41,7 @@ class InvestorRegistry(ContractFacade):
     def deploy(cls, chain: Chain, *, admin: str, sender: str) -> Self:
         return cls.deploy_contract(chain, [admin], sender=sender)
 
-    def set_regulator(
-        self, regulator: str, jurisdiction: Jurisdiction | int, *, sender: str | None = None
-    ) -> Receipt:
+    def set_regulator(self, regulator: str, jurisdiction: Jurisdiction | int, *, sender: str | None = None) -> Receipt:
         return self._send("setRegulator", regulator, int(jurisdiction), sender=sender)
 
     def regulator_jurisdiction(self, account: str) -> int:
@@ -91,7 +91,7 @@ class InvestorRegistry(ContractFacade):
     def wallet_record(self, wallet: str) -> WalletRecord:
         identity, jurisdiction, category, status, kyc = self._read("walletRecord", wallet)
         return WalletRecord(
-            None if identity == _ZERO else identity,
+            None if identity == _ZERO else to_checksum_address(identity),
             jurisdiction,
             InvestorCategory(category),
             InvestorStatus(status),

@@ -1,0 +1,86 @@
+"""Dependencies: the market, the authenticated principal, and role-scoped principal aliases.
+
+Every route depends on one of the principal aliases unless it says otherwise: deny by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.principals import Principal, PrincipalDirectory, Role
+from api.problems import Problem
+from sandbox.contracts.security_token import SecurityToken
+from sandbox.market import Market
+
+_bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
+
+
+def get_market(request: Request) -> Market:
+    market: Market = request.app.state.market
+    return market
+
+
+def get_directory(request: Request) -> PrincipalDirectory:
+    directory: PrincipalDirectory = request.app.state.principals
+    return directory
+
+
+MarketDep = Annotated[Market, Depends(get_market)]
+
+
+def get_principal(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    directory: Annotated[PrincipalDirectory, Depends(get_directory)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Problem(
+            401,
+            "AUTHENTICATION_REQUIRED",
+            "Authentication required",
+            "Send an API key as `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = directory.authenticate(credentials.credentials)
+    if principal is None:
+        raise Problem(
+            401,
+            "INVALID_API_KEY",
+            "Invalid API key",
+            "The API key is not known to this sandbox.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+AnyPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    allowed = ", ".join(r.value for r in roles)
+
+    def dependency(principal: AnyPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Problem(
+                403,
+                "ROLE_NOT_ALLOWED",
+                "Role not allowed",
+                f"This operation is for the {allowed} role; you are authenticated as {principal.role.value}.",
+            )
+        return principal
+
+    return dependency
+
+
+RegulatorPrincipal = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
+RegulatorOrIssuerPrincipal = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.ISSUER))]
+
+
+def security_or_404(market: Market, symbol: str) -> SecurityToken:
+    token = market.securities.get(symbol)
+    if token is None:
+        raise Problem(404, "SECURITY_NOT_FOUND", "Security not found", f"There is no security {symbol!r}.")
+    return token

@@ -1,0 +1,146 @@
+"""RFC 9457 problem details. Domain code raises domain errors; the handlers here turn every error into
+``application/problem+json`` with a stable machine ``code`` and never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sandbox.errors import ContractReverted, SandboxError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("sandbox.api")
+
+
+class Problem(Exception):
+    """An error the gateway itself decides (authentication, scope, unknown resources)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://sandbox.example/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+#: On-chain errors that mean "you may not do this" rather than "the rules refuse this transfer".
+_FORBIDDEN_ERRORS = {
+    "RegulatorOutOfScope",
+    "NotAgentOrRegulator",
+    "FreezeImposedByRegulator",
+    "AccessControlUnauthorizedAccount",
+    "RegistryNotRegulator",
+}
+
+
+def _snake_upper(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
+def chain_error_code(exc: ContractReverted) -> str:
+    """Stable machine code of an on-chain refusal: the rule's name, else the custom error's."""
+    if exc.rule_name:
+        return exc.rule_name
+    return _snake_upper(exc.error_name) if exc.error_name else "CHAIN_REVERT"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+
+    @app.exception_handler(ContractReverted)
+    async def _reverted(request: Request, exc: ContractReverted) -> JSONResponse:
+        status = 403 if exc.error_name in _FORBIDDEN_ERRORS else 409
+        extra: dict[str, Any] = {
+            "error": exc.error_name,
+            "arguments": {k: _jsonable(v) for k, v in exc.args_by_name.items()},
+        }
+        if exc.rule_code is not None:
+            extra["rule_code"] = exc.rule_code
+        if exc.tx_hash:
+            extra["tx_hash"] = exc.tx_hash
+        detail = exc.rule_message or f"The chain refused the operation: {exc}."
+        return problem_response(request, status, chain_error_code(exc), "Refused on chain", detail, **extra)
+
+    @app.exception_handler(SandboxError)
+    async def _sandbox(request: Request, exc: SandboxError) -> JSONResponse:
+        log.warning("sandbox error on %s: %s", request.url.path, exc)
+        return problem_response(request, 409, "SANDBOX_ERROR", "Sandbox error", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+        ]
+        where = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+        return problem_response(
+            request,
+            422,
+            "VALIDATION_FAILED",
+            "Invalid request",
+            f"The request is not valid: {where}",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
+            exc.status_code, f"HTTP_{exc.status_code}"
+        )
+        return problem_response(request, exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return problem_response(
+            request,
+            500,
+            "INTERNAL_ERROR",
+            "Internal error",
+            "The sandbox failed to handle this request; see its log.",
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(value)
+    return value

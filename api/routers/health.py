@@ -1,0 +1,22 @@
+"""Liveness: the only route that needs no key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import MarketDep
+from api.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", operation_id="health-get", summary="Is the sandbox up, and where is its chain?")
+def health(market: MarketDep) -> Health:
+    chain = market.chain
+    return Health(
+        status="ok",
+        chain_id=chain.chain_id,
+        block_number=chain.block_number(),
+        block_timestamp=chain.timestamp(),
+        securities=len(market.securities),
+    )

@@ -1,0 +1,25 @@
+"""Gateway settings, read from the environment with the ``SANDBOX_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from seeds import DEMO_SCENARIO
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANDBOX_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: The scenario loaded at start.
+    scenario: Path = DEMO_SCENARIO
+    #: Block timestamps: "wall" follows the clock (a sandbox that runs for weeks), "fixed" advances one
+    #: second per block (reproducible runs).
+    clock: Literal["fixed", "wall"] = "wall"
+    #: Funded accounts on the embedded chain (at least what the scenario needs).
+    accounts: int = 20
+    title: str = "UK-US digital-securities sandbox"

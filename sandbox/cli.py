@@ -1,0 +1,106 @@
+"""The `sandbox` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sandbox.errors import SandboxError
+from sandbox.scenario import Scenario
+from seeds import DEMO_SCENARIO
+
+app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+@app.callback()
+def main() -> None:
+    """The UK-US digital-securities sandbox."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind; keep it on loopback.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port of the gateway.")] = 8000,
+    scenario: Annotated[Path, typer.Option(help="Scenario to load at start.", exists=True, dir_okay=False)] = (
+        DEMO_SCENARIO
+    ),
+    clock: Annotated[str, typer.Option(help="'wall' (block times follow the clock) or 'fixed'.")] = "wall",
+    accounts: Annotated[int, typer.Option(help="Funded accounts on the embedded chain.")] = 20,
+) -> None:
+    """Start an embedded chain, deploy and seed the scenario, and serve the gateway."""
+    # The CLI is the top layer: it may start the gateway; the library itself never imports it.
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.market import load_scenario
+
+    if clock not in ("wall", "fixed"):
+        raise typer.BadParameter("clock must be 'wall' or 'fixed'")
+    try:
+        spec = Scenario.from_file(scenario)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]The scenario {scenario} is not valid:[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    settings = Settings(host=host, port=port, scenario=scenario, clock="wall" if clock == "wall" else "fixed")
+    chain = EmbeddedChain(num_accounts=max(accounts, spec.accounts_needed), clock=settings.clock)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"Loading scenario {spec.name}", total=None)
+
+        def report(done: int, total: int, what: str) -> None:
+            progress.update(task, completed=done, total=total, description=what)
+
+        try:
+            market = load_scenario(chain, spec, progress=report)
+        except SandboxError as exc:
+            console.print(f"[red]Could not load the scenario:[/red] {exc}")
+            raise typer.Exit(1) from None
+        progress.update(task, description=f"Scenario {spec.name} loaded")
+    _print_welcome(spec, market.chain.chain_id, host, port)
+    uvicorn.run(create_app(settings, market=market), host=host, port=port, log_level="warning")
+
+
+def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} (embedded chain, id {chain_id})")
+    console.print(f"  interactive API docs: {base}/docs    OpenAPI: {base}/openapi.json", soft_wrap=True)
+    # Plain lines, not a table: keys must never be truncated or wrapped, whatever the terminal width.
+    console.print("[bold]Demo API keys[/bold] (local sandbox only; send as `Authorization: Bearer <key>`):")
+    rows = [("operator", "-", spec.operator.api_key, "Sandbox operator")]
+    rows += [("regulator", r.jurisdiction, r.api_key, r.name) for r in spec.regulators]
+    rows += [("issuer", i.jurisdiction, i.api_key, i.name) for i in spec.issuers]
+    rows += [("investor", i.jurisdiction, i.api_key, i.name) for i in spec.investors if i.api_key]
+    for role, jurisdiction, key, who in rows:
+        console.print(f"  {role:<10} {jurisdiction:<3} {key:<32} {who}", soft_wrap=True, highlight=False)
+    console.print("Press Ctrl+C to stop.\n")
+
+
+@app.command("check-scenario")
+def check_scenario(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Validate a scenario file without starting anything."""
+    try:
+        spec = Scenario.from_file(path)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]{path} is not a valid scenario:[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors, "
+        f"{len(spec.securities)} securities)"
+    )
+
+
+if __name__ == "__main__":
+    app()
