@@ -196,7 +196,11 @@ class ReadModel:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _set_sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._create_schema()
+        try:
+            self._create_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     @classmethod
     def sqlite(cls, path: str | Path) -> ReadModel:
