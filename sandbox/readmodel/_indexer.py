@@ -11,13 +11,13 @@ loses at most the range in flight, which the next `sync` redoes. Every event is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_abi.exceptions import DecodingError
 from eth_utils import is_address, to_checksum_address
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from sandbox.chain.base import Chain, Log
@@ -62,7 +62,8 @@ class SyncReport:
 class _BlockInfo:
     timestamp: int
     hash: str
-    senders: dict[str, str]
+    #: tx hash → (position in the block, sender)
+    transactions: dict[str, tuple[int, str]]
 
 
 class Indexer:
@@ -206,23 +207,30 @@ class Indexer:
         by_address = {c.address: c for c in group}
         logs = self.chain.get_logs(start, end, list(by_address))
         logs = [log for log in logs if log.address in by_address]
-        logs.sort(key=lambda log: (log.block_number, log.log_index))
         known = self._known_keys(session, logs)
         fresh = [log for log in logs if (log.transaction_hash, log.log_index) not in known]
         blocks = self._blocks(sorted({log.block_number for log in fresh} | {end}))
         self._store_blocks(session, blocks)
+        for log in fresh:
+            if log.transaction_hash not in blocks[log.block_number].transactions:
+                raise ReadModelError(
+                    f"block {log.block_number} has no transaction {log.transaction_hash}: "
+                    "the chain changed under the indexer"
+                )
+        fresh.sort(
+            key=lambda log: (
+                log.block_number,
+                blocks[log.block_number].transactions[log.transaction_hash][0],
+                log.log_index,
+            )
+        )
 
         event_rows: list[dict[str, Any]] = []
         deltas: list[tuple[int, str, int, int]] = []  # (contract id, wallet, block, signed amount)
         for log in fresh:
             contract = by_address[log.address]
             info = blocks[log.block_number]
-            actor = info.senders.get(log.transaction_hash)
-            if actor is None:
-                raise ReadModelError(
-                    f"block {log.block_number} has no transaction {log.transaction_hash}: "
-                    "the chain changed under the indexer"
-                )
+            tx_index, actor = info.transactions[log.transaction_hash]
             event = self._decoder.decode(log)
             if event is None:
                 name = "0x" + log.topics[0].hex() if log.topics else "anonymous"
@@ -239,6 +247,7 @@ class Indexer:
                 {
                     "contract_id": contract.id,
                     "block_number": log.block_number,
+                    "tx_index": tx_index,
                     "log_index": log.log_index,
                     "tx_hash": log.transaction_hash,
                     "timestamp": info.timestamp,
@@ -250,11 +259,25 @@ class Indexer:
                 }
             )
             if event is not None:
-                self._apply(session, contract, log, name, args, actor, deltas)
+                self._apply(session, contract, log, tx_index, name, args, actor, deltas)
         if event_rows:
             session.execute(insert(EventRow), event_rows)
+        session.flush()  # wallets linked in this range are visible to the balance step
         if deltas:
             self._apply_balances(session, deltas)
+        linked = [
+            {"w": row["args"]["wallet"], "i": row["args"]["identity"]}
+            for row in event_rows
+            if row["name"] == "WalletAdded" and {"wallet", "identity"} <= row["args"].keys()
+        ]
+        if linked:  # balances indexed before the registry's events (a token added first) learn their owner
+            periods = cast(Table, BalancePeriod.__table__)
+            session.connection().execute(
+                update(periods)
+                .where(periods.c.wallet == bindparam("w"), periods.c.investor.is_(None))
+                .values(investor=bindparam("i")),
+                linked,
+            )
         return len(fresh), len(logs) - len(fresh)
 
     def _apply(
@@ -262,6 +285,7 @@ class Indexer:
         session: Session,
         contract: ContractRow,
         log: Log,
+        tx_index: int,
         name: str,
         args: dict[str, Any],
         actor: str,
@@ -282,6 +306,7 @@ class Indexer:
                     contract_id=contract.id,
                     wallet=args["userAddress"],
                     block_number=block,
+                    tx_index=tx_index,
                     log_index=log.log_index,
                     frozen=bool(args["isFrozen"]),
                     actor=actor,
@@ -312,6 +337,7 @@ class Indexer:
                 InvestorVersion(
                     identity=investor.identity,
                     block_number=block,
+                    tx_index=tx_index,
                     log_index=log.log_index,
                     jurisdiction=investor.jurisdiction,
                     category=investor.category,
@@ -334,6 +360,14 @@ class Indexer:
                 )
             ):
                 current[(period.contract_id, period.wallet)] = period
+        wallets = sorted({wallet for _, wallet in pairs})
+        owners: dict[str, str] = {}
+        for i in range(0, len(wallets), _IN_CHUNK):
+            owners.update(
+                session.execute(
+                    select(WalletRow.wallet, WalletRow.identity).where(WalletRow.wallet.in_(wallets[i : i + _IN_CHUNK]))
+                ).all()
+            )
         for cid, wallet, block, delta in deltas:
             row: BalancePeriod | None = current.get((cid, wallet))
             before = 0 if row is None else row.balance
@@ -348,7 +382,14 @@ class Indexer:
                 continue
             if row is not None:
                 row.to_block = block
-            new = BalancePeriod(contract_id=cid, wallet=wallet, from_block=block, to_block=None, balance=after)
+            new = BalancePeriod(
+                contract_id=cid,
+                wallet=wallet,
+                from_block=block,
+                to_block=None,
+                balance=after,
+                investor=owners.get(wallet),
+            )
             session.add(new)
             current[(cid, wallet)] = new
 
@@ -357,7 +398,8 @@ class Indexer:
     def _known_keys(self, session: Session, logs: Sequence[Log]) -> set[tuple[str, int]]:
         if not logs:
             return set()
-        low, high = logs[0].block_number, logs[-1].block_number
+        low = min(log.block_number for log in logs)
+        high = max(log.block_number for log in logs)
         rows = session.execute(
             select(EventRow.tx_hash, EventRow.log_index).where(
                 EventRow.block_number >= low, EventRow.block_number <= high
@@ -369,12 +411,13 @@ class Indexer:
         out: dict[int, _BlockInfo] = {}
         for number in numbers:
             block = self.chain.w3.eth.get_block(number, full_transactions=True)
-            senders: dict[str, str] = {}
-            for tx in block["transactions"]:
-                if isinstance(tx, bytes):  # a node that ignored full_transactions
+            transactions: dict[str, tuple[int, str]] = {}
+            for position, entry in enumerate(block["transactions"]):
+                if isinstance(entry, bytes):  # a node that ignored full_transactions
                     raise ReadModelError(f"the node returned block {number} without its transactions")
-                senders["0x" + bytes(tx["hash"]).hex()] = to_checksum_address(tx["from"])
-            out[number] = _BlockInfo(int(block["timestamp"]), "0x" + bytes(block["hash"]).hex(), senders)
+                tx = cast(Mapping[str, Any], entry)
+                transactions["0x" + bytes(tx["hash"]).hex()] = (position, to_checksum_address(tx["from"]))
+            out[number] = _BlockInfo(int(block["timestamp"]), "0x" + bytes(block["hash"]).hex(), transactions)
         return out
 
     @staticmethod

@@ -160,3 +160,22 @@ def test_bad_settings_and_foreign_databases_are_refused(history: History, model:
         session.execute(update(Meta).where(Meta.key == "schema_version").values(value="999"))
     with pytest.raises(ReadModelError, match="schema version 999"):
         ReadModel(model.url)
+
+
+def test_a_registry_added_after_its_tokens_still_maps_wallets_to_investors(
+    history: History, model: ReadModel
+) -> None:
+    indexer = Indexer(history.chain, model, [history.token.address])
+    indexer.sync()
+    first = next(iter(history.holders.values()))
+    assert all(p.investor is None for p in model.positions(history.symbol))
+    assert model.cap_table(history.symbol).by_category.keys() == {"UNREGISTERED"}
+    indexer.add_contract(history.market.registry.address)
+    indexer.sync()
+    positions = model.positions(history.symbol)
+    assert all(p.investor is not None for p in positions)
+    assert {p.investor for p in positions if p.wallet == history.second_wallet} == {first}
+    assert "UNREGISTERED" not in model.cap_table(history.symbol).by_category
+    # and as of a past block too
+    past = history.receipts["freeze"].block_number
+    assert all(p.investor is not None for p in model.positions(history.symbol, block=past))
