@@ -117,7 +117,10 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=2000)
     parser.add_argument("--url", help="SQLAlchemy URL of an empty database (default: a SQLite temp file)")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     chain, contracts = build_chain(args.transactions)
     with tempfile.TemporaryDirectory() as tmp:
         for run, batch in enumerate((500, 100)):

@@ -162,9 +162,7 @@ def test_bad_settings_and_foreign_databases_are_refused(history: History, model:
         ReadModel(model.url)
 
 
-def test_a_registry_added_after_its_tokens_still_maps_wallets_to_investors(
-    history: History, model: ReadModel
-) -> None:
+def test_a_registry_added_after_its_tokens_still_maps_wallets_to_investors(history: History, model: ReadModel) -> None:
     indexer = Indexer(history.chain, model, [history.token.address])
     indexer.sync()
     first = next(iter(history.holders.values()))
