@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -281,7 +282,8 @@ class ReadModel:
             BalancePeriod.contract_id == contract_id, BalancePeriod.balance > 0, *cls._valid_at(as_of)
         )
         rows = cast(list[tuple[str, int, str | None]], list(session.connection().execute(query).all()))
-        rows.sort(key=lambda r: (-r[1], r[0]))
+        rows.sort(key=itemgetter(0))  # by wallet, then (stable) by balance, largest first
+        rows.sort(key=itemgetter(1), reverse=True)
         return rows
 
     def investor_positions(
@@ -337,35 +339,43 @@ class ReadModel:
             as_of = self._as_of(session, block, at, contract.indexed_to)
             rows = self._holdings(session, contract.id, as_of)
             records = self._investor_records(session, as_of)
-        holdings: dict[str, tuple[str | None, list[str], list[int]]] = {}
+        # Written for speed: a cap table of 10,000 holders is built from 10,000 rows on every call.
+        total = 0
+        groups: dict[str, tuple[str | None, list[str], list[int]]] = {}
         for wallet, balance, identity in rows:
-            group = holdings.get(identity or wallet)
+            total += balance
+            group = groups.get(identity or wallet)
             if group is None:
-                holdings[identity or wallet] = (identity, [wallet], [balance])
+                groups[identity or wallet] = (identity, [wallet], [balance])
             else:
                 group[1].append(wallet)
                 group[2].append(balance)
-        total = sum(balance for _, balance, _ in rows)
+        entries: list[CapTableEntry] = []
+        by_jurisdiction: dict[str, list[int]] = {}
+        by_category: dict[str, list[int]] = {}
+        for identity, wallets, balances in groups.values():
+            balance = balances[0] if len(balances) == 1 else sum(balances)
+            record = records.get(identity) if identity else None
+            if record is None:
+                jurisdiction = category = UNREGISTERED
+            else:
+                jurisdiction, category = _jurisdiction_name(record[0]), _category_name(record[1])
+            if len(wallets) > 1:
+                wallets.sort()
+            entries.append(CapTableEntry(identity, tuple(wallets), jurisdiction, category, balance, balance / total))
+            for table, key in ((by_jurisdiction, jurisdiction), (by_category, category)):
+                counts = table.get(key)
+                if counts is None:
+                    table[key] = [1, balance]
+                else:
+                    counts[0] += 1
+                    counts[1] += balance
+        # Groups appear in the order of their largest wallet; a stable sort puts them by total.
+        entries.sort(key=itemgetter(4), reverse=True)
 
         def share(amount: int) -> float:
             return amount / total if total else 0.0
 
-        entries: list[CapTableEntry] = []
-        for owner, wallets, balances in holdings.values():
-            balance = sum(balances)
-            record = records.get(owner) if owner else None
-            jurisdiction = _jurisdiction_name(record[0]) if record else UNREGISTERED
-            category = _category_name(record[1]) if record else UNREGISTERED
-            entries.append(
-                CapTableEntry(owner, tuple(sorted(wallets)), jurisdiction, category, balance, share(balance))
-            )
-        entries.sort(key=lambda e: (-e.balance, e.investor or e.wallets[0]))
-        by_jurisdiction: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for e in entries:
-            for table, key in ((by_jurisdiction, e.jurisdiction), (by_category, e.category)):
-                table[key][0] += 1
-                table[key][1] += e.balance
         return CapTable(
             contract.address,
             contract.symbol,
