@@ -6,7 +6,7 @@ and prints events/s, with the time spent reading the chain (get_logs, get_block)
 (decoding and database writes). Then the "follow" case: a database one transaction behind is synced
 after every new block.
 
-    .venv/bin/python -m bench.readmodel_indexer [--transactions 2000] [--url postgresql+psycopg://...]
+    .venv/bin/python -m bench.readmodel_indexer [--transactions 2000] [--postgres]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import seeds
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
 from sandbox.readmodel import Indexer, ReadModel
+from sandbox.readmodel.pgserver import TemporaryPostgres
 from sandbox.rules import InvestorCategory
 from sandbox.scenario import Scenario
 
@@ -115,21 +116,29 @@ def follow(chain: EmbeddedChain, contracts: list[str], url: str, blocks: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=2000)
-    parser.add_argument("--url", help="SQLAlchemy URL of an empty database (default: a SQLite temp file)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="index into a throwaway PostgreSQL server, not SQLite files"
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     chain, contracts = build_chain(args.transactions)
-    with tempfile.TemporaryDirectory() as tmp:
-        for run, batch in enumerate((500, 100)):
-            url = args.url or f"sqlite:///{Path(tmp) / f'full{run}.sqlite'}"
-            if args.url and run:
-                break  # one run against a given database (it must start empty)
-            full_sync(chain, contracts, url, batch)
-        if not args.url:
-            follow(chain, contracts, f"sqlite:///{Path(tmp) / 'follow.sqlite'}", 200)
+    if args.postgres:
+        with TemporaryPostgres() as server:
+            run(chain, contracts, server.create_database)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(chain, contracts, lambda name: f"sqlite:///{Path(tmp) / name}.sqlite")
+
+
+def run(chain: EmbeddedChain, contracts: list[str], database: Callable[[str], str]) -> None:
+    """`database(name)` gives the URL of a new, empty database."""
+    for batch in (500, 100):
+        full_sync(chain, contracts, database(f"full_{batch}"), batch)
+    follow(chain, contracts, database("follow"), 200)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

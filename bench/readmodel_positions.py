@@ -7,7 +7,7 @@ a second wallet and a tenth re-categorised half-way), 1,000 blocks, and for each
 changes at random blocks, plus a second security with 5,000 holders in the same tables. The generated
 history is also kept in Python, and the answers of the read model are checked against it before timing.
 
-    .venv/bin/python -m bench.readmodel_positions [--holders 10000] [--queries 200] [--url ...]
+    .venv/bin/python -m bench.readmodel_positions [--holders 10000] [--queries 200] [--postgres]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from sandbox.readmodel._schema import (
     Meta,
     WalletRow,
 )
+from sandbox.readmodel.pgserver import TemporaryPostgres
 from sandbox.rules import CATEGORIES_BY_JURISDICTION, Jurisdiction
 
 BLOCKS = 1_000
@@ -180,53 +181,59 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holders", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--url", help="SQLAlchemy URL of an empty database (default: a SQLite temp file)")
+    parser.add_argument("--postgres", action="store_true", help="use a throwaway PostgreSQL server (Debian package)")
     args = parser.parse_args()
+    if args.postgres:
+        with TemporaryPostgres() as server:
+            run(args, server.create_database("bench_positions"))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(args, f"sqlite:///{Path(tmp) / 'positions.sqlite'}")
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     rng = random.Random(5)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite:///{Path(tmp) / 'positions.sqlite'}"
-        with ReadModel(url) as model:
-            start = time.perf_counter()
-            history, _owner = synthesise(model, args.holders, rng)
-            print(
-                f"synthesised {args.holders} holders' rows in {time.perf_counter() - start:.1f} s ({url.split(':')[0]})"
-            )
-            # the read model's answers agree with the generated history
-            for block in (None, 1, 250, 500, 999, BLOCKS):
-                as_of = {} if block is None else {"block": block}
-                got = {p.wallet: p.balance for p in model.positions("BIG", **as_of)}
-                assert got == expected(history, block), f"as of {block}"
-            now = model.positions("BIG")
-            print(f"verified positions now ({len(now)} holders) and as of 5 past blocks against the generated history")
-            blocks = [rng.randint(100, BLOCKS) for _ in range(args.queries)]
-            wallets = list(history)
-            timed("positions now", args.queries, lambda i: len(model.positions("BIG")))
-            timed(
-                "positions as of a block",
-                args.queries,
-                lambda i: len(model.positions("BIG", block=blocks[i])),
-            )
-            timed(
-                "positions as of a time",
-                args.queries,
-                lambda i: len(model.positions("BIG", at=GENESIS + blocks[i] * SECONDS_PER_BLOCK + 5)),
-            )
-            timed("cap table now", args.queries, lambda i: len(model.cap_table("BIG").holders))
-            timed(
-                "cap table as of a block",
-                args.queries,
-                lambda i: len(model.cap_table("BIG", block=blocks[i]).holders),
-            )
-            timed(
-                "one investor's positions as of a block",
-                args.queries,
-                lambda i: len(model.investor_positions(wallets[i * 37 % len(wallets)], block=blocks[i])),
-            )
-            print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    with ReadModel(url) as model:
+        start = time.perf_counter()
+        history, _owner = synthesise(model, args.holders, rng)
+        elapsed = time.perf_counter() - start
+        print(f"synthesised {args.holders} holders' rows in {elapsed:.1f} s ({model.engine.dialect.name})")
+        # the read model's answers agree with the generated history
+        for block in (None, 1, 250, 500, 999, BLOCKS):
+            as_of = {} if block is None else {"block": block}
+            got = {p.wallet: p.balance for p in model.positions("BIG", **as_of)}
+            assert got == expected(history, block), f"as of {block}"
+        now = model.positions("BIG")
+        print(f"verified positions now ({len(now)} holders) and as of 5 past blocks against the generated history")
+        blocks = [rng.randint(100, BLOCKS) for _ in range(args.queries)]
+        wallets = list(history)
+        timed("positions now", args.queries, lambda i: len(model.positions("BIG")))
+        timed(
+            "positions as of a block",
+            args.queries,
+            lambda i: len(model.positions("BIG", block=blocks[i])),
+        )
+        timed(
+            "positions as of a time",
+            args.queries,
+            lambda i: len(model.positions("BIG", at=GENESIS + blocks[i] * SECONDS_PER_BLOCK + 5)),
+        )
+        timed("cap table now", args.queries, lambda i: len(model.cap_table("BIG").holders))
+        timed(
+            "cap table as of a block",
+            args.queries,
+            lambda i: len(model.cap_table("BIG", block=blocks[i]).holders),
+        )
+        timed(
+            "one investor's positions as of a block",
+            args.queries,
+            lambda i: len(model.investor_positions(wallets[i * 37 % len(wallets)], block=blocks[i])),
+        )
+        print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

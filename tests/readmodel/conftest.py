@@ -4,28 +4,18 @@ Debian packages if it is missing, start on 127.0.0.1 on a free port, and stop by
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 from readmodel_support import History
 
 import seeds
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
-from sandbox.readmodel import Indexer, ReadModel
+from sandbox.readmodel import Indexer, ReadModel, pgserver
 from sandbox.rules import CATEGORIES_BY_JURISDICTION, InvestorCategory, Jurisdiction
 from sandbox.scenario import Scenario
 
@@ -97,15 +87,10 @@ def onchain(history: History) -> dict[int, dict[str, int]]:
 # ---------------------------------------------------------------------------- PostgreSQL, for real
 
 
-def _postgres_bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
-    return Path(found[-1]).parent if found else None
-
-
-def _install_postgres() -> Path:
-    bindir = _postgres_bindir()
-    if bindir is not None:
-        return bindir
+def _install_postgres() -> None:
+    """Installs PostgreSQL from Debian packages when it is missing; fails (never skips) if it cannot."""
+    if pgserver.bindir() is not None:
+        return
     if os.geteuid() != 0:
         pytest.fail("PostgreSQL is not installed and these tests are not root: apt-get install -y postgresql")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -115,99 +100,27 @@ def _install_postgres() -> Path:
         done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             pytest.fail(f"could not install PostgreSQL from Debian packages:\n{done.stderr[-2000:]}")
-    bindir = _postgres_bindir()
-    if bindir is None:
+    if pgserver.bindir() is None:
         pytest.fail("apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres appeared")
-    return bindir
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class PostgresServer:
-    host: str
-    port: int
-    user: str
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
-
-    def create_database(self, name: str) -> str:
-        with psycopg.connect(
-            host=self.host, port=self.port, user=self.user, dbname="postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-        return self.url(name)
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    bindir = _install_postgres()
-    root = os.geteuid() == 0
-    # PostgreSQL refuses to run as root: run it as the `postgres` account the package created.
-    run_as: dict[str, Any] = {"user": "postgres", "group": "postgres"} if root else {}
-    base = Path(tempfile.mkdtemp(prefix="readmodel-pg-"))
-    data, sockets = base / "data", base / "sockets"
-    sockets.mkdir()
-    if root:
-        entry = pwd.getpwnam("postgres")
-        for path in (base, sockets):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-    user = "postgres"
-    subprocess.run(
-        [bindir / "initdb", "-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"],
-        check=True,
-        capture_output=True,
-        **run_as,
-    )
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            bindir / "postgres",
-            "-D",
-            data,
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-k",
-            sockets,
-            "-c",
-            "fsync=off",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        **run_as,
-    )
-    info = PostgresServer("127.0.0.1", port, user)
+def postgres() -> Iterator[pgserver.TemporaryPostgres]:
+    """A real PostgreSQL server on 127.0.0.1, for the whole session; stopped by its PID at the end."""
+    _install_postgres()
+    server = pgserver.TemporaryPostgres()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                stderr = server.stderr.read().decode() if server.stderr else ""
-                pytest.fail(f"postgres exited with {server.returncode}: {stderr[-2000:]}")
-            try:
-                psycopg.connect(host=info.host, port=port, user=user, dbname="postgres").close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    pytest.fail("postgres did not accept connections within 60 s")
-                time.sleep(0.1)
-        yield info
+        server.start()
+    except pgserver.PostgresUnavailable as exc:
+        pytest.fail(str(exc))
+    try:
+        yield server
     finally:
-        server.send_signal(signal.SIGINT)  # fast shutdown of this server, by its own PID
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stderr is not None:
-            server.stderr.close()
-        shutil.rmtree(base, ignore_errors=True)
+        pid = server.pid
+        server.stop()
+        assert pid is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # the server is gone
 
 
 # ---------------------------------------------------------------------------- a database per test
@@ -220,7 +133,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database on each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'readmodel.sqlite'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
+    server: pgserver.TemporaryPostgres = request.getfixturevalue("postgres")
     return server.create_database(f"readmodel_{os.getpid()}_{next(_counter)}")
 
 
