@@ -124,7 +124,7 @@ class Indexer:
             row.name = token.name()
             row.decimals = token.decimals()
             row.kind = "token"
-        except (ContractReverted, DecodingError, OverflowError):
+        except (ContractReverted, DecodingError, OverflowError, ValueError):  # not an ERC-20 token
             row.symbol = row.name = row.decimals = None
         with self.model.session() as session:
             session.add(row)
