@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sandbox.chain.base import Chain, Log
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.errors import ContractReverted
+from sandbox.market import Market
 from sandbox.readmodel._decode import ZERO_ADDRESS, LogDecoder, default_decoder, jsonable, target_of
 from sandbox.readmodel._model import ReadModel, ReadModelDiverged, ReadModelError
 from sandbox.readmodel._schema import (
@@ -100,6 +101,12 @@ class Indexer:
         self._check_chain()
         for address in contracts:
             self.add_contract(address, from_block=start_block)
+
+    @classmethod
+    def for_market(cls, market: Market, model: ReadModel, **options: Any) -> Indexer:
+        """An indexer over a deployed market's registry and securities (options as for `Indexer`)."""
+        contracts = [market.registry.address, *(token.address for token in market.securities.values())]
+        return cls(market.chain, model, contracts, **options)
 
     # ------------------------------------------------------------------ contracts
 

@@ -135,7 +135,8 @@ def test_the_indexer_follows_new_blocks_and_notices_when_the_chain_went_back(
 
 
 def test_confirmations_leave_the_newest_blocks_for_later(history: History, model: ReadModel) -> None:
-    indexer = Indexer(history.chain, model, history.contracts(), confirmations=3)
+    indexer = Indexer.for_market(history.market, model, confirmations=3)
+    assert indexer.contracts() == history.contracts()
     report = indexer.sync()
     assert report.to_block == history.head - 3
     assert model.last_indexed_block() == history.head - 3
