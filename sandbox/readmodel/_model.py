@@ -377,25 +377,34 @@ class ReadModel:
                 group[1].append(wallet)
                 group[2].append(balance)
         entries: list[CapTableEntry] = []
-        by_jurisdiction: dict[str, list[int]] = {}
-        by_category: dict[str, list[int]] = {}
+        # (jurisdiction, category) names → [holders, balance]; split into the two breakdowns at the end
+        by_pair: dict[tuple[str, str], list[int]] = {}
+        names: dict[tuple[int, int], tuple[str, str]] = {}
+        unregistered = (UNREGISTERED, UNREGISTERED)
         for identity, wallets, balances in groups.values():
             balance = balances[0] if len(balances) == 1 else sum(balances)
             record = records.get(identity) if identity else None
             if record is None:
-                jurisdiction = category = UNREGISTERED
+                pair = unregistered
+            elif record in names:
+                pair = names[record]
             else:
-                jurisdiction, category = _jurisdiction_name(record[0]), _category_name(record[1])
+                pair = names[record] = (_jurisdiction_name(record[0]), _category_name(record[1]))
             if len(wallets) > 1:
                 wallets.sort()
-            entries.append(CapTableEntry(identity, tuple(wallets), jurisdiction, category, balance, balance / total))
+            entries.append(CapTableEntry(identity, tuple(wallets), pair[0], pair[1], balance, balance / total))
+            counts = by_pair.get(pair)
+            if counts is None:
+                by_pair[pair] = [1, balance]
+            else:
+                counts[0] += 1
+                counts[1] += balance
+        by_jurisdiction: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for (jurisdiction, category), (holders, amount) in by_pair.items():
             for table, key in ((by_jurisdiction, jurisdiction), (by_category, category)):
-                counts = table.get(key)
-                if counts is None:
-                    table[key] = [1, balance]
-                else:
-                    counts[0] += 1
-                    counts[1] += balance
+                table[key][0] += holders
+                table[key][1] += amount
         # Groups appear in the order of their largest wallet; a stable sort puts them by total.
         entries.sort(key=itemgetter(4), reverse=True)
 
@@ -564,23 +573,16 @@ class ReadModel:
         return {key for key, frozen in state.items() if frozen}
 
     @staticmethod
-    def _investor_records(session: Session, as_of: int | None) -> dict[str, tuple[int, int, int]]:
-        """identity → (jurisdiction, category, status), now or as of a block."""
+    def _investor_records(session: Session, as_of: int | None) -> dict[str, tuple[int, int]]:
+        """identity → (jurisdiction, category), now or as of a block."""
         connection = session.connection()
         if as_of is None:
-            now = select(InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category, InvestorRow.status)
-            return {identity: (j, c, s) for identity, j, c, s in connection.execute(now).all()}
-        records: dict[str, tuple[int, int, int]] = {}
+            now = select(InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category)
+            return {identity: (j, c) for identity, j, c in connection.execute(now)}
         then = (
-            select(
-                InvestorVersion.identity,
-                InvestorVersion.jurisdiction,
-                InvestorVersion.category,
-                InvestorVersion.status,
-            )
+            select(InvestorVersion.identity, InvestorVersion.jurisdiction, InvestorVersion.category)
             .where(InvestorVersion.block_number <= as_of)
             .order_by(InvestorVersion.block_number, InvestorVersion.tx_index, InvestorVersion.log_index)
         )
-        for identity, j, c, s in connection.execute(then).all():
-            records[identity] = (j, c, s)
-        return records
+        # later versions overwrite earlier ones
+        return {identity: (j, c) for identity, j, c in connection.execute(then)}
