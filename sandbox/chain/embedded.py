@@ -113,31 +113,32 @@ class EmbeddedChain(Web3Chain):
         newest block, so its cost grows with the whole history (26 s for 313 blocks after 300
         transfers). Same results: log indices are per receipt, as in eth-tester's receipts.
         """
-        chain = self._backend.chain
-        head = self.block_number()
         wanted = {to_checksum_address(a) for a in addresses} if addresses else None
         out: list[Log] = []
-        for number in range(max(0, from_block), min(to_block, head) + 1):
-            block = chain.get_canonical_block_by_number(number)
-            if not block.transactions:
-                continue
-            receipts = block.get_receipts(chain.chaindb)
-            for transaction, receipt in zip(block.transactions, receipts, strict=True):
-                tx_hash = "0x" + bytes(transaction.hash).hex()
-                for log_index, entry in enumerate(receipt.logs):
-                    address = to_checksum_address(entry.address)
-                    if wanted is not None and address not in wanted:
-                        continue
-                    out.append(
-                        Log(
-                            address=address,
-                            topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
-                            data=bytes(entry.data),
-                            block_number=number,
-                            transaction_hash=tx_hash,
-                            log_index=log_index,
+        with self._read_guard():  # py-evm is not thread-safe: no reading beside a write
+            chain = self._backend.chain
+            head = self.block_number()
+            for number in range(max(0, from_block), min(to_block, head) + 1):
+                block = chain.get_canonical_block_by_number(number)
+                if not block.transactions:
+                    continue
+                receipts = block.get_receipts(chain.chaindb)
+                for transaction, receipt in zip(block.transactions, receipts, strict=True):
+                    tx_hash = "0x" + bytes(transaction.hash).hex()
+                    for log_index, entry in enumerate(receipt.logs):
+                        address = to_checksum_address(entry.address)
+                        if wanted is not None and address not in wanted:
+                            continue
+                        out.append(
+                            Log(
+                                address=address,
+                                topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
+                                data=bytes(entry.data),
+                                block_number=number,
+                                transaction_hash=tx_hash,
+                                log_index=log_index,
+                            )
                         )
-                    )
         return out
 
     # ------------------------------------------------------------------ dev powers
