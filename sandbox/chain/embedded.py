@@ -10,6 +10,7 @@ This is the only module that imports eth_tester.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from eth_tester import EthereumTester, PyEVMBackend
@@ -19,7 +20,7 @@ from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
-from sandbox.chain.base import ChainAccount
+from sandbox.chain.base import ChainAccount, Log
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted
@@ -105,6 +106,41 @@ class EmbeddedChain(Web3Chain):
                     data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
                     return self._decoder.to_exception(data, tx_hash=tx_hash)
         return ContractReverted(None, {}, b"", tx_hash=tx_hash)
+
+    def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
+        """Reads the logs straight from py-evm's blocks and receipts, block by block.
+
+        eth-tester's own `get_logs` looks each transaction's receipt up by hash, walking back from the
+        newest block, so its cost grows with the whole history (26 s for 313 blocks after 300
+        transfers). Same results: log indices are per receipt, as in eth-tester's receipts.
+        """
+        wanted = {to_checksum_address(a) for a in addresses} if addresses else None
+        out: list[Log] = []
+        with self._read_guard():  # py-evm is not thread-safe: no reading beside a write
+            chain = self._backend.chain
+            head = self.block_number()
+            for number in range(max(0, from_block), min(to_block, head) + 1):
+                block = chain.get_canonical_block_by_number(number)
+                if not block.transactions:
+                    continue
+                receipts = block.get_receipts(chain.chaindb)
+                for transaction, receipt in zip(block.transactions, receipts, strict=True):
+                    tx_hash = "0x" + bytes(transaction.hash).hex()
+                    for log_index, entry in enumerate(receipt.logs):
+                        address = to_checksum_address(entry.address)
+                        if wanted is not None and address not in wanted:
+                            continue
+                        out.append(
+                            Log(
+                                address=address,
+                                topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
+                                data=bytes(entry.data),
+                                block_number=number,
+                                transaction_hash=tx_hash,
+                                log_index=log_index,
+                            )
+                        )
+        return out
 
     # ------------------------------------------------------------------ dev powers
 

@@ -1,0 +1,145 @@
+"""Benchmark: read-model indexer throughput (events/s) on the embedded chain.
+
+Builds the demo market, sends N transactions (mostly transfers between the demo's investors, with a
+registry update every 20th for the audit trail), then indexes the whole chain into a fresh database
+and prints events/s, with the time spent reading the chain (get_logs, get_block) apart from the rest
+(decoding and database writes). Then the "follow" case: a database one transaction behind is synced
+after every new block.
+
+    .venv/bin/python -m bench.readmodel_indexer [--transactions 2000] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import seeds
+from sandbox.chain.embedded import EmbeddedChain
+from sandbox.market import load_scenario
+from sandbox.readmodel import Indexer, ReadModel
+from sandbox.readmodel.pgserver import TemporaryPostgres
+from sandbox.rules import InvestorCategory
+from sandbox.scenario import Scenario
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def wrap(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                self.calls += 1
+
+        return timed
+
+
+def build_chain(transactions: int) -> tuple[EmbeddedChain, list[str]]:
+    scenario = Scenario.from_file(seeds.DEMO_SCENARIO)
+    chain = EmbeddedChain(num_accounts=max(20, scenario.accounts_needed))
+    market = load_scenario(chain, scenario)
+    spec = max(scenario.securities, key=lambda s: len(s.holdings))
+    token = market.security(spec.symbol)
+    holders = [market.accounts[k] for k in spec.holdings]
+    investors = {i.key: i for i in scenario.investors}
+    first_key = next(iter(spec.holdings))
+    category = InvestorCategory[investors[first_key].category]
+    start = time.perf_counter()
+    for i in range(transactions):
+        if i % 20 == 19:
+            market.registry.update_investor(
+                market.accounts[first_key], category, chain.timestamp() + 10**7, sender=market.operator
+            )
+        else:
+            sender = holders[i % len(holders)]
+            receiver = holders[(i + 1) % len(holders)]
+            token.transfer(receiver, 1, sender=sender)
+    elapsed = time.perf_counter() - start
+    print(f"chain: {transactions} transactions sent in {elapsed:.1f} s ({transactions / elapsed:.0f} tx/s)")
+    return chain, [market.registry.address, *(t.address for t in market.securities.values())]
+
+
+def full_sync(chain: EmbeddedChain, contracts: list[str], url: str, batch: int) -> None:
+    with ReadModel(url) as model:
+        indexer = Indexer(chain, model, contracts, batch_blocks=batch)
+        logs, blocks = Timer(), Timer()
+        chain_get_logs = chain.get_logs
+        chain.get_logs = logs.wrap(chain_get_logs)  # type: ignore[method-assign]
+        indexer._blocks = blocks.wrap(indexer._blocks)  # type: ignore[method-assign]
+        try:
+            start = time.perf_counter()
+            report = indexer.sync()
+            elapsed = time.perf_counter() - start
+        finally:
+            chain.get_logs = chain_get_logs  # type: ignore[method-assign]
+        rest = elapsed - logs.seconds - blocks.seconds
+        print(
+            f"full sync, batch {batch} blocks: {report.events} events over {report.to_block + 1} blocks in "
+            f"{elapsed:.2f} s = {report.events / elapsed:,.0f} events/s "
+            f"(get_logs {logs.seconds:.2f} s in {logs.calls} calls, get_block {blocks.seconds:.2f} s, "
+            f"decode + database {rest:.2f} s = {report.events / rest:,.0f} events/s)"
+        )
+        start = time.perf_counter()
+        again = indexer.reindex(0, report.to_block)
+        elapsed = time.perf_counter() - start
+        print(f"re-index of the same blocks: {again.events} new, {again.skipped} skipped in {elapsed:.2f} s")
+
+
+def follow(chain: EmbeddedChain, contracts: list[str], url: str, blocks: int) -> None:
+    head = chain.block_number()
+    with ReadModel(url) as model:
+        indexer = Indexer(chain, model, contracts)
+        indexer.sync(to_block=head - blocks)
+        start = time.perf_counter()
+        events = 0
+        for block in range(head - blocks + 1, head + 1):
+            events += indexer.sync(to_block=block).events
+        elapsed = time.perf_counter() - start
+        print(
+            f"follow: {blocks} syncs of one block each, {events} events in {elapsed:.2f} s = "
+            f"{elapsed / blocks * 1000:.1f} ms per sync, {events / elapsed:,.0f} events/s"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=2000)
+    parser.add_argument(
+        "--postgres", action="store_true", help="index into a throwaway PostgreSQL server, not SQLite files"
+    )
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    chain, contracts = build_chain(args.transactions)
+    if args.postgres:
+        with TemporaryPostgres() as server:
+            run(chain, contracts, server.create_database)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(chain, contracts, lambda name: f"sqlite:///{Path(tmp) / name}.sqlite")
+
+
+def run(chain: EmbeddedChain, contracts: list[str], database: Callable[[str], str]) -> None:
+    """`database(name)` gives the URL of a new, empty database."""
+    for batch in (500, 100):
+        full_sync(chain, contracts, database(f"full_{batch}"), batch)
+    follow(chain, contracts, database("follow"), 200)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""The event-indexed read model: positions (now and as of any block or time), cap tables, audit trail.
+
+    model = ReadModel()                       # SQLite file `sandbox-readmodel.sqlite` in the cwd
+    model = ReadModel("postgresql+psycopg://user@127.0.0.1:5432/sandbox")   # or any SQLAlchemy URL
+    indexer = Indexer.for_market(market, model)   # or Indexer(chain, model, [registry, *tokens])
+    indexer.sync()                            # incremental, resumable, idempotent
+    threading.Thread(target=indexer.follow, args=(stop_event,), daemon=True).start()  # keep up
+    model.positions("THAMES28", at=unix_time)
+    model.cap_table("THAMES28", block=120).by_jurisdiction
+    model.audit_trail(actor=regulator, events=["AddressFrozen"], limit=50)
+
+`sandbox.readmodel.pgserver.TemporaryPostgres` starts a throwaway PostgreSQL server for tests.
+"""
+
+from sandbox.readmodel._decode import LogDecoder
+from sandbox.readmodel._indexer import DEFAULT_BATCH_BLOCKS, Indexer, SyncReport
+from sandbox.readmodel._model import (
+    DEFAULT_URL,
+    UNREGISTERED,
+    AuditEntry,
+    AuditPage,
+    Breakdown,
+    CapTable,
+    CapTableEntry,
+    InvestorPosition,
+    NotIndexedYet,
+    Position,
+    ReadModel,
+    ReadModelDiverged,
+    ReadModelError,
+    Security,
+)
+
+__all__ = [
+    "DEFAULT_BATCH_BLOCKS",
+    "DEFAULT_URL",
+    "UNREGISTERED",
+    "AuditEntry",
+    "AuditPage",
+    "Breakdown",
+    "CapTable",
+    "CapTableEntry",
+    "Indexer",
+    "InvestorPosition",
+    "LogDecoder",
+    "NotIndexedYet",
+    "Position",
+    "ReadModel",
+    "ReadModelDiverged",
+    "ReadModelError",
+    "Security",
+    "SyncReport",
+]

@@ -1,0 +1,470 @@
+"""The indexer: chain logs → read model, incrementally, resumably and idempotently.
+
+It reads logs through the chain seam in bounded block ranges and fetches each block that has logs once,
+by number (`get_block(n, full_transactions=True)` gives the block time and every transaction's
+sender), never a transaction by hash: eth-tester looks hashes up by walking back through history.
+Each range is written in one database transaction together with the contracts' cursors, so a crash
+loses at most the range in flight, which the next `sync` redoes. Every event is keyed by
+(tx hash, log index): a range indexed twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_abi.exceptions import DecodingError
+from eth_utils import is_address, to_checksum_address
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from sandbox.chain.base import Chain, Log
+from sandbox.contracts.security_token import SecurityToken
+from sandbox.errors import ContractReverted
+from sandbox.market import Market
+from sandbox.readmodel._decode import ZERO_ADDRESS, LogDecoder, default_decoder, jsonable, target_of
+from sandbox.readmodel._model import ReadModel, ReadModelDiverged, ReadModelError
+from sandbox.readmodel._schema import (
+    BalancePeriod,
+    BlockRow,
+    ContractRow,
+    EventRow,
+    FreezeChange,
+    InvestorRow,
+    InvestorVersion,
+    Meta,
+    WalletRow,
+)
+from sandbox.rules import InvestorStatus
+
+#: Blocks per `get_logs` call and per database transaction.
+DEFAULT_BATCH_BLOCKS = 500
+#: Events that are not actions of an agent or a regulator (unless they mint or burn).
+PLAIN_EVENTS = frozenset({"Transfer", "Approval"})
+_IN_CHUNK = 500  # members of one SQL IN (...) list
+
+#: Called with (blocks done, blocks to do) after each indexed range.
+SyncProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    from_block: int
+    to_block: int
+    #: Events written by this run (0 when everything was indexed already).
+    events: int
+    #: Logs skipped because they were already in the read model.
+    skipped: int
+
+
+@dataclass
+class _BlockInfo:
+    timestamp: int
+    hash: str
+    #: tx hash → (position in the block, sender)
+    transactions: dict[str, tuple[int, str]]
+
+
+class Indexer:
+    """Fills a `ReadModel` from the logs of the watched contracts.
+
+    ``Indexer(chain, model, [registry.address, *token_addresses])``, then ``sync()`` whenever the chain
+    has moved (or ``follow()`` in a thread). Contracts discovered later join with
+    ``add_contract(address, from_block=...)``; their history is indexed on the next `sync`, while the
+    others carry on from where they stopped. With `confirmations` > 0 the newest blocks are left for
+    later, as on a node whose head may still be reorganised.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        model: ReadModel,
+        contracts: Sequence[str] = (),
+        *,
+        start_block: int = 0,
+        batch_blocks: int = DEFAULT_BATCH_BLOCKS,
+        confirmations: int = 0,
+        decoder: LogDecoder | None = None,
+    ) -> None:
+        if batch_blocks < 1:
+            raise ReadModelError(f"batch_blocks must be at least 1, not {batch_blocks}")
+        if confirmations < 0:
+            raise ReadModelError(f"confirmations must not be negative, not {confirmations}")
+        self.chain = chain
+        self.model = model
+        self.batch_blocks = batch_blocks
+        self.confirmations = confirmations
+        self._decoder = decoder or default_decoder()
+        self._lock = threading.Lock()
+        self._check_chain()
+        for address in contracts:
+            self.add_contract(address, from_block=start_block)
+
+    @classmethod
+    def for_market(cls, market: Market, model: ReadModel, **options: Any) -> Indexer:
+        """An indexer over a deployed market's registry and securities (options as for `Indexer`)."""
+        contracts = [market.registry.address, *(token.address for token in market.securities.values())]
+        return cls(market.chain, model, contracts, **options)
+
+    # ------------------------------------------------------------------ contracts
+
+    def add_contract(self, address: str, *, from_block: int = 0) -> bool:
+        """Watches `address` from `from_block` on (e.g. its deployment block); True if it is new.
+
+        A token (anything answering ERC-20 `symbol()`) gets positions; any contract gets its events
+        decoded into the audit trail. Watching a contract twice changes nothing.
+        """
+        if not is_address(address):
+            raise ReadModelError(f"{address!r} is not an address")
+        if from_block < 0:
+            raise ReadModelError(f"from_block must not be negative, not {from_block}")
+        address = to_checksum_address(address)
+        with self.model.session() as session:
+            if session.scalar(select(ContractRow.id).where(ContractRow.address == address)) is not None:
+                return False
+        row = ContractRow(address=address, kind="contract", indexed_to=from_block - 1)
+        token = SecurityToken(self.chain, address)
+        try:
+            row.symbol = token.symbol()
+            row.name = token.name()
+            row.decimals = token.decimals()
+            row.kind = "token"
+        except (ContractReverted, DecodingError, OverflowError, ValueError):  # not an ERC-20 token
+            row.symbol = row.name = row.decimals = None
+        with self.model.session() as session:
+            session.add(row)
+        return True
+
+    def contracts(self) -> list[str]:
+        with self.model.session() as session:
+            return list(session.scalars(select(ContractRow.address).order_by(ContractRow.id)))
+
+    @property
+    def last_indexed_block(self) -> int | None:
+        return self.model.last_indexed_block()
+
+    # ------------------------------------------------------------------ indexing
+
+    def sync(self, to_block: int | None = None, *, progress: SyncProgress | None = None) -> SyncReport:
+        """Indexes every watched contract up to `to_block` (default: the chain's head less the
+        confirmation depth) and returns what was done. Safe to call at any time, from one thread at a
+        time per database; stopping half-way loses nothing."""
+        with self._lock:
+            head = self.chain.block_number() - self.confirmations
+            target = head if to_block is None else min(to_block, head)
+            self._check_not_diverged()
+            with self.model.session() as session:
+                cursors = [int(c) for c in session.scalars(select(ContractRow.indexed_to))]
+            if not cursors:
+                return SyncReport(target + 1, target, 0, 0)
+            first = min(cursors) + 1
+            total_blocks = max(0, target - first + 1)
+            events = skipped = 0
+            while True:
+                with self.model.session() as session:
+                    behind = session.scalars(
+                        select(ContractRow).where(ContractRow.indexed_to < target).order_by(ContractRow.id)
+                    ).all()
+                    if not behind:
+                        break
+                    low = min(c.indexed_to for c in behind)
+                    group = [c for c in behind if c.indexed_to == low]
+                    ahead = [c.indexed_to for c in behind if c.indexed_to > low]
+                    start = low + 1
+                    end = min(target, start + self.batch_blocks - 1, *ahead)
+                    added, seen = self._index_range(session, group, start, end)
+                    for contract in group:
+                        contract.indexed_to = end
+                events += added
+                skipped += seen
+                if progress is not None:
+                    progress(min(total_blocks, end - first + 1), total_blocks)
+            return SyncReport(first, target, events, skipped)
+
+    def reindex(self, from_block: int, to_block: int) -> SyncReport:
+        """Runs the indexer again over blocks already indexed; what is there already is left alone,
+        so on an intact read model this adds nothing (`events == 0`)."""
+        with self._lock:
+            head = self.model.last_indexed_block()
+            if head is None or to_block > head or from_block < 0 or from_block > to_block:
+                raise ReadModelError(
+                    f"can only re-index a range of indexed blocks (0..{head}), not {from_block}..{to_block}"
+                )
+            events = skipped = 0
+            for start in range(from_block, to_block + 1, self.batch_blocks):
+                end = min(to_block, start + self.batch_blocks - 1)
+                with self.model.session() as session:
+                    group = session.scalars(select(ContractRow).order_by(ContractRow.id)).all()
+                    added, seen = self._index_range(session, list(group), start, end)
+                events += added
+                skipped += seen
+            return SyncReport(from_block, to_block, events, skipped)
+
+    def follow(self, stop: threading.Event, *, poll_seconds: float = 1.0) -> None:
+        """Keeps syncing until `stop` is set (run it in a thread of its own)."""
+        while not stop.is_set():
+            self.sync()
+            stop.wait(poll_seconds)
+
+    # ------------------------------------------------------------------ one range
+
+    def _index_range(self, session: Session, group: Sequence[ContractRow], start: int, end: int) -> tuple[int, int]:
+        by_address = {c.address: c for c in group}
+        logs = self.chain.get_logs(start, end, list(by_address))
+        logs = [log for log in logs if log.address in by_address]
+        known = self._known_keys(session, logs)
+        fresh = [log for log in logs if (log.transaction_hash, log.log_index) not in known]
+        blocks = self._blocks(sorted({log.block_number for log in fresh} | {end}))
+        self._store_blocks(session, blocks)
+        for log in fresh:
+            if log.transaction_hash not in blocks[log.block_number].transactions:
+                raise ReadModelError(
+                    f"block {log.block_number} has no transaction {log.transaction_hash}: "
+                    "the chain changed under the indexer"
+                )
+        fresh.sort(
+            key=lambda log: (
+                log.block_number,
+                blocks[log.block_number].transactions[log.transaction_hash][0],
+                log.log_index,
+            )
+        )
+
+        event_rows: list[dict[str, Any]] = []
+        deltas: list[tuple[int, str, int, int]] = []  # (contract id, wallet, block, signed amount)
+        for log in fresh:
+            contract = by_address[log.address]
+            info = blocks[log.block_number]
+            tx_index, actor = info.transactions[log.transaction_hash]
+            event = self._decoder.decode(log)
+            if event is None:
+                name = "0x" + log.topics[0].hex() if log.topics else "anonymous"
+                args: dict[str, Any] = {"topics": ["0x" + t.hex() for t in log.topics], "data": "0x" + log.data.hex()}
+                target: str | None = None
+            else:
+                name = event.name
+                args = dict(event.args)
+                target = target_of(name, args, self._decoder.address_params(log), actor, log.address)
+            audit = name not in PLAIN_EVENTS or (
+                name == "Transfer" and ZERO_ADDRESS in (args.get("from"), args.get("to"))
+            )
+            event_rows.append(
+                {
+                    "contract_id": contract.id,
+                    "block_number": log.block_number,
+                    "tx_index": tx_index,
+                    "log_index": log.log_index,
+                    "tx_hash": log.transaction_hash,
+                    "timestamp": info.timestamp,
+                    "name": name,
+                    "actor": actor,
+                    "target": target,
+                    "audit": audit,
+                    "args": jsonable(args),
+                }
+            )
+            if event is not None:
+                self._apply(session, contract, log, tx_index, name, args, actor, deltas)
+        if event_rows:
+            session.execute(insert(EventRow), event_rows)
+        session.flush()  # wallets linked in this range are visible to the balance step
+        if deltas:
+            self._apply_balances(session, deltas)
+        linked = [
+            {"w": row["args"]["wallet"], "i": row["args"]["identity"]}
+            for row in event_rows
+            if row["name"] == "WalletAdded" and {"wallet", "identity"} <= row["args"].keys()
+        ]
+        if linked:  # balances indexed before the registry's events (a token added first) learn their owner
+            periods = cast(Table, BalancePeriod.__table__)
+            session.connection().execute(
+                update(periods)
+                .where(periods.c.wallet == bindparam("w"), periods.c.investor.is_(None))
+                .values(investor=bindparam("i")),
+                linked,
+            )
+        return len(fresh), len(logs) - len(fresh)
+
+    def _apply(
+        self,
+        session: Session,
+        contract: ContractRow,
+        log: Log,
+        tx_index: int,
+        name: str,
+        args: dict[str, Any],
+        actor: str,
+        deltas: list[tuple[int, str, int, int]],
+    ) -> None:
+        """The effects of the few events the read model understands (every other event is only
+        recorded). Names and arguments are those of ERC-20 and of the sandbox's registry and token."""
+        block = log.block_number
+        if name == "Transfer" and contract.kind == "token" and {"from", "to", "value"} <= args.keys():
+            value = int(args["value"])
+            if args["from"] != ZERO_ADDRESS:
+                deltas.append((contract.id, args["from"], block, -value))
+            if args["to"] != ZERO_ADDRESS:
+                deltas.append((contract.id, args["to"], block, value))
+        elif name == "AddressFrozen" and "userAddress" in args and "isFrozen" in args:
+            session.add(
+                FreezeChange(
+                    contract_id=contract.id,
+                    wallet=args["userAddress"],
+                    block_number=block,
+                    tx_index=tx_index,
+                    log_index=log.log_index,
+                    frozen=bool(args["isFrozen"]),
+                    actor=actor,
+                )
+            )
+        elif name == "WalletAdded" and "identity" in args and "wallet" in args:
+            if session.get(WalletRow, args["wallet"]) is None:
+                session.add(WalletRow(wallet=args["wallet"], identity=args["identity"], block_number=block))
+        elif name in ("InvestorRegistered", "InvestorUpdated", "InvestorStatusChanged") and "identity" in args:
+            investor = session.get(InvestorRow, args["identity"])
+            if name == "InvestorRegistered":
+                if investor is None:
+                    investor = InvestorRow(identity=args["identity"], registered_block=block)
+                    session.add(investor)
+                investor.registry_address = contract.address
+                investor.jurisdiction = int(args["jurisdiction"])
+                investor.category = int(args["category"])
+                investor.kyc_valid_until = int(args["kycValidUntil"])
+                investor.status = int(InvestorStatus.ACTIVE)
+            elif investor is None:
+                return  # an update of an investor registered before the indexed range
+            elif name == "InvestorUpdated":
+                investor.category = int(args["category"])
+                investor.kyc_valid_until = int(args["kycValidUntil"])
+            else:
+                investor.status = int(args["status"])
+            session.add(
+                InvestorVersion(
+                    identity=investor.identity,
+                    block_number=block,
+                    tx_index=tx_index,
+                    log_index=log.log_index,
+                    jurisdiction=investor.jurisdiction,
+                    category=investor.category,
+                    status=investor.status,
+                    kyc_valid_until=investor.kyc_valid_until,
+                )
+            )
+
+    def _apply_balances(self, session: Session, deltas: list[tuple[int, str, int, int]]) -> None:
+        """Turns ordered balance deltas into balance periods: the open period of a wallet is closed at
+        the block of its next change, or updated in place when the change falls in the same block."""
+        pairs = sorted({(cid, wallet) for cid, wallet, _, _ in deltas})
+        current: dict[tuple[int, str], BalancePeriod] = {}
+        for i in range(0, len(pairs), _IN_CHUNK):
+            chunk = pairs[i : i + _IN_CHUNK]
+            for period in session.scalars(
+                select(BalancePeriod).where(
+                    BalancePeriod.to_block.is_(None),
+                    tuple_(BalancePeriod.contract_id, BalancePeriod.wallet).in_(chunk),
+                )
+            ):
+                current[(period.contract_id, period.wallet)] = period
+        wallets = sorted({wallet for _, wallet in pairs})
+        owners: dict[str, str] = {}
+        for i in range(0, len(wallets), _IN_CHUNK):
+            owners.update(
+                session.execute(
+                    select(WalletRow.wallet, WalletRow.identity).where(WalletRow.wallet.in_(wallets[i : i + _IN_CHUNK]))
+                ).all()
+            )
+        for cid, wallet, block, delta in deltas:
+            row: BalancePeriod | None = current.get((cid, wallet))
+            before = 0 if row is None else row.balance
+            after = before + delta
+            if after < 0:
+                raise ReadModelError(
+                    f"{wallet} would hold {after} of contract #{cid} at block {block}: the contract's "
+                    "history was not indexed from its start (add it with an earlier from_block)"
+                )
+            if row is not None and row.from_block == block:
+                row.balance = after
+                continue
+            if row is not None:
+                row.to_block = block
+            new = BalancePeriod(
+                contract_id=cid,
+                wallet=wallet,
+                from_block=block,
+                to_block=None,
+                balance=after,
+                investor=owners.get(wallet),
+            )
+            session.add(new)
+            current[(cid, wallet)] = new
+
+    # ------------------------------------------------------------------ blocks
+
+    def _known_keys(self, session: Session, logs: Sequence[Log]) -> set[tuple[str, int]]:
+        if not logs:
+            return set()
+        low = min(log.block_number for log in logs)
+        high = max(log.block_number for log in logs)
+        rows = session.execute(
+            select(EventRow.tx_hash, EventRow.log_index).where(
+                EventRow.block_number >= low, EventRow.block_number <= high
+            )
+        )
+        return {(tx_hash, log_index) for tx_hash, log_index in rows}
+
+    def _blocks(self, numbers: Sequence[int]) -> dict[int, _BlockInfo]:
+        out: dict[int, _BlockInfo] = {}
+        for number in numbers:
+            block = self.chain.w3.eth.get_block(number, full_transactions=True)
+            transactions: dict[str, tuple[int, str]] = {}
+            for position, entry in enumerate(block["transactions"]):
+                if isinstance(entry, bytes):  # a node that ignored full_transactions
+                    raise ReadModelError(f"the node returned block {number} without its transactions")
+                tx = cast(Mapping[str, Any], entry)
+                transactions["0x" + bytes(tx["hash"]).hex()] = (position, to_checksum_address(tx["from"]))
+            out[number] = _BlockInfo(int(block["timestamp"]), "0x" + bytes(block["hash"]).hex(), transactions)
+        return out
+
+    @staticmethod
+    def _store_blocks(session: Session, blocks: dict[int, _BlockInfo]) -> None:
+        numbers = list(blocks)
+        existing: set[int] = set()
+        for i in range(0, len(numbers), _IN_CHUNK):
+            existing.update(
+                session.scalars(select(BlockRow.number).where(BlockRow.number.in_(numbers[i : i + _IN_CHUNK])))
+            )
+        new = [
+            {"number": n, "timestamp": info.timestamp, "hash": info.hash}
+            for n, info in blocks.items()
+            if n not in existing
+        ]
+        if new:
+            session.execute(insert(BlockRow), new)
+
+    def _check_chain(self) -> None:
+        with self.model.session() as session:
+            stored = session.get(Meta, "chain_id")
+            if stored is None:
+                session.add(Meta(key="chain_id", value=str(self.chain.chain_id)))
+            elif stored.value != str(self.chain.chain_id):
+                raise ReadModelDiverged(
+                    f"the read model was built from chain {stored.value}, not chain {self.chain.chain_id}"
+                )
+
+    def _check_not_diverged(self) -> None:
+        """The newest block the read model recorded must still be on the chain, with the same hash."""
+        with self.model.session() as session:
+            newest = session.scalars(select(BlockRow).order_by(BlockRow.number.desc()).limit(1)).first()
+        if newest is None:
+            return
+        if newest.number > self.chain.block_number():
+            raise ReadModelDiverged(
+                f"the read model has block {newest.number} but the chain's head is {self.chain.block_number()}"
+            )
+        on_chain = "0x" + bytes(self.chain.w3.eth.get_block(newest.number)["hash"]).hex()
+        if on_chain != newest.hash:
+            raise ReadModelDiverged(
+                f"block {newest.number} is {on_chain} on the chain but {newest.hash} in the read model"
+            )

@@ -1,0 +1,588 @@
+"""The read model's queries: positions (now and as of a block or time), cap tables, the audit trail."""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from eth_utils import is_address, to_checksum_address
+from sqlalchemy import ColumnElement, Engine, String, create_engine, event, func, or_, select, type_coerce
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from sandbox.errors import SandboxError
+from sandbox.readmodel._schema import (
+    SCHEMA_VERSION,
+    BalancePeriod,
+    Base,
+    BlockRow,
+    ContractRow,
+    EventRow,
+    FreezeChange,
+    InvestorRow,
+    InvestorVersion,
+    Meta,
+    WalletRow,
+)
+from sandbox.rules import InvestorCategory, Jurisdiction
+
+#: Where the read model lives when nobody says otherwise: a SQLite file in the working directory.
+DEFAULT_URL = "sqlite:///sandbox-readmodel.sqlite"
+
+
+class ReadModelError(SandboxError):
+    """A read-model query or indexing step was refused (unknown security, bad filter, ...)."""
+
+
+class NotIndexedYet(ReadModelError):
+    """The block or time asked for lies beyond what has been indexed: run the indexer first."""
+
+
+class ReadModelDiverged(ReadModelError):
+    """The chain no longer holds the blocks the read model was built from (a reverted snapshot, a
+    reorganisation deeper than the confirmation depth, or another chain): rebuild the read model."""
+
+
+@dataclass(frozen=True)
+class Security:
+    """A token the read model knows."""
+
+    address: str
+    symbol: str | None
+    name: str | None
+    decimals: int | None
+    indexed_to: int
+
+
+class Position(NamedTuple):
+    """What one wallet holds of one security.
+
+    An immutable record like the other results, but a named tuple: a cap table of 10,000 holders
+    builds 10,000 of them, and a frozen dataclass's ``__init__`` costs four times as much.
+    """
+
+    security: str
+    symbol: str | None
+    wallet: str
+    #: The registry identity that owns the wallet; None for a wallet the registry does not know.
+    investor: str | None
+    balance: int
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class InvestorPosition:
+    """What one investor holds of one security, over all its wallets."""
+
+    security: str
+    symbol: str | None
+    investor: str
+    balance: int
+    wallets: tuple[Position, ...]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    holders: int
+    balance: int
+    #: balance / total of the security (0.0 when nothing is outstanding).
+    share: float
+
+
+class CapTableEntry(NamedTuple):
+    """One investor (or one unregistered wallet) on a cap table (a named tuple, as `Position`)."""
+
+    investor: str | None
+    wallets: tuple[str, ...]
+    #: ISO 3166 alpha-2 of the investor's jurisdiction ("GB", "US"), or "UNREGISTERED".
+    jurisdiction: str
+    #: `InvestorCategory` name, or "UNREGISTERED".
+    category: str
+    balance: int
+    share: float
+
+
+@dataclass(frozen=True)
+class CapTable:
+    security: str
+    symbol: str | None
+    #: The block the table describes (the indexed head for "now"; -1 before anything was indexed).
+    block: int
+    total: int
+    holders: tuple[CapTableEntry, ...]
+    by_jurisdiction: Mapping[str, Breakdown]
+    by_category: Mapping[str, Breakdown]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One regulatory or agent action: an event that is not a plain transfer or approval."""
+
+    event: str
+    contract: str
+    symbol: str | None
+    #: The sender of the transaction that emitted the event.
+    actor: str
+    target: str | None
+    tx_hash: str
+    block_number: int
+    log_index: int
+    timestamp: int
+    args: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: tuple[AuditEntry, ...]
+    #: How many entries match the filters in all (not only on this page).
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def next_offset(self) -> int | None:
+        end = self.offset + len(self.entries)
+        return end if end < self.total else None
+
+
+UNREGISTERED = "UNREGISTERED"
+MAX_PAGE = 1000
+
+
+@cache
+def _jurisdiction_name(code: int) -> str:
+    try:
+        return Jurisdiction(code).name
+    except ValueError:
+        return str(code)
+
+
+@cache
+def _category_name(code: int) -> str:
+    try:
+        return InvestorCategory(code).name
+    except ValueError:
+        return str(code)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while a large result is built.
+
+    A cap table of 10,000 holders allocates tens of thousands of tuples, none of them in a cycle; the
+    collector would run dozens of times meanwhile, scanning the whole heap, and more than double the
+    time of the query. Reference counting still frees everything; collection resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _address(value: str, what: str) -> str:
+    if not is_address(value):
+        raise ReadModelError(f"{what} {value!r} is not an address")
+    return to_checksum_address(value)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers do not block the indexer's writes; NORMAL sync is durable at each checkpoint and
+    # never corrupts (a crash can lose the last commits, which the indexer simply redoes).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class ReadModel:
+    """The relational read model of a sandbox market.
+
+    ``ReadModel()`` opens (and creates) the SQLite file `DEFAULT_URL`; ``ReadModel("postgresql+psycopg://
+    user@host:port/db")`` or any SQLAlchemy URL opens another database; ``ReadModel.sqlite(path)`` a
+    given file. The tables are created on first use. Queries take ``block=`` or ``at=`` (a unix time)
+    to answer as of the past; without them they answer as of the newest indexed block.
+    """
+
+    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, echo=echo)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _set_sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            self._create_schema()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @classmethod
+    def sqlite(cls, path: str | Path) -> ReadModel:
+        return cls(f"sqlite:///{Path(path)}")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> ReadModel:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction, committed on success and rolled back on error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+        with self.session() as session:
+            version = session.get(Meta, "schema_version")
+            if version is None:
+                session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif version.value != str(SCHEMA_VERSION):
+                raise ReadModelError(
+                    f"the read model at {self.engine.url!r} has schema version {version.value}; "
+                    f"this sandbox writes version {SCHEMA_VERSION}: rebuild it"
+                )
+
+    # ------------------------------------------------------------------ what is indexed
+
+    def last_indexed_block(self) -> int | None:
+        """The highest block up to which every watched contract is indexed (None: nothing watched)."""
+        with self.session() as session:
+            value = session.scalar(select(func.min(ContractRow.indexed_to)))
+        return None if value is None else int(value)
+
+    def securities(self) -> list[Security]:
+        """The tokens the read model knows, in the order they were added."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(ContractRow).where(ContractRow.kind == "token").order_by(ContractRow.id)
+            ).all()
+        return [Security(r.address, r.symbol, r.name, r.decimals, r.indexed_to) for r in rows]
+
+    def block_at(self, timestamp: int) -> int:
+        """The newest indexed block whose time is at or before `timestamp` (-1 if none is)."""
+        with self.session() as session:
+            return self._block_at(session, timestamp, self._head(session))
+
+    # ------------------------------------------------------------------ positions
+
+    def positions(self, security: str, *, block: int | None = None, at: int | None = None) -> list[Position]:
+        """Every non-zero position in `security` (address or symbol), largest first."""
+        with self.session() as session, _gc_paused():
+            contract = self._contract(session, security)
+            as_of = self._as_of(session, block, at, contract.indexed_to)
+            rows = self._holdings(session, contract.id, as_of)
+            frozen = {wallet for cid, wallet in self._frozen(session, [contract.id], as_of)}
+            address, symbol = contract.address, contract.symbol
+            return [
+                Position(address, symbol, wallet, investor, balance, wallet in frozen)
+                for wallet, balance, investor in rows
+            ]
+
+    @classmethod
+    def _holdings(cls, session: Session, contract_id: int, as_of: int | None) -> list[tuple[str, int, str | None]]:
+        """(wallet, balance, investor) of every non-zero position, largest first. Answered from one
+        covering index; sorted here, which is cheaper than SQLite's sort of padded decimal strings."""
+        # The balance is read as the driver gives it (a padded string on SQLite, a Decimal on PostgreSQL)
+        # and converted here: 10,000 rows through `Uint256`'s result processor cost twice as much.
+        raw_balance = type_coerce(BalancePeriod.balance, String)
+        query = select(BalancePeriod.wallet, raw_balance, BalancePeriod.investor).where(
+            BalancePeriod.contract_id == contract_id, BalancePeriod.balance > 0, *cls._valid_at(as_of)
+        )
+        rows = [(wallet, int(balance), investor) for wallet, balance, investor in session.connection().execute(query)]
+        rows.sort(key=itemgetter(0))  # by wallet, then (stable) by balance, largest first
+        rows.sort(key=itemgetter(1), reverse=True)
+        return rows
+
+    def investor_positions(
+        self, investor: str, *, block: int | None = None, at: int | None = None
+    ) -> list[InvestorPosition]:
+        """What `investor` holds of each security, over all its wallets. `investor` may be the registry
+        identity or any of its wallets (an address the registry does not know counts as one wallet)."""
+        address = _address(investor, "investor")
+        with self.session() as session:
+            identity = session.scalar(select(WalletRow.identity).where(WalletRow.wallet == address))
+            if identity is None:
+                identity = address
+            wallets = list(session.scalars(select(WalletRow.wallet).where(WalletRow.identity == identity)))
+            if not wallets:  # a wallet the registry does not know stands for itself
+                wallets = [address]
+            contracts = {c.id: c for c in session.scalars(select(ContractRow).where(ContractRow.kind == "token"))}
+            if not contracts:
+                return []
+            head = min(c.indexed_to for c in contracts.values())
+            as_of = self._as_of(session, block, at, head)
+            query = (
+                select(BalancePeriod.contract_id, BalancePeriod.wallet, BalancePeriod.balance)
+                .where(BalancePeriod.wallet.in_(wallets), BalancePeriod.balance > 0)
+                .where(*self._valid_at(as_of))
+                .order_by(BalancePeriod.contract_id, BalancePeriod.wallet)
+            )
+            rows = session.execute(query).all()
+            frozen = self._frozen(session, list(contracts), as_of)
+        grouped: dict[int, list[Position]] = defaultdict(list)
+        for contract_id, wallet, balance in rows:
+            c = contracts[contract_id]
+            grouped[contract_id].append(
+                Position(c.address, c.symbol, wallet, identity, balance, (contract_id, wallet) in frozen)
+            )
+        return [
+            InvestorPosition(
+                contracts[cid].address,
+                contracts[cid].symbol,
+                identity,
+                sum(p.balance for p in positions),
+                tuple(positions),
+            )
+            for cid, positions in sorted(grouped.items())
+        ]
+
+    # ------------------------------------------------------------------ cap table
+
+    def cap_table(self, security: str, *, block: int | None = None, at: int | None = None) -> CapTable:
+        """Holders of `security` grouped by investor, with breakdowns by jurisdiction and category
+        (the investors' records as of the same block)."""
+        with _gc_paused():
+            return self._cap_table(security, block, at)
+
+    def _cap_table(self, security: str, block: int | None, at: int | None) -> CapTable:
+        with self.session() as session:
+            contract = self._contract(session, security)
+            as_of = self._as_of(session, block, at, contract.indexed_to)
+            rows = self._holdings(session, contract.id, as_of)
+            records = self._investor_records(session, as_of)
+        # Written for speed: a cap table of 10,000 holders is built from 10,000 rows on every call.
+        total = 0
+        groups: dict[str, tuple[str | None, list[str], list[int]]] = {}
+        for wallet, balance, identity in rows:
+            total += balance
+            group = groups.get(identity or wallet)
+            if group is None:
+                groups[identity or wallet] = (identity, [wallet], [balance])
+            else:
+                group[1].append(wallet)
+                group[2].append(balance)
+        entries: list[CapTableEntry] = []
+        # (jurisdiction, category) names → [holders, balance]; split into the two breakdowns at the end
+        by_pair: dict[tuple[str, str], list[int]] = {}
+        names: dict[tuple[int, int], tuple[str, str]] = {}
+        unregistered = (UNREGISTERED, UNREGISTERED)
+        for identity, wallets, balances in groups.values():
+            balance = balances[0] if len(balances) == 1 else sum(balances)
+            record = records.get(identity) if identity else None
+            if record is None:
+                pair = unregistered
+            elif record in names:
+                pair = names[record]
+            else:
+                pair = names[record] = (_jurisdiction_name(record[0]), _category_name(record[1]))
+            if len(wallets) > 1:
+                wallets.sort()
+            entries.append(CapTableEntry(identity, tuple(wallets), pair[0], pair[1], balance, balance / total))
+            counts = by_pair.get(pair)
+            if counts is None:
+                by_pair[pair] = [1, balance]
+            else:
+                counts[0] += 1
+                counts[1] += balance
+        by_jurisdiction: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for (jurisdiction, category), (holders, amount) in by_pair.items():
+            for table, key in ((by_jurisdiction, jurisdiction), (by_category, category)):
+                table[key][0] += holders
+                table[key][1] += amount
+        # Groups appear in the order of their largest wallet; a stable sort puts them by total.
+        entries.sort(key=itemgetter(4), reverse=True)
+
+        def share(amount: int) -> float:
+            return amount / total if total else 0.0
+
+        return CapTable(
+            contract.address,
+            contract.symbol,
+            contract.indexed_to if as_of is None else as_of,
+            total,
+            tuple(entries),
+            {k: Breakdown(n, b, share(b)) for k, (n, b) in sorted(by_jurisdiction.items())},
+            {k: Breakdown(n, b, share(b)) for k, (n, b) in sorted(by_category.items())},
+        )
+
+    # ------------------------------------------------------------------ audit trail
+
+    def audit_trail(
+        self,
+        *,
+        security: str | None = None,
+        actor: str | None = None,
+        target: str | None = None,
+        events: Sequence[str] | None = None,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> AuditPage:
+        """Regulatory and agent actions, oldest first (or newest first), filtered and paginated.
+
+        `security` is a watched contract's address or a token's symbol (the registry's address selects
+        registry actions); `actor` the transaction's sender; `target` whom the action was about;
+        `events` event names; blocks and times (`since`/`until`, unix seconds) are inclusive bounds.
+        """
+        if not 1 <= limit <= MAX_PAGE:
+            raise ReadModelError(f"limit must be between 1 and {MAX_PAGE}, not {limit}")
+        if offset < 0:
+            raise ReadModelError(f"offset must not be negative, not {offset}")
+        with self.session() as session:
+            conditions: list[ColumnElement[bool]] = [EventRow.audit.is_(True)]
+            if security is not None:
+                conditions.append(EventRow.contract_id == self._any_contract(session, security).id)
+            if actor is not None:
+                conditions.append(EventRow.actor == _address(actor, "actor"))
+            if target is not None:
+                conditions.append(EventRow.target == _address(target, "target"))
+            if events:
+                conditions.append(EventRow.name.in_(list(events)))
+            if from_block is not None:
+                conditions.append(EventRow.block_number >= from_block)
+            if to_block is not None:
+                conditions.append(EventRow.block_number <= to_block)
+            if since is not None:
+                conditions.append(EventRow.timestamp >= since)
+            if until is not None:
+                conditions.append(EventRow.timestamp <= until)
+            total = session.scalar(select(func.count()).select_from(EventRow).where(*conditions)) or 0
+            order = (
+                (EventRow.block_number.desc(), EventRow.tx_index.desc(), EventRow.log_index.desc())
+                if newest_first
+                else (EventRow.block_number, EventRow.tx_index, EventRow.log_index)
+            )
+            rows = session.execute(
+                select(EventRow, ContractRow.address, ContractRow.symbol)
+                .join(ContractRow, ContractRow.id == EventRow.contract_id)
+                .where(*conditions)
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+        entries = tuple(
+            AuditEntry(
+                e.name,
+                address,
+                symbol,
+                e.actor,
+                e.target,
+                e.tx_hash,
+                e.block_number,
+                e.log_index,
+                e.timestamp,
+                e.args,
+            )
+            for e, address, symbol in rows
+        )
+        return AuditPage(entries, int(total), offset, limit)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _contract(self, session: Session, security: str) -> ContractRow:
+        contract = self._any_contract(session, security)
+        if contract.kind != "token":
+            raise ReadModelError(f"{security} is not a token")
+        return contract
+
+    def _any_contract(self, session: Session, key: str) -> ContractRow:
+        if is_address(key):
+            found = session.scalar(select(ContractRow).where(ContractRow.address == to_checksum_address(key)))
+            if found is None:
+                raise ReadModelError(f"the read model does not watch {key}")
+            return found
+        matches = session.scalars(select(ContractRow).where(ContractRow.symbol == key)).all()
+        if not matches:
+            raise ReadModelError(f"no security with symbol {key!r} in the read model")
+        if len(matches) > 1:
+            raise ReadModelError(f"symbol {key!r} is ambiguous: use the address")
+        return matches[0]
+
+    @staticmethod
+    def _head(session: Session) -> int:
+        value = session.scalar(select(func.min(ContractRow.indexed_to)))
+        return -1 if value is None else int(value)
+
+    def _as_of(self, session: Session, block: int | None, at: int | None, head: int) -> int | None:
+        """The block a query answers for: None for the newest indexed state."""
+        if block is not None and at is not None:
+            raise ReadModelError("give block= or at=, not both")
+        if block is not None:
+            if block < 0:
+                raise ReadModelError(f"block must not be negative, not {block}")
+            if block > head:
+                raise NotIndexedYet(f"block {block} is not indexed yet (indexed up to {head})")
+            return block
+        if at is not None:
+            return self._block_at(session, at, head)
+        return None
+
+    @staticmethod
+    def _block_at(session: Session, timestamp: int, head: int) -> int:
+        head_time = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == head))
+        if head_time is None or timestamp > head_time:
+            raise NotIndexedYet(
+                f"time {timestamp} is later than the newest indexed block ({head} at {head_time}): index further first"
+            )
+        found = session.scalar(
+            select(func.max(BlockRow.number)).where(BlockRow.timestamp <= timestamp, BlockRow.number <= head)
+        )
+        return -1 if found is None else int(found)
+
+    @staticmethod
+    def _valid_at(as_of: int | None) -> list[ColumnElement[bool]]:
+        if as_of is None:
+            return [BalancePeriod.to_block.is_(None)]
+        return [
+            BalancePeriod.from_block <= as_of,
+            or_(BalancePeriod.to_block.is_(None), BalancePeriod.to_block > as_of),
+        ]
+
+    @staticmethod
+    def _frozen(session: Session, contract_ids: list[int], as_of: int | None) -> set[tuple[int, str]]:
+        query = select(FreezeChange.contract_id, FreezeChange.wallet, FreezeChange.frozen).where(
+            FreezeChange.contract_id.in_(contract_ids)
+        )
+        if as_of is not None:
+            query = query.where(FreezeChange.block_number <= as_of)
+        state: dict[tuple[int, str], bool] = {}
+        for contract_id, wallet, frozen in session.execute(
+            query.order_by(FreezeChange.block_number, FreezeChange.tx_index, FreezeChange.log_index)
+        ):
+            state[(contract_id, wallet)] = frozen
+        return {key for key, frozen in state.items() if frozen}
+
+    @staticmethod
+    def _investor_records(session: Session, as_of: int | None) -> dict[str, tuple[int, int]]:
+        """identity → (jurisdiction, category), now or as of a block."""
+        connection = session.connection()
+        if as_of is None:
+            now = select(InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category)
+            return {identity: (j, c) for identity, j, c in connection.execute(now)}
+        then = (
+            select(InvestorVersion.identity, InvestorVersion.jurisdiction, InvestorVersion.category)
+            .where(InvestorVersion.block_number <= as_of)
+            .order_by(InvestorVersion.block_number, InvestorVersion.tx_index, InvestorVersion.log_index)
+        )
+        # later versions overwrite earlier ones
+        return {identity: (j, c) for identity, j, c in connection.execute(then)}
