@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sandbox import cli_client
 from sandbox.errors import SandboxError
 from sandbox.scenario import Scenario
+from seeds import DEMO_SCENARIO
 
 app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
 console = Console(soft_wrap=True)
@@ -100,6 +101,57 @@ def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int) -> None:
     for role, jurisdiction, key, who in rows:
         console.print(f"  {role:<10} {jurisdiction:<3} {key:<32} {who}", soft_wrap=True, highlight=False)
     console.print("Press Ctrl+C to stop.\n")
+
+
+@app.command()
+def seed(
+    chain_url: Annotated[str, typer.Option(help="JSON-RPC URL of the node to deploy on (e.g. anvil).")],
+    scenario: Annotated[Path, typer.Option(help="Scenario to deploy.", exists=True, dir_okay=False)] = DEMO_SCENARIO,
+    out: Annotated[Path | None, typer.Option(help="Write the deployment (addresses) here as JSON.")] = None,
+    accounts: Annotated[int, typer.Option(help="Accounts of the development mnemonic to sign for.")] = 20,
+) -> None:
+    """Deploy a scenario on an external node and print (or write) where everything is."""
+    import json
+
+    from sandbox.chain.factory import connect
+    from sandbox.market import load_scenario
+
+    try:
+        spec = Scenario.from_file(scenario)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]The scenario {scenario} is not valid:[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    try:
+        chain = connect(chain_url, num_accounts=max(accounts, spec.accounts_needed))
+    except (SandboxError, OSError, ValueError) as exc:
+        console.print(f"[red]Cannot use the chain at {chain_url}:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task(f"Deploying {spec.name}", total=None)
+        try:
+            market = load_scenario(
+                chain,
+                spec,
+                progress=lambda done, total, what: bar.update(task, completed=done, total=total, description=what),
+            )
+        except SandboxError as exc:
+            console.print(f"[red]Could not deploy the scenario:[/red] {exc}")
+            raise typer.Exit(1) from None
+    deployment = {
+        "chain_id": chain.chain_id,
+        "scenario": spec.name,
+        "registry": market.registry.address,
+        "securities": {symbol: token.address for symbol, token in market.securities.items()},
+        "cash_tokens": {symbol: token.address for symbol, token in market.cash.items()},
+        "settlement": market.settlement.address if market.settlement else None,
+        "accounts": market.accounts,
+    }
+    text = json.dumps(deployment, indent=2)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"[green]Deployed {spec.name} on chain {chain.chain_id}[/green]; addresses in {out}")
+    else:
+        typer.echo(text)
 
 
 @app.command("check-scenario")
