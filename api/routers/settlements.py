@@ -14,8 +14,8 @@ from api.problems import PROBLEM_RESPONSES, Problem
 from api.schemas import Address, PositiveAmount, TxResult
 from api.scope import forbidden, home_of, issues, not_found, own_wallets
 from api.txresult import tx_fields
-from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
+from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.settlement import DvPSettlement, SettlementCode, SettlementResult, Trade, TradeStatus
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE, Jurisdiction
@@ -169,10 +169,9 @@ def _sees_trade(market: Market, principal: Principal, trade: Trade) -> bool:
     return principal.jurisdiction in parties or (token is not None and home_of(token) == principal.jurisdiction)
 
 
-def _approve_more(token: ContractFacade, owner: str, spender: str, amount: int) -> None:
+def _approve_more(token: RestrictedToken, owner: str, spender: str, amount: int) -> None:
     """Raises the DvP contract's allowance by `amount` (trades may be pending side by side)."""
-    current = int(token._read("allowance", owner, spender))
-    token._send("approve", spender, current + amount, sender=owner)
+    token.approve(spender, token.allowance(owner, spender) + amount, sender=owner)
 
 
 @router.post("", operation_id="settlements-propose", status_code=201, summary="Propose a trade")

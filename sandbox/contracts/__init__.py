@@ -4,6 +4,7 @@ from sandbox.abi import Artifact, load_artifact
 from sandbox.contracts.base import ContractEvent, ContractFacade
 from sandbox.contracts.cash_token import CashToken, HolderType, minor_units
 from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
+from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, Trade, TradeStatus
 
@@ -17,6 +18,7 @@ __all__ = [
     "InvestorRecord",
     "InvestorRegistry",
     "Leg",
+    "RestrictedToken",
     "SecurityToken",
     "SettlementCode",
     "Trade",

@@ -16,8 +16,8 @@ from enum import IntEnum
 from typing import Self
 
 from sandbox.chain.base import Chain, Receipt
-from sandbox.contracts.base import ContractFacade
-from sandbox.errors import ContractReverted, SandboxError
+from sandbox.contracts.restricted_token import RestrictedToken
+from sandbox.errors import SandboxError
 from sandbox.rules import Jurisdiction
 
 #: The contract's "no limit" value (type(uint256).max); the facade shows it as None.
@@ -87,27 +87,9 @@ def _limit_in(value: int | None) -> int:
     return NO_LIMIT if value is None else value
 
 
-class CashToken(ContractFacade):
+class CashToken(RestrictedToken):
     artifact_name = "CashToken"
-
-    def __init__(self, chain: Chain, address: str) -> None:
-        super().__init__(chain, address)
-        self._messages: dict[int, str] = {}
-
-    def _explain(self, exc: ContractReverted) -> None:
-        rule = CASH_RULES_BY_ERROR.get(exc.error_name or "")
-        if rule is None:
-            return
-        exc.rule_code = rule.code
-        exc.rule_name = rule.name
-        exc.rule_message = self.rule_message(rule.code)
-
-    def rule_message(self, code: int) -> str:
-        """The on-chain sentence of a cash rule code (cached: the texts are constants)."""
-        message = self._messages.get(code)
-        if message is None:
-            message = self._messages[code] = self.message_for_transfer_restriction(code)
-        return message
+    rules_by_error = CASH_RULES_BY_ERROR
 
     # deployment
     @classmethod
@@ -178,41 +160,7 @@ class CashToken(ContractFacade):
             sender=sender,
         )
 
-    # ERC-20
-    def name(self) -> str:
-        return str(self._read("name"))
-
-    def symbol(self) -> str:
-        return str(self._read("symbol"))
-
-    def decimals(self) -> int:
-        return int(self._read("decimals"))
-
-    def total_supply(self, *, block: int | str = "latest") -> int:
-        return int(self._read("totalSupply", block=block))
-
-    def balance_of(self, account: str, *, block: int | str = "latest") -> int:
-        return int(self._read("balanceOf", account, block=block))
-
-    def allowance(self, owner: str, spender: str) -> int:
-        return int(self._read("allowance", owner, spender))
-
-    def transfer(self, to: str, value: int, *, sender: str | None = None) -> Receipt:
-        return self._send("transfer", to, value, sender=sender)
-
-    def approve(self, spender: str, value: int, *, sender: str | None = None) -> Receipt:
-        return self._send("approve", spender, value, sender=sender)
-
-    def transfer_from(self, owner: str, to: str, value: int, *, sender: str | None = None) -> Receipt:
-        return self._send("transferFrom", owner, to, value, sender=sender)
-
     # views
-    def identity_registry(self) -> str:
-        return str(self._read("identityRegistry"))
-
-    def home_jurisdiction(self) -> int:
-        return int(self._read("homeJurisdiction"))
-
     def reserves(self) -> int:
         return int(self._read("reserves"))
 
@@ -245,12 +193,6 @@ class CashToken(ContractFacade):
 
     def paused(self) -> bool:
         return bool(self._read("paused"))
-
-    def detect_transfer_restriction(self, from_: str, to: str, value: int) -> int:
-        return int(self._read("detectTransferRestriction", from_, to, value))
-
-    def message_for_transfer_restriction(self, code: int) -> str:
-        return str(self._read("messageForTransferRestriction", code))
 
     # issuer, attestor, admin and regulator operations
     def attest_reserves(

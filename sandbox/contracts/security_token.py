@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
-from sandbox.errors import ContractReverted
+from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.rules import RULES_BY_ERROR, InvestorCategory, Jurisdiction
 
 
@@ -69,27 +69,9 @@ class SecurityTokenExtension(ContractFacade):
         return cls.deploy_contract(chain, [], sender=sender)
 
 
-class SecurityToken(ContractFacade):
+class SecurityToken(RestrictedToken):
     artifact_name = "SecurityToken"
-
-    def __init__(self, chain: Chain, address: str) -> None:
-        super().__init__(chain, address)
-        self._messages: dict[int, str] = {}
-
-    def _explain(self, exc: ContractReverted) -> None:
-        rule = RULES_BY_ERROR.get(exc.error_name or "")
-        if rule is None:
-            return
-        exc.rule_code = rule.code
-        exc.rule_name = rule.name
-        exc.rule_message = self.rule_message(rule.code)
-
-    def rule_message(self, code: int) -> str:
-        """The on-chain sentence of a rule code (cached: the rulebook's texts are constants)."""
-        message = self._messages.get(code)
-        if message is None:
-            message = self._messages[code] = self.message_for_transfer_restriction(code)
-        return message
+    rules_by_error = RULES_BY_ERROR
 
     @classmethod
     def deploy(
@@ -127,46 +109,9 @@ class SecurityToken(ContractFacade):
             sender=sender,
         )
 
-    # ERC-20
-    def name(self) -> str:
-        return str(self._read("name"))
-
-    def symbol(self) -> str:
-        return str(self._read("symbol"))
-
-    def decimals(self) -> int:
-        return int(self._read("decimals"))
-
-    def total_supply(self, *, block: int | str = "latest") -> int:
-        return int(self._read("totalSupply", block=block))
-
-    def balance_of(self, account: str, *, block: int | str = "latest") -> int:
-        return int(self._read("balanceOf", account, block=block))
-
-    def transfer(self, to: str, value: int, *, sender: str | None = None) -> Receipt:
-        return self._send("transfer", to, value, sender=sender)
-
-    def approve(self, spender: str, value: int, *, sender: str | None = None) -> Receipt:
-        return self._send("approve", spender, value, sender=sender)
-
-    def transfer_from(self, owner: str, to: str, value: int, *, sender: str | None = None) -> Receipt:
-        return self._send("transferFrom", owner, to, value, sender=sender)
-
     # rulebook views
-    def identity_registry(self) -> str:
-        return str(self._read("identityRegistry"))
-
-    def home_jurisdiction(self) -> int:
-        return int(self._read("homeJurisdiction"))
-
     def is_jurisdiction_admitted(self, jurisdiction: Jurisdiction | int) -> bool:
         return bool(self._read("isJurisdictionAdmitted", int(jurisdiction)))
-
-    def detect_transfer_restriction(self, from_: str, to: str, value: int) -> int:
-        return int(self._read("detectTransferRestriction", from_, to, value))
-
-    def message_for_transfer_restriction(self, code: int) -> str:
-        return str(self._read("messageForTransferRestriction", code))
 
     def can_transfer(self, from_: str, to: str, amount: int) -> bool:
         return bool(self._read("canTransfer", from_, to, amount))
