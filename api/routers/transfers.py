@@ -47,9 +47,9 @@ def transfer(
     symbol: SymbolPath, body: TransferRequest, market: MarketDep, principal: InvestorPrincipal
 ) -> TransferResult:
     token = security_or_404(market, symbol)
-    wallets = own_wallets(principal, market)
-    sender = body.from_ or (wallets[0] if wallets else principal.account)
-    if sender not in wallets:
+    # An investor's own account is its first wallet; only another wallet needs the registry's word.
+    sender = body.from_ or principal.account
+    if sender != principal.account and sender not in own_wallets(principal, market):
         raise forbidden("You may only transfer from your own wallets.")
     receipt = token.transfer(body.to, body.amount, sender=sender)
     return TransferResult(security=symbol, from_=sender, to=body.to, amount=body.amount, **tx_fields(receipt))
