@@ -1,7 +1,7 @@
 """Random operations against the security token, with the rulebook's invariants checked after each.
 
-Default size is small so `make test` stays fast; raise it with SANDBOX_STATEFUL_EXAMPLES (examples of
-SANDBOX_STATEFUL_STEPS steps each), e.g. SANDBOX_STATEFUL_EXAMPLES=200 for thousands of operations.
+By default up to 1,500 random operations (15 examples of up to 100 steps; about 2.5 minutes on 2
+cores); SANDBOX_STATEFUL_EXAMPLES and SANDBOX_STATEFUL_STEPS change that (20 x 100 passed in 214 s).
 """
 
 from __future__ import annotations
@@ -229,8 +229,8 @@ def _size(name: str, default: int) -> int:
 
 
 TokenMachine.TestCase.settings = settings(
-    max_examples=_size("SANDBOX_STATEFUL_EXAMPLES", 5),
-    stateful_step_count=_size("SANDBOX_STATEFUL_STEPS", 15),
+    max_examples=_size("SANDBOX_STATEFUL_EXAMPLES", 15),
+    stateful_step_count=_size("SANDBOX_STATEFUL_STEPS", 100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
