@@ -28,14 +28,20 @@ const SETTINGS = {
   },
 };
 
+// Every .sol file under `dir`, sorted by its path relative to ROOT in plain code-unit order (the
+// order Python's sorted() gives, so tests can recompute the sources hash).
 function listSources(dir) {
   const out = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listSources(full));
-    else if (entry.name.endsWith('.sol')) out.push(full);
-  }
-  return out;
+  const walk = (d) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.sol')) out.push(full);
+    }
+  };
+  walk(dir);
+  const rel = (f) => path.relative(ROOT, f).split(path.sep).join('/');
+  return out.sort((a, b) => (rel(a) < rel(b) ? -1 : rel(a) > rel(b) ? 1 : 0));
 }
 
 function findImports(importPath) {

@@ -14,7 +14,7 @@ from sandbox.scenario import Scenario
 from seeds import DEMO_SCENARIO
 
 app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @app.callback()

@@ -33,15 +33,15 @@ from typing import Any, Literal, Self
 
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
-from eth.vm.forks.cancun.state import get_total_blob_gas
-from eth.vm.forks.paris import ParisVM
-from eth.vm.forks.prague import PragueVM
+from eth.vm.forks import ParisVM, PragueVM
+from eth.vm.forks.cancun import get_total_blob_gas
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
 
+from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import ChainAccount
 from sandbox.chain.persistence import (
     BlockRecord,
@@ -72,32 +72,33 @@ _log = logging.getLogger(__name__)
 Clock = Literal["fixed", "wall"]
 
 
-class _SandboxBackend(PyEVMBackend):  # type: ignore[misc]
-    """eth-tester's py-evm backend, with block mining the sandbox can observe and repeat.
-
-    `mine_blocks` does what eth-tester's does, except that the post-merge ``mix_hash`` (PREVRANDAO) is
-    derived from the parent hash instead of drawn at random, so a run with the fixed clock gives the
-    same block hashes every time; `on_block` sees every mined block and `on_revert` every revert.
-    """
+class _SandboxBackend(DeterministicPyEVMBackend):
+    """The deterministic py-evm backend, with mining the sandbox can observe (`on_block` sees every
+    mined block, `on_revert` every revert) and repeat (`mine_recorded`)."""
 
     on_block: Callable[[Any], None] | None = None
     on_revert: Callable[[bytes], None] | None = None
 
-    def mine_blocks(self, num_blocks: int = 1, coinbase: bytes = _ZERO_ADDRESS) -> tuple[bytes, ...]:
-        return tuple(self.mine_one(coinbase) for _ in range(num_blocks))
+    def mine_blocks(self, num_blocks: int = 1, coinbase: Any = _ZERO_ADDRESS) -> tuple[bytes, ...]:
+        if self.on_block is None:
+            return super().mine_blocks(num_blocks, coinbase)
+        hashes = []
+        for _ in range(num_blocks):
+            (block_hash,) = super().mine_blocks(1, coinbase)
+            self.on_block(self.chain.get_block_by_hash(block_hash))
+            hashes.append(block_hash)
+        return tuple(hashes)
 
-    def mine_one(self, coinbase: bytes, mix_hash: bytes | None = None) -> bytes:
+    def mine_recorded(self, coinbase: bytes, mix_hash: bytes) -> bytes:
+        """Mines the pending block with a journalled ``mix_hash`` rather than a derived one."""
         chain = self.chain
         vm = chain.get_vm()
         kwargs: dict[str, Any] = {"coinbase": coinbase}
         if isinstance(vm, ParisVM):
-            kwargs["mix_hash"] = mix_hash or keccak(b"sandbox.prevrandao" + chain.header.parent_hash)
+            kwargs["mix_hash"] = mix_hash
         if isinstance(vm, PragueVM):
             kwargs["blob_gas_used"] = sum(get_total_blob_gas(tx) for tx in chain.get_block().transactions)
-        block = chain.mine_block(**kwargs)
-        if self.on_block is not None:
-            self.on_block(block)
-        return bytes(block.hash)
+        return bytes(chain.mine_block(**kwargs).hash)
 
     def revert_to_snapshot(self, snapshot: bytes) -> None:
         super().revert_to_snapshot(snapshot)
@@ -202,7 +203,7 @@ class EmbeddedChain(Web3Chain):
             try:
                 for raw in record.transactions:
                     backend.send_raw_transaction(raw)
-                mined = backend.mine_one(record.coinbase, record.mix_hash)
+                mined = backend.mine_recorded(record.coinbase, record.mix_hash)
             except Exception as exc:
                 raise PersistenceError(f"replaying block {record.number} failed: {exc!r}") from exc
             if mined != record.block_hash:

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from sandbox.market import Market
+from sandbox.scenario import Scenario
+
+
+@pytest.fixture
+def client(market: Market) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(), market=market), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def keys(demo_scenario: Scenario) -> dict[str, str]:
+    """API key of every demo principal, by participant key (plus "operator")."""
+    found = {"operator": demo_scenario.operator.api_key}
+    for person in [*demo_scenario.regulators, *demo_scenario.issuers, *demo_scenario.investors]:
+        if person.api_key:
+            found[person.key] = person.api_key
+    return found

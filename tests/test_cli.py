@@ -1,0 +1,70 @@
+"""`sandbox serve` for real: a subprocess on a free loopback port, stopped by its PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from sandbox.scenario import Scenario
+
+SANDBOX = Path(sys.executable).with_name("sandbox")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(SANDBOX), "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health is not None, log.read_text()
+        assert health.status_code == 200
+        assert health.json()["securities"] == len(demo_scenario.securities)
+        key = demo_scenario.regulators[0].api_key
+        positions = httpx.get(
+            f"http://127.0.0.1:{port}/securities/THAMES28/positions", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert positions.status_code == 200
+        printed = log.read_text()
+        assert f"http://127.0.0.1:{port}/docs" in printed
+        assert key in printed  # the demo keys are printed whole
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_check_scenario_rejects_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\noperator: {api_key: short}\nregulators: []\nissuers: []\ninvestors: []\nsecurities: []\n")
+    result = subprocess.run([str(SANDBOX), "check-scenario", str(bad)], capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "not a valid scenario" in result.stdout
