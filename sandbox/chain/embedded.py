@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from eth.constants import GENESIS_PARENT_HASH
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.vm.forks import ParisVM, PragueVM
@@ -76,6 +77,7 @@ class _SandboxBackend(DeterministicPyEVMBackend):
     """The deterministic py-evm backend, with mining the sandbox can observe (`on_block` sees every
     mined block, `on_revert` every revert) and repeat (`mine_recorded`)."""
 
+    chain: Any  # py-evm's MiningChain
     on_block: Callable[[Any], None] | None = None
     on_revert: Callable[[bytes], None] | None = None
 
@@ -101,7 +103,18 @@ class _SandboxBackend(DeterministicPyEVMBackend):
         return bytes(chain.mine_block(**kwargs).hash)
 
     def revert_to_snapshot(self, snapshot: bytes) -> None:
-        super().revert_to_snapshot(snapshot)
+        """Makes the snapshot's block the canonical head again, as eth-tester does, but without
+        re-importing (re-executing) that block: its state is already in the database, so starting a
+        new pending block on it suffices. About 0.6 ms of CPU instead of 11 for a demo-market block,
+        which is most of what a per-test snapshot/revert fixture costs."""
+        chain = self.chain
+        header = chain.get_block_header_by_hash(snapshot)
+        chaindb = chain.chaindb
+        chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)
+        if header.block_number > 0:
+            chain.header = chain.create_header_from_parent(header)
+        else:
+            self.chain = chain.from_genesis_header(chaindb.db, header)
         if self.on_revert is not None:
             self.on_revert(snapshot)
 
@@ -192,7 +205,7 @@ class EmbeddedChain(Web3Chain):
         backend = self._backend
         for record in records:
             if isinstance(record, RevertRecord):
-                PyEVMBackend.revert_to_snapshot(backend, record.block_hash)
+                backend.revert_to_snapshot(record.block_hash)  # no hook is installed yet
                 continue
             chain = backend.chain
             if chain.header.block_number != record.number:

@@ -282,3 +282,22 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(tmp_path: Path
         balances = [token._read("balanceOf", a.address) for a in chain.accounts]
         assert balances == expected, f"seed {seed}"
         assert token._read("totalSupply") == SUPPLY == sum(balances)
+
+
+def test_revert_to_genesis_and_to_an_older_snapshot_survive_a_restart(tmp_path: Path) -> None:
+    with EmbeddedChain(num_accounts=3, data_dir=tmp_path, snapshot_every=2) as chain:
+        genesis = chain.snapshot()
+        chain.mine(3)
+        chain.revert(genesis)
+        assert chain.block_number() == 0
+        token = Plain.deploy_contract(chain, [SUPPLY], sender=chain.accounts[0].address)
+        deployed = token._send("transfer", chain.accounts[1].address, 3, sender=chain.accounts[0].address)
+        older = chain.snapshot()
+        for _ in range(3):  # crosses a snapshot of the store
+            token._send("transfer", chain.accounts[2].address, 1, sender=chain.accounts[0].address)
+        chain.revert(older)
+        state = _state(chain, token)
+    with EmbeddedChain(num_accounts=3, data_dir=tmp_path, snapshot_every=2) as again:
+        assert _state(again, Plain(again, token.address)) == state
+        # Transactions mined before the snapshot are still found by hash after the revert and restart.
+        assert again.w3.eth.get_transaction_receipt(deployed.transaction_hash)["blockNumber"] == deployed.block_number
