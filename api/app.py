@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.audit import AuditMiddleware, GatewayAuditLog
+from api.idempotency import IdempotencyMiddleware
 from api.principals import PrincipalDirectory
 from api.problems import install_problem_handlers
-from api.routers import freezes, health, positions
+from api.routers import audit, freezes, health, investors, positions, securities, transfers
 from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market, load_scenario
@@ -22,6 +24,26 @@ and the UK and US regulators' powers, each scoped to its own jurisdiction.
 Authenticate with `Authorization: Bearer <API key>`; `sandbox serve` prints the demo keys. Errors are
 RFC 9457 `application/problem+json` documents with a stable machine `code`.
 """
+
+
+TAGS = [
+    {"name": "health", "description": "Liveness; needs no key."},
+    {"name": "securities", "description": "Securities, their terms and issuance (issuers; everyone reads)."},
+    {"name": "investors", "description": "Onboarding (operator, issuers), suspension (regulators), holdings."},
+    {"name": "transfers", "description": "Pre-checks and transfers (investors)."},
+    {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
+    {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
+    {"name": "audit", "description": "What changed, who asked (operator and regulators)."},
+]
+ROUTERS = [
+    health.router,
+    securities.router,
+    investors.router,
+    transfers.router,
+    positions.router,
+    freezes.router,
+    audit.router,
+]
 
 
 def build_market(settings: Settings) -> Market:
@@ -47,16 +69,15 @@ def create_app(settings: Settings | None = None, *, market: Market | None = None
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        openapi_tags=[
-            {"name": "health", "description": "Liveness; needs no key."},
-            {"name": "positions", "description": "Who holds what (issuers and regulators)."},
-            {"name": "freezes", "description": "Regulator freezes of wallets."},
-        ],
+        openapi_tags=TAGS,
     )
     install_problem_handlers(app)
-    app.include_router(health.router)
-    app.include_router(positions.router)
-    app.include_router(freezes.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.audit_log = GatewayAuditLog()
+    # Outermost last: an idempotent replay is answered before it reaches the audit log.
+    app.add_middleware(AuditMiddleware, log=app.state.audit_log)
+    app.add_middleware(IdempotencyMiddleware)
     if market is not None:
         _attach(app, market)
     return app

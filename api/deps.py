@@ -33,6 +33,7 @@ MarketDep = Annotated[Market, Depends(get_market)]
 
 
 def get_principal(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     directory: Annotated[PrincipalDirectory, Depends(get_directory)],
 ) -> Principal:
@@ -53,6 +54,7 @@ def get_principal(
             "The API key is not known to this sandbox.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.state.principal = principal
     return principal
 
 
@@ -84,3 +86,10 @@ def security_or_404(market: Market, symbol: str) -> SecurityToken:
     if token is None:
         raise Problem(404, "SECURITY_NOT_FOUND", "Security not found", f"There is no security {symbol!r}.")
     return token
+
+
+IssuerPrincipal = Annotated[Principal, Depends(require_roles(Role.ISSUER))]
+InvestorPrincipal = Annotated[Principal, Depends(require_roles(Role.INVESTOR))]
+OnboardingPrincipal = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.ISSUER))]
+ReaderPrincipal = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.REGULATOR, Role.ISSUER))]
+AuditorPrincipal = Annotated[Principal, Depends(require_roles(Role.OPERATOR, Role.REGULATOR))]

@@ -1,14 +1,18 @@
-"""Request and response bodies."""
+"""Request and response bodies, and the validated types of path and query parameters."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from eth_utils import to_checksum_address
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.pagination import PageInfo
+
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{1,11}$"
+UINT256_MAX = 2**256 - 1
 
 
 def _checksum(value: str) -> str:
@@ -21,7 +25,9 @@ Address = Annotated[
     Field(pattern=ADDRESS_PATTERN, examples=["0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"]),
     AfterValidator(_checksum),
 ]
-SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{1,11}$"
+#: A token amount in the token's smallest unit: a uint256.
+Amount = Annotated[int, Field(ge=0, le=UINT256_MAX, examples=[100])]
+PositiveAmount = Annotated[int, Field(gt=0, le=UINT256_MAX, examples=[100])]
 SymbolPath = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker of the security.", examples=["THAMES28"])]
 WalletPath = Annotated[
     str,
@@ -32,6 +38,23 @@ WalletPath = Annotated[
     ),
     AfterValidator(_checksum),
 ]
+IdentityPath = Annotated[
+    str,
+    Path(
+        pattern=ADDRESS_PATTERN,
+        description="An investor's identity address (the ERC-3643 ONCHAINID stand-in).",
+        examples=["0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"],
+    ),
+    AfterValidator(_checksum),
+]
+JurisdictionCode = Literal["GB", "US"]
+CategoryName = Literal[
+    "US_NON_ACCREDITED", "US_ACCREDITED", "US_QIB", "UK_RETAIL", "UK_PROFESSIONAL", "UK_ELIGIBLE_COUNTERPARTY"
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class Health(BaseModel):
@@ -42,11 +65,155 @@ class Health(BaseModel):
     securities: int
 
 
+class TxResult(BaseModel):
+    tx_hash: str
+    block_number: int
+    block_timestamp: int
+    gas_used: int
+
+
+# ---------------------------------------------------------------- securities
+
+
+class SecuritySummary(BaseModel):
+    symbol: str
+    name: str
+    issuer: str
+    home_jurisdiction: JurisdictionCode
+    address: str
+
+
+class SecurityDetail(SecuritySummary):
+    decimals: int
+    total_supply: int
+    paused: bool
+    admitted_jurisdictions: list[JurisdictionCode]
+
+
+class SecurityPage(BaseModel):
+    items: list[SecuritySummary]
+    page: PageInfo
+
+
+class MintRequest(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "amount": 100}]}
+    )
+    to: Address
+    amount: PositiveAmount
+
+
+class MintResult(TxResult):
+    security: str
+    to: str
+    amount: int
+
+
+# ---------------------------------------------------------------- investors
+
+
+class InvestorCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wallet": "0xBcd4042DE499D14e55001CcbB24a551F3b954096",
+                    "jurisdiction": "GB",
+                    "category": "UK_PROFESSIONAL",
+                    "kyc_valid_until": 1830297600,
+                }
+            ]
+        }
+    )
+    wallet: Address
+    identity: Address | None = Field(None, description="Defaults to the wallet.")
+    jurisdiction: JurisdictionCode
+    category: CategoryName
+    kyc_valid_until: Annotated[int, Field(ge=0, lt=2**40, description="Unix time the KYC is valid until.")]
+
+
+class InvestorUpdate(_Body):
+    category: CategoryName | None = None
+    kyc_valid_until: Annotated[int | None, Field(ge=0, lt=2**40)] = None
+
+
+class WalletLink(_Body):
+    wallet: Address
+
+
+class Investor(BaseModel):
+    identity: str
+    jurisdiction: JurisdictionCode
+    category: CategoryName
+    status: Literal["ACTIVE", "SUSPENDED"]
+    kyc_valid_until: int
+    wallets: list[str]
+
+
+class InvestorPage(BaseModel):
+    items: list[Investor]
+    page: PageInfo
+
+
+class InvestorChange(TxResult):
+    investor: Investor
+
+
+# ---------------------------------------------------------------- transfers
+
+
+class TransferRequest(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 10}]}
+    )
+    to: Address
+    amount: PositiveAmount
+    from_: Address | None = Field(None, alias="from", description="One of your wallets; defaults to your first wallet.")
+
+
+class PrecheckRequest(_Body):
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "from": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+                    "to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+                    "amount": 10,
+                }
+            ]
+        },
+    )
+    from_: Address = Field(alias="from")
+    to: Address
+    amount: Amount
+
+
+class Precheck(BaseModel):
+    allowed: bool
+    code: int = Field(description="ERC-1404 restriction code; 0 when allowed.")
+    rule: str = Field(description="The rule's machine name, SUCCESS when allowed.")
+    message: str = Field(description="The rule's sentence, from the contract.")
+
+
+class TransferResult(TxResult):
+    security: str
+    from_: str = Field(alias="from")
+    to: str
+    amount: int
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+# ---------------------------------------------------------------- positions
+
+
 class Position(BaseModel):
+    security: str
     wallet: str
     investor: str | None = Field(description="The investor identity the wallet belongs to.")
-    jurisdiction: str | None = Field(description="GB or US, from the investor registry.")
-    category: str | None
+    jurisdiction: JurisdictionCode | None = Field(description="From the investor registry.")
+    category: CategoryName | None
     balance: int
     frozen: bool
 
@@ -54,26 +221,82 @@ class Position(BaseModel):
 class Positions(BaseModel):
     security: str
     block_number: int
+    block_timestamp: int
     total_supply: int
-    positions: list[Position]
+    items: list[Position]
+    page: PageInfo
 
 
-class FreezeRequest(BaseModel):
+class InvestorPositions(BaseModel):
+    investor: str
+    block_number: int
+    block_timestamp: int
+    items: list[Position]
+    page: PageInfo
+
+
+class CapTableBucket(BaseModel):
+    jurisdiction: JurisdictionCode | None
+    category: CategoryName | None
+    holders: int = Field(description="Investors (not wallets) holding a non-zero balance.")
+    balance: int
+
+
+class CapTable(BaseModel):
+    security: str
+    block_number: int
+    block_timestamp: int
+    total_supply: int
+    holders: int
+    by_jurisdiction: dict[str, int] = Field(description="Balance held per jurisdiction.")
+    by_category: dict[str, int] = Field(description="Balance held per investor category.")
+    buckets: list[CapTableBucket]
+
+
+# ---------------------------------------------------------------- freezes
+
+
+class FreezeRequest(_Body):
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9"}]},
+        json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9"}]}
     )
 
     wallet: Address
 
 
-class FreezeState(BaseModel):
+class Freeze(BaseModel):
     security: str
     wallet: str
     frozen: bool
-    frozen_by_jurisdiction: str | None = Field(
-        description="GB or US when a regulator imposed the freeze, 'issuer' for the issuer's agent, "
-        "null when not frozen."
+    frozen_by: Literal["GB", "US", "issuer"] | None = Field(
+        description="GB or US when a regulator of that jurisdiction imposed the freeze, 'issuer' for the "
+        "issuer's agent, null when not frozen."
     )
-    tx_hash: str
-    block_number: int
+
+
+class FreezeChange(Freeze, TxResult):
+    pass
+
+
+class FreezePage(BaseModel):
+    items: list[Freeze]
+    page: PageInfo
+
+
+# ---------------------------------------------------------------- audit
+
+
+class GatewayRequest(BaseModel):
+    sequence: int
+    at: float
+    principal: str | None
+    role: str | None
+    method: str
+    path: str
+    status: int
+    tx_hash: str | None
+
+
+class GatewayRequestPage(BaseModel):
+    items: list[GatewayRequest]
+    page: PageInfo

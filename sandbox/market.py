@@ -65,6 +65,9 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         step(f"regulator {regulator.name} registered")
     for issuer in scenario.issuers:
         market.accounts[issuer.key] = address[issuer.account]
+        # Issuers onboard their own investors (the registry's onboarding agents).
+        registry.grant_role("ONBOARDING_AGENT_ROLE", address[issuer.account], sender=operator)
+        step(f"issuer {issuer.name} made an onboarding agent")
     now = chain.timestamp()
     for investor in scenario.investors:
         wallet = address[investor.account]

@@ -1,38 +1,25 @@
-"""Shared fixtures: one embedded chain with the demo market per session, reverted after every test."""
+"""Our own suite uses the sandbox's pytest plugin (sandbox/pytest_plugin.py), as participants do."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from sandbox.chain.embedded import EmbeddedChain
-from sandbox.market import Market, load_scenario
+from sandbox.market import Market
 from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")
-def demo_scenario() -> Scenario:
-    return Scenario.from_file(DEMO_SCENARIO)
-
-
-@pytest.fixture(scope="session")
-def _demo_market_once(demo_scenario: Scenario) -> Market:
-    chain = EmbeddedChain(num_accounts=20)
-    return load_scenario(chain, demo_scenario)
+def demo_scenario(sandbox_scenario: Scenario) -> Scenario:
+    return sandbox_scenario
 
 
 @pytest.fixture
-def market(_demo_market_once: Market) -> Iterator[Market]:
-    """The demo market, as freshly loaded, for this test alone (snapshot before, revert after)."""
-    chain = _demo_market_once.chain
-    assert isinstance(chain, EmbeddedChain)
-    snapshot = chain.snapshot()
-    try:
-        yield _demo_market_once
-    finally:
-        chain.revert(snapshot)
+def market(sandbox_market: Market) -> Market:
+    """The demo market for this test alone."""
+    return sandbox_market
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_register_mint_transfer_refuse_freeze_refuse(market: Market, demo_scenar
         assert response.status_code == 201, response.text
         assert response.json()["wallet"] == uk_wallet
         positions = client.get("/securities/THAMES28/positions", headers={"Authorization": f"Bearer {fca_key}"})
-        frozen = {p["wallet"]: p["frozen"] for p in positions.json()["positions"]}
+        frozen = {p["wallet"]: p["frozen"] for p in positions.json()["items"]}
         assert frozen[uk_wallet] is True and frozen[us_wallet] is False
 
     # ...and a transfer from it then fails, on chain, naming the rule.

@@ -1,14 +1,19 @@
-"""Regulator freezes of wallets in a security. The chain decides scope (`RegulatorOutOfScope`) and who
-may lift a freeze (`FreezeImposedByRegulator`); the gateway authenticates and explains."""
+"""Freezes of wallets in a security. The chain decides scope (`RegulatorOutOfScope`) and who may lift a
+freeze (`FreezeImposedByRegulator`); the gateway authenticates and explains."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import MarketDep, RegulatorPrincipal, security_or_404
-from api.schemas import FreezeRequest, FreezeState, SymbolPath, WalletPath
-from sandbox.chain.base import Receipt
+from api.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
+from api.pagination import Paging, page_of
+from api.principals import Principal, Role
+from api.schemas import Freeze, FreezeChange, FreezePage, FreezeRequest, SymbolPath, WalletPath
+from api.scope import forbidden, home_of, issues, not_found, sees_position
+from api.txresult import tx_fields
 from sandbox.contracts.security_token import SecurityToken
+from sandbox.history import events_of
+from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
 router = APIRouter(prefix="/securities", tags=["freezes"])
@@ -16,16 +21,44 @@ router = APIRouter(prefix="/securities", tags=["freezes"])
 _AGENT = 65535
 
 
-def _state(symbol: str, token: SecurityToken, wallet: str, receipt: Receipt) -> FreezeState:
+def _freeze(symbol: str, token: SecurityToken, wallet: str) -> Freeze:
     by = token.frozen_by(wallet)
-    return FreezeState(
+    return Freeze(
         security=symbol,
         wallet=wallet,
         frozen=by != 0,
-        frozen_by_jurisdiction=None if by == 0 else ("issuer" if by == _AGENT else Jurisdiction(by).name),
-        tx_hash=receipt.transaction_hash,
-        block_number=receipt.block_number,
+        frozen_by=None if by == 0 else ("issuer" if by == _AGENT else Jurisdiction(by).name),
     )
+
+
+def _actor_token(market: Market, principal: Principal, symbol: str) -> SecurityToken:
+    token = security_or_404(market, symbol)
+    if principal.role is Role.ISSUER and not issues(principal, market, symbol):
+        raise forbidden(f"Only the issuer of {symbol} or a regulator in scope may freeze its wallets.")
+    return token
+
+
+@router.get(
+    "/{symbol}/frozen-wallets",
+    operation_id="freezes-list",
+    summary="Active freezes and who imposed them",
+)
+def list_freezes(symbol: SymbolPath, market: MarketDep, principal: ReaderPrincipal, paging: Paging) -> FreezePage:
+    token = security_or_404(market, symbol)
+    if principal.role is Role.ISSUER and not issues(principal, market, symbol):
+        raise not_found("security", symbol)
+    home = home_of(token)
+    wallets = dict.fromkeys(e.args["userAddress"] for e in events_of(token, name="AddressFrozen"))
+    active = []
+    for wallet in wallets:
+        record = market.registry.wallet_record(wallet)
+        holder = Jurisdiction(record.jurisdiction).name if record.identity else None
+        if sees_position(principal, market, symbol, home, holder, wallet):
+            freeze = _freeze(symbol, token, wallet)
+            if freeze.frozen:
+                active.append(freeze)
+    items, page = page_of(active, paging)
+    return FreezePage(items=items, page=page)
 
 
 @router.post(
@@ -35,29 +68,27 @@ def _state(symbol: str, token: SecurityToken, wallet: str, receipt: Receipt) -> 
     summary="Freeze a wallet's holding of a security",
     description=(
         "A regulator may freeze wallets of investors of its own jurisdiction, and any wallet in a security whose "
-        "home jurisdiction is its own. Enforced on chain."
+        "home jurisdiction is its own; the issuer may freeze wallets of its own securities. Enforced on chain."
     ),
 )
 def freeze_wallet(
-    symbol: SymbolPath, body: FreezeRequest, market: MarketDep, principal: RegulatorPrincipal
-) -> FreezeState:
-    token = security_or_404(market, symbol)
+    symbol: SymbolPath, body: FreezeRequest, market: MarketDep, principal: RegulatorOrIssuerPrincipal
+) -> FreezeChange:
+    token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(body.wallet, True, sender=principal.account)
-    return _state(symbol, token, body.wallet, receipt)
+    return FreezeChange(**_freeze(symbol, token, body.wallet).model_dump(), **tx_fields(receipt))
 
 
 @router.delete(
     "/{symbol}/frozen-wallets/{wallet}",
     operation_id="freezes-delete",
     summary="Lift a freeze",
-    description="A regulator's freeze can only be lifted by a regulator of the same jurisdiction. Enforced on chain.",
+    description="A regulator's freeze can only be lifted by a regulator of the same jurisdiction, never by the "
+    "issuer. Enforced on chain.",
 )
 def unfreeze_wallet(
-    symbol: SymbolPath,
-    wallet: WalletPath,
-    market: MarketDep,
-    principal: RegulatorPrincipal,
-) -> FreezeState:
-    token = security_or_404(market, symbol)
+    symbol: SymbolPath, wallet: WalletPath, market: MarketDep, principal: RegulatorOrIssuerPrincipal
+) -> FreezeChange:
+    token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(wallet, False, sender=principal.account)
-    return _state(symbol, token, wallet, receipt)
+    return FreezeChange(**_freeze(symbol, token, wallet).model_dump(), **tx_fields(receipt))

@@ -78,6 +78,9 @@ class Chain(Protocol):
     def timestamp(self) -> int:
         """Timestamp of the newest block."""
 
+    def block_timestamp(self, number: int) -> int:
+        """Timestamp of block `number`."""
+
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]: ...
 
     def acting_as(self, sender: str) -> AbstractContextManager[str]:

@@ -24,6 +24,7 @@ from sandbox.errors import ChainError, ContractReverted
 DEFAULT_GAS = 6_000_000
 #: Fee cap; the sender pays the block's base fee, never more than this.
 MAX_FEE_PER_GAS = 100 * 10**9
+_ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 class Web3Chain:
@@ -47,6 +48,8 @@ class Web3Chain:
         self._write_lock = threading.RLock()
         self._nonces: dict[str, int] = {}
         self._chain_id = int(w3.eth.chain_id)
+        # Sender of read-only calls made on nobody's behalf (funded: eth-tester checks the gas budget).
+        self._call_sender = self._accounts[0].address if self._accounts else _ZERO_ADDRESS
         self._local = threading.local()
 
     # ------------------------------------------------------------------ identity
@@ -200,9 +203,13 @@ class Web3Chain:
     # ------------------------------------------------------------------ reads
 
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
-        params: dict[str, Any] = {"to": to_checksum_address(to), "data": data, "gas": DEFAULT_GAS}
-        if sender is not None:
-            params["from"] = to_checksum_address(sender)
+        # Always name a sender: without one, web3.py asks the node for its accounts on every call.
+        params: dict[str, Any] = {
+            "to": to_checksum_address(to),
+            "data": data,
+            "gas": DEFAULT_GAS,
+            "from": to_checksum_address(sender) if sender is not None else self._call_sender,
+        }
         try:
             with self._read_guard():
                 return bytes(self._w3.eth.call(cast(TxParams, params), cast(Any, block)))
@@ -219,6 +226,10 @@ class Web3Chain:
     def timestamp(self) -> int:
         with self._read_guard():
             return int(self._w3.eth.get_block("latest")["timestamp"])
+
+    def block_timestamp(self, number: int) -> int:
+        with self._read_guard():
+            return int(self._w3.eth.get_block(number)["timestamp"])
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         params: FilterParams = {"fromBlock": from_block, "toBlock": to_block}

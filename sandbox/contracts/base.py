@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self, cast
 
 from eth_abi import decode, encode
-from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, keccak, to_checksum_address
 
 from sandbox.abi import Artifact, canonical_signature, canonical_type, load_artifact
 from sandbox.chain.base import Chain, Log, Receipt
@@ -140,6 +140,18 @@ class ContractFacade:
 
     def _explain(self, exc: ContractReverted) -> None:
         """Hook: attach what the contract can tell about a revert (the rule's code and sentence)."""
+
+    def grant_role(self, role: str, account: str, *, sender: str | None = None) -> Receipt:
+        """OpenZeppelin AccessControl: grants the role named `role` (e.g. ``"AGENT_ROLE"``; the
+        admin role is ``"DEFAULT_ADMIN_ROLE"``) to `account`."""
+        return self._send("grantRole", self.role_id(role), account, sender=sender)
+
+    def has_role(self, role: str, account: str) -> bool:
+        return bool(self._read("hasRole", self.role_id(role), account))
+
+    @staticmethod
+    def role_id(role: str) -> bytes:
+        return b"\x00" * 32 if role == "DEFAULT_ADMIN_ROLE" else keccak(text=role)
 
     def events(self, receipt: Receipt, name: str | None = None) -> list[ContractEvent]:
         """The events this contract emitted in `receipt`, optionally only those called `name`."""

@@ -11,10 +11,19 @@ from sandbox.market import Market
 from sandbox.scenario import Scenario
 
 
-@pytest.fixture
-def client(market: Market) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(), market=market), raise_server_exceptions=False) as test_client:
+@pytest.fixture(scope="session")
+def _gateway(_sandbox_market_loaded: Market) -> Iterator[TestClient]:
+    """One gateway for the session, over the session's market."""
+    with TestClient(
+        create_app(Settings(), market=_sandbox_market_loaded), raise_server_exceptions=False
+    ) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(_gateway: TestClient, market: Market) -> TestClient:
+    """The gateway, over the market as freshly loaded (the `market` fixture reverts the chain after the test)."""
+    return _gateway
 
 
 def bearer(key: str) -> dict[str, str]:

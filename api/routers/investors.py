@@ -1,0 +1,168 @@
+"""Investors: onboarding, updates, wallets, suspension, and their positions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.asof import AsOf, frozen_at, resolve_as_of
+from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, RegulatorPrincipal
+from api.pagination import Paging, page_of
+from api.schemas import (
+    IdentityPath,
+    Investor,
+    InvestorChange,
+    InvestorCreate,
+    InvestorPage,
+    InvestorPositions,
+    InvestorUpdate,
+    JurisdictionCode,
+    Position,
+    WalletLink,
+)
+from api.scope import not_found, sees_investor, sees_position
+from api.txresult import tx_fields
+from sandbox.history import events_of, holders_of
+from sandbox.market import Market
+from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
+
+router = APIRouter(prefix="/investors", tags=["investors"])
+
+
+def load_investor(market: Market, identity: str) -> Investor | None:
+    record = market.registry.investor(identity)
+    if record.status is InvestorStatus.NONE:
+        return None
+    return Investor(
+        identity=identity,
+        jurisdiction=Jurisdiction(record.jurisdiction).name,
+        category=record.category.name,
+        status=record.status.name,
+        kyc_valid_until=record.kyc_valid_until,
+        wallets=list(market.registry.wallets_of(identity)),
+    )
+
+
+def _visible_or_404(market: Market, principal: AnyPrincipal, identity: str) -> Investor:
+    investor = load_investor(market, identity)
+    if investor is None or not sees_investor(principal, identity, investor.jurisdiction):
+        raise not_found("investor", identity)
+    return investor
+
+
+@router.post("", operation_id="investors-create", status_code=201, summary="Onboard an investor with a first wallet")
+def create_investor(body: InvestorCreate, market: MarketDep, principal: OnboardingPrincipal) -> InvestorChange:
+    identity = body.identity or body.wallet
+    receipt = market.registry.register_investor(
+        identity,
+        body.wallet,
+        Jurisdiction[body.jurisdiction],
+        InvestorCategory[body.category],
+        body.kyc_valid_until,
+        sender=principal.account,
+    )
+    investor = load_investor(market, identity)
+    assert investor is not None
+    return InvestorChange(investor=investor, **tx_fields(receipt))
+
+
+@router.get("", operation_id="investors-list", summary="Investors you may see")
+def list_investors(
+    market: MarketDep,
+    principal: AnyPrincipal,
+    paging: Paging,
+    jurisdiction: Annotated[JurisdictionCode | None, Query(description="Only investors of this jurisdiction.")] = None,
+) -> InvestorPage:
+    identities = [e.args["identity"] for e in events_of(market.registry, name="InvestorRegistered")]
+    visible = []
+    for identity in identities:
+        investor = load_investor(market, identity)
+        if investor is None or not sees_investor(principal, identity, investor.jurisdiction):
+            continue
+        if jurisdiction is None or investor.jurisdiction == jurisdiction:
+            visible.append(investor)
+    items, page = page_of(visible, paging)
+    return InvestorPage(items=items, page=page)
+
+
+@router.get("/{identity}", operation_id="investors-get", summary="One investor")
+def get_investor(identity: IdentityPath, market: MarketDep, principal: AnyPrincipal) -> Investor:
+    return _visible_or_404(market, principal, identity)
+
+
+@router.patch("/{identity}", operation_id="investors-update", summary="Update category or KYC expiry")
+def update_investor(
+    identity: IdentityPath, body: InvestorUpdate, market: MarketDep, principal: OnboardingPrincipal
+) -> InvestorChange:
+    current = _visible_or_404(market, principal, identity)
+    category = InvestorCategory[body.category or current.category]
+    kyc = current.kyc_valid_until if body.kyc_valid_until is None else body.kyc_valid_until
+    receipt = market.registry.update_investor(identity, category, kyc, sender=principal.account)
+    return InvestorChange(investor=_visible_or_404(market, principal, identity), **tx_fields(receipt))
+
+
+@router.post("/{identity}/wallets", operation_id="investors-add-wallet", status_code=201, summary="Link another wallet")
+def add_wallet(
+    identity: IdentityPath, body: WalletLink, market: MarketDep, principal: OnboardingPrincipal
+) -> InvestorChange:
+    _visible_or_404(market, principal, identity)
+    receipt = market.registry.add_wallet(identity, body.wallet, sender=principal.account)
+    return InvestorChange(investor=_visible_or_404(market, principal, identity), **tx_fields(receipt))
+
+
+@router.post(
+    "/{identity}/suspension",
+    operation_id="investors-suspend",
+    summary="Suspend an investor",
+    description="A regulator of the investor's jurisdiction only (enforced on chain). A suspended investor can "
+    "neither send nor receive.",
+)
+def suspend(identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal) -> InvestorChange:
+    if load_investor(market, identity) is None:
+        raise not_found("investor", identity)
+    receipt = market.registry.suspend_investor(identity, sender=principal.account)
+    investor = load_investor(market, identity)
+    assert investor is not None
+    return InvestorChange(investor=investor, **tx_fields(receipt))
+
+
+@router.delete("/{identity}/suspension", operation_id="investors-reinstate", summary="Lift a suspension")
+def reinstate(identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal) -> InvestorChange:
+    if load_investor(market, identity) is None:
+        raise not_found("investor", identity)
+    receipt = market.registry.reinstate_investor(identity, sender=principal.account)
+    investor = load_investor(market, identity)
+    assert investor is not None
+    return InvestorChange(investor=investor, **tx_fields(receipt))
+
+
+@router.get("/{identity}/positions", operation_id="investors-positions", summary="An investor's positions")
+def investor_positions(
+    identity: IdentityPath, market: MarketDep, principal: AnyPrincipal, paging: Paging, as_of: AsOf
+) -> InvestorPositions:
+    investor = _visible_or_404(market, principal, identity)
+    block, stamp = resolve_as_of(market, as_of)
+    out: list[Position] = []
+    for symbol in sorted(market.securities):
+        token = market.securities[symbol]
+        home = Jurisdiction(token.home_jurisdiction()).name
+        held = set(holders_of(token, to_block=block))
+        for wallet in investor.wallets:
+            if wallet not in held or not sees_position(principal, market, symbol, home, investor.jurisdiction, wallet):
+                continue
+            balance = token.balance_of(wallet, block=block)
+            if balance:
+                out.append(
+                    Position(
+                        security=symbol,
+                        wallet=wallet,
+                        investor=identity,
+                        jurisdiction=investor.jurisdiction,
+                        category=investor.category,
+                        balance=balance,
+                        frozen=frozen_at(token, wallet, block),
+                    )
+                )
+    items, page = page_of(out, paging)
+    return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)

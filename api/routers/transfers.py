@@ -1,0 +1,54 @@
+"""Transfers: a pre-check that sends nothing, and submission by an investor from its own wallet."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
+from api.principals import Role
+from api.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
+from api.scope import forbidden, own_wallets
+from api.txresult import tx_fields
+from sandbox.rules import RULES_BY_CODE
+
+router = APIRouter(prefix="/securities", tags=["transfers"])
+
+
+@router.post(
+    "/{symbol}/transfers/precheck",
+    operation_id="transfers-precheck",
+    summary="Would this transfer pass the rules now?",
+    description="Runs the security's ERC-1404 pre-check on chain; sends nothing. Investors may only check "
+    "transfers from their own wallets.",
+)
+def precheck(symbol: SymbolPath, body: PrecheckRequest, market: MarketDep, principal: AnyPrincipal) -> Precheck:
+    token = security_or_404(market, symbol)
+    if principal.role is Role.INVESTOR and body.from_ not in own_wallets(principal, market):
+        raise forbidden("Investors may only pre-check transfers from their own wallets.")
+    code = token.detect_transfer_restriction(body.from_, body.to, body.amount)
+    rule = RULES_BY_CODE.get(code)
+    return Precheck(
+        allowed=code == 0,
+        code=code,
+        rule="SUCCESS" if code == 0 else (rule.name if rule else f"CODE_{code}"),
+        message=token.rule_message(code),
+    )
+
+
+@router.post(
+    "/{symbol}/transfers",
+    operation_id="transfers-create",
+    status_code=201,
+    summary="Transfer units from one of your wallets",
+    description="Every rule of the security applies on chain; a refusal is a 409 problem naming the rule.",
+)
+def transfer(
+    symbol: SymbolPath, body: TransferRequest, market: MarketDep, principal: InvestorPrincipal
+) -> TransferResult:
+    token = security_or_404(market, symbol)
+    wallets = own_wallets(principal, market)
+    sender = body.from_ or (wallets[0] if wallets else principal.account)
+    if sender not in wallets:
+        raise forbidden("You may only transfer from your own wallets.")
+    receipt = token.transfer(body.to, body.amount, sender=sender)
+    return TransferResult(security=symbol, from_=sender, to=body.to, amount=body.amount, **tx_fields(receipt))

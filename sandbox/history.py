@@ -1,0 +1,66 @@
+"""Answers read from the chain's event history by scanning logs.
+
+Scanning is fine for the demo's size; the event-indexed read model (`sandbox.readmodel`) is what
+serves long histories. Block numbers bound every scan so answers are consistent "as of" a block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_utils import keccak, to_checksum_address
+
+from sandbox.chain.base import Chain, iter_chunks
+from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.security_token import SecurityToken
+
+TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+LOG_RANGE = 5_000
+
+
+def events_of(facade: ContractFacade, *, to_block: int | None = None, name: str | None = None) -> list[ContractEvent]:
+    """Every event `facade`'s contract emitted up to `to_block`, oldest first."""
+    end = facade.chain.block_number() if to_block is None else to_block
+    out: list[ContractEvent] = []
+    for start, stop in iter_chunks(0, end, LOG_RANGE):
+        for event in facade.decode_logs(facade.chain.get_logs(start, stop, [facade.address])):
+            if name is None or event.name == name:
+                out.append(event)
+    return out
+
+
+def holders_of(token: SecurityToken, *, to_block: int | None = None) -> list[str]:
+    """Every wallet that ever received the token up to `to_block`, in order of first receipt."""
+    end = token.chain.block_number() if to_block is None else to_block
+    seen: dict[str, None] = {}
+    for start, stop in iter_chunks(0, end, LOG_RANGE):
+        for log in token.chain.get_logs(start, stop, [token.address]):
+            if log.topics and log.topics[0] == TRANSFER_TOPIC and len(log.topics) == 3:
+                receiver = to_checksum_address(log.topics[2][-20:])
+                if receiver != ZERO_ADDRESS:
+                    seen.setdefault(receiver, None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    number: int
+    timestamp: int
+
+
+def block_at_or_before(chain: Chain, timestamp: int) -> BlockRef | None:
+    """The newest block whose timestamp is ≤ `timestamp` (binary search; None if before genesis)."""
+    low, high = 0, chain.block_number()
+    stamp = chain.block_timestamp(low)
+    if stamp > timestamp:
+        return None
+    found = BlockRef(low, stamp)
+    while low < high:
+        mid = (low + high + 1) // 2
+        stamp = chain.block_timestamp(mid)
+        if stamp <= timestamp:
+            low, found = mid, BlockRef(mid, stamp)
+        else:
+            high = mid - 1
+    return found

@@ -1,0 +1,220 @@
+"""Every route x every kind of principal, with the exact status expected; refusals change nothing.
+
+Principals: no key, the operator, the UK regulator (fca), the US regulator (sec), the issuer of the
+security acted on (thames, GB), another issuer (hudson, US), the investor acted on (alice, GB) and
+another investor (carol, US). THAMES28 is a GB security; alice is a GB investor, carol a US one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sandbox.market import Market
+from tests.api.conftest import bearer
+
+PRINCIPALS = ("none", "operator", "fca", "sec", "thames", "hudson", "alice", "carol")
+S = "/securities/THAMES28"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: Callable[[Market], str]
+    expected: dict[str, int]
+    body: Callable[[Market], dict[str, Any]] | None = None
+    setup: Callable[[TestClient, Market, dict[str, str]], None] | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def _acct(i: int) -> Callable[[Market], str]:
+    return lambda m: m.chain.accounts[i].address
+
+
+def _who(key: str) -> Callable[[Market], str]:
+    return lambda m: m.accounts[key]
+
+
+def _const(path: str) -> Callable[[Market], str]:
+    return lambda m: path
+
+
+def _statuses(default: int, **overrides: int) -> dict[str, int]:
+    table = dict.fromkeys(PRINCIPALS, default)
+    table["none"] = 401
+    table.update(overrides)
+    return table
+
+
+def _pause_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    assert client.post(f"{S}/pause", headers=bearer(keys["thames"])).status_code == 200
+
+
+def _suspend_alice_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    assert (
+        client.post(f"/investors/{market.accounts['alice']}/suspension", headers=bearer(keys["fca"])).status_code == 200
+    )
+
+
+def _fca_freezes_carol_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    response = client.post(
+        f"{S}/frozen-wallets", json={"wallet": market.accounts["carol"]}, headers=bearer(keys["fca"])
+    )
+    assert response.status_code == 201
+
+
+READERS_OF_THAMES = _statuses(200, hudson=404, alice=403, carol=403)
+
+CASES = [
+    Case("health-get", "GET", _const("/health"), dict.fromkeys(PRINCIPALS, 200)),
+    Case("securities-list", "GET", _const("/securities"), _statuses(200)),
+    Case("securities-get", "GET", _const(S), _statuses(200)),
+    Case(
+        "securities-mint",
+        "POST",
+        _const(f"{S}/mint"),
+        _statuses(403, thames=201),
+        body=lambda m: {"to": m.accounts["alice"], "amount": 1},
+    ),
+    Case("securities-pause", "POST", _const(f"{S}/pause"), _statuses(403, fca=200, thames=200)),
+    Case("securities-unpause", "POST", _const(f"{S}/unpause"), _statuses(403, fca=200, thames=200), setup=_pause_first),
+    Case(
+        "investors-create",
+        "POST",
+        _const("/investors"),
+        _statuses(403, operator=201, thames=201, hudson=201),
+        body=lambda m: {
+            "wallet": m.chain.accounts[12].address,
+            "jurisdiction": "GB",
+            "category": "UK_PROFESSIONAL",
+            "kyc_valid_until": m.chain.timestamp() + 86_400 * 365,
+        },
+    ),
+    Case("investors-list", "GET", _const("/investors"), _statuses(200)),
+    Case("investors-get", "GET", lambda m: f"/investors/{m.accounts['alice']}", _statuses(200, sec=404, carol=404)),
+    Case(
+        "investors-update",
+        "PATCH",
+        lambda m: f"/investors/{m.accounts['alice']}",
+        _statuses(403, operator=200, thames=200, hudson=200),
+        body=lambda m: {"kyc_valid_until": m.chain.timestamp() + 86_400 * 700},
+    ),
+    Case(
+        "investors-add-wallet",
+        "POST",
+        lambda m: f"/investors/{m.accounts['alice']}/wallets",
+        _statuses(403, operator=201, thames=201, hudson=201),
+        body=lambda m: {"wallet": m.chain.accounts[13].address},
+    ),
+    Case(
+        "investors-suspend", "POST", lambda m: f"/investors/{m.accounts['alice']}/suspension", _statuses(403, fca=200)
+    ),
+    Case(
+        "investors-reinstate",
+        "DELETE",
+        lambda m: f"/investors/{m.accounts['alice']}/suspension",
+        _statuses(403, fca=200),
+        setup=_suspend_alice_first,
+    ),
+    Case(
+        "investors-positions",
+        "GET",
+        lambda m: f"/investors/{m.accounts['alice']}/positions",
+        _statuses(200, sec=404, carol=404),
+    ),
+    Case(
+        "transfers-precheck",
+        "POST",
+        _const(f"{S}/transfers/precheck"),
+        _statuses(200, carol=403),
+        body=lambda m: {"from": m.accounts["alice"], "to": m.accounts["carol"], "amount": 1},
+    ),
+    Case(
+        "transfers-create",
+        "POST",
+        _const(f"{S}/transfers"),
+        _statuses(403, alice=201, carol=201),
+        body=lambda m: {"to": m.accounts["bob"], "amount": 1},
+    ),
+    Case(
+        "transfers-create-from-someone-elses-wallet",
+        "POST",
+        _const(f"{S}/transfers"),
+        _statuses(403, carol=201),
+        body=lambda m: {"from": m.accounts["carol"], "to": m.accounts["bob"], "amount": 1},
+    ),
+    Case("positions-list", "GET", _const(f"{S}/positions"), READERS_OF_THAMES),
+    Case("positions-cap-table", "GET", _const(f"{S}/cap-table"), READERS_OF_THAMES),
+    Case("positions-cap-table-csv", "GET", _const(f"{S}/cap-table"), READERS_OF_THAMES, params={"format": "csv"}),
+    Case("freezes-list", "GET", _const(f"{S}/frozen-wallets"), READERS_OF_THAMES),
+    Case(
+        "freezes-create-us-holder",
+        "POST",
+        _const(f"{S}/frozen-wallets"),
+        _statuses(403, fca=201, sec=201, thames=201),
+        body=lambda m: {"wallet": m.accounts["carol"]},
+    ),
+    Case(
+        "freezes-create-uk-holder",
+        "POST",
+        _const(f"{S}/frozen-wallets"),
+        _statuses(403, fca=201, thames=201),
+        body=lambda m: {"wallet": m.accounts["alice"]},
+    ),
+    Case(
+        "freezes-delete",
+        "DELETE",
+        lambda m: f"{S}/frozen-wallets/{m.accounts['carol']}",
+        _statuses(403, fca=200),
+        setup=_fca_freezes_carol_first,
+    ),
+    Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
+]
+
+
+def _state(market: Market) -> tuple[Any, ...]:
+    """Everything a refused request must leave as it was (participants and the wallets the cases use)."""
+    wallets = [*market.accounts.values(), market.chain.accounts[12].address, market.chain.accounts[13].address]
+    out: list[Any] = []
+    for symbol, token in sorted(market.securities.items()):
+        out.append((symbol, token.total_supply(), token.paused()))
+        out.extend((token.balance_of(w), token.frozen_by(w)) for w in wallets)
+    out.extend(market.registry.wallet_record(w) for w in wallets)
+    return tuple(out)
+
+
+def test_every_route_is_in_the_matrix(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    missing = {op for op in operations if not any(c.name == op or c.name.startswith(op + "-") for c in CASES)}
+    assert not missing, f"routes missing from the matrix: {missing}"
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_authorization(client: TestClient, market: Market, keys: dict[str, str], case: Case, principal: str) -> None:
+    if case.setup is not None:
+        case.setup(client, market, keys)
+    headers = {} if principal == "none" else bearer(keys[principal])
+    expected = case.expected[principal]
+    height = market.chain.block_number()
+    before = _state(market) if expected >= 400 else ()
+    response = client.request(
+        case.method,
+        case.path(market),
+        json=case.body(market) if case.body else None,
+        params=case.params,
+        headers=headers,
+    )
+    assert response.status_code == expected, f"{case.name} as {principal}: {response.status_code} {response.text}"
+    if expected >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        # Refused by the gateway: nothing was sent. Refused by the chain: a failed transaction was mined,
+        # and it must have changed nothing.
+        if market.chain.block_number() != height:
+            assert _state(market) == before, f"{case.name} as {principal} was refused but changed state"
