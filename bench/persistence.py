@@ -57,20 +57,22 @@ class Transfers:
         return count / (time.perf_counter() - wall), count / (time.process_time() - cpu)
 
 
-def growth(small: int, large: int, window: int, rounds: int, data_dir: Path | None) -> None:
+def growth(small: int, large: int, window: int, rounds: int, data_dir: Path | None, *, fsync: bool = True) -> None:
     """Transfers/s on a chain with `small` and one with `large` prior transactions, measured in
     alternating windows so that both see the same load on a shared machine."""
     chains = {}
     for prior in (large, small):
         where = data_dir / str(prior) if data_dir is not None else None
-        stream = Transfers(EmbeddedChain(data_dir=where, snapshot_every=NO_SNAPSHOTS))
+        stream = Transfers(EmbeddedChain(data_dir=where, snapshot_every=NO_SNAPSHOTS, fsync=fsync))
         stream.send(prior - 1)  # the deployment was the first
         chains[prior] = stream
     rates: dict[int, list[tuple[float, float]]] = {small: [], large: []}
     for _ in range(rounds):
         for prior, stream in chains.items():
             rates[prior].append(stream.send(window))
-    label = "in memory" if data_dir is None else "persistent (journal fsynced per block)"
+    label = "in memory"
+    if data_dir is not None:
+        label = "persistent (journal fsynced per block)" if fsync else "persistent, fsync=False"
     for prior in (small, large):
         wall = statistics.median(r[0] for r in rates[prior])
         cpu = statistics.median(r[1] for r in rates[prior])
@@ -150,6 +152,8 @@ def main(argv: Sequence[str] = ()) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tail", type=int, default=1_000, help="blocks journalled after the snapshot")
     parser.add_argument("--fixture-samples", type=int, default=100)
+    parser.add_argument("--no-fsync-too", action="store_true", help="also measure fsync=False")
+    parser.add_argument("--only-growth", action="store_true", help="skip the fixture and restart figures")
     args = parser.parse_args(list(argv))
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -157,11 +161,15 @@ def main(argv: Sequence[str] = ()) -> None:
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench-persistence-"))
     try:
-        fixture_cost(args.fixture_samples, None)
-        fixture_cost(args.fixture_samples, tmp / "fixture")
+        if not args.only_growth:
+            fixture_cost(args.fixture_samples, None)
+            fixture_cost(args.fixture_samples, tmp / "fixture")
         growth(args.small, args.large, args.window, args.rounds, None)
         growth(args.small, args.large, args.window, args.rounds, tmp / "growth")
-        restart(tmp / "growth" / str(args.large), args.large + args.window * args.rounds, args.tail)
+        if args.no_fsync_too:
+            growth(args.small, args.large, args.window, args.rounds, tmp / "nofsync", fsync=False)
+        if not args.only_growth:
+            restart(tmp / "growth" / str(args.large), args.large + args.window * args.rounds, args.tail)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -64,8 +64,9 @@ DEFAULT_GENESIS_TIMESTAMP = 1_767_225_600
 DEFAULT_ACCOUNT_BALANCE = 1_000_000 * 10**18
 GENESIS_GAS_LIMIT = 60_000_000
 
-#: Blocks between two snapshots of a persistent chain. A snapshot writes the whole store (about 3 KB
-#: per transaction of history: some 30 MB and 0.3 s at 10,000); replaying a block costs about 8 ms.
+#: Blocks between two snapshots of a persistent chain. A snapshot writes the whole store (about 2.6 KB
+#: per transaction of history: 27 MB and 0.2 s at 10,500); re-mining a journalled block on restart costs
+#: about 7.5 ms of CPU, so this bounds replay to about 8 s (bench/RESULTS.md).
 DEFAULT_SNAPSHOT_EVERY = 1_000
 _ZERO_ADDRESS = b"\x00" * 20
 _log = logging.getLogger(__name__)
@@ -134,10 +135,14 @@ class EmbeddedChain(Web3Chain):
         decoder: RevertDecoder | None = None,
         data_dir: Path | str | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        fsync: bool = True,
     ) -> None:
         """`data_dir` makes the chain persistent (created if missing, reopened if not); the other
         parameters must then be the ones it was created with, or opening fails with
-        `PersistenceError`. `snapshot_every` is the number of blocks between two snapshots."""
+        `PersistenceError`. `snapshot_every` is the number of blocks between two snapshots. With
+        ``fsync=False`` journal records are not flushed to the disk before a call returns: a killed
+        process loses nothing, a power cut may lose the last acknowledged blocks; the flush is most
+        of what persistence costs per transaction (bench/RESULTS.md)."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         genesis = PyEVMBackend.generate_genesis_params(
@@ -158,7 +163,7 @@ class EmbeddedChain(Web3Chain):
         #: What opening the data directory found (None for an in-memory chain).
         self.recovery: Recovery | None = None
         if data_dir is not None:
-            self._open_store(Path(data_dir))
+            self._open_store(Path(data_dir), fsync=fsync)
         accounts = [
             ChainAccount(to_checksum_address(key.public_key.to_checksum_address()), key.to_bytes())
             for key in backend.account_keys
@@ -176,11 +181,11 @@ class EmbeddedChain(Web3Chain):
         """The data directory of a persistent chain, None for an in-memory one."""
         return self._store.path if self._store is not None else None
 
-    def _open_store(self, data_dir: Path) -> None:
+    def _open_store(self, data_dir: Path, *, fsync: bool) -> None:
         backend = self._backend
         genesis = backend.chain.get_canonical_block_header_by_number(0)
         identity = {"genesis_hash": "0x" + bytes(genesis.hash).hex(), "chain_id": int(backend.chain.chain_id)}
-        store = ChainStore.open(data_dir, identity=identity)
+        store = ChainStore.open(data_dir, identity=identity, fsync=fsync)
         try:
             recovery = store.recover()
             if recovery.snapshot is not None:

@@ -264,8 +264,9 @@ class ChainStore:
     `write_snapshot` (the chain calls them under its write lock); an internal lock guards anyway.
     """
 
-    def __init__(self, path: Path, lock_fd: int) -> None:
+    def __init__(self, path: Path, lock_fd: int, *, fsync: bool = True) -> None:
         self.path = path
+        self._fsync = fsync
         self._lock_fd = lock_fd
         self._mutex = threading.Lock()
         self._generation = 0
@@ -278,9 +279,13 @@ class ChainStore:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, path: Path | str, *, identity: Mapping[str, Any]) -> ChainStore:
+    def open(cls, path: Path | str, *, identity: Mapping[str, Any], fsync: bool = True) -> ChainStore:
         """Locks `path` (created if missing) for this process and checks that it holds the chain
-        described by `identity` (or nothing yet)."""
+        described by `identity` (or nothing yet).
+
+        With ``fsync=False`` a record is handed to the kernel before `append` returns but not flushed
+        to the disk: it survives the process being killed, not a power cut or a kernel crash.
+        Snapshots are always fsynced."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         lock_fd = os.open(path / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
@@ -289,7 +294,7 @@ class ChainStore:
         except BlockingIOError:
             os.close(lock_fd)
             raise PersistenceError(f"{path} is already open in another process") from None
-        store = cls(path, lock_fd)
+        store = cls(path, lock_fd, fsync=fsync)
         try:
             store._check_identity(dict(identity))
         except BaseException:
@@ -395,7 +400,7 @@ class ChainStore:
         return self._generation
 
     def append(self, record: Record) -> None:
-        """Writes one record and returns once it is on disk."""
+        """Writes one record and returns once it is on disk (in the kernel's hands with ``fsync=False``)."""
         data = frame(encode_record(record))
         with self._mutex:
             fd = self._require_journal()
@@ -403,7 +408,8 @@ class ChainStore:
                 written = os.write(fd, data)
                 while written < len(data):  # a regular file takes it in one go; be safe anyway
                     written += os.write(fd, data[written:])
-                os.fdatasync(fd)
+                if self._fsync:
+                    os.fdatasync(fd)
             except OSError as exc:
                 # The block is in memory but not on disk; later blocks must not be journalled after a
                 # gap, so the store refuses every further write (reopen the directory to go on).

@@ -301,3 +301,13 @@ def test_revert_to_genesis_and_to_an_older_snapshot_survive_a_restart(tmp_path: 
         assert _state(again, Plain(again, token.address)) == state
         # Transactions mined before the snapshot are still found by hash after the revert and restart.
         assert again.w3.eth.get_transaction_receipt(deployed.transaction_hash)["blockNumber"] == deployed.block_number
+
+
+def test_without_fsync_records_still_reach_the_journal(tmp_path: Path) -> None:
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, fsync=False) as chain:
+        chain.mine(2)
+        chain.time_travel(chain.timestamp() + 60)
+        head = bytes(chain.w3.eth.get_block("latest")["hash"])
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as reopened:
+        assert reopened.recovery is not None and len(reopened.recovery.records) == 3
+        assert bytes(reopened.w3.eth.get_block("latest")["hash"]) == head
