@@ -9,7 +9,7 @@ BIN     := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint contracts check-contracts bench clean
+.PHONY: install run test lint contracts check-contracts bench clean node-tools
 
 $(UV):
 	$(PY) -m venv .tools
@@ -24,6 +24,14 @@ install: $(VENV)/.synced
 contracts/node_modules/.installed: contracts/package.json contracts/package-lock.json
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+## anvil 1.7.1 and ethers.js 6 for the external-node and JSON-RPC client tests (the tests run this
+## themselves when the anvil binary is missing).
+tools/node/node_modules/.installed: tools/node/package.json tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-tools: tools/node/node_modules/.installed
 
 ## Serve the sandbox (embedded chain + demo scenario + API) on 127.0.0.1:8000.
 run: install
@@ -51,4 +59,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .tools contracts/node_modules
+	rm -rf $(VENV) .tools contracts/node_modules tools/node/node_modules

@@ -11,7 +11,19 @@ from api.audit import AuditMiddleware, GatewayAuditLog
 from api.idempotency import IdempotencyMiddleware
 from api.principals import PrincipalDirectory
 from api.problems import install_problem_handlers
-from api.routers import audit, freezes, health, investors, positions, securities, transfers
+from api.routers import (
+    audit,
+    cash,
+    crossborder,
+    freezes,
+    health,
+    investors,
+    operator,
+    positions,
+    securities,
+    settlements,
+    transfers,
+)
 from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market, load_scenario
@@ -31,18 +43,26 @@ TAGS = [
     {"name": "securities", "description": "Securities, their terms and issuance (issuers; everyone reads)."},
     {"name": "investors", "description": "Onboarding (operator, issuers), suspension (regulators), holdings."},
     {"name": "transfers", "description": "Pre-checks and transfers (investors)."},
+    {"name": "cross-border", "description": "Held cross-border transfers: request (investors), decide (regulators)."},
     {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
+    {"name": "cash", "description": "GBP and USD settlement tokens (cash issuers; holders read)."},
+    {"name": "settlements", "description": "Delivery versus payment: propose, affirm, settle (investors)."},
     {"name": "audit", "description": "What changed, who asked (operator and regulators)."},
+    {"name": "operator", "description": "Development tools of the sandbox operator."},
 ]
 ROUTERS = [
     health.router,
     securities.router,
     investors.router,
     transfers.router,
+    crossborder.router,
     positions.router,
     freezes.router,
+    cash.router,
+    settlements.router,
     audit.router,
+    operator.router,
 ]
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sandbox.errors import ContractReverted, SandboxError
+from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -63,11 +64,21 @@ def problem_response(
 
 #: On-chain errors that mean "you may not do this" rather than "the rules refuse this transfer".
 _FORBIDDEN_ERRORS = {
-    "RegulatorOutOfScope",
-    "NotAgentOrRegulator",
-    "FreezeImposedByRegulator",
     "AccessControlUnauthorizedAccount",
+    "CashFreezeImposedByRegulator",
+    "CashNotIssuerOrRegulator",
+    "CashRegulatorOutOfScope",
+    "DvPNotAParty",
+    "DvPNotCounterparty",
+    "FreezeImposedByRegulator",
+    "NotAgentOrRegulator",
+    "NotRegulator",
+    "PauseImposedByRegulator",
     "RegistryNotRegulator",
+    "RegulatorFrozenUnits",
+    "RegulatorOutOfScope",
+    # Releasing units someone else froze: a question of authority, not of the rulebook.
+    "UnfreezeExceedsOwnFreeze",
 }
 
 
@@ -101,6 +112,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.rule_message or f"The chain refused the operation: {exc}."
         return problem_response(request, status, chain_error_code(exc), "Refused on chain", detail, **extra)
 
+    @app.exception_handler(ContractNotDeployed)
+    async def _not_deployed(request: Request, exc: ContractNotDeployed) -> JSONResponse:
+        return problem_response(
+            request,
+            404,
+            "NOT_DEPLOYED_AT_BLOCK",
+            "Not deployed yet",
+            f"The contract did not exist yet as of block {exc.block}.",
+        )
+
     @app.exception_handler(SandboxError)
     async def _sandbox(request: Request, exc: SandboxError) -> JSONResponse:
         log.warning("sandbox error on %s: %s", request.url.path, exc)
@@ -123,7 +144,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
+        code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
             exc.status_code, f"HTTP_{exc.status_code}"
         )
         return problem_response(request, exc.status_code, code, str(exc.detail), str(exc.detail))
@@ -144,3 +165,34 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return str(value)
     return value
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine code: a rule's name for on-chain refusals.")
+    instance: str | None = None
+    error: str | None = Field(None, description="The custom error the chain reverted with, if any.")
+    arguments: dict[str, Any] | None = None
+    rule_code: int | None = Field(None, description="ERC-1404 restriction code of the rule that refused.")
+    tx_hash: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemDetails.model_json_schema()}}}
+
+
+#: Error responses every authenticated route may give (documented so generated clients know them).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response("The request body could not be parsed."),
+    401: _problem_response("No or unknown API key."),
+    403: _problem_response("Your role or scope does not allow this, or the chain refused it for that reason."),
+    404: _problem_response("No such resource within your scope."),
+    409: _problem_response("The chain refused the operation under one of its rules."),
+    422: _problem_response("The request is malformed."),
+}

@@ -88,6 +88,10 @@ class SecurityDetail(SecuritySummary):
     total_supply: int
     paused: bool
     admitted_jurisdictions: list[JurisdictionCode]
+    issuance_approved: bool = Field(description="Whether the home regulator approved issuance (DSS notary gate).")
+    issuance_limit: int
+    rules: dict[str, int | bool] = Field(description="Live rule parameters (the rulebook's Terms), as on chain.")
+    holders: dict[str, int] = Field(description="Holders counted per investor: total, GB, US, US non-accredited.")
 
 
 class SecurityPage(BaseModel):

@@ -22,4 +22,8 @@ class Settings(BaseSettings):
     clock: Literal["fixed", "wall"] = "wall"
     #: Funded accounts on the embedded chain (at least what the scenario needs).
     accounts: int = 20
+    #: JSON-RPC URL of an external node (anvil, geth, Besu); empty for the embedded chain.
+    chain_url: str | None = None
+    #: SQLAlchemy URL of the read model's database; empty for a SQLite file in the data directory.
+    database_url: str | None = None
     title: str = "UK-US digital-securities sandbox"

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sandbox import cli_client
 from sandbox.errors import SandboxError
 from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
 
 app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
 console = Console(soft_wrap=True)
@@ -24,32 +24,43 @@ def main() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind; keep it on loopback.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port of the gateway.")] = 8000,
-    scenario: Annotated[Path, typer.Option(help="Scenario to load at start.", exists=True, dir_okay=False)] = (
-        DEMO_SCENARIO
-    ),
-    clock: Annotated[str, typer.Option(help="'wall' (block times follow the clock) or 'fixed'.")] = "wall",
-    accounts: Annotated[int, typer.Option(help="Funded accounts on the embedded chain.")] = 20,
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1; SANDBOX_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port of the gateway (default 8000; SANDBOX_PORT).")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Scenario to load (default: the demo; SANDBOX_SCENARIO).", dir_okay=False)
+    ] = None,
+    clock: Annotated[str | None, typer.Option(help="'wall' or 'fixed' block times (SANDBOX_CLOCK).")] = None,
+    accounts: Annotated[int | None, typer.Option(help="Funded accounts on the embedded chain.")] = None,
 ) -> None:
-    """Start an embedded chain, deploy and seed the scenario, and serve the gateway."""
+    """Start an embedded chain, deploy and seed the scenario, and serve the gateway.
+
+    Options default to the SANDBOX_* environment variables (see api/settings.py), then to the built-in
+    defaults."""
     # The CLI is the top layer: it may start the gateway; the library itself never imports it.
     import uvicorn
+    from pydantic import ValidationError
 
     from api.app import create_app
     from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
     from sandbox.market import load_scenario
+    from sandbox.rpc_server import mount_rpc
 
-    if clock not in ("wall", "fixed"):
-        raise typer.BadParameter("clock must be 'wall' or 'fixed'")
+    overrides = {"host": host, "port": port, "scenario": scenario, "clock": clock, "accounts": accounts}
     try:
-        spec = Scenario.from_file(scenario)
-    except (ValueError, OSError) as exc:
-        console.print(f"[red]The scenario {scenario} is not valid:[/red]\n{exc}")
+        settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        console.print(f"[red]Invalid settings:[/red]\n{exc}")
         raise typer.Exit(2) from None
-    settings = Settings(host=host, port=port, scenario=scenario, clock="wall" if clock == "wall" else "fixed")
-    chain = EmbeddedChain(num_accounts=max(accounts, spec.accounts_needed), clock=settings.clock)
+    try:
+        spec = Scenario.from_file(settings.scenario)
+    except (ValueError, OSError) as exc:
+        console.print(f"[red]The scenario {settings.scenario} is not valid:[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    if settings.chain_url:
+        console.print("[red]SANDBOX_CHAIN_URL is set, but `serve` runs the embedded chain only.[/red]")
+        raise typer.Exit(2)
+    chain = EmbeddedChain(num_accounts=max(settings.accounts, spec.accounts_needed), clock=settings.clock)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -69,14 +80,17 @@ def serve(
             console.print(f"[red]Could not load the scenario:[/red] {exc}")
             raise typer.Exit(1) from None
         progress.update(task, description=f"Scenario {spec.name} loaded")
-    _print_welcome(spec, market.chain.chain_id, host, port)
-    uvicorn.run(create_app(settings, market=market), host=host, port=port, log_level="warning")
+    _print_welcome(spec, market.chain.chain_id, settings.host, settings.port)
+    gateway = create_app(settings, market=market)
+    mount_rpc(gateway, chain, "/rpc")  # participants' own tools (ethers, viem, cast) talk to the same chain
+    uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
 
 
 def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} (embedded chain, id {chain_id})")
     console.print(f"  interactive API docs: {base}/docs    OpenAPI: {base}/openapi.json", soft_wrap=True)
+    console.print(f"  JSON-RPC endpoint of the chain: {base}/rpc (chain id {chain_id})", soft_wrap=True)
     # Plain lines, not a table: keys must never be truncated or wrapped, whatever the terminal width.
     console.print("[bold]Demo API keys[/bold] (local sandbox only; send as `Authorization: Bearer <key>`):")
     rows = [("operator", "-", spec.operator.api_key, "Sandbox operator")]
@@ -100,6 +114,9 @@ def check_scenario(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
         f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors, "
         f"{len(spec.securities)} securities)"
     )
+
+
+cli_client.register(app)
 
 
 if __name__ == "__main__":

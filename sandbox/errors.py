@@ -52,5 +52,14 @@ class ContractReverted(SandboxError):
         return f"{text}: {self.rule_message}" if self.rule_message else text
 
 
+class ContractNotDeployed(SandboxError):
+    """A read found no contract code at the address (e.g. as of a block before its deployment)."""
+
+    def __init__(self, address: str, block: int | str) -> None:
+        self.address = address
+        self.block = block
+        super().__init__(f"no contract at {address} as of block {block}")
+
+
 class ArtifactError(SandboxError):
     """A compiled contract artifact is missing or stale."""

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sandbox.chain.base import Chain
+from sandbox.chain.base import Chain, DevChain
+from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken
+from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
+from sandbox.contracts.settlement import DvPSettlement
 from sandbox.errors import SandboxError
 from sandbox.rules import InvestorCategory, Jurisdiction
-from sandbox.scenario import Scenario
+from sandbox.scenario import CashTokenSpec, RulesSpec, Scenario
 
 SECONDS_PER_DAY = 86_400
+#: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
+ISSUANCE_HEADROOM = 1_000_000
 
 #: Called after each step of loading with (steps done, steps in all, what was done).
 Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class MarketSnapshot:
+    chain_snapshot: Any
+    securities: dict[str, SecurityToken]
+    issuer_of: dict[str, str]
+    cash: dict[str, CashToken]
+    cash_issuer_of: dict[str, str]
+    accounts: dict[str, str]
 
 
 @dataclass
@@ -29,12 +44,69 @@ class Market:
     accounts: dict[str, str] = field(default_factory=dict)
     #: security symbol → issuer key
     issuer_of: dict[str, str] = field(default_factory=dict)
+    #: cash token symbol → facade, and → issuer key
+    cash: dict[str, CashToken] = field(default_factory=dict)
+    cash_issuer_of: dict[str, str] = field(default_factory=dict)
+    #: the delivery-versus-payment contract (deployed when the scenario has cash tokens)
+    settlement: DvPSettlement | None = None
+    #: the shared `SecurityTokenExtension` new securities delegate their cold powers to
+    extension: str | None = None
+
+    def snapshot(self) -> MarketSnapshot:
+        """Marks the chain and this object's own bookkeeping (securities added later, ...); `revert`
+        returns both to it. Needs a chain with dev powers."""
+        if not isinstance(self.chain, DevChain):
+            raise SandboxError("snapshots need a chain with dev powers (the embedded chain or anvil)")
+        return MarketSnapshot(
+            self.chain.snapshot(),
+            dict(self.securities),
+            dict(self.issuer_of),
+            dict(self.cash),
+            dict(self.cash_issuer_of),
+            dict(self.accounts),
+        )
+
+    def revert(self, snapshot: MarketSnapshot) -> None:
+        assert isinstance(self.chain, DevChain)
+        self.chain.revert(snapshot.chain_snapshot)
+        self.securities, self.issuer_of = dict(snapshot.securities), dict(snapshot.issuer_of)
+        self.cash, self.cash_issuer_of = dict(snapshot.cash), dict(snapshot.cash_issuer_of)
+        self.accounts = dict(snapshot.accounts)
+
+    def add_security(self, symbol: str, token: SecurityToken, issuer_key: str) -> None:
+        """Adds a security created after loading (e.g. through the gateway)."""
+        if symbol in self.securities:
+            raise SandboxError(f"security {symbol!r} already exists")
+        self.securities[symbol] = token
+        self.issuer_of[symbol] = issuer_key
 
     def security(self, symbol: str) -> SecurityToken:
         try:
             return self.securities[symbol]
         except KeyError:
             raise SandboxError(f"no security {symbol!r} in this market") from None
+
+
+def terms_of(rules: RulesSpec, now: int) -> Terms:
+    """The on-chain `Terms` of a scenario's rule parameters; periods start at `now`."""
+
+    def category(name: str | None) -> int:
+        return int(InvestorCategory[name]) if name else 0
+
+    return Terms(
+        us_min_category=category(rules.us_min_category),
+        uk_min_category=category(rules.uk_min_category),
+        reg_s_period_end=now + rules.reg_s_days * SECONDS_PER_DAY if rules.reg_s_days else 0,
+        holding_period=rules.holding_period_days * SECONDS_PER_DAY,
+        lock_all_acquisitions=rules.lock_all_acquisitions,
+        cross_border_threshold=rules.cross_border_threshold,
+        approval_window=rules.approval_window_days * SECONDS_PER_DAY,
+        max_investor_balance=rules.max_investor_balance,
+        max_holders=rules.max_holders,
+        max_uk_holders=rules.max_uk_holders,
+        max_us_holders=rules.max_us_holders,
+        max_us_non_accredited=rules.max_us_non_accredited,
+    )
 
 
 def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = None) -> Market:
@@ -46,7 +118,13 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     address = [a.address for a in chain.accounts]
     operator = address[scenario.operator.account]
     steps = (
-        1 + len(scenario.regulators) + len(scenario.investors) + sum(1 + len(s.holdings) for s in scenario.securities)
+        1
+        + len(scenario.regulators)
+        + len(scenario.issuers)
+        + len(scenario.investors)
+        + sum(1 + len(s.holdings) for s in scenario.securities)
+        + (1 if scenario.cash_tokens else 0)
+        + sum(1 + len(c.holdings) for c in scenario.cash_tokens)
     )
     done = 0
 
@@ -81,8 +159,13 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             sender=operator,
         )
         step(f"investor {investor.name} onboarded")
+    extension = SecurityTokenExtension.deploy(chain, sender=operator).address
+    market.extension = extension
     for spec in scenario.securities:
         issuer_account = market.accounts[spec.issuer]
+        home_regulator = next((r for r in scenario.regulators if r.jurisdiction == spec.home), None)
+        if home_regulator is None:
+            raise SandboxError(f"security {spec.symbol}: no regulator of its home jurisdiction {spec.home}")
         token = SecurityToken.deploy(
             chain,
             name=spec.name,
@@ -93,6 +176,13 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             admitted_jurisdictions=[Jurisdiction[j] for j in spec.admitted],
             admin=issuer_account,
             sender=issuer_account,
+            extension=extension,
+            terms=terms_of(spec.rules, now),
+        )
+        # The DSS notary gate: the home regulator approves issuance before anything is minted.
+        token.approve_issuance(
+            sum(spec.holdings.values()) + ISSUANCE_HEADROOM * 10**spec.decimals,
+            sender=address[home_regulator.account],
         )
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
@@ -100,4 +190,28 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         for holder, amount in spec.holdings.items():
             token.mint(market.accounts[holder], amount, sender=issuer_account)
             step(f"{amount} {spec.symbol} issued to {holder}")
+    if scenario.cash_tokens:
+        market.settlement = DvPSettlement.deploy(chain, sender=operator)
+        step("delivery-versus-payment contract deployed")
+    for cash_spec in scenario.cash_tokens:
+        _load_cash(market, cash_spec, step)
     return market
+
+
+def _load_cash(market: Market, spec: CashTokenSpec, step: Callable[[str], None]) -> None:
+    """Deploys a cash token, registers the DvP contract as a settlement account (exempt from holding
+    limits), attests the reserves and issues the holdings."""
+    issuer = market.accounts[spec.issuer]
+    deploy = CashToken.deploy_gbp if spec.currency == "GBP" else CashToken.deploy_usd
+    token = deploy(market.chain, registry=market.registry.address, admin=issuer, sender=issuer)
+    symbol = token.symbol()
+    market.cash[symbol] = token
+    market.cash_issuer_of[symbol] = spec.issuer
+    if market.settlement is not None:
+        token.set_settlement_contract(market.settlement.address, True, sender=issuer)
+    reserves = spec.reserves if spec.reserves is not None else sum(spec.holdings.values())
+    token.attest_reserves(reserves, b"scenario".ljust(32, b"\0"), sender=issuer)
+    step(f"{spec.currency} cash token {symbol} deployed")
+    for holder, amount in spec.holdings.items():
+        token.mint(market.accounts[holder], amount, sender=issuer)
+        step(f"{amount / 100:,.2f} {symbol} issued to {holder}")

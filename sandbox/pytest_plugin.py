@@ -50,8 +50,8 @@ def _sandbox_market_loaded(sandbox_chain: EmbeddedChain, sandbox_scenario: Scena
 @pytest.fixture
 def sandbox_market(_sandbox_market_loaded: Market, sandbox_chain: EmbeddedChain) -> Iterator[Market]:
     """The deployed scenario, as just loaded, for this test alone (snapshot before, revert after)."""
-    snapshot = sandbox_chain.snapshot()
+    snapshot = _sandbox_market_loaded.snapshot()
     try:
         yield _sandbox_market_loaded
     finally:
-        sandbox_chain.revert(snapshot)
+        _sandbox_market_loaded.revert(snapshot)

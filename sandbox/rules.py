@@ -49,23 +49,40 @@ CATEGORIES_BY_JURISDICTION: dict[Jurisdiction, frozenset[InvestorCategory]] = {
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the rulebook: its ERC-1404 code, machine name, the custom errors that enforce it
+    and the ERC-1066 transfer-status family it belongs to."""
+
     code: int
     name: str
     errors: tuple[str, ...]
+    family: int
 
 
+#: Mirrors `contracts/src/token/TransferRules.sol` (a test checks the two agree code by code).
 RULES: tuple[Rule, ...] = (
-    Rule(0x10, "PAUSED", ("TransferPaused",)),
-    Rule(0x11, "SENDER_FROZEN", ("SenderFrozen",)),
-    Rule(0x12, "RECEIVER_FROZEN", ("ReceiverFrozen",)),
-    Rule(0x20, "SENDER_NOT_REGISTERED", ("SenderNotRegistered",)),
-    Rule(0x21, "RECEIVER_NOT_REGISTERED", ("ReceiverNotRegistered",)),
-    Rule(0x22, "SENDER_SUSPENDED", ("SenderSuspended",)),
-    Rule(0x23, "RECEIVER_SUSPENDED", ("ReceiverSuspended",)),
-    Rule(0x24, "SENDER_KYC_EXPIRED", ("SenderKycExpired",)),
-    Rule(0x25, "RECEIVER_KYC_EXPIRED", ("ReceiverKycExpired",)),
-    Rule(0x30, "JURISDICTION_NOT_ADMITTED", ("JurisdictionNotAdmitted",)),
+    Rule(0x10, "PAUSED", ("TransferPaused",), 0x54),
+    Rule(0x11, "SENDER_FROZEN", ("SenderFrozen",), 0x56),
+    Rule(0x12, "RECEIVER_FROZEN", ("ReceiverFrozen",), 0x57),
+    Rule(0x13, "INSUFFICIENT_UNFROZEN_BALANCE", ("ERC7943InsufficientUnfrozenBalance",), 0x52),
+    Rule(0x20, "SENDER_NOT_REGISTERED", ("SenderNotRegistered",), 0x56),
+    Rule(0x21, "RECEIVER_NOT_REGISTERED", ("ReceiverNotRegistered",), 0x57),
+    Rule(0x22, "SENDER_SUSPENDED", ("SenderSuspended",), 0x56),
+    Rule(0x23, "RECEIVER_SUSPENDED", ("ReceiverSuspended",), 0x57),
+    Rule(0x24, "SENDER_KYC_EXPIRED", ("SenderKycExpired",), 0x56),
+    Rule(0x25, "RECEIVER_KYC_EXPIRED", ("ReceiverKycExpired",), 0x57),
+    Rule(0x30, "JURISDICTION_NOT_ADMITTED", ("JurisdictionNotAdmitted",), 0x57),
+    Rule(0x31, "CATEGORY_NOT_ADMITTED", ("CategoryNotAdmitted",), 0x57),
+    Rule(0x40, "LOCKUP_ACTIVE", ("LockupActive",), 0x55),
+    Rule(0x41, "REG_S_DISTRIBUTION_COMPLIANCE", ("RegSDistributionCompliancePeriod",), 0x57),
+    Rule(0x50, "HOLDER_LIMIT", ("HolderLimitReached",), 0x57),
+    Rule(0x51, "JURISDICTION_HOLDER_LIMIT", ("JurisdictionHolderLimitReached",), 0x57),
+    Rule(0x52, "NON_ACCREDITED_HOLDER_LIMIT", ("NonAccreditedHolderLimitReached",), 0x57),
+    Rule(0x53, "INVESTOR_BALANCE_LIMIT", ("InvestorBalanceLimitExceeded",), 0x57),
+    Rule(0x60, "CROSS_BORDER_APPROVAL_REQUIRED", ("CrossBorderApprovalRequired",), 0x50),
+    Rule(0x70, "ISSUANCE_NOT_APPROVED", ("IssuanceNotApproved",), 0x50),
+    Rule(0x71, "ISSUANCE_LIMIT_EXCEEDED", ("IssuanceLimitExceeded",), 0x50),
 )
 
 RULES_BY_CODE: dict[int, Rule] = {r.code: r for r in RULES}
+RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 RULES_BY_ERROR: dict[str, Rule] = {e: r for r in RULES for e in r.errors}

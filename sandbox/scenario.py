@@ -59,6 +59,24 @@ class InvestorSpec(_Strict):
         return self
 
 
+class RulesSpec(_Strict):
+    """A security's rule parameters (the rulebook's `Terms`), in a scenario's words. Periods are in days
+    from the moment the scenario is loaded; 0 or absent switches a rule off."""
+
+    us_min_category: CategoryName | None = Field(None, description="Lowest admitted US category (e.g. US_ACCREDITED).")
+    uk_min_category: CategoryName | None = Field(None, description="Lowest admitted UK category.")
+    reg_s_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    holding_period_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    lock_all_acquisitions: bool = False
+    cross_border_threshold: Annotated[int, Field(ge=0, lt=2**96)] = 0
+    approval_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    max_investor_balance: Annotated[int, Field(ge=0, lt=2**80)] = 0
+    max_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_uk_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_us_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_us_non_accredited: Annotated[int, Field(ge=0, lt=2**32)] = 0
+
+
 class SecuritySpec(_Strict):
     symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
     name: str
@@ -66,6 +84,19 @@ class SecuritySpec(_Strict):
     home: JurisdictionCode
     admitted: Annotated[list[JurisdictionCode], Field(min_length=1)]
     decimals: Annotated[int, Field(ge=0, le=18)] = 0
+    rules: RulesSpec = RulesSpec()
+    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**96)]] = {}
+
+
+class CashTokenSpec(_Strict):
+    """A settlement token (stablecoin / tokenized deposit). GBP carries the Bank of England's proposed
+    holding limits; USD none by default. Amounts are in minor units (pence, cents)."""
+
+    currency: Literal["GBP", "USD"]
+    issuer: Key
+    reserves: Annotated[int, Field(ge=0, lt=2**128)] | None = Field(
+        None, description="Attested reserves in minor units; defaults to what the holdings need."
+    )
     holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**128)]] = {}
 
 
@@ -84,6 +115,7 @@ class Scenario(_Strict):
     issuers: list[IssuerSpec]
     investors: list[InvestorSpec]
     securities: list[SecuritySpec]
+    cash_tokens: list[CashTokenSpec] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -117,6 +149,17 @@ class Scenario(_Strict):
                         f"security {security.symbol}: {holder} is in {investors[holder].jurisdiction}, "
                         "which the security does not admit"
                     )
+        currencies = [c.currency for c in self.cash_tokens]
+        if len(set(currencies)) != len(currencies):
+            raise ValueError("one cash token per currency")
+        for cash in self.cash_tokens:
+            if cash.issuer not in issuers:
+                raise ValueError(f"{cash.currency} cash token: unknown issuer {cash.issuer!r}")
+            for holder in cash.holdings:
+                if holder not in investors:
+                    raise ValueError(f"{cash.currency} cash token: unknown investor {holder!r}")
+            if cash.reserves is not None and cash.reserves < sum(cash.holdings.values()):
+                raise ValueError(f"{cash.currency} cash token: reserves below the holdings to issue")
         return self
 
     @property

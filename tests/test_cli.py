@@ -53,6 +53,7 @@ def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, t
         printed = log.read_text()
         assert f"http://127.0.0.1:{port}/docs" in printed
         assert key in printed  # the demo keys are printed whole
+        _client_commands_work(f"http://127.0.0.1:{port}", demo_scenario)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -68,3 +69,31 @@ def test_check_scenario_rejects_a_bad_file(tmp_path: Path) -> None:
     result = subprocess.run([str(SANDBOX), "check-scenario", str(bad)], capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "not a valid scenario" in result.stdout
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SANDBOX), *args], capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"}
+    )
+
+
+def _client_commands_work(url: str, scenario: Scenario) -> None:
+    """The CLI's client commands against the served sandbox, as a participant's shell would use them."""
+    fca = scenario.regulators[0].api_key
+    operator = scenario.operator.api_key
+    status = _cli("status", "--url", url)
+    assert status.returncode == 0 and "up" in status.stdout, status.stdout + status.stderr
+    csv = _cli("cap-table", "THAMES28", "--csv", "--url", url, "--key", fca)
+    assert csv.returncode == 0, csv.stdout
+    assert csv.stdout.splitlines()[0].startswith("security,block,wallet")
+    assert len(csv.stdout.splitlines()) == 1 + len(scenario.securities[0].holdings)
+    before = httpx.get(f"{url}/health").json()["block_timestamp"]
+    travelled = _cli("time-travel", "86400", "--url", url, "--key", operator)
+    assert travelled.returncode == 0, travelled.stdout
+    assert httpx.get(f"{url}/health").json()["block_timestamp"] >= before + 86_400
+    audit = _cli("audit", "--url", url, "--key", operator)
+    assert audit.returncode == 0 and "/operator/time-travel" in audit.stdout, audit.stdout
+    refused = _cli("time-travel", "60", "--url", url, "--key", fca)
+    assert refused.returncode == 1 and "ROLE_NOT_ALLOWED" in refused.stdout
+    unreachable = _cli("status", "--url", "http://127.0.0.1:9")
+    assert unreachable.returncode == 2 and "Cannot reach" in unreachable.stdout

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from api.audit import GatewayAuditLog
 from api.deps import AuditorPrincipal
 from api.pagination import Paging, page_of
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import GatewayRequest, GatewayRequestPage
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
 
 @router.get(

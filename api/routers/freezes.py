@@ -4,11 +4,23 @@ freeze (`FreezeImposedByRegulator`); the gateway authenticates and explains."""
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
 from api.pagination import Paging, page_of
 from api.principals import Principal, Role
-from api.schemas import Freeze, FreezeChange, FreezePage, FreezeRequest, SymbolPath, WalletPath
+from api.problems import PROBLEM_RESPONSES
+from api.schemas import (
+    Address,
+    Freeze,
+    FreezeChange,
+    FreezePage,
+    FreezeRequest,
+    PositiveAmount,
+    SymbolPath,
+    TxResult,
+    WalletPath,
+)
 from api.scope import forbidden, home_of, issues, not_found, sees_position
 from api.txresult import tx_fields
 from sandbox.contracts.security_token import SecurityToken
@@ -16,7 +28,7 @@ from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["freezes"])
+router = APIRouter(prefix="/securities", tags=["freezes"], responses=PROBLEM_RESPONSES)
 
 _AGENT = 65535
 
@@ -92,3 +104,48 @@ def unfreeze_wallet(
     token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(wallet, False, sender=principal.account)
     return FreezeChange(**_freeze(symbol, token, wallet).model_dump(), **tx_fields(receipt))
+
+
+class PartialFreeze(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 100}]},
+    )
+    wallet: Address
+    amount: PositiveAmount
+
+
+class FrozenAmount(TxResult):
+    security: str
+    wallet: str
+    frozen_amount: int
+
+
+@router.post(
+    "/{symbol}/partial-freezes",
+    operation_id="freezes-freeze-amount",
+    summary="Freeze part of a wallet's holding",
+    description="Same scope as wallet freezes; a regulator's frozen units cannot be moved by forced transfer.",
+)
+def freeze_amount(
+    symbol: SymbolPath, body: PartialFreeze, market: MarketDep, principal: RegulatorOrIssuerPrincipal
+) -> FrozenAmount:
+    token = _actor_token(market, principal, symbol)
+    receipt = token.freeze_partial_tokens(body.wallet, body.amount, sender=principal.account)
+    frozen = token.get_frozen_tokens(body.wallet)
+    return FrozenAmount(security=symbol, wallet=body.wallet, frozen_amount=frozen, **tx_fields(receipt))
+
+
+@router.post(
+    "/{symbol}/partial-freezes/release",
+    operation_id="freezes-release-amount",
+    summary="Release frozen units",
+    description="A regulator's frozen units can only be released by a regulator of the same jurisdiction.",
+)
+def release_amount(
+    symbol: SymbolPath, body: PartialFreeze, market: MarketDep, principal: RegulatorOrIssuerPrincipal
+) -> FrozenAmount:
+    token = _actor_token(market, principal, symbol)
+    receipt = token.unfreeze_partial_tokens(body.wallet, body.amount, sender=principal.account)
+    frozen = token.get_frozen_tokens(body.wallet)
+    return FrozenAmount(security=symbol, wallet=body.wallet, frozen_amount=frozen, **tx_fields(receipt))

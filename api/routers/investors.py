@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from api.asof import AsOf, frozen_at, resolve_as_of
 from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, RegulatorPrincipal
 from api.pagination import Paging, page_of
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import (
     IdentityPath,
     Investor,
@@ -27,7 +28,7 @@ from sandbox.history import events_of, holders_of
 from sandbox.market import Market
 from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
 
-router = APIRouter(prefix="/investors", tags=["investors"])
+router = APIRouter(prefix="/investors", tags=["investors"], responses=PROBLEM_RESPONSES)
 
 
 def load_investor(market: Market, identity: str) -> Investor | None:

@@ -14,13 +14,14 @@ from api.asof import AsOf, frozen_at, resolve_as_of
 from api.deps import MarketDep, ReaderPrincipal, security_or_404
 from api.pagination import PageParams, Paging, page_of
 from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
 from api.scope import home_of, issues, not_found, sees_position
 from sandbox.history import holders_of
 from sandbox.market import Market
 from sandbox.rules import InvestorCategory, Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["positions"])
+router = APIRouter(prefix="/securities", tags=["positions"], responses=PROBLEM_RESPONSES)
 
 
 def _positions(market: Market, principal: Principal, symbol: str, block: int) -> list[Position]:

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
+from typing import Annotated
 
-from api.deps import AnyPrincipal, IssuerPrincipal, MarketDep, RegulatorOrIssuerPrincipal, security_or_404
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import (
+    AnyPrincipal,
+    IssuerPrincipal,
+    MarketDep,
+    RegulatorOrIssuerPrincipal,
+    RegulatorPrincipal,
+    security_or_404,
+)
 from api.pagination import Paging, page_of
 from api.principals import Principal, Role
-from api.schemas import MintRequest, MintResult, SecurityDetail, SecurityPage, SecuritySummary, SymbolPath, TxResult
+from api.problems import PROBLEM_RESPONSES, Problem
+from api.schemas import (
+    JurisdictionCode,
+    MintRequest,
+    MintResult,
+    SecurityDetail,
+    SecurityPage,
+    SecuritySummary,
+    SymbolPath,
+    TxResult,
+)
 from api.scope import forbidden, home_of, issues
 from api.txresult import tx_fields
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.market import Market
+from sandbox.market import Market, terms_of
 from sandbox.rules import Jurisdiction
+from sandbox.scenario import RulesSpec
 
-router = APIRouter(prefix="/securities", tags=["securities"])
+router = APIRouter(prefix="/securities", tags=["securities"], responses=PROBLEM_RESPONSES)
 
 
 def _summary(market: Market, symbol: str) -> SecuritySummary:
@@ -34,16 +56,90 @@ def list_securities(market: MarketDep, principal: AnyPrincipal, paging: Paging) 
     return SecurityPage(items=[_summary(market, s) for s in items], page=page)
 
 
+class SecurityCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "symbol": "HUDB27",
+                    "name": "Hudson Robotics 5% 2027 (Reg S)",
+                    "home": "US",
+                    "admitted": ["GB", "US"],
+                    "rules": {"reg_s_days": 40, "cross_border_threshold": 100},
+                }
+            ]
+        },
+    )
+    symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    home: JurisdictionCode
+    admitted: Annotated[list[JurisdictionCode], Field(min_length=1, max_length=2)]
+    decimals: Annotated[int, Field(ge=0, le=18)] = 0
+    rules: RulesSpec = RulesSpec()
+
+
+@router.post(
+    "",
+    operation_id="securities-create",
+    status_code=201,
+    summary="Create a security with its rule parameters (issuer)",
+    description="Nothing can be issued until the home regulator approves issuance.",
+)
+def create_security(body: SecurityCreate, market: MarketDep, principal: IssuerPrincipal) -> SecurityDetail:
+    if body.symbol in market.securities or body.symbol in market.cash:
+        raise Problem(409, "SYMBOL_TAKEN", "Symbol taken", f"A token {body.symbol!r} already exists.")
+    token = SecurityToken.deploy(
+        market.chain,
+        name=body.name,
+        symbol=body.symbol,
+        decimals=body.decimals,
+        registry=market.registry.address,
+        home_jurisdiction=Jurisdiction[body.home],
+        admitted_jurisdictions=[Jurisdiction[j] for j in body.admitted],
+        admin=principal.account,
+        sender=principal.account,
+        extension=market.extension,
+        terms=terms_of(body.rules, market.chain.timestamp()),
+    )
+    market.add_security(body.symbol, token, principal.key)
+    return get_security(body.symbol, market, principal)
+
+
 @router.get("/{symbol}", operation_id="securities-get", summary="A security's terms and live rule parameters")
 def get_security(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal) -> SecurityDetail:
     token = security_or_404(market, symbol)
+    approved, limit = token.issuance_approval()
+    holders, uk_holders, us_holders, us_non_accredited = token.holder_counts()
     return SecurityDetail(
         **_summary(market, symbol).model_dump(),
         decimals=token.decimals(),
         total_supply=token.total_supply(),
         paused=token.paused(),
         admitted_jurisdictions=[j.name for j in Jurisdiction if token.is_jurisdiction_admitted(j)],
+        issuance_approved=approved,
+        issuance_limit=limit,
+        rules=asdict(token.terms()),
+        holders={"total": holders, "GB": uk_holders, "US": us_holders, "US_NON_ACCREDITED": us_non_accredited},
     )
+
+
+class IssuanceApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"limit": 1_000_000}]})
+    limit: Annotated[int, Field(gt=0, lt=2**96, description="Most units that may ever be issued.")]
+
+
+@router.post(
+    "/{symbol}/issuance-approval",
+    operation_id="securities-approve-issuance",
+    summary="Approve issuance up to a limit (home regulator)",
+    description="The DSS notary gate: nothing can be minted before the home regulator approves (enforced on chain).",
+)
+def approve_issuance(
+    symbol: SymbolPath, body: IssuanceApproval, market: MarketDep, principal: RegulatorPrincipal
+) -> TxResult:
+    token = security_or_404(market, symbol)
+    return TxResult(**tx_fields(token.approve_issuance(body.limit, sender=principal.account)))
 
 
 @router.post(

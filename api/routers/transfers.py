@@ -6,12 +6,13 @@ from fastapi import APIRouter
 
 from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
 from api.principals import Role
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
 from api.scope import forbidden, own_wallets
 from api.txresult import tx_fields
 from sandbox.rules import RULES_BY_CODE
 
-router = APIRouter(prefix="/securities", tags=["transfers"])
+router = APIRouter(prefix="/securities", tags=["transfers"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(

@@ -1,7 +1,20 @@
 """The chain seam: the `Chain` protocol, its dev sub-protocol and the backends."""
 
 from sandbox.chain.base import Chain, ChainAccount, DevChain, Log, Receipt
+from sandbox.chain.factory import connect
 from sandbox.chain.revert import RevertDecoder
+from sandbox.chain.rpc import RpcChain
 from sandbox.chain.web3chain import DEFAULT_GAS, Web3Chain
 
-__all__ = ["DEFAULT_GAS", "Chain", "ChainAccount", "DevChain", "Log", "Receipt", "RevertDecoder", "Web3Chain"]
+__all__ = [
+    "DEFAULT_GAS",
+    "Chain",
+    "ChainAccount",
+    "DevChain",
+    "Log",
+    "Receipt",
+    "RevertDecoder",
+    "RpcChain",
+    "Web3Chain",
+    "connect",
+]

@@ -261,12 +261,21 @@ class Web3Chain:
 
 
 def _revert_data_from(exc: Exception) -> bytes | None:
-    """The raw revert bytes web3.py attached to a revert exception, if any."""
+    """The raw revert bytes web3.py attached to a revert exception, if any.
+
+    Nodes put them in different places: a hex string (geth, anvil: the JSON-RPC error's ``data``), a
+    dict holding it under ``data`` (possibly nested, as Hardhat and Ganache do), or a string prefixed
+    with ``Reverted `` (older clients, kept so by web3.py).
+    """
     data = getattr(exc, "data", None)
-    if isinstance(data, dict):
+    for _ in range(3):
+        if not isinstance(data, dict):
+            break
         data = data.get("data")
     if isinstance(data, bytes):
         return data
+    if isinstance(data, str) and data.startswith("Reverted 0x"):
+        data = data[len("Reverted ") :]
     if isinstance(data, str) and data.startswith("0x"):
         try:
             return bytes.fromhex(data[2:])

@@ -11,7 +11,7 @@ from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_select
 
 from sandbox.abi import Artifact, canonical_signature, canonical_type, load_artifact
 from sandbox.chain.base import Chain, Log, Receipt
-from sandbox.errors import ContractReverted, SandboxError
+from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,8 @@ class ContractFacade:
         except ContractReverted as exc:
             self._explain(exc)
             raise
+        if not data and self._abi.functions[fn]["outputs"]:
+            raise ContractNotDeployed(self.address, block)
         return self._abi.decode_output(fn, data)
 
     def _explain(self, exc: ContractReverted) -> None:

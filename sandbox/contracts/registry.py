@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -21,6 +22,7 @@ class WalletRecord:
     category: InvestorCategory
     status: InvestorStatus
     kyc_valid_until: int
+    wallet_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,30 @@ class InvestorRegistry(ContractFacade):
         return tuple(self._read("walletsOf", identity))
 
     def wallet_record(self, wallet: str) -> WalletRecord:
-        identity, jurisdiction, category, status, kyc = self._read("walletRecord", wallet)
+        identity, jurisdiction, category, status, kyc, count = self._read("walletRecord", wallet)
         return WalletRecord(
             None if identity == _ZERO else to_checksum_address(identity),
             jurisdiction,
             InvestorCategory(category),
             InvestorStatus(status),
             kyc,
+            count,
+        )
+
+    def batch_register_investors(
+        self,
+        entries: Sequence[tuple[str, str, Jurisdiction | int, InvestorCategory, int]],
+        *,
+        sender: str | None = None,
+    ) -> Receipt:
+        """Registers several investors; each entry is (identity, wallet, jurisdiction, category,
+        kyc_valid_until)."""
+        return self._send(
+            "batchRegisterInvestors",
+            [e[0] for e in entries],
+            [e[1] for e in entries],
+            [int(e[2]) for e in entries],
+            [int(e[3]) for e in entries],
+            [e[4] for e in entries],
+            sender=sender,
         )

@@ -1,8 +1,9 @@
 """Every route x every kind of principal, with the exact status expected; refusals change nothing.
 
 Principals: no key, the operator, the UK regulator (fca), the US regulator (sec), the issuer of the
-security acted on (thames, GB), another issuer (hudson, US), the investor acted on (alice, GB) and
-another investor (carol, US). THAMES28 is a GB security; alice is a GB investor, carol a US one.
+security acted on (thames, GB), another issuer (hudson, US), the issuer of the GBP cash token (albion),
+the investor acted on (alice, GB) and another investor (carol, US). THAMES28 is a GB security; alice is
+a GB investor, carol a US one.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sandbox.history import events_of
 from sandbox.market import Market
 from tests.api.conftest import bearer
 
-PRINCIPALS = ("none", "operator", "fca", "sec", "thames", "hudson", "alice", "carol")
+PRINCIPALS = ("none", "operator", "fca", "sec", "thames", "hudson", "albion", "alice", "carol")
 S = "/securities/THAMES28"
 
 
@@ -68,12 +70,59 @@ def _fca_freezes_carol_first(client: TestClient, market: Market, keys: dict[str,
     assert response.status_code == 201
 
 
-READERS_OF_THAMES = _statuses(200, hudson=404, alice=403, carol=403)
+READERS_OF_THAMES = _statuses(200, hudson=404, albion=404, alice=403, carol=403)
+
+
+def _propose(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """alice offers 10 THAMES28 to carol for £1,000.00."""
+    body = {
+        "side": "sell",
+        "counterparty": market.accounts["carol"],
+        "security": "THAMES28",
+        "quantity": 10,
+        "cash": "GBPS",
+        "cash_amount": 100_000,
+    }
+    assert client.post("/settlements", json=body, headers=bearer(keys["alice"])).status_code == 201
+
+
+def _propose_and_affirm(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    _propose(client, market, keys)
+    assert client.post(f"/settlements/{_last_trade(market)}/affirm", headers=bearer(keys["carol"])).status_code == 200
+
+
+def _request_cross_border(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """alice (GB) asks to send 600 THAMES28 to carol (US): at or above the threshold, so it is held."""
+    body = {"to": market.accounts["carol"], "amount": 600}
+    response = client.post(f"{S}/cross-border-transfers", json=body, headers=bearer(keys["alice"]))
+    assert response.status_code == 201, response.text
+
+
+def _last_cross_border(market: Market) -> int:
+    return int(events_of(market.security("THAMES28"), name="CrossBorderTransferRequested")[-1].args["id"])
+
+
+def _fca_freezes_ten_of_carol(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    body = {"wallet": market.accounts["carol"], "amount": 10}
+    assert client.post(f"{S}/partial-freezes", json=body, headers=bearer(keys["fca"])).status_code == 200
+
+
+def _last_trade(market: Market) -> int:
+    assert market.settlement is not None
+    return market.settlement.trade_count()
+
 
 CASES = [
     Case("health-get", "GET", _const("/health"), dict.fromkeys(PRINCIPALS, 200)),
     Case("securities-list", "GET", _const("/securities"), _statuses(200)),
     Case("securities-get", "GET", _const(S), _statuses(200)),
+    Case(
+        "securities-create",
+        "POST",
+        _const("/securities"),
+        _statuses(403, thames=201, hudson=201, albion=201),
+        body=lambda m: {"symbol": "NEWCO", "name": "NewCo plc", "home": "GB", "admitted": ["GB"]},
+    ),
     Case(
         "securities-mint",
         "POST",
@@ -87,7 +136,7 @@ CASES = [
         "investors-create",
         "POST",
         _const("/investors"),
-        _statuses(403, operator=201, thames=201, hudson=201),
+        _statuses(403, operator=201, thames=201, hudson=201, albion=201),
         body=lambda m: {
             "wallet": m.chain.accounts[12].address,
             "jurisdiction": "GB",
@@ -101,14 +150,14 @@ CASES = [
         "investors-update",
         "PATCH",
         lambda m: f"/investors/{m.accounts['alice']}",
-        _statuses(403, operator=200, thames=200, hudson=200),
+        _statuses(403, operator=200, thames=200, hudson=200, albion=200),
         body=lambda m: {"kyc_valid_until": m.chain.timestamp() + 86_400 * 700},
     ),
     Case(
         "investors-add-wallet",
         "POST",
         lambda m: f"/investors/{m.accounts['alice']}/wallets",
-        _statuses(403, operator=201, thames=201, hudson=201),
+        _statuses(403, operator=201, thames=201, hudson=201, albion=201),
         body=lambda m: {"wallet": m.chain.accounts[13].address},
     ),
     Case(
@@ -173,7 +222,137 @@ CASES = [
         _statuses(403, fca=200),
         setup=_fca_freezes_carol_first,
     ),
+    Case("cash-list", "GET", _const("/cash"), _statuses(200)),
+    Case("cash-get", "GET", _const("/cash/GBPS"), _statuses(200)),
+    Case(
+        "cash-balance",
+        "GET",
+        lambda m: f"/cash/GBPS/balances/{m.accounts['alice']}",
+        _statuses(200, sec=404, thames=404, hudson=404, carol=404),
+    ),
+    Case(
+        "cash-attest-reserves",
+        "POST",
+        _const("/cash/GBPS/reserves"),
+        _statuses(403, albion=200),
+        body=lambda m: {"reserves": 70_000_000},
+    ),
+    Case(
+        "cash-mint",
+        "POST",
+        _const("/cash/GBPS/mint"),
+        _statuses(403, albion=201),
+        body=lambda m: {"to": m.accounts["alice"], "amount": 100},
+    ),
+    Case(
+        "cash-burn",
+        "POST",
+        _const("/cash/GBPS/burn"),
+        _statuses(403, albion=200),
+        body=lambda m: {"from": m.accounts["alice"], "amount": 100},
+    ),
+    Case(
+        "settlements-propose",
+        "POST",
+        _const("/settlements"),
+        _statuses(403, alice=201, carol=201),
+        body=lambda m: {
+            "side": "sell",
+            "counterparty": m.accounts["bob"],
+            "security": "THAMES28",
+            "quantity": 1,
+            "cash": "GBPS",
+            "cash_amount": 1_000,
+        },
+    ),
+    Case(
+        "settlements-get",
+        "GET",
+        lambda m: f"/settlements/{_last_trade(m)}",
+        _statuses(200, hudson=404, albion=404),
+        setup=_propose,
+    ),
+    Case(
+        "settlements-affirm",
+        "POST",
+        lambda m: f"/settlements/{_last_trade(m)}/affirm",
+        _statuses(403, carol=200),
+        setup=_propose,
+    ),
+    Case(
+        "settlements-cancel",
+        "POST",
+        lambda m: f"/settlements/{_last_trade(m)}/cancel",
+        _statuses(403, alice=200, carol=200),
+        setup=_propose,
+    ),
+    Case(
+        "settlements-settle",
+        "POST",
+        lambda m: f"/settlements/{_last_trade(m)}/settle",
+        _statuses(403, operator=200, alice=200, carol=200, hudson=404, albion=404),
+        setup=_propose_and_affirm,
+    ),
+    Case(
+        "settlements-batch",
+        "POST",
+        _const("/settlements/batch"),
+        _statuses(403, operator=200),
+        body=lambda m: {"trade_ids": [_last_trade(m)]},
+        setup=_propose_and_affirm,
+    ),
+    Case(
+        "securities-approve-issuance",
+        "POST",
+        _const(f"{S}/issuance-approval"),
+        _statuses(403, fca=200),
+        body=lambda m: {"limit": 10_000_000},
+    ),
+    Case(
+        "freezes-freeze-amount",
+        "POST",
+        _const(f"{S}/partial-freezes"),
+        _statuses(403, fca=200, sec=200, thames=200),
+        body=lambda m: {"wallet": m.accounts["carol"], "amount": 10},
+    ),
+    Case(
+        "freezes-release-amount",
+        "POST",
+        _const(f"{S}/partial-freezes/release"),
+        _statuses(403, fca=200),
+        body=lambda m: {"wallet": m.accounts["carol"], "amount": 10},
+        setup=_fca_freezes_ten_of_carol,
+    ),
+    Case("cross-border-list", "GET", _const("/cross-border-transfers"), _statuses(200)),
+    Case(
+        "cross-border-request",
+        "POST",
+        _const(f"{S}/cross-border-transfers"),
+        _statuses(403, alice=201, carol=409),
+        body=lambda m: {"to": m.accounts["dan"], "amount": 600},
+    ),
+    Case(
+        "cross-border-approve",
+        "POST",
+        lambda m: f"{S}/cross-border-transfers/{_last_cross_border(m)}/approve",
+        _statuses(403, fca=200, sec=200),
+        setup=_request_cross_border,
+    ),
+    Case(
+        "cross-border-reject",
+        "POST",
+        lambda m: f"{S}/cross-border-transfers/{_last_cross_border(m)}/reject",
+        _statuses(403, fca=200, sec=200),
+        setup=_request_cross_border,
+    ),
     Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
+    Case(
+        "operator-time-travel",
+        "POST",
+        _const("/operator/time-travel"),
+        _statuses(403, operator=200),
+        body=lambda m: {"seconds": 3600},
+    ),
 ]
 
 

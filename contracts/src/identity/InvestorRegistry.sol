@@ -65,12 +65,36 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         Category category,
         uint40 kycValidUntil
     ) external onlyRole(ONBOARDING_AGENT_ROLE) {
+        _register(identity, wallet, jurisdiction, category, kycValidUntil);
+    }
+
+    function _register(address identity, address wallet, uint16 jurisdiction, Category category, uint40 kycValidUntil)
+        private
+    {
         if (identity == address(0)) revert RegistryZeroAddress();
         if (_investors[identity].status != Status.None) revert RegistryInvestorAlreadyRegistered(identity);
         _requireCategoryOf(jurisdiction, category);
         _investors[identity] = Investor(jurisdiction, category, Status.Active, kycValidUntil);
         emit InvestorRegistered(identity, jurisdiction, category, kycValidUntil, _msgSender());
         _linkWallet(identity, wallet);
+    }
+
+    /// @notice Registers several investors, each with its first wallet, in one transaction.
+    /// @dev Requirements: as `registerInvestor` for each entry; all arrays of the same length.
+    function batchRegisterInvestors(
+        address[] calldata identities,
+        address[] calldata wallets,
+        uint16[] calldata jurisdictions,
+        Category[] calldata categories,
+        uint40[] calldata kycValidUntil
+    ) external onlyRole(ONBOARDING_AGENT_ROLE) {
+        uint256 n = identities.length;
+        if (wallets.length != n || jurisdictions.length != n || categories.length != n || kycValidUntil.length != n) {
+            revert RegistryBatchLengthMismatch();
+        }
+        for (uint256 i = 0; i < n; ++i) {
+            _register(identities[i], wallets[i], jurisdictions[i], categories[i], kycValidUntil[i]);
+        }
     }
 
     /// @notice Links another wallet to a registered investor.
@@ -113,7 +137,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         return _investors[identity];
     }
 
-    /// @notice The wallets linked to `identity`, in the order they were linked.
+    /// @inheritdoc IInvestorRegistry
     function walletsOf(address identity) external view returns (address[] memory) {
         return _investorWallets[identity];
     }
@@ -126,6 +150,16 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     /// @inheritdoc IInvestorRegistry
     function walletRecords(address a, address b) external view returns (WalletRecord memory, WalletRecord memory) {
         return (_wallets[a], _wallets[b]);
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function walletWords(address a, address b) external view returns (uint256 wordA, uint256 wordB) {
+        WalletRecord storage ra = _wallets[a];
+        WalletRecord storage rb = _wallets[b];
+        assembly ("memory-safe") {
+            wordA := sload(ra.slot)
+            wordB := sload(rb.slot)
+        }
     }
 
     // ------------------------------------------------------------------ internals
@@ -149,16 +183,17 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         address[] storage wallets = _investorWallets[identity];
         if (wallets.length >= MAX_WALLETS_PER_INVESTOR) revert RegistryTooManyWallets(identity, MAX_WALLETS_PER_INVESTOR);
         wallets.push(wallet);
-        Investor storage investor_ = _investors[identity];
-        _wallets[wallet] = WalletRecord(identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil);
+        _syncWallets(identity, _investors[identity]);
         emit WalletAdded(identity, wallet, _msgSender());
     }
 
     function _syncWallets(address identity, Investor storage investor_) private {
         address[] storage wallets = _investorWallets[identity];
-        WalletRecord memory record =
-            WalletRecord(identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil);
-        for (uint256 i = 0; i < wallets.length; ++i) {
+        uint256 n = wallets.length;
+        WalletRecord memory record = WalletRecord(
+            identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil, uint8(n)
+        );
+        for (uint256 i = 0; i < n; ++i) {
             _wallets[wallets[i]] = record;
         }
     }

@@ -26,13 +26,16 @@ interface IInvestorRegistry {
     }
 
     /// @notice What a token reads about a wallet on every transfer, packed into one storage slot
-    /// (160 + 16 + 8 + 8 + 40 bits) so that a transfer costs one cold read per party.
+    /// (160 + 16 + 8 + 8 + 40 + 8 bits) so that a transfer costs one cold read per party.
+    /// `walletCount` is the number of wallets the investor holds (kept in step on every wallet's
+    /// record): a token keeps a per-investor aggregate only for investors with more than one.
     struct WalletRecord {
         address identity;
         uint16 jurisdiction;
         Category category;
         Status status;
         uint40 kycValidUntil;
+        uint8 walletCount;
     }
 
     event InvestorRegistered(address indexed identity, uint16 indexed jurisdiction, Category category, uint40 kycValidUntil, address indexed agent);
@@ -50,12 +53,20 @@ interface IInvestorRegistry {
     error RegistryZeroAddress();
     error RegulatorOutOfScope(address regulator, uint16 regulatorJurisdiction, uint16 targetJurisdiction);
     error RegistryNotRegulator(address account);
+    error RegistryBatchLengthMismatch();
 
     /// @notice The record of `wallet`; `identity == address(0)` when the wallet is not registered.
     function walletRecord(address wallet) external view returns (WalletRecord memory);
 
     /// @notice The records of two wallets in one call (what a transfer needs).
     function walletRecords(address a, address b) external view returns (WalletRecord memory, WalletRecord memory);
+
+    /// @notice The records of two wallets as their raw storage words (the `WalletRecord` layout,
+    /// lowest-order bits first): the cheapest read for a token's transfer hook.
+    function walletWords(address a, address b) external view returns (uint256, uint256);
+
+    /// @notice The wallets linked to `identity`, in the order they were linked.
+    function walletsOf(address identity) external view returns (address[] memory);
 
     /// @notice The jurisdiction a regulator account supervises; 0 when `account` is not a regulator.
     function regulatorJurisdiction(address account) external view returns (uint16);

@@ -2,15 +2,71 @@
 pragma solidity ^0.8.26;
 
 /// @title ISecurityToken
-/// @notice Events and custom errors of the sandbox security token. Every rule error names the rule of
-/// `TransferRules` it enforces and carries the values involved.
+/// @notice Terms, events and custom errors of the sandbox security token. Every rule error names the
+/// rule of `TransferRules` it enforces and carries the values involved.
 interface ISecurityToken {
-    /// @notice ERC-3643 event: `userAddress` frozen or unfrozen by `owner`.
-    event AddressFrozen(address indexed userAddress, bool indexed isFrozen, address indexed owner);
-    /// @notice ERC-3643 event.
-    event IdentityRegistryAdded(address indexed identityRegistry);
-    event JurisdictionAdmissionSet(uint16 indexed jurisdiction, bool admitted);
+    /// @notice A security's rule parameters, set by its issuer at creation (and changed later only by
+    /// `setTerms`, which emits `TermsSet`). Zero switches a limit off unless said otherwise.
+    /// @param usMinCategory Lowest US category admitted (1 non-accredited, 2 accredited: Reg D 506(c),
+    /// 3 QIB: Rule 144A); 0 = US investors not admitted.
+    /// @param ukMinCategory Lowest UK category admitted (4 retail, 5 professional: COBS 4.12A,
+    /// 6 eligible counterparty); 0 = UK investors not admitted.
+    /// @param regSPeriodEnd Reg S distribution compliance period end (offering close + 40 days or 1
+    /// year); until then no transfer or issue to a US investor. 0 = not a Reg S security.
+    /// @param holdingPeriod Rule 144(d) holding period in seconds (6 months / 1 year) applied per lot.
+    /// @param lockAllAcquisitions Lots are made by every acquisition, not only by issuance.
+    /// @param crossBorderThreshold Transfers between jurisdictions at or above it need both
+    /// regulators' approval; 0 = off.
+    /// @param approvalWindow Seconds a cross-border request waits for approval before it expires.
+    /// @param maxInvestorBalance Per-investor cap across all its wallets; 0 = off.
+    /// @param maxHolders Holders of record (investors), e.g. 12(g): 2,000; 0 = off.
+    /// @param maxUkHolders Holders in the UK; 0 = off.
+    /// @param maxUsHolders Holders in the US; 0 = off.
+    /// @param maxUsNonAccredited US non-accredited holders (12(g): 500; Reg D 506(b): 35); 0 = off.
+    struct Terms {
+        uint8 usMinCategory;
+        uint8 ukMinCategory;
+        uint40 regSPeriodEnd;
+        uint32 holdingPeriod;
+        bool lockAllAcquisitions;
+        uint256 crossBorderThreshold;
+        uint32 approvalWindow;
+        uint256 maxInvestorBalance;
+        uint32 maxHolders;
+        uint32 maxUkHolders;
+        uint32 maxUsHolders;
+        uint32 maxUsNonAccredited;
+    }
 
+    /// @notice Status of a cross-border transfer request.
+    enum CrossBorderStatus {
+        None,
+        Pending,
+        Settled,
+        Rejected,
+        Expired
+    }
+
+    event TermsSet(Terms terms, address indexed actor);
+    event JurisdictionAdmissionSet(uint16 indexed jurisdiction, uint8 minCategory);
+    event IssuanceApproved(address indexed regulator, uint16 indexed jurisdiction, uint256 limit);
+    event PartialFreezeByRegulator(address indexed wallet, uint16 indexed jurisdiction, uint256 frozenAmount);
+    event LotAdded(address indexed wallet, uint256 amount, uint256 unlockAt);
+    event CrossBorderTransferRequested(
+        uint256 indexed id,
+        address indexed from,
+        address indexed to,
+        uint256 value,
+        uint16 fromJurisdiction,
+        uint16 toJurisdiction,
+        uint256 deadline
+    );
+    event CrossBorderTransferApproved(uint256 indexed id, address indexed regulator, uint16 jurisdiction);
+    event CrossBorderTransferSettled(uint256 indexed id);
+    event CrossBorderTransferRejected(uint256 indexed id, address indexed regulator, uint16 jurisdiction);
+    event CrossBorderTransferExpired(uint256 indexed id);
+
+    // ----- rule errors (one per rule code; see TransferRules)
     error TransferPaused();
     error SenderFrozen(address wallet);
     error ReceiverFrozen(address wallet);
@@ -21,12 +77,46 @@ interface ISecurityToken {
     error SenderKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error ReceiverKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error JurisdictionNotAdmitted(address wallet, uint16 jurisdiction);
+    error CategoryNotAdmitted(address wallet, uint16 jurisdiction, uint8 category, uint8 minimumCategory);
+    error RegSDistributionCompliancePeriod(address wallet, uint256 periodEndsAt, uint256 checkedAt);
+    error LockupActive(address wallet, uint256 amount, uint256 unlocked, uint256 nextUnlockAt);
+    error HolderLimitReached(uint256 holdersAfter, uint256 limit);
+    error JurisdictionHolderLimitReached(uint16 jurisdiction, uint256 holdersAfter, uint256 limit);
+    error NonAccreditedHolderLimitReached(uint256 holdersAfter, uint256 limit);
+    error InvestorBalanceLimitExceeded(address investor, uint256 balanceAfter, uint256 limit);
+    error CrossBorderApprovalRequired(uint16 fromJurisdiction, uint16 toJurisdiction, uint256 value, uint256 threshold);
+    error IssuanceNotApproved();
+    error IssuanceLimitExceeded(uint256 supplyAfter, uint256 limit);
 
+    // ----- power errors
     /// @notice The caller is a regulator, but neither of the holder's jurisdiction nor of the
-    /// security's home jurisdiction.
+    /// security's home jurisdiction (or, for a cross-border request, of neither party).
     error RegulatorOutOfScope(address regulator, uint16 regulatorJurisdiction, uint16 targetJurisdiction);
     /// @notice The caller is neither an agent of this token nor a regulator.
     error NotAgentOrRegulator(address account);
-    /// @notice A regulator's freeze may only be lifted by a regulator of the same jurisdiction.
+    /// @notice The caller is not a registered regulator.
+    error NotRegulator(address account);
+    /// @notice A regulator's freeze or pause may only be changed by a regulator of the same jurisdiction.
     error FreezeImposedByRegulator(address wallet, uint16 regulatorJurisdiction);
+    error PauseImposedByRegulator(uint16 regulatorJurisdiction);
+    /// @notice Partial freeze above the balance not yet frozen.
+    error FreezeExceedsBalance(address wallet, uint256 amount, uint256 freezable);
+    /// @notice Partial unfreeze above what the caller itself froze.
+    error UnfreezeExceedsOwnFreeze(address wallet, uint256 amount, uint256 unfreezable);
+    /// @notice A forced transfer or burn would touch units frozen by a regulator or escrowed.
+    error RegulatorFrozenUnits(address wallet, uint256 amount, uint256 movable);
+    error BatchLengthMismatch();
+    error AmountTooLarge(uint256 amount);
+    error InvalidTerms();
+    /// @notice After issuance approval the issuer may only tighten the terms; loosening needs the
+    /// home regulator.
+    error TermsExceedApproval();
+    error ComplianceIsBuiltIn(address compliance);
+    error RecoveryNotPossible(address lostWallet, address newWallet, address investorOnchainID);
+    error NotCrossBorder(uint16 fromJurisdiction, uint16 toJurisdiction);
+    error UnknownCrossBorderTransfer(uint256 id);
+    error CrossBorderTransferNotPending(uint256 id, CrossBorderStatus status);
+    error CrossBorderTransferPastDeadline(uint256 id, uint256 deadline, uint256 checkedAt);
+    error CrossBorderTransferNotExpired(uint256 id, uint256 deadline, uint256 checkedAt);
+    error CrossBorderAlreadyApproved(uint256 id, uint16 jurisdiction);
 }

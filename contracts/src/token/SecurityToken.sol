@@ -2,223 +2,869 @@
 pragma solidity ^0.8.26;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
+import {IERC3643} from "../interfaces/IERC3643.sol";
+import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {TransferRules} from "./TransferRules.sol";
+import {SecurityTokenBase} from "./SecurityTokenBase.sol";
+import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 
 /// @title SecurityToken
-/// @notice A permissioned security: ERC-20 whose every transfer and mint passes the sandbox rulebook
-/// (`TransferRules`) in one `_update` hook, with an ERC-1404 view pre-check that applies the very same
-/// checks (`detectTransferRestriction`), and ERC-3643-named agent and regulator controls.
-/// @dev The pre-check and the hook share `_restriction`, so a transfer reverts exactly when the view
-/// reports a non-zero code; the revert then re-reads what it needs to carry the numbers involved.
-contract SecurityToken is ISecurityToken, ERC20, AccessControl, Pausable {
-    /// @notice Role of the issuer's agents (ERC-3643 agent operations).
-    bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
-
-    /// @dev Marks a freeze imposed by an agent rather than by a regulator.
-    uint16 private constant FROZEN_BY_AGENT = type(uint16).max;
-
-    IInvestorRegistry private _registry;
-    uint16 private immutable _homeJurisdiction;
-    uint8 private immutable _decimals;
-
-    mapping(uint16 jurisdiction => bool) private _admitted;
-    /// @dev 0 = not frozen; FROZEN_BY_AGENT; otherwise the jurisdiction of the regulator who froze it.
-    mapping(address wallet => uint16 frozenBy) private _frozenBy;
-
+/// @notice A permissioned security: ERC-20 whose every transfer, mint and burn passes the sandbox
+/// rulebook (`TransferRules`) in one `_update` hook, with an ERC-1404 view pre-check that applies the
+/// very same evaluation (`detectTransferRestriction`), the ERC-3643 agent operations, the ERC-7943
+/// interface, regulator powers scoped by jurisdiction, issuance approval by the home regulator, and
+/// cross-border transfers escrowed until both regulators approve.
+/// @dev Gas layout: each wallet's token state (balance, frozen amount, freeze author, lock-up
+/// horizon, flags) is one slot; the hot terms are two slots; the registry is read once per transfer
+/// (`walletRecords`). Per-investor aggregates exist only for investors with more than one wallet
+/// (a wallet joins its investor with zero balance and never changes investor, so a single-wallet
+/// investor's position is its wallet's balance). Amounts are bounded by uint96 (the issuance limit).
+/// The compliance of ERC-3643 is built into this contract (`compliance()` returns this address).
+contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
     /// @param decimals_ ERC-20 decimals (0 for whole units of a security).
-    /// @param registry_ The investor registry this security reads.
+    /// @param registry_ The investor registry this security reads (ERC-3643 identity registry).
     /// @param homeJurisdiction_ ISO 3166-1 numeric code of the security's home jurisdiction.
-    /// @param admitted_ Jurisdictions whose investors may hold the security.
+    /// @param terms_ The rule parameters the issuer sets at creation.
     /// @param admin Receives DEFAULT_ADMIN_ROLE and AGENT_ROLE (the issuer).
+    /// @param extension_ A deployed `SecurityTokenExtension` (its code runs the cold powers).
     constructor(
         string memory name_,
         string memory symbol_,
         uint8 decimals_,
         IInvestorRegistry registry_,
         uint16 homeJurisdiction_,
-        uint16[] memory admitted_,
-        address admin
+        Terms memory terms_,
+        address admin,
+        address extension_
     ) ERC20(name_, symbol_) {
-        _decimals = decimals_;
-        _registry = registry_;
-        _homeJurisdiction = homeJurisdiction_;
-        for (uint256 i = 0; i < admitted_.length; ++i) {
-            _admitted[admitted_[i]] = true;
-            emit JurisdictionAdmissionSet(admitted_[i], true);
-        }
+        _extension = extension_;
+        _caps.decimals = decimals_;
+        _caps.homeJurisdiction = homeJurisdiction_;
+        _tokenName = name_;
+        _tokenSymbol = symbol_;
+        _config.registry = registry_;
+        _setTerms(terms_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
         emit IdentityRegistryAdded(address(registry_));
+        emit ComplianceAdded(address(this));
     }
 
-    // ------------------------------------------------------------------ views
+    // ================================================================== ERC-20 views
+
+    /// @inheritdoc ERC20
+    function name() public view override returns (string memory) {
+        return _tokenName;
+    }
+
+    /// @inheritdoc ERC20
+    function symbol() public view override returns (string memory) {
+        return _tokenSymbol;
+    }
 
     /// @inheritdoc ERC20
     function decimals() public view override returns (uint8) {
-        return _decimals;
+        return _caps.decimals;
     }
 
-    /// @notice ERC-3643: the investor registry (the standard's identity registry).
-    function identityRegistry() external view returns (address) {
-        return address(_registry);
+    /// @inheritdoc ERC20
+    function totalSupply() public view override returns (uint256) {
+        return _counts.totalSupply;
     }
 
-    /// @notice ISO 3166-1 numeric code of the security's home jurisdiction.
-    function homeJurisdiction() external view returns (uint16) {
-        return _homeJurisdiction;
+    /// @inheritdoc ERC20
+    function balanceOf(address account) public view override returns (uint256) {
+        return _wallets[account].balance;
     }
 
-    /// @notice Whether investors of `jurisdiction` may hold this security.
-    function isJurisdictionAdmitted(uint16 jurisdiction) external view returns (bool) {
-        return _admitted[jurisdiction];
+    // ================================================================== rulebook views
+
+    /// @notice ERC-1404: the rule that would refuse `value` from `from` to `to` now, 0 if none.
+    /// `from == address(0)` checks a mint, `to == address(0)` a burn.
+    function detectTransferRestriction(address from, address to, uint256 value) public view returns (uint8) {
+        Ctx memory c;
+        return _evaluate(from, to, value, _modeOf(from, to), c);
     }
 
-    /// @notice ERC-3643: whether `wallet` is frozen.
-    function isFrozen(address wallet) external view returns (bool) {
-        return _frozenBy[wallet] != 0;
+    /// @notice ERC-1404: "NAME: sentence (source)" for a restriction code.
+    function messageForTransferRestriction(uint8 restrictionCode) external view returns (string memory) {
+        return SecurityTokenExtension(_extension).RULEBOOK().messageForTransferRestriction(restrictionCode);
+    }
+
+    /// @notice ERC-7943: whether `amount` may move from `from` to `to` now (the ERC-1404 check is 0).
+    function canTransfer(address from, address to, uint256 amount) external view returns (bool allowed) {
+        return detectTransferRestriction(from, to, amount) == TransferRules.SUCCESS;
+    }
+
+    /// @notice ERC-3643 / ERC-7943: units of `userAddress` frozen (by agents and regulators).
+    function getFrozenTokens(address userAddress)
+        external
+        view
+        override(IERC3643, IERC7943Fungible)
+        returns (uint256)
+    {
+        return _wallets[userAddress].frozen;
+    }
+
+    /// @notice ERC-3643: whether `userAddress` is frozen as a whole.
+    function isFrozen(address userAddress) external view returns (bool) {
+        return _wallets[userAddress].frozenBy != 0;
     }
 
     /// @notice Who froze `wallet`: 0 if not frozen, 65535 for the issuer's agent, otherwise the
     /// jurisdiction of the regulator who froze it.
     function frozenBy(address wallet) external view returns (uint16) {
-        return _frozenBy[wallet];
+        return _wallets[wallet].frozenBy;
     }
 
-    /// @notice ERC-1404: the rule that would refuse `value` from `from` to `to` now, 0 if none.
-    /// `from == address(0)` checks a mint.
-    function detectTransferRestriction(address from, address to, uint256 value) external view returns (uint8) {
-        return _restriction(from, to, value);
+    /// @notice ISO 3166-1 numeric code of the security's home jurisdiction.
+    function homeJurisdiction() external view returns (uint16) {
+        return _caps.homeJurisdiction;
     }
 
-    /// @notice ERC-1404: "NAME: sentence" for a restriction code.
-    function messageForTransferRestriction(uint8 restrictionCode) external pure returns (string memory) {
-        return TransferRules.message(restrictionCode);
+    /// @notice ERC-3643: the investor registry (the standard's identity registry).
+    function identityRegistry() external view returns (address) {
+        return address(_config.registry);
     }
 
-    // ------------------------------------------------------------------ agent operations
+    /// @notice ERC-3643: the compliance contract. The rulebook is built into this token, so this is
+    /// the token's own address.
+    function compliance() external view returns (address) {
+        return address(this);
+    }
 
-    /// @notice ERC-3643: mints `amount` to `to`; the receiver rules apply.
-    /// @dev Requirements: caller has AGENT_ROLE; `to` passes the rulebook as a receiver.
-    function mint(address to, uint256 amount) external onlyRole(AGENT_ROLE) {
+    /// @notice ERC-3643: the token's ONCHAINID. In the sandbox this is an identity of the investor
+    /// registry (normally the issuer's), not an ONCHAINID contract.
+    function onchainID() external view returns (address) {
+        return _onchainID;
+    }
+
+    /// @notice ERC-3643: the token's version string.
+    function version() public pure returns (string memory) {
+        return "sandbox-erc3643-1.0";
+    }
+
+    /// @notice ERC-3643: whether transfers are paused.
+    function paused() public view returns (bool) {
+        return _config.flags & F_PAUSED != 0;
+    }
+
+    /// @notice ERC-165: ERC-20, ERC-7943 fungible, AccessControl and ERC-165 itself.
+    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
+        return interfaceId == type(IERC7943Fungible).interfaceId || interfaceId == type(IERC20).interfaceId
+            || super.supportsInterface(interfaceId);
+    }
+
+    // ================================================================== agent operations
+
+    /// @notice ERC-3643: mints `amount` to `to`; the rulebook applies (issuance approval and limit,
+    /// receiver rules, holder caps, lock-up lot).
+    /// @dev Requirements: caller has AGENT_ROLE (or is this token, running a batch of the extension).
+    function mint(address to, uint256 amount) public {
+        _checkAgent();
         _mint(to, amount);
     }
 
-    /// @notice ERC-3643: burns `amount` from `from`.
-    /// @dev Requirements: caller has AGENT_ROLE; `from` holds `amount`.
-    function burn(address from, uint256 amount) external onlyRole(AGENT_ROLE) {
-        _burn(from, amount);
+    /// @notice ERC-3643: burns `amount` from `userAddress`, unfreezing agent-frozen units if needed.
+    /// @dev Requirements: caller has AGENT_ROLE; the units are not frozen by a regulator nor escrowed.
+    function burn(address userAddress, uint256 amount) public {
+        _checkAgent();
+        _burn(userAddress, amount);
     }
 
-    /// @notice ERC-3643: pauses transfers.
-    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
-    function pause() external {
-        _requireAgentOrRegulatorOf(_homeJurisdiction);
-        _pause();
+    /// @notice ERC-3643 / ERC-7943: moves `amount` from `from` to `to` whatever the sender-side rules
+    /// (frozen wallet by agent, lock-up); the receiver rules still apply. Agent-frozen units are
+    /// unfrozen as needed; regulator-frozen and escrowed units cannot move.
+    /// @dev Requirements: caller has AGENT_ROLE; `from` not frozen as a whole by a regulator.
+    function forcedTransfer(address from, address to, uint256 amount)
+        public
+        override(IERC3643, IERC7943Fungible)
+        returns (bool)
+    {
+        _checkAgent();
+        if (to == address(0)) revert ERC20InvalidReceiver(address(0));
+        _move(from, to, amount, M_FORCED);
+        emit ForcedTransfer(from, to, amount);
+        return true;
     }
 
-    /// @notice ERC-3643: resumes transfers.
-    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
-    function unpause() external {
-        _requireAgentOrRegulatorOf(_homeJurisdiction);
-        _unpause();
-    }
-
-    /// @notice Admits or refuses investors of `jurisdiction`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
-    function setJurisdictionAdmitted(uint16 jurisdiction, bool admitted) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _admitted[jurisdiction] = admitted;
-        emit JurisdictionAdmissionSet(jurisdiction, admitted);
-    }
-
-    /// @notice ERC-3643: freezes or unfreezes `userAddress`.
-    /// @dev Requirements: caller has AGENT_ROLE, or is a regulator whose jurisdiction is the holder's
-    /// or the security's home; a regulator's freeze can only be lifted by a regulator of the same
-    /// jurisdiction.
-    function setAddressFrozen(address userAddress, bool freeze) external {
-        uint16 actor = _freezeActor(userAddress);
-        uint16 current = _frozenBy[userAddress];
-        if (!freeze && current != 0 && current != FROZEN_BY_AGENT && current != actor) {
-            revert FreezeImposedByRegulator(userAddress, current);
+    /// @notice ERC-3643: several transfers from the caller.
+    /// @dev Requirements: as `transfer` for each; arrays of equal length.
+    function batchTransfer(address[] calldata toList, uint256[] calldata amounts) external {
+        if (toList.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < toList.length; ++i) {
+            transfer(toList[i], amounts[i]);
         }
-        _frozenBy[userAddress] = freeze ? actor : 0;
-        emit AddressFrozen(userAddress, freeze, _msgSender());
     }
 
-    // ------------------------------------------------------------------ the rulebook
+    // ================================================================== cross-border plumbing
 
-    /// @dev The single hook every transfer, mint and burn passes (OpenZeppelin ERC20 v5).
+    /// @notice Plumbing for `requestCrossBorderTransfer` (run by the extension): checks every rule but
+    /// the cross-border one for `value` from `from` to `to` now, reverting with the rule's error.
+    /// @dev Requirements: none (a view).
+    function checkCrossBorder(address from, address to, uint256 value)
+        external
+        view
+        returns (uint16 fromJurisdiction, uint16 toJurisdiction)
+    {
+        Ctx memory c;
+        uint8 code = _evaluate(from, to, value, M_SETTLE, c);
+        if (code != TransferRules.SUCCESS) _revertFor(code, from, to, value, c);
+        return (c.sr.jurisdiction, c.rr.jurisdiction);
+    }
+
+    /// @notice Plumbing for `approveCrossBorderTransfer` (run by the extension): releases the escrow
+    /// and settles, re-checking every rule but the cross-border one.
+    /// @dev Requirements: the caller is this token itself (extension code acting for both regulators).
+    function settleCrossBorder(address from, address to, uint256 value) external {
+        if (_msgSender() != address(this)) revert NotRegulator(_msgSender());
+        _reserve(from, value, false);
+        _move(from, to, value, M_SETTLE);
+    }
+
+    // ================================================================== the rulebook
+
+    /// @dev The single hook every ERC-20 transfer, mint and burn passes (OpenZeppelin ERC20 v5).
     function _update(address from, address to, uint256 value) internal override {
-        if (to != address(0)) {
-            uint8 code = _restriction(from, to, value);
-            if (code != TransferRules.SUCCESS) _revertFor(code, from, to);
-        }
-        super._update(from, to, value);
+        _move(from, to, value, _modeOf(from, to));
     }
 
-    /// @dev Cheapest checks first: paused → frozen wallets → registry eligibility → jurisdiction.
-    /// Burns (`to == 0`) are agent powers and are not restricted here.
-    function _restriction(address from, address to, uint256) internal view returns (uint8) {
-        bool isMint = from == address(0);
-        if (!isMint && paused()) return TransferRules.PAUSED;
-        if (!isMint && _frozenBy[from] != 0) return TransferRules.SENDER_FROZEN;
-        if (_frozenBy[to] != 0) return TransferRules.RECEIVER_FROZEN;
-        (IInvestorRegistry.WalletRecord memory sender, IInvestorRegistry.WalletRecord memory receiver) =
-            _registry.walletRecords(from, to);
-        if (!isMint) {
-            if (sender.identity == address(0)) return TransferRules.SENDER_NOT_REGISTERED;
-            if (sender.status != IInvestorRegistry.Status.Active) return TransferRules.SENDER_SUSPENDED;
-            if (sender.kycValidUntil < block.timestamp) return TransferRules.SENDER_KYC_EXPIRED;
+    /// @dev Reads the second terms slot once, only for the rules that need it.
+    function _loadLimits(Ctx memory c) private view {
+        if (!c.limLoaded) {
+            c.lim = _limits;
+            c.limLoaded = true;
         }
-        if (receiver.identity == address(0)) return TransferRules.RECEIVER_NOT_REGISTERED;
-        if (receiver.status != IInvestorRegistry.Status.Active) return TransferRules.RECEIVER_SUSPENDED;
-        if (receiver.kycValidUntil < block.timestamp) return TransferRules.RECEIVER_KYC_EXPIRED;
-        if (!_admitted[receiver.jurisdiction]) return TransferRules.JURISDICTION_NOT_ADMITTED;
+    }
+
+    function _modeOf(address from, address to) private pure returns (uint8) {
+        return from == address(0) ? M_MINT : to == address(0) ? M_BURN : M_TRANSFER;
+    }
+
+    /// @dev Evaluates the rulebook, reverts with the rule's error, else applies the move and the state
+    /// the rules keep (lots, per-investor positions, holder counts).
+    function _move(address from, address to, uint256 value, uint8 mode) private {
+        Ctx memory c;
+        uint8 code = _evaluate(from, to, value, mode, c);
+        if (code != TransferRules.SUCCESS) _revertFor(code, from, to, value, c);
+        // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
+        if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
+        if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
+        if (mode != M_MINT) _debit(from, value, mode, c);
+        if (mode != M_BURN) _credit(to, value, mode, c);
+        if (c.sMulti) {
+            _positions[c.sr.identity] = Position(
+                uint96(c.sameInvestor ? c.sPos : c.sPos - value), true, c.sCountedNonAcc && !c.leaves
+            );
+        }
+        if (c.rMulti && !c.sameInvestor) {
+            Position storage p = _positions[c.rr.identity];
+            p.balance = uint96(c.rPos + value);
+            p.initialized = true;
+            if (c.joins) p.countedNonAccredited = _isUsNonAccredited(c.rr);
+        }
+        if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
+        emit Transfer(from, to, value);
+    }
+
+    /// @dev Cheapest checks first: paused → issuance gate → frozen wallets → unfrozen balance →
+    /// lock-up → registry eligibility (one call for both parties) → jurisdiction → category →
+    /// Reg S → cross-border → per-investor maximum → holder caps.
+    function _evaluate(address from, address to, uint256 value, uint8 mode, Ctx memory c)
+        internal
+        view
+        returns (uint8)
+    {
+        _loadConfig(c.cfg);
+        if (mode != M_FORCED && mode != M_BURN && c.cfg.flags & F_PAUSED != 0) return TransferRules.PAUSED;
+        if (mode == M_MINT) {
+            if (c.cfg.flags & F_APPROVED == 0) return TransferRules.ISSUANCE_NOT_APPROVED;
+            uint256 limit = _caps.issuanceLimit;
+            uint256 after_ = _counts.totalSupply + value;
+            if (after_ > limit) {
+                (c.countAfter, c.limitValue) = (after_, limit);
+                return TransferRules.ISSUANCE_LIMIT_EXCEEDED;
+            }
+        } else {
+            c.sSlot = _walletSlot(from);
+            _loadWalletAt(c.sSlot, c.s);
+            if (mode == M_TRANSFER || mode == M_SETTLE) {
+                if (c.s.frozenBy != 0) return TransferRules.SENDER_FROZEN;
+            }
+        }
+        if (mode != M_BURN) {
+            c.rSlot = _walletSlot(to);
+            _loadWalletAt(c.rSlot, c.r);
+            if (mode != M_FORCED && c.r.frozenBy != 0) return TransferRules.RECEIVER_FROZEN;
+        }
+        if (mode != M_MINT) {
+            uint256 reserved = c.s.flags & W_RESERVED != 0 ? _extra[from].reserved : 0;
+            c.reserved = reserved;
+            uint256 balance = c.s.balance;
+            uint256 blocked = (mode == M_FORCED || mode == M_BURN) ? _extra[from].regulatorFrozen : c.s.frozen;
+            if (value + blocked + reserved > balance) return TransferRules.INSUFFICIENT_UNFROZEN_BALANCE;
+            if (block.timestamp < c.s.lockedUntil) {
+                (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
+                if ((mode == M_TRANSFER || mode == M_SETTLE) && value + reserved + c.locked > balance) {
+                    return TransferRules.LOCKUP_ACTIVE;
+                }
+            }
+        }
+        if (mode == M_BURN) {
+            c.sr = c.cfg.registry.walletRecord(from);
+            (c.sPos, c.sMulti, c.sCountedNonAcc) = _position(c.sr.identity, c.sr.walletCount, from, c.s);
+            c.leaves = c.sPos == value && value != 0;
+            return TransferRules.SUCCESS;
+        }
+        if (mode == M_MINT) {
+            c.rr = c.cfg.registry.walletRecord(to);
+        } else {
+            (uint256 sw, uint256 rw) = c.cfg.registry.walletWords(from, to);
+            _record(sw, c.sr);
+            _record(rw, c.rr);
+            if (mode != M_FORCED) {
+                if (c.sr.identity == address(0)) return TransferRules.SENDER_NOT_REGISTERED;
+                if (c.sr.status != IInvestorRegistry.Status.Active) return TransferRules.SENDER_SUSPENDED;
+                if (c.sr.kycValidUntil < block.timestamp) return TransferRules.SENDER_KYC_EXPIRED;
+            }
+        }
+        if (c.rr.identity == address(0)) return TransferRules.RECEIVER_NOT_REGISTERED;
+        if (c.rr.status != IInvestorRegistry.Status.Active) return TransferRules.RECEIVER_SUSPENDED;
+        if (c.rr.kycValidUntil < block.timestamp) return TransferRules.RECEIVER_KYC_EXPIRED;
+        uint8 code;
+        (code, c.limitValue) = _offeringCheck(c.cfg, c.rr);
+        if (code != TransferRules.SUCCESS) return code;
+        if (mode == M_TRANSFER && c.sr.jurisdiction != c.rr.jurisdiction) {
+            _loadLimits(c);
+            if (value >= c.lim.crossBorderThreshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+        }
+        return _holdingCheck(from, to, value, mode, c);
+    }
+
+    /// @dev Per-investor maximum balance and holder caps, counted per investor.
+    function _holdingCheck(address from, address to, uint256 value, uint8 mode, Ctx memory c)
+        private
+        view
+        returns (uint8)
+    {
+        if (mode != M_MINT) {
+            (c.sPos, c.sMulti, c.sCountedNonAcc) = _position(c.sr.identity, c.sr.walletCount, from, c.s);
+            c.sameInvestor = c.sr.identity == c.rr.identity;
+        }
+        (c.rPos, c.rMulti,) = _position(c.rr.identity, c.rr.walletCount, to, c.r);
+        if (c.sameInvestor) return TransferRules.SUCCESS;
+        c.leaves = mode != M_MINT && c.sPos == value && value != 0;
+        uint256 rAfter = c.rPos + value;
+        if (rAfter > c.cfg.maxInvestorBalance) {
+            (c.countAfter, c.limitValue) = (rAfter, c.cfg.maxInvestorBalance);
+            return TransferRules.INVESTOR_BALANCE_LIMIT;
+        }
+        c.joins = c.rPos == 0 && value != 0;
+        if (!c.joins) return TransferRules.SUCCESS;
+        Counts memory n = _counts;
+        _loadLimits(c);
+        uint256 out = c.leaves ? 1 : 0;
+        c.countAfter = n.holders + 1 - out;
+        if (c.lim.maxHolders != 0 && c.countAfter > c.lim.maxHolders) {
+            c.limitValue = c.lim.maxHolders;
+            return TransferRules.HOLDER_LIMIT;
+        }
+        Caps memory caps = _caps;
+        bool uk = c.rr.jurisdiction == UK;
+        uint256 sameSide = c.leaves && c.sr.jurisdiction == c.rr.jurisdiction ? 1 : 0;
+        c.countAfter = (uk ? n.ukHolders : n.usHolders) + 1 - sameSide;
+        c.limitValue = uk ? caps.maxUkHolders : caps.maxUsHolders;
+        if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.JURISDICTION_HOLDER_LIMIT;
+        if (_isUsNonAccredited(c.rr)) {
+            c.countAfter = n.usNonAccredited + 1 - (c.leaves && c.sCountedNonAcc ? 1 : 0);
+            c.limitValue = caps.maxUsNonAccredited;
+            if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.NON_ACCREDITED_HOLDER_LIMIT;
+        }
         return TransferRules.SUCCESS;
     }
 
     /// @dev Reverts with the custom error of `code`, carrying the values involved. Only runs on failure.
-    function _revertFor(uint8 code, address from, address to) private view {
+    function _revertFor(uint8 code, address from, address to, uint256 value, Ctx memory c) private view {
         if (code == TransferRules.PAUSED) revert TransferPaused();
         if (code == TransferRules.SENDER_FROZEN) revert SenderFrozen(from);
         if (code == TransferRules.RECEIVER_FROZEN) revert ReceiverFrozen(to);
+        if (code == TransferRules.INSUFFICIENT_UNFROZEN_BALANCE) {
+            uint256 blocked = c.s.frozen + c.reserved;
+            revert ERC7943InsufficientUnfrozenBalance(from, value, c.s.balance > blocked ? c.s.balance - blocked : 0);
+        }
+        if (code == TransferRules.LOCKUP_ACTIVE) {
+            revert LockupActive(from, value, c.s.balance - c.locked - c.reserved, c.nextUnlockAt);
+        }
         if (code == TransferRules.SENDER_NOT_REGISTERED) revert SenderNotRegistered(from);
         if (code == TransferRules.RECEIVER_NOT_REGISTERED) revert ReceiverNotRegistered(to);
-        (IInvestorRegistry.WalletRecord memory sender, IInvestorRegistry.WalletRecord memory receiver) =
-            _registry.walletRecords(from, to);
-        if (code == TransferRules.SENDER_SUSPENDED) revert SenderSuspended(from, sender.identity);
-        if (code == TransferRules.RECEIVER_SUSPENDED) revert ReceiverSuspended(to, receiver.identity);
-        if (code == TransferRules.SENDER_KYC_EXPIRED) revert SenderKycExpired(from, sender.kycValidUntil, block.timestamp);
+        if (code == TransferRules.SENDER_SUSPENDED) revert SenderSuspended(from, c.sr.identity);
+        if (code == TransferRules.RECEIVER_SUSPENDED) revert ReceiverSuspended(to, c.rr.identity);
+        if (code == TransferRules.SENDER_KYC_EXPIRED) revert SenderKycExpired(from, c.sr.kycValidUntil, block.timestamp);
         if (code == TransferRules.RECEIVER_KYC_EXPIRED) {
-            revert ReceiverKycExpired(to, receiver.kycValidUntil, block.timestamp);
+            revert ReceiverKycExpired(to, c.rr.kycValidUntil, block.timestamp);
         }
-        revert JurisdictionNotAdmitted(to, receiver.jurisdiction);
+        if (code == TransferRules.JURISDICTION_NOT_ADMITTED) revert JurisdictionNotAdmitted(to, c.rr.jurisdiction);
+        if (code == TransferRules.CATEGORY_NOT_ADMITTED) {
+            revert CategoryNotAdmitted(to, c.rr.jurisdiction, uint8(c.rr.category), uint8(c.limitValue));
+        }
+        if (code == TransferRules.REG_S_DISTRIBUTION_COMPLIANCE) {
+            revert RegSDistributionCompliancePeriod(to, c.limitValue, block.timestamp);
+        }
+        if (code == TransferRules.CROSS_BORDER_APPROVAL_REQUIRED) {
+            revert CrossBorderApprovalRequired(c.sr.jurisdiction, c.rr.jurisdiction, value, c.lim.crossBorderThreshold);
+        }
+        if (code == TransferRules.INVESTOR_BALANCE_LIMIT) {
+            revert InvestorBalanceLimitExceeded(c.rr.identity, c.countAfter, c.limitValue);
+        }
+        if (code == TransferRules.HOLDER_LIMIT) revert HolderLimitReached(c.countAfter, c.limitValue);
+        if (code == TransferRules.JURISDICTION_HOLDER_LIMIT) {
+            revert JurisdictionHolderLimitReached(c.rr.jurisdiction, c.countAfter, c.limitValue);
+        }
+        if (code == TransferRules.NON_ACCREDITED_HOLDER_LIMIT) {
+            revert NonAccreditedHolderLimitReached(c.countAfter, c.limitValue);
+        }
+        if (code == TransferRules.ISSUANCE_NOT_APPROVED) revert IssuanceNotApproved();
+        revert IssuanceLimitExceeded(c.countAfter, c.limitValue);
     }
 
-    // ------------------------------------------------------------------ powers
+    // ================================================================== effects
 
-    /// @dev Returns who acts on `wallet`'s freeze: FROZEN_BY_AGENT for an agent, else the regulator's
-    /// jurisdiction after checking it is in scope (holder's jurisdiction or the home jurisdiction).
-    function _freezeActor(address wallet) private view returns (uint16) {
-        if (hasRole(AGENT_ROLE, _msgSender())) return FROZEN_BY_AGENT;
-        uint16 regulator = _registry.regulatorJurisdiction(_msgSender());
-        if (regulator == 0) revert NotAgentOrRegulator(_msgSender());
-        if (regulator != _homeJurisdiction) {
-            uint16 holder = _registry.walletRecord(wallet).jurisdiction;
-            if (regulator != holder) revert RegulatorOutOfScope(_msgSender(), regulator, holder);
+    function _debit(address from, uint256 value, uint8 mode, Ctx memory c) private {
+        Wallet memory s = c.s;
+        uint256 balance = s.balance;
+        if (mode == M_FORCED || mode == M_BURN) {
+            if (s.frozenBy != 0 && s.frozenBy != FROZEN_BY_AGENT) {
+                revert RegulatorFrozenUnits(from, value, 0);
+            }
+            // Agent-frozen units go first once the free ones are exhausted (as T-REX does).
+            uint256 blocked = uint256(s.frozen) + c.reserved;
+            uint256 free = balance > blocked ? balance - blocked : 0;
+            if (value > free) {
+                uint256 unfreeze = value - free;
+                s.frozen -= uint96(unfreeze);
+                emit TokensUnfrozen(from, unfreeze);
+            }
         }
-        return regulator;
+        s.balance = uint96(balance - value);
+        if (s.lockedUntil != 0) {
+            if (block.timestamp >= s.lockedUntil) {
+                // Every lot has unlocked: drop the queue once, then this wallet skips it.
+                WalletExtra storage x = _extra[from];
+                x.head = x.tail;
+                s.lockedUntil = 0;
+            } else {
+                _consumeLots(from, balance, value, c);
+            }
+        }
+        _storeWalletAt(c.sSlot, s);
     }
 
-    function _requireAgentOrRegulatorOf(uint16 jurisdiction) private view {
-        if (hasRole(AGENT_ROLE, _msgSender())) return;
-        uint16 regulator = _registry.regulatorJurisdiction(_msgSender());
-        if (regulator == 0) revert NotAgentOrRegulator(_msgSender());
-        if (regulator != jurisdiction) revert RegulatorOutOfScope(_msgSender(), regulator, jurisdiction);
+    /// @dev Pops unlocked lots; a forced transfer or burn that takes locked units removes them from
+    /// the newest lots.
+    function _consumeLots(address from, uint256 balance, uint256 value, Ctx memory c) private {
+        WalletExtra storage x = _extra[from];
+        uint32 tail = x.tail;
+        uint256 unlockedFree = balance - c.locked - c.reserved;
+        if (value > unlockedFree) {
+            uint256 need = value - unlockedFree;
+            while (need != 0 && tail > c.newHead) {
+                Lot storage lot = _lots[from][tail - 1];
+                if (lot.amount > need) {
+                    lot.amount -= uint96(need);
+                    need = 0;
+                } else {
+                    need -= lot.amount;
+                    delete _lots[from][tail - 1];
+                    --tail;
+                }
+            }
+            x.tail = tail;
+            if (tail == c.newHead) c.s.lockedUntil = 0;
+        }
+        if (x.head != c.newHead) x.head = uint32(c.newHead);
+    }
+
+    function _credit(address to, uint256 value, uint8 mode, Ctx memory c) private {
+        Wallet memory r = c.r;
+        r.balance += uint96(value);
+        if (mode == M_MINT || c.cfg.flags & F_LOCK_ALL != 0) {
+            _loadLimits(c);
+            uint256 period = c.lim.holdingPeriod;
+            if (period != 0 && value != 0) {
+                uint40 unlockAt = uint40(block.timestamp + period);
+                WalletExtra storage x = _extra[to];
+                uint32 tail = x.tail;
+                if (r.lockedUntil != 0 && block.timestamp >= r.lockedUntil) x.head = tail;
+                if (tail > x.head && _lots[to][tail - 1].unlockAt == unlockAt) {
+                    _lots[to][tail - 1].amount += uint96(value);
+                } else {
+                    _lots[to][tail] = Lot(uint96(value), unlockAt);
+                    x.tail = tail + 1;
+                }
+                r.lockedUntil = unlockAt;
+                emit LotAdded(to, value, unlockAt);
+            }
+        }
+        _storeWalletAt(c.rSlot, r);
+    }
+
+    function _count(uint8 mode, uint256 value, Ctx memory c) private {
+        Counts memory n = _counts;
+        if (mode == M_MINT) n.totalSupply += uint96(value);
+        if (mode == M_BURN) n.totalSupply -= uint96(value);
+        if (c.leaves) {
+            n.holders -= 1;
+            if (c.sr.jurisdiction == UK) n.ukHolders -= 1;
+            else n.usHolders -= 1;
+            if (c.sCountedNonAcc) n.usNonAccredited -= 1;
+        }
+        if (c.joins) {
+            n.holders += 1;
+            if (c.rr.jurisdiction == UK) n.ukHolders += 1;
+            else n.usHolders += 1;
+            if (_isUsNonAccredited(c.rr)) n.usNonAccredited += 1;
+        }
+        _counts = n;
+    }
+
+    /// @dev What one evaluation of the rulebook learnt; the state-changing hook reuses it.
+    struct Ctx {
+        Config cfg;
+        Limits lim;
+        Wallet s;
+        Wallet r;
+        IInvestorRegistry.WalletRecord sr;
+        IInvestorRegistry.WalletRecord rr;
+        uint256 reserved;
+        uint256 locked;
+        uint256 nextUnlockAt;
+        uint256 newHead;
+        uint256 sPos;
+        uint256 rPos;
+        bool sMulti;
+        bool rMulti;
+        bool sCountedNonAcc;
+        bool sameInvestor;
+        bool limLoaded;
+        uint256 sSlot;
+        uint256 rSlot;
+        bool leaves;
+        bool joins;
+        uint256 limitValue;
+        uint256 countAfter;
+    }
+    // ================================================================== powers run by the extension
+
+    /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
+    /// the sender's wallet until the regulators of both jurisdictions approve (then it settles) or
+    /// either rejects or the window passes (then they are released). Every other rule is checked now
+    /// and again at settlement.
+    /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
+    /// parties are in different jurisdictions.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function requestCrossBorderTransfer(address, uint256) external returns (uint256) {
+        _delegate();
+    }
+
+    /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
+    /// both have, the transfer settles, re-checking every other rule now (a refusal reverts this
+    /// approval with the rule's error and leaves the request pending).
+    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
+    /// and within its deadline; that side has not approved yet.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function approveCrossBorderTransfer(uint256) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: several forced transfers.
+    /// @dev Requirements: as `forcedTransfer` for each; arrays of equal length.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function batchForcedTransfer(address[] calldata, address[] calldata, uint256[] calldata) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: several mints.
+    /// @dev Requirements: as `mint` for each; arrays of equal length.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function batchMint(address[] calldata, uint256[] calldata) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: several burns.
+    /// @dev Requirements: as `burn` for each; arrays of equal length.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function batchBurn(address[] calldata, uint256[] calldata) external {
+        _delegate();
+    }
+
+    /// @notice Replaces the security's rule parameters; emits `TermsSet`.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; amounts fit in uint96.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setTerms(Terms calldata) external {
+        _delegate();
+    }
+
+    /// @notice Admits (at the jurisdiction's lowest category, unless a higher minimum is already set)
+    /// or refuses investors of `jurisdiction`.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 826 or 840.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setJurisdictionAdmitted(uint16, bool) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: sets the token name.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setName(string calldata) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: sets the token symbol.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setSymbol(string calldata) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: sets the token's ONCHAINID, here an identity of the investor registry.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setOnchainID(address) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: points the token at another investor registry.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `identityRegistry_` is not zero.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setIdentityRegistry(address) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: sets the compliance contract. The rulebook is built in, so only this token's
+    /// own address is accepted (it re-emits `ComplianceAdded`).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_ == address(this)`.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setCompliance(address) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: pauses transfers and issuance.
+    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function pause() external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: resumes transfers. A pause imposed by the home regulator can only be lifted
+    /// by a home regulator.
+    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function unpause() external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: freezes or unfreezes `userAddress` as a whole, recording who did it.
+    /// @dev Requirements: caller has AGENT_ROLE, or is a regulator of the holder's jurisdiction or of
+    /// the home jurisdiction; a regulator's freeze can only be changed by a regulator of the same
+    /// jurisdiction.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setAddressFrozen(address, bool) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller.
+    /// @dev Requirements: as `setAddressFrozen`; frozen units never exceed the balance.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function freezePartialTokens(address, uint256) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: unfreezes `amount` units of `userAddress` that the caller's side froze.
+    /// @dev Requirements: as `setAddressFrozen`; an agent may lift only agent freezes, a regulator
+    /// only its jurisdiction's.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function unfreezePartialTokens(address, uint256) external {
+        _delegate();
+    }
+
+    /// @notice ERC-7943: sets the frozen amount of `account` to `amount`, by freezing or unfreezing
+    /// the difference on the caller's side.
+    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function setFrozenTokens(address, uint256) external returns (bool) {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: several `setAddressFrozen`.
+    /// @dev Requirements: as `setAddressFrozen` for each; arrays of equal length.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function batchSetAddressFrozen(address[] calldata, bool[] calldata) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: several `freezePartialTokens`.
+    /// @dev Requirements: as `freezePartialTokens` for each; arrays of equal length.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function batchFreezePartialTokens(address[] calldata, uint256[] calldata) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: several `unfreezePartialTokens`.
+    /// @dev Requirements: as `unfreezePartialTokens` for each; arrays of equal length.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function batchUnfreezePartialTokens(address[] calldata, uint256[] calldata) external {
+        _delegate();
+    }
+
+    /// @notice The DSS "notary" gate: the home regulator approves issuance up to `limit` units
+    /// outstanding. Until then nothing can be minted; afterwards never beyond the limit.
+    /// @dev Requirements: caller is a regulator of the home jurisdiction; `limit` fits in uint96.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function approveIssuance(uint256) external {
+        _delegate();
+    }
+
+    /// @notice ERC-3643: moves the whole position of `lostWallet` (balance, freezes, lots) to
+    /// `newWallet`. `investorOnchainID` is the investor's identity in the registry (standing in for
+    /// the ONCHAINID): both wallets must be linked to it.
+    /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function recoveryAddress(address, address, address) external returns (bool) {
+        _delegate();
+    }
+
+    /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
+    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function rejectCrossBorderTransfer(uint256) external {
+        _delegate();
+    }
+
+    /// @notice Anyone may close request `id` once its deadline has passed; the units are released.
+    /// @dev Requirements: the request is pending and `block.timestamp > deadline`.
+    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    function expireCrossBorderTransfer(uint256) external {
+        _delegate();
+    }
+
+    /// @notice ERC-7943: whether `account` may send at all: not paused, not frozen, registered,
+    /// active and within its KYC validity.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function canSend(address) external view returns (bool allowed) {
+        _delegateView();
+    }
+
+    /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
+    /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function canReceive(address) external view returns (bool allowed) {
+        _delegateView();
+    }
+
+    /// @notice Units of `wallet` frozen by regulators of `jurisdiction` (agents cannot unfreeze them).
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function regulatorFrozenTokens(address, uint16) external view returns (uint256) {
+        _delegateView();
+    }
+
+    /// @notice Units of `wallet` escrowed by pending cross-border transfers.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function escrowedTokens(address) external view returns (uint256) {
+        _delegateView();
+    }
+
+    /// @notice Units of `wallet` still inside a Rule 144(d) holding period now, and when the oldest of
+    /// them unlocks (0 when none is locked).
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function lockedTokens(address) external view returns (uint256 locked, uint256 nextUnlockAt) {
+        _delegateView();
+    }
+
+    /// @notice The position of investor `identity` across all its wallets, as this token counts it.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function investorBalance(address) external view returns (uint256) {
+        _delegateView();
+    }
+
+    /// @notice Holders of record counted per investor: total, UK, US, US non-accredited.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function holderCounts() external view returns (uint256 total, uint256 uk, uint256 us, uint256 usNonAccredited) {
+        _delegateView();
+    }
+
+    /// @notice The security's current rule parameters.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function terms() external view returns (Terms memory t) {
+        _delegateView();
+    }
+
+    /// @notice Whether the home regulator has approved issuance, and the approved limit.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function issuanceApproval() external view returns (bool approved, uint256 limit) {
+        _delegateView();
+    }
+
+    /// @notice Whether investors of `jurisdiction` may hold this security (in some category).
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function isJurisdictionAdmitted(uint16) external view returns (bool) {
+        _delegateView();
+    }
+
+    /// @notice A cross-border transfer request.
+    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
+    function crossBorderTransfer(uint256) external view returns ( address from, address to, uint256 value, CrossBorderStatus status, uint256 deadline, bool fromApproved, bool toApproved ) {
+        _delegateView();
+    }
+
+    /// @notice Plumbing for the read-only views above: runs `data` in the extension with this
+    /// token's storage. Called through `staticcall` by the views; a direct call can do no more than
+    /// calling the token's own functions (the extension checks roles itself).
+    function delegateView(bytes calldata data) external returns (bytes memory) {
+        (bool ok, bytes memory ret) = address(SecurityTokenExtension(_extension).VIEWS()).delegatecall(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        return ret;
+    }
+
+    /// @dev Runs the current call's view in the extension (via `delegateView` under `staticcall`).
+    function _delegateView() private view {
+        (bool ok, bytes memory ret) = address(this).staticcall(abi.encodeCall(this.delegateView, (msg.data)));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        bytes memory raw = abi.decode(ret, (bytes));
+        assembly ("memory-safe") {
+            return(add(raw, 32), mload(raw))
+        }
+    }
+
+    /// @dev Agents, and the token itself when the extension runs a batch for an agent.
+    function _checkAgent() private view {
+        if (_msgSender() != address(this)) _checkRole(AGENT_ROLE);
+    }
+
+    /// @dev Runs the current call's function in `_extension` with this token's storage and returns
+    /// (or reverts) with its result.
+    function _delegate() private {
+        address extension = _extension;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), extension, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 }

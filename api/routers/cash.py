@@ -1,0 +1,166 @@
+"""Cash tokens (GBP / USD settlement tokens): terms, balances, issuance against reserves, redemption."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AnyPrincipal, IssuerPrincipal, MarketDep
+from api.pagination import PageInfo, Paging, page_of
+from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES
+from api.schemas import Address, PositiveAmount, TxResult, WalletPath
+from api.scope import forbidden, not_found, sees_investor
+from api.txresult import tx_fields
+from sandbox.contracts.cash_token import CashToken
+from sandbox.market import Market
+from sandbox.rules import Jurisdiction
+
+router = APIRouter(prefix="/cash", tags=["cash"], responses=PROBLEM_RESPONSES)
+
+CashSymbolPath = Annotated[str, Path(pattern=r"^[A-Z]{3,8}$", description="Cash token symbol.", examples=["GBPS"])]
+
+
+class CashTokenInfo(BaseModel):
+    symbol: str
+    name: str
+    currency: str
+    issuer: str
+    address: str
+    decimals: int
+    total_supply: int
+    reserves: int
+    individual_limit: int | None = Field(description="Per-investor limit for individuals (minor units), if any.")
+    business_limit: int | None = Field(description="Per-investor limit for businesses (minor units), if any.")
+
+
+class CashPage(BaseModel):
+    items: list[CashTokenInfo]
+    page: PageInfo
+
+
+class CashBalance(BaseModel):
+    symbol: str
+    wallet: str
+    balance: int
+    frozen: bool
+
+
+class CashIssue(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "amount": 10000}]},
+    )
+    to: Address
+    amount: PositiveAmount
+
+
+class CashRedeem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holder: Address = Field(alias="from")
+    amount: PositiveAmount
+
+
+class ReserveAttestation(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reserves": 100000000}]})
+    reserves: Annotated[int, Field(ge=0, lt=2**256)]
+
+
+class CashChange(TxResult):
+    symbol: str
+    total_supply: int
+    reserves: int
+
+
+def _token(market: Market, symbol: str) -> CashToken:
+    token = market.cash.get(symbol)
+    if token is None:
+        raise not_found("cash token", symbol)
+    return token
+
+
+def _info(market: Market, symbol: str) -> CashTokenInfo:
+    token = market.cash[symbol]
+    individual, business = token.holding_limits()
+    return CashTokenInfo(
+        symbol=symbol,
+        name=token.name(),
+        currency=Jurisdiction(token.home_jurisdiction()).name.replace("GB", "GBP").replace("US", "USD"),
+        issuer=market.cash_issuer_of[symbol],
+        address=token.address,
+        decimals=token.decimals(),
+        total_supply=token.total_supply(),
+        reserves=token.reserves(),
+        individual_limit=individual,
+        business_limit=business,
+    )
+
+
+def _issuer_of(principal: Principal, market: Market, symbol: str) -> CashToken:
+    token = _token(market, symbol)
+    if market.cash_issuer_of.get(symbol) != principal.key:
+        raise forbidden(f"Only the issuer of {symbol} may do this.")
+    return token
+
+
+@router.get("", operation_id="cash-list", summary="Cash tokens")
+def list_cash(market: MarketDep, principal: AnyPrincipal, paging: Paging) -> CashPage:
+    items, page = page_of(sorted(market.cash), paging)
+    return CashPage(items=[_info(market, s) for s in items], page=page)
+
+
+@router.get("/{symbol}", operation_id="cash-get", summary="A cash token's terms, supply and reserves")
+def get_cash(symbol: CashSymbolPath, market: MarketDep, principal: AnyPrincipal) -> CashTokenInfo:
+    _token(market, symbol)
+    return _info(market, symbol)
+
+
+@router.get(
+    "/{symbol}/balances/{wallet}",
+    operation_id="cash-balance",
+    summary="A wallet's balance",
+    description="Investors see their own wallets, regulators those of their jurisdiction's investors, the "
+    "token's issuer and the operator every wallet.",
+)
+def balance(symbol: CashSymbolPath, wallet: WalletPath, market: MarketDep, principal: AnyPrincipal) -> CashBalance:
+    token = _token(market, symbol)
+    allowed = principal.role is Role.OPERATOR or market.cash_issuer_of.get(symbol) == principal.key
+    if not allowed and principal.role in (Role.REGULATOR, Role.INVESTOR):
+        record = market.registry.wallet_record(wallet)
+        if record.identity is not None:
+            jurisdiction = Jurisdiction(record.jurisdiction).name
+            allowed = sees_investor(principal, record.identity, jurisdiction)
+    if not allowed:
+        raise not_found("wallet", wallet)
+    return CashBalance(symbol=symbol, wallet=wallet, balance=token.balance_of(wallet), frozen=token.is_frozen(wallet))
+
+
+@router.post("/{symbol}/reserves", operation_id="cash-attest-reserves", summary="Attest reserves (issuer)")
+def attest(
+    symbol: CashSymbolPath, body: ReserveAttestation, market: MarketDep, principal: IssuerPrincipal
+) -> CashChange:
+    token = _issuer_of(principal, market, symbol)
+    receipt = token.attest_reserves(body.reserves, sender=principal.account)
+    return CashChange(symbol=symbol, total_supply=token.total_supply(), reserves=token.reserves(), **tx_fields(receipt))
+
+
+@router.post(
+    "/{symbol}/mint",
+    operation_id="cash-mint",
+    status_code=201,
+    summary="Issue cash against reserves (issuer)",
+    description="Refused on chain beyond attested reserves, to ineligible holders, or above holding limits.",
+)
+def mint(symbol: CashSymbolPath, body: CashIssue, market: MarketDep, principal: IssuerPrincipal) -> CashChange:
+    token = _issuer_of(principal, market, symbol)
+    receipt = token.mint(body.to, body.amount, sender=principal.account)
+    return CashChange(symbol=symbol, total_supply=token.total_supply(), reserves=token.reserves(), **tx_fields(receipt))
+
+
+@router.post("/{symbol}/burn", operation_id="cash-burn", summary="Redeem a holder's cash (issuer)")
+def burn(symbol: CashSymbolPath, body: CashRedeem, market: MarketDep, principal: IssuerPrincipal) -> CashChange:
+    token = _issuer_of(principal, market, symbol)
+    receipt = token.burn(body.holder, body.amount, sender=principal.account)
+    return CashChange(symbol=symbol, total_supply=token.total_supply(), reserves=token.reserves(), **tx_fields(receipt))

@@ -1,0 +1,174 @@
+"""Cross-border transfers at or above a security's threshold: the sender requests, the units are held,
+and both regulators (of the sender's and of the receiver's jurisdiction) decide. Enforced on chain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrincipal, security_or_404
+from api.pagination import PageInfo, Paging, page_of
+from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES
+from api.schemas import Address, PositiveAmount, SymbolPath, TxResult
+from api.scope import forbidden, issues, not_found, own_wallets
+from api.txresult import tx_fields
+from sandbox.contracts.security_token import SecurityToken
+from sandbox.history import events_of
+from sandbox.market import Market
+from sandbox.rules import Jurisdiction
+
+router = APIRouter(tags=["cross-border"], responses=PROBLEM_RESPONSES)
+
+TransferIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Cross-border transfer id.")]
+STATUS = {0: "NONE", 1: "PENDING", 2: "SETTLED", 3: "REJECTED", 4: "EXPIRED"}
+
+
+class CrossBorderRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 600}]},
+    )
+    to: Address
+    amount: PositiveAmount
+
+
+class CrossBorderTransfer(BaseModel):
+    security: str
+    transfer_id: int
+    sender: str
+    receiver: str
+    amount: int
+    from_jurisdiction: Literal["GB", "US"]
+    to_jurisdiction: Literal["GB", "US"]
+    status: str
+    deadline: int
+    sender_regulator_approved: bool
+    receiver_regulator_approved: bool
+
+
+class CrossBorderPage(BaseModel):
+    items: list[CrossBorderTransfer]
+    page: PageInfo
+
+
+class CrossBorderChange(TxResult):
+    transfer: CrossBorderTransfer
+
+
+def _load(symbol: str, token: SecurityToken, transfer_id: int, jurisdictions: tuple[int, int]) -> CrossBorderTransfer:
+    state = token.cross_border_transfer(transfer_id)
+    return CrossBorderTransfer(
+        security=symbol,
+        transfer_id=transfer_id,
+        sender=state["from"],
+        receiver=state["to"],
+        amount=state["value"],
+        from_jurisdiction=Jurisdiction(jurisdictions[0]).name,
+        to_jurisdiction=Jurisdiction(jurisdictions[1]).name,
+        status=STATUS.get(int(state["status"]), str(state["status"])),
+        deadline=state["deadline"],
+        sender_regulator_approved=bool(state["from_approved"]),
+        receiver_regulator_approved=bool(state["to_approved"]),
+    )
+
+
+def _all(market: Market) -> list[CrossBorderTransfer]:
+    out = []
+    for symbol in sorted(market.securities):
+        token = market.securities[symbol]
+        for event in events_of(token, name="CrossBorderTransferRequested"):
+            args = event.args
+            out.append(_load(symbol, token, int(args["id"]), (args["fromJurisdiction"], args["toJurisdiction"])))
+    return out
+
+
+def _visible(principal: Principal, market: Market, transfer: CrossBorderTransfer) -> bool:
+    if principal.role is Role.OPERATOR:
+        return True
+    if principal.role is Role.REGULATOR:
+        return principal.jurisdiction in (transfer.from_jurisdiction, transfer.to_jurisdiction)
+    if principal.role is Role.ISSUER:
+        return issues(principal, market, transfer.security)
+    return bool({transfer.sender, transfer.receiver} & set(own_wallets(principal, market)))
+
+
+def _one(market: Market, principal: Principal, symbol: str, transfer_id: int) -> CrossBorderTransfer:
+    security_or_404(market, symbol)
+    for transfer in _all(market):
+        if (
+            transfer.security == symbol
+            and transfer.transfer_id == transfer_id
+            and _visible(principal, market, transfer)
+        ):
+            return transfer
+    raise not_found("cross-border transfer", f"{symbol}/{transfer_id}")
+
+
+@router.get(
+    "/cross-border-transfers",
+    operation_id="cross-border-list",
+    summary="Cross-border transfers you may see",
+    description="A regulator sees those with a party in its jurisdiction (the ones it must decide); "
+    "`status=PENDING` lists what awaits a decision.",
+)
+def list_transfers(
+    market: MarketDep,
+    principal: AnyPrincipal,
+    paging: Paging,
+    status: Annotated[Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED"] | None, Query()] = None,
+) -> CrossBorderPage:
+    visible = [t for t in _all(market) if _visible(principal, market, t) and (status is None or t.status == status)]
+    items, page = page_of(visible, paging)
+    return CrossBorderPage(items=items, page=page)
+
+
+@router.post(
+    "/securities/{symbol}/cross-border-transfers",
+    operation_id="cross-border-request",
+    status_code=201,
+    summary="Request a cross-border transfer (investor)",
+    description="Holds the units until both regulators approve; settles then, re-checking every rule.",
+)
+def request_transfer(
+    symbol: SymbolPath, body: CrossBorderRequest, market: MarketDep, principal: InvestorPrincipal
+) -> CrossBorderChange:
+    token = security_or_404(market, symbol)
+    wallets = own_wallets(principal, market)
+    if not wallets:
+        raise forbidden("You have no wallet to transfer from.")
+    receipt = token.request_cross_border_transfer(body.to, body.amount, sender=wallets[0])
+    (event,) = token.events(receipt, "CrossBorderTransferRequested")
+    args = event.args
+    transfer = _load(symbol, token, int(args["id"]), (args["fromJurisdiction"], args["toJurisdiction"]))
+    return CrossBorderChange(transfer=transfer, **tx_fields(receipt))
+
+
+@router.post(
+    "/securities/{symbol}/cross-border-transfers/{transfer_id}/approve",
+    operation_id="cross-border-approve",
+    summary="Approve a held cross-border transfer (a regulator of either party)",
+)
+def approve(
+    symbol: SymbolPath, transfer_id: TransferIdPath, market: MarketDep, principal: RegulatorPrincipal
+) -> CrossBorderChange:
+    _one(market, principal, symbol, transfer_id)
+    token = market.securities[symbol]
+    receipt = token.approve_cross_border_transfer(transfer_id, sender=principal.account)
+    return CrossBorderChange(transfer=_one(market, principal, symbol, transfer_id), **tx_fields(receipt))
+
+
+@router.post(
+    "/securities/{symbol}/cross-border-transfers/{transfer_id}/reject",
+    operation_id="cross-border-reject",
+    summary="Reject a held cross-border transfer; the units are released",
+)
+def reject(
+    symbol: SymbolPath, transfer_id: TransferIdPath, market: MarketDep, principal: RegulatorPrincipal
+) -> CrossBorderChange:
+    _one(market, principal, symbol, transfer_id)
+    token = market.securities[symbol]
+    receipt = token.reject_cross_border_transfer(transfer_id, sender=principal.account)
+    return CrossBorderChange(transfer=_one(market, principal, symbol, transfer_id), **tx_fields(receipt))

@@ -1,0 +1,42 @@
+"""Operator tools for a development sandbox: move the chain's clock."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import MarketDep, OperatorPrincipal
+from api.problems import PROBLEM_RESPONSES, Problem
+from sandbox.chain.base import DevChain
+from sandbox.errors import ChainError
+
+router = APIRouter(prefix="/operator", tags=["operator"], responses=PROBLEM_RESPONSES)
+
+
+class TimeTravel(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"seconds": 86400}]})
+    seconds: Annotated[int, Field(gt=0, le=100 * 365 * 86_400, description="How far to move the clock forward.")]
+
+
+class ChainClock(BaseModel):
+    block_number: int
+    block_timestamp: int
+
+
+@router.post(
+    "/time-travel",
+    operation_id="operator-time-travel",
+    summary="Move the chain's clock forward (embedded chain only)",
+    description="Mines a block `seconds` after the newest one. Lock-ups, KYC expiries and offering periods see it.",
+)
+def time_travel(body: TimeTravel, market: MarketDep, principal: OperatorPrincipal) -> ChainClock:
+    chain = market.chain
+    if not isinstance(chain, DevChain):
+        raise Problem(409, "DEV_FEATURE_UNAVAILABLE", "Not a development chain", "This chain cannot travel in time.")
+    try:
+        chain.time_travel(chain.timestamp() + body.seconds)
+    except ChainError as exc:
+        raise Problem(409, "DEV_FEATURE_UNAVAILABLE", "Time travel refused", str(exc)) from None
+    return ChainClock(block_number=chain.block_number(), block_timestamp=chain.timestamp())

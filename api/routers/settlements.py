@@ -1,0 +1,266 @@
+"""Delivery versus payment: investors agree a trade (one proposes, the other affirms), then it settles
+atomically on chain with every rule of both tokens applied; a failure records the rule that said no."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
+from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES, Problem
+from api.schemas import Address, PositiveAmount, TxResult
+from api.scope import forbidden, home_of, issues, not_found, own_wallets
+from api.txresult import tx_fields
+from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
+from sandbox.contracts.settlement import DvPSettlement, SettlementCode, SettlementResult, Trade, TradeStatus
+from sandbox.market import Market
+from sandbox.rules import RULES_BY_CODE, Jurisdiction
+
+router = APIRouter(prefix="/settlements", tags=["settlements"], responses=PROBLEM_RESPONSES)
+
+TradeIdPath = Annotated[int, Path(ge=0, lt=2**63, description="Trade id.")]
+DAY = 86_400
+
+
+class TradeProposal(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "side": "sell",
+                    "counterparty": "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+                    "security": "THAMES28",
+                    "quantity": 10,
+                    "cash": "GBPS",
+                    "cash_amount": 100000,
+                }
+            ]
+        },
+    )
+    side: Literal["sell", "buy"] = Field(description="Whether you sell or buy the security.")
+    counterparty: Address = Field(description="The other party's wallet.")
+    security: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+    quantity: PositiveAmount
+    cash: Annotated[str, Field(pattern=r"^[A-Z]{3,8}$")]
+    cash_amount: PositiveAmount = Field(description="The whole consideration, in the cash token's minor units.")
+    deadline: Annotated[int | None, Field(ge=0, lt=2**40, description="Unix time; default: in 2 days.")] = None
+
+
+class TradeView(BaseModel):
+    trade_id: int
+    seller: str
+    buyer: str
+    security: str
+    quantity: int
+    cash: str
+    cash_amount: int
+    deadline: int
+    status: str
+    failed_leg: str
+    failure_code: int
+    failure_rule: str | None
+
+
+class TradeChange(TxResult):
+    trade: TradeView
+
+
+class SettlementOutcome(BaseModel):
+    trade_id: int
+    settled: bool
+    failed_leg: str
+    code: int = Field(description="0 when settled; else the failing token's rule code or a DvP code.")
+    rule: str | None
+    message: str | None
+
+
+class SettlementResponse(TxResult):
+    outcome: SettlementOutcome
+    trade: TradeView
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    trade_ids: Annotated[list[Annotated[int, Field(ge=0, lt=2**63)]], Field(min_length=1, max_length=200)]
+
+
+class BatchResponse(TxResult):
+    outcomes: list[SettlementOutcome]
+
+
+def _dvp(market: Market) -> DvPSettlement:
+    if market.settlement is None:
+        raise Problem(409, "SETTLEMENT_UNAVAILABLE", "No settlement contract", "This sandbox has no DvP contract.")
+    return market.settlement
+
+
+def _symbol_of(market: Market, address: str) -> str:
+    for symbol, token in [*market.securities.items(), *market.cash.items()]:
+        if token.address == address:
+            return symbol
+    return address
+
+
+def _view(market: Market, trade: Trade) -> TradeView:
+    rule = RULES_BY_CODE.get(trade.failure_code) or CASH_RULES_BY_CODE.get(trade.failure_code)
+    return TradeView(
+        trade_id=trade.trade_id,
+        seller=trade.seller,
+        buyer=trade.buyer,
+        security=_symbol_of(market, trade.security),
+        quantity=trade.quantity,
+        cash=_symbol_of(market, trade.cash),
+        cash_amount=trade.cash_amount,
+        deadline=trade.deadline,
+        status=trade.status.name,
+        failed_leg=trade.failed_leg.name,
+        failure_code=trade.failure_code,
+        failure_rule=rule.name if rule else None,
+    )
+
+
+def _outcome(market: Market, result: SettlementResult) -> SettlementOutcome:
+    """The result, with the refusing rule named and explained by the contract that refused."""
+    rule: str | None = None
+    message: str | None = None
+    if result.code:
+        security = next((t for t in market.securities.values() if t.address == result.token), None)
+        cash = next((t for t in market.cash.values() if t.address == result.token), None)
+        if security is not None and result.code in RULES_BY_CODE:
+            rule, message = RULES_BY_CODE[result.code].name, security.rule_message(result.code)
+        elif cash is not None and result.code in CASH_RULES_BY_CODE:
+            rule, message = CASH_RULES_BY_CODE[result.code].name, cash.rule_message(result.code)
+        else:
+            known = result.code in {c.value for c in SettlementCode}
+            rule = SettlementCode(result.code).name if known else None
+            message = _dvp(market).message_for_settlement_code(result.code)
+    return SettlementOutcome(
+        trade_id=result.trade_id,
+        settled=result.settled,
+        failed_leg=result.leg.name,
+        code=result.code,
+        rule=rule,
+        message=message,
+    )
+
+
+def _trade_or_404(market: Market, principal: Principal, trade_id: int) -> Trade:
+    trade = _dvp(market).trade(trade_id)
+    if trade.status is TradeStatus.NONE or not _sees_trade(market, principal, trade):
+        raise not_found("trade", str(trade_id))
+    return trade
+
+
+def _sees_trade(market: Market, principal: Principal, trade: Trade) -> bool:
+    if principal.role is Role.OPERATOR:
+        return True
+    if principal.role is Role.INVESTOR:
+        return bool({trade.seller, trade.buyer} & set(own_wallets(principal, market)))
+    symbol = _symbol_of(market, trade.security)
+    if principal.role is Role.ISSUER:
+        return issues(principal, market, symbol)
+    token = market.securities.get(symbol)
+    parties = {Jurisdiction(market.registry.wallet_record(w).jurisdiction).name for w in (trade.seller, trade.buyer)}
+    return principal.jurisdiction in parties or (token is not None and home_of(token) == principal.jurisdiction)
+
+
+def _approve_more(token: ContractFacade, owner: str, spender: str, amount: int) -> None:
+    """Raises the DvP contract's allowance by `amount` (trades may be pending side by side)."""
+    current = int(token._read("allowance", owner, spender))
+    token._send("approve", spender, current + amount, sender=owner)
+
+
+@router.post("", operation_id="settlements-propose", status_code=201, summary="Propose a trade")
+def propose(body: TradeProposal, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
+    dvp = _dvp(market)
+    security = market.securities.get(body.security)
+    cash = market.cash.get(body.cash)
+    if security is None or cash is None:
+        raise not_found(
+            "security" if security is None else "cash token", body.security if security is None else body.cash
+        )
+    wallets = own_wallets(principal, market)
+    if not wallets:
+        raise forbidden("You have no wallet to trade from.")
+    me = wallets[0]
+    seller, buyer = (me, body.counterparty) if body.side == "sell" else (body.counterparty, me)
+    deadline = body.deadline if body.deadline is not None else market.chain.timestamp() + 2 * DAY
+    if body.side == "sell":
+        _approve_more(security, me, dvp.address, body.quantity)
+    else:
+        _approve_more(cash, me, dvp.address, body.cash_amount)
+    proposed = dvp.propose(
+        seller=seller,
+        buyer=buyer,
+        security=security.address,
+        quantity=body.quantity,
+        cash=cash.address,
+        cash_amount=body.cash_amount,
+        deadline=deadline,
+        sender=me,
+    )
+    return TradeChange(trade=_view(market, dvp.trade(proposed.trade_id)), **tx_fields(proposed.receipt))
+
+
+@router.get("/{trade_id}", operation_id="settlements-get", summary="A trade and its status")
+def get_trade(trade_id: TradeIdPath, market: MarketDep, principal: AnyPrincipal) -> TradeView:
+    return _view(market, _trade_or_404(market, principal, trade_id))
+
+
+@router.post("/{trade_id}/affirm", operation_id="settlements-affirm", summary="Affirm a trade (the counterparty)")
+def affirm(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
+    dvp = _dvp(market)
+    trade = _trade_or_404(market, principal, trade_id)
+    wallets = set(own_wallets(principal, market))
+    # The affirming party is the one who did not propose.
+    affirmer = trade.buyer if trade.proposed_by_seller else trade.seller
+    if affirmer not in wallets:
+        raise forbidden("Only the counterparty may affirm a trade.")
+    if affirmer == trade.buyer:
+        _approve_more(market.cash[_symbol_of(market, trade.cash)], affirmer, dvp.address, trade.cash_amount)
+    else:
+        _approve_more(market.securities[_symbol_of(market, trade.security)], affirmer, dvp.address, trade.quantity)
+    receipt = dvp.affirm(trade_id, sender=affirmer)
+    return TradeChange(trade=_view(market, dvp.trade(trade_id)), **tx_fields(receipt))
+
+
+@router.post("/{trade_id}/cancel", operation_id="settlements-cancel", summary="Cancel a trade before it settles")
+def cancel(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
+    dvp = _dvp(market)
+    trade = _trade_or_404(market, principal, trade_id)
+    party = next(w for w in own_wallets(principal, market) if w in (trade.seller, trade.buyer))
+    receipt = dvp.cancel(trade_id, sender=party)
+    return TradeChange(trade=_view(market, dvp.trade(trade_id)), **tx_fields(receipt))
+
+
+@router.post(
+    "/{trade_id}/settle",
+    operation_id="settlements-settle",
+    summary="Settle an affirmed trade",
+    description="Both legs move in one transaction or nothing moves; a failure is recorded with the rule's code.",
+)
+def settle(trade_id: TradeIdPath, market: MarketDep, principal: AnyPrincipal) -> SettlementResponse:
+    dvp = _dvp(market)
+    trade = _trade_or_404(market, principal, trade_id)
+    if principal.role is Role.INVESTOR:
+        sender = next(w for w in own_wallets(principal, market) if w in (trade.seller, trade.buyer))
+    elif principal.role is Role.OPERATOR:
+        sender = principal.account
+    else:
+        raise forbidden("A trade is settled by one of its parties or the operator.")
+    done = dvp.settle(trade_id, sender=sender)
+    return SettlementResponse(
+        outcome=_outcome(market, done.result), trade=_view(market, dvp.trade(trade_id)), **tx_fields(done.receipt)
+    )
+
+
+@router.post("/batch", operation_id="settlements-batch", summary="Settle many affirmed trades (operator)")
+def settle_batch(body: BatchRequest, market: MarketDep, principal: OperatorPrincipal) -> BatchResponse:
+    dvp = _dvp(market)
+    done = dvp.settle_batch(body.trade_ids, sender=principal.account)
+    return BatchResponse(outcomes=[_outcome(market, r) for r in done.results], **tx_fields(done.receipt))

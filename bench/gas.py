@@ -1,0 +1,176 @@
+"""Gas of the security token against a plain OpenZeppelin ERC-20, on one EmbeddedChain run.
+
+Run: `.venv/bin/python -m bench.gas`. Prints a table of exact gas figures (receipts' gas_used):
+plain ERC-20 transfer (new holder / repeat), our transfer with every rule configured (new holder /
+repeat), mint, freeze, partial freeze, forced transfer, and the cost each rule adds to the repeat
+transfer when switched on alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sandbox.chain.embedded import EmbeddedChain
+from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.registry import InvestorRegistry
+from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
+from sandbox.rules import InvestorCategory as Cat
+from sandbox.rules import Jurisdiction as Jur
+
+DAY = 86_400
+TARGET_FACTOR = 1.5
+
+
+class PlainERC20(ContractFacade):
+    artifact_name = "PlainERC20"
+
+
+def plain_transfer(token: PlainERC20, to: str, value: int, sender: str) -> int:
+    return token._send("transfer", to, value, sender=sender).gas_used
+
+
+def main() -> None:
+    chain = EmbeddedChain(num_accounts=40)
+    a = [acc.address for acc in chain.accounts]
+    operator, fca, sec, issuer = a[0], a[1], a[2], a[3]
+    uk1, uk2, uk3, us1, us2 = a[4], a[5], a[6], a[7], a[8]
+    rows: list[tuple[str, int]] = []
+
+    plain = PlainERC20.deploy_contract(chain, [10**24], sender=operator)
+    plain_transfer(plain, uk1, 10**6, operator)
+    rows.append(("plain OZ ERC-20 transfer, new holder", plain_transfer(plain, uk2, 1, uk1)))
+    plain_repeat = plain_transfer(plain, uk2, 1, uk1)
+    rows.append(("plain OZ ERC-20 transfer, repeat", plain_repeat))
+
+    registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)
+    registry.set_regulator(fca, Jur.GB, sender=operator)
+    registry.set_regulator(sec, Jur.US, sender=operator)
+    kyc = chain.timestamp() + 3650 * DAY
+    for wallet, jurisdiction, category in (
+        (uk1, Jur.GB, Cat.UK_PROFESSIONAL),
+        (uk2, Jur.GB, Cat.UK_PROFESSIONAL),
+        (uk3, Jur.GB, Cat.UK_ELIGIBLE_COUNTERPARTY),
+        (us1, Jur.US, Cat.US_ACCREDITED),
+        (us2, Jur.US, Cat.US_QIB),
+    ):
+        registry.register_investor(wallet, wallet, jurisdiction, category, kyc, sender=operator)
+    extension = SecurityTokenExtension.deploy(chain, sender=operator).address
+    every_rule = Terms(
+        us_min_category=int(Cat.US_ACCREDITED),  # Reg D 506(c)
+        uk_min_category=int(Cat.UK_PROFESSIONAL),  # COBS 4.12A
+        reg_s_period_end=chain.timestamp() + 40 * DAY,
+        holding_period=180 * DAY,  # Rule 144(d), lots made at issuance
+        cross_border_threshold=10**6,
+        approval_window=7 * DAY,
+        max_investor_balance=10**9,
+        max_holders=2000,
+        max_uk_holders=1000,
+        max_us_holders=1000,
+        max_us_non_accredited=35,
+    )
+    token = SecurityToken.deploy(
+        chain,
+        name="Bench",
+        symbol="BENCH",
+        decimals=0,
+        registry=registry.address,
+        home_jurisdiction=Jur.GB,
+        admitted_jurisdictions=[Jur.GB, Jur.US],
+        admin=issuer,
+        sender=issuer,
+        terms=every_rule,
+        extension=extension,
+    )
+    token.approve_issuance(10**12, sender=fca)
+    rows.append(("ours: mint (issuance, new holder, lock-up lot)", token.mint(uk1, 10**6, sender=issuer).gas_used))
+    rows.append(("ours: mint (existing holder, new lot)", token.mint(uk1, 10, sender=issuer).gas_used))
+    chain.time_travel(chain.timestamp() + 181 * DAY)  # past the holding period
+    rows.append(
+        ("ours: first transfer after lock-up ends (drops the lot queue)", token.transfer(uk2, 1, sender=uk1).gas_used)
+    )
+    rows.append(("ours: transfer to a new holder, every rule", token.transfer(uk3, 1, sender=uk1).gas_used))
+    repeat = token.transfer(uk2, 1, sender=uk1).gas_used
+    rows.append(("ours: repeat transfer, every rule", repeat))
+    token.transfer(us2, 1, sender=uk1)
+    rows.append(
+        (
+            "ours: repeat transfer UK -> US, below the cross-border threshold",
+            token.transfer(us2, 1, sender=uk1).gas_used,
+        )
+    )
+    rows.append(("ours: setAddressFrozen (agent)", token.set_address_frozen(uk3, True, sender=issuer).gas_used))
+    rows.append(
+        (
+            "ours: setAddressFrozen (regulator, registry lookup)",
+            token.set_address_frozen(us2, True, sender=sec).gas_used,
+        )
+    )
+    rows.append(("ours: freezePartialTokens (agent)", token.freeze_partial_tokens(uk2, 1, sender=issuer).gas_used))
+    rows.append(("ours: forcedTransfer (agent)", token.forced_transfer(uk1, uk2, 5, sender=issuer).gas_used))
+
+    print("| operation | gas |\n| --- | ---: |")
+    for label, gas in rows:
+        print(f"| {label} | {gas:,} |")
+    print(
+        f"\nrepeat compliant transfer / plain repeat = {repeat / plain_repeat:.3f} "
+        f"(target <= {TARGET_FACTOR}, i.e. <= {int(plain_repeat * TARGET_FACTOR):,} gas)"
+    )
+
+    # the cost each rule adds: same repeat transfer (uk1 -> uk2), rules switched on one at a time
+    none = Terms(us_min_category=int(Cat.US_NON_ACCREDITED), uk_min_category=int(Cat.UK_RETAIL), approval_window=DAY)
+    singles = {
+        "no optional rule (pause, freeze, balance, registry, jurisdiction)": none,
+        "+ category minimum (UK professional)": replace(none, uk_min_category=int(Cat.UK_PROFESSIONAL)),
+        "+ Reg S period (configured; ended for the US leg)": replace(none, reg_s_period_end=chain.timestamp() - DAY),
+        "+ lock-up configured (sender's lots unlocked)": replace(none, holding_period=180 * DAY),
+        "+ lock-up on every acquisition (receiver gets a lot)": replace(
+            none, holding_period=180 * DAY, lock_all_acquisitions=True
+        ),
+        "+ cross-border threshold": replace(none, cross_border_threshold=10**6),
+        "+ per-investor maximum balance": replace(none, max_investor_balance=10**9),
+        "+ holder caps (total, per jurisdiction, non-accredited)": replace(
+            none, max_holders=2000, max_uk_holders=1000, max_us_holders=1000, max_us_non_accredited=35
+        ),
+        "every rule": every_rule,
+    }
+    token.set_address_frozen(uk3, False, sender=issuer)
+    token.unfreeze_partial_tokens(uk2, 1, sender=issuer)
+    token.set_address_frozen(us2, False, sender=sec)
+    fresh = iter(a[16:])
+
+    def new_holder() -> str:
+        wallet = next(fresh)
+        registry.register_investor(wallet, wallet, Jur.GB, Cat.UK_PROFESSIONAL, kyc, sender=operator)
+        return wallet
+
+    print(
+        "\n| rules switched on | UK->UK repeat | added | UK->US repeat | added | UK->UK new holder | added |"
+        "\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
+    base: tuple[int, int, int] | None = None
+    for label, terms in singles.items():
+        token.set_terms(terms, sender=fca)  # the home regulator may loosen as well as tighten
+        token.transfer(uk2, 1, sender=uk1)
+        same = token.transfer(uk2, 1, sender=uk1).gas_used
+        token.transfer(us2, 1, sender=uk1)
+        cross = token.transfer(us2, 1, sender=uk1).gas_used
+        joining = token.transfer(new_holder(), 1, sender=uk1).gas_used
+        base = base or (same, cross, joining)
+        print(
+            f"| {label} | {same:,} | {same - base[0]:+,} | {cross:,} | {cross - base[1]:+,} "
+            f"| {joining:,} | {joining - base[2]:+,} |"
+        )
+
+    # an investor with two wallets: its position is an aggregate the token keeps
+    token.set_terms(every_rule, sender=fca)
+    second = next(fresh)
+    registry.add_wallet(uk2, second, sender=operator)
+    first_use = token.transfer(second, 1, sender=uk1).gas_used
+    again = token.transfer(second, 1, sender=uk1).gas_used
+    print("\n| investor with two wallets (every rule) | gas |\n| --- | ---: |")
+    print(f"| first transfer after its second wallet is linked (aggregate initialised) | {first_use:,} |")
+    print(f"| repeat transfer to its second wallet (aggregate updated) | {again:,} |")
+
+
+if __name__ == "__main__":
+    main()

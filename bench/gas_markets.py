@@ -1,0 +1,124 @@
+"""Gas of the markets contracts (issue 4), on the embedded chain (py-evm, Prague rules).
+
+    python -m bench.gas_markets
+
+Prints gas per DvP settlement (single trade; existing and first-time holders), per trade in a batch
+of 10, for proposing and affirming a trade, and of a cash-token transfer against a plain OpenZeppelin
+ERC-20. Gas is deterministic: the figures are exact for this build of the contracts.
+"""
+
+from __future__ import annotations
+
+from eth_utils import to_checksum_address
+
+from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
+from sandbox.contracts import CashToken, ContractFacade, DvPSettlement, InvestorRegistry, SecurityToken
+from sandbox.contracts.cash_token import NO_LIMIT
+from sandbox.rules import InvestorCategory, Jurisdiction
+
+KYC_UNTIL = DEFAULT_GENESIS_TIMESTAMP + 10 * 365 * 24 * 3600
+BATCH = 10
+
+
+class PlainERC20(ContractFacade):
+    artifact_name = "PlainERC20"
+
+    def transfer(self, to: str, value: int, *, sender: str) -> int:
+        return self._send("transfer", to, value, sender=sender).gas_used
+
+
+def main() -> None:
+    chain = EmbeddedChain(num_accounts=12)
+    a = [acct.address for acct in chain.accounts]
+    admin = a[0]
+    registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
+    # Businesses (UK professional, US accredited): the GBP limits allow the amounts used here.
+    for n, wallet in enumerate(a[1:11], start=1):
+        uk = n % 2 == 1
+        registry.register_investor(
+            to_checksum_address(f"0x{n:040x}"),
+            wallet,
+            Jurisdiction.GB if uk else Jurisdiction.US,
+            InvestorCategory.UK_PROFESSIONAL if uk else InvestorCategory.US_ACCREDITED,
+            KYC_UNTIL,
+            sender=admin,
+        )
+    security = SecurityToken.deploy(
+        chain, name="Gilt", symbol="GLT", decimals=0, registry=registry.address,
+        home_jurisdiction=Jurisdiction.GB, admitted_jurisdictions=[Jurisdiction.GB, Jurisdiction.US],
+        admin=admin, sender=admin,
+    )  # fmt: skip
+    gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
+    dvp = DvPSettlement.deploy(chain, sender=admin)
+    gbp.set_settlement_contract(dvp.address, True, sender=admin)
+    gbp.attest_reserves(10**15, sender=admin)
+
+    seller, buyer = a[1], a[6]
+    sellers, buyers = a[1:6], a[6:11]
+    for who in sellers:
+        security.mint(who, 1_000_000, sender=admin)
+    for who in buyers:
+        gbp.mint(who, 500_000_000, sender=admin)
+        security.mint(who, 1, sender=admin)  # every buyer already holds units: "existing holders"
+    for who in sellers:
+        gbp.mint(who, 1, sender=admin)  # ... and every seller already holds cash
+    for who in a[1:11]:
+        security.approve(dvp.address, NO_LIMIT, sender=who)
+        gbp.approve(dvp.address, NO_LIMIT, sender=who)
+
+    def agree(s: str, b: str) -> tuple[int, int]:
+        deadline = chain.timestamp() + 3600
+        proposed = dvp.propose(
+            seller=s, buyer=b, security=security.address, quantity=10, cash=gbp.address,
+            cash_amount=1_000_00, deadline=deadline, sender=s,
+        )  # fmt: skip
+        affirm = dvp.affirm(proposed.trade_id, sender=b)
+        return proposed.trade_id, proposed.receipt.gas_used + affirm.gas_used
+
+    rows: list[tuple[str, int]] = []
+    first, agree_gas = agree(seller, buyer)
+    rows.append(("DvP propose + affirm (one trade)", agree_gas))
+    rows.append(("DvP settle, one trade", _settle(dvp, first)))
+    failing, _ = agree(seller, a[11])  # unregistered buyer: the security leg fails, nothing moves
+    rows.append(("DvP settle that fails (security leg, reason recorded)", _settle(dvp, failing, expect=False)))
+    # Ten distinct seller/buyer pairs, so each trade touches balances no earlier trade warmed.
+    pairs = [(sellers[k % 5], buyers[(k + k // 5) % 5]) for k in range(BATCH)]
+    assert len(set(pairs)) == BATCH
+    ids = [agree(s, b)[0] for s, b in pairs]
+    batch = dvp.settle_batch(ids, sender=admin)
+    assert len(batch.settled) == BATCH
+    rows.append((f"DvP settleBatch of {BATCH} distinct pairs, per trade", batch.receipt.gas_used // BATCH))
+    rows.append((f"DvP settleBatch of {BATCH} distinct pairs, whole transaction", batch.receipt.gas_used))
+    ids = [agree(seller, buyer)[0] for _ in range(BATCH)]
+    batch = dvp.settle_batch(ids, sender=admin)
+    assert len(batch.settled) == BATCH
+    rows.append((f"DvP settleBatch of {BATCH} between one pair, per trade", batch.receipt.gas_used // BATCH))
+
+    # Cash token vs plain ERC-20: existing holders, then a first-time receiver.
+    plain = PlainERC20.deploy_contract(chain, [10**12], sender=admin)
+    plain.transfer(a[1], 1_000_000, sender=admin)
+    plain.transfer(a[2], 1, sender=admin)
+    rows.append(("plain ERC-20 transfer, existing holders", plain.transfer(a[2], 100, sender=a[1])))
+    rows.append(("plain ERC-20 transfer, new holder", plain.transfer(a[3], 100, sender=a[1])))
+    rows.append(("GBP cash transfer, existing holders", gbp.transfer(a[7], 100, sender=a[6]).gas_used))
+    registry.register_investor(to_checksum_address(f"0x{99:040x}"), a[11], Jurisdiction.GB,
+                               InvestorCategory.UK_PROFESSIONAL, KYC_UNTIL, sender=admin)  # fmt: skip
+    first_cash = gbp.transfer(a[11], 100, sender=a[6]).gas_used
+    rows.append(("GBP cash transfer, new holder (first balance of its investor)", first_cash))
+    rows.append(("GBP cash mint, existing holder", gbp.mint(a[7], 100, sender=admin).gas_used))
+    rows.append(("security token transfer, existing holders (reference)",
+                 security.transfer(a[2], 1, sender=a[1]).gas_used))  # fmt: skip
+
+    width = max(len(label) for label, _ in rows)
+    for label, gas in rows:
+        print(f"{label:<{width}}  {gas:>9,}")
+
+
+def _settle(dvp: DvPSettlement, trade_id: int, *, expect: bool = True) -> int:
+    outcome = dvp.settle(trade_id, sender=dvp.chain.accounts[0].address)
+    assert outcome.result.settled == expect, outcome.result
+    return outcome.receipt.gas_used
+
+
+if __name__ == "__main__":
+    main()

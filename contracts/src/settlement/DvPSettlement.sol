@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IDvPSettlement} from "../interfaces/IDvPSettlement.sol";
+import {IERC1404} from "../interfaces/IERC1404.sol";
+import {SettlementCodes} from "./SettlementCodes.sol";
+
+/// @title DvPSettlement
+/// @notice Delivery versus payment (the settlement activity of the Digital Securities Sandbox): a
+/// seller and a buyer agree a trade (security, quantity, cash token, cash amount, deadline); one
+/// proposes, the other affirms; then anyone may settle it. Settlement moves both legs in one
+/// transaction with `transferFrom` (the parties approve this contract on both tokens), so every rule
+/// of both tokens applies exactly as to a direct transfer: the contract has no power to route around
+/// them. If either leg fails nothing moves, the trade stays affirmed (it may be retried until its
+/// deadline) and the reason is recorded: the failing token's ERC-1404 code, or a DvP code for what
+/// no pre-check reports (allowance, balance, non-delivery).
+/// @dev The two legs run in an external self-call (`executeLegs`) wrapped in try/catch: a revert in
+/// either leg undoes both, and the caller's transaction goes on to record the failure. Each leg's
+/// delivery is verified by the receiver's balance, so a token that reports success without moving
+/// the units (e.g. one that parks a transfer for approval) fails the trade instead of being paid.
+/// Uses OpenZeppelin's transient-storage reentrancy guard (EIP-1153; the chain runs Prague), the
+/// replacement OpenZeppelin 5.x recommends for the storage-based `ReentrancyGuard`.
+contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice The most trades one `settleBatch` call takes.
+    uint256 public constant MAX_BATCH = 200;
+
+    uint256 private _tradeCount;
+    mapping(uint256 tradeId => Trade) private _trades;
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The trade `tradeId` (status None if it does not exist).
+    function trade(uint256 tradeId) external view returns (Trade memory) {
+        return _trades[tradeId];
+    }
+
+    /// @notice How many trades were ever proposed (ids run from 1 to this number).
+    function tradeCount() external view returns (uint256) {
+        return _tradeCount;
+    }
+
+    /// @notice "NAME: sentence" for a DvP failure code (0xA0-0xAF); token codes are explained by the
+    /// failing token's `messageForTransferRestriction`.
+    function messageForSettlementCode(uint8 code) external pure returns (string memory) {
+        return SettlementCodes.message(code);
+    }
+
+    // ------------------------------------------------------------------ agreeing a trade
+
+    /// @notice Proposes a trade: `seller` delivers `quantity` of `security` to `buyer` against
+    /// `cashAmount` (the whole consideration) of `cash`, by `deadline` (inclusive).
+    /// @dev Requirements: caller is `seller` or `buyer`; distinct non-zero parties and tokens;
+    /// non-zero amounts; `deadline` not passed.
+    /// @return tradeId The new trade's id.
+    function propose(
+        address seller,
+        address buyer,
+        address security,
+        uint256 quantity,
+        address cash,
+        uint256 cashAmount,
+        uint64 deadline
+    ) external nonReentrant returns (uint256 tradeId) {
+        if (seller == address(0) || buyer == address(0) || security == address(0) || cash == address(0)) {
+            revert DvPZeroAddress();
+        }
+        if (seller == buyer) revert DvPSameParty(seller);
+        if (security == cash) revert DvPSameToken(security);
+        if (quantity == 0 || cashAmount == 0) revert DvPZeroAmount(quantity, cashAmount);
+        if (deadline < block.timestamp) revert DvPDeadlinePassed(deadline, block.timestamp);
+        address proposer = msg.sender;
+        if (proposer != seller && proposer != buyer) revert DvPNotAParty(_tradeCount + 1, proposer);
+        tradeId = ++_tradeCount;
+        _trades[tradeId] = Trade({
+            seller: seller,
+            deadline: deadline,
+            status: TradeStatus.Proposed,
+            failedLeg: Leg.None,
+            failureCode: 0,
+            proposedBySeller: proposer == seller,
+            buyer: buyer,
+            security: security,
+            cash: cash,
+            quantity: quantity,
+            cashAmount: cashAmount
+        });
+        emit TradeProposed(tradeId, seller, buyer, security, quantity, cash, cashAmount, deadline, proposer);
+    }
+
+    /// @notice Affirms a proposed trade, which makes it settleable by anyone until its deadline.
+    /// @dev Requirements: the trade is Proposed; caller is the party that did not propose it; the
+    /// deadline has not passed.
+    function affirm(uint256 tradeId) external nonReentrant {
+        Trade storage t = _existing(tradeId);
+        if (t.status != TradeStatus.Proposed) revert DvPInvalidStatus(tradeId, t.status);
+        address counterparty = t.proposedBySeller ? t.buyer : t.seller;
+        if (msg.sender != counterparty) revert DvPNotCounterparty(tradeId, msg.sender);
+        if (block.timestamp > t.deadline) revert DvPTradeExpired(tradeId, t.deadline, block.timestamp);
+        t.status = TradeStatus.Affirmed;
+        emit TradeAffirmed(tradeId, msg.sender);
+    }
+
+    /// @notice Cancels a trade that has not settled.
+    /// @dev Requirements: caller is the seller or the buyer; the trade is Proposed or Affirmed.
+    function cancel(uint256 tradeId) external nonReentrant {
+        Trade storage t = _existing(tradeId);
+        if (msg.sender != t.seller && msg.sender != t.buyer) revert DvPNotAParty(tradeId, msg.sender);
+        if (t.status != TradeStatus.Proposed && t.status != TradeStatus.Affirmed) {
+            revert DvPInvalidStatus(tradeId, t.status);
+        }
+        t.status = TradeStatus.Cancelled;
+        emit TradeCancelled(tradeId, msg.sender);
+    }
+
+    /// @notice Marks a trade whose deadline has passed as Expired (anyone may call).
+    /// @dev Requirements: the trade is Proposed or Affirmed; its deadline has passed.
+    function expire(uint256 tradeId) external nonReentrant {
+        Trade storage t = _existing(tradeId);
+        if (t.status != TradeStatus.Proposed && t.status != TradeStatus.Affirmed) {
+            revert DvPInvalidStatus(tradeId, t.status);
+        }
+        if (block.timestamp <= t.deadline) revert DvPNotExpired(tradeId, t.deadline, block.timestamp);
+        t.status = TradeStatus.Expired;
+        emit TradeExpired(tradeId, t.deadline);
+    }
+
+    // ------------------------------------------------------------------ settlement
+
+    /// @notice Settles an affirmed trade: both legs move, or neither does and the reason is recorded
+    /// on the trade and in a `SettlementFailed` event (the transaction itself succeeds). Past its
+    /// deadline the trade is marked Expired instead. Anyone may call.
+    /// @dev Requirements: the trade is Affirmed.
+    /// @return settled Whether both legs moved.
+    /// @return code 0 when settled, else the failing token's ERC-1404 code or a DvP code.
+    function settle(uint256 tradeId) external nonReentrant returns (bool settled, uint8 code) {
+        Trade storage t = _existing(tradeId);
+        if (t.status != TradeStatus.Affirmed) revert DvPInvalidStatus(tradeId, t.status);
+        code = _settle(tradeId, t);
+        settled = code == SettlementCodes.SUCCESS;
+    }
+
+    /// @notice Settles many trades in one transaction, each atomic on its own: a failing trade moves
+    /// nothing of its own and does not stop the others. Trades that are not Affirmed are reported
+    /// with DVP_NOT_AFFIRMED and left as they are; expired ones are marked Expired.
+    /// @dev Requirements: at most MAX_BATCH trade ids.
+    /// @return codes One code per trade, in order: 0 when settled, else the reason.
+    function settleBatch(uint256[] calldata tradeIds) external nonReentrant returns (uint8[] memory codes) {
+        if (tradeIds.length > MAX_BATCH) revert DvPBatchTooLarge(tradeIds.length, MAX_BATCH);
+        codes = new uint8[](tradeIds.length);
+        uint256 settledCount;
+        for (uint256 i = 0; i < tradeIds.length; ++i) {
+            uint256 tradeId = tradeIds[i];
+            Trade storage t = _trades[tradeId];
+            uint8 code;
+            if (t.status != TradeStatus.Affirmed) {
+                code = SettlementCodes.NOT_AFFIRMED;
+                emit SettlementFailed(tradeId, Leg.None, address(0), code);
+            } else {
+                code = _settle(tradeId, t);
+            }
+            codes[i] = code;
+            if (code == SettlementCodes.SUCCESS) ++settledCount;
+        }
+        emit BatchProcessed(tradeIds.length, settledCount);
+    }
+
+    /// @notice Moves both legs of trade `tradeId`; only this contract may call it, from `settle`,
+    /// so that a failure of either leg reverts both.
+    /// @dev Requirements: caller is this contract. Reverts with `DvPLegFailed(leg, code)`, where code
+    /// 0 means "ask the token" (the leg's transferFrom failed) and NOT_DELIVERED means the receiver's
+    /// balance did not grow by the amount.
+    function executeLegs(uint256 tradeId) external {
+        if (msg.sender != address(this)) revert DvPOnlySelf(msg.sender);
+        Trade storage t = _trades[tradeId];
+        (address seller, address buyer) = (t.seller, t.buyer);
+        _moveLeg(IERC20(t.security), seller, buyer, t.quantity, Leg.Security);
+        _moveLeg(IERC20(t.cash), buyer, seller, t.cashAmount, Leg.Cash);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _existing(uint256 tradeId) private view returns (Trade storage t) {
+        t = _trades[tradeId];
+        if (t.status == TradeStatus.None) revert DvPUnknownTrade(tradeId);
+    }
+
+    /// @dev Settles an Affirmed trade or records why not; returns the code (0 when settled).
+    function _settle(uint256 tradeId, Trade storage t) private returns (uint8) {
+        if (block.timestamp > t.deadline) {
+            t.status = TradeStatus.Expired;
+            emit TradeExpired(tradeId, t.deadline);
+            emit SettlementFailed(tradeId, Leg.None, address(0), SettlementCodes.EXPIRED);
+            return SettlementCodes.EXPIRED;
+        }
+        try this.executeLegs(tradeId) {
+            t.status = TradeStatus.Settled;
+            t.failedLeg = Leg.None;
+            t.failureCode = 0;
+            emit TradeSettled(tradeId, t.seller, t.buyer, t.security, t.quantity, t.cash, t.cashAmount);
+            return SettlementCodes.SUCCESS;
+        } catch (bytes memory reason) {
+            (Leg leg, uint8 code) = _diagnose(t, reason);
+            t.failedLeg = leg;
+            t.failureCode = code;
+            address token = leg == Leg.Security ? t.security : leg == Leg.Cash ? t.cash : address(0);
+            emit SettlementFailed(tradeId, leg, token, code);
+            return code;
+        }
+    }
+
+    /// @dev One leg: transferFrom through SafeERC20, then check the receiver really got `amount`.
+    function _moveLeg(IERC20 token, address from, address to, uint256 amount, Leg leg) private {
+        uint256 before = token.balanceOf(to);
+        if (!token.trySafeTransferFrom(from, to, amount)) revert DvPLegFailed(leg, 0);
+        if (token.balanceOf(to) != before + amount) revert DvPLegFailed(leg, SettlementCodes.NOT_DELIVERED);
+    }
+
+    /// @dev Why `executeLegs` reverted: the leg from its `DvPLegFailed` error, then, in the order a
+    /// token's transferFrom checks them, allowance -> the token's own rules (ERC-1404) -> balance.
+    function _diagnose(Trade storage t, bytes memory reason) private view returns (Leg, uint8) {
+        if (reason.length != 68 || bytes4(reason) != DvPLegFailed.selector) {
+            return (Leg.None, SettlementCodes.LEG_REVERTED); // e.g. out of gas inside executeLegs
+        }
+        uint8 legValue;
+        uint8 given;
+        assembly ("memory-safe") {
+            legValue := mload(add(reason, 36))
+            given := mload(add(reason, 68))
+        }
+        Leg leg = Leg(legValue);
+        if (given != 0) return (leg, given);
+        if (leg == Leg.Security) {
+            return (
+                leg,
+                _legCode(
+                    t.security,
+                    t.seller,
+                    t.buyer,
+                    t.quantity,
+                    SettlementCodes.SELLER_ALLOWANCE,
+                    SettlementCodes.SELLER_BALANCE
+                )
+            );
+        }
+        return (
+            leg,
+            _legCode(
+                t.cash, t.buyer, t.seller, t.cashAmount, SettlementCodes.BUYER_ALLOWANCE, SettlementCodes.BUYER_BALANCE
+            )
+        );
+    }
+
+    function _legCode(
+        address token,
+        address from,
+        address to,
+        uint256 amount,
+        uint8 allowanceCode,
+        uint8 balanceCode
+    ) private view returns (uint8) {
+        // Every probe is a try: a token that does not answer must not make the record itself revert.
+        try IERC20(token).allowance(from, address(this)) returns (uint256 allowed) {
+            if (allowed < amount) return allowanceCode;
+        } catch {}
+        try IERC1404(token).detectTransferRestriction(from, to, amount) returns (uint8 restriction) {
+            if (restriction != 0) return restriction;
+        } catch {}
+        try IERC20(token).balanceOf(from) returns (uint256 held) {
+            if (held < amount) return balanceCode;
+        } catch {}
+        return SettlementCodes.LEG_REVERTED;
+    }
+}

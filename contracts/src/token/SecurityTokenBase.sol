@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
+import {IERC3643} from "../interfaces/IERC3643.sol";
+import {TransferRules} from "./TransferRules.sol";
+
+/// @title SecurityTokenBase
+/// @notice Storage layout and shared helpers of the sandbox security token. `SecurityToken` (ERC-20,
+/// the rulebook hook, agent and cross-border operations) and `SecurityTokenExtension` (cold powers,
+/// run by `delegatecall` in the token's storage) both derive from it, so they agree slot by slot.
+/// @dev Gas layout: each wallet's token state (balance, frozen amount, freeze author, lock-up
+/// horizon, flags) is one slot; the terms a transfer reads are two slots (`_config`, `_limits`);
+/// caps and counts are read only when a holder joins or leaves, or on mint and burn.
+abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
+    /// @notice Role of the issuer's agents (ERC-3643 agent operations).
+    bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
+
+    uint16 internal constant UK = 826;
+    uint16 internal constant US = 840;
+    /// @dev Marks a freeze imposed by an agent rather than by a regulator.
+    uint16 internal constant FROZEN_BY_AGENT = type(uint16).max;
+
+    uint8 internal constant F_PAUSED = 1;
+    uint8 internal constant F_LOCK_ALL = 2;
+    uint8 internal constant F_APPROVED = 4;
+    uint8 internal constant F_PAUSED_BY_REGULATOR = 8;
+
+    uint8 internal constant W_RESERVED = 1;
+    uint8 internal constant W_COUNTED_NON_ACC = 2;
+
+    uint8 internal constant M_TRANSFER = 0;
+    uint8 internal constant M_MINT = 1;
+    uint8 internal constant M_BURN = 2;
+    uint8 internal constant M_FORCED = 3;
+    /// @dev A cross-border request or settlement: every rule but the cross-border one.
+    uint8 internal constant M_SETTLE = 4;
+
+    /// @dev The hot slot, read by every transfer. `categories`: low nibble = lowest US category
+    /// admitted, high nibble = lowest UK category admitted (0 = not admitted).
+    /// `maxInvestorBalance`: type(uint80).max = off.
+    struct Config {
+        IInvestorRegistry registry;
+        uint8 flags;
+        uint8 categories;
+        uint80 maxInvestorBalance;
+    }
+
+    /// @dev Read only when a rule needs it: a US receiver (Reg S), parties in different
+    /// jurisdictions (cross-border), a new holder (caps), a new lot (holding period).
+    struct Limits {
+        uint96 crossBorderThreshold;
+        uint40 regSPeriodEnd;
+        uint32 holdingPeriod;
+        uint32 maxHolders;
+        uint32 approvalWindow;
+    }
+
+    struct Caps {
+        uint32 maxUkHolders;
+        uint32 maxUsHolders;
+        uint32 maxUsNonAccredited;
+        uint96 issuanceLimit;
+        uint16 homeJurisdiction;
+        uint8 decimals;
+    }
+
+    struct Counts {
+        uint96 totalSupply;
+        uint32 holders;
+        uint32 ukHolders;
+        uint32 usHolders;
+        uint32 usNonAccredited;
+    }
+
+    /// @dev One slot per wallet: what a transfer reads and writes.
+    struct Wallet {
+        uint96 balance;
+        uint96 frozen;
+        uint40 lockedUntil;
+        uint16 frozenBy;
+        uint8 flags;
+    }
+
+    /// @dev Cold per-wallet state: the lot queue bounds, escrowed units, units frozen by regulators.
+    struct WalletExtra {
+        uint32 head;
+        uint32 tail;
+        uint96 reserved;
+        uint96 regulatorFrozen;
+    }
+
+    struct Lot {
+        uint96 amount;
+        uint40 unlockAt;
+    }
+
+    struct Position {
+        uint96 balance;
+        bool initialized;
+        bool countedNonAccredited;
+    }
+
+    struct CrossBorder {
+        address from;
+        uint40 deadline;
+        CrossBorderStatus status;
+        bool fromApproved;
+        bool toApproved;
+        uint16 fromJurisdiction;
+        uint16 toJurisdiction;
+        address to;
+        uint96 value;
+    }
+
+    Config internal _config;
+    Limits internal _limits;
+    Caps internal _caps;
+    Counts internal _counts;
+    string internal _tokenName;
+    string internal _tokenSymbol;
+    address internal _onchainID;
+    uint256 internal _crossBorderCount;
+
+    mapping(address wallet => Wallet) internal _wallets;
+    mapping(address wallet => WalletExtra) internal _extra;
+    mapping(address wallet => mapping(uint256 index => Lot)) internal _lots;
+    mapping(address wallet => mapping(uint16 jurisdiction => uint256)) internal _regulatorFrozenBy;
+    mapping(address identity => Position) internal _positions;
+    mapping(uint256 id => CrossBorder) internal _crossBorders;
+
+
+    /// @dev The storage slot of `wallet`'s `Wallet` record.
+    function _walletSlot(address wallet) internal pure returns (uint256 slot) {
+        assembly ("memory-safe") {
+            mstore(0, wallet)
+            mstore(32, _wallets.slot)
+            slot := keccak256(0, 64)
+        }
+    }
+
+    /// @dev Reads a wallet's record with one SLOAD (the compiler would read each member apart).
+    function _loadWallet(address wallet) internal view returns (Wallet memory w) {
+        w = _loadWalletAt(_walletSlot(wallet), w);
+    }
+
+    /// @dev Reads the wallet record at `slot` into `w` (filled in place) with one SLOAD.
+    function _loadWalletAt(uint256 slot, Wallet memory w) internal view returns (Wallet memory) {
+        uint256 v;
+        assembly ("memory-safe") {
+            v := sload(slot)
+        }
+        w.balance = uint96(v);
+        w.frozen = uint96(v >> 96);
+        w.lockedUntil = uint40(v >> 192);
+        w.frozenBy = uint16(v >> 232);
+        w.flags = uint8(v >> 248);
+        return w;
+    }
+
+    /// @dev Writes a wallet's record at `slot` with one SSTORE (same layout as the struct in storage).
+    function _storeWalletAt(uint256 slot, Wallet memory w) internal {
+        uint256 v = uint256(w.balance) | (uint256(w.frozen) << 96) | (uint256(w.lockedUntil) << 192)
+            | (uint256(w.frozenBy) << 232) | (uint256(w.flags) << 248);
+        assembly ("memory-safe") {
+            sstore(slot, v)
+        }
+    }
+
+    /// @dev Reads the hot terms slot with one SLOAD into `cfg` (filled in place).
+    function _loadConfig(Config memory cfg) internal view {
+        uint256 v;
+        assembly ("memory-safe") {
+            v := sload(_config.slot)
+        }
+        cfg.registry = IInvestorRegistry(address(uint160(v)));
+        cfg.flags = uint8(v >> 160);
+        cfg.categories = uint8(v >> 168);
+        cfg.maxInvestorBalance = uint80(v >> 176);
+    }
+
+    /// @dev Decodes a registry record word (`IInvestorRegistry.walletWords`) into `r` in place.
+    function _record(uint256 v, IInvestorRegistry.WalletRecord memory r) internal pure {
+        r.identity = address(uint160(v));
+        r.jurisdiction = uint16(v >> 160);
+        r.category = IInvestorRegistry.Category(uint8(v >> 176));
+        r.status = IInvestorRegistry.Status(uint8(v >> 184));
+        r.kycValidUntil = uint40(v >> 192);
+        r.walletCount = uint8(v >> 232);
+    }
+
+    /// @dev The rule parameters as `Terms` (off limits as 0).
+    function _currentTerms() internal view returns (Terms memory t) {
+        Config memory cfg = _config;
+        Limits memory lim = _limits;
+        Caps memory caps = _caps;
+        t = Terms({
+            usMinCategory: cfg.categories & 0x0f,
+            ukMinCategory: cfg.categories >> 4,
+            regSPeriodEnd: lim.regSPeriodEnd,
+            holdingPeriod: lim.holdingPeriod,
+            lockAllAcquisitions: cfg.flags & F_LOCK_ALL != 0,
+            crossBorderThreshold: lim.crossBorderThreshold == type(uint96).max ? 0 : lim.crossBorderThreshold,
+            approvalWindow: lim.approvalWindow,
+            maxInvestorBalance: cfg.maxInvestorBalance == type(uint80).max ? 0 : cfg.maxInvestorBalance,
+            maxHolders: lim.maxHolders,
+            maxUkHolders: caps.maxUkHolders,
+            maxUsHolders: caps.maxUsHolders,
+            maxUsNonAccredited: caps.maxUsNonAccredited
+        });
+    }
+
+    /// @dev Whether `n` is at least as strict as `o` on every rule (0 = off for limits; a 0 minimum
+    /// category = jurisdiction not admitted; the approval window is procedural and may change).
+    function _within(Terms memory n, Terms memory o) internal pure returns (bool) {
+        return _stricterMin(n.usMinCategory, o.usMinCategory) && _stricterMin(n.ukMinCategory, o.ukMinCategory)
+            && n.regSPeriodEnd >= o.regSPeriodEnd && n.holdingPeriod >= o.holdingPeriod
+            && (n.lockAllAcquisitions || !o.lockAllAcquisitions)
+            && _stricterCap(n.crossBorderThreshold, o.crossBorderThreshold)
+            && _stricterCap(n.maxInvestorBalance, o.maxInvestorBalance) && _stricterCap(n.maxHolders, o.maxHolders)
+            && _stricterCap(n.maxUkHolders, o.maxUkHolders) && _stricterCap(n.maxUsHolders, o.maxUsHolders)
+            && _stricterCap(n.maxUsNonAccredited, o.maxUsNonAccredited);
+    }
+
+    function _stricterMin(uint8 n, uint8 o) private pure returns (bool) {
+        return o == 0 ? n == 0 : (n == 0 || n >= o);
+    }
+
+    function _stricterCap(uint256 n, uint256 o) private pure returns (bool) {
+        return o == 0 || (n != 0 && n <= o);
+    }
+
+    /// @dev Address of the code that runs the cold powers in this token's storage (set by the token).
+    address internal _extension;
+
+
+    /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the
+    /// aggregate, initialised on first use from the balances of all its wallets.
+    function _position(address identity, uint8 walletCount, address wallet, Wallet memory w)
+        internal
+        view
+        returns (uint256 pos, bool multi, bool countedNonAcc)
+    {
+        if (walletCount <= 1) return (w.balance, false, w.flags & W_COUNTED_NON_ACC != 0);
+        Position memory p = _positions[identity];
+        if (p.initialized) return (p.balance, true, p.countedNonAccredited);
+        address[] memory wallets = _config.registry.walletsOf(identity);
+        for (uint256 i = 0; i < wallets.length; ++i) {
+            Wallet memory other = wallets[i] == wallet ? w : _wallets[wallets[i]];
+            pos += other.balance;
+            if (other.flags & W_COUNTED_NON_ACC != 0) countedNonAcc = true;
+        }
+        return (pos, true, countedNonAcc);
+    }
+
+    /// @dev Still-locked units of `wallet`, the unlock time of the oldest of them and the index of
+    /// its lot (lots before it have unlocked).
+    function _lockedAmount(address wallet ) internal view returns (uint256 locked, uint256 nextUnlockAt, uint256 head) {
+        WalletExtra memory x = _extra[wallet];
+        head = x.head;
+        while (head < x.tail && _lots[wallet][head].unlockAt <= block.timestamp) ++head;
+        if (head < x.tail) nextUnlockAt = _lots[wallet][head].unlockAt;
+        for (uint256 i = head; i < x.tail; ++i) {
+            locked += _lots[wallet][i].amount;
+        }
+    }
+
+    function _reserve(address wallet, uint256 value, bool add ) internal {
+        WalletExtra storage x = _extra[wallet];
+        uint96 reserved = add ? x.reserved + uint96(value) : x.reserved - uint96(value);
+        x.reserved = reserved;
+        Wallet storage w = _wallets[wallet];
+        if (reserved == 0) w.flags &= ~W_RESERVED;
+        else w.flags |= W_RESERVED;
+    }
+
+    function _pendingFor(uint256 id, bool checkDeadline ) internal view returns (CrossBorder storage x, uint16 j) {
+        x = _crossBorders[id];
+        if (x.status == CrossBorderStatus.None) revert UnknownCrossBorderTransfer(id);
+        j = _config.registry.regulatorJurisdiction(_msgSender());
+        if (j == 0) revert NotRegulator(_msgSender());
+        if (j != x.fromJurisdiction && j != x.toJurisdiction) {
+            revert RegulatorOutOfScope(_msgSender(), j, x.fromJurisdiction);
+        }
+        if (x.status != CrossBorderStatus.Pending) revert CrossBorderTransferNotPending(id, x.status);
+        if (checkDeadline && block.timestamp > x.deadline) {
+            revert CrossBorderTransferPastDeadline(id, x.deadline, block.timestamp);
+        }
+    }
+
+    function _freezePartial(address wallet, uint256 amount, uint16 actor ) internal {
+        Wallet storage w = _wallets[wallet];
+        uint256 freezable = w.balance - w.frozen;
+        if (amount > freezable) revert FreezeExceedsBalance(wallet, amount, freezable);
+        w.frozen += uint96(amount);
+        if (actor != FROZEN_BY_AGENT) {
+            uint256 mine = _regulatorFrozenBy[wallet][actor] + amount;
+            _regulatorFrozenBy[wallet][actor] = mine;
+            _extra[wallet].regulatorFrozen += uint96(amount);
+            emit PartialFreezeByRegulator(wallet, actor, mine);
+        }
+    }
+
+    function _unfreezePartial(address wallet, uint256 amount, uint16 actor ) internal {
+        Wallet storage w = _wallets[wallet];
+        uint256 unfreezable = actor == FROZEN_BY_AGENT
+            ? w.frozen - _extra[wallet].regulatorFrozen
+            : _regulatorFrozenBy[wallet][actor];
+        if (amount > unfreezable) revert UnfreezeExceedsOwnFreeze(wallet, amount, unfreezable);
+        w.frozen -= uint96(amount);
+        if (actor != FROZEN_BY_AGENT) {
+            _regulatorFrozenBy[wallet][actor] = unfreezable - amount;
+            _extra[wallet].regulatorFrozen -= uint96(amount);
+            emit PartialFreezeByRegulator(wallet, actor, unfreezable - amount);
+        }
+    }
+
+    /// @dev Who acts on `wallet`: FROZEN_BY_AGENT for an agent, else the regulator's jurisdiction
+    /// after checking it is in scope (holder's jurisdiction or the home jurisdiction).
+    function _actorFor(address wallet ) internal view returns (uint16) {
+        if (hasRole(AGENT_ROLE, _msgSender())) return FROZEN_BY_AGENT;
+        IInvestorRegistry reg = _config.registry;
+        uint16 regulator = reg.regulatorJurisdiction(_msgSender());
+        if (regulator == 0) revert NotAgentOrRegulator(_msgSender());
+        if (regulator != _caps.homeJurisdiction) {
+            uint16 holder = reg.walletRecord(wallet).jurisdiction;
+            if (regulator != holder) revert RegulatorOutOfScope(_msgSender(), regulator, holder);
+        }
+        return regulator;
+    }
+
+    /// @dev Returns true when the caller acts as the home regulator, false as an agent.
+    function _requireAgentOrHomeRegulator( ) internal view returns (bool) {
+        if (hasRole(AGENT_ROLE, _msgSender())) return false;
+        uint16 regulator = _config.registry.regulatorJurisdiction(_msgSender());
+        if (regulator == 0) revert NotAgentOrRegulator(_msgSender());
+        uint16 home = _caps.homeJurisdiction;
+        if (regulator != home) revert RegulatorOutOfScope(_msgSender(), regulator, home);
+        return true;
+    }
+
+    function _eligible(IInvestorRegistry.WalletRecord memory rec ) internal view returns (bool) {
+        return rec.identity != address(0) && rec.status == IInvestorRegistry.Status.Active
+            && rec.kycValidUntil >= block.timestamp;
+    }
+
+    function _isUsNonAccredited(IInvestorRegistry.WalletRecord memory rec ) internal pure returns (bool) {
+        return rec.jurisdiction == US && rec.category == IInvestorRegistry.Category.UsNonAccredited;
+    }
+
+    function _minCategory(Config memory cfg, uint16 jurisdiction ) internal pure returns (uint8) {
+        if (jurisdiction == US) return cfg.categories & 0x0f;
+        if (jurisdiction == UK) return cfg.categories >> 4;
+        return 0;
+    }
+
+    function _setTerms(Terms memory t ) internal {
+        if (
+            (t.usMinCategory != 0 && (t.usMinCategory < 1 || t.usMinCategory > 3))
+                || (t.ukMinCategory != 0 && (t.ukMinCategory < 4 || t.ukMinCategory > 6))
+                || t.crossBorderThreshold > type(uint96).max || t.maxInvestorBalance >= type(uint80).max
+        ) revert InvalidTerms();
+        Config storage cfg = _config;
+        cfg.categories = t.usMinCategory | (t.ukMinCategory << 4);
+        cfg.maxInvestorBalance = t.maxInvestorBalance == 0 ? type(uint80).max : uint80(t.maxInvestorBalance);
+        cfg.flags = t.lockAllAcquisitions ? cfg.flags | F_LOCK_ALL : cfg.flags & ~F_LOCK_ALL;
+        _limits = Limits({
+            crossBorderThreshold: t.crossBorderThreshold == 0 ? type(uint96).max : uint96(t.crossBorderThreshold),
+            regSPeriodEnd: t.regSPeriodEnd,
+            holdingPeriod: t.holdingPeriod,
+            maxHolders: t.maxHolders,
+            approvalWindow: t.approvalWindow
+        });
+        Caps storage caps = _caps;
+        caps.maxUkHolders = t.maxUkHolders;
+        caps.maxUsHolders = t.maxUsHolders;
+        caps.maxUsNonAccredited = t.maxUsNonAccredited;
+        emit TermsSet(t, _msgSender());
+    }
+    /// @dev Jurisdiction admitted, category at or above the minimum, Reg S period over for US persons.
+    function _offeringCheck(Config memory cfg, IInvestorRegistry.WalletRecord memory rr)
+        internal
+        view
+        returns (uint8, uint256)
+    {
+        uint8 minimum = _minCategory(cfg, rr.jurisdiction);
+        if (minimum == 0) return (TransferRules.JURISDICTION_NOT_ADMITTED, 0);
+        if (uint8(rr.category) < minimum) return (TransferRules.CATEGORY_NOT_ADMITTED, minimum);
+        if (rr.jurisdiction == US) {
+            uint256 end = _limits.regSPeriodEnd;
+            if (block.timestamp < end) return (TransferRules.REG_S_DISTRIBUTION_COMPLIANCE, end);
+        }
+        return (TransferRules.SUCCESS, 0);
+    }
+}

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {IERC3643} from "../interfaces/IERC3643.sol";
+import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
+import {SecurityTokenBase} from "./SecurityTokenBase.sol";
+import {TransferRulebook} from "../compliance/TransferRulebook.sol";
+import {TransferRules} from "./TransferRules.sol";
+import {SecurityTokenViews} from "./SecurityTokenViews.sol";
+
+/// @dev The two functions the extension calls back on the token it runs for.
+interface ISecurityTokenPlumbing {
+    function checkCrossBorder(address from, address to, uint256 value) external view returns (uint16, uint16);
+    function settleCrossBorder(address from, address to, uint256 value) external;
+}
+
+/// @title SecurityTokenExtension
+/// @notice The cold powers of `SecurityToken` (issuer settings, freezes, pause, issuance approval,
+/// recovery, rejection and expiry of cross-border requests) and the rulebook's sentences. A token
+/// runs these functions by `delegatecall`, in its own storage; called directly, the extension only
+/// touches its own (empty) storage. One extension serves any number of tokens.
+/// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
+contract SecurityTokenExtension is SecurityTokenBase {
+    /// @notice The ERC-3643 version string of tokens run by this extension.
+    string public constant VERSION = "sandbox-erc3643-1.0";
+
+    /// @notice The contract that serves the rulebook's sentences.
+    TransferRulebook public immutable RULEBOOK;
+
+    /// @notice The contract whose code serves the token's read-only views (run in the token's storage).
+    SecurityTokenViews public immutable VIEWS;
+
+    constructor() ERC20("", "") {
+        RULEBOOK = new TransferRulebook();
+        VIEWS = new SecurityTokenViews();
+    }
+
+    /// @dev Batches run each item through the token itself (an external call to this address), so the
+    /// rulebook hook applies exactly as for a single call; the token accepts such calls from itself.
+    /// @notice ERC-3643: several forced transfers.
+    /// @dev Requirements: as `forcedTransfer` for each; arrays of equal length.
+    function batchForcedTransfer(address[] calldata fromList, address[] calldata toList, uint256[] calldata amounts)
+        external
+        onlyRole(AGENT_ROLE)
+    {
+        if (fromList.length != toList.length || toList.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < fromList.length; ++i) {
+            IERC3643(address(this)).forcedTransfer(fromList[i], toList[i], amounts[i]);
+        }
+    }
+
+    /// @notice ERC-3643: several mints.
+    /// @dev Requirements: as `mint` for each; arrays of equal length.
+    function batchMint(address[] calldata toList, uint256[] calldata amounts) external onlyRole(AGENT_ROLE) {
+        if (toList.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < toList.length; ++i) {
+            IERC3643(address(this)).mint(toList[i], amounts[i]);
+        }
+    }
+
+    /// @notice ERC-3643: several burns.
+    /// @dev Requirements: as `burn` for each; arrays of equal length.
+    function batchBurn(address[] calldata userAddresses, uint256[] calldata amounts) external onlyRole(AGENT_ROLE) {
+        if (userAddresses.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < userAddresses.length; ++i) {
+            IERC3643(address(this)).burn(userAddresses[i], amounts[i]);
+        }
+    }
+
+
+    // ================================================================== issuer (admin) powers
+
+    /// @notice Replaces the security's rule parameters; emits `TermsSet`. Once the home regulator has
+    /// approved issuance, the issuer may only tighten them (what the regulator approved bounds them);
+    /// a home regulator may change them either way.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE or is a regulator of the home jurisdiction;
+    /// for the issuer after approval, every rule at least as strict as now; amounts fit their slots.
+    function setTerms(Terms calldata newTerms) external {
+        bool regulator = _requireIssuerOrHomeRegulator();
+        if (!regulator && _config.flags & F_APPROVED != 0 && !_within(newTerms, _currentTerms())) {
+            revert TermsExceedApproval();
+        }
+        _setTerms(newTerms);
+    }
+
+    /// @notice Admits (at the jurisdiction's lowest category, unless a higher minimum is already set)
+    /// or refuses investors of `jurisdiction`.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE or is a regulator of the home jurisdiction;
+    /// after issuance approval only a home regulator may admit a jurisdiction; `jurisdiction` is 826
+    /// or 840.
+    function setJurisdictionAdmitted(uint16 jurisdiction, bool admitted) external {
+        bool regulator = _requireIssuerOrHomeRegulator();
+        uint8 lowest = jurisdiction == US ? 1 : jurisdiction == UK ? 4 : 0;
+        if (lowest == 0) revert InvalidTerms();
+        uint8 current = _minCategory(_config, jurisdiction);
+        if (!regulator && admitted && current == 0 && _config.flags & F_APPROVED != 0) revert TermsExceedApproval();
+        uint8 next = admitted ? (current == 0 ? lowest : current) : 0;
+        uint8 cats = _config.categories;
+        _config.categories = jurisdiction == US ? (cats & 0xf0) | next : (cats & 0x0f) | (next << 4);
+        emit JurisdictionAdmissionSet(jurisdiction, next);
+    }
+
+    /// @dev True for a home regulator, false for the issuer (DEFAULT_ADMIN_ROLE); reverts otherwise.
+    function _requireIssuerOrHomeRegulator() private view returns (bool) {
+        if (hasRole(DEFAULT_ADMIN_ROLE, _msgSender())) return false;
+        uint16 j = _config.registry.regulatorJurisdiction(_msgSender());
+        if (j == 0) revert AccessControlUnauthorizedAccount(_msgSender(), DEFAULT_ADMIN_ROLE);
+        uint16 home = _caps.homeJurisdiction;
+        if (j != home) revert RegulatorOutOfScope(_msgSender(), j, home);
+        return true;
+    }
+
+    /// @notice ERC-3643: sets the token name.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
+    function setName(string calldata name_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _tokenName = name_;
+        emit IERC3643.UpdatedTokenInformation(name_, _tokenSymbol, _caps.decimals, VERSION, _onchainID);
+    }
+
+    /// @notice ERC-3643: sets the token symbol.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
+    function setSymbol(string calldata symbol_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _tokenSymbol = symbol_;
+        emit IERC3643.UpdatedTokenInformation(_tokenName, symbol_, _caps.decimals, VERSION, _onchainID);
+    }
+
+    /// @notice ERC-3643: sets the token's ONCHAINID, here an identity of the investor registry.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE.
+    function setOnchainID(address onchainID_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _onchainID = onchainID_;
+        emit IERC3643.UpdatedTokenInformation(_tokenName, _tokenSymbol, _caps.decimals, VERSION, onchainID_);
+    }
+
+    /// @notice ERC-3643: points the token at another investor registry.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `identityRegistry_` is not zero.
+    function setIdentityRegistry(address identityRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (identityRegistry_ == address(0)) revert InvalidTerms();
+        _config.registry = IInvestorRegistry(identityRegistry_);
+        emit IERC3643.IdentityRegistryAdded(identityRegistry_);
+    }
+
+    /// @notice ERC-3643: sets the compliance contract. The rulebook is built in, so only this token's
+    /// own address is accepted (it re-emits `ComplianceAdded`).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_ == address(this)`.
+    function setCompliance(address compliance_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (compliance_ != address(this)) revert ComplianceIsBuiltIn(compliance_);
+        emit IERC3643.ComplianceAdded(compliance_);
+    }
+
+    // ================================================================== agent and regulator powers
+
+    /// @notice ERC-3643: pauses transfers and issuance.
+    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
+    function pause() external {
+        bool regulator = _requireAgentOrHomeRegulator();
+        _config.flags |= F_PAUSED | (regulator ? F_PAUSED_BY_REGULATOR : 0);
+        emit IERC3643.Paused(_msgSender());
+    }
+
+    /// @notice ERC-3643: resumes transfers. A pause imposed by the home regulator can only be lifted
+    /// by a home regulator.
+    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
+    function unpause() external {
+        bool regulator = _requireAgentOrHomeRegulator();
+        uint8 flags = _config.flags;
+        if (!regulator && flags & F_PAUSED_BY_REGULATOR != 0) revert PauseImposedByRegulator(_caps.homeJurisdiction);
+        _config.flags = flags & ~(F_PAUSED | F_PAUSED_BY_REGULATOR);
+        emit IERC3643.Unpaused(_msgSender());
+    }
+
+    /// @notice ERC-3643: freezes or unfreezes `userAddress` as a whole, recording who did it.
+    /// @dev Requirements: caller has AGENT_ROLE, or is a regulator of the holder's jurisdiction or of
+    /// the home jurisdiction; a regulator's freeze can only be changed by a regulator of the same
+    /// jurisdiction.
+    function setAddressFrozen(address userAddress, bool freeze) public {
+        uint16 actor = _actorFor(userAddress);
+        Wallet storage w = _wallets[userAddress];
+        uint16 current = w.frozenBy;
+        if (current != 0 && current != FROZEN_BY_AGENT && current != actor) {
+            revert FreezeImposedByRegulator(userAddress, current);
+        }
+        w.frozenBy = freeze ? actor : 0;
+        emit IERC3643.AddressFrozen(userAddress, freeze, _msgSender());
+    }
+
+    /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller.
+    /// @dev Requirements: as `setAddressFrozen`; frozen units never exceed the balance.
+    function freezePartialTokens(address userAddress, uint256 amount) public {
+        _freezePartial(userAddress, amount, _actorFor(userAddress));
+        emit IERC3643.TokensFrozen(userAddress, amount);
+    }
+
+    /// @notice ERC-3643: unfreezes `amount` units of `userAddress` that the caller's side froze.
+    /// @dev Requirements: as `setAddressFrozen`; an agent may lift only agent freezes, a regulator
+    /// only its jurisdiction's.
+    function unfreezePartialTokens(address userAddress, uint256 amount) public {
+        _unfreezePartial(userAddress, amount, _actorFor(userAddress));
+        emit IERC3643.TokensUnfrozen(userAddress, amount);
+    }
+
+    /// @notice ERC-7943: sets the frozen amount of `account` to `amount`, by freezing or unfreezing
+    /// the difference on the caller's side.
+    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`.
+    function setFrozenTokens(address account, uint256 amount) external returns (bool) {
+        uint16 actor = _actorFor(account);
+        uint256 current = _wallets[account].frozen;
+        if (amount > current) {
+            _freezePartial(account, amount - current, actor);
+            emit IERC3643.TokensFrozen(account, amount - current);
+        } else if (amount < current) {
+            _unfreezePartial(account, current - amount, actor);
+            emit IERC3643.TokensUnfrozen(account, current - amount);
+        }
+        emit IERC7943Fungible.Frozen(account, amount);
+        return true;
+    }
+
+    /// @notice ERC-3643: several `setAddressFrozen`.
+    /// @dev Requirements: as `setAddressFrozen` for each; arrays of equal length.
+    function batchSetAddressFrozen(address[] calldata userAddresses, bool[] calldata freeze) external {
+        if (userAddresses.length != freeze.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < userAddresses.length; ++i) {
+            setAddressFrozen(userAddresses[i], freeze[i]);
+        }
+    }
+
+    /// @notice ERC-3643: several `freezePartialTokens`.
+    /// @dev Requirements: as `freezePartialTokens` for each; arrays of equal length.
+    function batchFreezePartialTokens(address[] calldata userAddresses, uint256[] calldata amounts) external {
+        if (userAddresses.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < userAddresses.length; ++i) {
+            freezePartialTokens(userAddresses[i], amounts[i]);
+        }
+    }
+
+    /// @notice ERC-3643: several `unfreezePartialTokens`.
+    /// @dev Requirements: as `unfreezePartialTokens` for each; arrays of equal length.
+    function batchUnfreezePartialTokens(address[] calldata userAddresses, uint256[] calldata amounts) external {
+        if (userAddresses.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i = 0; i < userAddresses.length; ++i) {
+            unfreezePartialTokens(userAddresses[i], amounts[i]);
+        }
+    }
+
+    // ================================================================== regulator powers
+
+    /// @notice The DSS "notary" gate: the home regulator approves issuance up to `limit` units
+    /// outstanding. Until then nothing can be minted; afterwards never beyond the limit.
+    /// @dev Requirements: caller is a regulator of the home jurisdiction; `limit` fits in uint96.
+    function approveIssuance(uint256 limit) external {
+        uint16 j = _config.registry.regulatorJurisdiction(_msgSender());
+        if (j == 0) revert NotRegulator(_msgSender());
+        uint16 home = _caps.homeJurisdiction;
+        if (j != home) revert RegulatorOutOfScope(_msgSender(), j, home);
+        if (limit > type(uint96).max) revert AmountTooLarge(limit);
+        _caps.issuanceLimit = uint96(limit);
+        _config.flags |= F_APPROVED;
+        emit IssuanceApproved(_msgSender(), j, limit);
+    }
+
+    /// @notice ERC-3643: moves the whole position of `lostWallet` (balance, freezes, lots) to
+    /// `newWallet`. `investorOnchainID` is the investor's identity in the registry (standing in for
+    /// the ONCHAINID): both wallets must be linked to it.
+    /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units.
+    function recoveryAddress(address lostWallet, address newWallet, address investorOnchainID)
+        external
+        onlyRole(AGENT_ROLE)
+        returns (bool)
+    {
+        (IInvestorRegistry.WalletRecord memory a, IInvestorRegistry.WalletRecord memory b) =
+            _config.registry.walletRecords(lostWallet, newWallet);
+        Wallet memory w = _wallets[lostWallet];
+        WalletExtra memory x = _extra[lostWallet];
+        if (
+            investorOnchainID == address(0) || a.identity != investorOnchainID || b.identity != investorOnchainID
+                || lostWallet == newWallet || w.balance == 0 || _wallets[newWallet].balance != 0
+                || _wallets[newWallet].frozenBy != 0 || x.reserved != 0
+        ) revert RecoveryNotPossible(lostWallet, newWallet, investorOnchainID);
+        WalletExtra memory nx = _extra[newWallet];
+        uint32 base = nx.tail;
+        for (uint256 i = x.head; i < x.tail; ++i) {
+            _lots[newWallet][base + i - x.head] = _lots[lostWallet][i];
+            delete _lots[lostWallet][i];
+        }
+        _extra[newWallet] = WalletExtra(base, base + x.tail - x.head, 0, x.regulatorFrozen);
+        delete _extra[lostWallet];
+        for (uint256 k = 0; k < 2; ++k) {
+            uint16 j = k == 0 ? UK : US;
+            uint256 f = _regulatorFrozenBy[lostWallet][j];
+            if (f != 0) {
+                _regulatorFrozenBy[newWallet][j] = f;
+                delete _regulatorFrozenBy[lostWallet][j];
+            }
+        }
+        _wallets[newWallet] = w;
+        delete _wallets[lostWallet];
+        emit Transfer(lostWallet, newWallet, w.balance);
+        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
+        emit IERC3643.RecoverySuccess(lostWallet, newWallet, investorOnchainID);
+        return true;
+    }
+
+    /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
+    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
+    function rejectCrossBorderTransfer(uint256 id) external {
+        (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
+        x.status = CrossBorderStatus.Rejected;
+        _reserve(x.from, x.value, false);
+        emit CrossBorderTransferRejected(id, _msgSender(), j);
+    }
+
+    /// @notice Anyone may close request `id` once its deadline has passed; the units are released.
+    /// @dev Requirements: the request is pending and `block.timestamp > deadline`.
+    function expireCrossBorderTransfer(uint256 id) external {
+        CrossBorder storage x = _crossBorders[id];
+        if (x.status == CrossBorderStatus.None) revert UnknownCrossBorderTransfer(id);
+        if (x.status != CrossBorderStatus.Pending) revert CrossBorderTransferNotPending(id, x.status);
+        if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
+        x.status = CrossBorderStatus.Expired;
+        _reserve(x.from, x.value, false);
+        emit CrossBorderTransferExpired(id);
+    }
+
+    // ================================================================== cross-border transfers
+
+
+    /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
+    /// the sender's wallet until the regulators of both jurisdictions approve (then it settles) or
+    /// either rejects or the window passes (then they are released). Every other rule is checked now
+    /// and again at settlement.
+    /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
+    /// parties are in different jurisdictions.
+    function requestCrossBorderTransfer(address to, uint256 value) external returns (uint256 id) {
+        address from = _msgSender();
+        (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
+        if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
+        _reserve(from, value, true);
+        id = ++_crossBorderCount;
+        uint256 deadline = block.timestamp + _limits.approvalWindow;
+        _crossBorders[id] = CrossBorder({
+            from: from,
+            deadline: uint40(deadline),
+            status: CrossBorderStatus.Pending,
+            fromApproved: false,
+            toApproved: false,
+            fromJurisdiction: fromJ,
+            toJurisdiction: toJ,
+            to: to,
+            value: uint96(value)
+        });
+        emit CrossBorderTransferRequested(id, from, to, value, fromJ, toJ, deadline);
+    }
+
+    /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
+    /// both have, the transfer settles, re-checking every other rule now (a refusal reverts this
+    /// approval with the rule's error and leaves the request pending).
+    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
+    /// and within its deadline; that side has not approved yet.
+    function approveCrossBorderTransfer(uint256 id) external {
+        (CrossBorder storage x, uint16 j) = _pendingFor(id, true);
+        if (j == x.fromJurisdiction) {
+            if (x.fromApproved) revert CrossBorderAlreadyApproved(id, j);
+            x.fromApproved = true;
+        } else {
+            if (x.toApproved) revert CrossBorderAlreadyApproved(id, j);
+            x.toApproved = true;
+        }
+        emit CrossBorderTransferApproved(id, _msgSender(), j);
+        if (x.fromApproved && x.toApproved) {
+            address from = x.from;
+            address to = x.to;
+            uint256 value = x.value;
+            x.status = CrossBorderStatus.Settled;
+            ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
+            emit CrossBorderTransferSettled(id);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+"""Facade over `CashToken`: the GBP and USD settlement tokens (fully reserved, issuer-minted, held
+only by registered investors and registered settlement contracts, with per-investor holding limits).
+
+Amounts are minor units (pence / cents, 2 decimals): `minor_units("19999.99") == 1_999_999`. The
+limits apply per investor identity across all its wallets. The registry has no individual/business
+flag, so the token classifies UK_RETAIL and US_NON_ACCREDITED investors as individuals and every
+other category as a business, unless the issuer sets a holder type (`set_holder_type`). Registered
+settlement contracts (`set_settlement_contract`, e.g. the DvP contract) need no registry record and
+no limit applies to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import IntEnum
+from typing import Self
+
+from sandbox.chain.base import Chain, Receipt
+from sandbox.contracts.base import ContractFacade
+from sandbox.errors import ContractReverted, SandboxError
+from sandbox.rules import Jurisdiction
+
+#: The contract's "no limit" value (type(uint256).max); the facade shows it as None.
+NO_LIMIT = 2**256 - 1
+#: Amounts have 2 decimals (pence / cents).
+CASH_DECIMALS = 2
+#: Bank of England consultation on systemic sterling stablecoins (10 Nov 2025), in pence.
+GBP_INDIVIDUAL_LIMIT = 20_000_00
+GBP_BUSINESS_LIMIT = 10_000_000_00
+
+
+class HolderType(IntEnum):
+    """Mirrors `ICashToken.HolderType`. DERIVED: individual when UK_RETAIL or US_NON_ACCREDITED."""
+
+    DERIVED = 0
+    INDIVIDUAL = 1
+    BUSINESS = 2
+
+
+@dataclass(frozen=True)
+class CashRule:
+    code: int
+    name: str
+    errors: tuple[str, ...]
+
+
+#: The cash rulebook (codes 0x80-0x9F); the sentences live on chain (`messageForTransferRestriction`).
+CASH_RULES: tuple[CashRule, ...] = (
+    CashRule(0x80, "CASH_PAUSED", ("CashTransferPaused",)),
+    CashRule(0x81, "CASH_SENDER_FROZEN", ("CashSenderFrozen",)),
+    CashRule(0x82, "CASH_RECEIVER_FROZEN", ("CashReceiverFrozen",)),
+    CashRule(0x83, "CASH_SENDER_NOT_ELIGIBLE", ("CashSenderNotEligible",)),
+    CashRule(0x84, "CASH_RECEIVER_NOT_ELIGIBLE", ("CashReceiverNotEligible",)),
+    CashRule(0x85, "CASH_SENDER_SUSPENDED", ("CashSenderSuspended",)),
+    CashRule(0x86, "CASH_RECEIVER_SUSPENDED", ("CashReceiverSuspended",)),
+    CashRule(0x87, "CASH_SENDER_KYC_EXPIRED", ("CashSenderKycExpired",)),
+    CashRule(0x88, "CASH_RECEIVER_KYC_EXPIRED", ("CashReceiverKycExpired",)),
+    CashRule(0x90, "CASH_INDIVIDUAL_HOLDING_LIMIT", ("CashIndividualHoldingLimitExceeded",)),
+    CashRule(0x91, "CASH_BUSINESS_HOLDING_LIMIT", ("CashBusinessHoldingLimitExceeded",)),
+)
+CASH_RULES_BY_CODE: dict[int, CashRule] = {r.code: r for r in CASH_RULES}
+CASH_RULES_BY_ERROR: dict[str, CashRule] = {e: r for r in CASH_RULES for e in r.errors}
+
+
+def minor_units(amount: Decimal | str | int) -> int:
+    """Pounds or dollars as an exact count of pence or cents: ``minor_units("19999.99") == 1999999``.
+
+    Raises `SandboxError` for amounts with more than two decimals or that are not numbers.
+    """
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise SandboxError(f"not an amount: {amount!r}") from None
+    scaled = value.scaleb(CASH_DECIMALS)
+    if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        raise SandboxError(f"{amount!r} has more than {CASH_DECIMALS} decimals")
+    return int(scaled)
+
+
+def _limit_out(value: int) -> int | None:
+    return None if value == NO_LIMIT else value
+
+
+def _limit_in(value: int | None) -> int:
+    if value is not None and value < 0:
+        raise SandboxError(f"a holding limit cannot be negative: {value}")
+    return NO_LIMIT if value is None else value
+
+
+class CashToken(ContractFacade):
+    artifact_name = "CashToken"
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        super().__init__(chain, address)
+        self._messages: dict[int, str] = {}
+
+    def _explain(self, exc: ContractReverted) -> None:
+        rule = CASH_RULES_BY_ERROR.get(exc.error_name or "")
+        if rule is None:
+            return
+        exc.rule_code = rule.code
+        exc.rule_name = rule.name
+        exc.rule_message = self.rule_message(rule.code)
+
+    def rule_message(self, code: int) -> str:
+        """The on-chain sentence of a cash rule code (cached: the texts are constants)."""
+        message = self._messages.get(code)
+        if message is None:
+            message = self._messages[code] = self.message_for_transfer_restriction(code)
+        return message
+
+    # deployment
+    @classmethod
+    def deploy(
+        cls,
+        chain: Chain,
+        *,
+        name: str,
+        symbol: str,
+        registry: str,
+        home_jurisdiction: Jurisdiction | int,
+        individual_limit: int | None,
+        business_limit: int | None,
+        admin: str,
+        sender: str,
+    ) -> Self:
+        """Deploys a cash token; limits are in minor units, None for no limit."""
+        return cls.deploy_contract(
+            chain,
+            [
+                name,
+                symbol,
+                registry,
+                int(home_jurisdiction),
+                _limit_in(individual_limit),
+                _limit_in(business_limit),
+                admin,
+            ],
+            sender=sender,
+        )
+
+    @classmethod
+    def deploy_gbp(cls, chain: Chain, *, registry: str, admin: str, sender: str) -> Self:
+        """The sterling token with the Bank of England's proposed limits (20,000 / 10 million pounds)."""
+        return cls.deploy(
+            chain,
+            name="Sandbox Sterling",
+            symbol="GBPS",
+            registry=registry,
+            home_jurisdiction=Jurisdiction.GB,
+            individual_limit=GBP_INDIVIDUAL_LIMIT,
+            business_limit=GBP_BUSINESS_LIMIT,
+            admin=admin,
+            sender=sender,
+        )
+
+    @classmethod
+    def deploy_usd(
+        cls,
+        chain: Chain,
+        *,
+        registry: str,
+        admin: str,
+        sender: str,
+        individual_limit: int | None = None,
+        business_limit: int | None = None,
+    ) -> Self:
+        """The dollar token; no holding limits unless given."""
+        return cls.deploy(
+            chain,
+            name="Sandbox Dollar",
+            symbol="USDS",
+            registry=registry,
+            home_jurisdiction=Jurisdiction.US,
+            individual_limit=individual_limit,
+            business_limit=business_limit,
+            admin=admin,
+            sender=sender,
+        )
+
+    # ERC-20
+    def name(self) -> str:
+        return str(self._read("name"))
+
+    def symbol(self) -> str:
+        return str(self._read("symbol"))
+
+    def decimals(self) -> int:
+        return int(self._read("decimals"))
+
+    def total_supply(self, *, block: int | str = "latest") -> int:
+        return int(self._read("totalSupply", block=block))
+
+    def balance_of(self, account: str, *, block: int | str = "latest") -> int:
+        return int(self._read("balanceOf", account, block=block))
+
+    def allowance(self, owner: str, spender: str) -> int:
+        return int(self._read("allowance", owner, spender))
+
+    def transfer(self, to: str, value: int, *, sender: str | None = None) -> Receipt:
+        return self._send("transfer", to, value, sender=sender)
+
+    def approve(self, spender: str, value: int, *, sender: str | None = None) -> Receipt:
+        return self._send("approve", spender, value, sender=sender)
+
+    def transfer_from(self, owner: str, to: str, value: int, *, sender: str | None = None) -> Receipt:
+        return self._send("transferFrom", owner, to, value, sender=sender)
+
+    # views
+    def identity_registry(self) -> str:
+        return str(self._read("identityRegistry"))
+
+    def home_jurisdiction(self) -> int:
+        return int(self._read("homeJurisdiction"))
+
+    def reserves(self) -> int:
+        return int(self._read("reserves"))
+
+    def mintable_amount(self) -> int:
+        return int(self._read("mintableAmount"))
+
+    def holding_limits(self) -> tuple[int | None, int | None]:
+        """(individual, business) limits in minor units; None means no limit."""
+        individual, business = self._read("holdingLimits")
+        return _limit_out(int(individual)), _limit_out(int(business))
+
+    def identity_balance(self, identity: str) -> int:
+        return int(self._read("identityBalance", identity))
+
+    def holder_type_of(self, identity: str) -> HolderType:
+        return HolderType(self._read("holderTypeOf", identity))
+
+    def holding_limit_of(self, wallet: str) -> tuple[HolderType, int | None]:
+        holder_type, limit = self._read("holdingLimitOf", wallet)
+        return HolderType(holder_type), _limit_out(int(limit))
+
+    def is_settlement_contract(self, account: str) -> bool:
+        return bool(self._read("isSettlementContract", account))
+
+    def is_frozen(self, wallet: str) -> bool:
+        return bool(self._read("isFrozen", wallet))
+
+    def frozen_by(self, wallet: str) -> int:
+        return int(self._read("frozenBy", wallet))
+
+    def paused(self) -> bool:
+        return bool(self._read("paused"))
+
+    def detect_transfer_restriction(self, from_: str, to: str, value: int) -> int:
+        return int(self._read("detectTransferRestriction", from_, to, value))
+
+    def message_for_transfer_restriction(self, code: int) -> str:
+        return str(self._read("messageForTransferRestriction", code))
+
+    # issuer, attestor, admin and regulator operations
+    def attest_reserves(
+        self, reserves: int, attestation_ref: bytes = b"\0" * 32, *, sender: str | None = None
+    ) -> Receipt:
+        if len(attestation_ref) != 32:
+            raise SandboxError("attestation_ref must be 32 bytes (e.g. the report's hash)")
+        return self._send("attestReserves", reserves, attestation_ref, sender=sender)
+
+    def mint(self, to: str, amount: int, *, sender: str | None = None) -> Receipt:
+        return self._send("mint", to, amount, sender=sender)
+
+    def redeem(self, amount: int, *, sender: str | None = None) -> Receipt:
+        return self._send("redeem", amount, sender=sender)
+
+    def burn(self, from_: str, amount: int, *, sender: str | None = None) -> Receipt:
+        return self._send("burn", from_, amount, sender=sender)
+
+    def set_holding_limits(
+        self, individual_limit: int | None, business_limit: int | None, *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("setHoldingLimits", _limit_in(individual_limit), _limit_in(business_limit), sender=sender)
+
+    def set_holder_type(self, identity: str, holder_type: HolderType, *, sender: str | None = None) -> Receipt:
+        return self._send("setHolderType", identity, int(holder_type), sender=sender)
+
+    def set_settlement_contract(self, account: str, registered: bool, *, sender: str | None = None) -> Receipt:
+        return self._send("setSettlementContract", account, registered, sender=sender)
+
+    def pause(self, *, sender: str | None = None) -> Receipt:
+        return self._send("pause", sender=sender)
+
+    def unpause(self, *, sender: str | None = None) -> Receipt:
+        return self._send("unpause", sender=sender)
+
+    def set_address_frozen(self, wallet: str, freeze: bool, *, sender: str | None = None) -> Receipt:
+        return self._send("setAddressFrozen", wallet, freeze, sender=sender)

@@ -1,0 +1,118 @@
+"""A UK-US story over HTTP only: a US issuer's Reg S bond approved by the US regulator, sold to UK
+investors, a resale to a US investor refused during the distribution compliance period, a
+cross-border resale held until both regulators approve, a DvP trade in sterling, a UK regulator's
+freeze that the issuer cannot lift, and the cap table before and after.
+
+Not in the story: the coupon. Bond tokens with corporate actions are not built yet (issue 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from sandbox.market import Market
+from tests.api.conftest import bearer
+
+DAY = 86_400
+
+
+def _ok(response: Any, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    key = {k: bearer(v) for k, v in keys.items()}
+    alice, bob, carol = (market.accounts[k] for k in ("alice", "bob", "carol"))
+    bond = "/securities/HUDB27"
+
+    # The US issuer creates a Reg S bond (40-day distribution compliance period; cross-border transfers
+    # of 100 units or more need both regulators); nothing can be issued before the SEC approves.
+    created = _ok(
+        client.post(
+            "/securities",
+            json={
+                "symbol": "HUDB27",
+                "name": "Hudson Robotics 5% 2027 (Reg S)",
+                "home": "US",
+                "admitted": ["GB", "US"],
+                "rules": {"reg_s_days": 40, "cross_border_threshold": 100, "us_min_category": "US_ACCREDITED"},
+            },
+            headers=key["hudson"],
+        ),
+        201,
+    )
+    assert created["issuance_approved"] is False
+    refused = client.post(f"{bond}/mint", json={"to": alice, "amount": 1000}, headers=key["hudson"])
+    assert refused.status_code == 409 and refused.json()["error"] == "IssuanceNotApproved"
+    assert client.post(f"{bond}/issuance-approval", json={"limit": 5000}, headers=key["fca"]).status_code == 403
+    _ok(client.post(f"{bond}/issuance-approval", json={"limit": 5000}, headers=key["sec"]))
+
+    # Sold offshore to UK investors.
+    _ok(client.post(f"{bond}/mint", json={"to": alice, "amount": 1000}, headers=key["hudson"]), 201)
+    _ok(client.post(f"{bond}/mint", json={"to": bob, "amount": 1000}, headers=key["hudson"]), 201)
+
+    # A resale to a US investor inside the period is refused on chain, and the pre-check said so.
+    check = _ok(
+        client.post(f"{bond}/transfers/precheck", json={"from": alice, "to": carol, "amount": 50}, headers=key["alice"])
+    )
+    assert check["allowed"] is False and "Regulation S" in check["message"]
+    inside = client.post(f"{bond}/transfers", json={"to": carol, "amount": 50}, headers=key["alice"])
+    assert inside.status_code == 409 and inside.json()["rule_code"] == check["code"]
+
+    _ok(client.post("/operator/time-travel", json={"seconds": 41 * DAY}, headers=key["operator"]))
+    before = market.chain.block_number()
+
+    # After the period, a resale of 200 units (over the threshold) cannot be a plain transfer...
+    plain = client.post(f"{bond}/transfers", json={"to": carol, "amount": 200}, headers=key["alice"])
+    assert plain.status_code == 409 and plain.json()["code"] == "CROSS_BORDER_APPROVAL_REQUIRED"
+    # ...it is requested, held, and settles only when both regulators approve.
+    held = _ok(
+        client.post(f"{bond}/cross-border-transfers", json={"to": carol, "amount": 200}, headers=key["alice"]), 201
+    )
+    transfer_id = held["transfer"]["transfer_id"]
+    pending = _ok(client.get("/cross-border-transfers", params={"status": "PENDING"}, headers=key["sec"]))
+    assert [t["transfer_id"] for t in pending["items"] if t["security"] == "HUDB27"] == [transfer_id]
+    first = _ok(client.post(f"{bond}/cross-border-transfers/{transfer_id}/approve", headers=key["fca"]))
+    assert first["transfer"]["status"] == "PENDING"
+    second = _ok(client.post(f"{bond}/cross-border-transfers/{transfer_id}/approve", headers=key["sec"]))
+    assert second["transfer"]["status"] == "SETTLED"
+
+    # A DvP trade in sterling between the UK investors: both legs or nothing.
+    trade = _ok(
+        client.post(
+            "/settlements",
+            json={
+                "side": "sell",
+                "counterparty": alice,
+                "security": "HUDB27",
+                "quantity": 50,
+                "cash": "GBPS",
+                "cash_amount": 500_000,
+            },
+            headers=key["bob"],
+        ),
+        201,
+    )["trade"]
+    _ok(client.post(f"/settlements/{trade['trade_id']}/affirm", headers=key["alice"]))
+    settled = _ok(client.post(f"/settlements/{trade['trade_id']}/settle", headers=key["alice"]))
+    assert settled["outcome"]["settled"] is True
+
+    # The FCA freezes a UK investor's holding of the US bond; the issuer cannot lift it.
+    _ok(client.post(f"{bond}/frozen-wallets", json={"wallet": bob}, headers=key["fca"]), 201)
+    lift = client.delete(f"{bond}/frozen-wallets/{bob}", headers=key["hudson"])
+    assert lift.status_code == 403 and lift.json()["code"] == "FREEZE_IMPOSED_BY_REGULATOR"
+
+    # The cap table as of before the resale and now.
+    then = _ok(client.get(f"{bond}/cap-table", params={"block": before}, headers=key["sec"]))
+    now = _ok(client.get(f"{bond}/cap-table", headers=key["sec"]))
+    assert then["by_jurisdiction"] == {"GB": 2000}
+    assert now["by_jurisdiction"] == {"GB": 1800, "US": 200}
+    assert now["holders"] == 3 and then["holders"] == 2
+    positions = {
+        p["wallet"]: (p["balance"], p["frozen"])
+        for p in _ok(client.get(f"{bond}/positions", headers=key["sec"]))["items"]
+    }
+    assert positions == {alice: (850, False), bob: (950, True), carol: (200, False)}

@@ -1,0 +1,237 @@
+"""Random operations against the security token, with the rulebook's invariants checked after each.
+
+Default size is small so `make test` stays fast; raise it with SANDBOX_STATEFUL_EXAMPLES (examples of
+SANDBOX_STATEFUL_STEPS steps each), e.g. SANDBOX_STATEFUL_EXAMPLES=200 for thousands of operations.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from sandbox.chain.embedded import EmbeddedChain
+from sandbox.contracts.registry import InvestorRegistry
+from sandbox.contracts.security_token import SecurityToken, Terms
+from sandbox.errors import ContractReverted
+from sandbox.rules import InvestorCategory as Cat
+from sandbox.rules import Jurisdiction as Jur
+
+DAY = 86_400
+ZERO = "0x" + "00" * 20
+MAX_HOLDERS, MAX_US, MAX_US_NON_ACC = 5, 3, 1
+
+
+class Env:
+    def __init__(self) -> None:
+        self.chain = EmbeddedChain(num_accounts=24)
+        a = [x.address for x in self.chain.accounts]
+        self.operator, self.fca, self.sec, self.issuer = a[0], a[1], a[2], a[3]
+        self.registry = InvestorRegistry.deploy(self.chain, admin=self.operator, sender=self.operator)
+        self.registry.set_regulator(self.fca, Jur.GB, sender=self.operator)
+        self.registry.set_regulator(self.sec, Jur.US, sender=self.operator)
+        kyc = self.chain.timestamp() + 120 * DAY  # some investors' KYC lapses during a run
+        people = [
+            (Jur.GB, Cat.UK_PROFESSIONAL, kyc * 10),
+            (Jur.GB, Cat.UK_RETAIL, kyc * 10),
+            (Jur.GB, Cat.UK_ELIGIBLE_COUNTERPARTY, kyc),
+            (Jur.US, Cat.US_ACCREDITED, kyc * 10),
+            (Jur.US, Cat.US_NON_ACCREDITED, kyc * 10),
+            (Jur.US, Cat.US_NON_ACCREDITED, kyc),
+        ]
+        #: wallet → (identity, jurisdiction, category)
+        self.investor_of: dict[str, tuple[str, int, int]] = {}
+        for i, (jurisdiction, category, until) in enumerate(people):
+            wallet = a[4 + i]
+            self.registry.register_investor(wallet, wallet, jurisdiction, category, until, sender=self.operator)
+            self.investor_of[wallet] = (wallet, int(jurisdiction), int(category))
+        second = a[10]  # a second wallet of the first investor
+        self.registry.add_wallet(a[4], second, sender=self.operator)
+        self.investor_of[second] = self.investor_of[a[4]]
+        self.spare = a[11:18]  # registered during runs
+        self.unregistered = a[18]
+        self.reg_s_end = self.chain.timestamp() + 40 * DAY
+        self.token = SecurityToken.deploy(
+            self.chain,
+            name="Stateful",
+            symbol="STATE",
+            decimals=0,
+            registry=self.registry.address,
+            home_jurisdiction=Jur.GB,
+            admitted_jurisdictions=[Jur.GB, Jur.US],
+            admin=self.issuer,
+            sender=self.issuer,
+            terms=Terms(
+                reg_s_period_end=self.reg_s_end,
+                holding_period=30 * DAY,
+                cross_border_threshold=400,
+                approval_window=5 * DAY,
+                max_investor_balance=3000,
+                max_holders=MAX_HOLDERS,
+                max_us_holders=MAX_US,
+                max_us_non_accredited=MAX_US_NON_ACC,
+            ),
+        )
+        self.token.approve_issuance(20_000, sender=self.fca)
+
+
+@cache
+def env() -> Env:
+    return Env()
+
+
+class TokenMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.env = env()
+        self.snapshot = self.env.chain.snapshot()
+        self.wallets: list[str] = [*self.env.investor_of, self.env.unregistered]
+        self.spare = list(self.env.spare)
+        self.pending: list[int] = []
+
+    def teardown(self) -> None:
+        self.env.chain.revert(self.snapshot)
+
+    # ------------------------------------------------------------------ helpers
+
+    def pick(self, i: int) -> str:
+        return self.wallets[i % len(self.wallets)]
+
+    def expect_refusal_matches(self, exc: ContractReverted, from_: str, to: str, value: int) -> None:
+        """A refused transfer or mint named a rule, and the view pre-check (run now, at the refused
+        transaction's block and state) names the same rule."""
+        assert exc.rule_code is not None, f"refusal without a rule: {exc}"
+        assert self.env.token.detect_transfer_restriction(from_, to, value) == exc.rule_code, str(exc)
+
+    # ------------------------------------------------------------------ operations
+
+    @rule(s=st.integers(0, 50), r=st.integers(0, 50), value=st.integers(0, 1500))
+    def transfer(self, s: int, r: int, value: int) -> None:
+        t, sender, receiver = self.env.token, self.pick(s), self.pick(r)
+        frozen_wallet = t.is_frozen(sender)
+        try:
+            t.transfer(receiver, value, sender=sender)
+        except ContractReverted as exc:
+            self.expect_refusal_matches(exc, sender, receiver, value)
+            return
+        assert not frozen_wallet
+        balance = t.balance_of(sender)
+        assert balance >= t.get_frozen_tokens(sender), "a frozen unit moved"
+        assert balance >= t.locked_tokens(sender)[0], "a locked unit moved"
+
+    @rule(r=st.integers(0, 50), value=st.integers(1, 2500))
+    def mint(self, r: int, value: int) -> None:
+        t, receiver = self.env.token, self.pick(r)
+        try:
+            t.mint(receiver, value, sender=self.env.issuer)
+        except ContractReverted as exc:
+            self.expect_refusal_matches(exc, ZERO, receiver, value)
+
+    @rule(h=st.integers(0, 50), value=st.integers(1, 1000))
+    def burn(self, h: int, value: int) -> None:
+        holder = self.pick(h)
+        try:
+            self.env.token.burn(holder, value, sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.error_name in ("ERC7943InsufficientUnfrozenBalance", "RegulatorFrozenUnits")
+
+    @rule(h=st.integers(0, 50), by_regulator=st.booleans())
+    def toggle_freeze(self, h: int, by_regulator: bool) -> None:
+        t, holder = self.env.token, self.pick(h)
+        actor = self.env.fca if by_regulator else self.env.issuer  # the FCA is the home regulator
+        try:
+            t.set_address_frozen(holder, not t.is_frozen(holder), sender=actor)
+        except ContractReverted as exc:
+            assert exc.error_name == "FreezeImposedByRegulator"
+
+    @rule(h=st.integers(0, 50), value=st.integers(1, 500), freeze=st.booleans())
+    def partial_freeze(self, h: int, value: int, freeze: bool) -> None:
+        t, holder = self.env.token, self.pick(h)
+        try:
+            if freeze:
+                t.freeze_partial_tokens(holder, value, sender=self.env.issuer)
+            else:
+                t.unfreeze_partial_tokens(holder, value, sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.error_name in ("FreezeExceedsBalance", "UnfreezeExceedsOwnFreeze")
+
+    @rule(days=st.integers(1, 25))
+    def time_jump(self, days: int) -> None:
+        self.env.chain.time_travel(self.env.chain.timestamp() + days * DAY)
+
+    @rule(us=st.booleans())
+    def register(self, us: bool) -> None:
+        if not self.spare:
+            return
+        wallet = self.spare.pop()
+        jurisdiction, category = (Jur.US, Cat.US_QIB) if us else (Jur.GB, Cat.UK_PROFESSIONAL)
+        kyc = self.env.chain.timestamp() + 365 * DAY
+        self.env.registry.register_investor(wallet, wallet, jurisdiction, category, kyc, sender=self.env.operator)
+        self.env.investor_of[wallet] = (wallet, int(jurisdiction), int(category))
+        self.wallets.insert(0, wallet)
+
+    @rule(s=st.integers(0, 50), r=st.integers(0, 50), value=st.integers(400, 900))
+    def cross_border_request(self, s: int, r: int, value: int) -> None:
+        t, sender, receiver = self.env.token, self.pick(s), self.pick(r)
+        try:
+            receipt = t.request_cross_border_transfer(receiver, value, sender=sender)
+        except ContractReverted:
+            return
+        (event,) = t.events(receipt, "CrossBorderTransferRequested")
+        self.pending.append(event.args["id"])
+
+    @rule(approve=st.booleans())
+    def cross_border_decide(self, approve: bool) -> None:
+        if not self.pending:
+            return
+        t, tid = self.env.token, self.pending.pop(0)
+        try:
+            if approve:
+                t.approve_cross_border_transfer(tid, sender=self.env.fca)
+                t.approve_cross_border_transfer(tid, sender=self.env.sec)
+            else:
+                t.reject_cross_border_transfer(tid, sender=self.env.sec)
+        except ContractReverted as exc:
+            # settlement re-checks the rules; a request may also have passed its deadline
+            assert exc.rule_code is not None or exc.error_name == "CrossBorderTransferPastDeadline", str(exc)
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def supply_holders_reg_s(self) -> None:
+        t = self.env.token
+        balances = {w: t.balance_of(w) for w in self.wallets}
+        assert t.total_supply() == sum(balances.values())
+        positions: dict[str, tuple[int, int, int]] = {}
+        for wallet, balance in balances.items():
+            if wallet in self.env.investor_of:
+                identity, jurisdiction, category = self.env.investor_of[wallet]
+                held = positions.get(identity, (0, jurisdiction, category))[0] + balance
+                positions[identity] = (held, jurisdiction, category)
+            else:
+                assert balance == 0
+        holders = [p for p in positions.values() if p[0] > 0]
+        us = [p for p in holders if p[1] == Jur.US]
+        counted = t.holder_counts()
+        assert counted[:3] == (len(holders), len(holders) - len(us), len(us))
+        assert counted[0] <= MAX_HOLDERS and counted[2] <= MAX_US and counted[3] <= MAX_US_NON_ACC
+        assert counted[3] == sum(1 for p in us if p[2] == Cat.US_NON_ACCREDITED)
+        assert all(p[0] <= 3000 for p in holders)
+        if self.env.chain.timestamp() < self.env.reg_s_end:
+            assert not us, "a US holder inside the Reg S distribution compliance period"
+
+
+def _size(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+TokenMachine.TestCase.settings = settings(
+    max_examples=_size("SANDBOX_STATEFUL_EXAMPLES", 5),
+    stateful_step_count=_size("SANDBOX_STATEFUL_STEPS", 15),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TestTokenMachine = TokenMachine.TestCase
