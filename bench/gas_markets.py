@@ -32,6 +32,8 @@ def main() -> None:
     a = [acct.address for acct in chain.accounts]
     admin = a[0]
     registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
+    regulator = a[11]
+    registry.set_regulator(regulator, Jurisdiction.GB, sender=admin)
     # Businesses (UK professional, US accredited): the GBP limits allow the amounts used here.
     for n, wallet in enumerate(a[1:11], start=1):
         uk = n % 2 == 1
@@ -48,6 +50,7 @@ def main() -> None:
         home_jurisdiction=Jurisdiction.GB, admitted_jurisdictions=[Jurisdiction.GB, Jurisdiction.US],
         admin=admin, sender=admin,
     )  # fmt: skip
+    security.approve_issuance(10**12, sender=regulator)  # the home regulator's notary gate
     gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
     dvp = DvPSettlement.deploy(chain, sender=admin)
     gbp.set_settlement_contract(dvp.address, True, sender=admin)

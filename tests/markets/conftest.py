@@ -91,6 +91,8 @@ def build_world() -> MarketsWorld:
         admin=admin,
         sender=admin,
     )
+    # The DSS notary gate: the home regulator approves issuance before anything can be minted.
+    security.approve_issuance(10**12, sender=uk_regulator)
     gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
     usd = CashToken.deploy_usd(chain, registry=registry.address, admin=admin, sender=admin)
     dvp = DvPSettlement.deploy(chain, sender=admin)

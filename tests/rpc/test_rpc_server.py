@@ -51,7 +51,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(demo: Scenario) -> Iterator[Served]:
-    chain = CountingChain()
+    chain = CountingChain(num_accounts=demo.accounts_needed)
     market = load_scenario(chain, demo)
     with ServerThread(create_rpc_app(chain)) as server:
         yield Served(chain, market, server.url)
