@@ -31,7 +31,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from eth.constants import GENESIS_PARENT_HASH
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.vm.forks import ParisVM, PragueVM
@@ -104,18 +103,10 @@ class _SandboxBackend(DeterministicPyEVMBackend):
         return bytes(chain.mine_block(**kwargs).hash)
 
     def revert_to_snapshot(self, snapshot: bytes) -> None:
-        """Makes the snapshot's block the canonical head again, as eth-tester does, but without
-        re-importing (re-executing) that block: its state is already in the database, so starting a
-        new pending block on it suffices. About 0.6 ms of CPU instead of 11 for a demo-market block,
-        which is most of what a per-test snapshot/revert fixture costs."""
-        chain = self.chain
-        header = chain.get_block_header_by_hash(snapshot)
-        chaindb = chain.chaindb
-        chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)
-        if header.block_number > 0:
-            chain.header = chain.create_header_from_parent(header)
-        else:
-            self.chain = chain.from_genesis_header(chaindb.db, header)
+        # eth-tester's revert re-imports the snapshot's block (about 11 ms of CPU on the demo market).
+        # A cheaper one (re-canonicalise without re-executing: 0.6 ms) was tried and made the gateway's
+        # schemathesis suite time out; it is not kept until that is understood.
+        super().revert_to_snapshot(snapshot)
         if self.on_revert is not None:
             self.on_revert(snapshot)
 
