@@ -292,3 +292,18 @@ def test_second_wallet_linked_after_holding_keeps_the_position(w: World) -> None
     assert t.holder_counts()[0] == 4  # uk3 joined; uk2 still holds 500
     allowed(t, spare, w.w["uk3"], 500)  # the investor leaves only when both wallets are empty
     assert t.holder_counts()[0] == 3 and t.investor_balance(uk2) == 0
+
+
+def test_self_transfer_moves_nothing(w: World) -> None:
+    """Found by the stateful test: a transfer to oneself once credited the units without debiting them
+    (the sender's and receiver's packed wallet slots are one slot). It must leave balances and supply
+    as they were, and still pass the rulebook first."""
+    t, uk1 = w.token, w.w["uk1"]
+    balance, supply, positions = t.balance_of(uk1), t.total_supply(), t.holder_counts()
+    receipt = t.transfer(uk1, balance, sender=uk1)
+    assert [e.args for e in t.events(receipt, "Transfer")] == [{"from": uk1, "to": uk1, "value": balance}]
+    assert (t.balance_of(uk1), t.total_supply(), t.holder_counts()) == (balance, supply, positions)
+    t.forced_transfer(uk1, uk1, 1, sender=w.issuer)
+    assert (t.balance_of(uk1), t.total_supply()) == (balance, supply)
+    t.set_address_frozen(uk1, True, sender=w.issuer)
+    refused(t, uk1, uk1, 1, "SENDER_FROZEN", "SenderFrozen", wallet=uk1)

@@ -1,7 +1,8 @@
 """Random operations against the security token, with the rulebook's invariants checked after each.
 
-By default up to 1,500 random operations (15 examples of up to 100 steps; about 2.5 minutes on 2
-cores); SANDBOX_STATEFUL_EXAMPLES and SANDBOX_STATEFUL_STEPS change that (20 x 100 passed in 214 s).
+By default up to 1,000 random operations (10 examples of up to 100 steps; under 2 minutes on 2 cores);
+SANDBOX_STATEFUL_EXAMPLES and SANDBOX_STATEFUL_STEPS change that. A 15 x 100 run found that a transfer
+to oneself created units (packed wallet slots); see test_self_transfer_moves_nothing.
 """
 
 from __future__ import annotations
@@ -229,7 +230,7 @@ def _size(name: str, default: int) -> int:
 
 
 TokenMachine.TestCase.settings = settings(
-    max_examples=_size("SANDBOX_STATEFUL_EXAMPLES", 15),
+    max_examples=_size("SANDBOX_STATEFUL_EXAMPLES", 10),
     stateful_step_count=_size("SANDBOX_STATEFUL_STEPS", 100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

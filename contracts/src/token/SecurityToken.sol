@@ -254,6 +254,13 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         Ctx memory c;
         uint8 code = _evaluate(from, to, value, mode, c);
         if (code != TransferRules.SUCCESS) _revertFor(code, from, to, value, c);
+        if (from == to) {
+            // A transfer to oneself moves nothing (as in ERC-20), once the rulebook has passed it. The
+            // sender's and receiver's packed slots are the same slot: debiting one copy and crediting
+            // the other would create units.
+            emit Transfer(from, to, value);
+            return;
+        }
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
