@@ -36,7 +36,7 @@ from web3.types import RPCEndpoint
 
 from sandbox.chain.base import ChainAccount, Log, Receipt
 from sandbox.chain.revert import RevertDecoder
-from sandbox.chain.web3chain import DEFAULT_GAS, MAX_FEE_PER_GAS, Web3Chain
+from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
 
 #: The well-known development mnemonic (anvil, Hardhat, and the embedded chain).
@@ -129,21 +129,7 @@ class RpcChain(Web3Chain):
 
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = to_checksum_address(sender)
-        signer = self._signers.get(sender)
-        if signer is None:
-            raise ChainError(f"the sandbox holds no key for {sender}")
-        tx: dict[str, Any] = {
-            "chainId": self._chain_id,
-            "from": sender,
-            "data": data,
-            "value": value,
-            "gas": gas or DEFAULT_GAS,
-            "maxFeePerGas": MAX_FEE_PER_GAS,
-            "maxPriorityFeePerGas": 0,
-            "type": 2,
-        }
-        if to is not None:
-            tx["to"] = to_checksum_address(to)
+        signer, tx = self._unsigned(sender, to, data, value=value, gas=gas)
         with self._write_lock:
             for attempt in range(NONCE_RETRIES + 1):
                 nonce = self._nonces.get(sender)

@@ -95,21 +95,7 @@ class Web3Chain:
 
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = to_checksum_address(sender)
-        signer = self._signers.get(sender)
-        if signer is None:
-            raise ChainError(f"the sandbox holds no key for {sender}")
-        tx: dict[str, Any] = {
-            "chainId": self._chain_id,
-            "from": sender,
-            "data": data,
-            "value": value,
-            "gas": gas or DEFAULT_GAS,
-            "maxFeePerGas": MAX_FEE_PER_GAS,
-            "maxPriorityFeePerGas": 0,
-            "type": 2,
-        }
-        if to is not None:
-            tx["to"] = to_checksum_address(to)
+        signer, tx = self._unsigned(sender, to, data, value=value, gas=gas)
         with self._write_lock:
             nonce = self._nonces.get(sender)
             if nonce is None:
@@ -126,6 +112,27 @@ class Web3Chain:
                 raise
             self._nonces[sender] = nonce + 1
         return receipt
+
+    def _unsigned(
+        self, sender: str, to: str | None, data: bytes, *, value: int, gas: int | None
+    ) -> tuple[LocalAccount, dict[str, Any]]:
+        """The signer of `sender` (checksummed) and its transaction, nonce not yet set."""
+        signer = self._signers.get(sender)
+        if signer is None:
+            raise ChainError(f"the sandbox holds no key for {sender}")
+        tx: dict[str, Any] = {
+            "chainId": self._chain_id,
+            "from": sender,
+            "data": data,
+            "value": value,
+            "gas": gas or DEFAULT_GAS,
+            "maxFeePerGas": MAX_FEE_PER_GAS,
+            "maxPriorityFeePerGas": 0,
+            "type": 2,
+        }
+        if to is not None:
+            tx["to"] = to_checksum_address(to)
+        return signer, tx
 
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         """Submits a transaction signed elsewhere (e.g. by a participant's own wallet) through the same
