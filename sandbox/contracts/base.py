@@ -29,11 +29,14 @@ class ContractEvent:
 class _Abi:
     """Selectors, types and topics of one artifact, computed once per contract class."""
 
-    def __init__(self, artifact: Artifact) -> None:
+    def __init__(self, artifact: Artifact, *, fallback_artifacts: Sequence[Artifact] = ()) -> None:
         self.functions: dict[str, dict[str, Any]] = {}
         self.events_by_topic: dict[bytes, dict[str, Any]] = {}
         self.constructor: dict[str, Any] | None = None
-        for item in artifact.abi:
+        # Functions the contract answers through its fallback (code it runs by delegatecall): the
+        # contract's own functions come first and win any clash.
+        extra = [i for a in fallback_artifacts for i in a.abi if i.get("type") == "function"]
+        for item in [*artifact.abi, *extra]:
             kind = item.get("type")
             if kind == "function":
                 # Overloads are keyed by full signature as well as by name (the first one wins the name).
@@ -93,6 +96,8 @@ class ContractFacade:
     methods named after the Solidity functions in snake_case, with keyword-only `sender=`."""
 
     artifact_name: ClassVar[str]
+    #: Artifacts whose functions the contract also answers, through its fallback.
+    fallback_artifact_names: ClassVar[tuple[str, ...]] = ()
     _abi_cache: ClassVar[dict[str, _Abi]] = {}
 
     def __init__(self, chain: Chain, address: str) -> None:
@@ -102,9 +107,13 @@ class ContractFacade:
 
     @classmethod
     def _abi_for(cls, name: str) -> _Abi:
-        abi = cls._abi_cache.get(name)
+        extras = cls.fallback_artifact_names if name == cls.artifact_name else ()
+        key = "+".join((name, *extras))
+        abi = cls._abi_cache.get(key)
         if abi is None:
-            abi = cls._abi_cache[name] = _Abi(load_artifact(name))
+            abi = cls._abi_cache[key] = _Abi(
+                load_artifact(name), fallback_artifacts=[load_artifact(e) for e in extras]
+            )
         return abi
 
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Self
 
 from sandbox.chain.base import Chain, Receipt
@@ -55,6 +56,29 @@ class Terms:
         return cls(*value)
 
 
+class CrossBorderStatus(IntEnum):
+    """Mirrors `ISecurityToken.CrossBorderStatus`. A settlement contract's clearance is CLEARED when
+    both regulators approved it (an investor's own request settles instead) and WITHDRAWN when that
+    contract gave it up."""
+
+    NONE = 0
+    PENDING = 1
+    SETTLED = 2
+    REJECTED = 3
+    EXPIRED = 4
+    CLEARED = 5
+    WITHDRAWN = 6
+
+
+@dataclass(frozen=True)
+class CrossBorderClearance:
+    """Who opened a cross-border request as a settlement clearance, and for which of its trades
+    (`requester` is None for an investor's own request)."""
+
+    requester: str | None
+    trade_id: int
+
+
 def _lowest(jurisdiction: int) -> int:
     return int(InvestorCategory.US_NON_ACCREDITED if jurisdiction == Jurisdiction.US else InvestorCategory.UK_RETAIL)
 
@@ -71,6 +95,8 @@ class SecurityTokenExtension(ContractFacade):
 
 class SecurityToken(RestrictedToken):
     artifact_name = "SecurityToken"
+    # The settlement clearances run in `SecurityTokenCrossBorder`'s code, reached by the token's fallback.
+    fallback_artifact_names = ("SecurityTokenCrossBorder",)
     rules_by_error = RULES_BY_ERROR
 
     @classmethod
@@ -167,6 +193,11 @@ class SecurityToken(RestrictedToken):
         fields = ("from", "to", "value", "status", "deadline", "from_approved", "to_approved")
         return dict(zip(fields, self._read("crossBorderTransfer", transfer_id), strict=True))
 
+    def cross_border_clearance(self, transfer_id: int) -> CrossBorderClearance:
+        """Who requested cross-border request `transfer_id` as a clearance, for which trade."""
+        requester, trade_id = self._read("crossBorderClearance", transfer_id)
+        return CrossBorderClearance(None if int(requester, 16) == 0 else requester, int(trade_id))
+
     # agent and regulator operations (ERC-3643 names)
     def mint(self, to: str, amount: int, *, sender: str | None = None) -> Receipt:
         return self._send("mint", to, amount, sender=sender)
@@ -252,3 +283,19 @@ class SecurityToken(RestrictedToken):
 
     def expire_cross_border_transfer(self, transfer_id: int, *, sender: str | None = None) -> Receipt:
         return self._send("expireCrossBorderTransfer", transfer_id, sender=sender)
+
+    # settlement clearances (called by a settlement contract; exposed for tests and tools)
+    def request_cross_border_clearance(
+        self, from_: str, to: str, value: int, trade_id: int, *, sender: str | None = None
+    ) -> Receipt:
+        """The sender (a settlement contract, or any spender `from_` approved) opens a clearance for
+        `value` units from `from_` to `to`, for its trade `trade_id`."""
+        return self._send("requestCrossBorderClearance", from_, to, value, trade_id, sender=sender)
+
+    def settle_cross_border_clearance(self, transfer_id: int, *, sender: str | None = None) -> Receipt:
+        """Settles a Cleared clearance; only its requester may."""
+        return self._send("settleCrossBorderClearance", transfer_id, sender=sender)
+
+    def withdraw_cross_border_clearance(self, transfer_id: int, *, sender: str | None = None) -> Receipt:
+        """Gives up a pending or cleared clearance; only its requester may."""
+        return self._send("withdrawCrossBorderClearance", transfer_id, sender=sender)

@@ -11,11 +11,13 @@ from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.security_token import CrossBorderStatus, SecurityToken
 from sandbox.errors import SandboxError
 
 
 class TradeStatus(IntEnum):
-    """Mirrors `IDvPSettlement.TradeStatus`."""
+    """Mirrors `IDvPSettlement.TradeStatus`. FAILED: the trade's cross-border clearance was refused
+    or lapsed; it can never settle."""
 
     NONE = 0
     PROPOSED = 1
@@ -23,6 +25,7 @@ class TradeStatus(IntEnum):
     SETTLED = 3
     CANCELLED = 4
     EXPIRED = 5
+    FAILED = 6
 
 
 class Leg(IntEnum):
@@ -44,6 +47,7 @@ class SettlementCode(IntEnum):
     NOT_DELIVERED = 0xA5
     NOT_AFFIRMED = 0xA8
     EXPIRED = 0xA9
+    AWAITING_CLEARANCE = 0xAA
     LEG_REVERTED = 0xAF
 
 
@@ -64,6 +68,33 @@ class Trade:
     proposed_by_seller: bool
     failed_leg: Leg
     failure_code: int
+    #: The security token's cross-border request opened for this trade by `request_clearance` (0 if none).
+    clearance_id: int = 0
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """A trade's cross-border clearance as the security token holds it: the regulators of both
+    parties' jurisdictions decide it; CLEARED means the trade may settle (until `deadline`)."""
+
+    trade_id: int
+    clearance_id: int
+    status: CrossBorderStatus
+    deadline: int
+    seller_regulator_approved: bool
+    buyer_regulator_approved: bool
+
+    @property
+    def awaiting(self) -> bool:
+        """Whether the regulators have yet to decide (both approvals are not in)."""
+        return self.status is CrossBorderStatus.PENDING
+
+
+@dataclass(frozen=True)
+class RequestedClearance:
+    trade_id: int
+    clearance_id: int
+    receipt: Receipt
 
 
 @dataclass(frozen=True)
@@ -126,8 +157,8 @@ class DvPSettlement(ContractFacade):
 
     # views
     def trade(self, trade_id: int) -> Trade:
-        (seller, deadline, status, leg, code, by_seller, buyer, security, cash, quantity, amount) = self._read(
-            "trade", trade_id
+        (seller, deadline, status, leg, code, by_seller, buyer, security, cash, quantity, amount, clearance) = (
+            self._read("trade", trade_id)
         )
         return Trade(
             trade_id=trade_id,
@@ -142,6 +173,22 @@ class DvPSettlement(ContractFacade):
             proposed_by_seller=bool(by_seller),
             failed_leg=Leg(leg),
             failure_code=int(code),
+            clearance_id=int(clearance),
+        )
+
+    def clearance(self, trade_id: int) -> Clearance | None:
+        """The trade's cross-border clearance, read from its security token (None if it has none)."""
+        trade = self.trade(trade_id)
+        if trade.clearance_id == 0:
+            return None
+        state = SecurityToken(self.chain, trade.security).cross_border_transfer(trade.clearance_id)
+        return Clearance(
+            trade_id=trade_id,
+            clearance_id=trade.clearance_id,
+            status=CrossBorderStatus(state["status"]),
+            deadline=int(state["deadline"]),
+            seller_regulator_approved=bool(state["from_approved"]),
+            buyer_regulator_approved=bool(state["to_approved"]),
         )
 
     def trade_count(self) -> int:
@@ -179,6 +226,14 @@ class DvPSettlement(ContractFacade):
 
     def expire(self, trade_id: int, *, sender: str | None = None) -> Receipt:
         return self._send("expire", trade_id, sender=sender)
+
+    # cross-border clearance
+    def request_clearance(self, trade_id: int, *, sender: str | None = None) -> RequestedClearance:
+        """Asks the security token to have an affirmed cross-border trade cleared by both regulators
+        (the sender must be a party); the seller's units are escrowed until they decide."""
+        receipt = self._send("requestClearance", trade_id, sender=sender)
+        (event,) = self.events(receipt, "ClearanceRequested")
+        return RequestedClearance(trade_id, int(event.args["clearanceId"]), receipt)
 
     # settlement
     def preview_settle(self, trade_id: int) -> int:

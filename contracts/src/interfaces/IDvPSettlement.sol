@@ -4,13 +4,16 @@ pragma solidity ^0.8.26;
 /// @title IDvPSettlement
 /// @notice Types, events and custom errors of the sandbox's delivery-versus-payment contract.
 interface IDvPSettlement {
+    /// @notice `Failed`: the regulators refused the trade's cross-border clearance (or it lapsed);
+    /// the trade can never settle and nothing moved.
     enum TradeStatus {
         None,
         Proposed,
         Affirmed,
         Settled,
         Cancelled,
-        Expired
+        Expired,
+        Failed
     }
 
     /// @notice Which leg of a trade failed: the security delivery (seller to buyer) or the cash
@@ -23,6 +26,8 @@ interface IDvPSettlement {
 
     /// @notice A trade as stored. `cashAmount` is the whole consideration (not a per-unit price), in
     /// the cash token's smallest units. `failedLeg` / `failureCode` record the last failed attempt.
+    /// `clearanceId` is the security token's cross-border request opened for this trade by
+    /// `requestClearance` (0 if none).
     struct Trade {
         address seller;
         uint64 deadline;
@@ -35,6 +40,7 @@ interface IDvPSettlement {
         address cash;
         uint256 quantity;
         uint256 cashAmount;
+        uint256 clearanceId;
     }
 
     event TradeProposed(
@@ -64,6 +70,14 @@ interface IDvPSettlement {
     event SettlementFailed(uint256 indexed tradeId, Leg leg, address indexed token, uint8 code);
     event TradeCancelled(uint256 indexed tradeId, address indexed cancelledBy);
     event TradeExpired(uint256 indexed tradeId, uint64 deadline);
+    /// @notice The security token opened cross-border clearance `clearanceId` for trade `tradeId`:
+    /// the seller's units are escrowed until both regulators decide.
+    event ClearanceRequested(uint256 indexed tradeId, uint256 indexed clearanceId, address indexed requestedBy);
+    /// @notice The trade ended (cancelled or expired) before settling: its open clearance was
+    /// withdrawn and the seller's units released.
+    event ClearanceWithdrawn(uint256 indexed tradeId, uint256 indexed clearanceId);
+    /// @notice The trade can never settle (its clearance was refused or lapsed); `code` says why.
+    event TradeFailed(uint256 indexed tradeId, uint8 code);
     /// @notice A batch was processed: `settled` of `trades` settled, the others failed (see their events).
     event BatchProcessed(uint256 trades, uint256 settled);
 
@@ -83,6 +97,11 @@ interface IDvPSettlement {
     error DvPBatchTooLarge(uint256 size, uint256 limit);
     /// @notice Only the contract itself may execute the legs (from inside `settle`).
     error DvPOnlySelf(address caller);
+    /// @notice The trade needs no cross-border clearance: it can settle as it is (or fails for
+    /// another reason, which `settle` records).
+    error DvPClearanceNotRequired(uint256 tradeId);
+    /// @notice The trade already has clearance `clearanceId` (one per trade).
+    error DvPClearanceAlreadyRequested(uint256 tradeId, uint256 clearanceId);
     /// @notice Internal: a leg failed inside `executeLegs`; caught by `settle` and recorded.
     error DvPLegFailed(Leg leg, uint8 code);
 }

@@ -38,13 +38,17 @@ interface ISecurityToken {
         uint32 maxUsNonAccredited;
     }
 
-    /// @notice Status of a cross-border transfer request.
+    /// @notice Status of a cross-border transfer request. A request opened by a settlement contract
+    /// (`requestCrossBorderClearance`) becomes `Cleared` when both regulators approve, and `Settled`
+    /// only when that contract settles it; it is `Withdrawn` when that contract gives it up.
     enum CrossBorderStatus {
         None,
         Pending,
         Settled,
         Rejected,
-        Expired
+        Expired,
+        Cleared,
+        Withdrawn
     }
 
     event TermsSet(Terms terms, address indexed actor);
@@ -65,6 +69,14 @@ interface ISecurityToken {
     event CrossBorderTransferSettled(uint256 indexed id);
     event CrossBorderTransferRejected(uint256 indexed id, address indexed regulator, uint16 jurisdiction);
     event CrossBorderTransferExpired(uint256 indexed id);
+    /// @notice Request `id` was opened by settlement contract `requester` for its trade `tradeId`: it
+    /// clears, rather than settles, when both regulators approve, and only `requester` may settle it.
+    event CrossBorderClearanceRequested(uint256 indexed id, address indexed requester, uint256 indexed tradeId);
+    /// @notice Both regulators approved clearance request `id`; its requester may now settle it.
+    event CrossBorderTransferCleared(uint256 indexed id);
+    /// @notice The requester of clearance `id` gave it up (its trade was cancelled or expired); the
+    /// escrowed units are released.
+    event CrossBorderClearanceWithdrawn(uint256 indexed id);
 
     // ----- rule errors (one per rule code; see TransferRules)
     error TransferPaused();
@@ -119,4 +131,8 @@ interface ISecurityToken {
     error CrossBorderTransferPastDeadline(uint256 id, uint256 deadline, uint256 checkedAt);
     error CrossBorderTransferNotExpired(uint256 id, uint256 deadline, uint256 checkedAt);
     error CrossBorderAlreadyApproved(uint256 id, uint16 jurisdiction);
+    /// @notice Only the settlement contract that requested clearance `id` may settle or withdraw it.
+    error NotClearanceRequester(uint256 id, address account);
+    /// @notice Clearance `id` cannot be settled: both regulators have not approved it (or it is closed).
+    error CrossBorderTransferNotCleared(uint256 id, CrossBorderStatus status);
 }

@@ -6,6 +6,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IDvPSettlement} from "../interfaces/IDvPSettlement.sol";
 import {IERC1404} from "../interfaces/IERC1404.sol";
+import {ICrossBorderClearance} from "../interfaces/ICrossBorderClearance.sol";
+import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
+import {TransferRules} from "../token/TransferRules.sol";
 import {SettlementCodes} from "./SettlementCodes.sol";
 
 /// @title DvPSettlement
@@ -17,6 +20,16 @@ import {SettlementCodes} from "./SettlementCodes.sol";
 /// them. If either leg fails nothing moves, the trade stays affirmed (it may be retried until its
 /// deadline) and the reason is recorded: the failing token's ERC-1404 code, or a DvP code for what
 /// no pre-check reports (allowance, balance, non-delivery).
+///
+/// Cross-border trades go through the security token's cross-border approval, not around it: once
+/// a trade is affirmed (both parties agreed), either party may `requestClearance`, which asks the
+/// token to open a clearance for (seller, buyer, quantity) marked as this contract's, for this
+/// trade. The seller's units are escrowed in its wallet; the regulators of both jurisdictions
+/// decide it like any cross-border request; when both approve it is Cleared, and `settle` moves the
+/// units (every other rule re-checked) together with the cash, atomically, consuming the clearance.
+/// Until then `settle` records DVP_AWAITING_CLEARANCE; a rejected or lapsed clearance fails the
+/// trade for good (status Failed, the token's CROSS_BORDER_APPROVAL_REQUIRED recorded, nothing
+/// moved, the escrow released); cancelling or expiring the trade withdraws its clearance.
 /// @dev The two legs run in an external self-call (`executeLegs`) wrapped in try/catch: a revert in
 /// either leg undoes both, and the caller's transaction goes on to record the failure. Each leg's
 /// delivery is verified by the receiver's balance, so a token that reports success without moving
@@ -87,7 +100,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
             security: security,
             cash: cash,
             quantity: quantity,
-            cashAmount: cashAmount
+            cashAmount: cashAmount,
+            clearanceId: 0
         });
         emit TradeProposed(tradeId, seller, buyer, security, quantity, cash, cashAmount, deadline, proposer);
     }
@@ -105,7 +119,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         emit TradeAffirmed(tradeId, msg.sender);
     }
 
-    /// @notice Cancels a trade that has not settled.
+    /// @notice Cancels a trade that has not settled; its open clearance, if any, is withdrawn (the
+    /// seller's escrowed units are released).
     /// @dev Requirements: caller is the seller or the buyer; the trade is Proposed or Affirmed.
     function cancel(uint256 tradeId) external nonReentrant {
         Trade storage t = _existing(tradeId);
@@ -115,9 +130,11 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         }
         t.status = TradeStatus.Cancelled;
         emit TradeCancelled(tradeId, msg.sender);
+        _withdrawClearance(tradeId, t);
     }
 
-    /// @notice Marks a trade whose deadline has passed as Expired (anyone may call).
+    /// @notice Marks a trade whose deadline has passed as Expired (anyone may call); its open
+    /// clearance, if any, is withdrawn (the seller's escrowed units are released).
     /// @dev Requirements: the trade is Proposed or Affirmed; its deadline has passed.
     function expire(uint256 tradeId) external nonReentrant {
         Trade storage t = _existing(tradeId);
@@ -125,15 +142,47 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
             revert DvPInvalidStatus(tradeId, t.status);
         }
         if (block.timestamp <= t.deadline) revert DvPNotExpired(tradeId, t.deadline, block.timestamp);
-        t.status = TradeStatus.Expired;
-        emit TradeExpired(tradeId, t.deadline);
+        _expire(tradeId, t);
+    }
+
+    // ------------------------------------------------------------------ cross-border clearance
+
+    /// @notice Asks the security token to clear an affirmed cross-border trade with both regulators:
+    /// the token opens a cross-border request for (seller, buyer, quantity) marked as requested by
+    /// this contract for this trade, and escrows the seller's units. Both parties agreed to the trade
+    /// (one proposed, the other affirmed) and the seller approved this contract for the units, so no
+    /// units are escrowed without the seller's consent.
+    /// @dev Requirements: caller is the seller or the buyer; the trade is Affirmed, within its
+    /// deadline and has no clearance yet; the security token refuses the transfer as it is (with
+    /// CROSS_BORDER_APPROVAL_REQUIRED, or with another rule whose error the token's request then
+    /// raises); the token accepts the request (every other rule allows the transfer now, the
+    /// seller's allowance covers the quantity, the parties are in different jurisdictions).
+    /// @return clearanceId The token's cross-border request id.
+    function requestClearance(uint256 tradeId) external nonReentrant returns (uint256 clearanceId) {
+        Trade storage t = _existing(tradeId);
+        if (msg.sender != t.seller && msg.sender != t.buyer) revert DvPNotAParty(tradeId, msg.sender);
+        if (t.status != TradeStatus.Affirmed) revert DvPInvalidStatus(tradeId, t.status);
+        if (block.timestamp > t.deadline) revert DvPTradeExpired(tradeId, t.deadline, block.timestamp);
+        if (t.clearanceId != 0) revert DvPClearanceAlreadyRequested(tradeId, t.clearanceId);
+        (address security, address seller, address buyer, uint256 quantity) =
+            (t.security, t.seller, t.buyer, t.quantity);
+        if (IERC1404(security).detectTransferRestriction(seller, buyer, quantity) == TransferRules.SUCCESS) {
+            revert DvPClearanceNotRequired(tradeId);
+        }
+        clearanceId =
+            ICrossBorderClearance(security).requestCrossBorderClearance(seller, buyer, quantity, uint96(tradeId));
+        t.clearanceId = clearanceId;
+        emit ClearanceRequested(tradeId, clearanceId, msg.sender);
     }
 
     // ------------------------------------------------------------------ settlement
 
     /// @notice Settles an affirmed trade: both legs move, or neither does and the reason is recorded
     /// on the trade and in a `SettlementFailed` event (the transaction itself succeeds). Past its
-    /// deadline the trade is marked Expired instead. Anyone may call.
+    /// deadline the trade is marked Expired instead. A trade with a clearance settles only once both
+    /// regulators approved it (DVP_AWAITING_CLEARANCE until then, the trade still Affirmed); a
+    /// rejected or lapsed clearance fails the trade (Failed, CROSS_BORDER_APPROVAL_REQUIRED). Anyone
+    /// may call.
     /// @dev Requirements: the trade is Affirmed.
     /// @return settled Whether both legs moved.
     /// @return code 0 when settled, else the failing token's ERC-1404 code or a DvP code.
@@ -171,6 +220,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
 
     /// @notice Moves both legs of trade `tradeId`; only this contract may call it, from `settle`,
     /// so that a failure of either leg reverts both.
+    /// The security leg of a cleared trade settles its clearance on the token instead of
+    /// `transferFrom`.
     /// @dev Requirements: caller is this contract. Reverts with `DvPLegFailed(leg, code)`, where code
     /// 0 means "ask the token" (the leg's transferFrom failed) and NOT_DELIVERED means the receiver's
     /// balance did not grow by the amount.
@@ -178,7 +229,9 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         if (msg.sender != address(this)) revert DvPOnlySelf(msg.sender);
         Trade storage t = _trades[tradeId];
         (address seller, address buyer) = (t.seller, t.buyer);
-        _moveLeg(IERC20(t.security), seller, buyer, t.quantity, Leg.Security);
+        uint256 clearanceId = t.clearanceId;
+        if (clearanceId == 0) _moveLeg(IERC20(t.security), seller, buyer, t.quantity, Leg.Security);
+        else _settleClearance(t.security, clearanceId, buyer, t.quantity);
         _moveLeg(IERC20(t.cash), buyer, seller, t.cashAmount, Leg.Cash);
     }
 
@@ -192,10 +245,22 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
     /// @dev Settles an Affirmed trade or records why not; returns the code (0 when settled).
     function _settle(uint256 tradeId, Trade storage t) private returns (uint8) {
         if (block.timestamp > t.deadline) {
-            t.status = TradeStatus.Expired;
-            emit TradeExpired(tradeId, t.deadline);
+            _expire(tradeId, t);
             emit SettlementFailed(tradeId, Leg.None, address(0), SettlementCodes.EXPIRED);
             return SettlementCodes.EXPIRED;
+        }
+        if (t.clearanceId != 0) {
+            uint8 held = _clearanceHold(t);
+            if (held != SettlementCodes.SUCCESS) {
+                if (held == TransferRules.CROSS_BORDER_APPROVAL_REQUIRED) {
+                    t.status = TradeStatus.Failed;
+                    emit TradeFailed(tradeId, held);
+                }
+                t.failedLeg = Leg.Security;
+                t.failureCode = held;
+                emit SettlementFailed(tradeId, Leg.Security, t.security, held);
+                return held;
+            }
         }
         try this.executeLegs(tradeId) {
             t.status = TradeStatus.Settled;
@@ -210,6 +275,75 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
             address token = leg == Leg.Security ? t.security : leg == Leg.Cash ? t.cash : address(0);
             emit SettlementFailed(tradeId, leg, token, code);
             return code;
+        }
+    }
+
+    /// @dev Marks the trade Expired and withdraws its open clearance.
+    function _expire(uint256 tradeId, Trade storage t) private {
+        t.status = TradeStatus.Expired;
+        emit TradeExpired(tradeId, t.deadline);
+        _withdrawClearance(tradeId, t);
+    }
+
+    /// @dev Whether trade `t`'s clearance lets it settle now: SUCCESS when Cleared and in time,
+    /// AWAITING_CLEARANCE while the regulators have not both approved, CROSS_BORDER_APPROVAL_REQUIRED
+    /// when it was rejected or lapsed (a lapsed one is expired on the token here, releasing the
+    /// escrow), LEG_REVERTED when the token does not answer.
+    function _clearanceHold(Trade storage t) private returns (uint8) {
+        ICrossBorderClearance token = ICrossBorderClearance(t.security);
+        uint256 clearanceId = t.clearanceId;
+        try token.crossBorderTransfer(clearanceId) returns (
+            address, address, uint256, ISecurityToken.CrossBorderStatus status, uint256 deadline, bool, bool
+        ) {
+            bool open = status == ISecurityToken.CrossBorderStatus.Pending
+                || status == ISecurityToken.CrossBorderStatus.Cleared;
+            if (open && block.timestamp <= deadline) {
+                return status == ISecurityToken.CrossBorderStatus.Cleared
+                    ? SettlementCodes.SUCCESS
+                    : SettlementCodes.AWAITING_CLEARANCE;
+            }
+            // A lapsed clearance: release the escrow now (anyone may; if the token refuses, its own
+            // expiry still can).
+            if (open) try token.expireCrossBorderTransfer(clearanceId) {} catch {}
+            return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+        } catch {
+            return SettlementCodes.LEG_REVERTED;
+        }
+    }
+
+    /// @dev Withdraws trade `t`'s clearance if it is still open (pending or cleared), releasing the
+    /// seller's escrowed units. Every call is a try, so that a token that does not answer cannot stop
+    /// a cancellation or a batch (its escrow then lapses by the token's own expiry).
+    function _withdrawClearance(uint256 tradeId, Trade storage t) private {
+        uint256 clearanceId = t.clearanceId;
+        if (clearanceId == 0) return;
+        ICrossBorderClearance token = ICrossBorderClearance(t.security);
+        try token.crossBorderTransfer(clearanceId) returns (
+            address, address, uint256, ISecurityToken.CrossBorderStatus status, uint256, bool, bool
+        ) {
+            if (
+                status != ISecurityToken.CrossBorderStatus.Pending
+                    && status != ISecurityToken.CrossBorderStatus.Cleared
+            ) return;
+        } catch {
+            return;
+        }
+        try token.withdrawCrossBorderClearance(clearanceId) {
+            emit ClearanceWithdrawn(tradeId, clearanceId);
+        } catch {}
+    }
+
+    /// @dev The security leg of a cleared trade: the token settles the clearance (releasing the
+    /// escrow, re-checking every rule but the cross-border one); a refusal is recorded with the code
+    /// of the rule whose error the token raised; then check the buyer really got `quantity`.
+    function _settleClearance(address security, uint256 clearanceId, address buyer, uint256 quantity) private {
+        uint256 before = IERC20(security).balanceOf(buyer);
+        try ICrossBorderClearance(security).settleCrossBorderClearance(clearanceId) {}
+        catch (bytes memory reason) {
+            revert DvPLegFailed(Leg.Security, SettlementCodes.ofSecurityTokenError(reason));
+        }
+        if (IERC20(security).balanceOf(buyer) != before + quantity) {
+            revert DvPLegFailed(Leg.Security, SettlementCodes.NOT_DELIVERED);
         }
     }
 

@@ -575,17 +575,18 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
     /// and again at settlement.
     /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
     /// parties are in different jurisdictions.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
     function requestCrossBorderTransfer(address, uint256) external returns (uint256) {
         _delegate();
     }
 
     /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
-    /// both have, the transfer settles, re-checking every other rule now (a refusal reverts this
-    /// approval with the rule's error and leaves the request pending).
+    /// both have, an investor's request settles, re-checking every other rule now (a refusal reverts
+    /// this approval with the rule's error and leaves the request pending), and a settlement
+    /// contract's clearance becomes Cleared for that contract to settle.
     /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
     /// and within its deadline; that side has not approved yet.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
     function approveCrossBorderTransfer(uint256) external {
         _delegate();
     }
@@ -749,14 +750,15 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
 
     /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
     /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
     function rejectCrossBorderTransfer(uint256) external {
         _delegate();
     }
 
-    /// @notice Anyone may close request `id` once its deadline has passed; the units are released.
-    /// @dev Requirements: the request is pending and `block.timestamp > deadline`.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
+    /// @notice Anyone may close request `id` once its deadline has passed (pending, or cleared and not
+    /// settled in time); the units are released.
+    /// @dev Requirements: the request is pending or cleared and `block.timestamp > deadline`.
+    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
     function expireCrossBorderTransfer(uint256) external {
         _delegate();
     }
@@ -841,6 +843,16 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
             }
         }
         return ret;
+    }
+
+    /// @notice Runs any function this contract does not declare in its extension's code, in this
+    /// token's storage: the settlement clearances of `SecurityTokenCrossBorder`
+    /// (`requestCrossBorderClearance`, `settleCrossBorderClearance`, `withdrawCrossBorderClearance`,
+    /// `crossBorderClearance`), which the extension's own fallback reaches. A fallback rather than
+    /// more stubs keeps this contract's function dispatch, and so its transfer gas, unchanged.
+    /// @dev Requirements: as the function called (the called code checks roles itself).
+    fallback() external {
+        _delegate();
     }
 
     /// @dev Runs the current call's view in the extension (via `delegateView` under `staticcall`).

@@ -104,6 +104,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         bool countedNonAccredited;
     }
 
+    /// @dev A cross-border request. `requester` is the settlement contract that opened it as a
+    /// clearance for its trade `tradeId` (zero for an investor's own request).
     struct CrossBorder {
         address from;
         uint40 deadline;
@@ -114,6 +116,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint16 toJurisdiction;
         address to;
         uint96 value;
+        address requester;
+        uint96 tradeId;
     }
 
     Config internal _config;

@@ -9,16 +9,12 @@ import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {TransferRulebook} from "../compliance/TransferRulebook.sol";
 import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenViews} from "./SecurityTokenViews.sol";
-
-/// @dev The two functions the extension calls back on the token it runs for.
-interface ISecurityTokenPlumbing {
-    function checkCrossBorder(address from, address to, uint256 value) external view returns (uint16, uint16);
-    function settleCrossBorder(address from, address to, uint256 value) external;
-}
+import {SecurityTokenCrossBorder} from "./SecurityTokenCrossBorder.sol";
 
 /// @title SecurityTokenExtension
 /// @notice The cold powers of `SecurityToken` (issuer settings, freezes, pause, issuance approval,
-/// recovery, rejection and expiry of cross-border requests) and the rulebook's sentences. A token
+/// recovery) and the rulebook's sentences; the cross-border requests and settlement clearances run
+/// in `CROSS_BORDER`'s code, which this contract's fallback reaches. A token
 /// runs these functions by `delegatecall`, in its own storage; called directly, the extension only
 /// touches its own (empty) storage. One extension serves any number of tokens.
 /// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
@@ -32,9 +28,28 @@ contract SecurityTokenExtension is SecurityTokenBase {
     /// @notice The contract whose code serves the token's read-only views (run in the token's storage).
     SecurityTokenViews public immutable VIEWS;
 
+    /// @notice The contract whose code runs the token's cross-border requests and settlement
+    /// clearances (in the token's storage).
+    SecurityTokenCrossBorder public immutable CROSS_BORDER;
+
     constructor() ERC20("", "") {
         RULEBOOK = new TransferRulebook();
         VIEWS = new SecurityTokenViews();
+        CROSS_BORDER = new SecurityTokenCrossBorder();
+    }
+
+    /// @notice Runs a function this contract lacks (the token's cross-border functions) in
+    /// `CROSS_BORDER`'s code, in the storage of whoever runs this code: the token, which reaches
+    /// here by `delegatecall`; called directly, it only touches this contract's own (empty) storage.
+    fallback() external {
+        address crossBorder = address(CROSS_BORDER);
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), crossBorder, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     /// @dev Batches run each item through the token itself (an external call to this address), so the
@@ -300,81 +315,5 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
         emit IERC3643.RecoverySuccess(lostWallet, newWallet, investorOnchainID);
         return true;
-    }
-
-    /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
-    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
-    function rejectCrossBorderTransfer(uint256 id) external {
-        (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
-        x.status = CrossBorderStatus.Rejected;
-        _reserve(x.from, x.value, false);
-        emit CrossBorderTransferRejected(id, _msgSender(), j);
-    }
-
-    /// @notice Anyone may close request `id` once its deadline has passed; the units are released.
-    /// @dev Requirements: the request is pending and `block.timestamp > deadline`.
-    function expireCrossBorderTransfer(uint256 id) external {
-        CrossBorder storage x = _crossBorders[id];
-        if (x.status == CrossBorderStatus.None) revert UnknownCrossBorderTransfer(id);
-        if (x.status != CrossBorderStatus.Pending) revert CrossBorderTransferNotPending(id, x.status);
-        if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
-        x.status = CrossBorderStatus.Expired;
-        _reserve(x.from, x.value, false);
-        emit CrossBorderTransferExpired(id);
-    }
-
-    // ================================================================== cross-border transfers
-
-
-    /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
-    /// the sender's wallet until the regulators of both jurisdictions approve (then it settles) or
-    /// either rejects or the window passes (then they are released). Every other rule is checked now
-    /// and again at settlement.
-    /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
-    /// parties are in different jurisdictions.
-    function requestCrossBorderTransfer(address to, uint256 value) external returns (uint256 id) {
-        address from = _msgSender();
-        (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
-        if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
-        _reserve(from, value, true);
-        id = ++_crossBorderCount;
-        uint256 deadline = block.timestamp + _limits.approvalWindow;
-        _crossBorders[id] = CrossBorder({
-            from: from,
-            deadline: uint40(deadline),
-            status: CrossBorderStatus.Pending,
-            fromApproved: false,
-            toApproved: false,
-            fromJurisdiction: fromJ,
-            toJurisdiction: toJ,
-            to: to,
-            value: uint96(value)
-        });
-        emit CrossBorderTransferRequested(id, from, to, value, fromJ, toJ, deadline);
-    }
-
-    /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
-    /// both have, the transfer settles, re-checking every other rule now (a refusal reverts this
-    /// approval with the rule's error and leaves the request pending).
-    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
-    /// and within its deadline; that side has not approved yet.
-    function approveCrossBorderTransfer(uint256 id) external {
-        (CrossBorder storage x, uint16 j) = _pendingFor(id, true);
-        if (j == x.fromJurisdiction) {
-            if (x.fromApproved) revert CrossBorderAlreadyApproved(id, j);
-            x.fromApproved = true;
-        } else {
-            if (x.toApproved) revert CrossBorderAlreadyApproved(id, j);
-            x.toApproved = true;
-        }
-        emit CrossBorderTransferApproved(id, _msgSender(), j);
-        if (x.fromApproved && x.toApproved) {
-            address from = x.from;
-            address to = x.to;
-            uint256 value = x.value;
-            x.status = CrossBorderStatus.Settled;
-            ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
-            emit CrossBorderTransferSettled(id);
-        }
     }
 }

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {SecurityTokenBase} from "./SecurityTokenBase.sol";
+
+/// @dev The two functions the cross-border code calls back on the token it runs for.
+interface ISecurityTokenPlumbing {
+    function checkCrossBorder(address from, address to, uint256 value) external view returns (uint16, uint16);
+    function settleCrossBorder(address from, address to, uint256 value) external;
+}
+
+/// @title SecurityTokenCrossBorder
+/// @notice The cross-border powers of `SecurityToken`, in one place. An investor requests a transfer
+/// to another jurisdiction: the units are escrowed until the regulators of both jurisdictions
+/// approve (then it settles) or either rejects or the window passes (then they are released). A
+/// settlement contract opens the same request as a *clearance* for one of its trades: the
+/// regulators decide it the same way, in the same list, but once both approve it waits Cleared for
+/// that contract to settle it together with its cash leg (delivery versus payment), or to withdraw
+/// it when the trade is cancelled or expires.
+/// @dev A token runs this code by `delegatecall`, in its own storage, through its extension's
+/// fallback (token -> extension -> here); called directly, it only touches its own (empty) storage.
+/// Kept apart from the extension because together they exceed the EIP-170 code-size limit.
+contract SecurityTokenCrossBorder is SecurityTokenBase {
+    constructor() ERC20("", "") {}
+
+    // ================================================================== requests and decisions
+
+    /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
+    /// the sender's wallet until the regulators of both jurisdictions approve (then it settles) or
+    /// either rejects or the window passes (then they are released). Every other rule is checked now
+    /// and again at settlement.
+    /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
+    /// parties are in different jurisdictions.
+    /// @return The request's id.
+    function requestCrossBorderTransfer(address to, uint256 value) external returns (uint256) {
+        return _open(_msgSender(), to, value, address(0), 0);
+    }
+
+    /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
+    /// both have, an investor's request settles, re-checking every other rule now (a refusal reverts
+    /// this approval with the rule's error and leaves the request pending), and a settlement
+    /// contract's clearance becomes Cleared for that contract to settle.
+    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
+    /// and within its deadline; that side has not approved yet.
+    function approveCrossBorderTransfer(uint256 id) external {
+        (CrossBorder storage x, uint16 j) = _pendingFor(id, true);
+        if (j == x.fromJurisdiction) {
+            if (x.fromApproved) revert CrossBorderAlreadyApproved(id, j);
+            x.fromApproved = true;
+        } else {
+            if (x.toApproved) revert CrossBorderAlreadyApproved(id, j);
+            x.toApproved = true;
+        }
+        emit CrossBorderTransferApproved(id, _msgSender(), j);
+        if (x.fromApproved && x.toApproved) {
+            if (x.requester != address(0)) {
+                x.status = CrossBorderStatus.Cleared;
+                emit CrossBorderTransferCleared(id);
+                return;
+            }
+            address from = x.from;
+            address to = x.to;
+            uint256 value = x.value;
+            x.status = CrossBorderStatus.Settled;
+            ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
+            emit CrossBorderTransferSettled(id);
+        }
+    }
+
+    /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
+    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
+    function rejectCrossBorderTransfer(uint256 id) external {
+        (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
+        x.status = CrossBorderStatus.Rejected;
+        _reserve(x.from, x.value, false);
+        emit CrossBorderTransferRejected(id, _msgSender(), j);
+    }
+
+    /// @notice Anyone may close request `id` once its deadline has passed (pending, or cleared and not
+    /// settled by its requester in time); the units are released.
+    /// @dev Requirements: the request is pending or cleared and `block.timestamp > deadline`.
+    function expireCrossBorderTransfer(uint256 id) external {
+        CrossBorder storage x = _crossBorders[id];
+        if (x.status == CrossBorderStatus.None) revert UnknownCrossBorderTransfer(id);
+        _close(id, x, CrossBorderStatus.Expired);
+        // After `_close`, so that a closed request reports NotPending first (the revert undoes the close).
+        if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
+        emit CrossBorderTransferExpired(id);
+    }
+
+    // ================================================================== settlement clearances
+
+    /// @notice A settlement contract (the caller) asks both regulators to clear `value` units from
+    /// `from` to `to` for its trade `tradeId`: the units are escrowed in `from`'s wallet as for
+    /// `requestCrossBorderTransfer`, the regulators decide with `approveCrossBorderTransfer` /
+    /// `rejectCrossBorderTransfer`, and when both approve the request becomes Cleared instead of
+    /// settling: only the caller may then settle it (`settleCrossBorderClearance`), within the
+    /// request's deadline, or withdraw it. `from`'s allowance to the caller is its consent: no
+    /// contract can escrow units of a holder who has not authorised it to move them.
+    /// @dev Requirements: `from` has approved the caller for at least `value`; the rulebook, except
+    /// the cross-border rule, allows the transfer now; the parties are in different jurisdictions.
+    /// @return id The request's id (the clearance id).
+    function requestCrossBorderClearance(address from, address to, uint256 value, uint96 tradeId)
+        external
+        returns (uint256 id)
+    {
+        address requester = _msgSender();
+        uint256 allowed = allowance(from, requester);
+        if (allowed < value) revert ERC20InsufficientAllowance(requester, allowed, value);
+        id = _open(from, to, value, requester, tradeId);
+        emit CrossBorderClearanceRequested(id, requester, tradeId);
+    }
+
+    /// @notice The requester of clearance `id` settles it: the escrowed units move from the seller to
+    /// the buyer with every rule but the cross-border one re-checked now (mode M_SETTLE; a refusal
+    /// reverts with the rule's error and leaves the clearance as it was), and the requester's
+    /// allowance is spent as by `transferFrom`.
+    /// @dev Requirements: caller is the clearance's requester; the clearance is Cleared and within its
+    /// deadline; the requester's allowance covers the units.
+    function settleCrossBorderClearance(uint256 id) external {
+        CrossBorder storage x = _requested(id);
+        if (x.status != CrossBorderStatus.Cleared) revert CrossBorderTransferNotCleared(id, x.status);
+        if (block.timestamp > x.deadline) revert CrossBorderTransferPastDeadline(id, x.deadline, block.timestamp);
+        (address from, address to, uint256 value) = (x.from, x.to, x.value);
+        x.status = CrossBorderStatus.Settled;
+        _spendAllowance(from, _msgSender(), value);
+        ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
+        emit CrossBorderTransferSettled(id);
+    }
+
+    /// @notice The requester of clearance `id` gives it up (its trade was cancelled or expired); the
+    /// escrowed units are released.
+    /// @dev Requirements: caller is the clearance's requester; the clearance is pending or cleared.
+    function withdrawCrossBorderClearance(uint256 id) external {
+        _close(id, _requested(id), CrossBorderStatus.Withdrawn);
+        emit CrossBorderClearanceWithdrawn(id);
+    }
+
+    /// @notice Who requested cross-border request `id` as a clearance (zero for an investor's own
+    /// request) and for which of its trades.
+    /// @dev Requirements: none (a view).
+    function crossBorderClearance(uint256 id) external view returns (address requester, uint256 tradeId) {
+        CrossBorder storage x = _crossBorders[id];
+        return (x.requester, x.tradeId);
+    }
+
+    // ================================================================== internals
+
+    /// @dev Checks the rules (all but cross-border), escrows the units and records the request.
+    function _open(address from, address to, uint256 value, address requester, uint96 tradeId)
+        private
+        returns (uint256 id)
+    {
+        (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
+        if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
+        _reserve(from, value, true);
+        id = ++_crossBorderCount;
+        uint256 deadline = block.timestamp + _limits.approvalWindow;
+        _crossBorders[id] = CrossBorder({
+            from: from,
+            deadline: uint40(deadline),
+            status: CrossBorderStatus.Pending,
+            fromApproved: false,
+            toApproved: false,
+            fromJurisdiction: fromJ,
+            toJurisdiction: toJ,
+            to: to,
+            value: uint96(value),
+            requester: requester,
+            tradeId: tradeId
+        });
+        emit CrossBorderTransferRequested(id, from, to, value, fromJ, toJ, deadline);
+    }
+
+    /// @dev Clearance `id`, if the caller requested it (an investor's own request has no requester).
+    function _requested(uint256 id) private view returns (CrossBorder storage x) {
+        x = _crossBorders[id];
+        if (x.requester != _msgSender()) revert NotClearanceRequester(id, _msgSender());
+    }
+
+    /// @dev Closes an open (pending or cleared) request with `status` and releases its units.
+    function _close(uint256 id, CrossBorder storage x, CrossBorderStatus status) private {
+        CrossBorderStatus current = x.status;
+        if (current != CrossBorderStatus.Pending && current != CrossBorderStatus.Cleared) {
+            revert CrossBorderTransferNotPending(id, current);
+        }
+        x.status = status;
+        _reserve(x.from, x.value, false);
+    }
+}
