@@ -107,7 +107,7 @@ class ContractFacade:
 
     @classmethod
     def _abi_for(cls, name: str) -> _Abi:
-        extras = cls.fallback_artifact_names if name == cls.artifact_name else ()
+        extras = cls.fallback_artifact_names if name == getattr(cls, "artifact_name", None) else ()
         key = "+".join((name, *extras))
         abi = cls._abi_cache.get(key)
         if abi is None:
