@@ -1,12 +1,16 @@
 """Cross-border transfers at or above a security's threshold: the sender requests, the units are held,
-and both regulators (of the sender's and of the receiver's jurisdiction) decide. Enforced on chain."""
+and both regulators (of the sender's and of the receiver's jurisdiction) decide. Enforced on chain.
+
+A DvP trade between jurisdictions is cleared the same way: its clearance is listed here with the trade's
+id (`settlement_trade_id`), the regulators approve or reject it with the same routes, and once both
+approve it is CLEARED and settles with the trade's cash leg (POST /settlements/{id}/settle)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrincipal, security_or_404
 from api.pagination import PageInfo, Paging, page_of
@@ -15,7 +19,7 @@ from api.problems import PROBLEM_RESPONSES
 from api.schemas import Address, PositiveAmount, SymbolPath, TxResult
 from api.scope import forbidden, issues, not_found, own_wallets
 from api.txresult import tx_fields
-from sandbox.contracts.security_token import SecurityToken
+from sandbox.contracts.security_token import CrossBorderStatus, SecurityToken
 from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
@@ -23,7 +27,7 @@ from sandbox.rules import Jurisdiction
 router = APIRouter(tags=["cross-border"], responses=PROBLEM_RESPONSES)
 
 TransferIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Cross-border transfer id.")]
-STATUS = {0: "NONE", 1: "PENDING", 2: "SETTLED", 3: "REJECTED", 4: "EXPIRED"}
+StatusName = Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED", "CLEARED", "WITHDRAWN"]
 
 
 class CrossBorderRequest(BaseModel):
@@ -43,10 +47,17 @@ class CrossBorderTransfer(BaseModel):
     amount: int
     from_jurisdiction: Literal["GB", "US"]
     to_jurisdiction: Literal["GB", "US"]
-    status: str
+    status: str = Field(
+        description="PENDING awaits the regulators; a settlement's clearance is CLEARED once both approve (it "
+        "settles with its trade) and WITHDRAWN if the trade was cancelled or expired."
+    )
     deadline: int
     sender_regulator_approved: bool
     receiver_regulator_approved: bool
+    settlement_contract: str | None = Field(
+        None, description="The settlement contract that requested this transfer as a trade's clearance."
+    )
+    settlement_trade_id: int | None = Field(None, description="That contract's trade (GET /settlements/{id}).")
 
 
 class CrossBorderPage(BaseModel):
@@ -58,7 +69,20 @@ class CrossBorderChange(TxResult):
     transfer: CrossBorderTransfer
 
 
-def _load(symbol: str, token: SecurityToken, transfer_id: int, jurisdictions: tuple[int, int]) -> CrossBorderTransfer:
+def _status_name(value: int) -> str:
+    try:
+        return CrossBorderStatus(value).name
+    except ValueError:  # a status this gateway does not know yet
+        return str(value)
+
+
+def _load(
+    symbol: str,
+    token: SecurityToken,
+    transfer_id: int,
+    jurisdictions: tuple[int, int],
+    clearance: tuple[str, int] | None = None,
+) -> CrossBorderTransfer:
     state = token.cross_border_transfer(transfer_id)
     return CrossBorderTransfer(
         security=symbol,
@@ -68,10 +92,12 @@ def _load(symbol: str, token: SecurityToken, transfer_id: int, jurisdictions: tu
         amount=state["value"],
         from_jurisdiction=Jurisdiction(jurisdictions[0]).name,
         to_jurisdiction=Jurisdiction(jurisdictions[1]).name,
-        status=STATUS.get(int(state["status"]), str(state["status"])),
+        status=_status_name(int(state["status"])),
         deadline=state["deadline"],
         sender_regulator_approved=bool(state["from_approved"]),
         receiver_regulator_approved=bool(state["to_approved"]),
+        settlement_contract=clearance[0] if clearance else None,
+        settlement_trade_id=clearance[1] if clearance else None,
     )
 
 
@@ -79,9 +105,19 @@ def _all(market: Market) -> list[CrossBorderTransfer]:
     out = []
     for symbol in sorted(market.securities):
         token = market.securities[symbol]
-        for event in events_of(token, name="CrossBorderTransferRequested"):
+        events = events_of(token)
+        clearances = {
+            int(e.args["id"]): (str(e.args["requester"]), int(e.args["tradeId"]))
+            for e in events
+            if e.name == "CrossBorderClearanceRequested"
+        }
+        for event in events:
+            if event.name != "CrossBorderTransferRequested":
+                continue
             args = event.args
-            out.append(_load(symbol, token, int(args["id"]), (args["fromJurisdiction"], args["toJurisdiction"])))
+            transfer_id = int(args["id"])
+            jurisdictions = (args["fromJurisdiction"], args["toJurisdiction"])
+            out.append(_load(symbol, token, transfer_id, jurisdictions, clearances.get(transfer_id)))
     return out
 
 
@@ -112,13 +148,13 @@ def _one(market: Market, principal: Principal, symbol: str, transfer_id: int) ->
     operation_id="cross-border-list",
     summary="Cross-border transfers you may see",
     description="A regulator sees those with a party in its jurisdiction (the ones it must decide); "
-    "`status=PENDING` lists what awaits a decision.",
+    "`status=PENDING` lists what awaits a decision, DvP trades' clearances included (with the trade's id).",
 )
 def list_transfers(
     market: MarketDep,
     principal: AnyPrincipal,
     paging: Paging,
-    status: Annotated[Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED"] | None, Query()] = None,
+    status: Annotated[StatusName | None, Query()] = None,
 ) -> CrossBorderPage:
     visible = [t for t in _all(market) if _visible(principal, market, t) and (status is None or t.status == status)]
     items, page = page_of(visible, paging)

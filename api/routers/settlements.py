@@ -3,7 +3,7 @@ atomically on chain with every rule of both tokens applied; a failure records th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from sandbox.rules import RULES_BY_CODE, Jurisdiction
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=PROBLEM_RESPONSES)
 
+ClearanceStatusName = Literal["PENDING", "CLEARED", "SETTLED", "REJECTED", "EXPIRED", "WITHDRAWN"]
 TradeIdPath = Annotated[int, Path(ge=0, lt=2**63, description="Trade id.")]
 DAY = 86_400
 
@@ -64,6 +65,16 @@ class TradeView(BaseModel):
     failed_leg: str
     failure_code: int
     failure_rule: str | None
+    clearance_id: int | None = Field(
+        description="The security's cross-border request clearing this trade with both regulators (null if none); "
+        "it is listed in GET /cross-border-transfers with this trade's id."
+    )
+    clearance_status: ClearanceStatusName | None = Field(
+        description="PENDING: awaiting the regulators; CLEARED: both approved, the trade may settle."
+    )
+    awaiting_clearance: bool = Field(
+        description="Whether the trade is held until the regulators of both parties approve its clearance."
+    )
 
 
 class TradeChange(TxResult):
@@ -108,6 +119,7 @@ def _symbol_of(market: Market, address: str) -> str:
 
 def _view(market: Market, trade: Trade) -> TradeView:
     rule = RULES_BY_CODE.get(trade.failure_code) or CASH_RULES_BY_CODE.get(trade.failure_code)
+    clearance = _dvp(market).clearance_of(trade)
     return TradeView(
         trade_id=trade.trade_id,
         seller=trade.seller,
@@ -121,6 +133,9 @@ def _view(market: Market, trade: Trade) -> TradeView:
         failed_leg=trade.failed_leg.name,
         failure_code=trade.failure_code,
         failure_rule=rule.name if rule else None,
+        clearance_id=clearance.clearance_id if clearance else None,
+        clearance_status=cast(ClearanceStatusName, clearance.status.name) if clearance else None,
+        awaiting_clearance=bool(clearance and clearance.awaiting and trade.status is TradeStatus.AFFIRMED),
     )
 
 
@@ -235,6 +250,24 @@ def cancel(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipa
     party = next(w for w in own_wallets(principal, market) if w in (trade.seller, trade.buyer))
     receipt = dvp.cancel(trade_id, sender=party)
     return TradeChange(trade=_view(market, dvp.trade(trade_id)), **tx_fields(receipt))
+
+
+@router.post(
+    "/{trade_id}/clearance",
+    operation_id="settlements-clearance",
+    status_code=201,
+    summary="Have a cross-border trade cleared by both regulators (a party)",
+    description="For an affirmed trade that the security's cross-border rule holds back: the seller's units are "
+    "escrowed and the regulators of both parties' jurisdictions approve or reject the clearance (it appears in their "
+    "GET /cross-border-transfers list with this trade's id). Once both approve, settling the trade moves both legs; "
+    "a rejection fails the trade with CROSS_BORDER_APPROVAL_REQUIRED.",
+)
+def request_clearance(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
+    dvp = _dvp(market)
+    trade = _trade_or_404(market, principal, trade_id)
+    party = next(w for w in own_wallets(principal, market) if w in (trade.seller, trade.buyer))
+    requested = dvp.request_clearance(trade_id, sender=party)
+    return TradeChange(trade=_view(market, dvp.trade(trade_id)), **tx_fields(requested.receipt))
 
 
 @router.post(

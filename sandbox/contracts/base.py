@@ -111,9 +111,7 @@ class ContractFacade:
         key = "+".join((name, *extras))
         abi = cls._abi_cache.get(key)
         if abi is None:
-            abi = cls._abi_cache[key] = _Abi(
-                load_artifact(name), fallback_artifacts=[load_artifact(e) for e in extras]
-            )
+            abi = cls._abi_cache[key] = _Abi(load_artifact(name), fallback_artifacts=[load_artifact(e) for e in extras])
         return abi
 
     @classmethod

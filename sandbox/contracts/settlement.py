@@ -178,12 +178,15 @@ class DvPSettlement(ContractFacade):
 
     def clearance(self, trade_id: int) -> Clearance | None:
         """The trade's cross-border clearance, read from its security token (None if it has none)."""
-        trade = self.trade(trade_id)
+        return self.clearance_of(self.trade(trade_id))
+
+    def clearance_of(self, trade: Trade) -> Clearance | None:
+        """`trade`'s cross-border clearance as its security token holds it now (None if it has none)."""
         if trade.clearance_id == 0:
             return None
         state = SecurityToken(self.chain, trade.security).cross_border_transfer(trade.clearance_id)
         return Clearance(
-            trade_id=trade_id,
+            trade_id=trade.trade_id,
             clearance_id=trade.clearance_id,
             status=CrossBorderStatus(state["status"]),
             deadline=int(state["deadline"]),

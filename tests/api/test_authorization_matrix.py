@@ -91,6 +91,20 @@ def _propose_and_affirm(client: TestClient, market: Market, keys: dict[str, str]
     assert client.post(f"/settlements/{_last_trade(market)}/affirm", headers=bearer(keys["carol"])).status_code == 200
 
 
+def _propose_and_affirm_cross_border(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """alice (GB) sells 600 THAMES28 to carol (US) for £6,000.00: at or above the threshold."""
+    body = {
+        "side": "sell",
+        "counterparty": market.accounts["carol"],
+        "security": "THAMES28",
+        "quantity": 600,
+        "cash": "GBPS",
+        "cash_amount": 600_000,
+    }
+    assert client.post("/settlements", json=body, headers=bearer(keys["alice"])).status_code == 201
+    assert client.post(f"/settlements/{_last_trade(market)}/affirm", headers=bearer(keys["carol"])).status_code == 200
+
+
 def _request_cross_border(client: TestClient, market: Market, keys: dict[str, str]) -> None:
     """alice (GB) asks to send 600 THAMES28 to carol (US): at or above the threshold, so it is held."""
     body = {"to": market.accounts["carol"], "amount": 600}
@@ -291,6 +305,20 @@ CASES = [
         "POST",
         lambda m: f"/settlements/{_last_trade(m)}/settle",
         _statuses(403, operator=200, alice=200, carol=200, hudson=404, albion=404),
+        setup=_propose_and_affirm,
+    ),
+    Case(
+        "settlements-clearance",
+        "POST",
+        lambda m: f"/settlements/{_last_trade(m)}/clearance",
+        _statuses(403, alice=201, carol=201),
+        setup=_propose_and_affirm_cross_border,
+    ),
+    Case(
+        "settlements-clearance-not-needed",
+        "POST",
+        lambda m: f"/settlements/{_last_trade(m)}/clearance",
+        _statuses(403, alice=409, carol=409),
         setup=_propose_and_affirm,
     ),
     Case(

@@ -1,7 +1,8 @@
 """A UK-US story over HTTP only: a US issuer's Reg S bond approved by the US regulator, sold to UK
 investors, a resale to a US investor refused during the distribution compliance period, a
-cross-border resale held until both regulators approve, a DvP trade in sterling, a UK regulator's
-freeze that the issuer cannot lift, and the cap table before and after.
+cross-border resale held until both regulators approve, a DvP trade in sterling, a cross-border DvP
+trade in dollars cleared by both regulators before it settles, a UK regulator's freeze that the issuer
+cannot lift, and the cap table before and after.
 
 Not in the story: the coupon. Bond tokens with corporate actions are not built yet (issue 4)."""
 
@@ -100,6 +101,50 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     settled = _ok(client.post(f"/settlements/{trade['trade_id']}/settle", headers=key["alice"]))
     assert settled["outcome"]["settled"] is True
 
+    # A cross-border DvP trade in dollars: alice (UK) sells 150 units to carol (US) for $1,500.00. Above the
+    # threshold, it settles only through the cross-border approval: cleared by both regulators first.
+    dvp = _ok(
+        client.post(
+            "/settlements",
+            json={
+                "side": "sell",
+                "counterparty": carol,
+                "security": "HUDB27",
+                "quantity": 150,
+                "cash": "USDS",
+                "cash_amount": 150_000,
+            },
+            headers=key["alice"],
+        ),
+        201,
+    )["trade"]
+    dvp_id = dvp["trade_id"]
+    _ok(client.post(f"/settlements/{dvp_id}/affirm", headers=key["carol"]))
+    refused = _ok(client.post(f"/settlements/{dvp_id}/settle", headers=key["alice"]))["outcome"]
+    assert (refused["settled"], refused["rule"]) == (False, "CROSS_BORDER_APPROVAL_REQUIRED")
+    requested = _ok(client.post(f"/settlements/{dvp_id}/clearance", headers=key["carol"]), 201)["trade"]
+    assert (requested["clearance_status"], requested["awaiting_clearance"]) == ("PENDING", True)
+    # Each regulator finds the trade's clearance among the cross-border transfers it must decide.
+    for regulator in ("fca", "sec"):
+        listed = _ok(client.get("/cross-border-transfers", params={"status": "PENDING"}, headers=key[regulator]))
+        (clearance,) = [t for t in listed["items"] if t["settlement_trade_id"] == dvp_id]
+        assert clearance["transfer_id"] == requested["clearance_id"]
+        assert (clearance["sender"], clearance["receiver"], clearance["amount"]) == (alice, carol, 150)
+    held = _ok(client.post(f"/settlements/{dvp_id}/settle", headers=key["alice"]))["outcome"]
+    assert (held["settled"], held["rule"]) == (False, "AWAITING_CLEARANCE")
+    clearance_path = f"{bond}/cross-border-transfers/{requested['clearance_id']}"
+    assert _ok(client.post(f"{clearance_path}/approve", headers=key["fca"]))["transfer"]["status"] == "PENDING"
+    assert _ok(client.post(f"{clearance_path}/approve", headers=key["sec"]))["transfer"]["status"] == "CLEARED"
+    cleared = _ok(client.get(f"/settlements/{dvp_id}", headers=key["carol"]))
+    assert (cleared["status"], cleared["clearance_status"], cleared["awaiting_clearance"]) == (
+        "AFFIRMED",
+        "CLEARED",
+        False,
+    )
+    done = _ok(client.post(f"/settlements/{dvp_id}/settle", headers=key["alice"]))
+    assert done["outcome"]["settled"] is True
+    assert (done["trade"]["status"], done["trade"]["clearance_status"]) == ("SETTLED", "SETTLED")
+
     # The FCA freezes a UK investor's holding of the US bond; the issuer cannot lift it.
     _ok(client.post(f"{bond}/frozen-wallets", json={"wallet": bob}, headers=key["fca"]), 201)
     lift = client.delete(f"{bond}/frozen-wallets/{bob}", headers=key["hudson"])
@@ -109,10 +154,10 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     then = _ok(client.get(f"{bond}/cap-table", params={"block": before}, headers=key["sec"]))
     now = _ok(client.get(f"{bond}/cap-table", headers=key["sec"]))
     assert then["by_jurisdiction"] == {"GB": 2000}
-    assert now["by_jurisdiction"] == {"GB": 1800, "US": 200}
+    assert now["by_jurisdiction"] == {"GB": 1650, "US": 350}
     assert now["holders"] == 3 and then["holders"] == 2
     positions = {
         p["wallet"]: (p["balance"], p["frozen"])
         for p in _ok(client.get(f"{bond}/positions", headers=key["sec"]))["items"]
     }
-    assert positions == {alice: (850, False), bob: (950, True), carol: (200, False)}
+    assert positions == {alice: (700, False), bob: (950, True), carol: (350, False)}
