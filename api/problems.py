@@ -72,6 +72,7 @@ _FORBIDDEN_ERRORS = {
     "DvPNotCounterparty",
     "FreezeImposedByRegulator",
     "NotAgentOrRegulator",
+    "NotClearanceRequester",
     "NotRegulator",
     "PauseImposedByRegulator",
     "RegistryNotRegulator",

@@ -4,10 +4,15 @@
 
 Prints gas per DvP settlement (single trade; existing and first-time holders), per trade in a batch
 of 10, for proposing and affirming a trade, and of a cash-token transfer against a plain OpenZeppelin
-ERC-20. Gas is deterministic: the figures are exact for this build of the contracts.
+ERC-20; then, last, a cross-border DvP trade above the security's threshold: requesting its clearance,
+the two regulators' approvals, a settle attempt while it awaits them, and the settlement of the cleared
+trade (for comparison with the plain "DvP settle, one trade" between the same pair). Gas is
+deterministic: the figures are exact for this build of the contracts.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from eth_utils import to_checksum_address
 
@@ -28,7 +33,7 @@ class PlainERC20(ContractFacade):
 
 
 def main() -> None:
-    chain = EmbeddedChain(num_accounts=12)
+    chain = EmbeddedChain(num_accounts=13)
     a = [acct.address for acct in chain.accounts]
     admin = a[0]
     registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
@@ -111,6 +116,24 @@ def main() -> None:
     rows.append(("GBP cash mint, existing holder", gbp.mint(a[7], 100, sender=admin).gas_used))
     rows.append(("security token transfer, existing holders (reference)",
                  security.transfer(a[2], 1, sender=a[1]).gas_used))  # fmt: skip
+
+    # Cross-border clearance (last, so that nothing above changes): the same pair as "DvP settle, one
+    # trade" (a[1] in the UK sells 10 units to a[6] in the US), now above the threshold.
+    us_regulator = a[12]
+    registry.set_regulator(us_regulator, Jurisdiction.US, sender=admin)
+    security.set_terms(replace(security.terms(), cross_border_threshold=10), sender=admin)
+    cleared, _ = agree(seller, buyer)
+    rows.append(("DvP requestClearance (cross-border trade, units escrowed)",
+                 dvp.request_clearance(cleared, sender=buyer).receipt.gas_used))  # fmt: skip
+    rows.append(
+        ("DvP settle while the clearance awaits the regulators (recorded)", _settle(dvp, cleared, expect=False))
+    )
+    clearance_id = dvp.trade(cleared).clearance_id
+    rows.append(("regulator approves the clearance (first of two)",
+                 security.approve_cross_border_transfer(clearance_id, sender=regulator).gas_used))  # fmt: skip
+    rows.append(("regulator approves the clearance (second: Cleared)",
+                 security.approve_cross_border_transfer(clearance_id, sender=us_regulator).gas_used))  # fmt: skip
+    rows.append(("DvP settle, cleared cross-border trade (consumes the clearance)", _settle(dvp, cleared)))
 
     width = max(len(label) for label, _ in rows)
     for label, gas in rows:

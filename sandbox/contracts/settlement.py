@@ -157,7 +157,7 @@ class DvPSettlement(ContractFacade):
 
     # views
     def trade(self, trade_id: int) -> Trade:
-        (seller, deadline, status, leg, code, by_seller, buyer, security, cash, quantity, amount, clearance) = (
+        (seller, deadline, status, leg, code, by_seller, has_clearance, buyer, security, cash, quantity, amount) = (
             self._read("trade", trade_id)
         )
         return Trade(
@@ -173,8 +173,12 @@ class DvPSettlement(ContractFacade):
             proposed_by_seller=bool(by_seller),
             failed_leg=Leg(leg),
             failure_code=int(code),
-            clearance_id=int(clearance),
+            clearance_id=self.clearance_of_trade(trade_id) if has_clearance else 0,
         )
+
+    def clearance_of_trade(self, trade_id: int) -> int:
+        """The id of trade `trade_id`'s cross-border clearance on its security token (0 if none)."""
+        return int(self._read("clearanceOf", trade_id))
 
     def clearance(self, trade_id: int) -> Clearance | None:
         """The trade's cross-border clearance, read from its security token (None if it has none)."""

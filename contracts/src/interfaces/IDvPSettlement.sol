@@ -26,21 +26,22 @@ interface IDvPSettlement {
 
     /// @notice A trade as stored. `cashAmount` is the whole consideration (not a per-unit price), in
     /// the cash token's smallest units. `failedLeg` / `failureCode` record the last failed attempt.
-    /// `clearanceId` is the security token's cross-border request opened for this trade by
-    /// `requestClearance` (0 if none).
+    /// `hasClearance`: `requestClearance` opened a cross-border clearance for the trade on its
+    /// security token (its id is `clearanceOf(tradeId)`); kept in the first slot so that trades
+    /// without one pay nothing to find out.
     struct Trade {
         address seller;
-        uint64 deadline;
+        uint40 deadline;
         TradeStatus status;
         Leg failedLeg;
         uint8 failureCode;
         bool proposedBySeller;
+        bool hasClearance;
         address buyer;
         address security;
         address cash;
         uint256 quantity;
         uint256 cashAmount;
-        uint256 clearanceId;
     }
 
     event TradeProposed(

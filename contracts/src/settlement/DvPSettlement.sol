@@ -44,12 +44,18 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
 
     uint256 private _tradeCount;
     mapping(uint256 tradeId => Trade) private _trades;
+    mapping(uint256 tradeId => uint256 clearanceId) private _clearances;
 
     // ------------------------------------------------------------------ views
 
     /// @notice The trade `tradeId` (status None if it does not exist).
     function trade(uint256 tradeId) external view returns (Trade memory) {
         return _trades[tradeId];
+    }
+
+    /// @notice The security token's cross-border clearance of trade `tradeId` (0 if none).
+    function clearanceOf(uint256 tradeId) external view returns (uint256) {
+        return _clearances[tradeId];
     }
 
     /// @notice How many trades were ever proposed (ids run from 1 to this number).
@@ -77,7 +83,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         uint256 quantity,
         address cash,
         uint256 cashAmount,
-        uint64 deadline
+        uint40 deadline
     ) external nonReentrant returns (uint256 tradeId) {
         if (seller == address(0) || buyer == address(0) || security == address(0) || cash == address(0)) {
             revert DvPZeroAddress();
@@ -100,8 +106,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
             security: security,
             cash: cash,
             quantity: quantity,
-            cashAmount: cashAmount,
-            clearanceId: 0
+            hasClearance: false,
+            cashAmount: cashAmount
         });
         emit TradeProposed(tradeId, seller, buyer, security, quantity, cash, cashAmount, deadline, proposer);
     }
@@ -163,7 +169,7 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         if (msg.sender != t.seller && msg.sender != t.buyer) revert DvPNotAParty(tradeId, msg.sender);
         if (t.status != TradeStatus.Affirmed) revert DvPInvalidStatus(tradeId, t.status);
         if (block.timestamp > t.deadline) revert DvPTradeExpired(tradeId, t.deadline, block.timestamp);
-        if (t.clearanceId != 0) revert DvPClearanceAlreadyRequested(tradeId, t.clearanceId);
+        if (t.hasClearance) revert DvPClearanceAlreadyRequested(tradeId, _clearances[tradeId]);
         (address security, address seller, address buyer, uint256 quantity) =
             (t.security, t.seller, t.buyer, t.quantity);
         if (IERC1404(security).detectTransferRestriction(seller, buyer, quantity) == TransferRules.SUCCESS) {
@@ -171,7 +177,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         }
         clearanceId =
             ICrossBorderClearance(security).requestCrossBorderClearance(seller, buyer, quantity, uint96(tradeId));
-        t.clearanceId = clearanceId;
+        t.hasClearance = true;
+        _clearances[tradeId] = clearanceId;
         emit ClearanceRequested(tradeId, clearanceId, msg.sender);
     }
 
@@ -229,9 +236,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         if (msg.sender != address(this)) revert DvPOnlySelf(msg.sender);
         Trade storage t = _trades[tradeId];
         (address seller, address buyer) = (t.seller, t.buyer);
-        uint256 clearanceId = t.clearanceId;
-        if (clearanceId == 0) _moveLeg(IERC20(t.security), seller, buyer, t.quantity, Leg.Security);
-        else _settleClearance(t.security, clearanceId, buyer, t.quantity);
+        if (t.hasClearance) _settleClearance(t.security, _clearances[tradeId], buyer, t.quantity);
+        else _moveLeg(IERC20(t.security), seller, buyer, t.quantity, Leg.Security);
         _moveLeg(IERC20(t.cash), buyer, seller, t.cashAmount, Leg.Cash);
     }
 
@@ -249,8 +255,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
             emit SettlementFailed(tradeId, Leg.None, address(0), SettlementCodes.EXPIRED);
             return SettlementCodes.EXPIRED;
         }
-        if (t.clearanceId != 0) {
-            uint8 held = _clearanceHold(t);
+        if (t.hasClearance) {
+            uint8 held = _clearanceHold(_clearances[tradeId], t);
             if (held != SettlementCodes.SUCCESS) {
                 if (held == TransferRules.CROSS_BORDER_APPROVAL_REQUIRED) {
                     t.status = TradeStatus.Failed;
@@ -285,13 +291,12 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         _withdrawClearance(tradeId, t);
     }
 
-    /// @dev Whether trade `t`'s clearance lets it settle now: SUCCESS when Cleared and in time,
+    /// @dev Whether trade `t`'s clearance `clearanceId` lets it settle now: SUCCESS when Cleared and in time,
     /// AWAITING_CLEARANCE while the regulators have not both approved, CROSS_BORDER_APPROVAL_REQUIRED
     /// when it was rejected or lapsed (a lapsed one is expired on the token here, releasing the
     /// escrow), LEG_REVERTED when the token does not answer.
-    function _clearanceHold(Trade storage t) private returns (uint8) {
+    function _clearanceHold(uint256 clearanceId, Trade storage t) private returns (uint8) {
         ICrossBorderClearance token = ICrossBorderClearance(t.security);
-        uint256 clearanceId = t.clearanceId;
         try token.crossBorderTransfer(clearanceId) returns (
             address, address, uint256, ISecurityToken.CrossBorderStatus status, uint256 deadline, bool, bool
         ) {
@@ -315,8 +320,8 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
     /// seller's escrowed units. Every call is a try, so that a token that does not answer cannot stop
     /// a cancellation or a batch (its escrow then lapses by the token's own expiry).
     function _withdrawClearance(uint256 tradeId, Trade storage t) private {
-        uint256 clearanceId = t.clearanceId;
-        if (clearanceId == 0) return;
+        if (!t.hasClearance) return;
+        uint256 clearanceId = _clearances[tradeId];
         ICrossBorderClearance token = ICrossBorderClearance(t.security);
         try token.crossBorderTransfer(clearanceId) returns (
             address, address, uint256, ISecurityToken.CrossBorderStatus status, uint256, bool, bool
