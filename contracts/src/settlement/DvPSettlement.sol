@@ -291,10 +291,10 @@ contract DvPSettlement is IDvPSettlement, ReentrancyGuardTransient {
         _withdrawClearance(tradeId, t);
     }
 
-    /// @dev Whether trade `t`'s clearance `clearanceId` lets it settle now: SUCCESS when Cleared and in time,
-    /// AWAITING_CLEARANCE while the regulators have not both approved, CROSS_BORDER_APPROVAL_REQUIRED
-    /// when it was rejected or lapsed (a lapsed one is expired on the token here, releasing the
-    /// escrow), LEG_REVERTED when the token does not answer.
+    /// @dev Whether trade `t`'s clearance `clearanceId` lets it settle now: SUCCESS when Cleared and
+    /// in time, AWAITING_CLEARANCE while the regulators have not both approved,
+    /// CROSS_BORDER_APPROVAL_REQUIRED when it was rejected or lapsed (a lapsed one is expired on the
+    /// token here, releasing the escrow), LEG_REVERTED when the token does not answer.
     function _clearanceHold(uint256 clearanceId, Trade storage t) private returns (uint8) {
         ICrossBorderClearance token = ICrossBorderClearance(t.security);
         try token.crossBorderTransfer(clearanceId) returns (
