@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from eth_utils import keccak, to_checksum_address
 
 from sandbox.chain.base import Chain, iter_chunks
-from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.event import ContractEvent
 from sandbox.contracts.security_token import SecurityToken
 
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")

@@ -1,8 +1,9 @@
 """Typed facades over the sandbox's contracts."""
 
 from sandbox.abi import Artifact, load_artifact
-from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.cash_token import CashToken, HolderType, minor_units
+from sandbox.contracts.event import ContractEvent
 from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken

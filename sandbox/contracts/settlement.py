@@ -10,7 +10,8 @@ from typing import Self
 from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
-from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.event import ContractEvent
 from sandbox.errors import SandboxError
 
 
