@@ -77,11 +77,21 @@ class Struct:
 
 @dataclass
 class Event:
-    """One event signature (with its indexed layout) and the artifacts that declare it."""
+    """One event signature (with its indexed layout) and the artifacts that declare it.
+
+    Artifacts may name the parameters differently (OpenZeppelin's `Paused(address account)`, ERC-3643's
+    `Paused(address userAddress)`): the names most artifacts use win, ties going to the first artifact.
+    """
 
     item: dict[str, Any]
     declared_by: list[str] = field(default_factory=list)
     class_name: str = ""
+    variants: dict[tuple[str, ...], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, contract: str, item: dict[str, Any]) -> None:
+        self.declared_by.append(contract)
+        self.variants.setdefault(tuple(i["name"] for i in item["inputs"]), []).append(item)
+        self.item = max(self.variants.values(), key=len)[0]  # max keeps the first of equals
 
     @property
     def signature(self) -> str:
@@ -104,7 +114,7 @@ class Generator:
                     continue
                 event = Event(item)
                 event = self.events.setdefault(event.key, event)
-                event.declared_by.append(contract)
+                event.add(contract, item)
                 for param in item["inputs"]:
                     self._collect_structs(param)
         self._name_classes()
@@ -114,22 +124,23 @@ class Generator:
     def _collect_structs(self, param: dict[str, Any]) -> None:
         if not param["type"].startswith("tuple"):
             return
-        qualified = self._struct_qualified(param)
-        key = f"{qualified}{canonical_type(param)}"
+        key = self._struct_key(param)
         if key not in self.structs:
-            base = canonical_type(param)
-            self.structs[key] = Struct(qualified, base[: base.rindex(")") + 1], param["components"])
+            self.structs[key] = Struct(self._struct_qualified(param), _tuple_type(param), param["components"])
         for component in param["components"]:
             self._collect_structs(component)
 
     @staticmethod
     def _struct_qualified(param: dict[str, Any]) -> str:
         internal = str(param.get("internalType") or "")
-        match = re.match(r"struct ([\w.]+)", internal)
+        match = re.match(r"struct ([\w.]+?)(\[|$)", internal)
         return match.group(1) if match else "Tuple"
 
+    def _struct_key(self, param: dict[str, Any]) -> str:
+        return f"{self._struct_qualified(param)}{_tuple_type(param)}"
+
     def _struct_for(self, param: dict[str, Any]) -> Struct:
-        return self.structs[f"{self._struct_qualified(param)}{canonical_type(param)}"]
+        return self.structs[self._struct_key(param)]
 
     def _name_classes(self) -> None:
         taken = {"ContractEvent", "EventParam", "ChecksumAddress", "dataclass", "annotations"}
@@ -276,6 +287,12 @@ def _field_names(abi_names: list[str], *, reserved: frozenset[str]) -> list[str]
             name += "_"
         out.append(name)
     return out
+
+
+def _tuple_type(param: dict[str, Any]) -> str:
+    """The canonical type of a struct parameter without its array dimensions."""
+    kind = canonical_type(param)
+    return kind[: kind.rindex(")") + 1]
 
 
 def _unique(wanted: str, taken: set[str]) -> str:

@@ -15,6 +15,7 @@ from api.problems import PROBLEM_RESPONSES
 from api.schemas import Address, PositiveAmount, SymbolPath, TxResult
 from api.scope import forbidden, issues, not_found, own_wallets
 from api.txresult import tx_fields
+from sandbox.contracts.events import CrossBorderTransferRequested
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import events_of
 from sandbox.market import Market
@@ -63,15 +64,15 @@ def _load(symbol: str, token: SecurityToken, transfer_id: int, jurisdictions: tu
     return CrossBorderTransfer(
         security=symbol,
         transfer_id=transfer_id,
-        sender=state["from"],
-        receiver=state["to"],
-        amount=state["value"],
+        sender=state.from_,
+        receiver=state.to,
+        amount=state.value,
         from_jurisdiction=Jurisdiction(jurisdictions[0]).name,
         to_jurisdiction=Jurisdiction(jurisdictions[1]).name,
-        status=STATUS.get(int(state["status"]), str(state["status"])),
-        deadline=state["deadline"],
-        sender_regulator_approved=bool(state["from_approved"]),
-        receiver_regulator_approved=bool(state["to_approved"]),
+        status=STATUS.get(int(state.status), str(int(state.status))),
+        deadline=state.deadline,
+        sender_regulator_approved=state.from_approved,
+        receiver_regulator_approved=state.to_approved,
     )
 
 
@@ -79,9 +80,8 @@ def _all(market: Market) -> list[CrossBorderTransfer]:
     out = []
     for symbol in sorted(market.securities):
         token = market.securities[symbol]
-        for event in events_of(token, name="CrossBorderTransferRequested"):
-            args = event.args
-            out.append(_load(symbol, token, int(args["id"]), (args["fromJurisdiction"], args["toJurisdiction"])))
+        for event in events_of(token, CrossBorderTransferRequested):
+            out.append(_load(symbol, token, event.id, (event.from_jurisdiction, event.to_jurisdiction)))
     return out
 
 
@@ -140,9 +140,8 @@ def request_transfer(
     if not wallets:
         raise forbidden("You have no wallet to transfer from.")
     receipt = token.request_cross_border_transfer(body.to, body.amount, sender=wallets[0])
-    (event,) = token.events(receipt, "CrossBorderTransferRequested")
-    args = event.args
-    transfer = _load(symbol, token, int(args["id"]), (args["fromJurisdiction"], args["toJurisdiction"]))
+    (event,) = token.events(receipt, CrossBorderTransferRequested)
+    transfer = _load(symbol, token, event.id, (event.from_jurisdiction, event.to_jurisdiction))
     return CrossBorderChange(transfer=transfer, **tx_fields(receipt))
 
 

@@ -1,12 +1,21 @@
-"""Typed facades over the sandbox's contracts."""
+"""Typed facades over the sandbox's contracts; typed events in `sandbox.contracts.events` (generated)."""
 
 from sandbox.abi import Artifact, load_artifact
-from sandbox.contracts.base import ContractFacade
-from sandbox.contracts.cash_token import CashToken, HolderType, minor_units
-from sandbox.contracts.event import ContractEvent
+from sandbox.contracts import events
+from sandbox.contracts.base import ContractFacade, decode_event
+from sandbox.contracts.cash_token import CashToken, HolderType, HoldingLimit, HoldingLimits, minor_units
+from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
 from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
-from sandbox.contracts.security_token import SecurityToken
+from sandbox.contracts.security_token import (
+    CrossBorderStatus,
+    CrossBorderTransfer,
+    HolderCounts,
+    IssuanceApproval,
+    LockedTokens,
+    SecurityToken,
+    Terms,
+)
 from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, Trade, TradeStatus
 
 __all__ = [
@@ -14,17 +23,29 @@ __all__ = [
     "CashToken",
     "ContractEvent",
     "ContractFacade",
+    "CrossBorderStatus",
+    "CrossBorderTransfer",
     "DvPSettlement",
+    "EventParam",
+    "GenericEvent",
+    "HolderCounts",
     "HolderType",
+    "HoldingLimit",
+    "HoldingLimits",
     "InvestorRecord",
     "InvestorRegistry",
+    "IssuanceApproval",
     "Leg",
+    "LockedTokens",
     "RestrictedToken",
     "SecurityToken",
     "SettlementCode",
+    "Terms",
     "Trade",
     "TradeStatus",
     "WalletRecord",
+    "decode_event",
+    "events",
     "load_artifact",
     "minor_units",
 ]

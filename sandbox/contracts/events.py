@@ -428,13 +428,13 @@ class PartialFreezeByRegulator(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class Paused(ContractEvent):
-    """`Paused(address account)`, declared by CashToken, IERC3643, SecurityToken, SecurityTokenExtension."""
+    """`Paused(address userAddress)`, declared by CashToken, IERC3643, SecurityToken, SecurityTokenExtension."""
 
     event_name = "Paused"
     topic = bytes.fromhex("62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a258")
-    params = (EventParam("account", "account", "address"),)
+    params = (EventParam("userAddress", "user_address", "address"),)
 
-    account: ChecksumAddress
+    user_address: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -809,13 +809,13 @@ class TransferParked(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class Unpaused(ContractEvent):
-    """`Unpaused(address account)`, declared by CashToken, IERC3643, SecurityToken, SecurityTokenExtension."""
+    """`Unpaused(address userAddress)`, declared by CashToken, IERC3643, SecurityToken, SecurityTokenExtension."""
 
     event_name = "Unpaused"
     topic = bytes.fromhex("5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa")
-    params = (EventParam("account", "account", "address"),)
+    params = (EventParam("userAddress", "user_address", "address"),)
 
-    account: ChecksumAddress
+    user_address: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
