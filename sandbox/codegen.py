@@ -33,7 +33,7 @@ OUTPUT = Path(__file__).resolve().parent / "contracts" / "events.py"
 #: Attributes of `ContractEvent` a parameter must not shadow (a clash gets a trailing underscore).
 RESERVED = frozenset(
     {"address", "transaction_hash", "block_number", "log_index", "name", "args", "event_name", "signature"}
-    | {"topic", "params", "matches", "from_log"}
+    | {"topic", "params", "matches", "from_log", "self"}
 )
 
 HEADER = '''\
@@ -221,7 +221,7 @@ class Generator:
         lines = ["", "@dataclass(frozen=True)", f"class {struct.class_name}:"]
         lines += _docstring(f"`{struct.qualified}` {struct.canonical}, as logged in events.")
         lines.append("")
-        names = _field_names([c["name"] for c in struct.components], reserved=frozenset())
+        names = _field_names([c["name"] for c in struct.components], reserved=frozenset({"self"}))
         for component, attr in zip(struct.components, names, strict=True):
             lines.append(f"    {attr}: {self.python_type(component)}")
         return "\n".join(lines) + "\n"

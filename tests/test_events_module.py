@@ -96,6 +96,7 @@ SYNTHETIC: list[dict[str, Any]] = [
             _param("label", "string", indexed=True),  # hashed
             _param("address", "uint16"),  # clashes with the log's address
             _param("", "bool"),
+            _param("self", "uint8"),  # would break the dataclass's __init__
             _param("tag", "bytes4"),
             _param("blob", "bytes"),
             _param("holders", "address[]"),
@@ -130,7 +131,7 @@ def test_generator_renders_types_structs_and_clashes(load_module: Callable[[str]
     module = load_module(source)
     everything = module.Everything
     fields = [f.name for f in dataclasses.fields(everything)][4:]
-    assert fields == ["from_", "label", "address_", "arg3", "tag", "blob", "holders", "grid", "origin", "path"]
+    assert fields == ["from_", "label", "address_", "arg3", "self_", "tag", "blob", "holders", "grid", "origin", "path"]
     hints = get_type_hints(everything)
     assert hints["label"] is bytes  # indexed string: its hash
     assert hints["holders"] == tuple[ChecksumAddress, ...]
@@ -146,11 +147,11 @@ def test_generator_renders_types_structs_and_clashes(load_module: Callable[[str]
 
 def test_generated_class_decodes_a_log(load_module: Callable[[str], types.ModuleType]) -> None:
     module = load_module(codegen.Generator([("Shapes", SYNTHETIC)]).render())
-    types_plain = ["uint16", "bool", "bytes4", "bytes", "address[]", "uint8[2][]"]
+    types_plain = ["uint16", "bool", "uint8", "bytes4", "bytes", "address[]", "uint8[2][]"]
     types_plain += ["(int64,address)", "(int64,address)[]"]
     data = encode(
         types_plain,
-        [7, True, b"\x01\x02\x03\x04", b"blob", [ALICE, BOB], [[1, 2], [3, 4]], (-5, BOB), [(1, ALICE), (2, BOB)]],
+        [7, True, 9, b"\x01\x02\x03\x04", b"blob", [ALICE, BOB], [[1, 2], [3, 4]], (-5, BOB), [(1, ALICE), (2, BOB)]],
     )
     topics = (module.Everything.topic, bytes(12) + bytes.fromhex(ALICE[2:]), keccak(text="label"))
     log = Log(BOB.lower(), topics, data, 12, "0x" + "ab" * 32, 3)
@@ -166,6 +167,7 @@ def test_generated_class_decodes_a_log(load_module: Callable[[str], types.Module
         label=keccak(text="label"),
         address_=7,
         arg3=True,
+        self_=9,
         tag=b"\x01\x02\x03\x04",
         blob=b"blob",
         holders=(to_checksum_address(ALICE), to_checksum_address(BOB)),
@@ -200,3 +202,15 @@ def test_check_mode_reports_a_stale_module(tmp_path: Any, monkeypatch: pytest.Mo
 
 def test_base_class_is_the_common_interface() -> None:
     assert all(issubclass(k, ContractEvent) for k in events.EVENT_TYPES)
+
+
+def test_structs_of_the_same_name_are_qualified(load_module: Callable[[str], types.ModuleType]) -> None:
+    other_point = {**POINT, "internalType": "struct IOther.Point", "components": POINT["components"][:1]}
+    abi = [
+        {"type": "event", "name": "A", "anonymous": False, "inputs": [{"name": "p", "indexed": False, **POINT}]},
+        {"type": "event", "name": "B", "anonymous": False, "inputs": [{"name": "p", "indexed": False, **other_point}]},
+    ]
+    module = load_module(codegen.Generator([("Shapes", abi)]).render())
+    assert get_type_hints(module.A)["p"] is module.IShapesPoint
+    assert get_type_hints(module.B)["p"] is module.IOtherPoint
+    assert [f.name for f in dataclasses.fields(module.IOtherPoint)] == ["x"]
