@@ -47,13 +47,17 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Recompile contracts/src into sandbox/artifacts (needs Node; running the sandbox does not).
-contracts: contracts/node_modules/.installed
+## Recompile contracts/src into sandbox/artifacts (needs Node; running the sandbox does not), then
+## regenerate the typed events (sandbox/contracts/events.py) from the artifacts.
+contracts: contracts/node_modules/.installed install
 	cd contracts && node build.js
+	$(BIN)/python -m sandbox.codegen
 
-## Fail if the committed artifacts differ from a fresh build of contracts/src.
-check-contracts: contracts/node_modules/.installed
+## Fail if the committed artifacts differ from a fresh build of contracts/src, or the typed events
+## from a fresh generation.
+check-contracts: contracts/node_modules/.installed install
 	cd contracts && node build.js --check
+	$(BIN)/python -m sandbox.codegen --check
 
 bench: install
 	$(BIN)/python -m bench

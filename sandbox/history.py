@@ -7,11 +7,13 @@ serves long histories. Block numbers bound every scan so answers are consistent 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar, overload
 
 from eth_utils import keccak, to_checksum_address
 
 from sandbox.chain.base import Chain, iter_chunks
-from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.event import ContractEvent
 from sandbox.contracts.security_token import SecurityToken
 
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
@@ -19,14 +21,24 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 LOG_RANGE = 5_000
 
 
-def events_of(facade: ContractFacade, *, to_block: int | None = None, name: str | None = None) -> list[ContractEvent]:
-    """Every event `facade`'s contract emitted up to `to_block`, oldest first."""
+E = TypeVar("E", bound=ContractEvent)
+
+
+@overload
+def events_of(facade: ContractFacade, kind: type[E], *, to_block: int | None = None) -> list[E]: ...
+@overload
+def events_of(
+    facade: ContractFacade, kind: str | None = None, *, to_block: int | None = None
+) -> list[ContractEvent]: ...
+def events_of(
+    facade: ContractFacade, kind: str | type[ContractEvent] | None = None, *, to_block: int | None = None
+) -> list[Any]:
+    """Every event `facade`'s contract emitted up to `to_block`, oldest first; optionally only those of
+    one event class (``events_of(token, Transfer)``) or name."""
     end = facade.chain.block_number() if to_block is None else to_block
     out: list[ContractEvent] = []
     for start, stop in iter_chunks(0, end, LOG_RANGE):
-        for event in facade.decode_logs(facade.chain.get_logs(start, stop, [facade.address])):
-            if name is None or event.name == name:
-                out.append(event)
+        out += facade.decode_logs(facade.chain.get_logs(start, stop, [facade.address]), kind)
     return out
 
 

@@ -83,7 +83,7 @@ def _token(market: Market, symbol: str) -> CashToken:
 
 def _info(market: Market, symbol: str) -> CashTokenInfo:
     token = market.cash[symbol]
-    individual, business = token.holding_limits()
+    limits = token.holding_limits()
     return CashTokenInfo(
         symbol=symbol,
         name=token.name(),
@@ -93,8 +93,8 @@ def _info(market: Market, symbol: str) -> CashTokenInfo:
         decimals=token.decimals(),
         total_supply=token.total_supply(),
         reserves=token.reserves(),
-        individual_limit=individual,
-        business_limit=business,
+        individual_limit=limits.individual,
+        business_limit=limits.business,
     )
 
 

@@ -19,6 +19,7 @@ from api.problems import PROBLEM_RESPONSES
 from api.schemas import Address, PositiveAmount, SymbolPath, TxResult
 from api.scope import forbidden, issues, not_found, own_wallets
 from api.txresult import tx_fields
+from sandbox.contracts.events import CrossBorderClearanceRequested, CrossBorderTransferRequested
 from sandbox.contracts.security_token import CrossBorderStatus, SecurityToken
 from sandbox.history import events_of
 from sandbox.market import Market
@@ -87,15 +88,15 @@ def _load(
     return CrossBorderTransfer(
         security=symbol,
         transfer_id=transfer_id,
-        sender=state["from"],
-        receiver=state["to"],
-        amount=state["value"],
+        sender=state.from_,
+        receiver=state.to,
+        amount=state.value,
         from_jurisdiction=Jurisdiction(jurisdictions[0]).name,
         to_jurisdiction=Jurisdiction(jurisdictions[1]).name,
-        status=_status_name(int(state["status"])),
-        deadline=state["deadline"],
-        sender_regulator_approved=bool(state["from_approved"]),
-        receiver_regulator_approved=bool(state["to_approved"]),
+        status=_status_name(int(state.status)),
+        deadline=state.deadline,
+        sender_regulator_approved=state.from_approved,
+        receiver_regulator_approved=state.to_approved,
         settlement_contract=clearance[0] if clearance else None,
         settlement_trade_id=clearance[1] if clearance else None,
     )
@@ -105,19 +106,10 @@ def _all(market: Market) -> list[CrossBorderTransfer]:
     out = []
     for symbol in sorted(market.securities):
         token = market.securities[symbol]
-        events = events_of(token)
-        clearances = {
-            int(e.args["id"]): (str(e.args["requester"]), int(e.args["tradeId"]))
-            for e in events
-            if e.name == "CrossBorderClearanceRequested"
-        }
-        for event in events:
-            if event.name != "CrossBorderTransferRequested":
-                continue
-            args = event.args
-            transfer_id = int(args["id"])
-            jurisdictions = (args["fromJurisdiction"], args["toJurisdiction"])
-            out.append(_load(symbol, token, transfer_id, jurisdictions, clearances.get(transfer_id)))
+        clearances = {e.id: (str(e.requester), e.trade_id) for e in events_of(token, CrossBorderClearanceRequested)}
+        for event in events_of(token, CrossBorderTransferRequested):
+            jurisdictions = (event.from_jurisdiction, event.to_jurisdiction)
+            out.append(_load(symbol, token, event.id, jurisdictions, clearances.get(event.id)))
     return out
 
 
@@ -176,9 +168,8 @@ def request_transfer(
     if not wallets:
         raise forbidden("You have no wallet to transfer from.")
     receipt = token.request_cross_border_transfer(body.to, body.amount, sender=wallets[0])
-    (event,) = token.events(receipt, "CrossBorderTransferRequested")
-    args = event.args
-    transfer = _load(symbol, token, int(args["id"]), (args["fromJurisdiction"], args["toJurisdiction"]))
+    (event,) = token.events(receipt, CrossBorderTransferRequested)
+    transfer = _load(symbol, token, event.id, (event.from_jurisdiction, event.to_jurisdiction))
     return CrossBorderChange(transfer=transfer, **tx_fields(receipt))
 
 

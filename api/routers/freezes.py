@@ -23,6 +23,7 @@ from api.schemas import (
 )
 from api.scope import forbidden, home_of, issues, not_found, sees_position
 from api.txresult import tx_fields
+from sandbox.contracts.events import AddressFrozen
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import events_of
 from sandbox.market import Market
@@ -60,7 +61,7 @@ def list_freezes(symbol: SymbolPath, market: MarketDep, principal: ReaderPrincip
     if principal.role is Role.ISSUER and not issues(principal, market, symbol):
         raise not_found("security", symbol)
     home = home_of(token)
-    wallets = dict.fromkeys(e.args["userAddress"] for e in events_of(token, name="AddressFrozen"))
+    wallets = dict.fromkeys(e.user_address for e in events_of(token, AddressFrozen))
     active = []
     for wallet in wallets:
         record = market.registry.wallet_record(wallet)

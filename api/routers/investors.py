@@ -24,6 +24,7 @@ from api.schemas import (
 )
 from api.scope import not_found, sees_investor, sees_position
 from api.txresult import tx_fields
+from sandbox.contracts.events import InvestorRegistered
 from sandbox.history import events_of, holders_of
 from sandbox.market import Market
 from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
@@ -75,7 +76,7 @@ def list_investors(
     paging: Paging,
     jurisdiction: Annotated[JurisdictionCode | None, Query(description="Only investors of this jurisdiction.")] = None,
 ) -> InvestorPage:
-    identities = [e.args["identity"] for e in events_of(market.registry, name="InvestorRegistered")]
+    identities = [e.identity for e in events_of(market.registry, InvestorRegistered)]
     visible = []
     for identity in identities:
         investor = load_investor(market, identity)

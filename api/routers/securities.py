@@ -109,18 +109,23 @@ def create_security(body: SecurityCreate, market: MarketDep, principal: IssuerPr
 @router.get("/{symbol}", operation_id="securities-get", summary="A security's terms and live rule parameters")
 def get_security(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal) -> SecurityDetail:
     token = security_or_404(market, symbol)
-    approved, limit = token.issuance_approval()
-    holders, uk_holders, us_holders, us_non_accredited = token.holder_counts()
+    approval = token.issuance_approval()
+    holders = token.holder_counts()
     return SecurityDetail(
         **_summary(market, symbol).model_dump(),
         decimals=token.decimals(),
         total_supply=token.total_supply(),
         paused=token.paused(),
         admitted_jurisdictions=[j.name for j in Jurisdiction if token.is_jurisdiction_admitted(j)],
-        issuance_approved=approved,
-        issuance_limit=limit,
+        issuance_approved=approval.approved,
+        issuance_limit=approval.limit,
         rules=asdict(token.terms()),
-        holders={"total": holders, "GB": uk_holders, "US": us_holders, "US_NON_ACCREDITED": us_non_accredited},
+        holders={
+            "total": holders.total,
+            "GB": holders.uk,
+            "US": holders.us,
+            "US_NON_ACCREDITED": holders.us_non_accredited,
+        },
     )
 
 

@@ -50,8 +50,27 @@ class RevertDecoder:
 
 
 def _plain(value: Any, abi_type: str) -> Any:
+    """Addresses checksummed and bytes as 0x-hex, at any depth of arrays and structs."""
     if abi_type == "address":
         return to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
+    if abi_type.endswith("]"):
+        element = abi_type[: abi_type.rindex("[")]
+        return tuple(_plain(v, element) for v in value)
+    if abi_type.startswith("("):
+        return tuple(_plain(v, t) for v, t in zip(value, _components(abi_type), strict=True))
     return value
+
+
+def _components(tuple_type: str) -> list[str]:
+    """``"(uint8,(address,bool)[])"`` → ``["uint8", "(address,bool)[]"]``."""
+    parts, depth, current = [], 0, ""
+    for char in tuple_type[1:-1]:
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        current += char
+    return [*parts, current] if current else parts

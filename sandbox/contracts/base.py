@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Self, cast
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self, TypeVar, cast, overload
 
 from eth_abi import decode, encode
 from eth_utils import event_abi_to_log_topic, function_signature_to_4byte_selector, keccak, to_checksum_address
 
 from sandbox.abi import Artifact, canonical_signature, canonical_type, load_artifact
 from sandbox.chain.base import Chain, Log, Receipt
+from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
+from sandbox.contracts.events import EVENTS_BY_TOPIC
 from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
 
+E = TypeVar("E", bound=ContractEvent)
 
-@dataclass(frozen=True)
-class ContractEvent:
-    """One decoded event log."""
 
-    name: str
-    args: Mapping[str, Any]
-    address: str
-    block_number: int
-    transaction_hash: str
-    log_index: int
+def decode_event(log: Log) -> ContractEvent | None:
+    """The typed event (`sandbox.contracts.events`) that `log` encodes, or None when no generated class
+    matches its topic and indexed layout."""
+    if not log.topics:
+        return None
+    for kind in EVENTS_BY_TOPIC.get(log.topics[0], ()):
+        if kind.matches(log):
+            return kind.from_log(log)
+    return None
+
+
+def _selected(event: ContractEvent, kind: str | type[ContractEvent] | None) -> bool:
+    if kind is None:
+        return True
+    if isinstance(kind, str):
+        return event.name == kind
+    return isinstance(event, kind)
 
 
 class _Abi:
@@ -32,6 +42,7 @@ class _Abi:
     def __init__(self, artifact: Artifact, *, fallback_artifacts: Sequence[Artifact] = ()) -> None:
         self.functions: dict[str, dict[str, Any]] = {}
         self.events_by_topic: dict[bytes, dict[str, Any]] = {}
+        self._event_params: dict[bytes, tuple[EventParam, ...]] = {}
         self.constructor: dict[str, Any] | None = None
         # Functions the contract answers through its fallback (code it runs by delegatecall): the
         # contract's own functions come first and win any clash.
@@ -42,8 +53,12 @@ class _Abi:
                 # Overloads are keyed by full signature as well as by name (the first one wins the name).
                 self.functions.setdefault(item["name"], item)
                 self.functions[canonical_signature(item)] = item
-            elif kind == "event":
-                self.events_by_topic[event_abi_to_log_topic(cast(Any, item))] = item
+            elif kind == "event" and not item.get("anonymous"):
+                topic = event_abi_to_log_topic(cast(Any, item))
+                self.events_by_topic[topic] = item
+                self._event_params[topic] = tuple(
+                    EventParam(i["name"], i["name"], canonical_type(i), bool(i["indexed"])) for i in item["inputs"]
+                )
             elif kind == "constructor":
                 self.constructor = item
 
@@ -62,25 +77,17 @@ class _Abi:
         return values[0] if len(values) == 1 else values
 
     def decode_log(self, log: Log) -> ContractEvent | None:
+        """The typed event of `log` when its topic is one of this ABI's events (a `GenericEvent` when the
+        generated module does not know it yet); None for a log of another ABI."""
         if not log.topics:
             return None
         item = self.events_by_topic.get(log.topics[0])
         if item is None:
             return None
-        indexed = [i for i in item["inputs"] if i["indexed"]]
-        plain = [i for i in item["inputs"] if not i["indexed"]]
-        args: dict[str, Any] = {}
-        for param, topic in zip(indexed, log.topics[1:], strict=False):
-            kind = canonical_type(param)
-            if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
-                args[param["name"]] = "0x" + topic.hex()  # dynamic indexed values are hashed
-            else:
-                args[param["name"]] = _normalise(decode([kind], topic)[0], kind)
-        values = decode([canonical_type(p) for p in plain], log.data)
-        for param, value in zip(plain, values, strict=True):
-            args[param["name"]] = _normalise(value, canonical_type(param))
-        ordered = {i["name"]: args[i["name"]] for i in item["inputs"]}
-        return ContractEvent(item["name"], ordered, log.address, log.block_number, log.transaction_hash, log.log_index)
+        params = self._event_params[log.topics[0]]
+        if len(log.topics) != 1 + sum(1 for p in params if p.indexed):
+            return None
+        return decode_event(log) or GenericEvent.from_abi(item, params, log)
 
 
 def _normalise(value: Any, abi_type: str) -> Any:
@@ -162,17 +169,28 @@ class ContractFacade:
     def role_id(role: str) -> bytes:
         return b"\x00" * 32 if role == "DEFAULT_ADMIN_ROLE" else keccak(text=role)
 
-    def events(self, receipt: Receipt, name: str | None = None) -> list[ContractEvent]:
-        """The events this contract emitted in `receipt`, optionally only those called `name`."""
-        out = []
-        for log in receipt.logs:
+    @overload
+    def events(self, receipt: Receipt, kind: type[E]) -> list[E]: ...
+    @overload
+    def events(self, receipt: Receipt, kind: str | None = None) -> list[ContractEvent]: ...
+    def events(self, receipt: Receipt, kind: str | type[ContractEvent] | None = None) -> list[Any]:
+        """The events this contract emitted in `receipt`, as typed dataclasses
+        (`sandbox.contracts.events`), optionally only those of one class (``token.events(receipt,
+        Transfer)``) or name (``token.events(receipt, "Transfer")``)."""
+        return self.decode_logs(receipt.logs, kind)
+
+    @overload
+    def decode_logs(self, logs: Sequence[Log], kind: type[E]) -> list[E]: ...
+    @overload
+    def decode_logs(self, logs: Sequence[Log], kind: str | None = None) -> list[ContractEvent]: ...
+    def decode_logs(self, logs: Sequence[Log], kind: str | type[ContractEvent] | None = None) -> list[Any]:
+        """Decodes the logs of this contract among `logs` (others are skipped), optionally only those of
+        one event class or name."""
+        out: list[ContractEvent] = []
+        for log in logs:
             if log.address != self.address:
                 continue
             event = self._abi.decode_log(log)
-            if event is not None and (name is None or event.name == name):
+            if event is not None and _selected(event, kind):
                 out.append(event)
         return out
-
-    def decode_logs(self, logs: Sequence[Log]) -> list[ContractEvent]:
-        """Decodes the logs of this contract among `logs` (others are skipped)."""
-        return [e for log in logs if log.address == self.address and (e := self._abi.decode_log(log)) is not None]

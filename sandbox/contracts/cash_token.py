@@ -38,6 +38,22 @@ class HolderType(IntEnum):
 
 
 @dataclass(frozen=True)
+class HoldingLimits:
+    """The token's holding limits per investor identity, in minor units; None means no limit."""
+
+    individual: int | None
+    business: int | None
+
+
+@dataclass(frozen=True)
+class HoldingLimit:
+    """The limit that applies to one wallet's investor, and the holder type it was chosen by."""
+
+    holder_type: HolderType
+    limit: int | None
+
+
+@dataclass(frozen=True)
 class CashRule:
     code: int
     name: str
@@ -167,10 +183,10 @@ class CashToken(RestrictedToken):
     def mintable_amount(self) -> int:
         return int(self._read("mintableAmount"))
 
-    def holding_limits(self) -> tuple[int | None, int | None]:
-        """(individual, business) limits in minor units; None means no limit."""
+    def holding_limits(self) -> HoldingLimits:
+        """The individual and business limits in minor units; None means no limit."""
         individual, business = self._read("holdingLimits")
-        return _limit_out(int(individual)), _limit_out(int(business))
+        return HoldingLimits(_limit_out(int(individual)), _limit_out(int(business)))
 
     def identity_balance(self, identity: str) -> int:
         return int(self._read("identityBalance", identity))
@@ -178,9 +194,9 @@ class CashToken(RestrictedToken):
     def holder_type_of(self, identity: str) -> HolderType:
         return HolderType(self._read("holderTypeOf", identity))
 
-    def holding_limit_of(self, wallet: str) -> tuple[HolderType, int | None]:
+    def holding_limit_of(self, wallet: str) -> HoldingLimit:
         holder_type, limit = self._read("holdingLimitOf", wallet)
-        return HolderType(holder_type), _limit_out(int(limit))
+        return HoldingLimit(HolderType(holder_type), _limit_out(int(limit)))
 
     def is_settlement_contract(self, account: str) -> bool:
         return bool(self._read("isSettlementContract", account))

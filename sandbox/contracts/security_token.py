@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Self
 
+from eth_utils import to_checksum_address
+
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.restricted_token import RestrictedToken
@@ -77,6 +79,45 @@ class CrossBorderClearance:
 
     requester: str | None
     trade_id: int
+
+
+@dataclass(frozen=True)
+class CrossBorderTransfer:
+    """A cross-border transfer request as stored (`crossBorderTransfer(id)`); `deadline` is a unix time."""
+
+    from_: str
+    to: str
+    value: int
+    status: CrossBorderStatus
+    deadline: int
+    from_approved: bool
+    to_approved: bool
+
+
+@dataclass(frozen=True)
+class HolderCounts:
+    """Holders counted per investor (not per wallet), in total and by jurisdiction/category."""
+
+    total: int
+    uk: int
+    us: int
+    us_non_accredited: int
+
+
+@dataclass(frozen=True)
+class IssuanceApproval:
+    """The home regulator's issuance approval: whether given, and the most units that may be outstanding."""
+
+    approved: bool
+    limit: int
+
+
+@dataclass(frozen=True)
+class LockedTokens:
+    """Units of a wallet still under lock-up now, and when the oldest of them unlocks (0 if none)."""
+
+    locked: int
+    next_unlock_at: int
 
 
 def _lowest(jurisdiction: int) -> int:
@@ -163,25 +204,25 @@ class SecurityToken(RestrictedToken):
     def escrowed_tokens(self, wallet: str) -> int:
         return int(self._read("escrowedTokens", wallet))
 
-    def locked_tokens(self, wallet: str) -> tuple[int, int]:
-        """(units still locked now, when the oldest of them unlocks)."""
+    def locked_tokens(self, wallet: str) -> LockedTokens:
+        """The units still locked now, and when the oldest of them unlocks."""
         locked, next_unlock = self._read("lockedTokens", wallet)
-        return int(locked), int(next_unlock)
+        return LockedTokens(int(locked), int(next_unlock))
 
     def investor_balance(self, identity: str) -> int:
         return int(self._read("investorBalance", identity))
 
-    def holder_counts(self) -> tuple[int, int, int, int]:
-        """(holders, UK holders, US holders, US non-accredited holders), counted per investor."""
+    def holder_counts(self) -> HolderCounts:
+        """Holders, UK holders, US holders, US non-accredited holders, counted per investor."""
         total, uk, us, non_acc = self._read("holderCounts")
-        return int(total), int(uk), int(us), int(non_acc)
+        return HolderCounts(int(total), int(uk), int(us), int(non_acc))
 
     def terms(self) -> Terms:
         return Terms.from_tuple(self._read("terms"))
 
-    def issuance_approval(self) -> tuple[bool, int]:
+    def issuance_approval(self) -> IssuanceApproval:
         approved, limit = self._read("issuanceApproval")
-        return bool(approved), int(limit)
+        return IssuanceApproval(bool(approved), int(limit))
 
     def paused(self) -> bool:
         return bool(self._read("paused"))
@@ -189,9 +230,17 @@ class SecurityToken(RestrictedToken):
     def supports_interface(self, interface_id: bytes) -> bool:
         return bool(self._read("supportsInterface", interface_id))
 
-    def cross_border_transfer(self, transfer_id: int) -> dict[str, Any]:
-        fields = ("from", "to", "value", "status", "deadline", "from_approved", "to_approved")
-        return dict(zip(fields, self._read("crossBorderTransfer", transfer_id), strict=True))
+    def cross_border_transfer(self, transfer_id: int) -> CrossBorderTransfer:
+        from_, to, value, status, deadline, from_approved, to_approved = self._read("crossBorderTransfer", transfer_id)
+        return CrossBorderTransfer(
+            to_checksum_address(from_),
+            to_checksum_address(to),
+            int(value),
+            CrossBorderStatus(status),
+            int(deadline),
+            bool(from_approved),
+            bool(to_approved),
+        )
 
     def cross_border_clearance(self, transfer_id: int) -> CrossBorderClearance:
         """Who requested cross-border request `transfer_id` as a clearance, for which trade."""

@@ -10,7 +10,9 @@ from typing import Self
 from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
-from sandbox.contracts.base import ContractEvent, ContractFacade
+from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.event import ContractEvent
+from sandbox.contracts.events import SettlementFailed, TradeProposed, TradeSettled
 from sandbox.contracts.security_token import CrossBorderStatus, SecurityToken
 from sandbox.errors import SandboxError
 
@@ -138,14 +140,15 @@ class SingleSettlement:
 _ZERO = "0x0000000000000000000000000000000000000000"
 
 
-def _result_of(event: ContractEvent) -> SettlementResult:
-    args = event.args
-    if event.name == "TradeSettled":
-        return SettlementResult(int(args["tradeId"]), True, Leg.NONE, None, 0)
-    token = str(args["token"])
-    return SettlementResult(
-        int(args["tradeId"]), False, Leg(args["leg"]), None if token == _ZERO else token, int(args["code"])
-    )
+def _result_of(event: TradeSettled | SettlementFailed) -> SettlementResult:
+    if isinstance(event, TradeSettled):
+        return SettlementResult(event.trade_id, True, Leg.NONE, None, 0)
+    token = None if event.token == _ZERO else event.token
+    return SettlementResult(event.trade_id, False, Leg(event.leg), token, event.code)
+
+
+def _outcomes(events: Sequence[ContractEvent]) -> list[TradeSettled | SettlementFailed]:
+    return [e for e in events if isinstance(e, (TradeSettled, SettlementFailed))]
 
 
 class DvPSettlement(ContractFacade):
@@ -192,10 +195,10 @@ class DvPSettlement(ContractFacade):
         return Clearance(
             trade_id=trade.trade_id,
             clearance_id=trade.clearance_id,
-            status=CrossBorderStatus(state["status"]),
-            deadline=int(state["deadline"]),
-            seller_regulator_approved=bool(state["from_approved"]),
-            buyer_regulator_approved=bool(state["to_approved"]),
+            status=CrossBorderStatus(state.status),
+            deadline=state.deadline,
+            seller_regulator_approved=state.from_approved,
+            buyer_regulator_approved=state.to_approved,
         )
 
     def trade_count(self) -> int:
@@ -222,8 +225,8 @@ class DvPSettlement(ContractFacade):
     ) -> ProposedTrade:
         """Proposes a trade (the sender must be the seller or the buyer) and returns its id."""
         receipt = self._send("propose", seller, buyer, security, quantity, cash, cash_amount, deadline, sender=sender)
-        (event,) = self.events(receipt, "TradeProposed")
-        return ProposedTrade(int(event.args["tradeId"]), receipt)
+        (event,) = self.events(receipt, TradeProposed)
+        return ProposedTrade(event.trade_id, receipt)
 
     def affirm(self, trade_id: int, *, sender: str | None = None) -> Receipt:
         return self._send("affirm", trade_id, sender=sender)
@@ -262,7 +265,7 @@ class DvPSettlement(ContractFacade):
         """Settles an affirmed trade. A failing leg does not raise: the result says why (and the
         trade records it); an invalid state raises `ContractReverted`."""
         receipt = self._send("settle", trade_id, sender=sender, gas=gas)
-        outcomes = [e for e in self.events(receipt) if e.name in ("TradeSettled", "SettlementFailed")]
+        outcomes = _outcomes(self.events(receipt))
         if len(outcomes) != 1:
             raise SandboxError(f"settle({trade_id}) emitted {len(outcomes)} outcome events")
         return SingleSettlement(_result_of(outcomes[0]), receipt)
@@ -272,7 +275,7 @@ class DvPSettlement(ContractFacade):
     ) -> BatchResult:
         """Settles many trades in one transaction, each atomic on its own; one result per id, in order."""
         receipt = self._send("settleBatch", list(trade_ids), sender=sender, gas=gas)
-        outcomes = [e for e in self.events(receipt) if e.name in ("TradeSettled", "SettlementFailed")]
+        outcomes = _outcomes(self.events(receipt))
         if len(outcomes) != len(trade_ids):
             raise SandboxError(f"settleBatch of {len(trade_ids)} trades emitted {len(outcomes)} outcomes")
         results = tuple(_result_of(e) for e in outcomes)

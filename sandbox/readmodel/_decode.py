@@ -8,6 +8,7 @@ ERC-20 `Transfer`); the candidate whose number of indexed parameters fits the lo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -16,7 +17,9 @@ from eth_abi.exceptions import DecodingError
 
 from sandbox.abi import artifact_names, canonical_type, load_artifact
 from sandbox.chain.base import Log
-from sandbox.contracts.base import ContractEvent, _Abi
+from sandbox.contracts.base import _Abi
+from sandbox.contracts.event import ContractEvent
+from sandbox.contracts.events import EVENTS_BY_TOPIC
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -51,6 +54,9 @@ class LogDecoder:
 
     def address_params(self, log: Log) -> tuple[str, ...]:
         """Names of the address-typed parameters of the event `log` decodes to, in ABI order."""
+        for kind in EVENTS_BY_TOPIC.get(log.topics[0] if log.topics else b"", ()):
+            if kind.matches(log):  # the typed event's names are those its `args` carry
+                return tuple(p.name for p in kind.params if p.type == "address")
         for _abi, item in self._by_topic.get(log.topics[0] if log.topics else b"", ()):
             if sum(1 for i in item["inputs"] if i["indexed"]) == len(log.topics) - 1:
                 return tuple(i["name"] for i in item["inputs"] if canonical_type(i) == "address")
@@ -80,7 +86,8 @@ def target_of(name: str, args: Mapping[str, Any], address_params: tuple[str, ...
 
 
 def jsonable(value: Any) -> Any:
-    """Event arguments as JSON: bytes as 0x-hex, tuples as lists, integers beyond 2**53 as strings."""
+    """Event arguments as JSON: bytes as 0x-hex, tuples as lists, structs as objects, integers beyond
+    2**53 as strings."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -91,4 +98,6 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a struct of a typed event
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value

@@ -113,7 +113,7 @@ def _request_cross_border(client: TestClient, market: Market, keys: dict[str, st
 
 
 def _last_cross_border(market: Market) -> int:
-    return int(events_of(market.security("THAMES28"), name="CrossBorderTransferRequested")[-1].args["id"])
+    return int(events_of(market.security("THAMES28"), "CrossBorderTransferRequested")[-1].args["id"])
 
 
 def _fca_freezes_ten_of_carol(client: TestClient, market: Market, keys: dict[str, str]) -> None:

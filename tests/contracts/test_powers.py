@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sandbox.chain.embedded import EmbeddedChain
+from sandbox.contracts.security_token import CrossBorderStatus, IssuanceApproval
 from sandbox.market import load_scenario
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
@@ -129,7 +130,7 @@ def test_issuance_approval_scope(w: World) -> None:
     reverts(lambda: token.approve_issuance(10, sender=w.sec), "RegulatorOutOfScope", targetJurisdiction=826)
     reverts(lambda: token.approve_issuance(10, sender=w.issuer), "NotRegulator")
     token.approve_issuance(10, sender=w.fca)
-    assert token.issuance_approval() == (True, 10)
+    assert token.issuance_approval() == IssuanceApproval(approved=True, limit=10)
     reverts(lambda: token.mint(w.w["uk1"], 1, sender=w.fca), "AccessControlUnauthorizedAccount")
 
 
@@ -153,7 +154,7 @@ def test_recovery_moves_the_whole_position(w: World) -> None:
     assert "RecoverySuccess" in [e.name for e in t.events(receipt)]
     assert t.balance_of(uk1) == 0 and t.balance_of(uk1b) == 1000
     assert t.get_frozen_tokens(uk1b) == 50 and t.regulator_frozen_tokens(uk1b, Jur.GB) == 50
-    assert t.holder_counts()[0] == 3
+    assert t.holder_counts().total == 3
 
 
 def test_cross_border_request_approve_settle(w: World) -> None:
@@ -171,7 +172,7 @@ def test_cross_border_request_approve_settle(w: World) -> None:
     settle = t.approve_cross_border_transfer(tid, sender=w.sec)
     assert "CrossBorderTransferSettled" in [e.name for e in t.events(settle)]
     assert t.balance_of(us) == 1600 and t.balance_of(uk1) == 400 and t.escrowed_tokens(uk1) == 0
-    assert t.cross_border_transfer(tid)["status"] == 2
+    assert t.cross_border_transfer(tid).status is CrossBorderStatus.SETTLED
 
 
 def test_cross_border_settlement_rechecks_rules(w: World) -> None:
@@ -183,7 +184,7 @@ def test_cross_border_settlement_rechecks_rules(w: World) -> None:
     t.set_address_frozen(us, True, sender=w.sec)
     exc = reverts(lambda: t.approve_cross_border_transfer(tid, sender=w.fca), "ReceiverFrozen")
     assert exc.rule_name == "RECEIVER_FROZEN"
-    assert t.cross_border_transfer(tid)["status"] == 1  # still pending
+    assert t.cross_border_transfer(tid).status is CrossBorderStatus.PENDING  # still pending
 
 
 def test_cross_border_reject_and_expiry_return_units(w: World) -> None:
@@ -201,13 +202,13 @@ def test_cross_border_reject_and_expiry_return_units(w: World) -> None:
     reverts(lambda: t.approve_cross_border_transfer(b.args["id"], sender=w.fca), "CrossBorderTransferPastDeadline")
     t.expire_cross_border_transfer(b.args["id"], sender=w.outsider)
     assert t.escrowed_tokens(uk1) == 0 and t.balance_of(uk1) == 1000
-    assert t.cross_border_transfer(b.args["id"])["status"] == 4
+    assert t.cross_border_transfer(b.args["id"]).status is CrossBorderStatus.EXPIRED
 
 
 def test_load_scenario_approves_issuance_by_home_regulator() -> None:
     chain = EmbeddedChain(num_accounts=20)
     market = load_scenario(chain, Scenario.from_file("seeds/demo.yaml"))
     token = market.security("THAMES28")
-    approved, limit = token.issuance_approval()
-    assert approved and limit >= token.total_supply() == 11_000
+    approval = token.issuance_approval()
+    assert approval.approved and approval.limit >= token.total_supply() == 11_000
     assert token.balance_of(market.accounts["alice"]) == 5000

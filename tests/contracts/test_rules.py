@@ -3,6 +3,7 @@ code of the view pre-check (second before/after a period; N-1, N, N+1 holders; c
 
 from __future__ import annotations
 
+from sandbox.contracts.security_token import HolderCounts, LockedTokens
 from sandbox.rules import RULES_BY_NAME
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
@@ -110,7 +111,7 @@ def test_lockup_second_before_and_after_with_partial_lots(w: World) -> None:
     w.chain.time_travel(w.chain.timestamp() + 10 * DAY)
     t.mint(uk3, 100, sender=w.issuer)
     unlock_second = w.chain.timestamp() + 180 * DAY
-    assert t.locked_tokens(uk3) == (200, unlock_first)
+    assert t.locked_tokens(uk3) == LockedTokens(locked=200, next_unlock_at=unlock_first)
     refused(t, uk3, uk2, 1, "LOCKUP_ACTIVE", "LockupActive", unlocked=0, nextUnlockAt=unlock_first)
     w.at(unlock_first - 1)  # one second before the oldest lot unlocks
     reverts(lambda: t.transfer(uk2, 1, sender=uk3), "LockupActive", nextUnlockAt=unlock_first)
@@ -121,7 +122,7 @@ def test_lockup_second_before_and_after_with_partial_lots(w: World) -> None:
     allowed(t, uk3, uk2, 40)
     w.chain.time_travel(unlock_second)
     allowed(t, uk3, uk2, 100)
-    assert t.locked_tokens(uk3) == (0, 0)
+    assert t.locked_tokens(uk3) == LockedTokens(0, 0)
 
 
 def test_lockup_applies_to_transfers_only_when_configured(w: World) -> None:
@@ -154,7 +155,7 @@ def test_reg_s_period_second_before_and_after(w: World) -> None:
 
 def test_total_holder_cap_n_minus_one_n_n_plus_one(w: World) -> None:
     t, uk1 = w.token, w.w["uk1"]
-    assert t.holder_counts()[0] == 3
+    assert t.holder_counts().total == 3
     w.set_terms(max_holders=5)
     allowed(t, uk1, w.w["uk3"], 1)  # 4 = N-1
     allowed(t, uk1, w.w["us_qib"], 1)  # 5 = N
@@ -163,7 +164,7 @@ def test_total_holder_cap_n_minus_one_n_n_plus_one(w: World) -> None:
     # a holder leaving frees its place in the same transfer
     allowed(t, w.w["us_qib"], w.w["us_acc"], 1)
     allowed(t, uk1, w.w["uk_retail"], 1)
-    assert t.holder_counts()[0] == 5
+    assert t.holder_counts().total == 5
 
 
 def test_jurisdiction_holder_cap(w: World) -> None:
@@ -199,20 +200,20 @@ def test_non_accredited_us_holder_cap(w: World) -> None:
         limit=1,
     )
     allowed(t, uk1, w.w["us_qib"], 1)
-    assert t.holder_counts() == (5, 2, 3, 1)
+    assert t.holder_counts() == HolderCounts(total=5, uk=2, us=3, us_non_accredited=1)
 
 
 def test_holder_counts_are_per_investor_across_wallets(w: World) -> None:
     t, uk1, uk1b, uk2 = w.token, w.w["uk1"], w.w["uk1b"], w.w["uk2"]
-    assert t.holder_counts()[0] == 3
+    assert t.holder_counts().total == 3
     w.set_terms(max_holders=3)
     allowed(t, uk1, uk1b, 400)  # a second wallet of the same investor: still 3 holders
-    assert t.holder_counts()[0] == 3
+    assert t.holder_counts().total == 3
     assert t.investor_balance(uk1) == 1000
     allowed(t, uk1, uk2, 600)  # uk1's first wallet empties but the investor still holds
-    assert t.holder_counts()[0] == 3
+    assert t.holder_counts().total == 3
     allowed(t, uk1b, uk2, 400)  # now the investor has left
-    assert t.holder_counts()[0] == 2 and t.investor_balance(uk1) == 0
+    assert t.holder_counts().total == 2 and t.investor_balance(uk1) == 0
 
 
 def test_investor_balance_cap_minus_one_exact_plus_one_across_wallets(w: World) -> None:
@@ -287,11 +288,11 @@ def test_second_wallet_linked_after_holding_keeps_the_position(w: World) -> None
     allowed(t, uk1, spare, 500)  # the aggregate starts from the first wallet's 1000
     refused(t, uk1, spare, 1, "INVESTOR_BALANCE_LIMIT", "InvestorBalanceLimitExceeded", balanceAfter=1501)
     allowed(t, uk2, spare, 1000)
-    assert t.holder_counts()[0] == 3 and t.investor_balance(uk2) == 1500 and t.balance_of(uk2) == 0
+    assert t.holder_counts().total == 3 and t.investor_balance(uk2) == 1500 and t.balance_of(uk2) == 0
     allowed(t, spare, w.w["uk3"], 1000)
-    assert t.holder_counts()[0] == 4  # uk3 joined; uk2 still holds 500
+    assert t.holder_counts().total == 4  # uk3 joined; uk2 still holds 500
     allowed(t, spare, w.w["uk3"], 500)  # the investor leaves only when both wallets are empty
-    assert t.holder_counts()[0] == 3 and t.investor_balance(uk2) == 0
+    assert t.holder_counts().total == 3 and t.investor_balance(uk2) == 0
 
 
 def test_self_transfer_moves_nothing(w: World) -> None:

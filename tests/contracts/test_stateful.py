@@ -121,7 +121,7 @@ class TokenMachine(RuleBasedStateMachine):
         assert not frozen_wallet
         balance = t.balance_of(sender)
         assert balance >= t.get_frozen_tokens(sender), "a frozen unit moved"
-        assert balance >= t.locked_tokens(sender)[0], "a locked unit moved"
+        assert balance >= t.locked_tokens(sender).locked, "a locked unit moved"
 
     @rule(r=st.integers(0, 50), value=st.integers(1, 2500))
     def mint(self, r: int, value: int) -> None:
@@ -217,9 +217,9 @@ class TokenMachine(RuleBasedStateMachine):
         holders = [p for p in positions.values() if p[0] > 0]
         us = [p for p in holders if p[1] == Jur.US]
         counted = t.holder_counts()
-        assert counted[:3] == (len(holders), len(holders) - len(us), len(us))
-        assert counted[0] <= MAX_HOLDERS and counted[2] <= MAX_US and counted[3] <= MAX_US_NON_ACC
-        assert counted[3] == sum(1 for p in us if p[2] == Cat.US_NON_ACCREDITED)
+        assert (counted.total, counted.uk, counted.us) == (len(holders), len(holders) - len(us), len(us))
+        assert counted.total <= MAX_HOLDERS and counted.us <= MAX_US and counted.us_non_accredited <= MAX_US_NON_ACC
+        assert counted.us_non_accredited == sum(1 for p in us if p[2] == Cat.US_NON_ACCREDITED)
         assert all(p[0] <= 3000 for p in holders)
         if self.env.chain.timestamp() < self.env.reg_s_end:
             assert not us, "a US holder inside the Reg S distribution compliance period"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from sandbox.contracts import CashToken, HolderType, minor_units
-from sandbox.contracts.cash_token import CASH_RULES, GBP_BUSINESS_LIMIT, GBP_INDIVIDUAL_LIMIT
+from sandbox.contracts.cash_token import (
+    CASH_RULES,
+    GBP_BUSINESS_LIMIT,
+    GBP_INDIVIDUAL_LIMIT,
+    HoldingLimit,
+    HoldingLimits,
+)
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.rules import Jurisdiction
 from tests.markets.conftest import MarketsWorld
@@ -28,8 +34,8 @@ def test_gbp_and_usd_terms(markets: MarketsWorld) -> None:
     gbp, usd = markets.gbp, markets.usd
     assert (gbp.symbol(), gbp.decimals(), gbp.home_jurisdiction()) == ("GBPS", 2, Jurisdiction.GB)
     assert (usd.symbol(), usd.decimals(), usd.home_jurisdiction()) == ("USDS", 2, Jurisdiction.US)
-    assert gbp.holding_limits() == (2_000_000, 1_000_000_000)
-    assert usd.holding_limits() == (None, None)
+    assert gbp.holding_limits() == HoldingLimits(individual=2_000_000, business=1_000_000_000)
+    assert usd.holding_limits() == HoldingLimits(None, None)
     assert gbp.identity_registry() == markets.registry.address
 
 
@@ -89,7 +95,7 @@ def test_individual_cap_spans_an_investors_wallets(markets: MarketsWorld) -> Non
 
 def test_business_cap_at_ten_million(markets: MarketsWorld) -> None:
     gbp, admin, bob = markets.gbp, markets.admin, markets.bob
-    assert gbp.holding_limit_of(bob.wallet) == (HolderType.BUSINESS, GBP_BUSINESS_LIMIT)
+    assert gbp.holding_limit_of(bob.wallet) == HoldingLimit(HolderType.BUSINESS, GBP_BUSINESS_LIMIT)
     gbp.mint(bob.wallets[0], minor_units("6000000"), sender=admin)
     gbp.mint(bob.wallets[1], minor_units("3999999.99"), sender=admin)
     gbp.mint(bob.wallets[1], minor_units("0.01"), sender=admin)
@@ -103,7 +109,7 @@ def test_business_cap_at_ten_million(markets: MarketsWorld) -> None:
 def test_settlement_contract_is_exempt_from_limits_and_registry(markets: MarketsWorld) -> None:
     gbp, admin, bob, dvp = markets.gbp, markets.admin, markets.bob, markets.dvp
     assert gbp.is_settlement_contract(dvp.address)
-    assert gbp.holding_limit_of(dvp.address) == (HolderType.DERIVED, None)
+    assert gbp.holding_limit_of(dvp.address) == HoldingLimit(HolderType.DERIVED, None)
     over = GBP_BUSINESS_LIMIT + 1
     assert gbp.detect_transfer_restriction(bob.wallet, dvp.address, over) == 0
     gbp.mint(bob.wallet, GBP_BUSINESS_LIMIT, sender=admin)
@@ -123,8 +129,8 @@ def test_settlement_contract_is_exempt_from_limits_and_registry(markets: Markets
 
 def test_holder_type_derived_from_category_and_set_by_issuer(markets: MarketsWorld) -> None:
     gbp, admin, carol, erin = markets.gbp, markets.admin, markets.carol, markets.erin
-    assert gbp.holding_limit_of(carol.wallet) == (HolderType.BUSINESS, GBP_BUSINESS_LIMIT)
-    assert gbp.holding_limit_of(erin.wallet) == (HolderType.INDIVIDUAL, GBP_INDIVIDUAL_LIMIT)
+    assert gbp.holding_limit_of(carol.wallet) == HoldingLimit(HolderType.BUSINESS, GBP_BUSINESS_LIMIT)
+    assert gbp.holding_limit_of(erin.wallet) == HoldingLimit(HolderType.INDIVIDUAL, GBP_INDIVIDUAL_LIMIT)
     gbp.mint(carol.wallet, minor_units("50000"), sender=admin)
     # The issuer classifies carol as an individual: she keeps what she holds but cannot receive more.
     gbp.set_holder_type(carol.identity, HolderType.INDIVIDUAL, sender=admin)
@@ -138,9 +144,9 @@ def test_holder_type_derived_from_category_and_set_by_issuer(markets: MarketsWor
 def test_usd_has_no_limit_by_default_and_configurable_limits(markets: MarketsWorld) -> None:
     usd, admin, erin = markets.usd, markets.admin, markets.erin
     usd.mint(erin.wallet, minor_units("5000000"), sender=admin)
-    assert usd.holding_limit_of(erin.wallet) == (HolderType.INDIVIDUAL, None)
+    assert usd.holding_limit_of(erin.wallet) == HoldingLimit(HolderType.INDIVIDUAL, None)
     usd.set_holding_limits(minor_units("5000000"), None, sender=admin)
-    assert usd.holding_limits() == (minor_units("5000000"), None)
+    assert usd.holding_limits() == HoldingLimits(minor_units("5000000"), None)
     _refused(lambda: usd.mint(erin.wallet, 1, sender=admin), INDIVIDUAL_ERROR, 0x90)
     with pytest.raises(SandboxError, match="negative"):
         usd.set_holding_limits(-1, None, sender=admin)

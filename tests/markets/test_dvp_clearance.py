@@ -105,7 +105,7 @@ def desk(markets: MarketsWorld) -> CrossBorderDesk:
 
 
 def _status(desk: CrossBorderDesk, clearance_id: int) -> CrossBorderStatus:
-    return CrossBorderStatus(desk.token.cross_border_transfer(clearance_id)["status"])
+    return desk.token.cross_border_transfer(clearance_id).status
 
 
 def test_held_until_both_regulators_approve_then_settles_atomically(desk: CrossBorderDesk) -> None:
@@ -310,7 +310,7 @@ def test_clearance_expiry_fails_the_trade_and_releases_the_escrow(desk: CrossBor
     cleared = desk.agreed()
     cleared_clearance = desk.cleared(cleared)
     assert token.escrowed_tokens(desk.seller) == 2 * QUANTITY
-    deadline = max(int(token.cross_border_transfer(c)["deadline"]) for c in (undecided_clearance, cleared_clearance))
+    deadline = max(token.cross_border_transfer(c).deadline for c in (undecided_clearance, cleared_clearance))
     w.chain.time_travel(deadline + 1)
     # Neither clearance may be decided or settled any more; settling the trades records it.
     with pytest.raises(ContractReverted) as info:
