@@ -135,9 +135,8 @@ def main() -> None:
         f"{repeat / plain_repeat:.3f} (target <= {TARGET_FACTOR}, i.e. <= {int(plain_repeat * TARGET_FACTOR):,} gas)"
     )
 
-    # the split: per wallet in a batch (each wallet holds units issued before any record date, lots
-    # unlocked; with
-    # record dates, one has passed since: each wallet's first checkpoint is written by the split)
+    # the split: per wallet in a batch (each wallet holds units issued before any record date, its lot
+    # unlocked; with record dates, one has passed since: the split writes each wallet's first checkpoint)
     print("\n| share split, 2-for-1 | no record dates | record dates (date passed) |\n| --- | ---: | ---: |")
     split_rows: dict[str, list[int]] = {}
     for token, wallets in ((base, holders), (rd, holders_rd)):
