@@ -152,6 +152,10 @@ def test_a_token_paused_before_stays_paused(w: World, eq: SecurityToken) -> None
 def test_split_preconditions(w: World, eq: SecurityToken) -> None:
     reverts(lambda: eq.start_split(1, sender=w.issuer), "InvalidSplitRatio", ratio=1)
     reverts(lambda: eq.start_split(10**17, sender=w.issuer), "SplitOverflow")  # 100,000 x 10^17 > 2^96
+    terms = eq.terms()
+    eq.set_terms(Terms(**{**terms.__dict__, "max_investor_balance": 10**20}), sender=w.fca)
+    reverts(lambda: eq.start_split(10**5, sender=w.issuer), "SplitOverflow", ratio=10**5)  # 10^25 > 2^80
+    eq.set_terms(terms, sender=w.fca)
     reverts(lambda: eq.split_batch([w.w["uk1"]], sender=w.issuer), "NoSplitInProgress")
     w.at(w.chain.timestamp() + 31 * DAY)  # lots unlocked
     d = w.chain.timestamp() + 100
