@@ -224,7 +224,7 @@ class TokenMachine(RuleBasedStateMachine):
             # settlement re-checks the rules; a request may also have passed its deadline
             assert exc.rule_code is not None or exc.error_name == "CrossBorderTransferPastDeadline", str(exc)
 
-    @rule(days=st.integers(0, 20), seconds=st.integers(1, DAY))
+    @rule(days=st.integers(0, 3), seconds=st.integers(1, DAY))
     def schedule_record_date(self, days: int, seconds: int) -> None:
         if len(self.scheduled) >= 6:
             return
@@ -305,6 +305,13 @@ class TokenMachine(RuleBasedStateMachine):
         assert all(p[0] <= 3000 * self.scale for p in holders)
         if self.env.chain.timestamp() < self.env.reg_s_end:
             assert not us, "a US holder inside the Reg S distribution compliance period"
+
+    @invariant()
+    def supply_at_latest_record_date(self) -> None:
+        passed = [d for d in self.recorded if d < self.env.chain.timestamp()]
+        if passed:
+            latest = max(passed)
+            assert self.env.token.total_supply_at(latest) == self.recorded[latest][1]
 
 
 def _size(name: str, default: int) -> int:
