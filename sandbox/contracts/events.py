@@ -56,7 +56,7 @@ class AddressFrozen(ContractEvent):
 class Approval(ContractEvent):
     """`Approval(address indexed owner, address indexed spender, uint256 value)`, declared by CashToken,
     MockParkingToken, PlainERC20, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "Approval"
@@ -138,7 +138,7 @@ class ComplianceAdded(ContractEvent):
 class CrossBorderClearanceRequested(ContractEvent):
     """`CrossBorderClearanceRequested(uint256 indexed id, address indexed requester, uint256 indexed tradeId)`,
     declared by ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderClearanceRequested"
@@ -157,7 +157,7 @@ class CrossBorderClearanceRequested(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class CrossBorderClearanceWithdrawn(ContractEvent):
     """`CrossBorderClearanceWithdrawn(uint256 indexed id)`, declared by ISecurityToken, SecurityToken,
-    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderClearanceWithdrawn"
@@ -171,7 +171,7 @@ class CrossBorderClearanceWithdrawn(ContractEvent):
 class CrossBorderTransferApproved(ContractEvent):
     """`CrossBorderTransferApproved(uint256 indexed id, address indexed regulator, uint16 jurisdiction)`, declared by
     ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenViews.
+    SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderTransferApproved"
@@ -190,7 +190,7 @@ class CrossBorderTransferApproved(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class CrossBorderTransferCleared(ContractEvent):
     """`CrossBorderTransferCleared(uint256 indexed id)`, declared by ISecurityToken, SecurityToken,
-    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderTransferCleared"
@@ -203,7 +203,7 @@ class CrossBorderTransferCleared(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class CrossBorderTransferExpired(ContractEvent):
     """`CrossBorderTransferExpired(uint256 indexed id)`, declared by ISecurityToken, SecurityToken,
-    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderTransferExpired"
@@ -217,7 +217,7 @@ class CrossBorderTransferExpired(ContractEvent):
 class CrossBorderTransferRejected(ContractEvent):
     """`CrossBorderTransferRejected(uint256 indexed id, address indexed regulator, uint16 jurisdiction)`, declared by
     ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenViews.
+    SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderTransferRejected"
@@ -237,7 +237,7 @@ class CrossBorderTransferRejected(ContractEvent):
 class CrossBorderTransferRequested(ContractEvent):
     """`CrossBorderTransferRequested(uint256 indexed id, address indexed from, address indexed to, uint256 value,
     uint16 fromJurisdiction, uint16 toJurisdiction, uint256 deadline)`, declared by ISecurityToken, SecurityToken,
-    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderTransferRequested"
@@ -264,7 +264,7 @@ class CrossBorderTransferRequested(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class CrossBorderTransferSettled(ContractEvent):
     """`CrossBorderTransferSettled(uint256 indexed id)`, declared by ISecurityToken, SecurityToken,
-    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "CrossBorderTransferSettled"
@@ -420,7 +420,7 @@ class InvestorUpdated(ContractEvent):
 class IssuanceApproved(ContractEvent):
     """`IssuanceApproved(address indexed regulator, uint16 indexed jurisdiction, uint256 limit)`, declared by
     ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenViews.
+    SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "IssuanceApproved"
@@ -460,7 +460,8 @@ class Issued(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class JurisdictionAdmissionSet(ContractEvent):
     """`JurisdictionAdmissionSet(uint16 indexed jurisdiction, uint8 minCategory)`, declared by ISecurityToken,
-    SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule,
+    SecurityTokenViews.
     """
 
     event_name = "JurisdictionAdmissionSet"
@@ -477,7 +478,8 @@ class JurisdictionAdmissionSet(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class LotAdded(ContractEvent):
     """`LotAdded(address indexed wallet, uint256 amount, uint256 unlockAt)`, declared by ISecurityToken,
-    SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenViews.
+    SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule,
+    SecurityTokenViews.
     """
 
     event_name = "LotAdded"
@@ -497,7 +499,7 @@ class LotAdded(ContractEvent):
 class PartialFreezeByRegulator(ContractEvent):
     """`PartialFreezeByRegulator(address indexed wallet, uint16 indexed jurisdiction, uint256 frozenAmount)`,
     declared by ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "PartialFreezeByRegulator"
@@ -522,6 +524,29 @@ class Paused(ContractEvent):
     params = (EventParam("userAddress", "user_address", "address"),)
 
     user_address: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDateScheduled(ContractEvent):
+    """`RecordDateScheduled(uint256 recordDate)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase,
+    SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """
+
+    event_name = "RecordDateScheduled"
+    topic = bytes.fromhex("6d634c497bba0a6623c4e9dbda5d2661944428d8b375aad8ee634bbda1a27a73")
+    params = (EventParam("recordDate", "record_date", "uint256"),)
+
+    record_date: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDatesEnabled(ContractEvent):
+    """`RecordDatesEnabled()`, declared by ISecurityToken, SecurityToken, SecurityTokenBase,
+    SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """
+
+    event_name = "RecordDatesEnabled"
+    topic = bytes.fromhex("406e5c25e59345308ca17b29357a8b9b793b83dce9d682c698164c4b97cb3144")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -604,7 +629,7 @@ class ReservesAttested(ContractEvent):
 class RoleAdminChanged(ContractEvent):
     """`RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)`,
     declared by CashToken, InvestorRegistry, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "RoleAdminChanged"
@@ -624,7 +649,7 @@ class RoleAdminChanged(ContractEvent):
 class RoleGranted(ContractEvent):
     """`RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)`, declared by CashToken,
     InvestorRegistry, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenViews.
+    SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "RoleGranted"
@@ -644,7 +669,7 @@ class RoleGranted(ContractEvent):
 class RoleRevoked(ContractEvent):
     """`RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)`, declared by CashToken,
     InvestorRegistry, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenViews.
+    SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "RoleRevoked"
@@ -697,10 +722,44 @@ class SettlementFailed(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SplitCompleted(ContractEvent):
+    """`SplitCompleted(uint256 ratio, uint256 supplyAfter)`, declared by ISecurityToken, SecurityToken,
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """
+
+    event_name = "SplitCompleted"
+    topic = bytes.fromhex("c8fbc6df8be1cb595ef18fc75b899cdb5d473945f3635a615a82533b552adc45")
+    params = (
+        EventParam("ratio", "ratio", "uint256"),
+        EventParam("supplyAfter", "supply_after", "uint256"),
+    )
+
+    ratio: int
+    supply_after: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SplitStarted(ContractEvent):
+    """`SplitStarted(uint256 ratio, uint256 supplyBefore)`, declared by ISecurityToken, SecurityToken,
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """
+
+    event_name = "SplitStarted"
+    topic = bytes.fromhex("b0e8f6f5d982b4c05e5170609feb7d51ae768e99db6d8c2296e7404cb635ca71")
+    params = (
+        EventParam("ratio", "ratio", "uint256"),
+        EventParam("supplyBefore", "supply_before", "uint256"),
+    )
+
+    ratio: int
+    supply_before: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class TermsSet(ContractEvent):
     """`TermsSet((uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32) terms, address
     indexed actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenViews.
+    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "TermsSet"
@@ -879,7 +938,7 @@ class TradeSettled(ContractEvent):
 class Transfer(ContractEvent):
     """`Transfer(address indexed from, address indexed to, uint256 value)`, declared by CashToken, MockParkingToken,
     PlainERC20, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenViews.
+    SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "Transfer"
@@ -965,6 +1024,26 @@ class WalletAdded(ContractEvent):
     agent: ChecksumAddress
 
 
+@dataclass(frozen=True, kw_only=True)
+class WalletSplit(ContractEvent):
+    """`WalletSplit(address indexed wallet, uint256 balanceBefore, uint256 balanceAfter)`, declared by
+    ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
+    SecurityTokenModule, SecurityTokenViews.
+    """
+
+    event_name = "WalletSplit"
+    topic = bytes.fromhex("cfd4bdb7e3a5715d2629fe02a578002886416151f032256b4899adcada0d980d")
+    params = (
+        EventParam("wallet", "wallet", "address", indexed=True),
+        EventParam("balanceBefore", "balance_before", "uint256"),
+        EventParam("balanceAfter", "balance_after", "uint256"),
+    )
+
+    wallet: ChecksumAddress
+    balance_before: int
+    balance_after: int
+
+
 #: Every generated event class, by name.
 EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     AddressFrozen,
@@ -995,6 +1074,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     LotAdded,
     PartialFreezeByRegulator,
     Paused,
+    RecordDateScheduled,
+    RecordDatesEnabled,
     RecoverySuccess,
     Redeemed,
     RegulatorSet,
@@ -1004,6 +1085,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     RoleRevoked,
     SettlementContractSet,
     SettlementFailed,
+    SplitCompleted,
+    SplitStarted,
     TermsSet,
     TokensFrozen,
     TokensUnfrozen,
@@ -1018,6 +1101,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     Unpaused,
     UpdatedTokenInformation,
     WalletAdded,
+    WalletSplit,
 )
 #: topic0 → the event classes with that topic.
 EVENTS_BY_TOPIC: dict[bytes, tuple[type[ContractEvent], ...]] = events_by_topic(EVENT_TYPES)

@@ -63,6 +63,7 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
             address to = x.to;
             uint256 value = x.value;
             x.status = CrossBorderStatus.Settled;
+            --_pendingCrossBorder;
             ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
             emit CrossBorderTransferSettled(id);
         }
@@ -73,6 +74,7 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
     function rejectCrossBorderTransfer(uint256 id) external {
         (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
         x.status = CrossBorderStatus.Rejected;
+        --_pendingCrossBorder;
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferRejected(id, _msgSender(), j);
     }
@@ -124,6 +126,7 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
         if (block.timestamp > x.deadline) revert CrossBorderTransferPastDeadline(id, x.deadline, block.timestamp);
         (address from, address to, uint256 value) = (x.from, x.to, x.value);
         x.status = CrossBorderStatus.Settled;
+        --_pendingCrossBorder;
         _spendAllowance(from, _msgSender(), value);
         ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
         emit CrossBorderTransferSettled(id);
@@ -155,6 +158,7 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
         (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
         if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
         _reserve(from, value, true);
+        ++_pendingCrossBorder;
         id = ++_crossBorderCount;
         uint256 deadline = block.timestamp + _limits.approvalWindow;
         _crossBorders[id] = CrossBorder({
@@ -186,6 +190,7 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
             revert CrossBorderTransferNotPending(id, current);
         }
         x.status = status;
+        --_pendingCrossBorder;
         _reserve(x.from, x.value, false);
     }
 }

@@ -8,7 +8,7 @@ import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {TransferRulebook} from "../compliance/TransferRulebook.sol";
 import {TransferRules} from "./TransferRules.sol";
-import {SecurityTokenViews} from "./SecurityTokenViews.sol";
+import {SecurityTokenModule} from "./SecurityTokenModule.sol";
 import {SecurityTokenCrossBorder} from "./SecurityTokenCrossBorder.sol";
 
 /// @title SecurityTokenExtension
@@ -25,17 +25,20 @@ contract SecurityTokenExtension is SecurityTokenBase {
     /// @notice The contract that serves the rulebook's sentences.
     TransferRulebook public immutable RULEBOOK;
 
-    /// @notice The contract whose code serves the token's read-only views (run in the token's storage).
-    SecurityTokenViews public immutable VIEWS;
+    /// @notice The contract whose code serves the token's read-only views and corporate actions
+    /// (record dates, splits), run in the token's storage.
+    SecurityTokenModule public immutable MODULE;
 
     /// @notice The contract whose code runs the token's cross-border requests and settlement
     /// clearances (in the token's storage).
     SecurityTokenCrossBorder public immutable CROSS_BORDER;
 
-    constructor() ERC20("", "") {
+    /// @param crossBorder_ A deployed `SecurityTokenCrossBorder`. It is deployed apart, not created
+    /// here, because the three modules' creation code together exceeds EIP-3860's initcode limit.
+    constructor(SecurityTokenCrossBorder crossBorder_) ERC20("", "") {
         RULEBOOK = new TransferRulebook();
-        VIEWS = new SecurityTokenViews();
-        CROSS_BORDER = new SecurityTokenCrossBorder();
+        MODULE = new SecurityTokenModule();
+        CROSS_BORDER = crossBorder_;
     }
 
     /// @notice Runs a function this contract lacks (the token's cross-border functions) in
@@ -176,11 +179,13 @@ contract SecurityTokenExtension is SecurityTokenBase {
 
     /// @notice ERC-3643: resumes transfers. A pause imposed by the home regulator can only be lifted
     /// by a home regulator.
-    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
+    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction; no share
+    /// split in progress.
     function unpause() external {
         bool regulator = _requireAgentOrHomeRegulator();
         uint8 flags = _config.flags;
         if (!regulator && flags & F_PAUSED_BY_REGULATOR != 0) revert PauseImposedByRegulator(_caps.homeJurisdiction);
+        if (flags & F_SPLITTING != 0) revert SplitInProgress();
         _config.flags = flags & ~(F_PAUSED | F_PAUSED_BY_REGULATOR);
         emit IERC3643.Unpaused(_msgSender());
     }
@@ -278,7 +283,8 @@ contract SecurityTokenExtension is SecurityTokenBase {
     /// @notice ERC-3643: moves the whole position of `lostWallet` (balance, freezes, lots) to
     /// `newWallet`. `investorOnchainID` is the investor's identity in the registry (standing in for
     /// the ONCHAINID): both wallets must be linked to it.
-    /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units.
+    /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units; no share
+    /// split in progress. With record dates on, both wallets' balances are checkpointed first.
     function recoveryAddress(address lostWallet, address newWallet, address investorOnchainID)
         external
         onlyRole(AGENT_ROLE)
@@ -293,6 +299,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
                 || lostWallet == newWallet || w.balance == 0 || _wallets[newWallet].balance != 0
                 || _wallets[newWallet].frozenBy != 0 || x.reserved != 0
         ) revert RecoveryNotPossible(lostWallet, newWallet, investorOnchainID);
+        _beforeRecovery(lostWallet, newWallet);
         WalletExtra memory nx = _extra[newWallet];
         uint32 base = nx.tail;
         for (uint256 i = x.head; i < x.tail; ++i) {
@@ -315,5 +322,26 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
         emit IERC3643.RecoverySuccess(lostWallet, newWallet, investorOnchainID);
         return true;
+    }
+
+    /// @dev No recovery during a split (it would carry a wallet's split state); with record dates on,
+    /// both wallets' balances are checkpointed before they change.
+    function _beforeRecovery(address lostWallet, address newWallet) private {
+        uint8 flags = _config.flags;
+        if (flags & F_SPLITTING != 0) revert SplitInProgress();
+        if (flags & F_RECORD_DATES != 0) {
+            address module = address(MODULE);
+            bytes4 selector = SecurityTokenModule.checkpointBalances.selector;
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                mstore(ptr, selector)
+                mstore(add(ptr, 4), lostWallet)
+                mstore(add(ptr, 36), newWallet)
+                if iszero(delegatecall(gas(), module, ptr, 68, 0, 0)) {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
+                }
+            }
+        }
     }
 }
