@@ -85,6 +85,9 @@ class SecuritySpec(_Strict):
     admitted: Annotated[list[JurisdictionCode], Field(min_length=1)]
     decimals: Annotated[int, Field(ge=0, le=18)] = 0
     rules: RulesSpec = RulesSpec()
+    record_dates: bool = Field(
+        False, description="Keep record-date balances (for coupons, dividends, redemptions); set before issuance."
+    )
     holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**96)]] = {}
 
 
