@@ -4,6 +4,23 @@ from sandbox.abi import Artifact, load_artifact
 from sandbox.contracts import events
 from sandbox.contracts.base import ContractFacade, decode_event
 from sandbox.contracts.cash_token import CashToken, HolderType, HoldingLimit, HoldingLimits, minor_units
+from sandbox.contracts.corporate_actions import (
+    BondPayingAgent,
+    BondTerms,
+    DayCount,
+    Declared,
+    Distribution,
+    DistributionKind,
+    DistributionState,
+    EquityPayingAgent,
+    HeldPayment,
+    PayingAgent,
+    Payment,
+    PaymentBatch,
+    PaymentCode,
+    PaymentStatus,
+    wire_paying_agent,
+)
 from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
 from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
@@ -29,6 +46,8 @@ from sandbox.contracts.settlement import (
 
 __all__ = [
     "Artifact",
+    "BondPayingAgent",
+    "BondTerms",
     "CashToken",
     "Clearance",
     "ContractEvent",
@@ -36,9 +55,16 @@ __all__ = [
     "CrossBorderClearance",
     "CrossBorderStatus",
     "CrossBorderTransfer",
+    "DayCount",
+    "Declared",
+    "Distribution",
+    "DistributionKind",
+    "DistributionState",
     "DvPSettlement",
+    "EquityPayingAgent",
     "EventParam",
     "GenericEvent",
+    "HeldPayment",
     "HolderCounts",
     "HolderType",
     "HoldingLimit",
@@ -48,6 +74,11 @@ __all__ = [
     "IssuanceApproval",
     "Leg",
     "LockedTokens",
+    "PayingAgent",
+    "Payment",
+    "PaymentBatch",
+    "PaymentCode",
+    "PaymentStatus",
     "RequestedClearance",
     "RestrictedToken",
     "SecurityToken",
@@ -60,4 +91,5 @@ __all__ = [
     "events",
     "load_artifact",
     "minor_units",
+    "wire_paying_agent",
 ]

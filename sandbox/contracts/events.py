@@ -88,6 +88,36 @@ class BatchProcessed(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BondTermsFixed(ContractEvent):
+    """`BondTermsFixed(string isin, address indexed security, address indexed cash, uint256 faceValue, uint256
+    couponRateBps, uint8 dayCount, uint256 maturity, uint256 issuanceLimit)`, declared by BondPayingAgent,
+    IBondPayingAgent.
+    """
+
+    event_name = "BondTermsFixed"
+    topic = bytes.fromhex("50a6bd25599ae7532070781220fed436d1a037bf86796d19bbbcf35564eed705")
+    params = (
+        EventParam("isin", "isin", "string"),
+        EventParam("security", "security", "address", indexed=True),
+        EventParam("cash", "cash", "address", indexed=True),
+        EventParam("faceValue", "face_value", "uint256"),
+        EventParam("couponRateBps", "coupon_rate_bps", "uint256"),
+        EventParam("dayCount", "day_count", "uint8"),
+        EventParam("maturity", "maturity", "uint256"),
+        EventParam("issuanceLimit", "issuance_limit", "uint256"),
+    )
+
+    isin: str
+    security: ChecksumAddress
+    cash: ChecksumAddress
+    face_value: int
+    coupon_rate_bps: int
+    day_count: int
+    maturity: int
+    issuance_limit: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClearanceRequested(ContractEvent):
     """`ClearanceRequested(uint256 indexed tradeId, uint256 indexed clearanceId, address indexed requestedBy)`,
     declared by DvPSettlement, IDvPSettlement.
@@ -272,6 +302,57 @@ class CrossBorderTransferSettled(ContractEvent):
     params = (EventParam("id", "id", "uint256", indexed=True),)
 
     id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistributionDeclared(ContractEvent):
+    """`DistributionDeclared(uint256 indexed id, uint8 indexed kind, address indexed cash, uint256 recordDate,
+    uint256 paymentDate, uint256 numerator, uint256 denominator, uint256 period)`, declared by BondPayingAgent,
+    EquityPayingAgent, IPayingAgent, PayingAgent.
+    """
+
+    event_name = "DistributionDeclared"
+    topic = bytes.fromhex("7c4eea5c0ba11fd5a31dea4f741118b35246598c85f8bd2909c41a1aec8dea43")
+    params = (
+        EventParam("id", "id", "uint256", indexed=True),
+        EventParam("kind", "kind", "uint8", indexed=True),
+        EventParam("cash", "cash", "address", indexed=True),
+        EventParam("recordDate", "record_date", "uint256"),
+        EventParam("paymentDate", "payment_date", "uint256"),
+        EventParam("numerator", "numerator", "uint256"),
+        EventParam("denominator", "denominator", "uint256"),
+        EventParam("period", "period", "uint256"),
+    )
+
+    id: int
+    kind: int
+    cash: ChecksumAddress
+    record_date: int
+    payment_date: int
+    numerator: int
+    denominator: int
+    period: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistributionFunded(ContractEvent):
+    """`DistributionFunded(uint256 indexed id, address indexed funder, uint256 amount, uint256 pulled)`, declared by
+    BondPayingAgent, EquityPayingAgent, IPayingAgent, PayingAgent.
+    """
+
+    event_name = "DistributionFunded"
+    topic = bytes.fromhex("fcb6637d5f6e3fa06ff2889818f68be60415f2cc7678b3fdbee683d80330ea32")
+    params = (
+        EventParam("id", "id", "uint256", indexed=True),
+        EventParam("funder", "funder", "address", indexed=True),
+        EventParam("amount", "amount", "uint256"),
+        EventParam("pulled", "pulled", "uint256"),
+    )
+
+    id: int
+    funder: ChecksumAddress
+    amount: int
+    pulled: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -527,6 +608,46 @@ class Paused(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PaymentHeld(ContractEvent):
+    """`PaymentHeld(uint256 indexed id, address indexed holder, uint256 amount, uint8 code)`, declared by
+    BondPayingAgent, EquityPayingAgent, IPayingAgent, PayingAgent.
+    """
+
+    event_name = "PaymentHeld"
+    topic = bytes.fromhex("7b3cc0df4e3adcc7a7cae02f3763d13933926caf66f9f03bb44cf8feb5fc9c7e")
+    params = (
+        EventParam("id", "id", "uint256", indexed=True),
+        EventParam("holder", "holder", "address", indexed=True),
+        EventParam("amount", "amount", "uint256"),
+        EventParam("code", "code", "uint8"),
+    )
+
+    id: int
+    holder: ChecksumAddress
+    amount: int
+    code: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentMade(ContractEvent):
+    """`PaymentMade(uint256 indexed id, address indexed holder, uint256 amount)`, declared by BondPayingAgent,
+    EquityPayingAgent, IPayingAgent, PayingAgent.
+    """
+
+    event_name = "PaymentMade"
+    topic = bytes.fromhex("61ac8e9b735e72d1382cbf7d35f2ff3764dae09d7faf7d90787bf7f9ae76e4c8")
+    params = (
+        EventParam("id", "id", "uint256", indexed=True),
+        EventParam("holder", "holder", "address", indexed=True),
+        EventParam("amount", "amount", "uint256"),
+    )
+
+    id: int
+    holder: ChecksumAddress
+    amount: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordDateScheduled(ContractEvent):
     """`RecordDateScheduled(uint256 recordDate)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase,
     SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
@@ -605,6 +726,25 @@ class RegulatorSet(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RemainderReturned(ContractEvent):
+    """`RemainderReturned(uint256 indexed id, address indexed to, uint256 amount)`, declared by BondPayingAgent,
+    EquityPayingAgent, IPayingAgent, PayingAgent.
+    """
+
+    event_name = "RemainderReturned"
+    topic = bytes.fromhex("5ddc9ee69c6e28f36a916e065c2f424f66f92b4694c2f9d8f7d656419f06e5f1")
+    params = (
+        EventParam("id", "id", "uint256", indexed=True),
+        EventParam("to", "to", "address", indexed=True),
+        EventParam("amount", "amount", "uint256"),
+    )
+
+    id: int
+    to: ChecksumAddress
+    amount: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReservesAttested(ContractEvent):
     """`ReservesAttested(uint256 reserves, uint256 supply, bytes32 indexed attestationRef, address indexed
     attestor)`, declared by CashToken, ICashToken.
@@ -628,8 +768,8 @@ class ReservesAttested(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class RoleAdminChanged(ContractEvent):
     """`RoleAdminChanged(bytes32 indexed role, bytes32 indexed previousAdminRole, bytes32 indexed newAdminRole)`,
-    declared by CashToken, InvestorRegistry, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    declared by BondPayingAgent, CashToken, EquityPayingAgent, InvestorRegistry, PayingAgent, SecurityToken,
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "RoleAdminChanged"
@@ -647,9 +787,9 @@ class RoleAdminChanged(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class RoleGranted(ContractEvent):
-    """`RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)`, declared by CashToken,
-    InvestorRegistry, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenModule, SecurityTokenViews.
+    """`RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)`, declared by
+    BondPayingAgent, CashToken, EquityPayingAgent, InvestorRegistry, PayingAgent, SecurityToken,
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "RoleGranted"
@@ -667,9 +807,9 @@ class RoleGranted(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class RoleRevoked(ContractEvent):
-    """`RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)`, declared by CashToken,
-    InvestorRegistry, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension,
-    SecurityTokenModule, SecurityTokenViews.
+    """`RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)`, declared by
+    BondPayingAgent, CashToken, EquityPayingAgent, InvestorRegistry, PayingAgent, SecurityToken,
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "RoleRevoked"
@@ -719,6 +859,46 @@ class SettlementFailed(ContractEvent):
     leg: int
     token: ChecksumAddress
     code: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareClassFixed(ContractEvent):
+    """`ShareClassFixed(string shareClass, address indexed security, address indexed cash, uint256 parValue)`,
+    declared by EquityPayingAgent, IEquityPayingAgent.
+    """
+
+    event_name = "ShareClassFixed"
+    topic = bytes.fromhex("c8156c189f9afd35a3ad7ae0e08fe8e7ccd008c853de1e2590808960eb4b1baf")
+    params = (
+        EventParam("shareClass", "share_class", "string"),
+        EventParam("security", "security", "address", indexed=True),
+        EventParam("cash", "cash", "address", indexed=True),
+        EventParam("parValue", "par_value", "uint256"),
+    )
+
+    share_class: str
+    security: ChecksumAddress
+    cash: ChecksumAddress
+    par_value: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareSplitStarted(ContractEvent):
+    """`ShareSplitStarted(uint256 ratio, uint256 parValue, uint256 parValueDivisor)`, declared by EquityPayingAgent,
+    IEquityPayingAgent.
+    """
+
+    event_name = "ShareSplitStarted"
+    topic = bytes.fromhex("f56489b10d97f1605dc171005f20d55556d3b7e6c3e3af5e83e63eaeb3fb02d2")
+    params = (
+        EventParam("ratio", "ratio", "uint256"),
+        EventParam("parValue", "par_value", "uint256"),
+        EventParam("parValueDivisor", "par_value_divisor", "uint256"),
+    )
+
+    ratio: int
+    par_value: int
+    par_value_divisor: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -972,6 +1152,25 @@ class TransferParked(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class UnitsRedeemed(ContractEvent):
+    """`UnitsRedeemed(uint256 indexed id, address indexed holder, uint256 units)`, declared by BondPayingAgent,
+    EquityPayingAgent, IPayingAgent, PayingAgent.
+    """
+
+    event_name = "UnitsRedeemed"
+    topic = bytes.fromhex("50b37d88bd2ef0f8d7a3645930b00227b4d4674c9dd6a03b09a2e6847dd9b7b5")
+    params = (
+        EventParam("id", "id", "uint256", indexed=True),
+        EventParam("holder", "holder", "address", indexed=True),
+        EventParam("units", "units", "uint256"),
+    )
+
+    id: int
+    holder: ChecksumAddress
+    units: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Unpaused(ContractEvent):
     """`Unpaused(address userAddress)`, declared by CashToken, IERC3643, SecurityToken, SecurityTokenExtension."""
 
@@ -1049,6 +1248,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     AddressFrozen,
     Approval,
     BatchProcessed,
+    BondTermsFixed,
     ClearanceRequested,
     ClearanceWithdrawn,
     ComplianceAdded,
@@ -1060,6 +1260,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     CrossBorderTransferRejected,
     CrossBorderTransferRequested,
     CrossBorderTransferSettled,
+    DistributionDeclared,
+    DistributionFunded,
     ForcedTransfer,
     Frozen,
     HolderTypeSet,
@@ -1074,17 +1276,22 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     LotAdded,
     PartialFreezeByRegulator,
     Paused,
+    PaymentHeld,
+    PaymentMade,
     RecordDateScheduled,
     RecordDatesEnabled,
     RecoverySuccess,
     Redeemed,
     RegulatorSet,
+    RemainderReturned,
     ReservesAttested,
     RoleAdminChanged,
     RoleGranted,
     RoleRevoked,
     SettlementContractSet,
     SettlementFailed,
+    ShareClassFixed,
+    ShareSplitStarted,
     SplitCompleted,
     SplitStarted,
     TermsSet,
@@ -1098,6 +1305,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     TradeSettled,
     Transfer,
     TransferParked,
+    UnitsRedeemed,
     Unpaused,
     UpdatedTokenInformation,
     WalletAdded,
