@@ -333,7 +333,6 @@ contract SecurityTokenExtension is SecurityTokenBase {
     function rejectCrossBorderTransfer(uint256 id) external {
         (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
         x.status = CrossBorderStatus.Rejected;
-        _crossBorderDecided();
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferRejected(id, _msgSender(), j);
     }
@@ -346,19 +345,11 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (x.status != CrossBorderStatus.Pending) revert CrossBorderTransferNotPending(id, x.status);
         if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
         x.status = CrossBorderStatus.Expired;
-        _crossBorderDecided();
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferExpired(id);
     }
 
     // ================================================================== cross-border transfers
-
-    /// @dev One pending request fewer (settled, rejected or expired).
-    function _crossBorderDecided() private {
-        unchecked {
-            --_pendingCrossBorder;
-        }
-    }
 
 
     /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
@@ -372,7 +363,6 @@ contract SecurityTokenExtension is SecurityTokenBase {
         (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
         if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
         _reserve(from, value, true);
-        ++_pendingCrossBorder;
         id = ++_crossBorderCount;
         uint256 deadline = block.timestamp + _limits.approvalWindow;
         _crossBorders[id] = CrossBorder({
@@ -409,8 +399,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
             address to = x.to;
             uint256 value = x.value;
             x.status = CrossBorderStatus.Settled;
-            _crossBorderDecided();
-            ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
+                ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
             emit CrossBorderTransferSettled(id);
         }
     }
