@@ -275,7 +275,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     RecordDateState internal _recordDateState;
     SplitState internal _split;
-    /// @dev Cross-border requests pending (escrowed units); a split cannot start while any is.
+    /// @dev Cross-border requests whose units are escrowed (counted in `_reserve`); a split cannot
+    /// start while any is.
     uint256 internal _pendingCrossBorder;
     /// @dev Every record date scheduled, ascending.
     uint256[] internal _recordDates;
@@ -317,7 +318,13 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         }
     }
 
+    /// @dev Escrows (`add`) or releases the units of a cross-border request; counts the open escrows,
+    /// which a share split waits for (every path that opens or closes a request passes here).
     function _reserve(address wallet, uint256 value, bool add ) internal {
+        unchecked {
+            if (add) ++_pendingCrossBorder;
+            else --_pendingCrossBorder;
+        }
         WalletExtra storage x = _extra[wallet];
         uint96 reserved = add ? x.reserved + uint96(value) : x.reserved - uint96(value);
         x.reserved = reserved;

@@ -63,7 +63,6 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
             address to = x.to;
             uint256 value = x.value;
             x.status = CrossBorderStatus.Settled;
-            --_pendingCrossBorder;
             ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
             emit CrossBorderTransferSettled(id);
         }
@@ -74,7 +73,6 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
     function rejectCrossBorderTransfer(uint256 id) external {
         (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
         x.status = CrossBorderStatus.Rejected;
-        --_pendingCrossBorder;
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferRejected(id, _msgSender(), j);
     }
@@ -126,7 +124,6 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
         if (block.timestamp > x.deadline) revert CrossBorderTransferPastDeadline(id, x.deadline, block.timestamp);
         (address from, address to, uint256 value) = (x.from, x.to, x.value);
         x.status = CrossBorderStatus.Settled;
-        --_pendingCrossBorder;
         _spendAllowance(from, _msgSender(), value);
         ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
         emit CrossBorderTransferSettled(id);
@@ -158,7 +155,6 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
         (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
         if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
         _reserve(from, value, true);
-        ++_pendingCrossBorder;
         id = ++_crossBorderCount;
         uint256 deadline = block.timestamp + _limits.approvalWindow;
         _crossBorders[id] = CrossBorder({
@@ -190,7 +186,6 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
             revert CrossBorderTransferNotPending(id, current);
         }
         x.status = status;
-        --_pendingCrossBorder;
         _reserve(x.from, x.value, false);
     }
 }
