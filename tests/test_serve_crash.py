@@ -135,8 +135,9 @@ def _stream(server: Server, ledger: Ledger, key: str, sender: str, receiver: str
                 return
             assert response.status_code == 201, response.text
             body = response.json()
+            acknowledged = Acknowledged(body["tx_hash"], body["block_number"], sender, receiver, amount)
             with ledger.lock:
-                ledger.acknowledged.append(Acknowledged(body["tx_hash"], body["block_number"], sender, receiver, amount))
+                ledger.acknowledged.append(acknowledged)
 
 
 def _balance_of(server: Server, token: str, wallet: str) -> int:
@@ -156,7 +157,8 @@ def _check(server: Server, ledger: Ledger, loaded: dict[str, int], token: str, o
         assert not missing, f"acknowledged transfers missing from block {number}: {missing}"
     for ack in ledger.acknowledged[-3:]:  # the newest, by hash (eth-tester walks back from the head)
         receipt = server.rpc("eth_getTransactionReceipt", ack.tx_hash)
-        assert receipt is not None and receipt["status"] == "0x1" and int(receipt["blockNumber"], 16) == ack.block_number
+        assert receipt is not None and receipt["status"] == "0x1"
+        assert int(receipt["blockNumber"], 16) == ack.block_number
 
     # Nothing half-applied: balances are the loaded ones plus the acknowledged transfers plus some subset
     # of the in-flight ones (each wholly there or wholly absent).
