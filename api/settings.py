@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     accounts: int = 20
     #: JSON-RPC URL of an external node (anvil, geth, Besu); empty for the embedded chain.
     chain_url: str | None = None
-    #: SQLAlchemy URL of the read model's database; empty for a SQLite file in the data directory.
+    #: Where `sandbox serve` keeps the chain, the deployment and the read model across restarts (a
+    #: directory, created if missing); empty for a sandbox in memory that forgets everything when it stops.
+    data_dir: Path | None = None
+    #: SQLAlchemy URL of the read model's database (e.g. ``postgresql+psycopg://user@host/db``); empty for
+    #: a SQLite file in the data directory (or in a temporary directory without one).
     database_url: str | None = None
     title: str = "UK-US digital-securities sandbox"
