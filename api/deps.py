@@ -1,12 +1,16 @@
 """Dependencies: the market, the authenticated principal, and role-scoped principal aliases.
 
 Every route depends on one of the principal aliases unless it says otherwise: deny by default.
+
+The dependencies are `async def` because none of them blocks: FastAPI runs a plain `def` dependency
+in its thread pool, one thread hop per dependency per request (four on every authenticated route),
+which under load cost more CPU than the rest of the framework (bench/RESULTS.md, gateway load).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,12 +23,12 @@ from sandbox.market import Market
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
 
 
-def get_market(request: Request) -> Market:
+async def get_market(request: Request) -> Market:
     market: Market = request.app.state.market
     return market
 
 
-def get_directory(request: Request) -> PrincipalDirectory:
+async def get_directory(request: Request) -> PrincipalDirectory:
     directory: PrincipalDirectory = request.app.state.principals
     return directory
 
@@ -32,7 +36,7 @@ def get_directory(request: Request) -> PrincipalDirectory:
 MarketDep = Annotated[Market, Depends(get_market)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     directory: Annotated[PrincipalDirectory, Depends(get_directory)],
@@ -61,10 +65,10 @@ def get_principal(
 AnyPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     allowed = ", ".join(r.value for r in roles)
 
-    def dependency(principal: AnyPrincipal) -> Principal:
+    async def dependency(principal: AnyPrincipal) -> Principal:
         if principal.role not in roles:
             raise Problem(
                 403,
