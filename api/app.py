@@ -27,6 +27,7 @@ from api.routers import (
 from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market, load_scenario
+from sandbox.readmodel import MarketReadModel, ReadModel
 from sandbox.scenario import Scenario
 
 DESCRIPTION = """
@@ -73,16 +74,30 @@ def build_market(settings: Settings) -> Market:
     return load_scenario(chain, scenario)
 
 
-def create_app(settings: Settings | None = None, *, market: Market | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, market: Market | None = None, read_model: ReadModel | None = None
+) -> FastAPI:
     """Builds the gateway. Pass `market` to serve an already deployed market (tests, the CLI);
-    otherwise one is built from `settings` at start-up."""
+    otherwise one is built from `settings` at start-up.
+
+    With `read_model`, positions, cap tables and investors' positions are answered from that event-indexed
+    read model (kept in step with the market's chain by a `MarketReadModel`: indexed up to the chain's head
+    before each answer, and followed by a thread while the app runs); without one, from the chain's logs
+    and state. The answers are the same."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not hasattr(app.state, "market"):
-            _attach(app, build_market(settings))
-        yield
+            _attach(app, build_market(settings), read_model)
+        live: MarketReadModel | None = app.state.read_side
+        if live is not None:
+            live.start()
+        try:
+            yield
+        finally:
+            if live is not None:
+                live.stop()
 
     app = FastAPI(
         title=settings.title,
@@ -94,15 +109,20 @@ def create_app(settings: Settings | None = None, *, market: Market | None = None
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.state.read_side = None
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.
     app.add_middleware(AuditMiddleware, log=app.state.audit_log)
     app.add_middleware(IdempotencyMiddleware)
     if market is not None:
-        _attach(app, market)
+        _attach(app, market, read_model)
     return app
 
 
-def _attach(app: FastAPI, market: Market) -> None:
+def _attach(app: FastAPI, market: Market, read_model: ReadModel | None) -> None:
+    if read_model is not None:
+        live = MarketReadModel(market, read_model)
+        live.catch_up()  # whatever the chain holds that the read model has not seen yet
+        app.state.read_side = live
     app.state.market = market
     app.state.principals = PrincipalDirectory.from_market(market)

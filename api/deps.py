@@ -19,6 +19,7 @@ from api.principals import Principal, PrincipalDirectory, Role
 from api.problems import Problem
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
+from sandbox.readmodel import MarketReadModel
 
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
 
@@ -34,6 +35,15 @@ async def get_directory(request: Request) -> PrincipalDirectory:
 
 
 MarketDep = Annotated[Market, Depends(get_market)]
+
+
+async def get_read_side(request: Request) -> MarketReadModel | None:
+    """The read model the app answers positions and cap tables from, None to answer from the chain."""
+    live: MarketReadModel | None = getattr(request.app.state, "read_side", None)
+    return live
+
+
+ReadSideDep = Annotated[MarketReadModel | None, Depends(get_read_side)]
 
 
 async def get_principal(

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.asof import AsOf, frozen_at, resolve_as_of
-from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, RegulatorPrincipal
+from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, ReadSideDep, RegulatorPrincipal
 from api.pagination import Paging, page_of
+from api.principals import Principal
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import (
     IdentityPath,
@@ -22,10 +23,11 @@ from api.schemas import (
     Position,
     WalletLink,
 )
-from api.scope import not_found, sees_investor, sees_position
+from api.scope import home_of, not_found, sees_investor, sees_position
 from api.txresult import tx_fields
 from sandbox.history import events_of, holders_of
 from sandbox.market import Market
+from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
 
 router = APIRouter(prefix="/investors", tags=["investors"], responses=PROBLEM_RESPONSES)
@@ -140,11 +142,20 @@ def reinstate(identity: IdentityPath, market: MarketDep, principal: RegulatorPri
 
 @router.get("/{identity}/positions", operation_id="investors-positions", summary="An investor's positions")
 def investor_positions(
-    identity: IdentityPath, market: MarketDep, principal: AnyPrincipal, paging: Paging, as_of: AsOf
+    identity: IdentityPath,
+    market: MarketDep,
+    live: ReadSideDep,
+    principal: AnyPrincipal,
+    paging: Paging,
+    as_of: AsOf,
 ) -> InvestorPositions:
     investor = _visible_or_404(market, principal, identity)
     block, stamp = resolve_as_of(market, as_of)
     out: list[Position] = []
+    if live is not None:
+        out = _read_model_positions(market, live, principal, investor, block)
+        items, page = page_of(out, paging)
+        return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)
     for symbol in sorted(market.securities):
         token = market.securities[symbol]
         home = Jurisdiction(token.home_jurisdiction()).name
@@ -167,3 +178,37 @@ def investor_positions(
                 )
     items, page = page_of(out, paging)
     return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)
+
+
+def _read_model_positions(
+    market: Market, live: MarketReadModel, principal: Principal, investor: Investor, block: int
+) -> list[Position]:
+    """The investor's positions from the read model (caught up to `block` first), in the chain path's
+    order: by security symbol, then in the order of the investor's wallets."""
+    live.catch_up(block)
+    symbol_of: dict[str, str] = {token.address: symbol for symbol, token in market.securities.items()}
+    order = {wallet: i for i, wallet in enumerate(investor.wallets)}
+    out: list[Position] = []
+    for held in live.model.investor_positions(investor.identity, block=block):
+        symbol = symbol_of.get(held.security)
+        if symbol is None:
+            continue
+        home = home_of(market.securities[symbol])
+        for position in sorted(held.wallets, key=lambda p: order.get(p.wallet, len(order))):
+            if position.wallet not in order or not position.balance:
+                continue
+            if not sees_position(principal, market, symbol, home, investor.jurisdiction, position.wallet):
+                continue
+            out.append(
+                Position(
+                    security=symbol,
+                    wallet=position.wallet,
+                    investor=investor.identity,
+                    jurisdiction=investor.jurisdiction,
+                    category=investor.category,
+                    balance=position.balance,
+                    frozen=position.frozen,
+                )
+            )
+    out.sort(key=lambda p: p.security)  # stable: wallets stay in order within a security
+    return out

@@ -5,30 +5,86 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from typing import Annotated
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.asof import AsOf, frozen_at, resolve_as_of
-from api.deps import MarketDep, ReaderPrincipal, security_or_404
-from api.pagination import PageParams, Paging, page_of
+from api.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
+from api.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
+from api.pagination import Paging, page_of
 from api.principals import Principal, Role
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
 from api.scope import home_of, issues, not_found, sees_position
+from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import holders_of
 from sandbox.market import Market
+from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, Jurisdiction
 
 router = APIRouter(prefix="/securities", tags=["positions"], responses=PROBLEM_RESPONSES)
 
 
-def _positions(market: Market, principal: Principal, symbol: str, block: int) -> list[Position]:
+class _Holding(Protocol):
+    """A position as both sources give it (`api.schemas.Position`, `sandbox.readmodel.Holding`)."""
+
+    @property
+    def wallet(self) -> str: ...
+    @property
+    def investor(self) -> str | None: ...
+    @property
+    def jurisdiction(self) -> str | None: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def balance(self) -> int: ...
+    @property
+    def frozen(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Register:
+    """A security's positions within the caller's scope, as of one block."""
+
+    block: int
+    timestamp: int
+    total_supply: int
+    holdings: Sequence[_Holding]
+
+
+def _checked_token(market: Market, principal: Principal, symbol: str) -> SecurityToken:
     token = security_or_404(market, symbol)
     if principal.role is Role.ISSUER and not issues(principal, market, symbol):
         raise not_found("security", symbol)  # out of scope for a read: no existence leak
+    return token
+
+
+def _register(
+    market: Market, live: MarketReadModel | None, principal: Principal, symbol: str, as_of: AsOfParams
+) -> _Register:
+    token = _checked_token(market, principal, symbol)
     home = home_of(token)
+    if live is None:
+        block, stamp = resolve_as_of(market, as_of)
+        return _Register(
+            block, stamp, token.total_supply(block=block), _chain_positions(market, principal, symbol, home, block)
+        )
+    if as_of.block is None and as_of.at is None:
+        register = live.register(token.address)  # caught up to the chain's head: read-your-writes
+        block, stamp = register.block, market.chain.block_timestamp(register.block)
+    else:
+        block, stamp = resolve_as_of(market, as_of)
+        register = live.register(token.address, block=block)
+    visible = [h for h in register.holdings if sees_position(principal, market, symbol, home, h.jurisdiction, h.wallet)]
+    return _Register(block, stamp, register.total, visible)
+
+
+def _chain_positions(market: Market, principal: Principal, symbol: str, home: str, block: int) -> list[Position]:
+    """Positions read from the chain's logs and state (no read model)."""
+    token = market.securities[symbol]
     out: list[Position] = []
     for wallet in holders_of(token, to_block=block):
         balance = token.balance_of(wallet, block=block)
@@ -52,6 +108,22 @@ def _positions(market: Market, principal: Principal, symbol: str, block: int) ->
     return out
 
 
+def _position(symbol: str, holding: _Holding) -> Position:
+    if isinstance(holding, Position):
+        return holding
+    return Position.model_validate(
+        {
+            "security": symbol,
+            "wallet": holding.wallet,
+            "investor": holding.investor,
+            "jurisdiction": holding.jurisdiction,
+            "category": holding.category,
+            "balance": holding.balance,
+            "frozen": holding.frozen,
+        }
+    )
+
+
 @router.get(
     "/{symbol}/positions",
     operation_id="positions-list",
@@ -63,23 +135,27 @@ def _positions(market: Market, principal: Principal, symbol: str, block: int) ->
     ),
 )
 def list_positions(
-    symbol: SymbolPath, market: MarketDep, principal: ReaderPrincipal, paging: Paging, as_of: AsOf
+    symbol: SymbolPath,
+    market: MarketDep,
+    live: ReadSideDep,
+    principal: ReaderPrincipal,
+    paging: Paging,
+    as_of: AsOf,
 ) -> Positions:
-    block, stamp = resolve_as_of(market, as_of)
-    items, page = page_of(_positions(market, principal, symbol, block), paging)
-    token = market.securities[symbol]
+    register = _register(market, live, principal, symbol, as_of)
+    holdings, page = page_of(register.holdings, paging)
     return Positions(
         security=symbol,
-        block_number=block,
-        block_timestamp=stamp,
-        total_supply=token.total_supply(block=block),
-        items=items,
+        block_number=register.block,
+        block_timestamp=register.timestamp,
+        total_supply=register.total_supply,
+        items=[_position(symbol, h) for h in holdings],
         page=page,
     )
 
 
-def _cap_table(market: Market, principal: Principal, symbol: str, block: int, stamp: int) -> CapTable:
-    positions = _positions(market, principal, symbol, block)
+def _cap_table(symbol: str, register: _Register) -> CapTable:
+    positions = register.holdings
     buckets: dict[tuple[str | None, str | None], tuple[set[str], int]] = defaultdict(lambda: (set(), 0))
     by_jurisdiction: dict[str, int] = defaultdict(int)
     by_category: dict[str, int] = defaultdict(int)
@@ -94,9 +170,9 @@ def _cap_table(market: Market, principal: Principal, symbol: str, block: int, st
         by_category[p.category or "UNREGISTERED"] += p.balance
     return CapTable(
         security=symbol,
-        block_number=block,
-        block_timestamp=stamp,
-        total_supply=market.securities[symbol].total_supply(block=block),
+        block_number=register.block,
+        block_timestamp=register.timestamp,
+        total_supply=register.total_supply,
         holders=len(investors),
         by_jurisdiction=dict(by_jurisdiction),
         by_category=dict(by_category),
@@ -118,14 +194,15 @@ def _cap_table(market: Market, principal: Principal, symbol: str, block: int, st
 def cap_table(
     symbol: SymbolPath,
     market: MarketDep,
+    live: ReadSideDep,
     principal: ReaderPrincipal,
     as_of: AsOf,
     format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json",
 ) -> CapTable | Response:
-    block, stamp = resolve_as_of(market, as_of)
+    register = _register(market, live, principal, symbol, as_of)
+    block = register.block
     if format == "csv":
-        every = PageParams(limit=2**31, offset=0)
-        rows, _ = page_of(_positions(market, principal, symbol, block), every)
+        rows = register.holdings
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["security", "block", "wallet", "investor", "jurisdiction", "category", "balance", "frozen"])
@@ -136,4 +213,4 @@ def cap_table(
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{symbol}-cap-table-{block}.csv"'},
         )
-    return _cap_table(market, principal, symbol, block, stamp)
+    return _cap_table(symbol, register)

@@ -103,6 +103,8 @@ class ContractFacade:
 
     artifact_name: ClassVar[str]
     _abi_cache: ClassVar[dict[str, _Abi]] = {}
+    #: The block the contract was deployed in, when this facade deployed it (or was told it); None if unknown.
+    deployed_in_block: int | None = None
 
     def __init__(self, chain: Chain, address: str) -> None:
         self.chain = chain
@@ -124,7 +126,9 @@ class ContractFacade:
         data = bytes.fromhex(artifact.bytecode[2:]) + encode(types, list(args))
         receipt = chain.transact(sender, None, data, gas=15_000_000)
         assert receipt.contract_address is not None
-        return cls(chain, receipt.contract_address)
+        facade = cls(chain, receipt.contract_address)
+        facade.deployed_in_block = receipt.block_number
+        return facade
 
     def _sender(self, sender: str | None) -> str:
         chosen = sender or self.chain.default_sender

@@ -9,11 +9,15 @@
     model.cap_table("THAMES28", block=120).by_jurisdiction
     model.audit_trail(actor=regulator, events=["AddressFrozen"], limit=50)
 
+In a serving process, `MarketReadModel(market, model)` keeps a read model in step with the market's
+chain: a follower thread, plus a catch-up before each read (read-your-writes).
+
 `sandbox.readmodel.pgserver.TemporaryPostgres` starts a throwaway PostgreSQL server for tests.
 """
 
 from sandbox.readmodel._decode import LogDecoder
 from sandbox.readmodel._indexer import DEFAULT_BATCH_BLOCKS, Indexer, SyncReport
+from sandbox.readmodel._live import MarketReadModel
 from sandbox.readmodel._model import (
     DEFAULT_URL,
     UNREGISTERED,
@@ -22,12 +26,14 @@ from sandbox.readmodel._model import (
     Breakdown,
     CapTable,
     CapTableEntry,
+    Holding,
     InvestorPosition,
     NotIndexedYet,
     Position,
     ReadModel,
     ReadModelDiverged,
     ReadModelError,
+    Register,
     Security,
 )
 
@@ -40,14 +46,17 @@ __all__ = [
     "Breakdown",
     "CapTable",
     "CapTableEntry",
+    "Holding",
     "Indexer",
     "InvestorPosition",
     "LogDecoder",
+    "MarketReadModel",
     "NotIndexedYet",
     "Position",
     "ReadModel",
     "ReadModelDiverged",
     "ReadModelError",
+    "Register",
     "Security",
     "SyncReport",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -47,6 +48,13 @@ _IN_CHUNK = 500  # members of one SQL IN (...) list
 
 #: Called with (blocks done, blocks to do) after each indexed range.
 SyncProgress = Callable[[int, int], None]
+
+
+def _read_guard(chain: Chain) -> AbstractContextManager[Any]:
+    """What a backend whose engine is not thread-safe (py-evm in this process) wants held around a raw
+    `w3` read, so the indexer can follow the chain from a thread of its own; nothing elsewhere."""
+    guard = getattr(chain, "_read_guard", None)
+    return cast(AbstractContextManager[Any], guard()) if callable(guard) else nullcontext()
 
 
 @dataclass(frozen=True)
@@ -417,7 +425,8 @@ class Indexer:
     def _blocks(self, numbers: Sequence[int]) -> dict[int, _BlockInfo]:
         out: dict[int, _BlockInfo] = {}
         for number in numbers:
-            block = self.chain.w3.eth.get_block(number, full_transactions=True)
+            with _read_guard(self.chain):
+                block = self.chain.w3.eth.get_block(number, full_transactions=True)
             transactions: dict[str, tuple[int, str]] = {}
             for position, entry in enumerate(block["transactions"]):
                 if isinstance(entry, bytes):  # a node that ignored full_transactions
@@ -463,7 +472,8 @@ class Indexer:
             raise ReadModelDiverged(
                 f"the read model has block {newest.number} but the chain's head is {self.chain.block_number()}"
             )
-        on_chain = "0x" + bytes(self.chain.w3.eth.get_block(newest.number)["hash"]).hex()
+        with _read_guard(self.chain):
+            on_chain = "0x" + bytes(self.chain.w3.eth.get_block(newest.number)["hash"]).hex()
         if on_chain != newest.hash:
             raise ReadModelDiverged(
                 f"block {newest.number} is {on_chain} on the chain but {newest.hash} in the read model"

@@ -121,6 +121,33 @@ class CapTable:
     by_category: Mapping[str, Breakdown]
 
 
+class Holding(NamedTuple):
+    """One wallet's position on a register of holders (a named tuple, as `Position`)."""
+
+    wallet: str
+    #: The registry identity that owns the wallet; None for a wallet the registry does not know.
+    investor: str | None
+    #: ISO 3166 alpha-2 of the investor's jurisdiction ("GB", "US"); None for an unregistered wallet.
+    jurisdiction: str | None
+    #: `InvestorCategory` name; None for an unregistered wallet.
+    category: str | None
+    balance: int
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class Register:
+    """The register of holders of a security as of one block: every non-zero position."""
+
+    security: str
+    symbol: str | None
+    #: The block the register describes (the indexed head for "now"; -1 before anything was indexed).
+    block: int
+    #: Sum of every position: the security's total supply as of `block`.
+    total: int
+    holdings: tuple[Holding, ...]
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One regulatory or agent action: an event that is not a plain transfer or approval."""
@@ -244,6 +271,12 @@ class ReadModel:
         """A session in a transaction, committed on success and rolled back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def reset(self) -> None:
+        """Drops every table and creates them empty: the read model is then rebuilt by indexing again
+        (what to do when it `ReadModelDiverged` from the chain)."""
+        Base.metadata.drop_all(self.engine)
+        self._create_schema()
 
     def _create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -420,6 +453,39 @@ class ReadModel:
             {k: Breakdown(n, b, share(b)) for k, (n, b) in sorted(by_jurisdiction.items())},
             {k: Breakdown(n, b, share(b)) for k, (n, b) in sorted(by_category.items())},
         )
+
+    # ------------------------------------------------------------------ register of holders
+
+    def register(self, security: str, *, block: int | None = None, at: int | None = None) -> Register:
+        """Every non-zero position in `security` with its investor's jurisdiction and category (as of the
+        same block) and whether the wallet is frozen: what a positions page or a cap table is built
+        from, in one read transaction. Largest first, then by wallet."""
+        with self.session() as session, _gc_paused():
+            contract = self._contract(session, security)
+            as_of = self._as_of(session, block, at, contract.indexed_to)
+            rows = self._holdings(session, contract.id, as_of)
+            frozen = {wallet for _, wallet in self._frozen(session, [contract.id], as_of)}
+            records = self._investor_records(session, as_of) if rows else {}
+            names: dict[tuple[int, int], tuple[str, str]] = {}
+            holdings: list[Holding] = []
+            total = 0
+            for wallet, balance, investor in rows:
+                total += balance
+                record = records.get(investor) if investor else None
+                if record is None:
+                    holdings.append(Holding(wallet, investor, None, None, balance, wallet in frozen))
+                    continue
+                pair = names.get(record)
+                if pair is None:
+                    pair = names[record] = (_jurisdiction_name(record[0]), _category_name(record[1]))
+                holdings.append(Holding(wallet, investor, pair[0], pair[1], balance, wallet in frozen))
+            return Register(
+                contract.address,
+                contract.symbol,
+                contract.indexed_to if as_of is None else as_of,
+                total,
+                tuple(holdings),
+            )
 
     # ------------------------------------------------------------------ audit trail
 
