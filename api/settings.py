@@ -27,3 +27,10 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL of the read model's database; empty for a SQLite file in the data directory.
     database_url: str | None = None
     title: str = "UK-US digital-securities sandbox"
+    #: Directory for the gateway's durable state (``SANDBOX_DATA_DIR``): the idempotency records are kept
+    #: in a SQLite file there and survive a restart. Empty: kept in memory for the life of the app.
+    data_dir: Path | None = None
+    #: How long a request whose Idempotency-Key is in use by a running request waits for it before a 409.
+    idempotency_wait_seconds: float = 10.0
+    #: How long Idempotency-Key records are kept.
+    idempotency_retention_seconds: float = 24 * 3600.0

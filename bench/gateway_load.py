@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv if argv is not None else [])
     counts = [int(c) for c in args.clients.split(",") if c]
 
-    from seeds import DEMO_SCENARIO
     from sandbox.scenario import Scenario
+    from seeds import DEMO_SCENARIO
 
     keys = {i.key: i.api_key for i in Scenario.from_file(DEMO_SCENARIO).investors if i.api_key}
     ctx = mp.get_context("spawn")
