@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
 from api.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
-from api.pagination import Paging, page_of
+from api.pagination import PageInfo, PageParams, Paging, page_of
 from api.principals import Principal, Role
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
@@ -142,6 +142,8 @@ def list_positions(
     paging: Paging,
     as_of: AsOf,
 ) -> Positions:
+    if live is not None and principal.role is not Role.INVESTOR:
+        return _positions_page(market, live, principal, symbol, paging, as_of)
     register = _register(market, live, principal, symbol, as_of)
     holdings, page = page_of(register.holdings, paging)
     return Positions(
@@ -151,6 +153,37 @@ def list_positions(
         total_supply=register.total_supply,
         items=[_position(symbol, h) for h in holdings],
         page=page,
+    )
+
+
+def _positions_page(
+    market: Market, live: MarketReadModel, principal: Principal, symbol: str, paging: PageParams, as_of: AsOfParams
+) -> Positions:
+    """A page of positions cut by the read model's database (scope as a jurisdiction filter), so that a
+    page of a 10,000-holder register does not build the other 9,900 positions."""
+    token = _checked_token(market, principal, symbol)
+    home = home_of(token)
+    # Operator, issuer (of this security: `_checked_token`), home regulator: everything. A regulator of
+    # another jurisdiction: the positions of investors of its own (as `sees_position`).
+    only = None if principal.role is not Role.REGULATOR or principal.jurisdiction == home else principal.jurisdiction
+    block = None
+    if as_of.block is not None or as_of.at is not None:
+        block, _ = resolve_as_of(market, as_of)
+    page = live.register_page(token.address, block=block, jurisdiction=only, offset=paging.offset, limit=paging.limit)
+    timestamp = page.timestamp if page.timestamp is not None else market.chain.block_timestamp(page.block)
+    end = paging.offset + len(page.holdings)
+    return Positions(
+        security=symbol,
+        block_number=page.block,
+        block_timestamp=timestamp,
+        total_supply=page.total,
+        items=[_position(symbol, h) for h in page.holdings],
+        page=PageInfo(
+            total=page.count,
+            limit=paging.limit,
+            offset=paging.offset,
+            next_offset=end if end < page.count else None,
+        ),
     )
 
 

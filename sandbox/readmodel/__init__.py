@@ -34,6 +34,7 @@ from sandbox.readmodel._model import (
     ReadModelDiverged,
     ReadModelError,
     Register,
+    RegisterPage,
     Security,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "ReadModelDiverged",
     "ReadModelError",
     "Register",
+    "RegisterPage",
     "Security",
     "SyncReport",
 ]

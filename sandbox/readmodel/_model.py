@@ -149,6 +149,23 @@ class Register:
 
 
 @dataclass(frozen=True)
+class RegisterPage:
+    """One page of a register of holders, with what a paginated answer needs about the whole."""
+
+    security: str
+    symbol: str | None
+    #: The block the page describes (the indexed head for "now"; -1 before anything was indexed).
+    block: int
+    #: That block's time, None if the read model has no row for it.
+    timestamp: int | None
+    #: Sum of every position (in the filter or not): the security's total supply as of `block`.
+    total: int
+    #: Positions matching the filter, on every page.
+    count: int
+    holdings: tuple[Holding, ...]
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One regulatory or agent action: an event that is not a plain transfer or approval."""
 
@@ -280,6 +297,10 @@ class ReadModel:
 
     def _create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
+        # create_all adds no index to a table that exists: add those a newer sandbox defines.
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
         with self.session() as session:
             version = session.get(Meta, "schema_version")
             if version is None:
@@ -486,6 +507,108 @@ class ReadModel:
                 total,
                 tuple(holdings),
             )
+
+    def register_page(
+        self,
+        security: str,
+        *,
+        block: int | None = None,
+        jurisdiction: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RegisterPage:
+        """One page of `register` (same order: largest first, then by wallet), optionally only the
+        positions of investors of `jurisdiction` ("GB", "US"; unregistered wallets have none), with the
+        number of positions that match and the total of all. The page is cut by the database: a page of
+        a 10,000-holder register reads its rows from the `ix_rm_balance_ranked` index, and only the total
+        and the count touch every position."""
+        if limit < 1 or offset < 0:
+            raise ReadModelError(f"a page needs limit >= 1 and offset >= 0, not {limit} and {offset}")
+        wanted: int | None = None
+        if jurisdiction is not None:
+            try:
+                wanted = int(Jurisdiction[jurisdiction])
+            except KeyError:
+                raise ReadModelError(f"unknown jurisdiction {jurisdiction!r}") from None
+        with self.session() as session:
+            contract = self._contract(session, security)
+            as_of = self._as_of(session, block, None, contract.indexed_to)
+            at_block = contract.indexed_to if as_of is None else as_of
+            timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
+            connection = session.connection()
+            valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
+            raw_balance = type_coerce(BalancePeriod.balance, String)
+            total = sum(int(balance) for (balance,) in connection.execute(select(raw_balance).where(*valid)))
+            if as_of is None:
+                records: Any = select(InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category).subquery()
+            else:  # each investor's newest version at or before the block
+                ranked = (
+                    select(
+                        InvestorVersion.identity,
+                        InvestorVersion.jurisdiction,
+                        InvestorVersion.category,
+                        func.row_number()
+                        .over(
+                            partition_by=InvestorVersion.identity,
+                            order_by=(
+                                InvestorVersion.block_number.desc(),
+                                InvestorVersion.tx_index.desc(),
+                                InvestorVersion.log_index.desc(),
+                            ),
+                        )
+                        .label("newest"),
+                    )
+                    .where(InvestorVersion.block_number <= as_of)
+                    .subquery()
+                )
+                records = select(ranked.c.identity, ranked.c.jurisdiction, ranked.c.category).where(
+                    ranked.c.newest == 1
+                )
+                records = records.subquery()
+            matching = (
+                select(
+                    BalancePeriod.wallet,
+                    raw_balance,
+                    BalancePeriod.investor,
+                    records.c.jurisdiction,
+                    records.c.category,
+                )
+                .select_from(BalancePeriod)
+                .outerjoin(records, records.c.identity == BalancePeriod.investor)
+                .where(*valid)
+            )
+            if wanted is not None:
+                matching = matching.where(records.c.jurisdiction == wanted)
+            count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+            wallet_order: Any = BalancePeriod.wallet
+            if self.engine.dialect.name == "postgresql":
+                wallet_order = BalancePeriod.wallet.collate("C")  # the order Python's sort gives
+            rows: list[Any] = list(
+                connection.execute(
+                    matching.order_by(BalancePeriod.balance.desc(), wallet_order).offset(offset).limit(limit)
+                )
+            )
+            frozen = {wallet for _, wallet in self._frozen(session, [contract.id], as_of)} if rows else set()
+        holdings = tuple(
+            Holding(
+                wallet,
+                investor,
+                None if j is None else _jurisdiction_name(j),
+                None if c is None else _category_name(c),
+                int(balance),
+                wallet in frozen,
+            )
+            for wallet, balance, investor, j, c in rows
+        )
+        return RegisterPage(
+            contract.address,
+            contract.symbol,
+            at_block,
+            None if timestamp is None else int(timestamp),
+            total,
+            int(count),
+            holdings,
+        )
 
     # ------------------------------------------------------------------ audit trail
 
