@@ -161,11 +161,7 @@ def _positions_page(
 ) -> Positions:
     """A page of positions cut by the read model's database (scope as a jurisdiction filter), so that a
     page of a 10,000-holder register does not build the other 9,900 positions."""
-    token = _checked_token(market, principal, symbol)
-    home = home_of(token)
-    # Operator, issuer (of this security: `_checked_token`), home regulator: everything. A regulator of
-    # another jurisdiction: the positions of investors of its own (as `sees_position`).
-    only = None if principal.role is not Role.REGULATOR or principal.jurisdiction == home else principal.jurisdiction
+    token, only = _in_scope_only(market, principal, symbol)
     block = None
     if as_of.block is not None or as_of.at is not None:
         block, _ = resolve_as_of(market, as_of)
@@ -184,6 +180,48 @@ def _positions_page(
             offset=paging.offset,
             next_offset=end if end < page.count else None,
         ),
+    )
+
+
+def _in_scope_only(market: Market, principal: Principal, symbol: str) -> tuple[SecurityToken, str | None]:
+    """The security, and the jurisdiction whose investors alone the caller may see (None: everyone):
+    operator, issuer of the security, home regulator see every position; a regulator of another
+    jurisdiction those of its own investors (as `sees_position`)."""
+    token = _checked_token(market, principal, symbol)
+    home = home_of(token)
+    if principal.role is Role.REGULATOR and principal.jurisdiction != home:
+        return token, principal.jurisdiction
+    return token, None
+
+
+def _cap_table_from(
+    market: Market, live: MarketReadModel, principal: Principal, symbol: str, as_of: AsOfParams
+) -> CapTable:
+    """The cap table's figures aggregated by the read model's database (`holder_breakdown`)."""
+    token, only = _in_scope_only(market, principal, symbol)
+    block = None
+    if as_of.block is not None or as_of.at is not None:
+        block, _ = resolve_as_of(market, as_of)
+    breakdown = live.holder_breakdown(token.address, block=block, jurisdiction=only)
+    by_jurisdiction: dict[str, int] = defaultdict(int)
+    by_category: dict[str, int] = defaultdict(int)
+    for group in breakdown.groups:
+        by_jurisdiction[group.jurisdiction or "UNREGISTERED"] += group.balance
+        by_category[group.category or "UNREGISTERED"] += group.balance
+    return CapTable(
+        security=symbol,
+        block_number=breakdown.block,
+        block_timestamp=(
+            breakdown.timestamp if breakdown.timestamp is not None else market.chain.block_timestamp(breakdown.block)
+        ),
+        total_supply=breakdown.total,
+        holders=sum(g.holders for g in breakdown.groups),
+        by_jurisdiction=dict(by_jurisdiction),
+        by_category=dict(by_category),
+        buckets=[
+            CapTableBucket(jurisdiction=g.jurisdiction, category=g.category, holders=g.holders, balance=g.balance)
+            for g in breakdown.groups
+        ],
     )
 
 
@@ -232,6 +270,8 @@ def cap_table(
     as_of: AsOf,
     format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json",
 ) -> CapTable | Response:
+    if live is not None and format == "json" and principal.role is not Role.INVESTOR:
+        return _cap_table_from(market, live, principal, symbol, as_of)
     register = _register(market, live, principal, symbol, as_of)
     block = register.block
     if format == "csv":
