@@ -4,7 +4,9 @@ through the library, on the same embedded chain, in one run.
 One server process builds the demo market on an embedded chain and serves the gateway on it with
 uvicorn, as `sandbox serve` does. The raw rate is measured in that process, on that chain, through
 the library (one caller: the chain has one ordered write path, so more callers add nothing), before
-and after the HTTP runs; the ratio is taken against the mean of the two. The HTTP clients are
+and after each HTTP run; each ratio is taken against the mean of the two raw rates around it. The
+"CPU ratio" is the server process's CPU time per raw transfer over its CPU time per gateway transfer:
+the ratio a server with a core of its own would reach, less sensitive to other work on the machine. The HTTP clients are
 separate processes (as real clients are), so they do not share the server's GIL; each is an investor
 of the demo sending 1 unit of THAMES28 to another investor of the same jurisdiction, so every
 transfer passes every rule of the security. With more clients than investors, investors send from
@@ -243,25 +245,34 @@ def main(argv: list[str] | None = None) -> None:
     _, server_pid, wallets = control.recv()
     print(f"server process {server_pid} on 127.0.0.1:{port}; load average {os.getloadavg()[0]:.1f}", flush=True)
 
-    control.send(("raw", args.raw))
-    raw_before: Phase = control.recv()
-    runs = [_http_run(ctx, control, port, keys, wallets, clients, args.transfers) for clients in counts]
-    control.send(("raw", args.raw))
-    raw_after: Phase = control.recv()
+    def raw_phase() -> Phase:
+        control.send(("raw", args.raw))
+        phase: Phase = control.recv()
+        return phase
+
+    # Raw before and after every HTTP run: the machine is shared, so each ratio is taken against the
+    # raw rate measured next to it (the mean of the two around it).
+    raws = [raw_phase()]
+    runs = []
+    for clients in counts:
+        runs.append(_http_run(ctx, control, port, keys, wallets, clients, args.transfers))
+        raws.append(raw_phase())
     control.send(("stop", None))
     control.recv()
     server.join()
 
-    rate_before = raw_before.transfers / raw_before.wall
-    rate_after = raw_after.transfers / raw_after.wall
-    raw = (rate_before + rate_after) / 2
+    def rate(phase: Phase) -> float:
+        return phase.transfers / phase.wall
+
     print(f"{SECURITY} compliant transfers, demo market on one embedded chain; clients are separate processes")
-    print(f"  raw, through the library:  before {rate_before:6.1f}/s  after {rate_after:6.1f}/s  mean {raw:6.1f}/s")
-    print(f"    {_per_transfer(raw_before)}")
-    for run in runs:
+    print("  raw, through the library:  " + "  ".join(f"{rate(p):6.1f}/s" for p in raws))
+    print(f"    {_per_transfer(raws[0])}")
+    for n, run in enumerate(runs):
+        raw = (rate(raws[n]) + rate(raws[n + 1])) / 2
+        cpu_ratio = (raws[n].cpu / raws[n].transfers) / (run.server.cpu / max(run.server.transfers, 1))
         print(
-            f"  gateway, {run.clients} client(s):    {run.rate:6.1f}/s  ratio {run.rate / raw:.2f}   "
-            f"latency p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
+            f"  gateway, {run.clients} client(s):    {run.rate:6.1f}/s  ratio {run.rate / raw:.2f} (raw around: "
+            f"{raw:5.1f}/s)  CPU ratio {cpu_ratio:.2f}  latency p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
         )
         print(f"    {_per_transfer(run.server)}")
     print(f"  load average after: {os.getloadavg()[0]:.1f}")

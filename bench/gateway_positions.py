@@ -145,8 +145,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=100)
     args = parser.parse_args(argv if argv is not None else [])
 
-    import httpx
-
     from sandbox.scenario import Scenario
     from seeds import DEMO_SCENARIO
 
@@ -179,28 +177,37 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.holders:,} synthetic holders of {SECURITY} (+ the demo's) in a SQLite read model; "
             f"{args.queries} sequential requests per case; load average {os.getloadavg()[0]:.1f}"
         )
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            for label, who, path, params in cases:
-                headers = {"Authorization": f"Bearer {keys[who]}"}
-                response = http.get(path, params=params, headers=headers)  # warm-up, and a check
-                if response.status_code != 200:
-                    raise RuntimeError(f"{label}: {response.status_code} {response.text[:300]}")
-                body = response.json()
-                size = body["page"]["total"] if "page" in body else body["holders"]
-                wall: list[float] = []
-                for _ in range(args.queries):
-                    t0 = time.perf_counter()
-                    response = http.get(path, params=params, headers=headers)
-                    wall.append((time.perf_counter() - t0) * 1000)
-                    response.raise_for_status()
-                wall.sort()
-                print(
-                    f"  {label:<46} p50 {_percentile(wall, 0.5):6.1f} ms  p99 {_percentile(wall, 0.99):6.1f} ms"
-                    f"  max {wall[-1]:6.1f} ms  ({size:,} in scope)"
-                )
-        control.send("stop")
-        server.join()
+        try:
+            _measure(port, cases, args.queries, keys)
+        finally:
+            control.send("stop")
+            server.join()
     print(f"  load average after: {os.getloadavg()[0]:.1f}")
+
+
+def _measure(port: int, cases: list[tuple[str, str, str, dict[str, int]]], queries: int, keys: dict[str, str]) -> None:
+    import httpx
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+        for label, who, path, params in cases:
+            headers = {"Authorization": f"Bearer {keys[who]}"}
+            response = http.get(path, params=params, headers=headers)  # warm-up, and a check
+            if response.status_code != 200:
+                raise RuntimeError(f"{label}: {response.status_code} {response.text[:300]}")
+            body = response.json()
+            size = body["page"]["total"] if "page" in body else body["holders"]
+            wall: list[float] = []
+            for _ in range(queries):
+                t0 = time.perf_counter()
+                response = http.get(path, params=params, headers=headers)
+                wall.append((time.perf_counter() - t0) * 1000)
+                response.raise_for_status()
+            wall.sort()
+            print(
+                f"  {label:<46} p50 {_percentile(wall, 0.5):6.1f} ms  p99 {_percentile(wall, 0.99):6.1f} ms"
+                f"  max {wall[-1]:6.1f} ms  ({size:,} in scope)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
