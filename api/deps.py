@@ -9,7 +9,12 @@ which under load cost more CPU than the rest of the framework (bench/RESULTS.md,
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -19,7 +24,7 @@ from api.principals import Principal, PrincipalDirectory, Role
 from api.problems import Problem
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel import MarketReadModel, ReadModel
 
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
 
@@ -44,6 +49,35 @@ async def get_read_side(request: Request) -> MarketReadModel | None:
 
 
 ReadSideDep = Annotated[MarketReadModel | None, Depends(get_read_side)]
+
+
+def get_indexed(request: Request) -> MarketReadModel:
+    """The app's read model or, in an app without one, a throwaway read model of its own (a temporary
+    SQLite file, indexed on first use and rebuilt if the chain is reverted): what only the event index
+    can answer (the on-chain audit trail) is answered either way. (A plain `def`: building the fallback
+    blocks, so it runs in the thread pool.)"""
+    state = request.app.state
+    live: MarketReadModel | None = getattr(state, "read_side", None)
+    if live is not None:
+        return live
+    with _FALLBACK_LOCK:
+        fallback: MarketReadModel | None = getattr(state, "fallback_read_side", None)
+        if fallback is None:
+            scratch = Path(tempfile.mkdtemp(prefix="sandbox-readmodel-"))
+            model = ReadModel.sqlite(scratch / "readmodel.sqlite")
+            fallback = MarketReadModel(request.app.state.market, model)
+            state.fallback_read_side = fallback
+            weakref.finalize(fallback, _discard, model, scratch)  # with the app (or at exit)
+    return fallback
+
+
+def _discard(model: ReadModel, scratch: Path) -> None:
+    model.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+_FALLBACK_LOCK = threading.Lock()
+IndexedDep = Annotated[MarketReadModel, Depends(get_indexed)]
 
 
 async def get_principal(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from eth_utils import to_checksum_address
 from fastapi import Path
@@ -306,4 +306,25 @@ class GatewayRequest(BaseModel):
 
 class GatewayRequestPage(BaseModel):
     items: list[GatewayRequest]
+    page: PageInfo
+
+
+class ChainAction(BaseModel):
+    """A regulatory or agent action recorded on chain: an event of the registry or a security that is not
+    a plain transfer or approval (mints and burns are actions)."""
+
+    event: str = Field(description="The event's name in the contract's ABI.", examples=["AddressFrozen"])
+    contract: str
+    security: str | None = Field(description="The security's symbol; None for the investor registry.")
+    actor: str = Field(description="Who sent the transaction.")
+    target: str | None = Field(description="Whom or what the action was about (a wallet, an investor).")
+    tx_hash: str
+    block_number: int
+    log_index: int
+    timestamp: int
+    arguments: dict[str, Any] = Field(description="The event's arguments (integers beyond 2**53 as strings).")
+
+
+class ChainActionPage(BaseModel):
+    items: list[ChainAction]
     page: PageInfo

@@ -32,22 +32,43 @@ def serve(
     ] = None,
     clock: Annotated[str | None, typer.Option(help="'wall' or 'fixed' block times (SANDBOX_CLOCK).")] = None,
     accounts: Annotated[int | None, typer.Option(help="Funded accounts on the embedded chain.")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the chain, the deployment and the read model in this directory and carry on from it "
+            "on restart (SANDBOX_DATA_DIR). Without it the sandbox lives in memory.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Start an embedded chain, deploy and seed the scenario, and serve the gateway.
 
-    Options default to the SANDBOX_* environment variables (see api/settings.py), then to the built-in
-    defaults."""
+    With --data-dir the scenario is loaded only into a fresh directory; later starts restore the chain
+    (every acknowledged transaction) and the market from it. Options default to the SANDBOX_*
+    environment variables (see api/settings.py), then to the built-in defaults."""
     # The CLI is the top layer: it may start the gateway; the library itself never imports it.
+    import tempfile
+    import time
+
     import uvicorn
     from pydantic import ValidationError
 
     from api.app import create_app
     from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
-    from sandbox.market import load_scenario
+    from sandbox.deployment import DeploymentError, OpenedMarket, open_market
+    from sandbox.market import Market, load_scenario
+    from sandbox.readmodel import ReadModel, ReadModelError
     from sandbox.rpc_server import mount_rpc
 
-    overrides = {"host": host, "port": port, "scenario": scenario, "clock": clock, "accounts": accounts}
+    overrides = {
+        "host": host,
+        "port": port,
+        "scenario": scenario,
+        "clock": clock,
+        "accounts": accounts,
+        "data_dir": data_dir,
+    }
     try:
         settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -61,7 +82,9 @@ def serve(
     if settings.chain_url:
         console.print("[red]SANDBOX_CHAIN_URL is set, but `serve` runs the embedded chain only.[/red]")
         raise typer.Exit(2)
-    chain = EmbeddedChain(num_accounts=max(settings.accounts, spec.accounts_needed), clock=settings.clock)
+    opened: OpenedMarket | None = None
+    market: Market
+    chain: EmbeddedChain
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -75,21 +98,69 @@ def serve(
         def report(done: int, total: int, what: str) -> None:
             progress.update(task, completed=done, total=total, description=what)
 
+        started = time.perf_counter()
         try:
-            market = load_scenario(chain, spec, progress=report)
+            if settings.data_dir is not None:
+                progress.update(task, description=f"Opening {settings.data_dir}")
+                opened = open_market(
+                    settings.data_dir, spec, accounts=settings.accounts, clock=settings.clock, progress=report
+                )
+                market, chain = opened.market, opened.chain
+            else:
+                chain = EmbeddedChain(num_accounts=max(settings.accounts, spec.accounts_needed), clock=settings.clock)
+                market = load_scenario(chain, spec, progress=report)
+        except DeploymentError as exc:
+            console.print(f"[red]Cannot serve {settings.data_dir}:[/red] {exc}")
+            raise typer.Exit(1) from None
         except SandboxError as exc:
             console.print(f"[red]Could not load the scenario:[/red] {exc}")
             raise typer.Exit(1) from None
-        progress.update(task, description=f"Scenario {spec.name} loaded")
-    _print_welcome(spec, market.chain.chain_id, settings.host, settings.port)
-    gateway = create_app(settings, market=market)
+        if opened is not None and not opened.seeded:
+            progress.update(
+                task,
+                completed=1,
+                total=1,
+                description=f"Restored scenario {market.scenario.name} at block {market.chain.block_number()} "
+                f"from {opened.data_dir} in {time.perf_counter() - started:.1f} s",
+            )
+        else:
+            progress.update(task, description=f"Scenario {spec.name} loaded")
+    if opened is not None and opened.discarded_interrupted_seeding:
+        console.print("[yellow]An interrupted loading of the scenario was discarded and loaded again.[/yellow]")
+    scratch = tempfile.TemporaryDirectory(prefix="sandbox-readmodel-") if settings.data_dir is None else None
+    if settings.database_url:
+        url = settings.database_url
+    elif opened is not None:
+        url = f"sqlite:///{opened.read_model_path}"
+    else:
+        assert scratch is not None
+        url = f"sqlite:///{Path(scratch.name) / 'readmodel.sqlite'}"
+    try:
+        with console.status("Indexing the chain into the read model"):
+            read_model = ReadModel(url)
+            gateway = create_app(settings, market=market, read_model=read_model)
+    except (ReadModelError, OSError) as exc:
+        console.print(f"[red]Cannot open the read model at {url}:[/red] {exc}")
+        raise typer.Exit(1) from None
     mount_rpc(gateway, chain, "/rpc")  # participants' own tools (ethers, viem, cast) talk to the same chain
-    uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
+    _print_welcome(market.scenario, market.chain.chain_id, settings.host, settings.port, settings.data_dir)
+    try:
+        uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        read_model.close()
+        if opened is not None:
+            opened.chain.close()
+        if scratch is not None:
+            scratch.cleanup()
 
 
-def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int) -> None:
+def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int, data_dir: Path | None) -> None:
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} (embedded chain, id {chain_id})")
+    if data_dir is not None:
+        console.print(f"  data directory: {data_dir} (kept across restarts)", soft_wrap=True, highlight=False)
+    else:
+        console.print("  in memory: everything is forgotten when it stops (--data-dir keeps it)", highlight=False)
     console.print(f"  interactive API docs: {base}/docs    OpenAPI: {base}/openapi.json", soft_wrap=True)
     console.print(f"  JSON-RPC endpoint of the chain: {base}/rpc (chain id {chain_id})", soft_wrap=True)
     # Plain lines, not a table: keys must never be truncated or wrapped, whatever the terminal width.

@@ -51,6 +51,8 @@ class Market:
     settlement: DvPSettlement | None = None
     #: the shared `SecurityTokenExtension` new securities delegate their cold powers to
     extension: str | None = None
+    #: called with the market after it changes (a security added): e.g. to persist its deployment
+    listeners: list[Callable[[Market], None]] = field(default_factory=list, metadata={"transient": True})
 
     def snapshot(self) -> MarketSnapshot:
         """Marks the chain and this object's own bookkeeping (securities added later, ...); `revert`
@@ -79,6 +81,8 @@ class Market:
             raise SandboxError(f"security {symbol!r} already exists")
         self.securities[symbol] = token
         self.issuer_of[symbol] = issuer_key
+        for listener in self.listeners:
+            listener(self)
 
     def security(self, symbol: str) -> SecurityToken:
         try:

@@ -46,3 +46,11 @@ def test_dockerfile_copies_existing_paths_and_serves() -> None:
         for source in sources.split():
             assert (ROOT / source).exists(), source
     assert '"sandbox", "serve"' in text
+
+
+def test_gateway_keeps_its_data_dir_in_a_named_volume() -> None:
+    compose = _compose()
+    api = compose["services"]["api"]
+    data_dir = api["environment"]["SANDBOX_DATA_DIR"]
+    mounts = {target: source for source, _, target in (v.partition(":") for v in api["volumes"])}
+    assert mounts[data_dir] in compose["volumes"], "the data directory must be a named volume"

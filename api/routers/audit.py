@@ -1,4 +1,5 @@
-"""The audit trail of the gateway: every request that changed state."""
+"""The audit trail: every regulatory and agent action on chain (from the read model), and every gateway
+request that changed state."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api.audit import GatewayAuditLog
-from api.deps import AuditorPrincipal
-from api.pagination import Paging, page_of
+from api.deps import AuditorPrincipal, IndexedDep, MarketDep, security_or_404
+from api.pagination import PageInfo, Paging, page_of
 from api.problems import PROBLEM_RESPONSES
-from api.schemas import GatewayRequest, GatewayRequestPage
+from api.schemas import (
+    ADDRESS_PATTERN,
+    SYMBOL_PATTERN,
+    ChainAction,
+    ChainActionPage,
+    GatewayRequest,
+    GatewayRequestPage,
+)
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
@@ -36,3 +44,64 @@ def list_requests(
     ]
     items, page = page_of(records, paging)
     return GatewayRequestPage(items=[GatewayRequest.model_validate(r, from_attributes=True) for r in items], page=page)
+
+
+@router.get(
+    "/actions",
+    operation_id="audit-actions",
+    summary="Regulatory and agent actions on chain (who, what, when, tx hash)",
+    description=(
+        "For the operator and regulators. Every event of the registry and the securities that is not a plain "
+        "transfer or approval: freezes, suspensions, onboarding, issuance approvals, mints, burns, forced "
+        "transfers, role changes. Oldest first; filter by security, actor, target, event, block and time "
+        "(inclusive bounds). Includes every action acknowledged before the request."
+    ),
+)
+def list_actions(
+    market: MarketDep,
+    indexed: IndexedDep,
+    principal: AuditorPrincipal,
+    paging: Paging,
+    security: Annotated[str | None, Query(pattern=SYMBOL_PATTERN, description="Only this security's.")] = None,
+    actor: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="Only sent by this address.")] = None,
+    target: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="Only about this address.")] = None,
+    event: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9]{0,63}$", description="Only this event (ABI name).")
+    ] = None,
+    from_block: Annotated[int | None, Query(ge=0, le=2**63)] = None,
+    to_block: Annotated[int | None, Query(ge=0, le=2**63)] = None,
+    since: Annotated[int | None, Query(ge=0, le=2**40, description="Unix time.")] = None,
+    until: Annotated[int | None, Query(ge=0, le=2**40, description="Unix time.")] = None,
+) -> ChainActionPage:
+    contract = security_or_404(market, security).address if security is not None else None
+    indexed.catch_up()
+    found = indexed.model.audit_trail(
+        security=contract,
+        actor=actor,
+        target=target,
+        events=[event] if event else None,
+        from_block=from_block,
+        to_block=to_block,
+        since=since,
+        until=until,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    symbol_of: dict[str, str] = {token.address: symbol for symbol, token in market.securities.items()}
+    items = [
+        ChainAction(
+            event=e.event,
+            contract=e.contract,
+            security=symbol_of.get(e.contract),
+            actor=e.actor,
+            target=e.target,
+            tx_hash=e.tx_hash,
+            block_number=e.block_number,
+            log_index=e.log_index,
+            timestamp=e.timestamp,
+            arguments=dict(e.args),
+        )
+        for e in found.entries
+    ]
+    page = PageInfo(total=found.total, limit=found.limit, offset=found.offset, next_offset=found.next_offset)
+    return ChainActionPage(items=items, page=page)

@@ -162,7 +162,7 @@ class Indexer:
         with self._lock:
             head = self.chain.block_number() - self.confirmations
             target = head if to_block is None else min(to_block, head)
-            self._check_not_diverged()
+            self.check_not_diverged()
             with self.model.session() as session:
                 cursors = [int(c) for c in session.scalars(select(ContractRow.indexed_to))]
             if not cursors:
@@ -462,8 +462,9 @@ class Indexer:
                     f"the read model was built from chain {stored.value}, not chain {self.chain.chain_id}"
                 )
 
-    def _check_not_diverged(self) -> None:
-        """The newest block the read model recorded must still be on the chain, with the same hash."""
+    def check_not_diverged(self) -> None:
+        """Raises `ReadModelDiverged` unless the newest block the read model recorded is still on the
+        chain, with the same hash."""
         with self.model.session() as session:
             newest = session.scalars(select(BlockRow).order_by(BlockRow.number.desc()).limit(1)).first()
         if newest is None:

@@ -16,7 +16,8 @@ process is not thread-safe), reads of the database through their own sessions.
 Securities the market gains later (created through the gateway) are watched from the block they were
 deployed in, found when the market's securities differ from the watched ones. If the chain no longer
 holds the blocks the read model was built from (a dev revert, a data directory restored from an older
-copy), the read model is rebuilt from block 0.
+copy), the read model is rebuilt from block 0; every read checks the newest indexed block's hash
+against the chain's, so even a revert followed by as many new blocks is noticed.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class MarketReadModel:
         self._watch_market()
         target = self.market.chain.block_number() if block is None else block
         indexed = self.model.last_indexed_block()
-        if indexed is not None and indexed >= target:
+        if indexed is not None and indexed >= target and not self._diverged():
             return indexed
         with self._lock:
             try:
@@ -83,6 +84,15 @@ class MarketReadModel:
                 self._indexer.sync()
         indexed = self.model.last_indexed_block()
         return -1 if indexed is None else indexed
+
+    def _diverged(self) -> bool:
+        """True if the newest block the read model recorded is no longer the chain's block at that height
+        (a dev revert followed by as many new blocks): one stored row and one block header to compare."""
+        try:
+            self._indexer.check_not_diverged()
+        except ReadModelDiverged:
+            return True
+        return False
 
     def _rebuild(self) -> None:
         self.model.reset()

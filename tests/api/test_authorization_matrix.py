@@ -346,6 +346,7 @@ CASES = [
         setup=_request_cross_border,
     ),
     Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
+    Case("audit-actions", "GET", _const("/audit/actions"), _statuses(403, operator=200, fca=200, sec=200)),
     Case(
         "operator-time-travel",
         "POST",

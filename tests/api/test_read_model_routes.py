@@ -145,3 +145,36 @@ def test_the_follower_keeps_up_while_the_app_runs(market: Market, tmp_path: Path
         assert live._thread is None  # stopped with the app
     finally:
         model.close()
+
+
+def test_the_on_chain_audit_trail_names_who_did_what(
+    client: TestClient, indexed_client: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    carol = market.accounts["carol"]
+    frozen = indexed_client.post(
+        "/securities/THAMES28/frozen-wallets", json={"wallet": carol}, headers=bearer(keys["fca"])
+    )
+    assert frozen.status_code == 201, frozen.text
+    tx_hash = frozen.json()["tx_hash"]
+    # Read-your-writes, on the app's read model and on the throwaway one of an app without a read model.
+    for gateway in (indexed_client, client):
+        status, body = _get(gateway, "/audit/actions", keys["sec"], event="AddressFrozen", security="THAMES28")
+        assert status == 200
+        assert [(a["tx_hash"], a["actor"], a["target"], a["security"]) for a in body["items"]] == [
+            (tx_hash, market.accounts["fca"], carol, "THAMES28")
+        ]
+        assert body["items"][0]["arguments"]["isFrozen"] is True
+    everything = _get(indexed_client, "/audit/actions", keys["operator"], limit=500)[1]
+    assert everything == _get(client, "/audit/actions", keys["operator"], limit=500)[1]
+    assert everything["page"]["total"] == len(everything["items"]) > 20  # onboarding, approvals, mints, ...
+    assert {"InvestorRegistered", "IssuanceApproved", "AddressFrozen"} <= {a["event"] for a in everything["items"]}
+    assert all(
+        a["event"] not in ("Transfer", "Approval") or "0x" + "0" * 40 in a["arguments"].values()
+        for a in everything["items"]
+    )
+    second = _get(indexed_client, "/audit/actions", keys["operator"], limit=5, offset=5)[1]
+    assert second["items"] == everything["items"][5:10] and second["page"]["next_offset"] == 10
+    by_fca = _get(indexed_client, "/audit/actions", keys["fca"], actor=market.accounts["fca"])[1]
+    assert {a["actor"] for a in by_fca["items"]} == {market.accounts["fca"]}
+    assert _get(indexed_client, "/audit/actions", keys["fca"], security="NOPE1")[0] == 404
+    assert _get(indexed_client, "/audit/actions", keys["thames"])[0] == 403
