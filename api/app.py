@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.audit import AuditMiddleware, GatewayAuditLog
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency import IdempotencyMiddleware, IdempotencyStore
 from api.principals import PrincipalDirectory
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -98,6 +98,7 @@ def create_app(
         finally:
             if live is not None:
                 live.stop()
+            app.state.idempotency.close()
 
     app = FastAPI(
         title=settings.title,
@@ -113,7 +114,13 @@ def create_app(
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.
     app.add_middleware(AuditMiddleware, log=app.state.audit_log)
-    app.add_middleware(IdempotencyMiddleware)
+    app.state.idempotency = IdempotencyStore.open(settings.data_dir)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store=app.state.idempotency,
+        wait_seconds=settings.idempotency_wait_seconds,
+        retention_seconds=settings.idempotency_retention_seconds,
+    )
     if market is not None:
         _attach(app, market, read_model)
     return app

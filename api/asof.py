@@ -18,7 +18,7 @@ class AsOfParams(BaseModel):
     at: int | None
 
 
-def as_of_params(
+async def as_of_params(
     block: Annotated[int | None, Query(ge=0, le=2**63, description="Answer as of this block number.")] = None,
     at: Annotated[int | None, Query(ge=0, le=2**40, description="Answer as of this Unix time.")] = None,
 ) -> AsOfParams:

@@ -1,6 +1,10 @@
 """Dependencies: the market, the authenticated principal, and role-scoped principal aliases.
 
 Every route depends on one of the principal aliases unless it says otherwise: deny by default.
+
+The dependencies are `async def` because none of them blocks: FastAPI runs a plain `def` dependency
+in its thread pool, one thread hop per dependency per request (four on every authenticated route),
+which under load cost more CPU than the rest of the framework (bench/RESULTS.md, gateway load).
 """
 
 from __future__ import annotations
@@ -9,9 +13,9 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -25,12 +29,12 @@ from sandbox.readmodel import MarketReadModel, ReadModel
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
 
 
-def get_market(request: Request) -> Market:
+async def get_market(request: Request) -> Market:
     market: Market = request.app.state.market
     return market
 
 
-def get_directory(request: Request) -> PrincipalDirectory:
+async def get_directory(request: Request) -> PrincipalDirectory:
     directory: PrincipalDirectory = request.app.state.principals
     return directory
 
@@ -38,7 +42,7 @@ def get_directory(request: Request) -> PrincipalDirectory:
 MarketDep = Annotated[Market, Depends(get_market)]
 
 
-def get_read_side(request: Request) -> MarketReadModel | None:
+async def get_read_side(request: Request) -> MarketReadModel | None:
     """The read model the app answers positions and cap tables from, None to answer from the chain."""
     live: MarketReadModel | None = getattr(request.app.state, "read_side", None)
     return live
@@ -50,7 +54,8 @@ ReadSideDep = Annotated[MarketReadModel | None, Depends(get_read_side)]
 def get_indexed(request: Request) -> MarketReadModel:
     """The app's read model or, in an app without one, a throwaway read model of its own (a temporary
     SQLite file, indexed on first use and rebuilt if the chain is reverted): what only the event index
-    can answer (the on-chain audit trail) is answered either way."""
+    can answer (the on-chain audit trail) is answered either way. (A plain `def`: building the fallback
+    blocks, so it runs in the thread pool.)"""
     state = request.app.state
     live: MarketReadModel | None = getattr(state, "read_side", None)
     if live is not None:
@@ -60,7 +65,7 @@ def get_indexed(request: Request) -> MarketReadModel:
         if fallback is None:
             scratch = Path(tempfile.mkdtemp(prefix="sandbox-readmodel-"))
             model = ReadModel.sqlite(scratch / "readmodel.sqlite")
-            fallback = MarketReadModel(get_market(request), model)
+            fallback = MarketReadModel(request.app.state.market, model)
             state.fallback_read_side = fallback
             weakref.finalize(fallback, _discard, model, scratch)  # with the app (or at exit)
     return fallback
@@ -75,7 +80,7 @@ _FALLBACK_LOCK = threading.Lock()
 IndexedDep = Annotated[MarketReadModel, Depends(get_indexed)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     directory: Annotated[PrincipalDirectory, Depends(get_directory)],
@@ -104,10 +109,10 @@ def get_principal(
 AnyPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     allowed = ", ".join(r.value for r in roles)
 
-    def dependency(principal: AnyPrincipal) -> Principal:
+    async def dependency(principal: AnyPrincipal) -> Principal:
         if principal.role not in roles:
             raise Problem(
                 403,

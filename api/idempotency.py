@@ -1,44 +1,219 @@
 """`Idempotency-Key` for every state-changing request: a retry returns the first result and never sends
-a second transaction.
+a second transaction, also after the gateway restarts.
 
-The key is scoped to the caller (a digest of its credentials), so two callers cannot collide. A retry
-with the same key but a different request is refused (422 `IDEMPOTENCY_KEY_REUSED`); a retry that
-arrives while the first is still running waits for it. Results are kept in memory, for the most recent
-`capacity` keys; a restart of the gateway forgets them (the chain does not forget the transactions).
+Records are kept by an `IdempotencyStore` (SQLAlchemy): a SQLite file in the data directory when the
+settings name one (``SANDBOX_DATA_DIR``), so they survive a restart; otherwise an in-memory SQLite
+database that lives as long as the app. A record is keyed by the principal the request authenticates
+as and the key, so two callers cannot collide, and holds a fingerprint of the request (method, path,
+query, body) and, once answered, the first response (status, the headers that matter, body).
+
+- A request with a new key claims it (an insert, atomic in the database) before it runs; its answer
+  is stored when it ends. Server errors (5xx) are not stored: the claim is released and the request
+  may be retried for real.
+- A retry with the same key and the same request gets the stored response, marked
+  ``Idempotent-Replayed: true``; nothing reaches the routes, so no second transaction is sent.
+- The same key with a different request: 422 ``IDEMPOTENCY_KEY_REUSED``.
+- A duplicate that arrives while the first is still running waits for it (up to `wait_seconds`) and
+  then gets its response; if it is still running then: 409 ``IDEMPOTENCY_IN_PROGRESS``. A claim left
+  by a gateway that stopped mid-request (its outcome unknown) is answered the same way; use a new key
+  after checking the audit trail.
+- Requests without credentials the directory knows are passed on untouched (the route answers 401).
+- Records older than `retention_seconds` are purged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
-from collections import OrderedDict
+import time
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Float, Integer, LargeBinary, String, Text, create_engine, delete, event, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.principals import PrincipalDirectory
 from api.problems import PROBLEM_JSON
 
 HEADER = b"idempotency-key"
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY_LENGTH = 255
+#: Response headers kept with a stored response (the rest — date, server — describe the first answer
+#: only); content-length is recomputed on replay.
+KEPT_HEADERS = {b"content-type", b"location", b"content-disposition", b"link", b"etag", b"retry-after"}
+#: File name of the records in the data directory.
+DATABASE_FILE = "gateway-idempotency.sqlite"
+DEFAULT_WAIT_SECONDS = 10.0
+DEFAULT_RETENTION_SECONDS = 24 * 3600.0
+_POLL_SECONDS = 0.02
+
+IN_PROGRESS = "in-progress"
+DONE = "done"
 
 
-@dataclass
-class _Stored:
-    fingerprint: str
+class _Base(DeclarativeBase):
+    pass
+
+
+class IdempotencyRecord(_Base):
+    """One (principal, key): the request it was first used for and, once answered, the answer."""
+
+    __tablename__ = "gateway_idempotency"
+
+    principal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    #: The gateway instance that claimed the key (to tell a running request from an interrupted one).
+    owner: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What claiming a key found: None fields when this request now owns the key."""
+
+    fingerprint: str
+    state: str
+    owner: str
+    created_at: float
+    response: StoredResponse | None
+
+
+class IdempotencyStore:
+    """Idempotency records in a database: ``IdempotencyStore.open(data_dir)`` (a SQLite file in it, or
+    in memory when `data_dir` is None) or ``IdempotencyStore(url)`` for any SQLAlchemy URL."""
+
+    def __init__(self, url: str = "sqlite://") -> None:
+        in_memory = self._in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        if in_memory:
+            # One connection shared by every thread: an in-memory database exists per connection.
+            self.engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            self.engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite" and not in_memory:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        _Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: Identifies this gateway process's claims.
+        self.instance = str(uuid.uuid4())
+
+    @classmethod
+    def open(cls, data_dir: Path | None) -> IdempotencyStore:
+        if data_dir is None:
+            return cls()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(f"sqlite:///{data_dir / DATABASE_FILE}")
+
+    def close(self) -> None:
+        """Closes the database file's connections (they reopen on next use). An in-memory store keeps its
+        one connection: closing it would forget every record."""
+        if not self._in_memory:
+            self.engine.dispose()
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    def claim(self, principal: str, key: str, fingerprint: str) -> Claim | None:
+        """Claims (principal, key) for a request with `fingerprint`: None if this request now owns it,
+        else what an earlier request left."""
+        with self._session() as session:
+            try:
+                with session.begin():
+                    session.add(
+                        IdempotencyRecord(
+                            principal=principal,
+                            key=key,
+                            fingerprint=fingerprint,
+                            state=IN_PROGRESS,
+                            owner=self.instance,
+                            created_at=time.time(),
+                        )
+                    )
+                return None
+            except IntegrityError:
+                pass
+        found = self.get(principal, key)
+        if found is None:  # released between our insert and our read: try once more
+            return self.claim(principal, key, fingerprint)
+        return found
+
+    def get(self, principal: str, key: str) -> Claim | None:
+        with self._session() as session:
+            record = session.get(IdempotencyRecord, (principal, key))
+            if record is None:
+                return None
+            response = None
+            if record.state == DONE and record.status is not None:
+                headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(record.headers or "[]")]
+                response = StoredResponse(record.status, headers, record.body or b"")
+            return Claim(record.fingerprint, record.state, record.owner, record.created_at, response)
+
+    def complete(self, principal: str, key: str, response: StoredResponse) -> None:
+        headers = json.dumps([(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers])
+        with self._session() as session, session.begin():
+            session.execute(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)
+                .values(state=DONE, status=response.status, headers=headers, body=response.body)
+            )
+
+    def release(self, principal: str, key: str) -> None:
+        with self._session() as session, session.begin():
+            session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.principal == principal, IdempotencyRecord.key == key)
+            )
+
+    def purge(self, older_than: float) -> int:
+        """Deletes records created before `older_than` (a Unix time); returns how many."""
+        with self._session() as session, session.begin():
+            result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL with NORMAL sync: a committed record survives the process being killed (the restart case);
+    # a power cut may lose the newest records, never corrupt the file.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: IdempotencyStore,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+    ) -> None:
         self.app = app
-        self.capacity = capacity
-        self._results: OrderedDict[str, _Stored] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.store = store
+        self.wait_seconds = wait_seconds
+        self.retention_seconds = retention_seconds
+        #: (principal, key) → set when this process's request holding the key ends
+        self._running: dict[tuple[str, str], asyncio.Event] = {}
+        self._claims = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
@@ -52,50 +227,104 @@ class IdempotencyMiddleware:
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
             await _problem(
-                send, 422, "IDEMPOTENCY_KEY_INVALID", f"An Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters."
+                send,
+                422,
+                "IDEMPOTENCY_KEY_INVALID",
+                "Invalid Idempotency-Key",
+                f"An Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
             )
             return
+        principal = _principal_of(scope, headers.get(b"authorization", b""))
+        if principal is None:  # not authenticated: the route answers 401, nothing to remember
+            await self.app(scope, receive, send)
+            return
         body = await _read_body(receive)
-        caller = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()
-        slot = f"{caller}:{key}"
         fingerprint = hashlib.sha256(
             json.dumps([scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")]).encode()
+            + b"\n"
             + body
         ).hexdigest()
-        lock = self._locks.setdefault(slot, asyncio.Lock())
-        async with lock:
-            stored = self._results.get(slot)
-            if stored is not None:
-                if stored.fingerprint != fingerprint:
-                    await _problem(
-                        send,
-                        422,
-                        "IDEMPOTENCY_KEY_REUSED",
-                        "This Idempotency-Key was already used for a different request.",
-                    )
-                    return
-                self._results.move_to_end(slot)
-                await _replay(send, stored)
+        slot = (principal, key)
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            found = self.store.claim(principal, key, fingerprint)
+            if found is None:
+                break  # ours: run it
+            if found.fingerprint != fingerprint:
+                await _problem(
+                    send,
+                    422,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "Idempotency-Key reused",
+                    "This Idempotency-Key was already used for a different request.",
+                )
                 return
-            captured: dict[str, object] = {}
-            chunks: list[bytes] = []
+            if found.response is not None:
+                await _replay(send, found.response)
+                return
+            # Claimed and not answered yet: by a request still running here or in another gateway
+            # process sharing the data directory (wait for it), or by a gateway that stopped mid-request.
+            running_here = self._running.get(slot)
+            interrupted = found.owner != self.store.instance and time.time() - found.created_at > self.wait_seconds
+            remaining = deadline - time.monotonic()
+            if interrupted or remaining <= 0 or (found.owner == self.store.instance and running_here is None):
+                detail = (
+                    "A request with this Idempotency-Key was interrupted before it was answered; its outcome is "
+                    "unknown (see the audit trail). Retry with a new key."
+                    if interrupted
+                    else "A request with this Idempotency-Key is still being processed; retry later."
+                )
+                await _problem(send, 409, "IDEMPOTENCY_IN_PROGRESS", "Request in progress", detail)
+                return
+            if running_here is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(running_here.wait(), timeout=remaining)
+            else:
+                await asyncio.sleep(min(_POLL_SECONDS, remaining))
+        await self._run(scope, body, send, slot)
 
-            async def capture(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    captured["status"] = message["status"]
-                    captured["headers"] = list(message.get("headers", []))
-                elif message["type"] == "http.response.body":
-                    chunks.append(message.get("body", b""))
-                await send(message)
+    async def _run(self, scope: Scope, body: bytes, send: Send, slot: tuple[str, str]) -> None:
+        done = self._running[slot] = asyncio.Event()
+        status = 500
+        kept: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
 
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                kept.extend((k.lower(), v) for k, v in message.get("headers", []) if k.lower() in KEPT_HEADERS)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
             await self.app(scope, _replay_body(body), capture)
-            status = int(captured.get("status", 500))  # type: ignore[call-overload]
-            # Server errors are not remembered: the request may be retried for real.
-            if status < 500:
-                self._results[slot] = _Stored(fingerprint, status, captured.get("headers", []), b"".join(chunks))  # type: ignore[arg-type]
-                while len(self._results) > self.capacity:
-                    old, _ = self._results.popitem(last=False)
-                    self._locks.pop(old, None)
+        finally:
+            try:
+                if status < 500:
+                    self.store.complete(*slot, StoredResponse(status, kept, b"".join(chunks)))
+                else:  # not remembered: the request may be retried for real
+                    self.store.release(*slot)
+            finally:
+                del self._running[slot]
+                done.set()
+        self._claims += 1
+        if self._claims % 1000 == 1:
+            self.store.purge(time.time() - self.retention_seconds)
+
+
+def _principal_of(scope: Scope, authorization: bytes) -> str | None:
+    """The key of the principal the request's credentials name, or None."""
+    app = scope.get("app")
+    directory: PrincipalDirectory | None = getattr(getattr(app, "state", None), "principals", None)
+    if directory is None:
+        return None
+    scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    principal = directory.authenticate(credentials.strip())
+    return None if principal is None else principal.key
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -123,18 +352,19 @@ def _replay_body(body: bytes) -> Receive:
     return receive
 
 
-async def _replay(send: Send, stored: _Stored) -> None:
+async def _replay(send: Send, stored: StoredResponse) -> None:
     headers = MutableHeaders(raw=list(stored.headers))
+    headers["content-length"] = str(len(stored.body))
     headers["idempotent-replayed"] = "true"
     await send({"type": "http.response.start", "status": stored.status, "headers": headers.raw})
     await send({"type": "http.response.body", "body": stored.body})
 
 
-async def _problem(send: Send, status: int, code: str, detail: str) -> None:
+async def _problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
     body = json.dumps(
         {
             "type": f"https://sandbox.example/problems/{code.lower().replace('_', '-')}",
-            "title": "Invalid Idempotency-Key",
+            "title": title,
             "status": status,
             "detail": detail,
             "code": code,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from eth_utils import to_checksum_address
@@ -15,7 +16,9 @@ SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{1,11}$"
 UINT256_MAX = 2**256 - 1
 
 
+@lru_cache(maxsize=65_536)
 def _checksum(value: str) -> str:
+    # Cached: EIP-55 costs a keccak per address, and the same wallets come back request after request.
     return str(to_checksum_address(value))
 
 

@@ -26,8 +26,13 @@ class Settings(BaseSettings):
     chain_url: str | None = None
     #: Where `sandbox serve` keeps the chain, the deployment and the read model across restarts (a
     #: directory, created if missing); empty for a sandbox in memory that forgets everything when it stops.
+    #: The gateway keeps its Idempotency-Key records there too (`api.idempotency`).
     data_dir: Path | None = None
     #: SQLAlchemy URL of the read model's database (e.g. ``postgresql+psycopg://user@host/db``); empty for
     #: a SQLite file in the data directory (or in a temporary directory without one).
     database_url: str | None = None
     title: str = "UK-US digital-securities sandbox"
+    #: How long a request whose Idempotency-Key is in use by a running request waits for it before a 409.
+    idempotency_wait_seconds: float = 10.0
+    #: How long Idempotency-Key records are kept.
+    idempotency_retention_seconds: float = 24 * 3600.0

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
 from api.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
-from api.pagination import Paging, page_of
+from api.pagination import PageInfo, PageParams, Paging, page_of
 from api.principals import Principal, Role
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
@@ -142,6 +142,8 @@ def list_positions(
     paging: Paging,
     as_of: AsOf,
 ) -> Positions:
+    if live is not None and principal.role is not Role.INVESTOR:
+        return _positions_page(market, live, principal, symbol, paging, as_of)
     register = _register(market, live, principal, symbol, as_of)
     holdings, page = page_of(register.holdings, paging)
     return Positions(
@@ -151,6 +153,75 @@ def list_positions(
         total_supply=register.total_supply,
         items=[_position(symbol, h) for h in holdings],
         page=page,
+    )
+
+
+def _positions_page(
+    market: Market, live: MarketReadModel, principal: Principal, symbol: str, paging: PageParams, as_of: AsOfParams
+) -> Positions:
+    """A page of positions cut by the read model's database (scope as a jurisdiction filter), so that a
+    page of a 10,000-holder register does not build the other 9,900 positions."""
+    token, only = _in_scope_only(market, principal, symbol)
+    block = None
+    if as_of.block is not None or as_of.at is not None:
+        block, _ = resolve_as_of(market, as_of)
+    page = live.register_page(token.address, block=block, jurisdiction=only, offset=paging.offset, limit=paging.limit)
+    timestamp = page.timestamp if page.timestamp is not None else market.chain.block_timestamp(page.block)
+    end = paging.offset + len(page.holdings)
+    return Positions(
+        security=symbol,
+        block_number=page.block,
+        block_timestamp=timestamp,
+        total_supply=page.total,
+        items=[_position(symbol, h) for h in page.holdings],
+        page=PageInfo(
+            total=page.count,
+            limit=paging.limit,
+            offset=paging.offset,
+            next_offset=end if end < page.count else None,
+        ),
+    )
+
+
+def _in_scope_only(market: Market, principal: Principal, symbol: str) -> tuple[SecurityToken, str | None]:
+    """The security, and the jurisdiction whose investors alone the caller may see (None: everyone):
+    operator, issuer of the security, home regulator see every position; a regulator of another
+    jurisdiction those of its own investors (as `sees_position`)."""
+    token = _checked_token(market, principal, symbol)
+    home = home_of(token)
+    if principal.role is Role.REGULATOR and principal.jurisdiction != home:
+        return token, principal.jurisdiction
+    return token, None
+
+
+def _cap_table_from(
+    market: Market, live: MarketReadModel, principal: Principal, symbol: str, as_of: AsOfParams
+) -> CapTable:
+    """The cap table's figures aggregated by the read model's database (`holder_breakdown`)."""
+    token, only = _in_scope_only(market, principal, symbol)
+    block = None
+    if as_of.block is not None or as_of.at is not None:
+        block, _ = resolve_as_of(market, as_of)
+    breakdown = live.holder_breakdown(token.address, block=block, jurisdiction=only)
+    by_jurisdiction: dict[str, int] = defaultdict(int)
+    by_category: dict[str, int] = defaultdict(int)
+    for group in breakdown.groups:
+        by_jurisdiction[group.jurisdiction or "UNREGISTERED"] += group.balance
+        by_category[group.category or "UNREGISTERED"] += group.balance
+    return CapTable(
+        security=symbol,
+        block_number=breakdown.block,
+        block_timestamp=(
+            breakdown.timestamp if breakdown.timestamp is not None else market.chain.block_timestamp(breakdown.block)
+        ),
+        total_supply=breakdown.total,
+        holders=sum(g.holders for g in breakdown.groups),
+        by_jurisdiction=dict(by_jurisdiction),
+        by_category=dict(by_category),
+        buckets=[
+            CapTableBucket(jurisdiction=g.jurisdiction, category=g.category, holders=g.holders, balance=g.balance)
+            for g in breakdown.groups
+        ],
     )
 
 
@@ -199,6 +270,8 @@ def cap_table(
     as_of: AsOf,
     format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json",
 ) -> CapTable | Response:
+    if live is not None and format == "json" and principal.role is not Role.INVESTOR:
+        return _cap_table_from(market, live, principal, symbol, as_of)
     register = _register(market, live, principal, symbol, as_of)
     block = register.block
     if format == "csv":

@@ -44,6 +44,10 @@ class _Abi:
         self.events_by_topic: dict[bytes, dict[str, Any]] = {}
         self._event_params: dict[bytes, tuple[EventParam, ...]] = {}
         self.constructor: dict[str, Any] | None = None
+        #: function → (selector, input types) and → output types, filled on first use (a selector is a
+        #: keccak of the signature: worth computing once, not on every call)
+        self._encodings: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+        self._output_types: dict[str, tuple[str, ...]] = {}
         # Functions the contract answers through its fallback (code it runs by delegatecall): the
         # contract's own functions come first and win any clash.
         extra = [i for a in fallback_artifacts for i in a.abi if i.get("type") == "function"]
@@ -63,15 +67,20 @@ class _Abi:
                 self.constructor = item
 
     def encode_call(self, fn: str, args: Sequence[Any]) -> bytes:
-        item = self.functions.get(fn)
-        if item is None:
-            raise SandboxError(f"the contract has no function {fn!r}")
-        types = [canonical_type(i) for i in item["inputs"]]
-        return function_signature_to_4byte_selector(canonical_signature(item)) + encode(types, list(args))
+        encoding = self._encodings.get(fn)
+        if encoding is None:
+            item = self.functions.get(fn)
+            if item is None:
+                raise SandboxError(f"the contract has no function {fn!r}")
+            types = tuple(canonical_type(i) for i in item["inputs"])
+            encoding = self._encodings[fn] = (function_signature_to_4byte_selector(canonical_signature(item)), types)
+        selector, types = encoding
+        return selector + encode(types, list(args))
 
     def decode_output(self, fn: str, data: bytes) -> Any:
-        item = self.functions[fn]
-        types = [canonical_type(o) for o in item["outputs"]]
+        types = self._output_types.get(fn)
+        if types is None:
+            types = self._output_types[fn] = tuple(canonical_type(o) for o in self.functions[fn]["outputs"])
         values = decode(types, data)
         values = tuple(_normalise(v, t) for v, t in zip(values, types, strict=True))
         return values[0] if len(values) == 1 else values

@@ -28,6 +28,7 @@ class RestrictedToken(ContractFacade):
     def __init__(self, chain: Chain, address: str) -> None:
         super().__init__(chain, address)
         self._messages: dict[int, str] = {}
+        self._home: int | None = None
 
     def _explain(self, exc: ContractReverted) -> None:
         rule = self.rules_by_error.get(exc.error_name or "")
@@ -83,4 +84,8 @@ class RestrictedToken(ContractFacade):
         return str(self._read("identityRegistry"))
 
     def home_jurisdiction(self) -> int:
-        return int(self._read("homeJurisdiction"))
+        """The home jurisdiction (ISO 3166-1 numeric); set by the constructor and never changed, so read
+        from the chain once per facade."""
+        if self._home is None:
+            self._home = int(self._read("homeJurisdiction"))
+        return self._home

@@ -26,6 +26,8 @@ from sandbox.readmodel._model import (
     Breakdown,
     CapTable,
     CapTableEntry,
+    HolderBreakdown,
+    HolderGroup,
     Holding,
     InvestorPosition,
     NotIndexedYet,
@@ -34,6 +36,7 @@ from sandbox.readmodel._model import (
     ReadModelDiverged,
     ReadModelError,
     Register,
+    RegisterPage,
     Security,
 )
 
@@ -46,6 +49,8 @@ __all__ = [
     "Breakdown",
     "CapTable",
     "CapTableEntry",
+    "HolderBreakdown",
+    "HolderGroup",
     "Holding",
     "Indexer",
     "InvestorPosition",
@@ -57,6 +62,7 @@ __all__ = [
     "ReadModelDiverged",
     "ReadModelError",
     "Register",
+    "RegisterPage",
     "Security",
     "SyncReport",
 ]

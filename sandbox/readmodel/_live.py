@@ -27,7 +27,7 @@ import threading
 
 from sandbox.market import Market
 from sandbox.readmodel._indexer import Indexer
-from sandbox.readmodel._model import ReadModel, ReadModelDiverged, Register
+from sandbox.readmodel._model import HolderBreakdown, ReadModel, ReadModelDiverged, Register, RegisterPage
 
 #: Seconds between two looks at the chain by the follower thread.
 DEFAULT_POLL_SECONDS = 0.5
@@ -107,6 +107,26 @@ class MarketReadModel:
         """`ReadModel.register` of `security` (address or symbol) now or as of `block`, after catching up."""
         self.catch_up(block)
         return self.model.register(security, block=block)
+
+    def register_page(
+        self,
+        security: str,
+        *,
+        block: int | None = None,
+        jurisdiction: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RegisterPage:
+        """`ReadModel.register_page` after catching up (as `register`)."""
+        self.catch_up(block)
+        return self.model.register_page(security, block=block, jurisdiction=jurisdiction, offset=offset, limit=limit)
+
+    def holder_breakdown(
+        self, security: str, *, block: int | None = None, jurisdiction: str | None = None
+    ) -> HolderBreakdown:
+        """`ReadModel.holder_breakdown` after catching up (as `register`)."""
+        self.catch_up(block)
+        return self.model.holder_breakdown(security, block=block, jurisdiction=jurisdiction)
 
     # ------------------------------------------------------------------ the follower thread
 

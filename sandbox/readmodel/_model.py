@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -13,7 +13,19 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from eth_utils import is_address, to_checksum_address
-from sqlalchemy import ColumnElement, Engine, String, create_engine, event, func, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    String,
+    cast,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -149,6 +161,54 @@ class Register:
 
 
 @dataclass(frozen=True)
+class RegisterPage:
+    """One page of a register of holders, with what a paginated answer needs about the whole."""
+
+    security: str
+    symbol: str | None
+    #: The block the page describes (the indexed head for "now"; -1 before anything was indexed).
+    block: int
+    #: That block's time, None if the read model has no row for it.
+    timestamp: int | None
+    #: Sum of every position (in the filter or not): the security's total supply as of `block`.
+    total: int
+    #: Positions matching the filter, on every page.
+    count: int
+    holdings: tuple[Holding, ...]
+
+
+@dataclass(frozen=True)
+class HolderGroup:
+    """Holders of one (jurisdiction, category) pair: None and None for wallets the registry does not know."""
+
+    jurisdiction: str | None
+    category: str | None
+    #: Investors (an unregistered wallet counts as one), not wallets.
+    holders: int
+    balance: int
+
+
+@dataclass(frozen=True)
+class HolderBreakdown:
+    """A security's holders grouped by their investors' jurisdiction and category as of one block."""
+
+    security: str
+    symbol: str | None
+    block: int
+    timestamp: int | None
+    #: Sum of every position (in the filter or not): the security's total supply as of `block`.
+    total: int
+    groups: tuple[HolderGroup, ...]
+
+
+#: Digits per part when SQLite sums zero-padded uint256 strings exactly: the 78 digits in 6 parts of 13;
+#: a part's sum fits a 64-bit integer for up to 900,000 positions.
+_SUM_PART_DIGITS = 13
+_SUM_PARTS = 6
+assert len(str(2**256 - 1)) == _SUM_PART_DIGITS * _SUM_PARTS
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One regulatory or agent action: an event that is not a plain transfer or approval."""
 
@@ -280,6 +340,10 @@ class ReadModel:
 
     def _create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
+        # create_all adds no index to a table that exists: add those a newer sandbox defines.
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
         with self.session() as session:
             version = session.get(Meta, "schema_version")
             if version is None:
@@ -486,6 +550,220 @@ class ReadModel:
                 total,
                 tuple(holdings),
             )
+
+    def register_page(
+        self,
+        security: str,
+        *,
+        block: int | None = None,
+        jurisdiction: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RegisterPage:
+        """One page of `register` (same order: largest first, then by wallet), optionally only the
+        positions of investors of `jurisdiction` ("GB", "US"; unregistered wallets have none), with the
+        number of positions that match and the total of all. The page is cut by the database: a page of
+        a 10,000-holder register reads its rows from the `ix_rm_balance_ranked` index, and only the total
+        and the count touch every position."""
+        if limit < 1 or offset < 0:
+            raise ReadModelError(f"a page needs limit >= 1 and offset >= 0, not {limit} and {offset}")
+        wanted = self._jurisdiction_code(jurisdiction)
+        if block is not None:
+            # As of a past block each position needs its investor's record as of that block: joining
+            # the newest version per investor makes SQLite quadratic, so the register is built whole
+            # (as `register`, tens of milliseconds for 10,000 holders) and cut here.
+            register = self.register(security, block=block)
+            matching_holdings = [h for h in register.holdings if jurisdiction is None or h.jurisdiction == jurisdiction]
+            return RegisterPage(
+                register.security,
+                register.symbol,
+                register.block,
+                self._block_time(register.block),
+                register.total,
+                len(matching_holdings),
+                tuple(matching_holdings[offset : offset + limit]),
+            )
+        with self.session() as session:
+            contract = self._contract(session, security)
+            as_of = self._as_of(session, block, None, contract.indexed_to)
+            at_block = contract.indexed_to if as_of is None else as_of
+            timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
+            connection = session.connection()
+            valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
+            raw_balance = type_coerce(BalancePeriod.balance, String)
+            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
+            records = self._records_subquery(as_of)
+            matching = (
+                select(
+                    BalancePeriod.wallet,
+                    raw_balance,
+                    BalancePeriod.investor,
+                    records.c.jurisdiction,
+                    records.c.category,
+                )
+                .select_from(BalancePeriod)
+                .outerjoin(records, records.c.identity == BalancePeriod.investor)
+                .where(*valid)
+            )
+            if wanted is not None:
+                matching = matching.where(records.c.jurisdiction == wanted)
+            count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+            wallet_order: Any = BalancePeriod.wallet
+            if self.engine.dialect.name == "postgresql":
+                wallet_order = BalancePeriod.wallet.collate("C")  # the order Python's sort gives
+            rows: list[Any] = list(
+                connection.execute(
+                    matching.order_by(BalancePeriod.balance.desc(), wallet_order).offset(offset).limit(limit)
+                )
+            )
+            frozen = {wallet for _, wallet in self._frozen(session, [contract.id], as_of)} if rows else set()
+        holdings = tuple(
+            Holding(
+                wallet,
+                investor,
+                None if j is None else _jurisdiction_name(j),
+                None if c is None else _category_name(c),
+                int(balance),
+                wallet in frozen,
+            )
+            for wallet, balance, investor, j, c in rows
+        )
+        return RegisterPage(
+            contract.address,
+            contract.symbol,
+            at_block,
+            None if timestamp is None else int(timestamp),
+            total,
+            int(count),
+            holdings,
+        )
+
+    def holder_breakdown(
+        self, security: str, *, block: int | None = None, jurisdiction: str | None = None
+    ) -> HolderBreakdown:
+        """Holders and balance per (jurisdiction, category), optionally only investors of
+        `jurisdiction`, with the total of every position: what a cap table's figures are made of,
+        aggregated by the database (exact uint256 sums on SQLite too) rather than from 10,000 rows."""
+        wanted = self._jurisdiction_code(jurisdiction)
+        if block is not None:  # as for `register_page`: built from the whole register
+            register = self.register(security, block=block)
+            holders: dict[tuple[str | None, str | None], set[str]] = {}
+            balances: dict[tuple[str | None, str | None], int] = {}
+            for h in register.holdings:
+                if jurisdiction is not None and h.jurisdiction != jurisdiction:
+                    continue
+                pair = (h.jurisdiction, h.category)
+                holders.setdefault(pair, set()).add(h.investor or h.wallet)
+                balances[pair] = balances.get(pair, 0) + h.balance
+            return HolderBreakdown(
+                register.security,
+                register.symbol,
+                register.block,
+                self._block_time(register.block),
+                register.total,
+                tuple(
+                    HolderGroup(j, c, len(holders[(j, c)]), balances[(j, c)])
+                    for j, c in sorted(holders, key=lambda pair: (pair[0] or "", pair[1] or ""))
+                ),
+            )
+        with self.session() as session:
+            contract = self._contract(session, security)
+            as_of = self._as_of(session, block, None, contract.indexed_to)
+            at_block = contract.indexed_to if as_of is None else as_of
+            timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
+            valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
+            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
+            records = self._records_subquery(as_of)
+            holder = func.coalesce(BalancePeriod.investor, BalancePeriod.wallet)
+
+            def grouped(sums: list[Any]) -> Any:
+                query = (
+                    select(records.c.jurisdiction, records.c.category, func.count(holder.distinct()), *sums)
+                    .select_from(BalancePeriod)
+                    .outerjoin(records, records.c.identity == BalancePeriod.investor)
+                    .where(*valid)
+                    .group_by(records.c.jurisdiction, records.c.category)
+                )
+                return query if wanted is None else query.where(records.c.jurisdiction == wanted)
+
+            groups = [
+                HolderGroup(
+                    None if lead[0] is None else _jurisdiction_name(lead[0]),
+                    None if lead[1] is None else _category_name(lead[1]),
+                    int(lead[2]),
+                    balance,
+                )
+                for lead, balance in self._summed(session, grouped, 3)
+            ]
+        groups.sort(key=lambda g: (g.jurisdiction or "", g.category or ""))
+        return HolderBreakdown(
+            contract.address,
+            contract.symbol,
+            at_block,
+            None if timestamp is None else int(timestamp),
+            total,
+            tuple(groups),
+        )
+
+    def _block_time(self, number: int) -> int | None:
+        with self.session() as session:
+            value = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == number))
+        return None if value is None else int(value)
+
+    def _summed(
+        self, session: Session, build: Callable[[list[Any]], Any], lead: int
+    ) -> list[tuple[tuple[Any, ...], int]]:
+        """Runs the query ``build(sum columns)`` (its first `lead` columns, then the sum columns);
+        returns (first `lead` columns, exact sum of `BalancePeriod.balance`) per row.
+
+        On SQLite a floating-point TOTAL with MAX and COUNT comes first: when max * count < 2**53 every
+        partial sum is an integer a double holds exactly, so the total is exact; otherwise (18-decimal
+        tokens, say) the query runs again with the sum in parts."""
+        if self.engine.dialect.name == "sqlite":
+            raw = type_coerce(BalancePeriod.balance, String)
+            fast = [func.total(cast(raw, Integer)), func.max(raw), func.count()]
+            rows = list(session.execute(build(fast)))
+            if all(row[lead + 1] is None or int(row[lead + 1]) * int(row[lead + 2]) < 2**53 for row in rows):
+                return [(tuple(row[:lead]), int(row[lead])) for row in rows]
+        return [
+            (tuple(row[:lead]), self._exact_sum(row[lead:])) for row in session.execute(build(self._balance_sums()))
+        ]
+
+    def _balance_sums(self) -> list[Any]:
+        """Columns that sum `BalancePeriod.balance` exactly: SUM on PostgreSQL (NUMERIC is exact); on
+        SQLite, whose SUM stops at 64 bits, the padded decimal string summed in 12-digit parts."""
+        if self.engine.dialect.name == "postgresql":
+            return [func.coalesce(func.sum(BalancePeriod.balance), 0)]
+        raw = type_coerce(BalancePeriod.balance, String)
+        return [
+            func.coalesce(func.sum(cast(func.substr(raw, 1 + i * _SUM_PART_DIGITS, _SUM_PART_DIGITS), Integer)), 0)
+            for i in range(_SUM_PARTS)
+        ]
+
+    @staticmethod
+    def _exact_sum(parts: Sequence[Any]) -> int:
+        if len(parts) == 1:
+            return int(parts[0])
+        total = 0
+        for part in parts:  # most significant first
+            total = total * 10**_SUM_PART_DIGITS + int(part)
+        return total
+
+    @staticmethod
+    def _jurisdiction_code(jurisdiction: str | None) -> int | None:
+        if jurisdiction is None:
+            return None
+        try:
+            return int(Jurisdiction[jurisdiction])
+        except KeyError:
+            raise ReadModelError(f"unknown jurisdiction {jurisdiction!r}") from None
+
+    @staticmethod
+    def _records_subquery(as_of: int | None) -> Any:
+        """(identity, jurisdiction, category) of every investor now (`as_of` must be None: the past is
+        answered from `register`)."""
+        assert as_of is None
+        return select(InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category).subquery()
 
     # ------------------------------------------------------------------ audit trail
 
