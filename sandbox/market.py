@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.chain.base import Chain, DevChain
@@ -12,6 +13,7 @@ from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
 from sandbox.contracts.settlement import DvPSettlement
 from sandbox.errors import SandboxError
+from sandbox.replay import HistoryEntry, replay_history
 from sandbox.rules import InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, RulesSpec, Scenario
 
@@ -47,10 +49,18 @@ class Market:
     #: cash token symbol → facade, and → issuer key
     cash: dict[str, CashToken] = field(default_factory=dict)
     cash_issuer_of: dict[str, str] = field(default_factory=dict)
+    #: currency ("GBP", "USD") → cash token symbol
+    cash_symbol_of: dict[str, str] = field(default_factory=dict)
     #: the delivery-versus-payment contract (deployed when the scenario has cash tokens)
     settlement: DvPSettlement | None = None
     #: the shared `SecurityTokenExtension` new securities delegate their cold powers to
     extension: str | None = None
+    #: investor key → every wallet of the investor (its first wallet, then ``key/1``, ``key/2``, …)
+    wallets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: seconds added to a date of the scenario's calendar to get chain time (see `sandbox.scenario`)
+    calendar_offset: int = 0
+    #: what replaying the scenario's history did, step by step
+    history: list[HistoryEntry] = field(default_factory=list)
 
     def snapshot(self) -> MarketSnapshot:
         """Marks the chain and this object's own bookkeeping (securities added later, ...); `revert`
@@ -85,6 +95,25 @@ class Market:
             return self.securities[symbol]
         except KeyError:
             raise SandboxError(f"no security {symbol!r} in this market") from None
+
+    def cash_token(self, currency: str) -> CashToken:
+        """The cash token of a currency ("GBP", "USD")."""
+        symbol = self.cash_symbol_of.get(currency)
+        if symbol is None or symbol not in self.cash:
+            raise SandboxError(f"no {currency} cash token in this market")
+        return self.cash[symbol]
+
+    def wallet(self, ref: str) -> str:
+        """The address of a scenario wallet reference: ``alice`` (first wallet) or ``alice/2``."""
+        key, _, index = ref.partition("/")
+        wallets = self.wallets.get(key)
+        if wallets is None or int(index or 0) >= len(wallets):
+            raise SandboxError(f"no wallet {ref!r} in this market")
+        return wallets[int(index or 0)]
+
+    def chain_time(self, moment: datetime) -> int:
+        """Chain time (Unix seconds) of a moment of the scenario's calendar."""
+        return int(moment.timestamp()) + self.calendar_offset
 
 
 def terms_of(rules: RulesSpec, now: int) -> Terms:
@@ -125,6 +154,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         + sum(1 + len(s.holdings) for s in scenario.securities)
         + (1 if scenario.cash_tokens else 0)
         + sum(1 + len(c.holdings) for c in scenario.cash_tokens)
+        + len(scenario.history)
     )
     done = 0
 
@@ -134,8 +164,15 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         if progress is not None:
             progress(done, steps, what)
 
+    if any(a.kind == "advance_time" for a in scenario.history) and not isinstance(chain, DevChain):
+        raise SandboxError(f"scenario {scenario.name!r} moves time, which needs a chain with dev powers")
     registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)
     market = Market(chain=chain, scenario=scenario, operator=operator, registry=registry)
+    if scenario.calendar_start is not None:
+        # Anchor the scenario's day 0 at the chain's day when loading begins.
+        start_of_day = chain.timestamp() - chain.timestamp() % SECONDS_PER_DAY
+        day0 = datetime.combine(scenario.calendar_start, datetime.min.time(), UTC)
+        market.calendar_offset = start_of_day - int(day0.timestamp())
     step("investor registry deployed")
     for regulator in scenario.regulators:
         market.accounts[regulator.key] = address[regulator.account]
@@ -150,6 +187,8 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     for investor in scenario.investors:
         wallet = address[investor.account]
         market.accounts[investor.key] = wallet
+        market.wallets[investor.key] = tuple(address[a] for a in investor.all_accounts)
+        # The first wallet's address is the investor's identity; further wallets link to it.
         registry.register_investor(
             wallet,
             wallet,
@@ -158,6 +197,8 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             now + investor.kyc_valid_days * SECONDS_PER_DAY,
             sender=operator,
         )
+        for extra in investor.extra_accounts:
+            registry.add_wallet(wallet, address[extra], sender=operator)
         step(f"investor {investor.name} onboarded")
     extension = SecurityTokenExtension.deploy(chain, sender=operator).address
     market.extension = extension
@@ -188,13 +229,15 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         market.issuer_of[spec.symbol] = spec.issuer
         step(f"security {spec.symbol} deployed")
         for holder, amount in spec.holdings.items():
-            token.mint(market.accounts[holder], amount, sender=issuer_account)
+            token.mint(market.wallet(holder), amount, sender=issuer_account)
             step(f"{amount} {spec.symbol} issued to {holder}")
     if scenario.cash_tokens:
         market.settlement = DvPSettlement.deploy(chain, sender=operator)
         step("delivery-versus-payment contract deployed")
     for cash_spec in scenario.cash_tokens:
         _load_cash(market, cash_spec, step)
+    if scenario.history:
+        replay_history(market, scenario.history, step)
     return market
 
 
@@ -207,11 +250,12 @@ def _load_cash(market: Market, spec: CashTokenSpec, step: Callable[[str], None])
     symbol = token.symbol()
     market.cash[symbol] = token
     market.cash_issuer_of[symbol] = spec.issuer
+    market.cash_symbol_of[spec.currency] = symbol
     if market.settlement is not None:
         token.set_settlement_contract(market.settlement.address, True, sender=issuer)
     reserves = spec.reserves if spec.reserves is not None else sum(spec.holdings.values())
     token.attest_reserves(reserves, b"scenario".ljust(32, b"\0"), sender=issuer)
     step(f"{spec.currency} cash token {symbol} deployed")
     for holder, amount in spec.holdings.items():
-        token.mint(market.accounts[holder], amount, sender=issuer)
+        token.mint(market.wallet(holder), amount, sender=issuer)
         step(f"{amount / 100:,.2f} {symbol} issued to {holder}")

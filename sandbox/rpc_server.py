@@ -599,9 +599,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--scenario", help="a scenario file to deploy first (e.g. seeds/demo.yaml)")
     args = parser.parse_args(argv)
-    chain = EmbeddedChain(num_accounts=args.accounts, clock="wall")
-    if args.scenario:
-        market = load_scenario(chain, Scenario.from_file(args.scenario))
+    spec = Scenario.from_file(args.scenario) if args.scenario else None
+    accounts = max(args.accounts, spec.accounts_needed) if spec is not None else args.accounts
+    chain = EmbeddedChain(num_accounts=accounts, clock="wall")
+    if spec is not None:
+        market = load_scenario(chain, spec)
         addresses = {symbol: token.address for symbol, token in market.securities.items()}
         print(json.dumps({"registry": market.registry.address, "securities": addresses}), flush=True)
     print(f"JSON-RPC on http://{args.host}:{args.port} (chain id {chain.chain_id})", flush=True)

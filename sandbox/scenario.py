@@ -1,24 +1,38 @@
-"""Scenarios: who takes part in a sandbox and what is issued to whom, validated by pydantic.
+"""Scenarios: who takes part in a sandbox, what is issued to whom, and what happened next, validated
+by pydantic.
 
 A scenario names participants by key and chain accounts by index into the chain's deterministic
-accounts, so the same file gives the same market on every run and on every backend.
+accounts, so the same file gives the same market on every run and on every backend. An investor's
+further wallets (linked to the same identity) are named ``key/1``, ``key/2``, … ; ``key`` alone is its
+first wallet.
+
+Dates (a history's ``advance_time`` steps) are in the scenario's own calendar, which starts at
+``calendar_start`` (midnight UTC). Loading anchors that calendar at the chain's day when loading
+begins: on the embedded chain's fixed clock (genesis 2026-01-01) a calendar starting 2026-01-01 runs
+on the very dates written; loaded later, every date moves by the same number of whole days.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sandbox.rules import CATEGORIES_BY_JURISDICTION, InvestorCategory, Jurisdiction
+from sandbox.rules import CATEGORIES_BY_JURISDICTION, RULES_BY_NAME, InvestorCategory, Jurisdiction
 
 JurisdictionCode = Literal["GB", "US"]
 CategoryName = Literal[
     "US_NON_ACCREDITED", "US_ACCREDITED", "US_QIB", "UK_RETAIL", "UK_PROFESSIONAL", "UK_ELIGIBLE_COUNTERPARTY"
 ]
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+#: An investor's wallet: ``key`` (its first wallet) or ``key/N`` (its N-th further wallet).
+WalletRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}(/[1-9])?$")]
+Symbol = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+Currency = Literal["GBP", "USD"]
 AccountIndex = Annotated[int, Field(ge=0, le=999)]
 ApiKey = Annotated[str, Field(min_length=16, max_length=200)]
 
@@ -49,8 +63,14 @@ class InvestorSpec(_Strict):
     jurisdiction: JurisdictionCode
     category: CategoryName
     account: AccountIndex
+    #: Further wallets of the same investor (one identity, several addresses), named ``key/1``, … .
+    extra_accounts: Annotated[list[AccountIndex], Field(max_length=9)] = []
     kyc_valid_days: Annotated[int, Field(ge=1, le=36_500)] = 365
     api_key: ApiKey | None = None
+
+    @property
+    def all_accounts(self) -> list[int]:
+        return [self.account, *self.extra_accounts]
 
     @model_validator(mode="after")
     def _category_fits_jurisdiction(self) -> Self:
@@ -78,14 +98,14 @@ class RulesSpec(_Strict):
 
 
 class SecuritySpec(_Strict):
-    symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+    symbol: Symbol
     name: str
     issuer: Key
     home: JurisdictionCode
     admitted: Annotated[list[JurisdictionCode], Field(min_length=1)]
     decimals: Annotated[int, Field(ge=0, le=18)] = 0
     rules: RulesSpec = RulesSpec()
-    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**96)]] = {}
+    holdings: dict[WalletRef, Annotated[int, Field(gt=0, lt=2**96)]] = {}
 
 
 class CashTokenSpec(_Strict):
@@ -97,7 +117,7 @@ class CashTokenSpec(_Strict):
     reserves: Annotated[int, Field(ge=0, lt=2**128)] | None = Field(
         None, description="Attested reserves in minor units; defaults to what the holdings need."
     )
-    holdings: dict[Key, Annotated[int, Field(gt=0, lt=2**128)]] = {}
+    holdings: dict[WalletRef, Annotated[int, Field(gt=0, lt=2**128)]] = {}
 
 
 class OperatorSpec(_Strict):
@@ -105,17 +125,146 @@ class OperatorSpec(_Strict):
     api_key: ApiKey
 
 
+# --------------------------------------------------------------------------------------- history
+#: Units of a security, or minor units (pence, cents) of a cash token.
+Amount = Annotated[int, Field(gt=0, lt=2**96)]
+#: A price per unit of a security in pounds or dollars (exact: a trade's consideration must come
+#: out in whole pence or cents).
+Price = Annotated[Decimal, Field(gt=0, lt=10**12, max_digits=20, decimal_places=6)]
+
+
+class _Action(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    #: Free text shown while loading and kept in the market's history log.
+    note: str = ""
+
+
+class AdvanceTime(_Action):
+    """Moves the chain's clock forward to a moment of the scenario's calendar (UTC)."""
+
+    kind: Literal["advance_time"]
+    to: datetime
+
+
+class Transfer(_Action):
+    """A plain transfer of a security (units) or of a cash token (``asset: GBP``, minor units),
+    signed by the sender. With ``expect_refusal`` the transfer must be refused by that rule (the
+    rulebook at work); loading stops if it is not."""
+
+    kind: Literal["transfer"]
+    asset: Symbol
+    sender: WalletRef = Field(alias="from")
+    receiver: WalletRef = Field(alias="to")
+    amount: Amount
+    expect_refusal: str | None = None
+
+
+class Issue(_Action):
+    """A further issuance (a tap) of a security by its issuer, within the regulator's approval."""
+
+    kind: Literal["issue"]
+    security: Symbol
+    receiver: WalletRef = Field(alias="to")
+    amount: Amount
+
+
+class TradeTerms(_Strict):
+    """A delivery-versus-payment trade: ``quantity`` units of ``security`` against quantity times price in
+    ``currency``. One party proposes, the other affirms, then it is settled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    security: Symbol
+    seller: WalletRef
+    buyer: WalletRef
+    quantity: Amount
+    currency: Currency
+    price: Price
+    proposer: Literal["seller", "buyer"] = "seller"
+    #: Days until the trade's deadline (T+2 by default).
+    deadline_days: Annotated[int, Field(ge=1, le=30)] = 2
+    #: The rule (security or cash rulebook name) that must make settlement fail, nothing moving.
+    expect_failure: str | None = None
+
+    @property
+    def cash_amount(self) -> int:
+        """The consideration in minor units (exact; checked by the validator)."""
+        return int(self.price * self.quantity * 100)
+
+    @model_validator(mode="after")
+    def _consideration_is_exact(self) -> Self:
+        value = self.price * self.quantity * 100
+        if value != value.to_integral_value():
+            raise ValueError(
+                f"trade of {self.quantity} {self.security} at {self.price}: the consideration is not a whole "
+                "number of pence/cents"
+            )
+        if self.seller.split("/")[0] == self.buyer.split("/")[0]:
+            raise ValueError(f"trade of {self.security}: seller and buyer are the same investor")
+        return self
+
+
+class DvPTrade(TradeTerms):
+    kind: Literal["dvp_trade"]
+    note: str = ""
+
+
+class DvPBatch(_Action):
+    """Several trades agreed one by one and settled together in one batch transaction; each trade is
+    atomic on its own."""
+
+    kind: Literal["dvp_batch"]
+    trades: Annotated[list[TradeTerms], Field(min_length=1, max_length=50)]
+
+
+class CrossBorderTransfer(_Action):
+    """A transfer between jurisdictions at or above the security's threshold: the sender requests it,
+    the regulator of each side approves, and the second approval settles it."""
+
+    kind: Literal["cross_border_transfer"]
+    security: Symbol
+    sender: WalletRef = Field(alias="from")
+    receiver: WalletRef = Field(alias="to")
+    amount: Amount
+
+
+class Freeze(_Action):
+    """A regulator (or the asset's issuer) freezes a wallet on a security or cash token."""
+
+    kind: Literal["freeze"]
+    by: Key
+    asset: Symbol
+    wallet: WalletRef
+    #: Free text recorded with the action.
+    reason: str = ""
+
+
+class Unfreeze(_Action):
+    kind: Literal["unfreeze"]
+    by: Key
+    asset: Symbol
+    wallet: WalletRef
+
+
+Action = Annotated[
+    AdvanceTime | Transfer | Issue | DvPTrade | DvPBatch | CrossBorderTransfer | Freeze | Unfreeze,
+    Field(discriminator="kind"),
+]
+
+
 class Scenario(_Strict):
-    """A whole sandbox set-up."""
+    """A whole sandbox set-up, and optionally what happened in it afterwards (``history``)."""
 
     name: str
     description: str = ""
+    #: Day 0 of the scenario's calendar (needed when the history moves time).
+    calendar_start: date | None = None
     operator: OperatorSpec
     regulators: list[RegulatorSpec]
     issuers: list[IssuerSpec]
     investors: list[InvestorSpec]
     securities: list[SecuritySpec]
     cash_tokens: list[CashTokenSpec] = []
+    history: list[Action] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -128,25 +277,26 @@ class Scenario(_Strict):
         if len(set(keys)) != len(keys):
             raise ValueError("participant keys must be unique")
         accounts = [self.operator.account, *(p.account for p in people)]
+        accounts += [a for i in self.investors for a in i.extra_accounts]
         if len(set(accounts)) != len(accounts):
-            raise ValueError("each participant needs an account of its own")
+            raise ValueError("each participant and wallet needs an account of its own")
         api_keys = [self.operator.api_key, *(p.api_key for p in people if p.api_key)]
         if len(set(api_keys)) != len(api_keys):
             raise ValueError("API keys must be unique")
         issuers = {i.key for i in self.issuers}
-        investors = {i.key: i for i in self.investors}
         symbols = [s.symbol for s in self.securities]
         if len(set(symbols)) != len(symbols):
             raise ValueError("security symbols must be unique")
+        if {"GBP", "USD"} & set(symbols):
+            raise ValueError("GBP and USD name the cash tokens; a security cannot take them as its symbol")
         for security in self.securities:
             if security.issuer not in issuers:
                 raise ValueError(f"security {security.symbol}: unknown issuer {security.issuer!r}")
             for holder in security.holdings:
-                if holder not in investors:
-                    raise ValueError(f"security {security.symbol}: unknown investor {holder!r}")
-                if investors[holder].jurisdiction not in security.admitted:
+                investor = self._investor_of(holder, f"security {security.symbol}")
+                if investor.jurisdiction not in security.admitted:
                     raise ValueError(
-                        f"security {security.symbol}: {holder} is in {investors[holder].jurisdiction}, "
+                        f"security {security.symbol}: {holder} is in {investor.jurisdiction}, "
                         "which the security does not admit"
                     )
         currencies = [c.currency for c in self.cash_tokens]
@@ -156,18 +306,140 @@ class Scenario(_Strict):
             if cash.issuer not in issuers:
                 raise ValueError(f"{cash.currency} cash token: unknown issuer {cash.issuer!r}")
             for holder in cash.holdings:
-                if holder not in investors:
-                    raise ValueError(f"{cash.currency} cash token: unknown investor {holder!r}")
+                self._investor_of(holder, f"{cash.currency} cash token")
             if cash.reserves is not None and cash.reserves < sum(cash.holdings.values()):
                 raise ValueError(f"{cash.currency} cash token: reserves below the holdings to issue")
+        self._history_resolves()
         return self
+
+    def _investor_of(self, wallet: str, where: str) -> InvestorSpec:
+        """The investor a wallet reference names; ValueError saying `where` otherwise."""
+        key, _, index = wallet.partition("/")
+        investor = next((i for i in self.investors if i.key == key), None)
+        if investor is None:
+            raise ValueError(f"{where}: unknown investor {key!r}")
+        if index and int(index) > len(investor.extra_accounts):
+            raise ValueError(
+                f"{where}: investor {key} has {len(investor.extra_accounts)} further wallet(s), so {wallet!r} "
+                "names none"
+            )
+        return investor
+
+    def _history_resolves(self) -> None:
+        securities = {s.symbol for s in self.securities}
+        currencies = {c.currency for c in self.cash_tokens}
+        regulators = {r.key for r in self.regulators}
+        issuers = {i.key for i in self.issuers}
+        last: datetime | None = None
+        if self.calendar_start is not None:
+            last = datetime.combine(self.calendar_start, datetime.min.time(), UTC)
+        for number, action in enumerate(self.history, 1):
+            where = f"history step {number} ({action.kind})"
+
+            def security(symbol: str, where: str = where) -> None:
+                if symbol not in securities:
+                    raise ValueError(f"{where}: unknown security {symbol!r}")
+
+            def asset(symbol: str, where: str = where) -> None:
+                if symbol in ("GBP", "USD"):
+                    if symbol not in currencies:
+                        raise ValueError(f"{where}: the scenario has no {symbol} cash token")
+                elif symbol not in securities:
+                    raise ValueError(f"{where}: unknown security or cash token {symbol!r}")
+
+            def refusal(rule: str | None, cash: bool, where: str = where) -> None:
+                if rule is None:
+                    return
+                known = _CASH_RULE_NAMES if cash else set(RULES_BY_NAME)
+                if rule not in known:
+                    raise ValueError(
+                        f"{where}: {rule!r} is not a rule of the {'cash' if cash else 'security'} rulebook"
+                    )
+
+            match action:
+                case AdvanceTime(to=moment):
+                    if self.calendar_start is None:
+                        raise ValueError(f"{where}: moving time needs the scenario's calendar_start")
+                    if moment.tzinfo is None:
+                        raise ValueError(f"{where}: {moment} needs a time zone (e.g. 2026-01-05T09:00:00Z)")
+                    if last is not None and moment <= last:
+                        raise ValueError(f"{where}: {moment.isoformat()} is not after {last.isoformat()}")
+                    last = moment
+                case Transfer():
+                    asset(action.asset)
+                    self._investor_of(action.sender, where)
+                    self._investor_of(action.receiver, where)
+                    refusal(action.expect_refusal, action.asset in ("GBP", "USD"))
+                case Issue():
+                    security(action.security)
+                    self._investor_of(action.receiver, where)
+                case DvPTrade() | DvPBatch():
+                    trades = action.trades if isinstance(action, DvPBatch) else [action]
+                    for trade in trades:
+                        security(trade.security)
+                        if trade.currency not in currencies:
+                            raise ValueError(f"{where}: the scenario has no {trade.currency} cash token")
+                        self._investor_of(trade.seller, where)
+                        self._investor_of(trade.buyer, where)
+                        if trade.expect_failure is not None and trade.expect_failure not in (
+                            set(RULES_BY_NAME) | _CASH_RULE_NAMES | _DVP_CODE_NAMES
+                        ):
+                            raise ValueError(
+                                f"{where}: {trade.expect_failure!r} is neither a rule of either rulebook nor a "
+                                "settlement code"
+                            )
+                case CrossBorderTransfer():
+                    security(action.security)
+                    sender = self._investor_of(action.sender, where)
+                    receiver = self._investor_of(action.receiver, where)
+                    if sender.jurisdiction == receiver.jurisdiction:
+                        raise ValueError(
+                            f"{where}: {action.sender} and {action.receiver} are both in {sender.jurisdiction}"
+                        )
+                case Freeze() | Unfreeze():
+                    asset(action.asset)
+                    self._investor_of(action.wallet, where)
+                    if action.by not in regulators | issuers:
+                        raise ValueError(f"{where}: {action.by!r} is neither a regulator nor an issuer")
 
     @property
     def accounts_needed(self) -> int:
         accounts = [r.account for r in self.regulators] + [i.account for i in self.issuers]
-        accounts += [i.account for i in self.investors]
+        accounts += [a for i in self.investors for a in i.all_accounts]
         return 1 + max([self.operator.account, *accounts])
 
     @classmethod
     def from_file(cls, path: str | Path) -> Scenario:
         return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+#: The cash rulebook's names (mirrors `sandbox.contracts.cash_token.CASH_RULES`; kept here so the
+#: scenario module does not import the contract facades; a test checks the two agree).
+_CASH_RULE_NAMES = frozenset(
+    {
+        "CASH_PAUSED",
+        "CASH_SENDER_FROZEN",
+        "CASH_RECEIVER_FROZEN",
+        "CASH_SENDER_NOT_ELIGIBLE",
+        "CASH_RECEIVER_NOT_ELIGIBLE",
+        "CASH_SENDER_SUSPENDED",
+        "CASH_RECEIVER_SUSPENDED",
+        "CASH_SENDER_KYC_EXPIRED",
+        "CASH_RECEIVER_KYC_EXPIRED",
+        "CASH_INDIVIDUAL_HOLDING_LIMIT",
+        "CASH_BUSINESS_HOLDING_LIMIT",
+    }
+)
+#: The DvP contract's own failure codes (mirrors `sandbox.contracts.settlement.SettlementCode`).
+_DVP_CODE_NAMES = frozenset(
+    {
+        "SELLER_ALLOWANCE",
+        "SELLER_BALANCE",
+        "BUYER_ALLOWANCE",
+        "BUYER_BALANCE",
+        "NOT_DELIVERED",
+        "NOT_AFFIRMED",
+        "EXPIRED",
+        "LEG_REVERTED",
+    }
+)
