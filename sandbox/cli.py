@@ -44,7 +44,7 @@ def serve(
     from api.app import create_app
     from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
-    from sandbox.market import load_scenario
+    from sandbox.market import load_embedded
     from sandbox.rpc_server import mount_rpc
 
     overrides = {"host": host, "port": port, "scenario": scenario, "clock": clock, "accounts": accounts}
@@ -61,7 +61,6 @@ def serve(
     if settings.chain_url:
         console.print("[red]SANDBOX_CHAIN_URL is set, but `serve` runs the embedded chain only.[/red]")
         raise typer.Exit(2)
-    chain = EmbeddedChain(num_accounts=max(settings.accounts, spec.accounts_needed), clock=settings.clock)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -76,14 +75,15 @@ def serve(
             progress.update(task, completed=done, total=total, description=what)
 
         try:
-            market = load_scenario(chain, spec, progress=report)
+            market = load_embedded(spec, clock=settings.clock, accounts=settings.accounts, progress=report)
         except SandboxError as exc:
             console.print(f"[red]Could not load the scenario:[/red] {exc}")
             raise typer.Exit(1) from None
         progress.update(task, description=f"Scenario {spec.name} loaded")
     _print_welcome(spec, market.chain.chain_id, settings.host, settings.port)
     gateway = create_app(settings, market=market)
-    mount_rpc(gateway, chain, "/rpc")  # participants' own tools (ethers, viem, cast) talk to the same chain
+    assert isinstance(market.chain, EmbeddedChain)
+    mount_rpc(gateway, market.chain, "/rpc")  # participants' own tools (ethers, viem, cast) talk to the same chain
     uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
 
 
@@ -162,9 +162,11 @@ def check_scenario(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
     except (ValueError, OSError) as exc:
         console.print(f"[red]{path} is not a valid scenario:[/red]\n{exc}")
         raise typer.Exit(2) from None
+    wallets = sum(len(i.all_accounts) for i in spec.investors)
     console.print(
-        f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors, "
-        f"{len(spec.securities)} securities)"
+        f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors with "
+        f"{wallets} wallets, {len(spec.securities)} securities, {len(spec.cash_tokens)} cash tokens, "
+        f"{len(spec.history)} history steps; needs {spec.accounts_needed} chain accounts)"
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sandbox.chain.base import Chain, DevChain
 from sandbox.contracts.cash_token import CashToken
@@ -16,6 +17,9 @@ from sandbox.errors import SandboxError
 from sandbox.replay import HistoryEntry, replay_history
 from sandbox.rules import InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, RulesSpec, Scenario
+
+if TYPE_CHECKING:
+    from sandbox.chain.embedded import EmbeddedChain
 
 SECONDS_PER_DAY = 86_400
 #: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
@@ -239,6 +243,37 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     if scenario.history:
         replay_history(market, scenario.history, step)
     return market
+
+
+def load_embedded(
+    scenario: Scenario,
+    *,
+    clock: Literal["fixed", "wall"] = "fixed",
+    accounts: int = 0,
+    progress: Progress | None = None,
+    now: int | None = None,
+) -> Market:
+    """A new embedded chain with `scenario` loaded on it (at least `accounts` accounts).
+
+    With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
+    runs on the dates written. With the wall clock, a scenario whose history moves time is loaded on
+    the fixed clock from a genesis as many days before today (`now`, default the wall clock) as the
+    history spans, so the history ends in the past; the chain then follows the wall clock. Without a
+    history the chain follows the wall clock throughout."""
+    from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
+
+    num_accounts = max(accounts, scenario.accounts_needed)
+    chain: EmbeddedChain
+    if clock == "wall" and scenario.history_days:
+        today = int(time.time()) if now is None else now
+        today -= today % SECONDS_PER_DAY
+        genesis = today - scenario.history_days * SECONDS_PER_DAY
+        chain = EmbeddedChain(num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis)
+        market = load_scenario(chain, scenario, progress)
+        chain.set_clock("wall")
+        return market
+    chain = EmbeddedChain(num_accounts=num_accounts, clock=clock)
+    return load_scenario(chain, scenario, progress)
 
 
 def _load_cash(market: Market, spec: CashTokenSpec, step: Callable[[str], None]) -> None:

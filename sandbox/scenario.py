@@ -403,6 +403,15 @@ class Scenario(_Strict):
                         raise ValueError(f"{where}: {action.by!r} is neither a regulator nor an issuer")
 
     @property
+    def history_days(self) -> int:
+        """Whole days from the calendar's day 0 to the end of the last day the history moves time to
+        (0 when it does not move time)."""
+        moments = [a.to for a in self.history if isinstance(a, AdvanceTime)]
+        if not moments or self.calendar_start is None:
+            return 0
+        return (moments[-1].astimezone(UTC).date() - self.calendar_start).days + 1
+
+    @property
     def accounts_needed(self) -> int:
         accounts = [r.account for r in self.regulators] + [i.account for i in self.issuers]
         accounts += [a for i in self.investors for a in i.all_accounts]

@@ -1,0 +1,350 @@
+"""The UK-US sandbox scenario (seeds/uk-us-sandbox.yaml): what it holds, that it loads the same way
+twice, and that its history left the marks it says it did.
+
+The scenario is loaded once for the module (about 20 s on two shared cores); the positions it should
+end with are computed here, independently of the chain, by applying the history's successful steps to
+the issued holdings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from sandbox.chain.embedded import EmbeddedChain
+from sandbox.contracts.cash_token import CASH_RULES
+from sandbox.contracts.settlement import SettlementCode, TradeStatus
+from sandbox.errors import SandboxError
+from sandbox.market import Market, load_scenario
+from sandbox.replay import ScenarioReplayError
+from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
+from sandbox.scenario import (
+    _CASH_RULE_NAMES,
+    _DVP_CODE_NAMES,
+    CrossBorderTransfer,
+    DvPBatch,
+    DvPTrade,
+    Issue,
+    Scenario,
+    TradeTerms,
+    Transfer,
+)
+from seeds import DEMO_SCENARIO, UK_US_SCENARIO
+
+SANDBOX = Path(sys.executable).with_name("sandbox")
+
+
+def _raw() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load(UK_US_SCENARIO.read_text())
+    return raw
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return Scenario.from_file(UK_US_SCENARIO)
+
+
+def _load(scenario: Scenario) -> Market:
+    return load_scenario(EmbeddedChain(num_accounts=scenario.accounts_needed), scenario)
+
+
+#: What loading the module's market reported, step by step.
+_progress: list[tuple[int, int, str]] = []
+
+
+@pytest.fixture(scope="module")
+def market(scenario: Scenario) -> Market:
+    _progress.clear()
+    return load_scenario(
+        EmbeddedChain(num_accounts=scenario.accounts_needed), scenario, progress=lambda *step: _progress.append(step)
+    )
+
+
+def _block_hashes(market: Market) -> list[bytes]:
+    w3 = market.chain.w3
+    return [bytes(w3.eth.get_block(n)["hash"]) for n in range(market.chain.block_number() + 1)]
+
+
+# ------------------------------------------------------------------------------------ the file
+
+
+def test_the_scenario_has_the_participants_issue_5_asks_for(scenario: Scenario) -> None:
+    assert {(r.key, r.jurisdiction) for r in scenario.regulators} == {("fca", "GB"), ("sec", "US")}
+    assert len(scenario.investors) >= 40
+    categories = Counter(i.category for i in scenario.investors)
+    assert set(categories) == {c.name for c in InvestorCategory if c is not InvestorCategory.NONE}
+    assert all(n >= 3 for n in categories.values()), categories
+    assert {i.jurisdiction for i in scenario.investors} == {"GB", "US"}
+    assert sum(1 for i in scenario.investors if i.extra_accounts) >= 3  # multi-wallet investors
+    assert {c.currency for c in scenario.cash_tokens} == {"GBP", "USD"}
+    by_symbol = {s.symbol: s for s in scenario.securities}
+    gilt, reg_s, rule_144a = by_symbol["UKT31"], by_symbol["CASC31S"], by_symbol["CASC31A"]
+    equity_uk, equity_us = by_symbol["PENN"], by_symbol["SIER"]
+    assert gilt.home == "GB" and gilt.rules.uk_min_category == "UK_RETAIL"
+    # One US corporate bond in two tranches: offshore (Reg S period, then QIBs) and 144A (QIBs only).
+    assert reg_s.issuer == rule_144a.issuer and reg_s.home == rule_144a.home == "US"
+    assert reg_s.rules.reg_s_days == 40 and reg_s.rules.us_min_category == "US_QIB"
+    assert rule_144a.rules.us_min_category == "US_QIB" and rule_144a.rules.reg_s_days == 0
+    assert equity_uk.home == "GB" and equity_uk.rules.uk_min_category == "UK_PROFESSIONAL"
+    assert equity_us.home == "US" and equity_us.rules.us_min_category == "US_ACCREDITED"
+    assert equity_us.rules.holding_period_days == 182
+    kinds = Counter(a.kind for a in scenario.history)
+    assert kinds["freeze"] == 1
+    assert kinds["dvp_trade"] + kinds["dvp_batch"] >= 10 and kinds["transfer"] >= 5
+    moments = [a.to for a in scenario.history if a.kind == "advance_time"]
+    assert scenario.calendar_start is not None
+    assert (moments[-1] - datetime.combine(scenario.calendar_start, datetime.min.time(), UTC)).days >= 21
+
+
+def test_the_scenario_names_only_real_rules_and_codes() -> None:
+    assert {r.name for r in CASH_RULES} == _CASH_RULE_NAMES
+    assert {c.name for c in SettlementCode if c not in (SettlementCode.SUCCESS,)} == _DVP_CODE_NAMES
+
+
+def test_check_scenario_accepts_it() -> None:
+    result = subprocess.run(
+        [str(SANDBOX), "check-scenario", str(UK_US_SCENARIO)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is valid" in result.stdout and "44 investors" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["securities"][0]["holdings"].update({"barclane-bank/2": 5}), "names none"),
+        (lambda d: d["investors"][1].update(extra_accounts=[53]), "account of its own"),
+        (lambda d: d["history"].append({"kind": "advance_time", "to": "2026-01-02T00:00:00Z"}), "is not after"),
+        (lambda d: d["history"].append({"kind": "advance_time", "to": "2026-12-02T00:00:00"}), "needs a time zone"),
+        (lambda d: d.pop("calendar_start"), "needs the scenario's calendar_start"),
+        (
+            lambda d: d["history"].append(
+                {"kind": "transfer", "asset": "XYZ", "from": "emma-johnson", "to": "ava-davis", "amount": 1}
+            ),
+            "unknown security or cash token 'XYZ'",
+        ),
+        (
+            lambda d: d["history"].append(
+                {
+                    "kind": "transfer",
+                    "asset": "GBP",
+                    "from": "emma-johnson",
+                    "to": "ava-davis",
+                    "amount": 1,
+                    "expect_refusal": "LOCKUP_ACTIVE",
+                }
+            ),
+            "not a rule of the cash rulebook",
+        ),
+        (
+            lambda d: d["history"].append(
+                {
+                    "kind": "dvp_trade",
+                    "security": "PENN",
+                    "seller": "avon-asset-mgmt",
+                    "buyer": "lune-endowment",
+                    "quantity": 3,
+                    "currency": "GBP",
+                    "price": "4.333",
+                }
+            ),
+            "not a whole number of pence",
+        ),
+        (
+            lambda d: d["history"].append(
+                {
+                    "kind": "dvp_trade",
+                    "security": "PENN",
+                    "seller": "avon-asset-mgmt",
+                    "buyer": "avon-asset-mgmt/1",
+                    "quantity": 3,
+                    "currency": "GBP",
+                    "price": "4",
+                }
+            ),
+            "seller and buyer are the same investor",
+        ),
+        (
+            lambda d: d["history"].append(
+                {"kind": "freeze", "by": "emma-johnson", "asset": "UKT31", "wallet": "fenland-capital"}
+            ),
+            "neither a regulator nor an issuer",
+        ),
+        (
+            lambda d: d["history"].append(
+                {
+                    "kind": "cross_border_transfer",
+                    "security": "UKT31",
+                    "from": "exe-pension",
+                    "to": "glen-insurance",
+                    "amount": 9000,
+                }
+            ),
+            "are both in GB",
+        ),
+        (
+            lambda d: d["history"].append({"kind": "split", "security": "PENN"}),
+            "does not match any of the expected tags",
+        ),
+        (lambda d: d["history"].append({"kind": "transfer", "asset": "PENN", "to": "ava-davis", "amount": 1}), "from"),
+    ],
+)
+def test_invalid_scenarios_are_refused_with_a_reason(mutate: Any, message: str) -> None:
+    raw = _raw()
+    mutate(raw)
+    with pytest.raises(ValidationError, match=message):
+        Scenario.model_validate(raw)
+
+
+# --------------------------------------------------------------------------------------- loading
+
+
+def test_loading_twice_gives_the_same_chain(market: Market, scenario: Scenario) -> None:
+    again = _load(scenario)
+    assert again.chain.block_number() == market.chain.block_number()
+    assert _block_hashes(again) == _block_hashes(market)
+    assert again.history == market.history
+
+
+def test_loading_reports_every_step(market: Market, scenario: Scenario) -> None:
+    assert [done for done, _, _ in _progress] == list(range(1, len(_progress) + 1))
+    assert {total for _, total, _ in _progress} == {len(_progress)}
+    assert len(_progress) > len(scenario.investors) + len(scenario.history)
+    assert [what for _, _, what in _progress[-len(scenario.history) :]] == [e.summary for e in market.history]
+    assert _progress[-1][2] == "time advanced to 2026-02-20 17:00 UTC (end of the recorded history)"
+
+
+def test_the_clock_followed_the_calendar(market: Market, scenario: Scenario) -> None:
+    assert market.calendar_offset == 0  # the embedded chain's genesis day is the calendar's day 0
+    last_moment = [a.to for a in scenario.history if a.kind == "advance_time"][-1]
+    assert market.chain.timestamp() == int(last_moment.timestamp())
+    assert len(market.history) == len(scenario.history)
+    stamps = [entry.timestamp for entry in market.history]
+    assert stamps == sorted(stamps)
+
+
+def _expected_positions(scenario: Scenario) -> dict[str, dict[str, int]]:
+    """asset → wallet reference → balance, from the issued holdings and the history's steps that
+    were not expected to be refused."""
+    held: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for security in scenario.securities:
+        for wallet, amount in security.holdings.items():
+            held[security.symbol][wallet] += amount
+    for cash in scenario.cash_tokens:
+        for wallet, amount in cash.holdings.items():
+            held[cash.currency][wallet] += amount
+
+    def move(asset: str, sender: str, receiver: str, amount: int) -> None:
+        held[asset][sender] -= amount
+        held[asset][receiver] += amount
+
+    def trade(t: TradeTerms) -> None:
+        if t.expect_failure is None:
+            move(t.security, t.seller, t.buyer, t.quantity)
+            move(t.currency, t.buyer, t.seller, t.cash_amount)
+
+    for action in scenario.history:
+        match action:
+            case Transfer() if action.expect_refusal is None:
+                move(action.asset, action.sender, action.receiver, action.amount)
+            case CrossBorderTransfer():
+                move(action.security, action.sender, action.receiver, action.amount)
+            case Issue():
+                held[action.security][action.receiver] += action.amount
+            case DvPTrade():
+                trade(action)
+            case DvPBatch():
+                for t in action.trades:
+                    trade(t)
+    return held
+
+
+def test_positions_after_the_history_are_what_its_steps_imply(market: Market, scenario: Scenario) -> None:
+    expected = _expected_positions(scenario)
+    wallets = [f"{i.key}/{n}" if n else i.key for i in scenario.investors for n in range(len(i.all_accounts))]
+    tokens = {
+        **{s: market.security(s) for s in market.securities},
+        "GBP": market.cash_token("GBP"),
+        "USD": market.cash_token("USD"),
+    }
+    moved = 0
+    for asset, token in tokens.items():
+        for wallet in wallets:
+            assert token.balance_of(market.wallet(wallet)) == expected[asset].get(wallet, 0), (asset, wallet)
+        issued = sum(expected[asset].values())
+        assert token.total_supply() == issued, asset
+        moved += sum(1 for wallet, amount in expected[asset].items() if amount)
+    assert moved > 100
+    # Spot checks a reader can follow in the YAML.
+    assert market.security("CASC31S").balance_of(market.wallet("boston-mutual")) == 500  # after the Reg S period
+    assert market.security("UKT31").balance_of(market.wallet("hudson-valley-bank")) == 6000  # cross-border
+    assert market.security("CASC31A").balance_of(market.wallet("keystone-funds/2")) == 750  # own wallets
+    assert market.security("SIER").balance_of(market.wallet("juniper-family-office")) == 25_000  # second closing
+
+
+def test_the_regulator_freeze_holds(market: Market) -> None:
+    gilt, fenland = market.security("UKT31"), market.wallet("fenland-capital")
+    assert gilt.is_frozen(fenland)
+    assert gilt.frozen_by(fenland) == Jurisdiction.GB
+    assert not market.security("PENN").is_frozen(fenland)
+    assert gilt.balance_of(fenland) == 6000  # nothing left the frozen wallet
+    refused = [e for e in market.history if e.kind == "transfer" and "SENDER_FROZEN" in e.summary]
+    assert len(refused) == 1
+
+
+def test_failed_settlements_record_the_refusing_rule(market: Market, scenario: Scenario) -> None:
+    settlement = market.settlement
+    assert settlement is not None
+    expected = {**{n: r.code for n, r in RULES_BY_NAME.items()}, **{c.name: int(c) for c in SettlementCode}}
+    expected |= {r.name: r.code for r in CASH_RULES}
+    trades: list[TradeTerms] = []
+    for action in scenario.history:
+        if isinstance(action, DvPTrade):
+            trades.append(action)
+        elif isinstance(action, DvPBatch):
+            trades.extend(action.trades)
+    ids = [i for entry in market.history for i in entry.trade_ids]
+    assert len(ids) == len(trades) == settlement.trade_count()
+    for trade_id, terms in zip(ids, trades, strict=True):
+        recorded = settlement.trade(trade_id)
+        assert recorded.quantity == terms.quantity and recorded.cash_amount == terms.cash_amount
+        if terms.expect_failure is None:
+            assert recorded.status == TradeStatus.SETTLED
+        else:
+            assert recorded.status == TradeStatus.AFFIRMED
+            assert recorded.failure_code == expected[terms.expect_failure], terms
+
+
+def test_a_history_that_does_not_go_as_written_stops_loading() -> None:
+    raw: dict[str, Any] = yaml.safe_load(DEMO_SCENARIO.read_text())
+    raw["history"] = [
+        {"kind": "transfer", "asset": "THAMES28", "from": "alice", "to": "bob", "amount": 10},
+        {
+            "kind": "transfer",
+            "asset": "THAMES28",
+            "from": "alice",
+            "to": "bob",
+            "amount": 10,
+            "expect_refusal": "SENDER_FROZEN",
+        },
+    ]
+    demo = Scenario.model_validate(raw)
+    with pytest.raises(
+        ScenarioReplayError, match=r"history step 2 \(transfer\).*expected to be refused by SENDER_FROZEN"
+    ):
+        load_scenario(EmbeddedChain(num_accounts=demo.accounts_needed), demo)
+    raw["history"] = [{"kind": "freeze", "by": "sec", "asset": "THAMES28", "wallet": "alice"}]
+    with pytest.raises(ScenarioReplayError, match=r"history step 1 \(freeze\) was refused: RegulatorOutOfScope"):
+        load_scenario(EmbeddedChain(num_accounts=demo.accounts_needed), Scenario.model_validate(raw))
+
+
+def test_a_chain_without_enough_accounts_is_refused(scenario: Scenario) -> None:
+    with pytest.raises(SandboxError, match="needs 59 accounts"):
+        load_scenario(EmbeddedChain(num_accounts=20), scenario)
