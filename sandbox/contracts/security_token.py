@@ -55,6 +55,16 @@ class Terms:
         return cls(*value)
 
 
+@dataclass(frozen=True)
+class SplitProgress:
+    """`splitInProgress()`: whether a share split is being processed, its ratio (of the latest split
+    when none is) and the pre-split units not yet split."""
+
+    in_progress: bool
+    ratio: int
+    unprocessed_supply: int
+
+
 def _lowest(jurisdiction: int) -> int:
     return int(InvestorCategory.US_NON_ACCREDITED if jurisdiction == Jurisdiction.US else InvestorCategory.UK_RETAIL)
 
@@ -88,10 +98,12 @@ class SecurityToken(RestrictedToken):
         sender: str,
         terms: Terms | None = None,
         extension: str | None = None,
+        record_dates: bool = False,
     ) -> Self:
         """Deploys a security. `admitted_jurisdictions` admits each listed jurisdiction at its lowest
         category unless `terms` sets a higher minimum; `extension` reuses a deployed
-        `SecurityTokenExtension` (one is deployed when omitted)."""
+        `SecurityTokenExtension` (one is deployed when omitted); `record_dates` switches record-date
+        balances on (sent by `admin`, before anything is issued), as bond and equity tokens need."""
         base = terms or Terms()
         admitted = {int(j) for j in admitted_jurisdictions}
         us_min = base.us_min_category or (_lowest(Jurisdiction.US) if Jurisdiction.US in admitted else 0)
@@ -103,11 +115,14 @@ class SecurityToken(RestrictedToken):
         final = Terms(**{**base.__dict__, "us_min_category": us_min, "uk_min_category": uk_min})
         if extension is None:
             extension = SecurityTokenExtension.deploy(chain, sender=sender).address
-        return cls.deploy_contract(
+        token = cls.deploy_contract(
             chain,
             [name, symbol, decimals, registry, int(home_jurisdiction), final.as_tuple(), admin, extension],
             sender=sender,
         )
+        if record_dates:
+            token.enable_record_dates(sender=admin)
+        return token
 
     # rulebook views
     def is_jurisdiction_admitted(self, jurisdiction: Jurisdiction | int) -> bool:
@@ -252,3 +267,38 @@ class SecurityToken(RestrictedToken):
 
     def expire_cross_border_transfer(self, transfer_id: int, *, sender: str | None = None) -> Receipt:
         return self._send("expireCrossBorderTransfer", transfer_id, sender=sender)
+
+    # corporate actions: record dates and share splits (run by SecurityTokenModule)
+    def enable_record_dates(self, *, sender: str | None = None) -> Receipt:
+        """Switches record-date balances on for good (issuer admin; only while nothing is issued)."""
+        return self._send("enableRecordDates", sender=sender)
+
+    def record_dates_enabled(self) -> bool:
+        return bool(self._read("recordDatesEnabled"))
+
+    def schedule_record_date(self, record_date: int, *, sender: str | None = None) -> Receipt:
+        """Schedules a record date (unix time, in the future); agents and paying agents (AGENT_ROLE)."""
+        return self._send("scheduleRecordDate", record_date, sender=sender)
+
+    def balance_of_at(self, wallet: str, record_date: int, *, block: int | str = "latest") -> int:
+        """`wallet`'s balance at the end of second `record_date` (scheduled and passed)."""
+        return int(self._read("balanceOfAt", wallet, record_date, block=block))
+
+    def total_supply_at(self, record_date: int, *, block: int | str = "latest") -> int:
+        return int(self._read("totalSupplyAt", record_date, block=block))
+
+    def start_split(self, ratio: int, *, sender: str | None = None) -> Receipt:
+        """Starts an N-for-1 share split (`ratio` units per unit); movements stop until it completes."""
+        return self._send("startSplit", ratio, sender=sender)
+
+    def split_batch(self, wallets: Sequence[str], *, sender: str | None = None) -> Receipt:
+        """Splits each listed wallet once; the batch that splits the last units completes the split."""
+        return self._send("splitBatch", list(wallets), sender=sender)
+
+    def split_in_progress(self) -> SplitProgress:
+        in_progress, ratio, unprocessed = self._read("splitInProgress")
+        return SplitProgress(bool(in_progress), int(ratio), int(unprocessed))
+
+    def wallet_split_done(self, wallet: str) -> bool:
+        """Whether `wallet` needs nothing more from the split in progress (split, empty, or no split)."""
+        return bool(self._read("walletSplitDone", wallet))

@@ -32,7 +32,9 @@ class World:
     w: dict[str, str]
     outsider: str
 
-    def deploy_token(self, terms: Terms | None = None, *, home: Jurisdiction = Jurisdiction.GB) -> SecurityToken:
+    def deploy_token(
+        self, terms: Terms | None = None, *, home: Jurisdiction = Jurisdiction.GB, record_dates: bool = False
+    ) -> SecurityToken:
         return SecurityToken.deploy(
             self.chain,
             name="Second",
@@ -45,6 +47,7 @@ class World:
             sender=self.issuer,
             terms=terms,
             extension=self.extension,
+            record_dates=record_dates,
         )
 
     def set_terms(self, **changes: object) -> None:

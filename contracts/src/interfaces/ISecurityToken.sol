@@ -65,6 +65,16 @@ interface ISecurityToken {
     event CrossBorderTransferSettled(uint256 indexed id);
     event CrossBorderTransferRejected(uint256 indexed id, address indexed regulator, uint16 jurisdiction);
     event CrossBorderTransferExpired(uint256 indexed id);
+    /// @notice The token keeps balances at record dates from now on.
+    event RecordDatesEnabled();
+    /// @notice `balanceOfAt` / `totalSupplyAt` will answer for `recordDate` once it has passed.
+    event RecordDateScheduled(uint256 recordDate);
+    /// @notice An N-for-1 split began: transfers stop until every unit outstanding is split.
+    event SplitStarted(uint256 ratio, uint256 supplyBefore);
+    /// @notice `wallet`'s units (and its frozen units and lots) were multiplied by the split ratio.
+    event WalletSplit(address indexed wallet, uint256 balanceBefore, uint256 balanceAfter);
+    /// @notice Every unit outstanding has been split; transfers resume unless the token is paused.
+    event SplitCompleted(uint256 ratio, uint256 supplyAfter);
 
     // ----- rule errors (one per rule code; see TransferRules)
     error TransferPaused();
@@ -119,4 +129,29 @@ interface ISecurityToken {
     error CrossBorderTransferPastDeadline(uint256 id, uint256 deadline, uint256 checkedAt);
     error CrossBorderTransferNotExpired(uint256 id, uint256 deadline, uint256 checkedAt);
     error CrossBorderAlreadyApproved(uint256 id, uint16 jurisdiction);
+
+    // ----- corporate-action errors
+    /// @notice Record dates can only be switched on before anything is issued.
+    error RecordDatesNeedEmptySupply();
+    /// @notice This token does not keep record-date balances.
+    error RecordDatesDisabled();
+    /// @notice Balances at `recordDate` are final only once the record date has passed.
+    error RecordDateNotPassed(uint256 recordDate, uint256 checkedAt);
+    /// @notice Only scheduled record dates have balances recorded.
+    error RecordDateNotScheduled(uint256 recordDate);
+    /// @notice A record date must be scheduled in the future (and fit in 48 bits).
+    error RecordDateNotInFuture(uint256 recordDate, uint256 checkedAt);
+    /// @notice The operation is refused while a share split is being processed.
+    error SplitInProgress();
+    /// @notice `splitBatch` without a split started.
+    error NoSplitInProgress();
+    /// @notice A split ratio must be at least 2.
+    error InvalidSplitRatio(uint256 ratio);
+    /// @notice A split by `ratio` would overflow the storage width of an amount or a limit.
+    error SplitOverflow(uint256 ratio);
+    /// @notice A split cannot start while cross-border transfers are pending (their units are escrowed).
+    error CrossBorderTransfersPending(uint256 count);
+    /// @notice A split cannot start before a scheduled record date has passed (its balances would
+    /// mix pre- and post-split units).
+    error SplitBeforeRecordDate(uint256 recordDate);
 }

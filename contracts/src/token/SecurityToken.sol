@@ -26,6 +26,10 @@ import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 /// investor's position is its wallet's balance). Amounts are bounded by uint96 (the issuance limit).
 /// The compliance of ERC-3643 is built into this contract (`compliance()` returns this address).
 contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
+    /// @dev The extension's `SecurityTokenModule`: read-only views and corporate actions (record
+    /// dates, splits), run by delegatecall in this token's storage.
+    address private immutable _module;
+
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
     /// @param decimals_ ERC-20 decimals (0 for whole units of a security).
@@ -45,6 +49,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         address extension_
     ) ERC20(name_, symbol_) {
         _extension = extension_;
+        _module = address(SecurityTokenExtension(extension_).MODULE());
         _caps.decimals = decimals_;
         _caps.homeJurisdiction = homeJurisdiction_;
         _tokenName = name_;
@@ -151,9 +156,10 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         return "sandbox-erc3643-1.0";
     }
 
-    /// @notice ERC-3643: whether transfers are paused.
+    /// @notice ERC-3643: whether transfers are paused (by an agent or a regulator, or while a share
+    /// split is processed).
     function paused() public view returns (bool) {
-        return _config.flags & F_PAUSED != 0;
+        return _config.flags & (F_PAUSED | F_SPLITTING) != 0;
     }
 
     /// @notice ERC-165: ERC-20, ERC-7943 fungible, AccessControl and ERC-165 itself.
@@ -261,6 +267,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
             emit Transfer(from, to, value);
             return;
         }
+        if (c.cfg.flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
@@ -281,6 +288,26 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         emit Transfer(from, to, value);
     }
 
+    /// @dev Record-date tokens: before a balance changes, records it under the latest scheduled record
+    /// date passed, if this wallet (or the supply, `address(0)`) has not been recorded there yet. The
+    /// common case, no date passed since the parties' last change, reads three words and writes
+    /// nothing; the module does the writing.
+    function _checkpointIfDue(address from, address to) private {
+        RecordDateState memory s = _recordDateState;
+        if (
+            s.next < block.timestamp
+                || (s.passed != 0 && (_history[from].recordKey < s.passed || _history[to].recordKey < s.passed))
+        ) {
+            (bool ok, bytes memory ret) =
+                _module.delegatecall(abi.encodeWithSignature("checkpointBalances(address,address)", from, to));
+            if (!ok) {
+                assembly ("memory-safe") {
+                    revert(add(ret, 32), mload(ret))
+                }
+            }
+        }
+    }
+
     /// @dev Cheapest checks first: paused → issuance gate → frozen wallets → unfrozen balance →
     /// lock-up → registry eligibility (one call for both parties) → jurisdiction → category →
     /// Reg S → cross-border → per-investor maximum → holder caps.
@@ -290,7 +317,11 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         returns (uint8)
     {
         _loadConfig(c.cfg);
-        if (mode != M_FORCED && mode != M_BURN && c.cfg.flags & F_PAUSED != 0) return TransferRules.PAUSED;
+        uint8 flags = c.cfg.flags;
+        if (flags & (F_PAUSED | F_SPLITTING) != 0) {
+            // A pause spares forced transfers and burns; a share split in progress stops everything.
+            if (flags & F_SPLITTING != 0 || (mode != M_FORCED && mode != M_BURN)) return TransferRules.PAUSED;
+        }
         if (mode == M_MINT) {
             if (c.cfg.flags & F_APPROVED == 0) return TransferRules.ISSUANCE_NOT_APPROVED;
             uint256 limit = _caps.issuanceLimit;
@@ -830,11 +861,76 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _delegateView();
     }
 
+    // ================================================================== corporate actions (module)
+
+    /// @notice Switches record-date balances on, for good; emits `RecordDatesEnabled`.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; the total supply is 0.
+    /// @dev Runs `SecurityTokenModule` by delegatecall in this token's storage.
+    function enableRecordDates() external {
+        _delegateModule();
+    }
+
+    /// @notice Schedules a record date (unix time); once passed, `balanceOfAt` and `totalSupplyAt`
+    /// answer for it. Emits `RecordDateScheduled`.
+    /// @dev Requirements: caller has AGENT_ROLE; record dates enabled; the date is in the future; no
+    /// share split in progress.
+    /// @dev Runs `SecurityTokenModule` by delegatecall in this token's storage.
+    function scheduleRecordDate(uint256) external {
+        _delegateModule();
+    }
+
+    /// @notice Starts an N-for-1 share split (`ratio` units for each unit); movements stop until
+    /// `splitBatch` has split every unit outstanding. Emits `SplitStarted`.
+    /// @dev Requirements: caller has AGENT_ROLE; ratio >= 2; no split in progress, no cross-border
+    /// transfer pending, no scheduled record date to come; scaled amounts fit their storage.
+    /// @dev Runs `SecurityTokenModule` by delegatecall in this token's storage.
+    function startSplit(uint256) external {
+        _delegateModule();
+    }
+
+    /// @notice Splits each listed wallet once (balance, frozen units, lots, investor position);
+    /// completes the split when no unit is left unsplit. Emits `WalletSplit` per wallet split.
+    /// @dev Requirements: caller has AGENT_ROLE; a split is in progress.
+    /// @dev Runs `SecurityTokenModule` by delegatecall in this token's storage.
+    function splitBatch(address[] calldata) external {
+        _delegateModule();
+    }
+
+    /// @notice Whether this token keeps record-date balances.
+    /// @dev Runs `SecurityTokenModule` read-only in this token's storage.
+    function recordDatesEnabled() external view returns (bool) {
+        _delegateView();
+    }
+
+    /// @notice A wallet's balance at the end of second `recordDate` (a scheduled, passed record date).
+    /// @dev Runs `SecurityTokenModule` read-only in this token's storage.
+    function balanceOfAt(address, uint256) external view returns (uint256) {
+        _delegateView();
+    }
+
+    /// @notice The total supply at the end of second `recordDate` (a scheduled, passed record date).
+    /// @dev Runs `SecurityTokenModule` read-only in this token's storage.
+    function totalSupplyAt(uint256) external view returns (uint256) {
+        _delegateView();
+    }
+
+    /// @notice Whether a share split is in progress, its ratio and the pre-split units not yet split.
+    /// @dev Runs `SecurityTokenModule` read-only in this token's storage.
+    function splitInProgress() external view returns (bool inProgress, uint256 ratio, uint256 unprocessedSupply) {
+        _delegateView();
+    }
+
+    /// @notice Whether `wallet` needs nothing more from the split in progress.
+    /// @dev Runs `SecurityTokenModule` read-only in this token's storage.
+    function walletSplitDone(address) external view returns (bool) {
+        _delegateView();
+    }
+
     /// @notice Plumbing for the read-only views above: runs `data` in the extension with this
     /// token's storage. Called through `staticcall` by the views; a direct call can do no more than
     /// calling the token's own functions (the extension checks roles itself).
     function delegateView(bytes calldata data) external returns (bytes memory) {
-        (bool ok, bytes memory ret) = address(SecurityTokenExtension(_extension).VIEWS()).delegatecall(data);
+        (bool ok, bytes memory ret) = _module.delegatecall(data);
         if (!ok) {
             assembly ("memory-safe") {
                 revert(add(ret, 32), mload(ret))
@@ -862,10 +958,19 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         if (_msgSender() != address(this)) _checkRole(AGENT_ROLE);
     }
 
-    /// @dev Runs the current call's function in `_extension` with this token's storage and returns
-    /// (or reverts) with its result.
+    /// @dev Runs the current call's function in `_module` with this token's storage.
+    function _delegateModule() private {
+        _delegateTo(_module);
+    }
+
+    /// @dev Runs the current call's function in `_extension` with this token's storage.
     function _delegate() private {
-        address extension = _extension;
+        _delegateTo(_extension);
+    }
+
+    /// @dev Runs the current call's function in `extension` with this token's storage and returns
+    /// (or reverts) with its result.
+    function _delegateTo(address extension) private {
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), extension, 0, calldatasize(), 0, 0)

@@ -3,6 +3,7 @@ pragma solidity ^0.8.26;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
@@ -28,6 +29,11 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     uint8 internal constant F_LOCK_ALL = 2;
     uint8 internal constant F_APPROVED = 4;
     uint8 internal constant F_PAUSED_BY_REGULATOR = 8;
+    /// @dev Record-date balances are kept (`enableRecordDates`).
+    uint8 internal constant F_RECORD_DATES = 16;
+    /// @dev A share split is being processed: every transfer, mint, burn and forced transfer is
+    /// refused with the PAUSED rule until every unit outstanding has been split.
+    uint8 internal constant F_SPLITTING = 32;
 
     uint8 internal constant W_RESERVED = 1;
     uint8 internal constant W_COUNTED_NON_ACC = 2;
@@ -235,6 +241,42 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev Address of the code that runs the cold powers in this token's storage (set by the token).
     address internal _extension;
+
+    /// @dev Record dates (`SecurityTokenModule`). `passed`: the latest scheduled record date known to
+    /// have passed (0 = none); `next`: the earliest scheduled record date after `passed`
+    /// (type(uint48).max = none). The pair moves forward lazily, on the first balance change after
+    /// `next` (`SecurityTokenModule.checkpointBalances`).
+    struct RecordDateState {
+        uint48 passed;
+        uint48 next;
+    }
+
+    /// @dev A share split: `ratio` (0 = none started yet), the pre-split units not yet split, and the
+    /// split's sequence number (a wallet whose `splitId` equals it has been split).
+    struct SplitState {
+        uint96 unprocessed;
+        uint32 ratio;
+        uint32 id;
+    }
+
+    /// @dev Cold per-wallet bookkeeping of corporate actions: the record date of the wallet's latest
+    /// balance checkpoint (its balance was recorded for every scheduled date up to it) and the last
+    /// split that multiplied it. `address(0)` stands for the total supply.
+    struct WalletHistory {
+        uint48 recordKey;
+        uint32 splitId;
+    }
+
+    RecordDateState internal _recordDateState;
+    SplitState internal _split;
+    /// @dev Cross-border requests pending (escrowed units); a split cannot start while any is.
+    uint256 internal _pendingCrossBorder;
+    /// @dev Every record date scheduled, ascending.
+    uint256[] internal _recordDates;
+    mapping(address account => WalletHistory) internal _history;
+    /// @dev Balance at each record date, keyed by record date (OpenZeppelin `Checkpoints`); the total
+    /// supply under `address(0)`.
+    mapping(address account => Checkpoints.Trace208) internal _balanceCheckpoints;
 
 
     /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the

@@ -8,7 +8,7 @@ import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {TransferRulebook} from "../compliance/TransferRulebook.sol";
 import {TransferRules} from "./TransferRules.sol";
-import {SecurityTokenViews} from "./SecurityTokenViews.sol";
+import {SecurityTokenModule} from "./SecurityTokenModule.sol";
 
 /// @dev The two functions the extension calls back on the token it runs for.
 interface ISecurityTokenPlumbing {
@@ -29,12 +29,13 @@ contract SecurityTokenExtension is SecurityTokenBase {
     /// @notice The contract that serves the rulebook's sentences.
     TransferRulebook public immutable RULEBOOK;
 
-    /// @notice The contract whose code serves the token's read-only views (run in the token's storage).
-    SecurityTokenViews public immutable VIEWS;
+    /// @notice The contract whose code serves the token's read-only views and corporate actions
+    /// (record dates, splits), run in the token's storage.
+    SecurityTokenModule public immutable MODULE;
 
     constructor() ERC20("", "") {
         RULEBOOK = new TransferRulebook();
-        VIEWS = new SecurityTokenViews();
+        MODULE = new SecurityTokenModule();
     }
 
     /// @dev Batches run each item through the token itself (an external call to this address), so the
@@ -161,11 +162,13 @@ contract SecurityTokenExtension is SecurityTokenBase {
 
     /// @notice ERC-3643: resumes transfers. A pause imposed by the home regulator can only be lifted
     /// by a home regulator.
-    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction.
+    /// @dev Requirements: caller has AGENT_ROLE or is a regulator of the home jurisdiction; no share
+    /// split in progress.
     function unpause() external {
         bool regulator = _requireAgentOrHomeRegulator();
         uint8 flags = _config.flags;
         if (!regulator && flags & F_PAUSED_BY_REGULATOR != 0) revert PauseImposedByRegulator(_caps.homeJurisdiction);
+        if (flags & F_SPLITTING != 0) revert SplitInProgress();
         _config.flags = flags & ~(F_PAUSED | F_PAUSED_BY_REGULATOR);
         emit IERC3643.Unpaused(_msgSender());
     }
@@ -263,7 +266,8 @@ contract SecurityTokenExtension is SecurityTokenBase {
     /// @notice ERC-3643: moves the whole position of `lostWallet` (balance, freezes, lots) to
     /// `newWallet`. `investorOnchainID` is the investor's identity in the registry (standing in for
     /// the ONCHAINID): both wallets must be linked to it.
-    /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units.
+    /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units; no share
+    /// split in progress. With record dates on, both wallets' balances are checkpointed first.
     function recoveryAddress(address lostWallet, address newWallet, address investorOnchainID)
         external
         onlyRole(AGENT_ROLE)
@@ -278,6 +282,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
                 || lostWallet == newWallet || w.balance == 0 || _wallets[newWallet].balance != 0
                 || _wallets[newWallet].frozenBy != 0 || x.reserved != 0
         ) revert RecoveryNotPossible(lostWallet, newWallet, investorOnchainID);
+        _beforeRecovery(lostWallet, newWallet);
         WalletExtra memory nx = _extra[newWallet];
         uint32 base = nx.tail;
         for (uint256 i = x.head; i < x.tail; ++i) {
@@ -302,11 +307,29 @@ contract SecurityTokenExtension is SecurityTokenBase {
         return true;
     }
 
+    /// @dev No recovery during a split (it would carry a wallet's split state); with record dates on,
+    /// both wallets' balances are checkpointed before they change.
+    function _beforeRecovery(address lostWallet, address newWallet) private {
+        uint8 flags = _config.flags;
+        if (flags & F_SPLITTING != 0) revert SplitInProgress();
+        if (flags & F_RECORD_DATES != 0) {
+            (bool ok,) =
+                address(MODULE).delegatecall(abi.encodeCall(SecurityTokenModule.checkpointBalances, (lostWallet, newWallet)));
+            if (!ok) {
+                assembly ("memory-safe") {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
+                }
+            }
+        }
+    }
+
     /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
     /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
     function rejectCrossBorderTransfer(uint256 id) external {
         (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
         x.status = CrossBorderStatus.Rejected;
+        --_pendingCrossBorder;
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferRejected(id, _msgSender(), j);
     }
@@ -319,6 +342,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (x.status != CrossBorderStatus.Pending) revert CrossBorderTransferNotPending(id, x.status);
         if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
         x.status = CrossBorderStatus.Expired;
+        --_pendingCrossBorder;
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferExpired(id);
     }
@@ -337,6 +361,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
         (uint16 fromJ, uint16 toJ) = ISecurityTokenPlumbing(address(this)).checkCrossBorder(from, to, value);
         if (fromJ == toJ) revert NotCrossBorder(fromJ, toJ);
         _reserve(from, value, true);
+        ++_pendingCrossBorder;
         id = ++_crossBorderCount;
         uint256 deadline = block.timestamp + _limits.approvalWindow;
         _crossBorders[id] = CrossBorder({
@@ -373,6 +398,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
             address to = x.to;
             uint256 value = x.value;
             x.status = CrossBorderStatus.Settled;
+            --_pendingCrossBorder;
             ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
             emit CrossBorderTransferSettled(id);
         }

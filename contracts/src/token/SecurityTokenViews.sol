@@ -8,15 +8,15 @@ import {TransferRules} from "./TransferRules.sol";
 
 /// @title SecurityTokenViews
 /// @notice Read-only views of `SecurityToken` that do not fit in the token's code: the token runs
-/// them by `delegatecall` (under `staticcall`) in its own storage.
+/// them by `delegatecall` (under `staticcall`) in its own storage, as part of `SecurityTokenModule`.
 /// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
-contract SecurityTokenViews is SecurityTokenBase {
+abstract contract SecurityTokenViews is SecurityTokenBase {
     constructor() ERC20("", "") {}
 
     /// @notice ERC-7943: whether `account` may send at all: not paused, not frozen, registered,
     /// active and within its KYC validity.
     function canSend(address account) external view returns (bool allowed) {
-        if (_config.flags & F_PAUSED != 0 || _wallets[account].frozenBy != 0) return false;
+        if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].frozenBy != 0) return false;
         return _eligible(_config.registry.walletRecord(account));
     }
 
@@ -24,7 +24,7 @@ contract SecurityTokenViews is SecurityTokenBase {
     /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
     /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
     function canReceive(address account) external view returns (bool allowed) {
-        if (_config.flags & F_PAUSED != 0 || _wallets[account].frozenBy != 0) return false;
+        if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].frozenBy != 0) return false;
         IInvestorRegistry.WalletRecord memory rec = _config.registry.walletRecord(account);
         if (!_eligible(rec)) return false;
         (uint8 code,) = _offeringCheck(_config, rec);

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.26;
+
+import {Arrays} from "@openzeppelin/contracts/utils/Arrays.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {SecurityTokenViews} from "./SecurityTokenViews.sol";
+
+/// @title SecurityTokenModule
+/// @notice The token's cold module: its read-only views (`SecurityTokenViews`) and its corporate
+/// actions, record-date balances and N-for-1 share splits. `SecurityToken` runs these functions by
+/// `delegatecall` in its own storage (views under `staticcall`); called directly, the module only
+/// touches its own (empty) storage. One module serves any number of tokens.
+///
+/// Record dates: balances are checkpointed lazily, in the manner of OpenZeppelin 4's
+/// `ERC20Snapshot`, with OpenZeppelin's `Checkpoints`: a wallet's balance (and the total supply) is
+/// written under the latest scheduled record date that has passed, only on the wallet's first balance
+/// change after that date, before the change. A transfer that crosses no record date since the
+/// wallet's last change costs three storage reads more than on a token without record dates (the
+/// record-date state, and one word per party); a checkpoint on every change (`ERC20Votes` style)
+/// would instead write a new slot for each party of every transfer. The price is that only
+/// scheduled record dates can be asked about.
+///
+/// Splits: `startSplit` stops every movement of units (the PAUSED rule, for forced transfers and
+/// burns too), scales the limits and records the pre-split supply; `splitBatch` multiplies each
+/// listed wallet once (balance, frozen units, regulator-frozen units, lock-up lots, its investor's
+/// aggregate position) and the total supply with it, so the supply always equals the sum of the
+/// balances; the split completes when the pre-split units not yet split reach zero.
+/// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
+contract SecurityTokenModule is SecurityTokenViews {
+    using Checkpoints for Checkpoints.Trace208;
+
+    // ================================================================== record dates
+
+    /// @notice Switches record-date balances on (for good). Only before anything is issued, so the
+    /// history is complete from the first unit.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; the total supply is 0.
+    function enableRecordDates() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_counts.totalSupply != 0) revert RecordDatesNeedEmptySupply();
+        if (_config.flags & F_RECORD_DATES == 0) {
+            _config.flags |= F_RECORD_DATES;
+            _recordDateState = RecordDateState({passed: 0, next: type(uint48).max});
+        }
+        emit RecordDatesEnabled();
+    }
+
+    /// @notice Schedules `recordDate` (a unix time): once it has passed, `balanceOfAt` and
+    /// `totalSupplyAt` give the balances at the end of that second. Scheduling a date again is
+    /// harmless (it is kept once).
+    /// @dev Requirements: caller has AGENT_ROLE; record dates enabled; `block.timestamp < recordDate
+    /// < 2**48`; no split in progress. Costs a shift of the later dates already scheduled.
+    function scheduleRecordDate(uint256 recordDate) external onlyRole(AGENT_ROLE) {
+        uint8 flags = _config.flags;
+        if (flags & F_RECORD_DATES == 0) revert RecordDatesDisabled();
+        if (recordDate <= block.timestamp || recordDate >= type(uint48).max) {
+            revert RecordDateNotInFuture(recordDate, block.timestamp);
+        }
+        if (flags & F_SPLITTING != 0) revert SplitInProgress();
+        uint256[] storage dates = _recordDates;
+        uint256 at = Arrays.lowerBound(dates, recordDate);
+        uint256 n = dates.length;
+        if (at == n || dates[at] != recordDate) {
+            // Insert in order; only dates still in the future (after this one) move.
+            dates.push(recordDate);
+            for (uint256 i = n; i > at; --i) {
+                dates[i] = dates[i - 1];
+            }
+            dates[at] = recordDate;
+            // A pending roll (next already passed) is never overwritten: then next < now < recordDate.
+            if (recordDate < _recordDateState.next) _recordDateState.next = uint48(recordDate);
+        }
+        emit RecordDateScheduled(recordDate);
+    }
+
+    /// @notice Plumbing for the token's transfer hook and recovery: records the balances of `from` and
+    /// `to` (`address(0)`: the total supply) under the latest scheduled record date that has passed,
+    /// if not yet recorded, before they change. Harmless if called at any other time: it records
+    /// balances that are right.
+    /// @dev Requirements: none (runs in the token's storage only through the token's delegatecall).
+    function checkpointBalances(address from, address to) external {
+        uint48 passed = _rollRecordDates();
+        if (passed != 0) {
+            _checkpoint(from, passed);
+            _checkpoint(to, passed);
+        }
+    }
+
+    /// @notice Whether the token keeps record-date balances.
+    function recordDatesEnabled() external view returns (bool) {
+        return _config.flags & F_RECORD_DATES != 0;
+    }
+
+    /// @notice `wallet`'s balance at the end of second `recordDate` (after every transaction in blocks
+    /// stamped at or before it).
+    /// @dev Requirements: record dates enabled; `recordDate` has passed and was scheduled.
+    function balanceOfAt(address wallet, uint256 recordDate) external view returns (uint256) {
+        _checkRecordDate(recordDate);
+        return wallet == address(0) ? 0 : _valueAt(wallet, recordDate);
+    }
+
+    /// @notice The total supply at the end of second `recordDate`.
+    /// @dev Requirements: as `balanceOfAt`.
+    function totalSupplyAt(uint256 recordDate) external view returns (uint256) {
+        _checkRecordDate(recordDate);
+        return _valueAt(address(0), recordDate);
+    }
+
+    /// @dev Moves the record-date state past every scheduled date before now; returns the latest.
+    function _rollRecordDates() private returns (uint48) {
+        RecordDateState memory s = _recordDateState;
+        if (s.next < block.timestamp) {
+            uint256[] storage dates = _recordDates;
+            uint256 at = Arrays.lowerBound(dates, block.timestamp); // first date not yet passed
+            s.passed = uint48(dates[at - 1]);
+            s.next = at < dates.length ? uint48(dates[at]) : type(uint48).max;
+            _recordDateState = s;
+        }
+        return s.passed;
+    }
+
+    /// @dev Records `account`'s current balance under `passed` unless already recorded there.
+    function _checkpoint(address account, uint48 passed) private {
+        WalletHistory storage h = _history[account];
+        if (h.recordKey < passed) {
+            uint256 current = account == address(0) ? _counts.totalSupply : _wallets[account].balance;
+            _balanceCheckpoints[account].push(passed, uint208(current));
+            h.recordKey = passed;
+        }
+    }
+
+    function _checkRecordDate(uint256 recordDate) private view {
+        if (_config.flags & F_RECORD_DATES == 0) revert RecordDatesDisabled();
+        if (recordDate >= block.timestamp) revert RecordDateNotPassed(recordDate, block.timestamp);
+        uint256 at = Arrays.lowerBound(_recordDates, recordDate);
+        if (at == _recordDates.length || _recordDates[at] != recordDate) revert RecordDateNotScheduled(recordDate);
+    }
+
+    /// @dev The first checkpoint at or after `recordDate` holds the balance then (the balance did not
+    /// change between the record date and that checkpoint's change); none means no change since.
+    function _valueAt(address account, uint256 recordDate) private view returns (uint256) {
+        if (_history[account].recordKey < recordDate) {
+            return account == address(0) ? _counts.totalSupply : _wallets[account].balance;
+        }
+        return _balanceCheckpoints[account].lowerLookup(uint48(recordDate));
+    }
+
+    // ================================================================== share split
+
+    /// @notice Starts an N-for-1 split: every unit will become `ratio` units. Movements of units stop
+    /// (the PAUSED rule) until `splitBatch` has processed every wallet holding units; the issuance
+    /// limit, the per-investor maximum and the cross-border threshold are multiplied now; holder
+    /// counts do not change. A supply of 0 completes at once.
+    /// @dev Requirements: caller has AGENT_ROLE; `ratio >= 2`; no split in progress; no cross-border
+    /// transfer pending; no scheduled record date still to come; the scaled limits and supply fit
+    /// their storage widths.
+    function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
+        if (ratio < 2) revert InvalidSplitRatio(ratio);
+        uint8 flags = _config.flags;
+        if (flags & F_SPLITTING != 0) revert SplitInProgress();
+        if (_pendingCrossBorder != 0) revert CrossBorderTransfersPending(_pendingCrossBorder);
+        if (flags & F_RECORD_DATES != 0) {
+            _rollRecordDates();
+            uint48 next = _recordDateState.next;
+            if (next != type(uint48).max) revert SplitBeforeRecordDate(next);
+        }
+        uint256 supply = _counts.totalSupply;
+        uint256 limit = uint256(_caps.issuanceLimit) * ratio;
+        if (ratio > type(uint32).max || limit > type(uint96).max || supply * ratio > type(uint96).max) {
+            revert SplitOverflow(ratio);
+        }
+        _caps.issuanceLimit = uint96(limit);
+        uint256 maxBalance = _config.maxInvestorBalance;
+        if (maxBalance != type(uint80).max) {
+            maxBalance *= ratio;
+            if (maxBalance >= type(uint80).max) revert SplitOverflow(ratio);
+            _config.maxInvestorBalance = uint80(maxBalance);
+        }
+        uint256 threshold = _limits.crossBorderThreshold;
+        if (threshold != type(uint96).max) {
+            threshold *= ratio;
+            if (threshold >= type(uint96).max) revert SplitOverflow(ratio);
+            _limits.crossBorderThreshold = uint96(threshold);
+        }
+        uint32 id = _split.id + 1;
+        _split = SplitState({unprocessed: uint96(supply), ratio: uint32(ratio), id: id});
+        _config.flags = flags | F_SPLITTING;
+        emit SplitStarted(ratio, supply);
+        if (supply == 0) _completeSplit(ratio);
+    }
+
+    /// @notice Splits each of `wallets` once: its balance, frozen units (agents' and regulators'),
+    /// lock-up lots (same unlock times) and its investor's aggregate position are multiplied by the
+    /// ratio, and the total supply grows with them. A wallet already split, or holding nothing, is
+    /// skipped. The split completes with the batch that splits the last units outstanding.
+    /// @dev Requirements: caller has AGENT_ROLE; a split is in progress. Cost grows with the wallets
+    /// listed (and their lots), never with the number of holders.
+    function splitBatch(address[] calldata wallets) external onlyRole(AGENT_ROLE) {
+        if (_config.flags & F_SPLITTING == 0) revert NoSplitInProgress();
+        SplitState memory sp = _split;
+        uint48 passed = _config.flags & F_RECORD_DATES != 0 ? _rollRecordDates() : 0;
+        uint256 grown;
+        for (uint256 i = 0; i < wallets.length; ++i) {
+            address wallet = wallets[i];
+            uint256 before = _wallets[wallet].balance;
+            if (before == 0 || _history[wallet].splitId == sp.id) continue;
+            if (passed != 0) {
+                // Pre-split units under the record date: checkpoint before anything changes.
+                _checkpoint(wallet, passed);
+                _checkpoint(address(0), passed);
+            }
+            _history[wallet].splitId = sp.id;
+            _splitWallet(wallet, sp.ratio);
+            sp.unprocessed -= uint96(before);
+            grown += before * (sp.ratio - 1);
+            emit WalletSplit(wallet, before, before * sp.ratio);
+        }
+        _counts.totalSupply += uint96(grown);
+        _split.unprocessed = sp.unprocessed;
+        if (sp.unprocessed == 0) _completeSplit(sp.ratio);
+    }
+
+    /// @notice Whether a split is being processed, its ratio (of the latest split when none is) and
+    /// the pre-split units not yet split.
+    function splitInProgress() external view returns (bool inProgress, uint256 ratio, uint256 unprocessedSupply) {
+        SplitState memory sp = _split;
+        return (_config.flags & F_SPLITTING != 0, sp.ratio, sp.unprocessed);
+    }
+
+    /// @notice Whether `wallet` needs nothing more from the split in progress: it has been split, or
+    /// holds nothing, or no split is in progress.
+    function walletSplitDone(address wallet) external view returns (bool) {
+        return _config.flags & F_SPLITTING == 0 || _history[wallet].splitId == _split.id
+            || _wallets[wallet].balance == 0;
+    }
+
+    /// @dev Multiplies one wallet's units. Frozen, regulator-frozen and locked units are parts of the
+    /// balance, so they fit once the supply times the ratio does (checked by `startSplit`).
+    function _splitWallet(address wallet, uint256 ratio) private {
+        Wallet memory w = _wallets[wallet];
+        uint256 before = w.balance;
+        w.balance = uint96(before * ratio);
+        w.frozen = uint96(w.frozen * ratio);
+        _wallets[wallet] = w;
+        WalletExtra storage x = _extra[wallet];
+        if (x.regulatorFrozen != 0) {
+            x.regulatorFrozen = uint96(x.regulatorFrozen * ratio);
+            for (uint256 k = 0; k < 2; ++k) {
+                uint16 j = k == 0 ? UK : US;
+                uint256 f = _regulatorFrozenBy[wallet][j];
+                if (f != 0) _regulatorFrozenBy[wallet][j] = f * ratio;
+            }
+        }
+        if (w.lockedUntil > block.timestamp) {
+            // Lots still in the queue (unlocked ones at its head are harmless to scale).
+            (uint32 head, uint32 tail) = (x.head, x.tail);
+            for (uint256 i = head; i < tail; ++i) {
+                Lot storage lot = _lots[wallet][i];
+                lot.amount = uint96(lot.amount * ratio);
+            }
+        }
+        (uint256 record,) = _config.registry.walletWords(wallet, wallet);
+        if (uint8(record >> 232) > 1) {
+            // An investor with several wallets: its aggregate, if kept, grows with this wallet.
+            Position storage p = _positions[address(uint160(record))];
+            if (p.initialized) p.balance += uint96(before * (ratio - 1));
+        }
+    }
+
+    function _completeSplit(uint256 ratio) private {
+        _config.flags &= ~F_SPLITTING;
+        emit SplitCompleted(ratio, _counts.totalSupply);
+    }
+}
