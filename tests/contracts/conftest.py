@@ -13,6 +13,7 @@ from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction
+from tests.contracts.corporate_world import CorporateWorld, build_corporate_world
 
 DAY = 86_400
 ISSUANCE_LIMIT = 10**12
@@ -114,3 +115,18 @@ def w(world: World) -> Iterator[World]:
         yield world
     finally:
         world.chain.revert(snapshot)
+
+
+@pytest.fixture(scope="session")
+def _corporate_world_once() -> CorporateWorld:
+    return build_corporate_world()
+
+
+@pytest.fixture
+def cw(_corporate_world_once: CorporateWorld) -> Iterator[CorporateWorld]:
+    """The corporate-actions world (`tests/contracts/corporate_world.py`), reverted after the test."""
+    snapshot = _corporate_world_once.chain.snapshot()
+    try:
+        yield _corporate_world_once
+    finally:
+        _corporate_world_once.chain.revert(snapshot)
