@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sandbox.chain.base import DevChain
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE, CashToken
+from sandbox.contracts.corporate_actions import BondPayingAgent, EquityPayingAgent, payment_code_name
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, SettlementResult
@@ -25,10 +26,15 @@ from sandbox.scenario import (
     Action,
     AdvanceTime,
     CrossBorderTransfer,
+    DeclareCoupon,
+    DeclareDividend,
     DvPBatch,
     DvPTrade,
     Freeze,
     Issue,
+    PayCoupon,
+    PayDividend,
+    Split,
     TradeTerms,
     Transfer,
     Unfreeze,
@@ -38,6 +44,8 @@ if TYPE_CHECKING:
     from sandbox.market import Market
 
 SECONDS_PER_DAY = 86_400
+#: Wallets split per transaction (the split's cost grows with the wallets listed and their lots).
+SPLIT_BATCH = 25
 
 
 class ScenarioReplayError(SandboxError):
@@ -100,7 +108,103 @@ def _replay(market: Market, action: Action) -> tuple[str, tuple[int, ...]]:
             verb = "froze" if frozen else "unfroze"
             reason = f": {action.reason}" if isinstance(action, Freeze) and action.reason else ""
             return f"{action.by} {verb} {action.wallet} on {action.asset}{reason}", ()
+        case DeclareCoupon():
+            declared = _bond_agent(market, action.security).schedule_coupon(
+                action.period - 1, sender=market.accounts[market.issuer_of[action.security]]
+            )
+            return f"coupon {action.period} of {action.security} declared (distribution {declared.distribution_id})", ()
+        case PayCoupon():
+            agent = _bond_agent(market, action.security)
+            distribution_id = agent.coupon_distribution(action.period - 1)
+            return f"coupon {action.period} of {action.security}: {_pay(market, action.security, distribution_id)}", ()
+        case DeclareDividend():
+            declared = _equity_agent(market, action.security).declare_dividend(
+                action.amount_per_share,
+                market.chain_time(action.record_date),
+                market.chain_time(action.payment_date),
+                sender=market.accounts[market.issuer_of[action.security]],
+            )
+            market.dividends.setdefault(action.security, []).append(declared.distribution_id)
+            return (
+                f"dividend of {action.amount_per_share / 100:.2f} per share on {action.security} declared "
+                f"(distribution {declared.distribution_id})",
+                (),
+            )
+        case PayDividend():
+            dividends = market.dividends.get(action.security)
+            if not dividends:
+                raise ScenarioReplayError(f"no dividend of {action.security} was declared")
+            return f"dividend on {action.security}: {_pay(market, action.security, dividends[-1])}", ()
+        case Split():
+            return _split(market, action), ()
     raise ScenarioReplayError(f"unknown action {action!r}")  # pragma: no cover - the union is closed
+
+
+def _bond_agent(market: Market, symbol: str) -> BondPayingAgent:
+    agent = market.paying_agent(symbol)
+    if not isinstance(agent, BondPayingAgent):
+        raise ScenarioReplayError(f"{symbol} is not a bond")
+    return agent
+
+
+def _equity_agent(market: Market, symbol: str) -> EquityPayingAgent:
+    agent = market.paying_agent(symbol)
+    if not isinstance(agent, EquityPayingAgent):
+        raise ScenarioReplayError(f"{symbol} is not an equity")
+    return agent
+
+
+def _investor_wallets(market: Market) -> list[tuple[str, str]]:
+    """(reference, address) of every investor wallet, in the scenario's order."""
+    out: list[tuple[str, str]] = []
+    for investor in market.scenario.investors:
+        for index, wallet in enumerate(market.wallets[investor.key]):
+            out.append((f"{investor.key}/{index}" if index else investor.key, wallet))
+    return out
+
+
+def _pay(market: Market, symbol: str, distribution_id: int) -> str:
+    """Funds a distribution from the issuer's treasury and pays every wallet that held the security at
+    its record date, in batches of the agent's maximum. Payments the rules refuse are held."""
+    agent, token = market.paying_agent(symbol), market.security(symbol)
+    issuer_key = market.issuer_of[symbol]
+    issuer, treasury = market.accounts[issuer_key], market.treasuries[issuer_key]
+    distribution = agent.distribution(distribution_id)
+    cash = CashToken(market.chain, distribution.cash)
+    cash.approve(agent.address, agent.required_funding(distribution_id), sender=treasury)
+    agent.fund(distribution_id, sender=treasury)
+    holders = [
+        (ref, wallet)
+        for ref, wallet in _investor_wallets(market)
+        if token.balance_of_at(wallet, distribution.record_date) > 0
+    ]
+    by_address = {wallet: ref for ref, wallet in holders}
+    paid, held = 0, []
+    size = agent.max_batch()
+    for start in range(0, len(holders), size):
+        batch = agent.pay_batch(distribution_id, [w for _, w in holders[start : start + size]], sender=issuer)
+        paid += len(batch.paid)
+        held += [f"{by_address.get(h.holder, h.holder)}: {payment_code_name(h.code)}" for h in batch.held]
+    total = agent.distribution(distribution_id).paid
+    currency = next(c for c, s in market.cash_symbol_of.items() if market.cash[s].address == cash.address)
+    summary = f"{currency} {total / 100:,.2f} paid to {paid} wallets"
+    if held:
+        summary += f", {len(held)} held ({'; '.join(held)})"
+    return summary
+
+
+def _split(market: Market, action: Split) -> str:
+    agent, token = _equity_agent(market, action.security), market.security(action.security)
+    issuer = market.accounts[market.issuer_of[action.security]]
+    agent.start_split(action.ratio, sender=issuer)
+    wallets = [wallet for _, wallet in _investor_wallets(market) if token.balance_of(wallet) > 0]
+    for start in range(0, len(wallets), SPLIT_BATCH):
+        if not token.split_in_progress().in_progress:
+            break
+        agent.split_batch(wallets[start : start + SPLIT_BATCH], sender=issuer)
+    if token.split_in_progress().in_progress:
+        raise ScenarioReplayError(f"the {action.ratio}-for-1 split of {action.security} left units unsplit")
+    return f"{action.ratio}-for-1 split of {action.security} over {len(wallets)} wallets"
 
 
 def _asset(market: Market, symbol: str) -> SecurityToken | CashToken:

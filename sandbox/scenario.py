@@ -55,6 +55,10 @@ class IssuerSpec(_Strict):
     jurisdiction: JurisdictionCode
     account: AccountIndex
     api_key: ApiKey
+    #: The issuer's treasury wallet: registered as a business investor of the issuer's jurisdiction
+    #: (an eligible counterparty in GB, a QIB in the US) so it may hold cash; it funds the coupons and
+    #: dividends of the issuer's securities. Cash holdings name it by the issuer's key.
+    treasury_account: AccountIndex | None = None
 
 
 class InvestorSpec(_Strict):
@@ -97,6 +101,50 @@ class RulesSpec(_Strict):
     max_us_non_accredited: Annotated[int, Field(ge=0, lt=2**32)] = 0
 
 
+DayCountName = Literal["30/360", "30E/360", "ACT/365"]
+Isin = Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")]
+
+
+class BondSpec(_Strict):
+    """A bond's terms, fixed at issuance and held by its paying agent: coupons in `currency` (minor
+    units), `face_value` per unit, `coupon_bps` a year, a coupon on each of `coupon_dates` (the last is
+    the maturity), accruing from `issue_date` by `day_count` (30/360 US bond basis, 30E/360, ACT/365
+    Fixed); each payment's record date is `record_lag_days` before it. Dates are in the scenario's
+    calendar."""
+
+    isin: Isin
+    currency: Currency
+    face_value: Annotated[int, Field(gt=0, lt=2**96)]
+    coupon_bps: Annotated[int, Field(ge=0, le=10_000)]
+    day_count: DayCountName
+    issue_date: date
+    coupon_dates: Annotated[list[date], Field(min_length=1, max_length=400)]
+    maturity: date
+    record_lag_days: Annotated[int, Field(ge=1, le=60)] = 7
+
+    @model_validator(mode="after")
+    def _schedule_is_ordered(self) -> Self:
+        previous = self.issue_date
+        for coupon in self.coupon_dates:
+            if coupon <= previous:
+                raise ValueError(f"bond {self.isin}: coupon date {coupon} is not after {previous}")
+            previous = coupon
+        if self.maturity != self.coupon_dates[-1]:
+            raise ValueError(f"bond {self.isin}: the maturity {self.maturity} must be the last coupon date")
+        if (self.coupon_dates[0] - self.issue_date).days < self.record_lag_days:
+            raise ValueError(f"bond {self.isin}: the first record date falls before the issue date")
+        return self
+
+
+class EquitySpec(_Strict):
+    """A share class: its name, par value per share (minor units of `currency`), and the currency its
+    dividends are paid in."""
+
+    share_class: Annotated[str, Field(min_length=1, max_length=64)]
+    currency: Currency
+    par_value: Annotated[int, Field(ge=0, lt=2**96)] = 0
+
+
 class SecuritySpec(_Strict):
     symbol: Symbol
     name: str
@@ -106,6 +154,16 @@ class SecuritySpec(_Strict):
     decimals: Annotated[int, Field(ge=0, le=18)] = 0
     rules: RulesSpec = RulesSpec()
     holdings: dict[WalletRef, Annotated[int, Field(gt=0, lt=2**96)]] = {}
+    #: A bond's terms (a `BondPayingAgent` pays its coupons), or a share class (an
+    #: `EquityPayingAgent` pays its dividends and runs its splits); neither for a plain security.
+    bond: BondSpec | None = None
+    equity: EquitySpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if self.bond is not None and self.equity is not None:
+            raise ValueError(f"security {self.symbol} cannot be both a bond and an equity")
+        return self
 
 
 class CashTokenSpec(_Strict):
@@ -245,8 +303,64 @@ class Unfreeze(_Action):
     wallet: WalletRef
 
 
+class DeclareCoupon(_Action):
+    """The issuer declares coupon `period` (1 = the first coupon date) of a bond: its record date is
+    scheduled on the token, so this must come before that record date."""
+
+    kind: Literal["declare_coupon"]
+    security: Symbol
+    period: Annotated[int, Field(ge=1, le=400)]
+
+
+class PayCoupon(_Action):
+    """After the payment date: the issuer's treasury funds the coupon and the issuer pays every wallet
+    that held the bond at the record date, in batches; a wallet frozen on the bond is held, not paid."""
+
+    kind: Literal["pay_coupon"]
+    security: Symbol
+    period: Annotated[int, Field(ge=1, le=400)]
+
+
+class DeclareDividend(_Action):
+    """The issuer declares a dividend of `amount_per_share` (minor units of the share class's
+    currency) to holders at `record_date`, payable from `payment_date`."""
+
+    kind: Literal["declare_dividend"]
+    security: Symbol
+    amount_per_share: Annotated[int, Field(gt=0, lt=2**96)]
+    record_date: datetime
+    payment_date: datetime
+
+
+class PayDividend(_Action):
+    """After its payment date: the security's latest declared dividend is funded and paid."""
+
+    kind: Literal["pay_dividend"]
+    security: Symbol
+
+
+class Split(_Action):
+    """An N-for-1 share split, run by the issuer through the paying agent over every wallet."""
+
+    kind: Literal["split"]
+    security: Symbol
+    ratio: Annotated[int, Field(ge=2, le=100)]
+
+
 Action = Annotated[
-    AdvanceTime | Transfer | Issue | DvPTrade | DvPBatch | CrossBorderTransfer | Freeze | Unfreeze,
+    AdvanceTime
+    | Transfer
+    | Issue
+    | DvPTrade
+    | DvPBatch
+    | CrossBorderTransfer
+    | Freeze
+    | Unfreeze
+    | DeclareCoupon
+    | PayCoupon
+    | DeclareDividend
+    | PayDividend
+    | Split,
     Field(discriminator="kind"),
 ]
 
@@ -284,6 +398,10 @@ class Scenario(_Strict):
         if len(set(api_keys)) != len(api_keys):
             raise ValueError("API keys must be unique")
         issuers = {i.key for i in self.issuers}
+        treasuries = {i.key for i in self.issuers if i.treasury_account is not None}
+        accounts += [i.treasury_account for i in self.issuers if i.treasury_account is not None]
+        if len(set(accounts)) != len(accounts):
+            raise ValueError("each participant and wallet needs an account of its own")
         symbols = [s.symbol for s in self.securities]
         if len(set(symbols)) != len(symbols):
             raise ValueError("security symbols must be unique")
@@ -292,6 +410,17 @@ class Scenario(_Strict):
         for security in self.securities:
             if security.issuer not in issuers:
                 raise ValueError(f"security {security.symbol}: unknown issuer {security.issuer!r}")
+            paying = security.bond.currency if security.bond else security.equity.currency if security.equity else None
+            if paying is not None:
+                if paying not in {c.currency for c in self.cash_tokens}:
+                    raise ValueError(
+                        f"security {security.symbol}: pays in {paying}, but the scenario has no {paying} cash token"
+                    )
+                if security.issuer not in treasuries:
+                    raise ValueError(
+                        f"security {security.symbol}: its issuer {security.issuer} needs a treasury_account "
+                        "to fund payments"
+                    )
             for holder in security.holdings:
                 investor = self._investor_of(holder, f"security {security.symbol}")
                 if investor.jurisdiction not in security.admitted:
@@ -306,6 +435,8 @@ class Scenario(_Strict):
             if cash.issuer not in issuers:
                 raise ValueError(f"{cash.currency} cash token: unknown issuer {cash.issuer!r}")
             for holder in cash.holdings:
+                if holder in treasuries:
+                    continue
                 self._investor_of(holder, f"{cash.currency} cash token")
             if cash.reserves is not None and cash.reserves < sum(cash.holdings.values()):
                 raise ValueError(f"{cash.currency} cash token: reserves below the holdings to issue")
@@ -333,6 +464,10 @@ class Scenario(_Strict):
         last: datetime | None = None
         if self.calendar_start is not None:
             last = datetime.combine(self.calendar_start, datetime.min.time(), UTC)
+        bonds = {s.symbol: s.bond for s in self.securities if s.bond is not None}
+        equities = {s.symbol for s in self.securities if s.equity is not None}
+        declared_coupons: set[tuple[str, int]] = set()
+        declared_dividends: set[str] = set()
         for number, action in enumerate(self.history, 1):
             where = f"history step {number} ({action.kind})"
 
@@ -396,6 +531,30 @@ class Scenario(_Strict):
                         raise ValueError(
                             f"{where}: {action.sender} and {action.receiver} are both in {sender.jurisdiction}"
                         )
+                case DeclareCoupon() | PayCoupon():
+                    bond = bonds.get(action.security)
+                    if bond is None:
+                        raise ValueError(f"{where}: {action.security!r} is not a bond of the scenario")
+                    if action.period > len(bond.coupon_dates):
+                        raise ValueError(f"{where}: bond {action.security} has {len(bond.coupon_dates)} coupon dates")
+                    if isinstance(action, DeclareCoupon):
+                        declared_coupons.add((action.security, action.period))
+                    elif (action.security, action.period) not in declared_coupons:
+                        raise ValueError(
+                            f"{where}: coupon {action.period} of {action.security} is paid before it is declared"
+                        )
+                case DeclareDividend() | PayDividend() | Split():
+                    if action.security not in equities:
+                        raise ValueError(f"{where}: {action.security!r} is not an equity of the scenario")
+                    if isinstance(action, DeclareDividend):
+                        for moment in (action.record_date, action.payment_date):
+                            if moment.tzinfo is None:
+                                raise ValueError(f"{where}: {moment} needs a time zone")
+                        if not action.record_date < action.payment_date:
+                            raise ValueError(f"{where}: the record date must come before the payment date")
+                        declared_dividends.add(action.security)
+                    elif isinstance(action, PayDividend) and action.security not in declared_dividends:
+                        raise ValueError(f"{where}: no dividend of {action.security} was declared before")
                 case Freeze() | Unfreeze():
                     asset(action.asset)
                     self._investor_of(action.wallet, where)
@@ -414,6 +573,7 @@ class Scenario(_Strict):
     @property
     def accounts_needed(self) -> int:
         accounts = [r.account for r in self.regulators] + [i.account for i in self.issuers]
+        accounts += [i.treasury_account for i in self.issuers if i.treasury_account is not None]
         accounts += [a for i in self.investors for a in i.all_accounts]
         return 1 + max([self.operator.account, *accounts])
 
