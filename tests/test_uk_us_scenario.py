@@ -7,10 +7,13 @@ the issued holdings."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,13 @@ from pydantic import ValidationError
 
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.cash_token import CASH_RULES
+from sandbox.contracts.corporate_actions import (
+    BondPayingAgent,
+    DistributionState,
+    Payment,
+    PaymentStatus,
+    payment_code_name,
+)
 from sandbox.contracts.settlement import SettlementCode, TradeStatus
 from sandbox.errors import SandboxError
 from sandbox.market import Market, load_scenario
@@ -28,13 +38,21 @@ from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
 from sandbox.scenario import (
     _CASH_RULE_NAMES,
     _DVP_CODE_NAMES,
+    AdvanceTime,
     CrossBorderTransfer,
+    DeclareCoupon,
+    DeclareDividend,
     DvPBatch,
     DvPTrade,
+    Freeze,
     Issue,
+    PayCoupon,
+    PayDividend,
     Scenario,
+    Split,
     TradeTerms,
     Transfer,
+    Unfreeze,
 )
 from seeds import DEMO_SCENARIO, UK_US_SCENARIO
 
@@ -190,9 +208,39 @@ def test_check_scenario_accepts_it() -> None:
             "are both in GB",
         ),
         (
-            lambda d: d["history"].append({"kind": "split", "security": "PENN"}),
+            lambda d: d["history"].append({"kind": "merger", "security": "PENN"}),
             "does not match any of the expected tags",
         ),
+        (lambda d: d["history"].append({"kind": "split", "security": "PENN"}), "split.ratio\n  Field required"),
+        (
+            lambda d: d["history"].insert(0, {"kind": "pay_coupon", "security": "UKT31", "period": 1}),
+            "coupon 1 of UKT31 is paid before it is declared",
+        ),
+        (
+            lambda d: d["history"].append({"kind": "declare_coupon", "security": "PENN", "period": 1}),
+            "'PENN' is not a bond of the scenario",
+        ),
+        (
+            lambda d: d["history"].append({"kind": "declare_coupon", "security": "UKT31", "period": 13}),
+            "bond UKT31 has 12 coupon dates",
+        ),
+        (
+            lambda d: d["history"].append(
+                {
+                    "kind": "declare_dividend",
+                    "security": "PENN",
+                    "amount_per_share": 1,
+                    "record_date": "2026-03-02T00:00:00Z",
+                    "payment_date": "2026-03-01T00:00:00Z",
+                }
+            ),
+            "the record date must come before the payment date",
+        ),
+        (lambda d: d["securities"][0]["bond"].update(maturity="2031-07-21"), "must be the last coupon date"),
+        (lambda d: d["securities"][0]["bond"].update(isin="GB123"), "String should match pattern"),
+        (lambda d: d["securities"][0]["bond"].update(day_count="ACT/ACT"), "'30/360', '30E/360' or 'ACT/365'"),
+        (lambda d: d["issuers"][0].pop("treasury_account"), "needs a treasury_account to fund payments"),
+        (lambda d: d["securities"][3]["equity"].update(currency="EUR"), "Input should be 'GBP' or 'USD'"),
         (lambda d: d["history"].append({"kind": "transfer", "asset": "PENN", "to": "ava-davis", "amount": 1}), "from"),
     ],
 )
@@ -230,63 +278,185 @@ def test_the_clock_followed_the_calendar(market: Market, scenario: Scenario) -> 
     assert stamps == sorted(stamps)
 
 
-def _expected_positions(scenario: Scenario) -> dict[str, dict[str, int]]:
-    """asset → wallet reference → balance, from the issued holdings and the history's steps that
-    were not expected to be refused."""
-    held: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+def _year_fraction(convention: str, start: date, end: date) -> Fraction:
+    """The day-count fractions of the bonds, computed here from their textbook definitions."""
+    if convention == "ACT/365":
+        return Fraction((end - start).days, 365)
+    d1, d2 = min(start.day, 30), end.day
+    if convention == "30E/360" or d1 == 30:
+        d2 = min(d2, 30)
+    return Fraction(360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1), 360)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
+@dataclass
+class Expected:
+    """What the history should leave: balances (asset → wallet reference → units or minor units) and
+    payments held by paying agents ((symbol, what) → wallet reference → amount)."""
+
+    balances: dict[str, dict[str, int]]
+    held: dict[tuple[str, str], dict[str, int]]
+    #: currency → cash the paying agents keep: held payments and each distribution's rounding dust
+    agent_cash: dict[str, int]
+
+
+def _expected(scenario: Scenario) -> Expected:
+    """Applies the issued holdings and every step of the history not expected to be refused, in the
+    scenario's own terms: trades and transfers move units and cash; a coupon or dividend pays each
+    wallet floor(record-date units x amount per unit), except a wallet frozen on the security, whose
+    payment is held, and takes floor(record-date supply x amount per unit) from the issuer's treasury;
+    a split multiplies every balance."""
+    balances: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    held: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    agent_cash: dict[str, int] = defaultdict(int)
     for security in scenario.securities:
         for wallet, amount in security.holdings.items():
-            held[security.symbol][wallet] += amount
+            balances[security.symbol][wallet] += amount
     for cash in scenario.cash_tokens:
         for wallet, amount in cash.holdings.items():
-            held[cash.currency][wallet] += amount
+            balances[cash.currency][wallet] += amount
+    specs = {s.symbol: s for s in scenario.securities}
+    frozen: set[tuple[str, str]] = set()
+    #: (symbol, what) → (record date, per-unit amount, record-date balances once the clock passes it)
+    distributions: dict[tuple[str, str], tuple[datetime, Fraction, dict[str, int] | None]] = {}
+    dividends: dict[str, int] = defaultdict(int)
 
     def move(asset: str, sender: str, receiver: str, amount: int) -> None:
-        held[asset][sender] -= amount
-        held[asset][receiver] += amount
+        balances[asset][sender] -= amount
+        balances[asset][receiver] += amount
 
     def trade(t: TradeTerms) -> None:
         if t.expect_failure is None:
             move(t.security, t.seller, t.buyer, t.quantity)
             move(t.currency, t.buyer, t.seller, t.cash_amount)
 
+    def pay(symbol: str, what: str, currency: str) -> None:
+        _, per_unit, at_record = distributions[(symbol, what)]
+        assert at_record is not None, f"{what} of {symbol} paid before its record date passed"
+        funded = math.floor(sum(at_record.values()) * per_unit)
+        balances[currency][specs[symbol].issuer] -= funded  # the issuer's treasury
+        agent_cash[currency] += funded
+        for wallet, units in at_record.items():
+            owed = math.floor(units * per_unit)
+            if (symbol, wallet) in frozen:
+                held[(symbol, what)][wallet] = owed
+            elif owed:
+                balances[currency][wallet] += owed
+                agent_cash[currency] -= owed
+
     for action in scenario.history:
         match action:
+            case AdvanceTime():
+                for key, (record_date, per_unit, at_record) in distributions.items():
+                    if at_record is None and record_date < action.to:
+                        distributions[key] = (record_date, per_unit, {w: u for w, u in balances[key[0]].items() if u})
             case Transfer() if action.expect_refusal is None:
                 move(action.asset, action.sender, action.receiver, action.amount)
             case CrossBorderTransfer():
                 move(action.security, action.sender, action.receiver, action.amount)
             case Issue():
-                held[action.security][action.receiver] += action.amount
+                balances[action.security][action.receiver] += action.amount
             case DvPTrade():
                 trade(action)
             case DvPBatch():
                 for t in action.trades:
                     trade(t)
-    return held
+            case Freeze():
+                frozen.add((action.asset, action.wallet))
+            case Unfreeze():
+                frozen.discard((action.asset, action.wallet))
+            case DeclareCoupon():
+                bond = specs[action.security].bond
+                assert bond is not None
+                end = bond.coupon_dates[action.period - 1]
+                start = bond.coupon_dates[action.period - 2] if action.period > 1 else bond.issue_date
+                per_unit = (
+                    bond.face_value * Fraction(bond.coupon_bps, 10_000) * _year_fraction(bond.day_count, start, end)
+                )
+                record_date = _midnight(end) - timedelta(days=bond.record_lag_days)
+                distributions[(action.security, f"coupon {action.period}")] = (record_date, per_unit, None)
+            case PayCoupon():
+                bond = specs[action.security].bond
+                assert bond is not None
+                pay(action.security, f"coupon {action.period}", bond.currency)
+            case DeclareDividend():
+                dividends[action.security] += 1
+                key = (action.security, f"dividend {dividends[action.security]}")
+                distributions[key] = (action.record_date, Fraction(action.amount_per_share), None)
+            case PayDividend():
+                equity = specs[action.security].equity
+                assert equity is not None
+                pay(action.security, f"dividend {dividends[action.security]}", equity.currency)
+            case Split():
+                for wallet in balances[action.security]:
+                    balances[action.security][wallet] *= action.ratio
+    return Expected(balances, held, agent_cash)
 
 
-def test_positions_after_the_history_are_what_its_steps_imply(market: Market, scenario: Scenario) -> None:
-    expected = _expected_positions(scenario)
+@pytest.fixture(scope="module")
+def expected(scenario: Scenario) -> Expected:
+    return _expected(scenario)
+
+
+def test_positions_after_the_history_are_what_its_steps_imply(
+    market: Market, scenario: Scenario, expected: Expected
+) -> None:
     wallets = [f"{i.key}/{n}" if n else i.key for i in scenario.investors for n in range(len(i.all_accounts))]
+    wallets += [i.key for i in scenario.issuers if i.treasury_account is not None]
     tokens = {
         **{s: market.security(s) for s in market.securities},
         "GBP": market.cash_token("GBP"),
         "USD": market.cash_token("USD"),
     }
-    moved = 0
+    nonzero = 0
     for asset, token in tokens.items():
         for wallet in wallets:
-            assert token.balance_of(market.wallet(wallet)) == expected[asset].get(wallet, 0), (asset, wallet)
-        issued = sum(expected[asset].values())
+            assert token.balance_of(market.wallet(wallet)) == expected.balances[asset].get(wallet, 0), (asset, wallet)
+        issued = sum(expected.balances[asset].values())
+        if asset in ("GBP", "USD"):
+            agents = sum(token.balance_of(agent.address) for agent in market.paying_agents.values())
+            assert agents == expected.agent_cash[asset], asset
+            issued += agents
         assert token.total_supply() == issued, asset
-        moved += sum(1 for wallet, amount in expected[asset].items() if amount)
-    assert moved > 100
+        nonzero += sum(1 for amount in expected.balances[asset].values() if amount)
+    assert nonzero > 120
+    held = sum(sum(amounts.values()) for amounts in expected.held.values())
+    assert 0 < held < expected.agent_cash["GBP"]
     # Spot checks a reader can follow in the YAML.
     assert market.security("CASC31S").balance_of(market.wallet("boston-mutual")) == 500  # after the Reg S period
     assert market.security("UKT31").balance_of(market.wallet("hudson-valley-bank")) == 6000  # cross-border
     assert market.security("CASC31A").balance_of(market.wallet("keystone-funds/2")) == 750  # own wallets
-    assert market.security("SIER").balance_of(market.wallet("juniper-family-office")) == 25_000  # second closing
+    assert market.security("SIER").balance_of(market.wallet("juniper-family-office")) == 50_000  # closing, split
+
+
+def test_coupons_went_to_the_record_date_holders(market: Market, expected: Expected) -> None:
+    agent = market.paying_agent("CASC31S")
+    assert isinstance(agent, BondPayingAgent)
+    distribution = agent.distribution(agent.coupon_distribution(0))
+    assert distribution.state == DistributionState.FUNDED
+    # Glen Mutual sold 500 notes to Boston Mutual on 11 February, after the record date (8 February):
+    # Glen is paid on its 2,000 notes, Boston Mutual nothing.
+    glen, boston = market.wallet("glen-insurance"), market.wallet("boston-mutual")
+    assert agent.payment(distribution.distribution_id, glen) == Payment(PaymentStatus.PAID, 0, 2000 * 26_25)
+    assert agent.payment(distribution.distribution_id, boston).status == PaymentStatus.UNPAID
+    assert agent.entitlement(distribution.distribution_id, boston) == 0
+    assert distribution.paid == 338_625_00
+
+
+def test_the_frozen_holders_coupon_is_held(market: Market, expected: Expected) -> None:
+    agent, fenland = market.paying_agent("UKT31"), market.wallet("fenland-capital")
+    assert isinstance(agent, BondPayingAgent)
+    coupon = agent.coupon_distribution(0)
+    owed = expected.held[("UKT31", "coupon 1")]["fenland-capital"]
+    assert owed == 6000 * 10_000 * 425 * 184 // (10_000 * 365) > 0
+    payment = agent.payment(coupon, fenland)
+    assert payment.status == PaymentStatus.HELD and payment.amount == owed
+    assert payment_code_name(payment.code) == "PAYMENT_SECURITY_WALLET_FROZEN"
+    assert agent.held_amount(coupon, fenland) == owed
+    assert agent.distribution(coupon).held == owed
 
 
 def test_the_regulator_freeze_holds(market: Market) -> None:
@@ -346,5 +516,20 @@ def test_a_history_that_does_not_go_as_written_stops_loading() -> None:
 
 
 def test_a_chain_without_enough_accounts_is_refused(scenario: Scenario) -> None:
-    with pytest.raises(SandboxError, match="needs 59 accounts"):
+    with pytest.raises(SandboxError, match="needs 63 accounts; the chain has 20"):
         load_scenario(EmbeddedChain(num_accounts=20), scenario)
+
+
+def test_the_gateway_serves_the_scenario(market: Market, scenario: Scenario) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    fca = {"Authorization": f"Bearer {scenario.regulators[0].api_key}"}
+    with TestClient(create_app(Settings(), market=market)) as client:
+        health = client.get("/health")
+        assert health.status_code == 200 and health.json()["securities"] == len(scenario.securities)
+        positions = client.get("/securities/UKT31/positions", headers=fca)
+        assert positions.status_code == 200, positions.text
+        assert market.wallet("fenland-capital").lower() in positions.text.lower()
