@@ -12,6 +12,7 @@ import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
+import {SecurityTokenModule} from "./SecurityTokenModule.sol";
 
 /// @title SecurityToken
 /// @notice A permissioned security: ERC-20 whose every transfer, mint and burn passes the sandbox
@@ -298,11 +299,16 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
             s.next < block.timestamp
                 || (s.passed != 0 && (_history[from].recordKey < s.passed || _history[to].recordKey < s.passed))
         ) {
-            (bool ok, bytes memory ret) =
-                _module.delegatecall(abi.encodeWithSignature("checkpointBalances(address,address)", from, to));
-            if (!ok) {
-                assembly ("memory-safe") {
-                    revert(add(ret, 32), mload(ret))
+            address module = _module;
+            bytes4 selector = SecurityTokenModule.checkpointBalances.selector;
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                mstore(ptr, selector)
+                mstore(add(ptr, 4), from)
+                mstore(add(ptr, 36), to)
+                if iszero(delegatecall(gas(), module, ptr, 68, 0, 0)) {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
                 }
             }
         }

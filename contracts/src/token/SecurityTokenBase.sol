@@ -259,11 +259,13 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint32 id;
     }
 
-    /// @dev Cold per-wallet bookkeeping of corporate actions: the record date of the wallet's latest
-    /// balance checkpoint (its balance was recorded for every scheduled date up to it) and the last
-    /// split that multiplied it. `address(0)` stands for the total supply.
+    /// @dev Cold per-wallet bookkeeping of corporate actions, one slot: the wallet's latest record-date
+    /// checkpoint (`recordKey`, 0 = none, and the balance then; earlier ones are in
+    /// `_balanceCheckpoints`) and the last split that multiplied it. `address(0)` stands for the
+    /// total supply.
     struct WalletHistory {
         uint48 recordKey;
+        uint96 recordBalance;
         uint32 splitId;
     }
 
@@ -274,8 +276,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev Every record date scheduled, ascending.
     uint256[] internal _recordDates;
     mapping(address account => WalletHistory) internal _history;
-    /// @dev Balance at each record date, keyed by record date (OpenZeppelin `Checkpoints`); the total
-    /// supply under `address(0)`.
+    /// @dev Balance at each record date, keyed by record date (OpenZeppelin `Checkpoints`), but for the
+    /// latest, kept in `WalletHistory` until a newer one pushes it here; the total supply under
+    /// `address(0)`.
     mapping(address account => Checkpoints.Trace208) internal _balanceCheckpoints;
 
 

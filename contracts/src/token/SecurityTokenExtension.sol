@@ -313,10 +313,14 @@ contract SecurityTokenExtension is SecurityTokenBase {
         uint8 flags = _config.flags;
         if (flags & F_SPLITTING != 0) revert SplitInProgress();
         if (flags & F_RECORD_DATES != 0) {
-            (bool ok,) =
-                address(MODULE).delegatecall(abi.encodeCall(SecurityTokenModule.checkpointBalances, (lostWallet, newWallet)));
-            if (!ok) {
-                assembly ("memory-safe") {
+            address module = address(MODULE);
+            bytes4 selector = SecurityTokenModule.checkpointBalances.selector;
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                mstore(ptr, selector)
+                mstore(add(ptr, 4), lostWallet)
+                mstore(add(ptr, 36), newWallet)
+                if iszero(delegatecall(gas(), module, ptr, 68, 0, 0)) {
                     returndatacopy(0, 0, returndatasize())
                     revert(0, returndatasize())
                 }
@@ -329,7 +333,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
     function rejectCrossBorderTransfer(uint256 id) external {
         (CrossBorder storage x, uint16 j) = _pendingFor(id, false);
         x.status = CrossBorderStatus.Rejected;
-        --_pendingCrossBorder;
+        _crossBorderDecided();
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferRejected(id, _msgSender(), j);
     }
@@ -342,12 +346,19 @@ contract SecurityTokenExtension is SecurityTokenBase {
         if (x.status != CrossBorderStatus.Pending) revert CrossBorderTransferNotPending(id, x.status);
         if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
         x.status = CrossBorderStatus.Expired;
-        --_pendingCrossBorder;
+        _crossBorderDecided();
         _reserve(x.from, x.value, false);
         emit CrossBorderTransferExpired(id);
     }
 
     // ================================================================== cross-border transfers
+
+    /// @dev One pending request fewer (settled, rejected or expired).
+    function _crossBorderDecided() private {
+        unchecked {
+            --_pendingCrossBorder;
+        }
+    }
 
 
     /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
@@ -398,7 +409,7 @@ contract SecurityTokenExtension is SecurityTokenBase {
             address to = x.to;
             uint256 value = x.value;
             x.status = CrossBorderStatus.Settled;
-            --_pendingCrossBorder;
+            _crossBorderDecided();
             ISecurityTokenPlumbing(address(this)).settleCrossBorder(from, to, value);
             emit CrossBorderTransferSettled(id);
         }

@@ -17,8 +17,9 @@ import {SecurityTokenViews} from "./SecurityTokenViews.sol";
 /// change after that date, before the change. A transfer that crosses no record date since the
 /// wallet's last change costs three storage reads more than on a token without record dates (the
 /// record-date state, and one word per party); a checkpoint on every change (`ERC20Votes` style)
-/// would instead write a new slot for each party of every transfer. The price is that only
-/// scheduled record dates can be asked about.
+/// would instead write a new slot for each party of every transfer. A wallet's latest checkpoint is
+/// kept in its history slot, so its first costs one new slot; older ones go to the `Checkpoints`
+/// trace. The price is that only scheduled record dates can be asked about.
 ///
 /// Splits: `startSplit` stops every movement of units (the PAUSED rule, for forced transfers and
 /// burns too), scales the limits and records the pre-split supply; `splitBatch` multiplies each
@@ -117,13 +118,17 @@ contract SecurityTokenModule is SecurityTokenViews {
         return s.passed;
     }
 
-    /// @dev Records `account`'s current balance under `passed` unless already recorded there.
+    /// @dev Records `account`'s current balance under `passed` unless already recorded there. The
+    /// latest checkpoint lives in the wallet's history slot (which the transfer hook reads anyway); the
+    /// one it replaces moves to the `Checkpoints` trace. A wallet's first checkpoint thus writes one
+    /// slot, not three (trace length, trace entry, key).
     function _checkpoint(address account, uint48 passed) private {
-        WalletHistory storage h = _history[account];
+        WalletHistory memory h = _history[account];
         if (h.recordKey < passed) {
-            uint256 current = account == address(0) ? _counts.totalSupply : _wallets[account].balance;
-            _balanceCheckpoints[account].push(passed, uint208(current));
+            if (h.recordKey != 0) _balanceCheckpoints[account].push(h.recordKey, h.recordBalance);
             h.recordKey = passed;
+            h.recordBalance = account == address(0) ? _counts.totalSupply : _wallets[account].balance;
+            _history[account] = h;
         }
     }
 
@@ -137,10 +142,13 @@ contract SecurityTokenModule is SecurityTokenViews {
     /// @dev The first checkpoint at or after `recordDate` holds the balance then (the balance did not
     /// change between the record date and that checkpoint's change); none means no change since.
     function _valueAt(address account, uint256 recordDate) private view returns (uint256) {
-        if (_history[account].recordKey < recordDate) {
+        WalletHistory memory h = _history[account];
+        if (h.recordKey < recordDate) {
             return account == address(0) ? _counts.totalSupply : _wallets[account].balance;
         }
-        return _balanceCheckpoints[account].lowerLookup(uint48(recordDate));
+        Checkpoints.Trace208 storage trace = _balanceCheckpoints[account];
+        (bool archived, uint48 key,) = trace.latestCheckpoint();
+        return archived && key >= recordDate ? trace.lowerLookup(uint48(recordDate)) : h.recordBalance;
     }
 
     // ================================================================== share split
