@@ -210,18 +210,6 @@ class BondTerms:
         )
 
 
-class _RecordDateToken(ContractFacade):
-    """The security token seen through `IRecordDateToken` (record dates and splits)."""
-
-    artifact_name = "IRecordDateToken"
-
-    def record_dates_enabled(self) -> bool:
-        return bool(self._read("recordDatesEnabled"))
-
-    def enable_record_dates(self, *, sender: str | None = None) -> Receipt:
-        return self._send("enableRecordDates", sender=sender)
-
-
 def wire_paying_agent(chain: Chain, agent: str, *, security: str, cash: str, token_admin: str, cash_admin: str) -> None:
     """Gives paying agent `agent` what it needs: AGENT_ROLE on `security`, settlement-contract status on
     `cash`, and record dates switched on on `security` (if they are not yet; only at zero supply).
@@ -229,15 +217,14 @@ def wire_paying_agent(chain: Chain, agent: str, *, security: str, cash: str, tok
     Raises `SandboxError` if the token has units outstanding and no record dates: they cannot be
     switched on any more, so no distribution could be declared."""
     token = SecurityToken(chain, security)
-    record_dates = _RecordDateToken(chain, security)
-    if not record_dates.record_dates_enabled():
+    if not token.record_dates_enabled():
         supply = token.total_supply()
         if supply != 0:
             raise SandboxError(
                 f"security {security} has {supply} units outstanding and record dates switched off; "
                 "they can only be enabled at zero supply (deploy the paying agent before issuing)"
             )
-        record_dates.enable_record_dates(sender=token_admin)
+        token.enable_record_dates(sender=token_admin)
     if not token.has_role("AGENT_ROLE", agent):
         token.grant_role("AGENT_ROLE", agent, sender=token_admin)
     cash_token = CashToken(chain, cash)

@@ -20,7 +20,6 @@ from sandbox.contracts import (
     PaymentStatus,
 )
 from sandbox.contracts.cash_token import GBP_INDIVIDUAL_LIMIT
-from sandbox.errors import ContractReverted
 from tests.contracts.corporate_world import (
     BOND_UNITS,
     CLAIM_PERIOD,
@@ -453,15 +452,16 @@ def test_roles_are_wired_and_guarded(cw: CorporateWorld) -> None:
             lambda agent=agent: agent.grant_role("ISSUER_ROLE", cw.outsider, sender=cw.outsider),
             "AccessControlUnauthorizedAccount",
         )
-    # An agent the token does not know cannot schedule a record date: the token refuses it.
+    # An agent without AGENT_ROLE on the token cannot schedule a record date: the token refuses it.
     token = cw.new_security("Unwired", "UNW")
     agent = BondPayingAgent.deploy(
         cw.chain, terms=cw.bond_terms(), security=token.address, issuer=cw.admin, sender=cw.admin, wire=False
     )
-    with pytest.raises(ContractReverted) as refused:
-        agent.schedule_coupon(0, sender=cw.admin)
-    assert refused.value.error_name in (
+    reverts(lambda: agent.schedule_coupon(0, sender=cw.admin), "PayingAgentRecordDatesDisabled", token=token.address)
+    token.enable_record_dates(sender=cw.admin)
+    reverts(
+        lambda: agent.schedule_coupon(0, sender=cw.admin),
         "AccessControlUnauthorizedAccount",
-        "RecordDatesDisabled",
-        "PayingAgentRecordDatesDisabled",
+        account=agent.address,
+        neededRole="0x" + token.role_id("AGENT_ROLE").hex(),
     )
