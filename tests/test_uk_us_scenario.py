@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +33,7 @@ from sandbox.contracts.corporate_actions import (
 )
 from sandbox.contracts.settlement import SettlementCode, TradeStatus
 from sandbox.errors import SandboxError
-from sandbox.market import Market, load_scenario
+from sandbox.market import Market, load_embedded, load_scenario
 from sandbox.replay import ScenarioReplayError
 from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
 from sandbox.scenario import (
@@ -533,3 +534,23 @@ def test_the_gateway_serves_the_scenario(market: Market, scenario: Scenario) -> 
         positions = client.get("/securities/UKT31/positions", headers=fca)
         assert positions.status_code == 200, positions.text
         assert market.wallet("fenland-capital").lower() in positions.text.lower()
+
+
+def test_on_the_wall_clock_the_history_ends_before_today() -> None:
+    raw: dict[str, Any] = yaml.safe_load(DEMO_SCENARIO.read_text())
+    raw["calendar_start"] = "2026-01-01"
+    raw["history"] = [
+        {"kind": "advance_time", "to": "2026-01-03T09:00:00Z"},
+        {"kind": "transfer", "asset": "THAMES28", "from": "alice", "to": "bob", "amount": 10},
+    ]
+    demo = Scenario.model_validate(raw)
+    assert demo.history_days == 3
+    market = load_embedded(demo, clock="wall")
+    chain = market.chain
+    assert isinstance(chain, EmbeddedChain) and chain.clock == "wall"
+    today = int(time.time()) // 86_400 * 86_400
+    assert market.calendar_offset == today - 3 * 86_400 - int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    assert market.history[0].timestamp == today - 3 * 86_400 + 2 * 86_400 + 9 * 3600
+    assert chain.timestamp() < time.time()
+    market.security("THAMES28").transfer(market.wallet("bob"), 1, sender=market.wallet("alice"))
+    assert abs(chain.timestamp() - time.time()) < 300  # the wall clock took over
