@@ -144,7 +144,9 @@ def seed(
         "securities": {symbol: token.address for symbol, token in market.securities.items()},
         "cash_tokens": {symbol: token.address for symbol, token in market.cash.items()},
         "settlement": market.settlement.address if market.settlement else None,
+        "paying_agents": {symbol: agent.address for symbol, agent in market.paying_agents.items()},
         "accounts": market.accounts,
+        "wallets": {key: list(wallets) for key, wallets in market.wallets.items()},
     }
     text = json.dumps(deployment, indent=2)
     if out is not None:
