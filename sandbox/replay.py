@@ -21,6 +21,7 @@ from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, SettlementResult
 from sandbox.errors import ContractReverted, SandboxError
+from sandbox.history import holders_of
 from sandbox.rules import RULES_BY_CODE
 from sandbox.scenario import (
     Action,
@@ -173,16 +174,14 @@ def _pay(market: Market, symbol: str, distribution_id: int) -> str:
     cash = CashToken(market.chain, distribution.cash)
     cash.approve(agent.address, agent.required_funding(distribution_id), sender=treasury)
     agent.fund(distribution_id, sender=treasury)
-    holders = [
-        (ref, wallet)
-        for ref, wallet in _investor_wallets(market)
-        if token.balance_of_at(wallet, distribution.record_date) > 0
-    ]
-    by_address = {wallet: ref for ref, wallet in holders}
+    # Every wallet that ever received units: the agent pays each its record-date entitlement and skips
+    # the wallets owed nothing (one log scan instead of a balance read per wallet).
+    holders = holders_of(token)
+    by_address = {wallet: ref for ref, wallet in _investor_wallets(market)}
     paid, held = 0, []
     size = agent.max_batch()
     for start in range(0, len(holders), size):
-        batch = agent.pay_batch(distribution_id, [w for _, w in holders[start : start + size]], sender=issuer)
+        batch = agent.pay_batch(distribution_id, holders[start : start + size], sender=issuer)
         paid += len(batch.paid)
         held += [f"{by_address.get(h.holder, h.holder)}: {payment_code_name(h.code)}" for h in batch.held]
     total = agent.distribution(distribution_id).paid
@@ -197,14 +196,15 @@ def _split(market: Market, action: Split) -> str:
     agent, token = _equity_agent(market, action.security), market.security(action.security)
     issuer = market.accounts[market.issuer_of[action.security]]
     agent.start_split(action.ratio, sender=issuer)
-    wallets = [wallet for _, wallet in _investor_wallets(market) if token.balance_of(wallet) > 0]
+    wallets = holders_of(token)  # the split skips the wallets that hold nothing now
     for start in range(0, len(wallets), SPLIT_BATCH):
         if not token.split_in_progress().in_progress:
             break
         agent.split_batch(wallets[start : start + SPLIT_BATCH], sender=issuer)
     if token.split_in_progress().in_progress:
         raise ScenarioReplayError(f"the {action.ratio}-for-1 split of {action.security} left units unsplit")
-    return f"{action.ratio}-for-1 split of {action.security} over {len(wallets)} wallets"
+    holding = sum(1 for wallet in wallets if token.balance_of(wallet) > 0)
+    return f"{action.ratio}-for-1 split of {action.security}: {holding} wallets hold {token.total_supply()} shares"
 
 
 def _asset(market: Market, symbol: str) -> SecurityToken | CashToken:
