@@ -16,6 +16,7 @@ from sandbox.contracts import (
     BondTerms,
     CashToken,
     DayCount,
+    DvPSettlement,
     EquityPayingAgent,
     InvestorRegistry,
     SecurityToken,
@@ -60,6 +61,7 @@ class CorporateWorld:
     bond: BondPayingAgent
     equity_token: SecurityToken
     equity: EquityPayingAgent
+    dvp: DvPSettlement
     #: investor name → wallet (each investor has one wallet; its identity is the wallet)
     w: dict[str, str]
     #: the issuer's registered treasury wallet (a business), which funds distributions by transferFrom
@@ -150,7 +152,7 @@ def build_corporate_world() -> CorporateWorld:
     extension = SecurityTokenExtension.deploy(chain, sender=admin).address
     world = CorporateWorld(
         chain, admin, fca, registry, extension, gbp,
-        bond_token=None, bond=None, equity_token=None, equity=None,  # type: ignore[arg-type]
+        bond_token=None, bond=None, equity_token=None, equity=None, dvp=None,  # type: ignore[arg-type]
         w=w, treasury=treasury, outsider=a[15],
     )  # fmt: skip
     world.bond_token = world.new_security("Thames Water 4.75% 2027", "TW27")
@@ -173,6 +175,12 @@ def build_corporate_world() -> CorporateWorld:
     gbp.approve(world.equity.address, 2**256 - 1, sender=treasury)
     world.bond.grant_role("ISSUER_ROLE", treasury, sender=admin)
     world.equity.grant_role("ISSUER_ROLE", treasury, sender=admin)
+    # Delivery versus payment for the stateful test: every holder has approved it on all three tokens.
+    world.dvp = DvPSettlement.deploy(chain, sender=admin)
+    gbp.set_settlement_contract(world.dvp.address, True, sender=admin)
+    for wallet in w.values():
+        for token in (world.bond_token, world.equity_token, gbp):
+            token.approve(world.dvp.address, 2**256 - 1, sender=wallet)
     return world
 
 

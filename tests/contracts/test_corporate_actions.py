@@ -137,6 +137,10 @@ def test_redemption_at_maturity_burns_units_and_pays_principal(cw: CorporateWorl
     assert cw.gbp.balance_of(w["carol"]) == before + 500 * FACE
     assert token.total_supply() == 0
     assert bond.distribution(redemption).paid == sum(BOND_UNITS.values()) * FACE
+    # Units reaching a redeemed wallet later are burned by the next batch, and nothing more is paid.
+    token.mint(w["bob"], 7, sender=cw.admin)
+    sweep = bond.pay_batch(redemption, [w["bob"]], sender=cw.admin)
+    assert (sweep.paid, sweep.redeemed_units, token.total_supply()) == ({}, {w["bob"]: 7}, 0)
     assert bond.remainder(redemption) == 0
 
 

@@ -68,7 +68,8 @@ contract EquityPayingAgent is IEquityPayingAgent, PayingAgent {
         nonReentrant
         returns (uint256 id)
     {
-        if (_security.splitInProgress()) revert EquitySplitInProgress();
+        (bool splitting,,) = _security.splitInProgress();
+        if (splitting) revert EquitySplitInProgress();
         id = _declare(DistributionKind.Dividend, _cash, recordDate, paymentDate, amountPerShare, 1, 0);
         if (recordDate > _lastRecordDate) _lastRecordDate = recordDate;
     }

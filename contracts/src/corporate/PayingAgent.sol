@@ -210,8 +210,9 @@ abstract contract PayingAgent is IPayingAgent, AccessControl, ReentrancyGuardTra
 
     /// @notice Pays distribution `id` to each of `holders` (a bounded batch; see the contract's rules):
     /// wallets already paid are skipped, so batches may overlap; a refused payment is held
-    /// (`PaymentHeld`), a held one is retried; wallets owed nothing are skipped (at a redemption their
-    /// units are still burned).
+    /// (`PaymentHeld`), a held one is retried; wallets owed nothing are skipped. At a redemption every
+    /// listed wallet's units are burned, also those of wallets owed nothing or already paid (units
+    /// bought after the record date carry no principal).
     /// @dev Requirements: caller has ISSUER_ROLE; at most MAX_BATCH wallets; the distribution is
     /// funded and not closed; the payment date has passed.
     function payBatch(uint256 id, address[] calldata holders) external onlyRole(ISSUER_ROLE) nonReentrant {
@@ -305,7 +306,11 @@ abstract contract PayingAgent is IPayingAgent, AccessControl, ReentrancyGuardTra
     function _payInBatch(uint256 id, Distribution storage d, address holder) private {
         Payment storage stored = _payments[id][holder];
         PaymentStatus status = stored.status;
-        if (status == PaymentStatus.Paid) return;
+        if (status == PaymentStatus.Paid) {
+            // A redeemed wallet that received units afterwards: burn them (nothing more is paid).
+            if (d.kind == DistributionKind.Redemption) _beforePayment(id, d, holder);
+            return;
+        }
         uint256 amount = status == PaymentStatus.Held
             ? stored.amount
             : Math.mulDiv(_security.balanceOfAt(holder, d.recordDate), d.numerator, d.denominator);

@@ -34,6 +34,7 @@ interface IRecordDateToken {
     /// @dev Requirements: a split is in progress; as the token states.
     function splitBatch(address[] calldata wallets) external;
 
-    /// @notice Whether a split has started and not yet reached every holder.
-    function splitInProgress() external view returns (bool);
+    /// @notice Whether a split has started and not yet reached every holder, its ratio and the
+    /// pre-split units not yet split.
+    function splitInProgress() external view returns (bool inProgress, uint256 ratio, uint256 unprocessedSupply);
 }
