@@ -3,7 +3,9 @@
 Run: `.venv/bin/python -m bench.gas_corporate`. Exact figures (receipts' gas_used) on one EmbeddedChain:
 the repeat compliant transfer of a token without record dates (against the 1.5x plain ERC-20 target),
 the same transfer on a record-date token with and without a record date passed since the parties'
-last change, scheduling a record date, and the split (start, and per wallet in a batch).
+last change (a party's first checkpoint writes its history slot; the second also opens its
+`Checkpoints` trace; later ones append to it), scheduling a record date, and the split (start, and
+per wallet in a batch).
 """
 
 from __future__ import annotations
@@ -123,6 +125,17 @@ def main() -> None:
     rows.append(
         (
             "date passed since both parties' last change, second checkpoints: transfer",
+            rd.transfer(uk2, 1, sender=uk1).gas_used,
+        )
+    )
+
+    third_date = chain.timestamp() + 10
+    rd.schedule_record_date(third_date, sender=issuer)
+    chain.time_travel(third_date + 5)
+    rd.transfer(uk4, 1, sender=uk3)  # rolls the state past the third date
+    rows.append(
+        (
+            "date passed since both parties' last change, third checkpoints: transfer",
             rd.transfer(uk2, 1, sender=uk1).gas_used,
         )
     )

@@ -267,6 +267,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             sender=issuer_account,
             extension=extension,
             terms=terms_of(spec.rules, now),
+            record_dates=spec.record_dates,
         )
         # The DSS notary gate: the home regulator approves issuance before anything is minted.
         token.approve_issuance(

@@ -153,6 +153,11 @@ class SecuritySpec(_Strict):
     admitted: Annotated[list[JurisdictionCode], Field(min_length=1)]
     decimals: Annotated[int, Field(ge=0, le=18)] = 0
     rules: RulesSpec = RulesSpec()
+    record_dates: bool = Field(
+        False,
+        description="Keep record-date balances (for coupons, dividends, redemptions); set before issuance. "
+        "Bonds and equities get them from their paying agent anyway.",
+    )
     holdings: dict[WalletRef, Annotated[int, Field(gt=0, lt=2**96)]] = {}
     #: A bond's terms (a `BondPayingAgent` pays its coupons), or a share class (an
     #: `EquityPayingAgent` pays its dividends and runs its splits); neither for a plain security.

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.contracts.security_token import SecurityToken
+from sandbox.chain.embedded import EmbeddedChain
+from sandbox.contracts.security_token import SecurityToken, Terms
+from sandbox.market import load_scenario
 from sandbox.rules import Jurisdiction as Jur
+from sandbox.scenario import Scenario
 from tests.contracts.conftest import ISSUANCE_LIMIT, World
 from tests.contracts.helpers import reverts
 
@@ -120,8 +123,6 @@ def test_same_date_scheduled_twice_is_kept_once(w: World, rd: SecurityToken) -> 
 
 def test_cross_border_settlement_is_recorded(w: World, rd: SecurityToken) -> None:
     uk1, us = w.w["uk1"], w.w["us_acc"]
-    from sandbox.contracts.security_token import Terms
-
     rd.set_terms(Terms(us_min_category=1, uk_min_category=4, cross_border_threshold=10), sender=w.issuer)
     rd.mint(uk1, 100, sender=w.issuer)
     d = w.chain.timestamp() + 10
@@ -133,3 +134,13 @@ def test_cross_border_settlement_is_recorded(w: World, rd: SecurityToken) -> Non
     assert (rd.balance_of(uk1), rd.balance_of(us)) == (40, 60)
     assert (rd.balance_of_at(uk1, d), rd.balance_of_at(us, d)) == (100, 0)
     assert rd.home_jurisdiction() == Jur.GB
+
+
+def test_scenario_option_deploys_a_record_date_security() -> None:
+    demo = Scenario.from_file("seeds/demo.yaml")
+    first, *rest = demo.securities
+    scenario = demo.model_copy(update={"securities": [first.model_copy(update={"record_dates": True}), *rest]})
+    market = load_scenario(EmbeddedChain(num_accounts=20), scenario)
+    assert market.security(first.symbol).record_dates_enabled()
+    assert market.security(first.symbol).total_supply() == sum(first.holdings.values())
+    assert not any(market.security(s.symbol).record_dates_enabled() for s in rest)

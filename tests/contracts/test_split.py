@@ -102,6 +102,14 @@ def test_split_multiplies_everything_once(w: World, eq: SecurityToken) -> None:
     # the caps scaled: 15,000 per investor
     eq.mint(uk2, 10_500, sender=w.issuer)
     reverts(lambda: eq.mint(uk2, 1, sender=w.issuer), "InvestorBalanceLimitExceeded", limit=15_000)
+    # a record date after the split (a dividend's) reports post-split units; the one before still not
+    after = w.chain.timestamp() + 10
+    eq.schedule_record_date(after, sender=w.issuer)
+    w.at(after + 1)
+    eq.transfer(uk1, 500, sender=uk2)
+    assert [eq.balance_of_at(x, after) for x in (uk1, uk1b, uk2, us)] == [0, 600, 15_000, 900]
+    assert eq.total_supply_at(after) == 16_500
+    assert eq.balance_of_at(uk2, record_date) == 500
 
 
 def test_movements_refused_during_split_with_the_paused_rule(w: World, eq: SecurityToken) -> None:
@@ -144,6 +152,10 @@ def test_a_token_paused_before_stays_paused(w: World, eq: SecurityToken) -> None
 def test_split_preconditions(w: World, eq: SecurityToken) -> None:
     reverts(lambda: eq.start_split(1, sender=w.issuer), "InvalidSplitRatio", ratio=1)
     reverts(lambda: eq.start_split(10**17, sender=w.issuer), "SplitOverflow")  # 100,000 x 10^17 > 2^96
+    terms = eq.terms()
+    eq.set_terms(Terms(**{**terms.__dict__, "max_investor_balance": 10**20}), sender=w.fca)
+    reverts(lambda: eq.start_split(10**5, sender=w.issuer), "SplitOverflow", ratio=10**5)  # 10^25 > 2^80
+    eq.set_terms(terms, sender=w.fca)
     reverts(lambda: eq.split_batch([w.w["uk1"]], sender=w.issuer), "NoSplitInProgress")
     w.at(w.chain.timestamp() + 31 * DAY)  # lots unlocked
     d = w.chain.timestamp() + 100

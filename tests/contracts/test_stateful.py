@@ -1,4 +1,7 @@
 """Random operations against the security token, with the rulebook's invariants checked after each.
+The token keeps record-date balances: dates are scheduled at random and `balanceOfAt` /
+`totalSupplyAt` must equal a Python model captured just before the first transaction after each date;
+a share split may run in the middle (record dates before it keep pre-split units).
 
 By default up to 1,000 random operations (10 examples of up to 100 steps; under 2 minutes on 2 cores);
 SANDBOX_STATEFUL_EXAMPLES and SANDBOX_STATEFUL_STEPS change that. A 15 x 100 run found that a transfer
@@ -10,7 +13,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -75,6 +79,7 @@ class Env:
                 max_us_holders=MAX_US,
                 max_us_non_accredited=MAX_US_NON_ACC,
             ),
+            record_dates=True,
         )
         self.token.approve_issuance(20_000, sender=self.fca)
 
@@ -92,6 +97,11 @@ class TokenMachine(RuleBasedStateMachine):
         self.wallets: list[str] = [*self.env.investor_of, self.env.unregistered]
         self.spare = list(self.env.spare)
         self.pending: list[int] = []
+        #: record dates scheduled, and the model's balances (by wallet) and supply at each passed one
+        self.scheduled: list[int] = []
+        self.recorded: dict[int, tuple[dict[str, int], int]] = {}
+        #: product of the split ratios so far (the caps scale with it)
+        self.scale = 1
 
     def teardown(self) -> None:
         self.env.chain.revert(self.snapshot)
@@ -100,6 +110,17 @@ class TokenMachine(RuleBasedStateMachine):
 
     def pick(self, i: int) -> str:
         return self.wallets[i % len(self.wallets)]
+
+    def capture(self) -> None:
+        """Call before any transaction that may move units: the next block is stamped one second after
+        the newest, so every scheduled date before that has its final balances now."""
+        next_block = self.env.chain.timestamp() + 1
+        due = [d for d in self.scheduled if d < next_block and d not in self.recorded]
+        if due:
+            t = self.env.token
+            snapshot = ({w: t.balance_of(w) for w in self.wallets}, t.total_supply())
+            for d in due:
+                self.recorded[d] = snapshot
 
     def expect_refusal_matches(self, exc: ContractReverted, from_: str, to: str, value: int) -> None:
         """A refused transfer or mint named a rule, and the view pre-check (run now, at the refused
@@ -112,6 +133,7 @@ class TokenMachine(RuleBasedStateMachine):
     @rule(s=st.integers(0, 50), r=st.integers(0, 50), value=st.integers(0, 1500))
     def transfer(self, s: int, r: int, value: int) -> None:
         t, sender, receiver = self.env.token, self.pick(s), self.pick(r)
+        self.capture()
         frozen_wallet = t.is_frozen(sender)
         try:
             t.transfer(receiver, value, sender=sender)
@@ -126,6 +148,7 @@ class TokenMachine(RuleBasedStateMachine):
     @rule(r=st.integers(0, 50), value=st.integers(1, 2500))
     def mint(self, r: int, value: int) -> None:
         t, receiver = self.env.token, self.pick(r)
+        self.capture()
         try:
             t.mint(receiver, value, sender=self.env.issuer)
         except ContractReverted as exc:
@@ -134,6 +157,7 @@ class TokenMachine(RuleBasedStateMachine):
     @rule(h=st.integers(0, 50), value=st.integers(1, 1000))
     def burn(self, h: int, value: int) -> None:
         holder = self.pick(h)
+        self.capture()
         try:
             self.env.token.burn(holder, value, sender=self.env.issuer)
         except ContractReverted as exc:
@@ -192,12 +216,70 @@ class TokenMachine(RuleBasedStateMachine):
         try:
             if approve:
                 t.approve_cross_border_transfer(tid, sender=self.env.fca)
+                self.capture()  # the second approval settles
                 t.approve_cross_border_transfer(tid, sender=self.env.sec)
             else:
                 t.reject_cross_border_transfer(tid, sender=self.env.sec)
         except ContractReverted as exc:
             # settlement re-checks the rules; a request may also have passed its deadline
             assert exc.rule_code is not None or exc.error_name == "CrossBorderTransferPastDeadline", str(exc)
+
+    @rule(days=st.integers(0, 3), seconds=st.integers(1, DAY))
+    def schedule_record_date(self, days: int, seconds: int) -> None:
+        if len(self.scheduled) >= 6:
+            return
+        date = self.env.chain.timestamp() + days * DAY + seconds
+        try:
+            self.env.token.schedule_record_date(date, sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.error_name == "RecordDateNotInFuture", str(exc)  # the block came one second later
+            return
+        self.scheduled.append(date)
+
+    @rule(picks=st.lists(st.integers(0, 50), min_size=1, max_size=3, unique=True))
+    def check_record_dates(self, picks: list[int]) -> None:
+        """The supply and a few wallets at every passed record date (all wallets would be slow)."""
+        t, now = self.env.token, self.env.chain.timestamp()
+        for date, (balances, supply) in self.recorded.items():
+            if date >= now:
+                continue  # that second is not over for a call on the newest block
+            assert t.total_supply_at(date) == supply, date
+            event("record date checked against the model")
+            for wallet in {self.pick(i) for i in picks}:
+                assert t.balance_of_at(wallet, date) == balances.get(wallet, 0), (date, wallet)
+
+    @rule(ratio=st.sampled_from([2, 3]), first=st.integers(1, 8))
+    def split(self, ratio: int, first: int) -> None:
+        """A whole split inside one step: a first batch, a refused transfer, the rest (twice over)."""
+        t, agent = self.env.token, self.env.issuer
+        if self.scale * ratio > 6:
+            return
+        self.capture()
+        try:
+            t.start_split(ratio, sender=agent)
+        except ContractReverted as exc:
+            assert exc.error_name in ("CrossBorderTransfersPending", "SplitBeforeRecordDate"), str(exc)
+            event(f"split refused: {exc.error_name}")
+            return
+        self.scale *= ratio
+        if not t.split_in_progress().in_progress:
+            assert t.total_supply() == 0  # nothing to split: completed at once
+            return
+        before = {w: t.balance_of(w) for w in self.wallets}
+        self.capture()
+        t.split_batch(self.wallets[:first], sender=agent)
+        left = [w for w, b in before.items() if b > 0 and w not in self.wallets[:first]]
+        assert t.split_in_progress().in_progress == bool(left)
+        if left:
+            assert t.paused() and not t.wallet_split_done(left[0])
+            with pytest.raises(ContractReverted) as info:
+                t.forced_transfer(left[0], self.wallets[0], 1, sender=agent)
+            assert info.value.error_name == "TransferPaused"
+            self.capture()
+            t.split_batch(self.wallets + self.wallets[:first], sender=agent)  # the first ones again: skipped
+            assert not t.split_in_progress().in_progress
+        assert {w: t.balance_of(w) for w in self.wallets} == {w: b * ratio for w, b in before.items()}
+        event(f"split {ratio}-for-1 completed")
 
     # ------------------------------------------------------------------ invariants
 
@@ -220,9 +302,16 @@ class TokenMachine(RuleBasedStateMachine):
         assert counted[:3] == (len(holders), len(holders) - len(us), len(us))
         assert counted[0] <= MAX_HOLDERS and counted[2] <= MAX_US and counted[3] <= MAX_US_NON_ACC
         assert counted[3] == sum(1 for p in us if p[2] == Cat.US_NON_ACCREDITED)
-        assert all(p[0] <= 3000 for p in holders)
+        assert all(p[0] <= 3000 * self.scale for p in holders)
         if self.env.chain.timestamp() < self.env.reg_s_end:
             assert not us, "a US holder inside the Reg S distribution compliance period"
+
+    @invariant()
+    def supply_at_latest_record_date(self) -> None:
+        passed = [d for d in self.recorded if d < self.env.chain.timestamp()]
+        if passed:
+            latest = max(passed)
+            assert self.env.token.total_supply_at(latest) == self.recorded[latest][1]
 
 
 def _size(name: str, default: int) -> int:

@@ -932,9 +932,10 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _delegateView();
     }
 
-    /// @notice Plumbing for the read-only views above: runs `data` in the extension with this
+    /// @notice Plumbing for the read-only views above: runs `data` in `SecurityTokenModule` with this
     /// token's storage. Called through `staticcall` by the views; a direct call can do no more than
-    /// calling the token's own functions (the extension checks roles itself).
+    /// calling the token's own functions (the module checks roles itself; its one unguarded function,
+    /// `checkpointBalances`, only records balances that are right).
     function delegateView(bytes calldata data) external returns (bytes memory) {
         (bool ok, bytes memory ret) = _module.delegatecall(data);
         if (!ok) {
