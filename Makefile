@@ -9,7 +9,7 @@ BIN     := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint contracts check-contracts bench clean node-tools
+.PHONY: install run run-uk-us test lint contracts check-contracts bench clean node-tools
 
 $(UV):
 	$(PY) -m venv .tools
@@ -36,6 +36,10 @@ node-tools: tools/node/node_modules/.installed
 ## Serve the sandbox (embedded chain + demo scenario + API) on 127.0.0.1:8000.
 run: install
 	$(BIN)/sandbox serve
+
+## Serve the UK-US sandbox scenario (44 investors, seven weeks of history; slower to start).
+run-uk-us: install
+	SANDBOX_SCENARIO=seeds/uk-us-sandbox.yaml $(BIN)/sandbox serve
 
 ## Run the test suite.
 test: install

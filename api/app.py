@@ -25,8 +25,7 @@ from api.routers import (
     transfers,
 )
 from api.settings import Settings
-from sandbox.chain.embedded import EmbeddedChain
-from sandbox.market import Market, load_scenario
+from sandbox.market import Market, load_embedded
 from sandbox.readmodel import MarketReadModel, ReadModel
 from sandbox.scenario import Scenario
 
@@ -70,8 +69,7 @@ ROUTERS = [
 def build_market(settings: Settings) -> Market:
     """A fresh embedded chain with the configured scenario deployed on it."""
     scenario = Scenario.from_file(settings.scenario)
-    chain = EmbeddedChain(num_accounts=max(settings.accounts, scenario.accounts_needed), clock=settings.clock)
-    return load_scenario(chain, scenario)
+    return load_embedded(scenario, clock=settings.clock, accounts=settings.accounts)
 
 
 def create_app(

@@ -57,7 +57,7 @@ def serve(
     from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
     from sandbox.deployment import DeploymentError, OpenedMarket, open_market
-    from sandbox.market import Market, load_scenario
+    from sandbox.market import Market, load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
     from sandbox.rpc_server import mount_rpc
 
@@ -107,8 +107,9 @@ def serve(
                 )
                 market, chain = opened.market, opened.chain
             else:
-                chain = EmbeddedChain(num_accounts=max(settings.accounts, spec.accounts_needed), clock=settings.clock)
-                market = load_scenario(chain, spec, progress=report)
+                market = load_embedded(spec, clock=settings.clock, accounts=settings.accounts, progress=report)
+                assert isinstance(market.chain, EmbeddedChain)
+                chain = market.chain
         except DeploymentError as exc:
             console.print(f"[red]Cannot serve {settings.data_dir}:[/red] {exc}")
             raise typer.Exit(1) from None
@@ -215,7 +216,9 @@ def seed(
         "securities": {symbol: token.address for symbol, token in market.securities.items()},
         "cash_tokens": {symbol: token.address for symbol, token in market.cash.items()},
         "settlement": market.settlement.address if market.settlement else None,
+        "paying_agents": {symbol: agent.address for symbol, agent in market.paying_agents.items()},
         "accounts": market.accounts,
+        "wallets": {key: list(wallets) for key, wallets in market.wallets.items()},
     }
     text = json.dumps(deployment, indent=2)
     if out is not None:
@@ -233,9 +236,11 @@ def check_scenario(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fa
     except (ValueError, OSError) as exc:
         console.print(f"[red]{path} is not a valid scenario:[/red]\n{exc}")
         raise typer.Exit(2) from None
+    wallets = sum(len(i.all_accounts) for i in spec.investors)
     console.print(
-        f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors, "
-        f"{len(spec.securities)} securities)"
+        f"[green]{path}: scenario {spec.name!r} is valid[/green] ({len(spec.investors)} investors with "
+        f"{wallets} wallets, {len(spec.securities)} securities, {len(spec.cash_tokens)} cash tokens, "
+        f"{len(spec.history)} history steps; needs {spec.accounts_needed} chain accounts)"
     )
 
 

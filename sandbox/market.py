@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from sandbox.chain.base import Chain, DevChain
 from sandbox.contracts.cash_token import CashToken
+from sandbox.contracts.corporate_actions import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
 from sandbox.contracts.settlement import DvPSettlement
 from sandbox.errors import SandboxError
+from sandbox.replay import HistoryEntry, replay_history
 from sandbox.rules import InvestorCategory, Jurisdiction
-from sandbox.scenario import CashTokenSpec, RulesSpec, Scenario
+from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
+
+if TYPE_CHECKING:
+    from sandbox.chain.embedded import EmbeddedChain
 
 SECONDS_PER_DAY = 86_400
 #: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
 ISSUANCE_HEADROOM = 1_000_000
+
+#: The scenario's day-count names → the bond paying agent's conventions.
+DAY_COUNTS: dict[DayCountName, DayCount] = {
+    "30/360": DayCount.THIRTY_360_BOND_BASIS,
+    "30E/360": DayCount.THIRTY_E_360,
+    "ACT/365": DayCount.ACTUAL_365_FIXED,
+}
+#: An issuer's treasury is registered as a business investor of its jurisdiction.
+TREASURY_CATEGORY = {"GB": InvestorCategory.UK_ELIGIBLE_COUNTERPARTY, "US": InvestorCategory.US_QIB}
 
 #: Called after each step of loading with (steps done, steps in all, what was done).
 Progress = Callable[[int, int, str], None]
@@ -47,12 +63,26 @@ class Market:
     #: cash token symbol → facade, and → issuer key
     cash: dict[str, CashToken] = field(default_factory=dict)
     cash_issuer_of: dict[str, str] = field(default_factory=dict)
+    #: currency ("GBP", "USD") → cash token symbol
+    cash_symbol_of: dict[str, str] = field(default_factory=dict)
     #: the delivery-versus-payment contract (deployed when the scenario has cash tokens)
     settlement: DvPSettlement | None = None
     #: the shared `SecurityTokenExtension` new securities delegate their cold powers to
     extension: str | None = None
     #: called with the market after it changes (a security added): e.g. to persist its deployment
     listeners: list[Callable[[Market], None]] = field(default_factory=list, metadata={"transient": True})
+    #: investor key → every wallet of the investor (its first wallet, then ``key/1``, ``key/2``, …)
+    wallets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: seconds added to a date of the scenario's calendar to get chain time (see `sandbox.scenario`)
+    calendar_offset: int = 0
+    #: what replaying the scenario's history did, step by step
+    history: list[HistoryEntry] = field(default_factory=list)
+    #: issuer key → its treasury wallet (funds coupons and dividends)
+    treasuries: dict[str, str] = field(default_factory=dict)
+    #: security symbol → the paying agent of a bond or share class
+    paying_agents: dict[str, BondPayingAgent | EquityPayingAgent] = field(default_factory=dict)
+    #: security symbol → the distribution ids of the dividends declared by its history, oldest first
+    dividends: dict[str, list[int]] = field(default_factory=dict)
 
     def snapshot(self) -> MarketSnapshot:
         """Marks the chain and this object's own bookkeeping (securities added later, ...); `revert`
@@ -89,6 +119,35 @@ class Market:
             return self.securities[symbol]
         except KeyError:
             raise SandboxError(f"no security {symbol!r} in this market") from None
+
+    def cash_token(self, currency: str) -> CashToken:
+        """The cash token of a currency ("GBP", "USD")."""
+        symbol = self.cash_symbol_of.get(currency)
+        if symbol is None or symbol not in self.cash:
+            raise SandboxError(f"no {currency} cash token in this market")
+        return self.cash[symbol]
+
+    def wallet(self, ref: str) -> str:
+        """The address of a scenario wallet reference: ``alice`` (first wallet) or ``alice/2``."""
+        key, _, index = ref.partition("/")
+        wallets = self.wallets.get(key)
+        if wallets is None or int(index or 0) >= len(wallets):
+            raise SandboxError(f"no wallet {ref!r} in this market")
+        return wallets[int(index or 0)]
+
+    def chain_time(self, moment: datetime) -> int:
+        """Chain time (Unix seconds) of a moment of the scenario's calendar."""
+        return int(moment.timestamp()) + self.calendar_offset
+
+    def chain_date(self, day: date) -> int:
+        """Chain time of 00:00 UTC on a date of the scenario's calendar."""
+        return self.chain_time(datetime.combine(day, datetime.min.time(), UTC))
+
+    def paying_agent(self, symbol: str) -> BondPayingAgent | EquityPayingAgent:
+        try:
+            return self.paying_agents[symbol]
+        except KeyError:
+            raise SandboxError(f"security {symbol!r} has no paying agent in this market") from None
 
 
 def terms_of(rules: RulesSpec, now: int) -> Terms:
@@ -129,6 +188,9 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         + sum(1 + len(s.holdings) for s in scenario.securities)
         + (1 if scenario.cash_tokens else 0)
         + sum(1 + len(c.holdings) for c in scenario.cash_tokens)
+        + sum(1 for i in scenario.issuers if i.treasury_account is not None)
+        + sum(1 for s in scenario.securities if s.bond is not None or s.equity is not None)
+        + len(scenario.history)
     )
     done = 0
 
@@ -138,8 +200,15 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         if progress is not None:
             progress(done, steps, what)
 
+    if any(a.kind == "advance_time" for a in scenario.history) and not isinstance(chain, DevChain):
+        raise SandboxError(f"scenario {scenario.name!r} moves time, which needs a chain with dev powers")
     registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)
     market = Market(chain=chain, scenario=scenario, operator=operator, registry=registry)
+    if scenario.calendar_start is not None:
+        # Anchor the scenario's day 0 at the chain's day when loading begins.
+        start_of_day = chain.timestamp() - chain.timestamp() % SECONDS_PER_DAY
+        day0 = datetime.combine(scenario.calendar_start, datetime.min.time(), UTC)
+        market.calendar_offset = start_of_day - int(day0.timestamp())
     step("investor registry deployed")
     for regulator in scenario.regulators:
         market.accounts[regulator.key] = address[regulator.account]
@@ -154,6 +223,8 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     for investor in scenario.investors:
         wallet = address[investor.account]
         market.accounts[investor.key] = wallet
+        market.wallets[investor.key] = tuple(address[a] for a in investor.all_accounts)
+        # The first wallet's address is the investor's identity; further wallets link to it.
         registry.register_investor(
             wallet,
             wallet,
@@ -162,7 +233,25 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             now + investor.kyc_valid_days * SECONDS_PER_DAY,
             sender=operator,
         )
+        for extra in investor.extra_accounts:
+            registry.add_wallet(wallet, address[extra], sender=operator)
         step(f"investor {investor.name} onboarded")
+    for issuer in scenario.issuers:
+        if issuer.treasury_account is None:
+            continue
+        # A business investor of the issuer's jurisdiction, so it may hold the cash that funds payments.
+        treasury = address[issuer.treasury_account]
+        market.treasuries[issuer.key] = treasury
+        market.wallets[issuer.key] = (treasury,)
+        registry.register_investor(
+            treasury,
+            treasury,
+            Jurisdiction[issuer.jurisdiction],
+            TREASURY_CATEGORY[issuer.jurisdiction],
+            now + 10 * 365 * SECONDS_PER_DAY,
+            sender=operator,
+        )
+        step(f"treasury of {issuer.name} onboarded")
     extension = SecurityTokenExtension.deploy(chain, sender=operator).address
     market.extension = extension
     for spec in scenario.securities:
@@ -192,15 +281,117 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
         step(f"security {spec.symbol} deployed")
-        for holder, amount in spec.holdings.items():
-            token.mint(market.accounts[holder], amount, sender=issuer_account)
-            step(f"{amount} {spec.symbol} issued to {holder}")
+        if spec.bond is None and spec.equity is None:
+            _issue_holdings(market, spec, step)
     if scenario.cash_tokens:
         market.settlement = DvPSettlement.deploy(chain, sender=operator)
         step("delivery-versus-payment contract deployed")
     for cash_spec in scenario.cash_tokens:
         _load_cash(market, cash_spec, step)
+    # Bonds and share classes get their paying agent before any unit exists (record dates can only be
+    # switched on at zero supply), once the cash tokens they pay in are deployed.
+    for spec in scenario.securities:
+        if spec.bond is not None or spec.equity is not None:
+            _deploy_paying_agent(market, spec)
+            step(f"paying agent of {spec.symbol} deployed")
+            _issue_holdings(market, spec, step)
+    if scenario.history:
+        replay_history(market, scenario.history, step)
     return market
+
+
+def _issue_holdings(market: Market, spec: SecuritySpec, step: Callable[[str], None]) -> None:
+    token, issuer = market.securities[spec.symbol], market.accounts[spec.issuer]
+    for holder, amount in spec.holdings.items():
+        token.mint(market.wallet(holder), amount, sender=issuer)
+        step(f"{amount} {spec.symbol} issued to {holder}")
+
+
+def _deploy_paying_agent(market: Market, spec: SecuritySpec) -> None:
+    """Deploys and wires the bond's or share class's paying agent; the issuer's treasury may fund and
+    pay (ISSUER_ROLE)."""
+    token, issuer = market.securities[spec.symbol], market.accounts[spec.issuer]
+    cash_issuer = market.accounts[market.cash_issuer_of[market.cash_symbol_of[_paying_currency(spec)]]]
+    cash = market.cash_token(_paying_currency(spec))
+    agent: BondPayingAgent | EquityPayingAgent
+    if spec.bond is not None:
+        bond = spec.bond
+        limit = token.issuance_approval().limit
+        terms = BondTerms(
+            isin=bond.isin,
+            cash=cash.address,
+            face_value=bond.face_value,
+            coupon_rate_bps=bond.coupon_bps,
+            day_count=DAY_COUNTS[bond.day_count],
+            issue_date=market.chain_date(bond.issue_date),
+            coupon_dates=tuple(market.chain_date(d) for d in bond.coupon_dates),
+            maturity=market.chain_date(bond.maturity),
+            issuance_limit=limit,
+            record_lag=bond.record_lag_days * SECONDS_PER_DAY,
+        )
+        agent = BondPayingAgent.deploy(
+            market.chain,
+            terms=terms,
+            security=token.address,
+            issuer=issuer,
+            sender=issuer,
+            token_admin=issuer,
+            cash_admin=cash_issuer,
+        )
+    else:
+        assert spec.equity is not None
+        agent = EquityPayingAgent.deploy(
+            market.chain,
+            share_class=spec.equity.share_class,
+            security=token.address,
+            cash=cash.address,
+            par_value=spec.equity.par_value,
+            issuer=issuer,
+            sender=issuer,
+            token_admin=issuer,
+            cash_admin=cash_issuer,
+        )
+    treasury = market.treasuries[spec.issuer]
+    agent.grant_role("ISSUER_ROLE", treasury, sender=issuer)
+    market.paying_agents[spec.symbol] = agent
+
+
+def _paying_currency(spec: SecuritySpec) -> str:
+    if spec.bond is not None:
+        return spec.bond.currency
+    assert spec.equity is not None
+    return spec.equity.currency
+
+
+def load_embedded(
+    scenario: Scenario,
+    *,
+    clock: Literal["fixed", "wall"] = "fixed",
+    accounts: int = 0,
+    progress: Progress | None = None,
+    now: int | None = None,
+) -> Market:
+    """A new embedded chain with `scenario` loaded on it (at least `accounts` accounts).
+
+    With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
+    runs on the dates written. With the wall clock, a scenario whose history moves time is loaded on
+    the fixed clock from a genesis as many days before today (`now`, default the wall clock) as the
+    history spans, so the history ends in the past; the chain then follows the wall clock. Without a
+    history the chain follows the wall clock throughout."""
+    from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
+
+    num_accounts = max(accounts, scenario.accounts_needed)
+    chain: EmbeddedChain
+    if clock == "wall" and scenario.history_days:
+        today = int(time.time()) if now is None else now
+        today -= today % SECONDS_PER_DAY
+        genesis = today - scenario.history_days * SECONDS_PER_DAY
+        chain = EmbeddedChain(num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis)
+        market = load_scenario(chain, scenario, progress)
+        chain.set_clock("wall")
+        return market
+    chain = EmbeddedChain(num_accounts=num_accounts, clock=clock)
+    return load_scenario(chain, scenario, progress)
 
 
 def _load_cash(market: Market, spec: CashTokenSpec, step: Callable[[str], None]) -> None:
@@ -212,11 +403,12 @@ def _load_cash(market: Market, spec: CashTokenSpec, step: Callable[[str], None])
     symbol = token.symbol()
     market.cash[symbol] = token
     market.cash_issuer_of[symbol] = spec.issuer
+    market.cash_symbol_of[spec.currency] = symbol
     if market.settlement is not None:
         token.set_settlement_contract(market.settlement.address, True, sender=issuer)
     reserves = spec.reserves if spec.reserves is not None else sum(spec.holdings.values())
     token.attest_reserves(reserves, b"scenario".ljust(32, b"\0"), sender=issuer)
     step(f"{spec.currency} cash token {symbol} deployed")
     for holder, amount in spec.holdings.items():
-        token.mint(market.accounts[holder], amount, sender=issuer)
+        token.mint(market.wallet(holder), amount, sender=issuer)
         step(f"{amount / 100:,.2f} {symbol} issued to {holder}")

@@ -590,7 +590,7 @@ class ServerThread:
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.rpc_server [--port 8545] [--scenario seeds/demo.yaml]``."""
     from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
-    from sandbox.market import load_scenario  # noqa: PLC0415
+    from sandbox.market import load_embedded  # noqa: PLC0415
     from sandbox.scenario import Scenario  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description="Serve an embedded sandbox chain over JSON-RPC.")
@@ -599,11 +599,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--scenario", help="a scenario file to deploy first (e.g. seeds/demo.yaml)")
     args = parser.parse_args(argv)
-    chain = EmbeddedChain(num_accounts=args.accounts, clock="wall")
+    chain: Web3Chain
     if args.scenario:
-        market = load_scenario(chain, Scenario.from_file(args.scenario))
+        market = load_embedded(Scenario.from_file(args.scenario), clock="wall", accounts=args.accounts)
+        assert isinstance(market.chain, Web3Chain)
+        chain = market.chain
         addresses = {symbol: token.address for symbol, token in market.securities.items()}
         print(json.dumps({"registry": market.registry.address, "securities": addresses}), flush=True)
+    else:
+        chain = EmbeddedChain(num_accounts=args.accounts, clock="wall")
     print(f"JSON-RPC on http://{args.host}:{args.port} (chain id {chain.chain_id})", flush=True)
     uvicorn.run(create_rpc_app(chain), host=args.host, port=args.port, log_level="warning", ws="none")
 

@@ -165,6 +165,15 @@ class EmbeddedChain(Web3Chain):
     def clock(self) -> Clock:
         return self._clock
 
+    def set_clock(self, clock: Clock) -> None:
+        """Switches how new blocks are stamped from now on, e.g. ``"fixed"`` while a scenario with a
+        history loads (reproducible), ``"wall"`` once it is served. Blocks never go back in time: a
+        block is always at least one second after its parent."""
+        if clock not in ("fixed", "wall"):
+            raise ValueError(f"clock must be 'fixed' or 'wall', not {clock!r}")
+        with self._write_lock:
+            self._clock = clock
+
     # ------------------------------------------------------------------ persistence
 
     @property
