@@ -615,5 +615,6 @@ _DVP_CODE_NAMES = frozenset(
         "NOT_AFFIRMED",
         "EXPIRED",
         "LEG_REVERTED",
+        "AWAITING_CLEARANCE",
     }
 )
