@@ -68,8 +68,8 @@ def list_actions(
     event: Annotated[
         str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9]{0,63}$", description="Only this event (ABI name).")
     ] = None,
-    from_block: Annotated[int | None, Query(ge=0, le=2**63)] = None,
-    to_block: Annotated[int | None, Query(ge=0, le=2**63)] = None,
+    from_block: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    to_block: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     since: Annotated[int | None, Query(ge=0, le=2**40, description="Unix time.")] = None,
     until: Annotated[int | None, Query(ge=0, le=2**40, description="Unix time.")] = None,
 ) -> ChainActionPage:
