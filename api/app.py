@@ -14,6 +14,7 @@ from api.problems import install_problem_handlers
 from api.routers import (
     audit,
     cash,
+    corporate_actions,
     crossborder,
     freezes,
     health,
@@ -61,6 +62,7 @@ ROUTERS = [
     freezes.router,
     cash.router,
     settlements.router,
+    corporate_actions.router,
     audit.router,
     operator.router,
 ]

@@ -70,6 +70,29 @@ def _fca_freezes_carol_first(client: TestClient, market: Market, keys: dict[str,
     assert response.status_code == 201
 
 
+# ---------------------------------------------------------------- corporate actions (THAMES28 is a bond)
+FIRST_COUPON_DATE = 1_782_864_000  # 2026-07-01 00:00 UTC, the first coupon date of THAMES28 in the demo
+
+
+def _schedule_coupon_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    response = client.post(f"{S}/coupons", json={"period": 0}, headers=bearer(keys["thames"]))
+    assert response.status_code == 201, response.text
+
+
+def _after_record_date(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    _schedule_coupon_first(client, market, keys)
+    market.chain.time_travel(FIRST_COUPON_DATE + 60)  # type: ignore[attr-defined]
+
+
+def _fund_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    _after_record_date(client, market, keys)
+    response = client.post(f"{S}/distributions/1/funding", headers=bearer(keys["thames"]))
+    assert response.status_code == 200, response.text
+
+
+ISSUER_OF_THAMES_ONLY = _statuses(403, thames=201)
+
+
 READERS_OF_THAMES = _statuses(200, hudson=404, albion=404, alice=403, carol=403)
 
 
@@ -375,6 +398,63 @@ CASES = [
     ),
     Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
     Case("audit-actions", "GET", _const("/audit/actions"), _statuses(403, operator=200, fca=200, sec=200)),
+    Case("corporate-actions-list", "GET", _const(f"{S}/distributions"), _statuses(200)),
+    Case(
+        "corporate-actions-get",
+        "GET",
+        _const(f"{S}/distributions/1"),
+        _statuses(200),
+        setup=_schedule_coupon_first,
+    ),
+    Case(
+        "corporate-actions-schedule-coupon",
+        "POST",
+        _const(f"{S}/coupons"),
+        ISSUER_OF_THAMES_ONLY,
+        body=lambda m: {"period": 0},
+    ),
+    Case("corporate-actions-schedule-redemption", "POST", _const(f"{S}/redemption"), ISSUER_OF_THAMES_ONLY),
+    Case(
+        "corporate-actions-declare-dividend",
+        "POST",
+        _const("/securities/HUDS/dividends"),
+        _statuses(403, hudson=201),
+        body=lambda m: {
+            "amount_per_share": 25,
+            "record_date": m.chain.timestamp() + 30 * 86_400,
+            "payment_date": m.chain.timestamp() + 37 * 86_400,
+        },
+    ),
+    Case(
+        "corporate-actions-fund",
+        "POST",
+        _const(f"{S}/distributions/1/funding"),
+        _statuses(403, thames=200),
+        setup=_after_record_date,
+    ),
+    Case(
+        "corporate-actions-pay",
+        "POST",
+        _const(f"{S}/distributions/1/payments"),
+        _statuses(403, thames=200),
+        body=lambda m: {"holders": [m.accounts["bob"], m.accounts["dan"]]},
+        setup=_fund_first,
+    ),
+    Case(
+        "corporate-actions-claim",
+        "POST",
+        _const(f"{S}/distributions/1/claims"),
+        _statuses(403, alice=200),
+        body=lambda m: {"wallet": m.accounts["alice"]},
+        setup=_fund_first,
+    ),
+    Case(
+        "corporate-actions-payment",
+        "GET",
+        lambda m: f"{S}/distributions/1/payments/{m.accounts['alice']}",
+        _statuses(200, sec=404, hudson=404, albion=404, carol=404),
+        setup=_after_record_date,
+    ),
     Case(
         "operator-time-travel",
         "POST",

@@ -38,6 +38,7 @@ CALLER_BY_TAG = {
     "cash": "albion",
     "settlements": "alice",
     "cross-border": "fca",
+    "corporate-actions": "thames",
 }
 
 

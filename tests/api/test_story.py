@@ -2,12 +2,12 @@
 investors, a resale to a US investor refused during the distribution compliance period, a
 cross-border resale held until both regulators approve, a DvP trade in sterling, a cross-border DvP
 trade in dollars cleared by both regulators before it settles, a UK regulator's freeze that the issuer
-cannot lift, and the cap table before and after.
-
-Not in the story: the coupon. Bond tokens with corporate actions are not built yet (issue 4)."""
+cannot lift, the cap table before and after, and a coupon of the demo's sterling bond paid to its
+holders of record."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -161,3 +161,34 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
         for p in _ok(client.get(f"{bond}/positions", headers=key["sec"]))["items"]
     }
     assert positions == {alice: (700, False), bob: (950, True), carol: (350, False)}
+
+    # A coupon: the UK issuer schedules the first coupon of its sterling bond, funds it from its
+    # treasury after the record date and pays every holder of record; the chain computes each amount.
+    thames = "/securities/THAMES28"
+    declared = _ok(client.post(f"{thames}/coupons", json={"period": 0}, headers=key["thames"]), 201)
+    coupon = declared["distribution"]
+    assert (coupon["kind"], coupon["state"]) == ("COUPON", "DECLARED")
+    assert client.post(f"{thames}/coupons", json={"period": 0}, headers=key["hudson"]).status_code == 403
+    holders = {w: market.securities["THAMES28"].balance_of(w) for w in (alice, bob, carol, market.accounts["dan"])}
+    # 4.25% a year on 100 pounds a unit, ACT/365 from 1 January to 1 July 2026 (181 days), rounded down.
+    per_unit = Fraction(10_000 * 425 * 181, 10_000 * 365)
+    assert Fraction(coupon["amount_per_unit"]) == per_unit
+    seconds = coupon["payment_date"] + 60 - market.chain.timestamp()
+    _ok(client.post("/operator/time-travel", json={"seconds": seconds}, headers=key["operator"]))
+    funded = _ok(client.post(f"{thames}/distributions/{coupon['distribution_id']}/funding", headers=key["thames"]))
+    assert funded["distribution"]["funded"] >= sum(int(units * per_unit) for units in holders.values())
+    run = _ok(
+        client.post(
+            f"{thames}/distributions/{coupon['distribution_id']}/payments",
+            json={"holders": list(holders)},
+            headers=key["thames"],
+        )
+    )
+    outcome = {**run["paid"], **{h["holder"]: h["amount"] for h in run["held"]}}
+    assert outcome == {w: int(units * per_unit) for w, units in holders.items()}
+    seen = _ok(client.get(f"{thames}/distributions/{coupon['distribution_id']}/payments/{alice}", headers=key["fca"]))
+    assert seen["entitlement"] == int(holders[alice] * per_unit) and seen["status"] in ("PAID", "HELD")
+    again = client.post(
+        f"{thames}/distributions/{coupon['distribution_id']}/claims", json={"wallet": alice}, headers=key["alice"]
+    )
+    assert again.status_code == 409  # settled once: a second claim is refused on chain

@@ -1,0 +1,376 @@
+"""Corporate actions of bonds and share classes, run by each security's paying agent on chain: the issuer
+schedules coupons and the redemption, declares dividends, funds a distribution from its treasury and
+pays holders in bounded batches; holders claim. Who is owed what is decided on chain from record-date
+balances; a payment the chain refuses (a frozen wallet, a holding limit) is held, never lost."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipal, MarketDep, security_or_404
+from api.pagination import PageInfo, Paging, page_of
+from api.principals import Principal, Role
+from api.problems import PROBLEM_RESPONSES, Problem
+from api.schemas import Address, PositiveAmount, SymbolPath, TxResult, WalletPath
+from api.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
+from api.txresult import tx_fields
+from sandbox.contracts.corporate_actions import (
+    BondPayingAgent,
+    Distribution,
+    EquityPayingAgent,
+    PayingAgent,
+    PaymentStatus,
+    payment_code_name,
+)
+from sandbox.market import Market
+from sandbox.rules import Jurisdiction
+
+router = APIRouter(prefix="/securities", tags=["corporate-actions"], responses=PROBLEM_RESPONSES)
+
+DistributionIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Distribution id (per paying agent).")]
+MAX_BATCH = 200
+
+
+class DistributionView(BaseModel):
+    security: str
+    distribution_id: int
+    kind: Literal["COUPON", "REDEMPTION", "DIVIDEND"]
+    state: Literal["DECLARED", "FUNDED", "CLOSED"]
+    cash: str = Field(description="The cash token's symbol.")
+    record_date: int = Field(description="Unix time: holders at the end of this second are paid.")
+    payment_date: int
+    period: int = Field(description="The coupon period (0 = the first coupon date); 0 for other kinds too.")
+    amount_per_unit: str = Field(description="Cash minor units per unit of the security, exactly (a fraction).")
+    funded: int
+    paid: int
+    held: int
+    returned: int
+
+
+class DistributionPage(BaseModel):
+    items: list[DistributionView]
+    page: PageInfo
+
+
+class DistributionChange(TxResult):
+    distribution: DistributionView
+
+
+class CouponSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"period": 0}]})
+    period: Annotated[int, Field(ge=0, lt=400, description="Coupon period as on chain: 0 = the first coupon date.")]
+
+
+class DividendDeclaration(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"amount_per_share": 25, "record_date": 1800000000, "payment_date": 1800604800}]
+        },
+    )
+    amount_per_share: PositiveAmount = Field(description="Cash minor units per share.")
+    record_date: Annotated[int, Field(ge=0, lt=2**48, description="Unix time; must be in the future.")]
+    payment_date: Annotated[int, Field(ge=0, lt=2**48, description="Unix time; not before the record date.")]
+
+
+class PaymentRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holders: Annotated[list[Address], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class HeldPaymentView(BaseModel):
+    holder: str
+    amount: int
+    code: int
+    code_name: str
+
+
+class PaymentRunResult(TxResult):
+    distribution: DistributionView
+    paid: dict[str, int] = Field(description="Wallet → amount paid by this run.")
+    held: list[HeldPaymentView] = Field(description="Payments refused on chain and held for a later claim.")
+    redeemed_units: dict[str, int] = Field(description="Wallet → units burned (a redemption).")
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wallet: Address = Field(description="Your wallet that held units at the record date.")
+
+
+class PaymentView(BaseModel):
+    security: str
+    distribution_id: int
+    wallet: str
+    entitlement: int = Field(description="What the wallet's record-date balance earns (rounded down).")
+    status: Literal["UNPAID", "PAID", "HELD"]
+    amount: int = Field(description="Paid, or held; 0 while unpaid.")
+    code: int = Field(description="Why a payment is held (0 otherwise).")
+    code_name: str
+
+
+class ClaimResult(TxResult):
+    payment: PaymentView
+
+
+def _agent(market: Market, symbol: str) -> PayingAgent:
+    security_or_404(market, symbol)
+    agent = market.paying_agents.get(symbol)
+    if agent is None:
+        raise Problem(
+            404,
+            "PAYING_AGENT_NOT_FOUND",
+            "Paying agent not found",
+            f"{symbol} has no paying agent: it is neither a bond nor a share class with corporate actions.",
+        )
+    return agent
+
+
+def _bond(market: Market, symbol: str) -> BondPayingAgent:
+    agent = _agent(market, symbol)
+    if not isinstance(agent, BondPayingAgent):
+        raise Problem(409, "NOT_A_BOND", "Not a bond", f"{symbol} is not a bond: it has no coupons or redemption.")
+    return agent
+
+
+def _equity(market: Market, symbol: str) -> EquityPayingAgent:
+    agent = _agent(market, symbol)
+    if not isinstance(agent, EquityPayingAgent):
+        raise Problem(409, "NOT_AN_EQUITY", "Not a share class", f"{symbol} is not a share class: no dividends.")
+    return agent
+
+
+def _issuer_only(principal: Principal, market: Market, symbol: str) -> None:
+    if not issues(principal, market, symbol):
+        raise forbidden(f"Only the issuer of {symbol} may run its corporate actions.")
+
+
+def _cash_symbol(market: Market, address: str) -> str:
+    for symbol, token in market.cash.items():
+        if token.address.lower() == address.lower():
+            return symbol
+    return address
+
+
+def _view(market: Market, symbol: str, d: Distribution) -> DistributionView:
+    return DistributionView(
+        security=symbol,
+        distribution_id=d.distribution_id,
+        kind=d.kind.name,
+        state=d.state.name,
+        cash=_cash_symbol(market, d.cash),
+        record_date=d.record_date,
+        payment_date=d.payment_date,
+        period=d.period,
+        amount_per_unit=str(d.amount_per_unit),
+        funded=d.funded,
+        paid=d.paid,
+        held=d.held,
+        returned=d.returned,
+    )
+
+
+def _existing(agent: PayingAgent, symbol: str, distribution_id: int) -> Distribution:
+    if distribution_id > agent.distribution_count():
+        raise not_found("distribution", f"{symbol}/{distribution_id}")
+    return agent.distribution(distribution_id)
+
+
+def _payment(agent: PayingAgent, symbol: str, distribution_id: int, wallet: str) -> PaymentView:
+    payment = agent.payment(distribution_id, wallet)
+    return PaymentView(
+        security=symbol,
+        distribution_id=distribution_id,
+        wallet=wallet,
+        entitlement=agent.entitlement(distribution_id, wallet),
+        status=payment.status.name,
+        amount=payment.amount,
+        code=payment.code,
+        code_name=payment_code_name(payment.code) if payment.status is PaymentStatus.HELD else "SUCCESS",
+    )
+
+
+@router.get(
+    "/{symbol}/distributions",
+    operation_id="corporate-actions-list",
+    summary="Coupons, redemption and dividends of a security",
+    description="Terms of a security's distributions are public to every participant. A security without a "
+    "paying agent (neither a bond nor a share class) is 404.",
+)
+def list_distributions(
+    symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal, paging: Paging
+) -> DistributionPage:
+    agent = _agent(market, symbol)
+    ids, page = page_of(list(range(1, agent.distribution_count() + 1)), paging)
+    return DistributionPage(items=[_view(market, symbol, agent.distribution(i)) for i in ids], page=page)
+
+
+@router.get(
+    "/{symbol}/distributions/{distribution_id}",
+    operation_id="corporate-actions-get",
+    summary="One distribution: terms and how much was funded, paid, held",
+)
+def get_distribution(
+    symbol: SymbolPath, distribution_id: DistributionIdPath, market: MarketDep, principal: AnyPrincipal
+) -> DistributionView:
+    agent = _agent(market, symbol)
+    return _view(market, symbol, _existing(agent, symbol, distribution_id))
+
+
+@router.post(
+    "/{symbol}/coupons",
+    operation_id="corporate-actions-schedule-coupon",
+    status_code=201,
+    summary="Schedule a coupon payment (issuer of a bond)",
+    description="Declares coupon `period` of the bond's fixed schedule; its record date (payment date minus "
+    "the record lag) must still be ahead. The amount per unit is computed on chain from the bond's terms "
+    "(face value times rate times day-count fraction).",
+)
+def schedule_coupon(
+    symbol: SymbolPath, body: CouponSchedule, market: MarketDep, principal: IssuerPrincipal
+) -> DistributionChange:
+    _issuer_only(principal, market, symbol)
+    agent = _bond(market, symbol)
+    declared = agent.schedule_coupon(body.period, sender=principal.account)
+    distribution = agent.distribution(declared.distribution_id)
+    return DistributionChange(distribution=_view(market, symbol, distribution), **tx_fields(declared.receipt))
+
+
+@router.post(
+    "/{symbol}/redemption",
+    operation_id="corporate-actions-schedule-redemption",
+    status_code=201,
+    summary="Schedule the redemption at maturity (issuer of a bond)",
+    description="Holders at the record date are paid the face value per unit and their units are burned.",
+)
+def schedule_redemption(symbol: SymbolPath, market: MarketDep, principal: IssuerPrincipal) -> DistributionChange:
+    _issuer_only(principal, market, symbol)
+    agent = _bond(market, symbol)
+    declared = agent.schedule_redemption(sender=principal.account)
+    distribution = agent.distribution(declared.distribution_id)
+    return DistributionChange(distribution=_view(market, symbol, distribution), **tx_fields(declared.receipt))
+
+
+@router.post(
+    "/{symbol}/dividends",
+    operation_id="corporate-actions-declare-dividend",
+    status_code=201,
+    summary="Declare a dividend per share (issuer of a share class)",
+)
+def declare_dividend(
+    symbol: SymbolPath, body: DividendDeclaration, market: MarketDep, principal: IssuerPrincipal
+) -> DistributionChange:
+    _issuer_only(principal, market, symbol)
+    agent = _equity(market, symbol)
+    declared = agent.declare_dividend(
+        body.amount_per_share, body.record_date, body.payment_date, sender=principal.account
+    )
+    distribution = agent.distribution(declared.distribution_id)
+    return DistributionChange(distribution=_view(market, symbol, distribution), **tx_fields(declared.receipt))
+
+
+@router.post(
+    "/{symbol}/distributions/{distribution_id}/funding",
+    operation_id="corporate-actions-fund",
+    summary="Fund a distribution from the issuer's treasury (issuer)",
+    description="After the record date: the paying agent pulls what every holder of record is owed from the "
+    "issuer's treasury wallet (which approves it first). Refused on chain before the record date or short "
+    "of cash.",
+)
+def fund(
+    symbol: SymbolPath, distribution_id: DistributionIdPath, market: MarketDep, principal: IssuerPrincipal
+) -> DistributionChange:
+    _issuer_only(principal, market, symbol)
+    agent = _agent(market, symbol)
+    distribution = _existing(agent, symbol, distribution_id)
+    payer = market.treasuries.get(principal.key, principal.account)
+    shortfall = agent.required_funding(distribution_id)
+    if shortfall > 0:
+        cash = next((t for t in market.cash.values() if t.address.lower() == distribution.cash.lower()), None)
+        if cash is None:
+            raise not_found("cash token", distribution.cash)
+        cash.approve(agent.address, shortfall, sender=payer)
+    receipt = agent.fund(distribution_id, sender=payer)
+    return DistributionChange(
+        distribution=_view(market, symbol, agent.distribution(distribution_id)), **tx_fields(receipt)
+    )
+
+
+@router.post(
+    "/{symbol}/distributions/{distribution_id}/payments",
+    operation_id="corporate-actions-pay",
+    summary="Pay a funded distribution to a batch of holders (issuer)",
+    description=f"At most {MAX_BATCH} wallets a run. Wallets already paid are skipped; a payment the chain "
+    "refuses (a frozen wallet, a holding limit) is held and reported, and the holder may claim it later.",
+)
+def pay(
+    symbol: SymbolPath,
+    distribution_id: DistributionIdPath,
+    body: PaymentRun,
+    market: MarketDep,
+    principal: IssuerPrincipal,
+) -> PaymentRunResult:
+    _issuer_only(principal, market, symbol)
+    agent = _agent(market, symbol)
+    _existing(agent, symbol, distribution_id)
+    payer = market.treasuries.get(principal.key, principal.account)
+    batch = agent.pay_batch(distribution_id, body.holders, sender=payer)
+    return PaymentRunResult(
+        distribution=_view(market, symbol, agent.distribution(distribution_id)),
+        paid=batch.paid,
+        held=[
+            HeldPaymentView(holder=h.holder, amount=h.amount, code=h.code, code_name=h.code_name) for h in batch.held
+        ],
+        redeemed_units=batch.redeemed_units,
+        **tx_fields(batch.receipt),
+    )
+
+
+@router.post(
+    "/{symbol}/distributions/{distribution_id}/claims",
+    operation_id="corporate-actions-claim",
+    summary="Claim your payment, or a payment held for you (investor)",
+    description="Pays your wallet what its record-date balance earns, or releases a held payment once its "
+    "cause is gone; refused on chain (409, with the reason's code) while it still applies.",
+)
+def claim(
+    symbol: SymbolPath,
+    distribution_id: DistributionIdPath,
+    body: ClaimRequest,
+    market: MarketDep,
+    principal: InvestorPrincipal,
+) -> ClaimResult:
+    agent = _agent(market, symbol)
+    if body.wallet not in own_wallets(principal, market):
+        raise forbidden("You may claim only for your own wallets.")
+    _existing(agent, symbol, distribution_id)
+    receipt = agent.claim(distribution_id, sender=body.wallet)
+    return ClaimResult(payment=_payment(agent, symbol, distribution_id, body.wallet), **tx_fields(receipt))
+
+
+@router.get(
+    "/{symbol}/distributions/{distribution_id}/payments/{wallet}",
+    operation_id="corporate-actions-payment",
+    summary="What a wallet is owed and whether it was paid or held",
+    description="Investors see their own wallets, regulators those of their jurisdiction's investors and every "
+    "wallet of their jurisdiction's securities, the issuer its securities' holders.",
+)
+def payment(
+    symbol: SymbolPath,
+    distribution_id: DistributionIdPath,
+    wallet: WalletPath,
+    market: MarketDep,
+    principal: AnyPrincipal,
+) -> PaymentView:
+    agent = _agent(market, symbol)
+    token = market.securities[symbol]
+    record = market.registry.wallet_record(wallet)
+    holder = Jurisdiction(record.jurisdiction).name if record.identity is not None else None
+    if not sees_position(principal, market, symbol, home_of(token), holder, wallet):
+        raise not_found("wallet", wallet)
+    if principal.role is Role.INVESTOR and wallet not in own_wallets(principal, market):
+        raise not_found("wallet", wallet)
+    _existing(agent, symbol, distribution_id)
+    return _payment(agent, symbol, distribution_id, wallet)
