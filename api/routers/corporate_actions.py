@@ -20,6 +20,7 @@ from api.txresult import tx_fields
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     Distribution,
+    DistributionKind,
     EquityPayingAgent,
     PayingAgent,
     PaymentStatus,
@@ -42,7 +43,7 @@ class DistributionView(BaseModel):
     cash: str = Field(description="The cash token's symbol.")
     record_date: int = Field(description="Unix time: holders at the end of this second are paid.")
     payment_date: int
-    period: int = Field(description="The coupon period (0 = the first coupon date); 0 for other kinds too.")
+    period: int = Field(description="The coupon number (1 = the first coupon date); 0 for other kinds.")
     amount_per_unit: str = Field(description="Cash minor units per unit of the security, exactly (a fraction).")
     funded: int
     paid: int
@@ -60,8 +61,8 @@ class DistributionChange(TxResult):
 
 
 class CouponSchedule(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"period": 0}]})
-    period: Annotated[int, Field(ge=0, lt=400, description="Coupon period as on chain: 0 = the first coupon date.")]
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"period": 2}]})
+    period: Annotated[int, Field(ge=1, le=400, description="Coupon number: 1 = the first coupon date.")]
 
 
 class DividendDeclaration(BaseModel):
@@ -163,7 +164,7 @@ def _view(market: Market, symbol: str, d: Distribution) -> DistributionView:
         cash=_cash_symbol(market, d.cash),
         record_date=d.record_date,
         payment_date=d.payment_date,
-        period=d.period,
+        period=d.period + 1 if d.kind is DistributionKind.COUPON else 0,
         amount_per_unit=str(d.amount_per_unit),
         funded=d.funded,
         paid=d.paid,
@@ -224,7 +225,8 @@ def get_distribution(
     operation_id="corporate-actions-schedule-coupon",
     status_code=201,
     summary="Schedule a coupon payment (issuer of a bond)",
-    description="Declares coupon `period` of the bond's fixed schedule; its record date (payment date minus "
+    description="Declares coupon number `period` (1 = the first) of the bond's fixed schedule; its record "
+    "date (payment date minus "
     "the record lag) must still be ahead. The amount per unit is computed on chain from the bond's terms "
     "(face value times rate times day-count fraction).",
 )
@@ -233,7 +235,7 @@ def schedule_coupon(
 ) -> DistributionChange:
     _issuer_only(principal, market, symbol)
     agent = _bond(market, symbol)
-    declared = agent.schedule_coupon(body.period, sender=principal.account)
+    declared = agent.schedule_coupon(body.period - 1, sender=principal.account)
     distribution = agent.distribution(declared.distribution_id)
     return DistributionChange(distribution=_view(market, symbol, distribution), **tx_fields(declared.receipt))
 

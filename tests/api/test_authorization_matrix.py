@@ -75,7 +75,7 @@ FIRST_COUPON_DATE = 1_782_864_000  # 2026-07-01 00:00 UTC, the first coupon date
 
 
 def _schedule_coupon_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
-    response = client.post(f"{S}/coupons", json={"period": 0}, headers=bearer(keys["thames"]))
+    response = client.post(f"{S}/coupons", json={"period": 1}, headers=bearer(keys["thames"]))
     assert response.status_code == 201, response.text
 
 
@@ -411,7 +411,7 @@ CASES = [
         "POST",
         _const(f"{S}/coupons"),
         ISSUER_OF_THAMES_ONLY,
-        body=lambda m: {"period": 0},
+        body=lambda m: {"period": 1},
     ),
     Case("corporate-actions-schedule-redemption", "POST", _const(f"{S}/redemption"), ISSUER_OF_THAMES_ONLY),
     Case(

@@ -165,10 +165,10 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     # A coupon: the UK issuer schedules the first coupon of its sterling bond, funds it from its
     # treasury after the record date and pays every holder of record; the chain computes each amount.
     thames = "/securities/THAMES28"
-    declared = _ok(client.post(f"{thames}/coupons", json={"period": 0}, headers=key["thames"]), 201)
+    declared = _ok(client.post(f"{thames}/coupons", json={"period": 1}, headers=key["thames"]), 201)
     coupon = declared["distribution"]
-    assert (coupon["kind"], coupon["state"]) == ("COUPON", "DECLARED")
-    assert client.post(f"{thames}/coupons", json={"period": 0}, headers=key["hudson"]).status_code == 403
+    assert (coupon["kind"], coupon["state"], coupon["period"]) == ("COUPON", "DECLARED", 1)
+    assert client.post(f"{thames}/coupons", json={"period": 1}, headers=key["hudson"]).status_code == 403
     holders = {w: market.securities["THAMES28"].balance_of(w) for w in (alice, bob, carol, market.accounts["dan"])}
     # 4.25% a year on 100 pounds a unit, ACT/365 from 1 January to 1 July 2026 (181 days), rounded down.
     per_unit = Fraction(10_000 * 425 * 181, 10_000 * 365)
