@@ -120,6 +120,13 @@ class Market:
         except KeyError:
             raise SandboxError(f"no security {symbol!r} in this market") from None
 
+    def symbol_of(self, address: str) -> str | None:
+        """The symbol of the security or cash token deployed at `address` (None if it is neither)."""
+        for symbol, token in [*self.securities.items(), *self.cash.items()]:
+            if token.address.lower() == address.lower():
+                return symbol
+        return None
+
     def cash_token(self, currency: str) -> CashToken:
         """The cash token of a currency ("GBP", "USD")."""
         symbol = self.cash_symbol_of.get(currency)

@@ -20,7 +20,7 @@ from api.schemas import Address, PositiveAmount, SymbolPath, TxResult
 from api.scope import forbidden, issues, not_found, own_wallets
 from api.txresult import tx_fields
 from sandbox.contracts.events import CrossBorderClearanceRequested, CrossBorderTransferRequested
-from sandbox.contracts.security_token import CrossBorderStatus, SecurityToken
+from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
@@ -70,13 +70,6 @@ class CrossBorderChange(TxResult):
     transfer: CrossBorderTransfer
 
 
-def _status_name(value: int) -> str:
-    try:
-        return CrossBorderStatus(value).name
-    except ValueError:  # a status this gateway does not know yet
-        return str(value)
-
-
 def _load(
     symbol: str,
     token: SecurityToken,
@@ -93,7 +86,7 @@ def _load(
         amount=state.value,
         from_jurisdiction=Jurisdiction(jurisdictions[0]).name,
         to_jurisdiction=Jurisdiction(jurisdictions[1]).name,
-        status=_status_name(int(state.status)),
+        status=state.status.name,
         deadline=state.deadline,
         sender_regulator_approved=state.from_approved,
         receiver_regulator_approved=state.to_approved,

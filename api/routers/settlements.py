@@ -111,10 +111,7 @@ def _dvp(market: Market) -> DvPSettlement:
 
 
 def _symbol_of(market: Market, address: str) -> str:
-    for symbol, token in [*market.securities.items(), *market.cash.items()]:
-        if token.address == address:
-            return symbol
-    return address
+    return market.symbol_of(address) or address
 
 
 def _view(market: Market, trade: Trade) -> TradeView:
