@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.audit import AuditMiddleware, GatewayAuditLog
 from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.limits import RequestLimits
 from api.principals import PrincipalDirectory
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -121,6 +122,8 @@ def create_app(
         wait_seconds=settings.idempotency_wait_seconds,
         retention_seconds=settings.idempotency_retention_seconds,
     )
+    # Outermost of all: bodies are bounded (size, nesting) before any layer reads or parses them.
+    app.add_middleware(RequestLimits, max_body=settings.max_body_bytes, max_depth=settings.max_json_depth)
     if market is not None:
         _attach(app, market, read_model)
     return app

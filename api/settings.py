@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from seeds import DEMO_SCENARIO
@@ -36,3 +37,12 @@ class Settings(BaseSettings):
     idempotency_wait_seconds: float = 10.0
     #: How long Idempotency-Key records are kept.
     idempotency_retention_seconds: float = 24 * 3600.0
+
+    # ---- request limits (api.limits): checked before anything reads or parses a body, on every route and
+    # on /rpc. The largest legitimate bodies are a JSON-RPC batch of 1,000 calls (a few hundred kB) and a
+    # contract deployment by eth_sendRawTransaction (under 100 kB); the REST routes' largest, a payment
+    # run for 200 holders, is under 10 kB. The deepest nest a route or JSON-RPC call uses is under 8.
+    #: Largest request body, in bytes: a larger one is answered 413 without being read.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    #: Deepest nesting of JSON arrays and objects in a body: a deeper one is answered 400 without being parsed.
+    max_json_depth: int = Field(32, ge=8, le=1000)
