@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
 
@@ -41,6 +42,30 @@ class Problem(Exception):
         self.extra = extra
 
 
+#: What every problem `code` looks like: UPPER_SNAKE, letters and digits.
+CODE_PATTERN = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def problem_code(text: str) -> str:
+    """`text` as a machine code: UPPER_SNAKE ("cash token" → CASH_TOKEN, "cross-border transfer" →
+    CROSS_BORDER_TRANSFER). Idempotent on a code."""
+    return "_".join(re.findall(r"[A-Z0-9]+", text.upper())) or "ERROR"
+
+
+def problem_document(status: int, code: str, title: str, detail: str, *, instance: str, **extra: Any) -> dict[str, Any]:
+    """The RFC 9457 document of a refusal; `code` is made UPPER_SNAKE if it is not already."""
+    code = problem_code(code)
+    return {
+        "type": f"https://sandbox.example/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": instance,
+        **extra,
+    }
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -50,15 +75,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://sandbox.example/problems/{code.lower().replace('_', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "instance": request.url.path,
-        **extra,
-    }
+    body = problem_document(status, code, title, detail, instance=request.url.path, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -148,7 +165,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = {400: "MALFORMED_BODY", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
             exc.status_code, f"HTTP_{exc.status_code}"
         )
-        return problem_response(request, exc.status_code, code, str(exc.detail), str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(request, exc.status_code, code, str(exc.detail), str(exc.detail), headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -160,6 +180,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             "Internal error",
             "The sandbox failed to handle this request; see its log.",
         )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path, for a 405's ``Allow``. Each is
+    tried against the routes: Starlette names only the methods of the first route that matches the path,
+    and a path such as /securities has a route per method."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 def _jsonable(value: Any) -> Any:

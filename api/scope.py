@@ -12,7 +12,7 @@ Out of scope is 404 for reads (nothing leaks about existence) and 403 for action
 from __future__ import annotations
 
 from api.principals import Principal, Role
-from api.problems import Problem
+from api.problems import Problem, problem_code
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
@@ -54,7 +54,8 @@ def own_wallets(principal: Principal, market: Market) -> tuple[str, ...]:
 
 
 def not_found(what: str, name: str) -> Problem:
-    return Problem(404, f"{what.upper()}_NOT_FOUND", f"{what.capitalize()} not found", f"There is no {what} {name!r}.")
+    code = problem_code(f"{what} not found")
+    return Problem(404, code, f"{what.capitalize()} not found", f"There is no {what} {name!r}.")
 
 
 def forbidden(detail: str) -> Problem:
