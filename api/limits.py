@@ -30,6 +30,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM_JSON, problem_document
 
+#: Defaults (the gateway takes its own from `api.settings.Settings`): the largest legitimate bodies are a
+#: JSON-RPC batch of 1,000 calls (a few hundred kB) and a contract deployment by eth_sendRawTransaction
+#: (under 100 kB); the deepest nesting any route or JSON-RPC call uses is under 8.
+DEFAULT_MAX_BODY = 1024 * 1024
+DEFAULT_MAX_DEPTH = 32
 #: Headers a request may carry at most once (lower case, as ASGI gives them).
 SINGLE_HEADERS = (b"authorization", b"idempotency-key")
 
@@ -54,7 +59,7 @@ class RequestLimits:
     """ASGI middleware bounding each request's body (`max_body` bytes) and JSON nesting (`max_depth`)
     before the wrapped app, or anything in it, reads the body."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, max_depth: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int = DEFAULT_MAX_BODY, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         if max_body < 0 or max_depth < 1:
             raise ValueError("max_body must be >= 0 and max_depth >= 1")
         self.app = app

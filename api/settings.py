@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_DEPTH
 from seeds import DEMO_SCENARIO
 
 
@@ -39,10 +40,9 @@ class Settings(BaseSettings):
     idempotency_retention_seconds: float = 24 * 3600.0
 
     # ---- request limits (api.limits): checked before anything reads or parses a body, on every route and
-    # on /rpc. The largest legitimate bodies are a JSON-RPC batch of 1,000 calls (a few hundred kB) and a
-    # contract deployment by eth_sendRawTransaction (under 100 kB); the REST routes' largest, a payment
-    # run for 200 holders, is under 10 kB. The deepest nest a route or JSON-RPC call uses is under 8.
+    # on /rpc. The REST routes' largest body, a payment run for 200 holders, is under 10 kB; see api.limits
+    # for JSON-RPC's.
     #: Largest request body, in bytes: a larger one is answered 413 without being read.
-    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY, ge=1024)
     #: Deepest nesting of JSON arrays and objects in a body: a deeper one is answered 400 without being parsed.
-    max_json_depth: int = Field(32, ge=8, le=1000)
+    max_json_depth: int = Field(DEFAULT_MAX_DEPTH, ge=8, le=1000)

@@ -589,6 +589,7 @@ class ServerThread:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.rpc_server [--port 8545] [--scenario seeds/demo.yaml]``."""
+    from api.limits import RequestLimits  # noqa: PLC0415  (bounds bodies before json.loads: see api.limits)
     from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
     from sandbox.market import load_embedded  # noqa: PLC0415
     from sandbox.scenario import Scenario  # noqa: PLC0415
@@ -609,7 +610,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         chain = EmbeddedChain(num_accounts=args.accounts, clock="wall")
     print(f"JSON-RPC on http://{args.host}:{args.port} (chain id {chain.chain_id})", flush=True)
-    uvicorn.run(create_rpc_app(chain), host=args.host, port=args.port, log_level="warning", ws="none")
+    uvicorn.run(RequestLimits(create_rpc_app(chain)), host=args.host, port=args.port, log_level="warning", ws="none")
 
 
 if __name__ == "__main__":
