@@ -3,8 +3,8 @@ server.
 
 `RequestLimits` is a plain ASGI middleware (wrap any ASGI app with it) that, for every HTTP request:
 
-- refuses repeated ``Authorization`` and ``Idempotency-Key`` headers (400): two keys in one request would
-  let one layer act as one principal and another layer remember it under the other;
+- refuses a request with more than one ``Authorization`` header (400): with two keys, one layer could act
+  as one principal and another remember the request under the other;
 - refuses a declared ``Content-Length`` over the cap (413) without reading a byte of the body, and stops
   reading a body sent without one (chunked) as soon as it passes the cap (413);
 - runs nothing for a body the client did not finish sending (it disconnected): a truncated body is never
@@ -35,8 +35,7 @@ from api.problems import PROBLEM_JSON, problem_document
 #: (under 100 kB); the deepest nesting any route or JSON-RPC call uses is under 8.
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_MAX_DEPTH = 32
-#: Headers a request may carry at most once (lower case, as ASGI gives them).
-SINGLE_HEADERS = (b"authorization", b"idempotency-key")
+ONE_AUTHORIZATION = "Send exactly one Authorization header; nothing was done."
 
 # A JSON string: from a quote to the next unescaped quote, or to the end of the body when it never
 # closes (and a trailing lone backslash). Every quote therefore starts a match, so `sub` scans the body
@@ -100,15 +99,10 @@ class RequestLimits:
             seen[name] = seen.get(name, 0) + 1
             if name == b"content-length":
                 lengths.append(value.strip())
-        for name in SINGLE_HEADERS:
-            if seen.get(name, 0) > 1:
-                header = name.decode("latin-1").title()
-                return (
-                    400,
-                    "DUPLICATE_HEADER",
-                    "Header repeated",
-                    f"The request carries more than one {header} header; send exactly one.",
-                )
+        if seen.get(b"authorization", 0) > 1:
+            # Which key would count is a parser's accident (HTTPBearer reads the first, another layer might
+            # read the last): refuse both. The same answer as the idempotency layer and `get_principal` give.
+            return 400, "AMBIGUOUS_CREDENTIALS", "Ambiguous credentials", ONE_AUTHORIZATION
         if lengths:
             if len(set(lengths)) > 1 or not lengths[0].isdigit():
                 return 400, "INVALID_CONTENT_LENGTH", "Invalid Content-Length", "Content-Length is not one number."

@@ -151,10 +151,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
         ]
         where = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+        # Numbers past what the contracts hold get a code of their own (schemas' bounded integer types).
+        too_large = all(e.get("type") == "amount_too_large" for e in exc.errors())
         return problem_response(
             request,
             422,
-            "VALIDATION_FAILED",
+            "AMOUNT_TOO_LARGE" if too_large and errors else "VALIDATION_FAILED",
             "Invalid request",
             f"The request is not valid: {where}",
             errors=errors,

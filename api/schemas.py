@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from eth_utils import to_checksum_address
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic_core import PydanticCustomError
 
 from api.pagination import PageInfo
+from sandbox.scenario import RulesSpec
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{1,11}$"
 UINT256_MAX = 2**256 - 1
+#: Units of a security: balances, frozen amounts, lots and cross-border requests are uint96 on chain
+#: (`SecurityTokenBase.Wallet`, `CrossBorder`).
+UNITS_MAX = 2**96 - 1
+#: Minor units of a cash token: an investor's holding is a uint248 (`CashToken`).
+CASH_MAX = 2**248 - 1
+#: A distribution's funded, paid and held totals are uint128 (`IPayingAgent.Distribution`), so no amount
+#: per unit above that can ever be funded.
+PER_UNIT_MAX = 2**128 - 1
+#: Dates the contracts keep are uint40 seconds (`Trade.deadline`, `Distribution.recordDate`, KYC expiry).
+TIME_LIMIT = 2**40
 
 
 @lru_cache(maxsize=65_536)
@@ -22,15 +35,83 @@ def _checksum(value: str) -> str:
     return str(to_checksum_address(value))
 
 
-#: A 20-byte hex address; returned in EIP-55 checksum form.
+def eip55(value: str) -> str:
+    """A 20-byte hex address in its EIP-55 checksum form. Mixed case is a checksum and must be the right
+    one (a typo in a checksummed address is caught, not silently turned into another address); all lower
+    or all upper case carries no checksum and is accepted, as web3 does."""
+    checksummed = _checksum(value)
+    digits = value[2:]
+    if value != checksummed and digits != digits.lower() and digits != digits.upper():
+        raise ValueError(
+            f"{value} is in mixed case but is not the EIP-55 checksum of that address ({checksummed}); "
+            "send the checksummed form, or the address in lower case"
+        )
+    return checksummed
+
+
+def _eip55_or_none(value: str | None) -> str | None:
+    return None if value is None else eip55(value)
+
+
+#: The validation error type of a number past what its contract field holds (answered AMOUNT_TOO_LARGE).
+AMOUNT_TOO_LARGE = "amount_too_large"
+
+
+def _within(lowest: int, highest: int, what: str, *, amount: bool = True) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if value < lowest:
+            raise ValueError(f"{what} must be at least {lowest}")
+        if value > highest and not amount:
+            raise ValueError(f"{what} must be at most {highest}: the contracts cannot hold more")
+        if value > highest:
+            raise PydanticCustomError(
+                AMOUNT_TOO_LARGE,
+                "{what} must be at most {highest}: the contracts cannot hold more",
+                {"what": what, "highest": highest},
+            )
+        return value
+
+    return check
+
+
+def _bounds(lowest: int, highest: int, example: int) -> Any:
+    return Field(json_schema_extra={"minimum": lowest, "maximum": highest}, examples=[example])
+
+
+#: A 20-byte hex address; returned in EIP-55 checksum form (a mixed-case address must be a valid checksum).
 Address = Annotated[
     str,
     Field(pattern=ADDRESS_PATTERN, examples=["0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"]),
-    AfterValidator(_checksum),
+    AfterValidator(eip55),
 ]
-#: A token amount in the token's smallest unit: a uint256.
-Amount = Annotated[int, Field(ge=0, le=UINT256_MAX, examples=[100])]
-PositiveAmount = Annotated[int, Field(gt=0, le=UINT256_MAX, examples=[100])]
+#: An optional address in a query string, as `Address`.
+AddressQuery = AfterValidator(_eip55_or_none)
+
+# Numbers in bodies are JSON integers, strictly: not true, "7", "1_0", " 10 " or 7.0 (pydantic's lax mode
+# takes all of those), and never more than the contract field they end up in holds.
+
+#: Units of a security, more than zero (a uint96 on chain).
+Units = Annotated[StrictInt, _bounds(1, UNITS_MAX, 100), AfterValidator(_within(1, UNITS_MAX, "An amount of units"))]
+#: Units of a security, zero allowed (a pre-check of nothing).
+UnitsOrZero = Annotated[
+    StrictInt, _bounds(0, UNITS_MAX, 100), AfterValidator(_within(0, UNITS_MAX, "An amount of units"))
+]
+#: Minor units of a cash token, more than zero (a holding is a uint248 on chain).
+CashAmount = Annotated[
+    StrictInt, _bounds(1, CASH_MAX, 10_000), AfterValidator(_within(1, CASH_MAX, "An amount of cash"))
+]
+#: Cash minor units per unit of a security, more than zero (a distribution's totals are uint128 on chain).
+PerUnitAmount = Annotated[
+    StrictInt, _bounds(1, PER_UNIT_MAX, 25), AfterValidator(_within(1, PER_UNIT_MAX, "An amount per unit"))
+]
+#: A uint256 quantity, zero allowed.
+Uint256 = Annotated[StrictInt, _bounds(0, UINT256_MAX, 100), AfterValidator(_within(0, UINT256_MAX, "A quantity"))]
+#: Unix time in seconds, as the contracts keep it (uint40).
+UnixTime = Annotated[
+    StrictInt,
+    _bounds(0, TIME_LIMIT - 1, 1_830_297_600),
+    AfterValidator(_within(0, TIME_LIMIT - 1, "A time", amount=False)),
+]
 SymbolPath = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker of the security.", examples=["THAMES28"])]
 WalletPath = Annotated[
     str,
@@ -39,7 +120,7 @@ WalletPath = Annotated[
         description="A wallet address.",
         examples=["0x976EA74026E726554dB657fA54763abd0C3a0aa9"],
     ),
-    AfterValidator(_checksum),
+    AfterValidator(eip55),
 ]
 IdentityPath = Annotated[
     str,
@@ -48,7 +129,7 @@ IdentityPath = Annotated[
         description="An investor's identity address (the ERC-3643 ONCHAINID stand-in).",
         examples=["0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"],
     ),
-    AfterValidator(_checksum),
+    AfterValidator(eip55),
 ]
 JurisdictionCode = Literal["GB", "US"]
 CategoryName = Literal[
@@ -58,6 +139,13 @@ CategoryName = Literal[
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class SecurityRules(RulesSpec):
+    """A new security's rule parameters: `RulesSpec`, with numbers and flags taken strictly (JSON integers
+    and booleans only)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Health(BaseModel):
@@ -107,7 +195,7 @@ class MintRequest(_Body):
         json_schema_extra={"examples": [{"to": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "amount": 100}]}
     )
     to: Address
-    amount: PositiveAmount
+    amount: Units
 
 
 class MintResult(TxResult):
@@ -136,12 +224,12 @@ class InvestorCreate(_Body):
     identity: Address | None = Field(None, description="Defaults to the wallet.")
     jurisdiction: JurisdictionCode
     category: CategoryName
-    kyc_valid_until: Annotated[int, Field(ge=0, lt=2**40, description="Unix time the KYC is valid until.")]
+    kyc_valid_until: Annotated[UnixTime, Field(description="Unix time the KYC is valid until.")]
 
 
 class InvestorUpdate(_Body):
     category: CategoryName | None = None
-    kyc_valid_until: Annotated[int | None, Field(ge=0, lt=2**40)] = None
+    kyc_valid_until: UnixTime | None = None
 
 
 class WalletLink(_Body):
@@ -174,7 +262,7 @@ class TransferRequest(_Body):
         json_schema_extra={"examples": [{"to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 10}]}
     )
     to: Address
-    amount: PositiveAmount
+    amount: Units
     from_: Address | None = Field(None, alias="from", description="One of your wallets; defaults to your first wallet.")
 
 
@@ -193,7 +281,7 @@ class PrecheckRequest(_Body):
     )
     from_: Address = Field(alias="from")
     to: Address
-    amount: Amount
+    amount: UnitsOrZero
 
 
 class Precheck(BaseModel):

@@ -14,6 +14,7 @@ from api.problems import PROBLEM_RESPONSES
 from api.schemas import (
     ADDRESS_PATTERN,
     SYMBOL_PATTERN,
+    AddressQuery,
     ChainAction,
     ChainActionPage,
     GatewayRequest,
@@ -63,8 +64,12 @@ def list_actions(
     principal: AuditorPrincipal,
     paging: Paging,
     security: Annotated[str | None, Query(pattern=SYMBOL_PATTERN, description="Only this security's.")] = None,
-    actor: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="Only sent by this address.")] = None,
-    target: Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="Only about this address.")] = None,
+    actor: Annotated[
+        str | None, Query(pattern=ADDRESS_PATTERN, description="Only sent by this address."), AddressQuery
+    ] = None,
+    target: Annotated[
+        str | None, Query(pattern=ADDRESS_PATTERN, description="Only about this address."), AddressQuery
+    ] = None,
     event: Annotated[
         str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9]{0,63}$", description="Only this event (ABI name).")
     ] = None,

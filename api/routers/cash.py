@@ -11,7 +11,7 @@ from api.deps import AnyPrincipal, IssuerPrincipal, MarketDep
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal, Role
 from api.problems import PROBLEM_RESPONSES
-from api.schemas import Address, PositiveAmount, TxResult, WalletPath
+from api.schemas import Address, CashAmount, TxResult, Uint256, WalletPath
 from api.scope import forbidden, not_found, sees_investor
 from api.txresult import tx_fields
 from sandbox.contracts.cash_token import CashToken
@@ -54,18 +54,18 @@ class CashIssue(BaseModel):
         json_schema_extra={"examples": [{"to": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "amount": 10000}]},
     )
     to: Address
-    amount: PositiveAmount
+    amount: CashAmount
 
 
 class CashRedeem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     holder: Address = Field(alias="from")
-    amount: PositiveAmount
+    amount: CashAmount
 
 
 class ReserveAttestation(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reserves": 100000000}]})
-    reserves: Annotated[int, Field(ge=0, lt=2**256)]
+    reserves: Uint256
 
 
 class CashChange(TxResult):

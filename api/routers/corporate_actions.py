@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipal, MarketDep, security_or_404
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal
 from api.problems import PROBLEM_RESPONSES, Problem
-from api.schemas import Address, PositiveAmount, SymbolPath, TxResult, WalletPath
+from api.schemas import Address, PerUnitAmount, SymbolPath, TxResult, UnixTime, WalletPath
 from api.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
 from api.txresult import tx_fields
 from sandbox.contracts.corporate_actions import (
@@ -62,7 +62,7 @@ class DistributionChange(TxResult):
 
 class CouponSchedule(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"period": 2}]})
-    period: Annotated[int, Field(ge=1, le=400, description="Coupon number: 1 = the first coupon date.")]
+    period: Annotated[StrictInt, Field(ge=1, le=400, description="Coupon number: 1 = the first coupon date.")]
 
 
 class DividendDeclaration(BaseModel):
@@ -72,9 +72,9 @@ class DividendDeclaration(BaseModel):
             "examples": [{"amount_per_share": 25, "record_date": 1800000000, "payment_date": 1800604800}]
         },
     )
-    amount_per_share: PositiveAmount = Field(description="Cash minor units per share.")
-    record_date: Annotated[int, Field(ge=0, lt=2**48, description="Unix time; must be in the future.")]
-    payment_date: Annotated[int, Field(ge=0, lt=2**48, description="Unix time; not before the record date.")]
+    amount_per_share: PerUnitAmount = Field(description="Cash minor units per share.")
+    record_date: Annotated[UnixTime, Field(description="Unix time; must be in the future.")]
+    payment_date: Annotated[UnixTime, Field(description="Unix time; not before the record date.")]
 
 
 class PaymentRun(BaseModel):

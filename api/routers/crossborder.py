@@ -16,7 +16,7 @@ from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrinci
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal, Role
 from api.problems import PROBLEM_RESPONSES
-from api.schemas import Address, PositiveAmount, SymbolPath, TxResult
+from api.schemas import Address, SymbolPath, TxResult, Units
 from api.scope import forbidden, issues, not_found, own_wallets
 from api.txresult import tx_fields
 from sandbox.contracts.events import CrossBorderClearanceRequested, CrossBorderTransferRequested
@@ -37,7 +37,7 @@ class CrossBorderRequest(BaseModel):
         json_schema_extra={"examples": [{"to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 600}]},
     )
     to: Address
-    amount: PositiveAmount
+    amount: Units
 
 
 class CrossBorderTransfer(BaseModel):

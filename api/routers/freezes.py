@@ -16,9 +16,9 @@ from api.schemas import (
     FreezeChange,
     FreezePage,
     FreezeRequest,
-    PositiveAmount,
     SymbolPath,
     TxResult,
+    Units,
     WalletPath,
 )
 from api.scope import forbidden, home_of, issues, not_found, sees_position
@@ -113,7 +113,7 @@ class PartialFreeze(BaseModel):
         json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 100}]},
     )
     wallet: Address
-    amount: PositiveAmount
+    amount: Units
 
 
 class FrozenAmount(TxResult):

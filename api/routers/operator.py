@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import MarketDep, OperatorPrincipal
 from api.problems import PROBLEM_RESPONSES, Problem
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/operator", tags=["operator"], responses=PROBLEM_RESP
 
 class TimeTravel(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"seconds": 86400}]})
-    seconds: Annotated[int, Field(gt=0, le=100 * 365 * 86_400, description="How far to move the clock forward.")]
+    seconds: Annotated[StrictInt, Field(gt=0, le=100 * 365 * 86_400, description="How far to move the clock forward.")]
 
 
 class ChainClock(BaseModel):

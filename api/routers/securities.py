@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import (
     AnyPrincipal,
@@ -25,6 +25,7 @@ from api.schemas import (
     MintResult,
     SecurityDetail,
     SecurityPage,
+    SecurityRules,
     SecuritySummary,
     SymbolPath,
     TxResult,
@@ -34,7 +35,6 @@ from api.txresult import tx_fields
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market, terms_of
 from sandbox.rules import Jurisdiction
-from sandbox.scenario import RulesSpec
 
 router = APIRouter(prefix="/securities", tags=["securities"], responses=PROBLEM_RESPONSES)
 
@@ -75,8 +75,8 @@ class SecurityCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=100)]
     home: JurisdictionCode
     admitted: Annotated[list[JurisdictionCode], Field(min_length=1, max_length=2)]
-    decimals: Annotated[int, Field(ge=0, le=18)] = 0
-    rules: RulesSpec = RulesSpec()
+    decimals: Annotated[StrictInt, Field(ge=0, le=18)] = 0
+    rules: SecurityRules = SecurityRules()
 
 
 @router.post(
@@ -131,7 +131,7 @@ def get_security(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal)
 
 class IssuanceApproval(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"limit": 1_000_000}]})
-    limit: Annotated[int, Field(gt=0, lt=2**96, description="Most units that may ever be issued.")]
+    limit: Annotated[StrictInt, Field(gt=0, lt=2**96, description="Most units that may ever be issued.")]
 
 
 @router.post(

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
 from api.principals import Principal, Role
 from api.problems import PROBLEM_RESPONSES, Problem
-from api.schemas import Address, PositiveAmount, TxResult
+from api.schemas import Address, CashAmount, TxResult, Units, UnixTime
 from api.scope import forbidden, home_of, issues, not_found, own_wallets
 from api.txresult import tx_fields
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
@@ -46,10 +46,10 @@ class TradeProposal(BaseModel):
     side: Literal["sell", "buy"] = Field(description="Whether you sell or buy the security.")
     counterparty: Address = Field(description="The other party's wallet.")
     security: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
-    quantity: PositiveAmount
+    quantity: Units
     cash: Annotated[str, Field(pattern=r"^[A-Z]{3,8}$")]
-    cash_amount: PositiveAmount = Field(description="The whole consideration, in the cash token's minor units.")
-    deadline: Annotated[int | None, Field(ge=0, lt=2**40, description="Unix time; default: in 2 days.")] = None
+    cash_amount: CashAmount = Field(description="The whole consideration, in the cash token's minor units.")
+    deadline: Annotated[UnixTime | None, Field(description="Unix time; default: in 2 days.")] = None
 
 
 class TradeView(BaseModel):
@@ -97,7 +97,7 @@ class SettlementResponse(TxResult):
 
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    trade_ids: Annotated[list[Annotated[int, Field(ge=0, lt=2**63)]], Field(min_length=1, max_length=200)]
+    trade_ids: Annotated[list[Annotated[StrictInt, Field(ge=0, lt=2**63)]], Field(min_length=1, max_length=200)]
 
 
 class BatchResponse(TxResult):
