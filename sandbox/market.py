@@ -311,6 +311,26 @@ class Market:
                     raise
             return agent.fund(distribution_id, sender=payer)
 
+    def update_investor(
+        self,
+        identity: str,
+        *,
+        category: InvestorCategory | None = None,
+        kyc_valid_until: int | None = None,
+        sender: str,
+    ) -> Receipt:
+        """Changes an investor's category and/or KYC expiry, keeping what is not given as the registry
+        holds it. The registry takes both at once, so this reads the record and writes it back: under the
+        identity's lock, so two partial updates never undo each other."""
+        with self.accounts_locked(identity):
+            current = self.registry.investor(identity)
+            return self.registry.update_investor(
+                identity,
+                current.category if category is None else category,
+                current.kyc_valid_until if kyc_valid_until is None else kyc_valid_until,
+                sender=sender,
+            )
+
     def create_security(
         self,
         *,
