@@ -39,7 +39,9 @@ class LiveGateway:
         self._sock.bind(("127.0.0.1", 0))
         self.port = int(self._sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        # A long keep-alive: on a busy machine the connection must not idle out between two requests.
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=int(REQUEST_TIMEOUT))
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 
     def __enter__(self) -> LiveGateway:
