@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
 
@@ -174,14 +175,48 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        return problem_response(
-            request,
-            500,
-            "INTERNAL_ERROR",
-            "Internal error",
-            "The sandbox failed to handle this request; see its log.",
-        )
+        return _internal_error(request)
+
+    # Starlette hands an `Exception` handler to its outermost middleware, which answers and then
+    # re-raises to the server: uvicorn closes the connection. Catch unexpected errors inside instead.
+    app.add_middleware(_AnswerUnexpectedErrors)
+
+
+def _internal_error(request: Request) -> JSONResponse:
+    log.exception("unexpected error on %s", request.url.path)
+    return problem_response(
+        request,
+        500,
+        "INTERNAL_ERROR",
+        "Internal error",
+        "The sandbox failed to handle this request; see its log.",
+    )
+
+
+class _AnswerUnexpectedErrors:
+    """Answers an error no handler took with a 500 problem, as a normal response: the client keeps its
+    keep-alive connection (an error after the answer has started is left to the server)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            await _internal_error(Request(scope))(scope, receive, send)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -22,9 +22,9 @@ UINT256_MAX = 2**256 - 1
 UNITS_MAX = 2**96 - 1
 #: Minor units of a cash token: an investor's holding is a uint248 (`CashToken`).
 CASH_MAX = 2**248 - 1
-#: A distribution's funded, paid and held totals are uint128 (`IPayingAgent.Distribution`), so no amount
-#: per unit above that can ever be funded.
-PER_UNIT_MAX = 2**128 - 1
+#: Cash minor units per unit a distribution may pay: `PayingAgent.MAX_AMOUNT_PER_UNIT` (2**32), so that its
+#: total over the most units a security can have (2**96 - 1) fits the distribution's uint128 totals.
+PER_UNIT_MAX = 2**32
 #: Dates the contracts keep are uint40 seconds (`Trade.deadline`, `Distribution.recordDate`, KYC expiry).
 TIME_LIMIT = 2**40
 
@@ -100,7 +100,7 @@ UnitsOrZero = Annotated[
 CashAmount = Annotated[
     StrictInt, _bounds(1, CASH_MAX, 10_000), AfterValidator(_within(1, CASH_MAX, "An amount of cash"))
 ]
-#: Cash minor units per unit of a security, more than zero (a distribution's totals are uint128 on chain).
+#: Cash minor units per unit of a security, more than zero and at most the paying agents' bound (2**32).
 PerUnitAmount = Annotated[
     StrictInt, _bounds(1, PER_UNIT_MAX, 25), AfterValidator(_within(1, PER_UNIT_MAX, "An amount per unit"))
 ]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sandbox.chain.base import Chain, DevChain
+from sandbox.chain.base import Chain, DevChain, Receipt
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent
 from sandbox.contracts.registry import InvestorRegistry
+from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
-from sandbox.contracts.settlement import DvPSettlement
-from sandbox.errors import SandboxError
+from sandbox.contracts.settlement import BatchResult, DvPSettlement, ProposedTrade, SingleSettlement
+from sandbox.errors import ContractReverted, SandboxError
 from sandbox.replay import HistoryEntry, replay_history
 from sandbox.rules import InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
@@ -37,6 +40,17 @@ TREASURY_CATEGORY = {"GB": InvestorCategory.UK_ELIGIBLE_COUNTERPARTY, "US": Inve
 
 #: Called after each step of loading with (steps done, steps in all, what was done).
 Progress = Callable[[int, int, str], None]
+
+#: The largest ERC-20 allowance; OpenZeppelin's ERC-20 never spends an allowance of this much down.
+MAX_ALLOWANCE = 2**256 - 1
+
+
+class SymbolTaken(SandboxError):
+    """A security or cash token of this symbol exists, or is being created right now."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__(f"a token {symbol!r} already exists")
+        self.symbol = symbol
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,17 @@ class Market:
     paying_agents: dict[str, BondPayingAgent | EquityPayingAgent] = field(default_factory=dict)
     #: security symbol → the distribution ids of the dividends declared by its history, oldest first
     dividends: dict[str, list[int]] = field(default_factory=dict)
+    #: guards `_account_locks` and `_reserved_symbols`
+    _guard: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False, metadata={"transient": True}
+    )
+    #: account (lower-case) → the lock held while the sandbox reads that account's chain state and sends
+    #: what depends on it (see `accounts_locked`)
+    _account_locks: dict[str, threading.Lock] = field(
+        default_factory=dict, repr=False, compare=False, metadata={"transient": True}
+    )
+    #: symbols of securities being deployed (see `create_security`)
+    _reserved_symbols: set[str] = field(default_factory=set, repr=False, compare=False, metadata={"transient": True})
 
     def snapshot(self) -> MarketSnapshot:
         """Marks the chain and this object's own bookkeeping (securities added later, ...); `revert`
@@ -155,6 +180,178 @@ class Market:
             return self.paying_agents[symbol]
         except KeyError:
             raise SandboxError(f"security {symbol!r} has no paying agent in this market") from None
+
+    # ------------------------------------------------------------------ writes that read first
+    #
+    # An ERC-20 allowance is set, not added to: raising it means reading it and sending a new value.
+    # Two such read-modify-writes for one account must not interleave (the second would overwrite the
+    # first), nor a spend of the allowance fall between a read and its write. So every write of the
+    # sandbox's that depends on an account's chain state runs under that account's lock, and refusable
+    # sends go first: a request the chain refuses leaves nothing behind.
+
+    @contextmanager
+    def accounts_locked(self, *accounts: str) -> Iterator[None]:
+        """Holds the locks of `accounts` (taken in one global order, so callers never deadlock): no other
+        write of this market's for those accounts runs until the block ends. Not reentrant."""
+        with self._guard:
+            locks = [self._account_locks.setdefault(a, threading.Lock()) for a in sorted({a.lower() for a in accounts})]
+        with ExitStack() as stack:
+            for lock in locks:
+                stack.enter_context(lock)
+            yield
+
+    def token_at(self, address: str) -> SecurityToken | CashToken:
+        """The market's security or cash token deployed at `address`."""
+        symbol = self.symbol_of(address)
+        if symbol is None:
+            raise SandboxError(f"no security or cash token of this market at {address}")
+        return self.securities[symbol] if symbol in self.securities else self.cash[symbol]
+
+    def _dvp(self) -> DvPSettlement:
+        if self.settlement is None:
+            raise SandboxError("this market has no delivery-versus-payment contract")
+        return self.settlement
+
+    @staticmethod
+    def _allow_more(token: RestrictedToken, owner: str, spender: str, amount: int) -> None:
+        """Raises `owner`'s allowance to `spender` by `amount`, saturating at `MAX_ALLOWANCE` (an
+        allowance that large already covers everything). Call with `owner`'s lock held."""
+        current = token.allowance(owner, spender)
+        wanted = min(current + amount, MAX_ALLOWANCE)
+        if wanted != current:
+            token.approve(spender, wanted, sender=owner)
+
+    def propose_trade(
+        self,
+        *,
+        proposer: str,
+        seller: str,
+        buyer: str,
+        security: str,
+        quantity: int,
+        cash: str,
+        cash_amount: int,
+        deadline: int,
+    ) -> ProposedTrade:
+        """Proposes a DvP trade for `proposer` (the seller or the buyer; `security` and `cash` are
+        symbols) and raises the proposer's allowance to the DvP contract by what the trade takes from
+        it, so the trade settles once affirmed. The proposal is sent first: if the chain refuses it,
+        nothing was sent."""
+        dvp = self._dvp()
+        security_token, cash_token = self.security(security), self.cash[cash]
+        gives: RestrictedToken = security_token if proposer == seller else cash_token
+        with self.accounts_locked(proposer):
+            proposed = dvp.propose(
+                seller=seller,
+                buyer=buyer,
+                security=security_token.address,
+                quantity=quantity,
+                cash=cash_token.address,
+                cash_amount=cash_amount,
+                deadline=deadline,
+                sender=proposer,
+            )
+            self._allow_more(gives, proposer, dvp.address, quantity if gives is security_token else cash_amount)
+        return proposed
+
+    def affirm_trade(self, trade_id: int, *, sender: str) -> Receipt:
+        """Affirms trade `trade_id` for `sender` (the party that did not propose it) and raises its
+        allowance to the DvP contract by what the trade takes from it. The affirmation is sent first:
+        if the chain refuses it, nothing was sent."""
+        dvp = self._dvp()
+        trade = dvp.trade(trade_id)
+        selling = sender.lower() == trade.seller.lower()
+        gives = self.token_at(trade.security if selling else trade.cash)  # refused before anything is sent
+        with self.accounts_locked(sender):
+            receipt = dvp.affirm(trade_id, sender=sender)
+            self._allow_more(gives, sender, dvp.address, trade.quantity if selling else trade.cash_amount)
+        return receipt
+
+    def settle_trade(self, trade_id: int, *, sender: str) -> SingleSettlement:
+        """Settles trade `trade_id` (spending both parties' allowances) with both parties' locks held,
+        so no allowance raise of theirs overwrites the spend."""
+        dvp = self._dvp()
+        trade = dvp.trade(trade_id)
+        with self.accounts_locked(trade.seller, trade.buyer):
+            return dvp.settle(trade_id, sender=sender)
+
+    def settle_trades(self, trade_ids: Sequence[int], *, sender: str) -> BatchResult:
+        """`settle_trade` for many trades in one transaction (every party's lock held)."""
+        dvp = self._dvp()
+        parties = [p for t in {dvp.trade(i) for i in trade_ids} for p in (t.seller, t.buyer)]
+        with self.accounts_locked(*parties):
+            return dvp.settle_batch(trade_ids, sender=sender)
+
+    def fund_distribution(self, symbol: str, distribution_id: int, *, payer: str) -> Receipt:
+        """Funds distribution `distribution_id` of `symbol`'s paying agent from `payer`, approving the
+        agent for exactly the shortfall it will pull, and only when that is all that stands in the way:
+        the funding is first run as a dry run (an eth_call) and every other refusal (state, dates, role,
+        the payer's balance, the cash token's rules) is answered before anything is sent."""
+        agent = self.paying_agent(symbol)
+        with self.accounts_locked(payer):
+            try:
+                agent.preview_fund(distribution_id, sender=payer)
+            except ContractReverted as exc:
+                if exc.error_name != "PayingAgentFundingFailed":
+                    raise
+                cash = self.token_at(agent.distribution(distribution_id).cash)
+                shortfall = int(exc.args_by_name["shortfall"])
+                allowed = cash.allowance(payer, agent.address)
+                if (
+                    allowed >= shortfall
+                    or cash.balance_of(payer) < shortfall
+                    or cash.detect_transfer_restriction(payer, agent.address, shortfall) != 0
+                ):
+                    raise  # not (only) the allowance: the dry run's refusal stands
+                cash.approve(agent.address, shortfall, sender=payer)
+                try:
+                    return agent.fund(distribution_id, sender=payer)
+                except ContractReverted:
+                    cash.approve(agent.address, allowed, sender=payer)  # leave the allowance as it was
+                    raise
+            return agent.fund(distribution_id, sender=payer)
+
+    def update_investor(
+        self,
+        identity: str,
+        *,
+        category: InvestorCategory | None = None,
+        kyc_valid_until: int | None = None,
+        sender: str,
+    ) -> Receipt:
+        """Changes an investor's category and/or KYC expiry, keeping what is not given as the registry
+        holds it. The registry takes both at once, so this reads the record and writes it back: under the
+        identity's lock, so two partial updates never undo each other."""
+        with self.accounts_locked(identity):
+            current = self.registry.investor(identity)
+            return self.registry.update_investor(
+                identity,
+                current.category if category is None else category,
+                current.kyc_valid_until if kyc_valid_until is None else kyc_valid_until,
+                sender=sender,
+            )
+
+    def create_security(
+        self,
+        *,
+        symbol: str,
+        issuer_key: str,
+        deploy: Callable[[], SecurityToken],
+    ) -> SecurityToken:
+        """Deploys a security with `deploy` and adds it under `symbol` for `issuer_key`. The symbol is
+        reserved before anything is sent and released if the deployment fails, so of concurrent
+        creations of one symbol exactly one deploys; the others raise `SymbolTaken`."""
+        with self._guard:
+            if symbol in self.securities or symbol in self.cash or symbol in self._reserved_symbols:
+                raise SymbolTaken(symbol)
+            self._reserved_symbols.add(symbol)
+        try:
+            token = deploy()
+            self.add_security(symbol, token, issuer_key)
+        finally:
+            with self._guard:
+                self._reserved_symbols.discard(symbol)
+        return token
 
 
 def terms_of(rules: RulesSpec, now: int) -> Terms:

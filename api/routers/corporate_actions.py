@@ -259,6 +259,15 @@ def declare_dividend(
 ) -> DistributionChange:
     _issuer_only(principal, market, symbol)
     agent = _equity(market, symbol)
+    most = agent.max_amount_per_unit()
+    if body.amount_per_share > most:
+        raise Problem(
+            422,
+            "AMOUNT_TOO_LARGE",
+            "Amount too large",
+            f"A dividend pays at most {most} cash units per share: its total over every share the token "
+            "can hold must be fundable.",
+        )
     declared = agent.declare_dividend(
         body.amount_per_share, body.record_date, body.payment_date, sender=principal.account
     )
@@ -271,23 +280,17 @@ def declare_dividend(
     operation_id="corporate-actions-fund",
     summary="Fund a distribution from the issuer's treasury (issuer)",
     description="After the record date: the paying agent pulls what every holder of record is owed from the "
-    "issuer's treasury wallet (which approves it first). Refused on chain before the record date or short "
-    "of cash.",
+    "issuer's treasury wallet (which approves exactly that, and only once the funding would succeed). Refused "
+    "on chain before the record date or short of cash; a refused funding changes nothing.",
 )
 def fund(
     symbol: SymbolPath, distribution_id: DistributionIdPath, market: MarketDep, principal: IssuerPrincipal
 ) -> DistributionChange:
     _issuer_only(principal, market, symbol)
     agent = _agent(market, symbol)
-    distribution = _existing(agent, symbol, distribution_id)
+    _existing(agent, symbol, distribution_id)
     payer = market.treasuries.get(principal.key, principal.account)
-    shortfall = agent.required_funding(distribution_id)
-    if shortfall > 0:
-        symbol_of_cash = market.symbol_of(distribution.cash)
-        if symbol_of_cash not in market.cash:
-            raise not_found("cash token", distribution.cash)
-        market.cash[symbol_of_cash].approve(agent.address, shortfall, sender=payer)
-    receipt = agent.fund(distribution_id, sender=payer)
+    receipt = market.fund_distribution(symbol, distribution_id, payer=payer)
     return DistributionChange(
         distribution=_view(market, symbol, agent.distribution(distribution_id)), **tx_fields(receipt)
     )

@@ -33,7 +33,7 @@ from api.schemas import (
 from api.scope import forbidden, home_of, issues
 from api.txresult import tx_fields
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.market import Market, terms_of
+from sandbox.market import Market, SymbolTaken, terms_of
 from sandbox.rules import Jurisdiction
 
 router = APIRouter(prefix="/securities", tags=["securities"], responses=PROBLEM_RESPONSES)
@@ -87,22 +87,25 @@ class SecurityCreate(BaseModel):
     description="Nothing can be issued until the home regulator approves issuance.",
 )
 def create_security(body: SecurityCreate, market: MarketDep, principal: IssuerPrincipal) -> SecurityDetail:
-    if body.symbol in market.securities or body.symbol in market.cash:
-        raise Problem(409, "SYMBOL_TAKEN", "Symbol taken", f"A token {body.symbol!r} already exists.")
-    token = SecurityToken.deploy(
-        market.chain,
-        name=body.name,
-        symbol=body.symbol,
-        decimals=body.decimals,
-        registry=market.registry.address,
-        home_jurisdiction=Jurisdiction[body.home],
-        admitted_jurisdictions=[Jurisdiction[j] for j in body.admitted],
-        admin=principal.account,
-        sender=principal.account,
-        extension=market.extension,
-        terms=terms_of(body.rules, market.chain.timestamp()),
-    )
-    market.add_security(body.symbol, token, principal.key)
+    def deploy() -> SecurityToken:
+        return SecurityToken.deploy(
+            market.chain,
+            name=body.name,
+            symbol=body.symbol,
+            decimals=body.decimals,
+            registry=market.registry.address,
+            home_jurisdiction=Jurisdiction[body.home],
+            admitted_jurisdictions=[Jurisdiction[j] for j in body.admitted],
+            admin=principal.account,
+            sender=principal.account,
+            extension=market.extension,
+            terms=terms_of(body.rules, market.chain.timestamp()),
+        )
+
+    try:
+        market.create_security(symbol=body.symbol, issuer_key=principal.key, deploy=deploy)
+    except SymbolTaken:
+        raise Problem(409, "SYMBOL_TAKEN", "Symbol taken", f"A token {body.symbol!r} already exists.") from None
     return get_security(body.symbol, market, principal)
 
 

@@ -15,7 +15,6 @@ from api.schemas import Address, CashAmount, TxResult, Units, UnixTime
 from api.scope import forbidden, home_of, issues, not_found, own_wallets
 from api.txresult import tx_fields
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
-from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.settlement import DvPSettlement, SettlementCode, SettlementResult, Trade, TradeStatus
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE, Jurisdiction
@@ -177,13 +176,20 @@ def _sees_trade(market: Market, principal: Principal, trade: Trade) -> bool:
     if principal.role is Role.ISSUER:
         return issues(principal, market, symbol)
     token = market.securities.get(symbol)
-    parties = {Jurisdiction(market.registry.wallet_record(w).jurisdiction).name for w in (trade.seller, trade.buyer)}
+    parties = {_jurisdiction_of(market, w) for w in (trade.seller, trade.buyer)}
     return principal.jurisdiction in parties or (token is not None and home_of(token) == principal.jurisdiction)
 
 
-def _approve_more(token: RestrictedToken, owner: str, spender: str, amount: int) -> None:
-    """Raises the DvP contract's allowance by `amount` (trades may be pending side by side)."""
-    token.approve(spender, token.allowance(owner, spender) + amount, sender=owner)
+def _jurisdiction_of(market: Market, wallet: str) -> str | None:
+    """The jurisdiction of a wallet's investor; None for a wallet not (or no longer) registered, or of a
+    jurisdiction this gateway does not know (a trade proposed on chain directly may name any address)."""
+    record = market.registry.wallet_record(wallet)
+    if record.identity is None:
+        return None
+    try:
+        return Jurisdiction(record.jurisdiction).name
+    except ValueError:
+        return None
 
 
 @router.post("", operation_id="settlements-propose", status_code=201, summary="Propose a trade")
@@ -200,20 +206,24 @@ def propose(body: TradeProposal, market: MarketDep, principal: InvestorPrincipal
         raise forbidden("You have no wallet to trade from.")
     me = wallets[0]
     seller, buyer = (me, body.counterparty) if body.side == "sell" else (body.counterparty, me)
+    if market.registry.wallet_record(body.counterparty).identity is None:
+        # Its leg could never settle: neither token lets an unregistered wallet hold or receive units.
+        raise Problem(
+            409,
+            "COUNTERPARTY_NOT_REGISTERED",
+            "Counterparty not registered",
+            f"{body.counterparty} is not a registered investor's wallet: no trade with it could settle.",
+        )
     deadline = body.deadline if body.deadline is not None else market.chain.timestamp() + 2 * DAY
-    if body.side == "sell":
-        _approve_more(security, me, dvp.address, body.quantity)
-    else:
-        _approve_more(cash, me, dvp.address, body.cash_amount)
-    proposed = dvp.propose(
+    proposed = market.propose_trade(
+        proposer=me,
         seller=seller,
         buyer=buyer,
-        security=security.address,
+        security=body.security,
         quantity=body.quantity,
-        cash=cash.address,
+        cash=body.cash,
         cash_amount=body.cash_amount,
         deadline=deadline,
-        sender=me,
     )
     return TradeChange(trade=_view(market, dvp.trade(proposed.trade_id)), **tx_fields(proposed.receipt))
 
@@ -232,11 +242,7 @@ def affirm(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipa
     affirmer = trade.buyer if trade.proposed_by_seller else trade.seller
     if affirmer not in wallets:
         raise forbidden("Only the counterparty may affirm a trade.")
-    if affirmer == trade.buyer:
-        _approve_more(market.cash[_symbol_of(market, trade.cash)], affirmer, dvp.address, trade.cash_amount)
-    else:
-        _approve_more(market.securities[_symbol_of(market, trade.security)], affirmer, dvp.address, trade.quantity)
-    receipt = dvp.affirm(trade_id, sender=affirmer)
+    receipt = market.affirm_trade(trade_id, sender=affirmer)
     return TradeChange(trade=_view(market, dvp.trade(trade_id)), **tx_fields(receipt))
 
 
@@ -282,7 +288,7 @@ def settle(trade_id: TradeIdPath, market: MarketDep, principal: AnyPrincipal) ->
         sender = principal.account
     else:
         raise forbidden("A trade is settled by one of its parties or the operator.")
-    done = dvp.settle(trade_id, sender=sender)
+    done = market.settle_trade(trade_id, sender=sender)
     return SettlementResponse(
         outcome=_outcome(market, done.result), trade=_view(market, dvp.trade(trade_id)), **tx_fields(done.receipt)
     )
@@ -290,6 +296,6 @@ def settle(trade_id: TradeIdPath, market: MarketDep, principal: AnyPrincipal) ->
 
 @router.post("/batch", operation_id="settlements-batch", summary="Settle many affirmed trades (operator)")
 def settle_batch(body: BatchRequest, market: MarketDep, principal: OperatorPrincipal) -> BatchResponse:
-    dvp = _dvp(market)
-    done = dvp.settle_batch(body.trade_ids, sender=principal.account)
+    _dvp(market)
+    done = market.settle_trades(body.trade_ids, sender=principal.account)
     return BatchResponse(outcomes=[_outcome(market, r) for r in done.results], **tx_fields(done.receipt))

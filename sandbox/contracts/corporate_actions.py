@@ -254,6 +254,11 @@ class PayingAgent(ContractFacade):
     def max_batch(self) -> int:
         return int(self._read("MAX_BATCH"))
 
+    def max_amount_per_unit(self) -> int:
+        """The most cash units a distribution may pay per unit of the security (a constant of the
+        contract: the total over the most units a token can hold must fit what the agent records)."""
+        return int(self._read("MAX_AMOUNT_PER_UNIT"))
+
     def distribution_count(self) -> int:
         return int(self._read("distributionCount"))
 
@@ -312,6 +317,17 @@ class PayingAgent(ContractFacade):
         """Sets the distribution's cash aside (issuer; after the record date). The issuer approves the
         agent on the cash token for the shortfall first (see `required_funding`)."""
         return self._send("fund", distribution_id, sender=sender)
+
+    def preview_fund(self, distribution_id: int, *, sender: str) -> None:
+        """Dry run of `fund` by `sender` (an eth_call, nothing is sent): returns if it would succeed now;
+        raises `ContractReverted` with the error `fund` would revert with (``PayingAgentFundingFailed``,
+        carrying the `shortfall`, when the pull from `sender` would fail: allowance, balance or a cash
+        rule)."""
+        try:
+            self.chain.call(self.address, self._abi.encode_call("fund", (distribution_id,)), sender=sender)
+        except ContractReverted as exc:
+            self._explain(exc)
+            raise
 
     def claim(self, distribution_id: int, *, sender: str | None = None) -> Receipt:
         """Pays the sender its amount, or its held payment; a refusal raises `ContractReverted`

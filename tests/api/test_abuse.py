@@ -243,22 +243,7 @@ def test_every_route_with_a_body_has_a_base_body(
     assert set(operations) == set(BASE_BODIES), "routes without a base body here, or base bodies of no route"
 
 
-#: Refused requests that still change state on main: fixed on another branch of issue 10 (strict: the mark
-#: fails the suite once the fix is merged, so it is removed then).
-KNOWN_TO_CHANGE_STATE = {
-    "settlements-propose": "issue 10 item 4: a self-trade proposal approves the allowance before its 409",
-}
-
-
-@pytest.mark.parametrize(
-    "operation",
-    [
-        pytest.param(op, marks=pytest.mark.xfail(strict=True, reason=KNOWN_TO_CHANGE_STATE[op]))
-        if op in KNOWN_TO_CHANGE_STATE
-        else op
-        for op in sorted(BASE_BODIES)
-    ],
-)
+@pytest.mark.parametrize("operation", sorted(BASE_BODIES))
 def test_hostile_fields(
     client: TestClient,
     market: Market,

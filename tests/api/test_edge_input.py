@@ -88,8 +88,8 @@ def test_rule_parameters_of_a_new_security_are_strict(client: TestClient, market
         ("/cash/GBPS/mint", "albion", "amount", 2**248, 2**248 - 1),
         ("/settlements", "alice", "cash_amount", 2**256 - 1, 2**248 - 1),
         ("/settlements", "alice", "quantity", 2**96, 2**96 - 1),
-        ("/securities/HUDS/dividends", "hudson", "amount_per_share", 2**255, 2**128 - 1),
-        ("/securities/HUDS/dividends", "hudson", "amount_per_share", 2**256, 2**128 - 1),
+        ("/securities/HUDS/dividends", "hudson", "amount_per_share", 2**32 + 1, 2**32),
+        ("/securities/HUDS/dividends", "hudson", "amount_per_share", 2**256, 2**32),
     ],
 )
 def test_an_amount_past_its_contract_field_is_a_422_with_a_sentence(

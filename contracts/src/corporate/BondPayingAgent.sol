@@ -59,6 +59,10 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
         if (bondTerms.cash == address(0)) revert PayingAgentZeroAddress();
         if (bytes(bondTerms.isin).length == 0) revert BondInvalidTerms(1);
         if (bondTerms.faceValue == 0) revert BondInvalidTerms(2);
+        // The redemption pays the face value per unit: refuse now what could never be scheduled.
+        if (bondTerms.faceValue > MAX_AMOUNT_PER_UNIT) {
+            revert PayingAgentAmountTooLarge(bondTerms.faceValue, 1, MAX_AMOUNT_PER_UNIT);
+        }
         uint256 n = bondTerms.couponDates.length;
         if (n == 0) revert BondInvalidTerms(3);
         if (n > MAX_COUPONS) revert BondInvalidTerms(6);

@@ -59,7 +59,8 @@ contract EquityPayingAgent is IEquityPayingAgent, PayingAgent {
 
     /// @notice Declares a dividend of `amountPerShare` cash units per share held at `recordDate`,
     /// payable from `paymentDate`; schedules the record date on the security token.
-    /// @dev Requirements: caller has ISSUER_ROLE; `amountPerShare` > 0; now < recordDate < paymentDate;
+    /// @dev Requirements: caller has ISSUER_ROLE; 0 < `amountPerShare` <= MAX_AMOUNT_PER_UNIT;
+    /// now < recordDate < paymentDate;
     /// no split in progress on the token; the agent has AGENT_ROLE on the token.
     /// @return id The dividend's distribution id.
     function declareDividend(uint256 amountPerShare, uint256 recordDate, uint256 paymentDate)

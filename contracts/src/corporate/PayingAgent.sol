@@ -21,7 +21,10 @@ import {PaymentCodes} from "./PaymentCodes.sol";
 /// The rules, in one place:
 /// - Amount. A distribution pays `numerator / denominator` cash units per unit of the security. A
 ///   wallet is owed `floor(balanceOfAt(wallet, recordDate) * numerator / denominator)`: exact integer
-///   arithmetic (OpenZeppelin `Math.mulDiv`, no intermediate overflow), rounded down per holder.
+///   arithmetic (OpenZeppelin `Math.mulDiv`, no intermediate overflow), rounded down per holder. At
+///   most `MAX_AMOUNT_PER_UNIT` (2^32) cash units per unit: a security token holds at most 2^96 - 1
+///   units, so every distribution's total fits the 128 bits it is funded and paid in, and funding it
+///   can never overflow (a larger amount is refused when declared, with `PayingAgentAmountTooLarge`).
 /// - Funding. After the record date the issuer calls `fund`: the agent sets aside
 ///   `floor(totalSupplyAt(recordDate) * numerator / denominator)`, which covers every holder (a sum
 ///   of floors never exceeds the floor of the sum). It first uses cash it already holds beyond what
@@ -48,6 +51,9 @@ abstract contract PayingAgent is IPayingAgent, AccessControl, ReentrancyGuardTra
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     /// @notice The most wallets one `payBatch` call takes.
     uint256 public constant MAX_BATCH = 200;
+    /// @notice The most cash units a distribution may pay per unit of the security (see the Amount
+    /// rule): 2^32, so that the total over the most units a token can hold (2^96 - 1) fits in 128 bits.
+    uint256 public constant MAX_AMOUNT_PER_UNIT = 2 ** 32;
 
     /// @dev A wallet's payment of a distribution, in one slot.
     struct Payment {
@@ -259,6 +265,9 @@ abstract contract PayingAgent is IPayingAgent, AccessControl, ReentrancyGuardTra
             revert PayingAgentInvalidDates(recordDate, paymentDate, block.timestamp);
         }
         if (numerator == 0 || denominator == 0) revert PayingAgentZeroAmount();
+        if (numerator > Math.saturatingMul(MAX_AMOUNT_PER_UNIT, denominator)) {
+            revert PayingAgentAmountTooLarge(numerator, denominator, MAX_AMOUNT_PER_UNIT);
+        }
         if (!_security.recordDatesEnabled()) revert PayingAgentRecordDatesDisabled(address(_security));
         if (!_scheduled[recordDate]) {
             _scheduled[recordDate] = true;

@@ -84,6 +84,9 @@ interface IPayingAgent {
     /// @notice The record date must be in the future and before the payment date.
     error PayingAgentInvalidDates(uint256 recordDate, uint256 paymentDate, uint256 checkedAt);
     error PayingAgentZeroAmount();
+    /// @notice The amount per unit (`numerator / denominator` cash units) exceeds `maxPerUnit`: its
+    /// total over the units a security token can hold could not be funded (it would overflow).
+    error PayingAgentAmountTooLarge(uint256 numerator, uint256 denominator, uint256 maxPerUnit);
     error PayingAgentRecordDateNotPassed(uint256 id, uint256 recordDate, uint256 checkedAt);
     error PayingAgentBeforePaymentDate(uint256 id, uint256 paymentDate, uint256 checkedAt);
     error PayingAgentAlreadyFunded(uint256 id);
