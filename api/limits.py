@@ -17,6 +17,10 @@ server.
 - hands the inner app the body it read, unchanged.
 
 Refusals are ``application/problem+json`` with a stable code, like every other error of the gateway.
+
+The interpreter's recursion limit is left as the libraries set it: py-evm needs 12,288 frames for the
+EVM's 1,024 call depth, and py_ecc (imported with py-evm's precompiles) raises it to 100,000 for its own
+arithmetic. A parser guard that depends on that number is no guard; this scan is, whatever it is.
 """
 
 from __future__ import annotations
