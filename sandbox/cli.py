@@ -70,6 +70,7 @@ def serve(
     from pydantic import ValidationError
 
     from api.app import create_app
+    from api.principals import PrincipalDirectory
     from api.settings import Settings
     from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic
     from sandbox.deployment import DeploymentError, OpenedMarket, open_market
@@ -168,8 +169,13 @@ def serve(
     except (ReadModelError, OSError) as exc:
         console.print(f"[red]Cannot open the read model at {url}:[/red] {exc}")
         raise typer.Exit(1) from None
+
     # Participants' own tools (ethers, viem, cast) talk to the same chain, with the gateway's API keys.
-    mount_rpc(gateway, chain, "/rpc", authenticate=gateway.state.principals.authenticate)
+    def authenticate(key: str) -> object | None:
+        directory: PrincipalDirectory = gateway.state.principals  # the gateway's keys, whatever it holds then
+        return directory.authenticate(key)
+
+    mount_rpc(gateway, chain, "/rpc", authenticate=authenticate)
     reproducible_chain = opened.reproducible if opened is not None else settings.reproducible
     _print_welcome(
         market,

@@ -227,6 +227,14 @@ def test_rpc_wants_exactly_one_bearer_key(world: World) -> None:
     assert world.client.get("/rpc").status_code == 401
 
 
+def test_the_gateway_audit_names_who_used_rpc(world: World) -> None:
+    spare = world.chain.accounts[SPARE_ACCOUNT].address
+    raw = _signed(world.chain, chain_id=world.chain.chain_id, to=spare)
+    assert "result" in world.post("investor", "eth_sendRawTransaction", [raw]).json()
+    record = world.client.app.state.audit_log.all()[-1]  # type: ignore[attr-defined]
+    assert (record.principal, record.role, record.method, record.path) == ("alice", "investor", "POST", "/rpc")
+
+
 # ---------------------------------------------------------------------- raw transactions, any entry point
 
 
