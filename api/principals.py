@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sandbox.deployment import api_key_digest
 from sandbox.market import Market
 
 
@@ -40,7 +41,9 @@ class PrincipalDirectory:
         self._by_digest: dict[bytes, Principal] = {}
 
     def add(self, api_key: str, principal: Principal) -> None:
-        self._by_digest[digest(api_key)] = principal
+        """`api_key` is a key, or its digest sealed as ``sha256:<hex>`` (how a market restored from a
+        data directory holds it: `sandbox.deployment.seal_api_key`)."""
+        self._by_digest[api_key_digest(api_key)] = principal
 
     def authenticate(self, api_key: str) -> Principal | None:
         wanted = digest(api_key)

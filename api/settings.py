@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     clock: Literal["fixed", "wall"] = "wall"
     #: Funded accounts on the embedded chain (at least what the scenario needs).
     accounts: int = 20
+    #: Derive the embedded chain's accounts from the well-known development mnemonic ("test … junk", as
+    #: anvil and Hardhat do) instead of a fresh random one: the same addresses on every run, but their
+    #: keys are public, so anyone who reaches the sandbox can sign as any participant (the FCA
+    #: included). UNSAFE beyond your own machine. With a data directory it applies when the directory
+    #: is created; the directory keeps its keys afterwards.
+    reproducible: bool = False
     #: JSON-RPC URL of an external node (anvil, geth, Besu); empty for the embedded chain.
     chain_url: str | None = None
     #: Where `sandbox serve` keeps the chain, the deployment and the read model across restarts (a

@@ -17,7 +17,7 @@ from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import load_scenario
-from sandbox.rpc_server import ServerThread, create_rpc_app
+from sandbox.rpc_server import ServerThread, create_rpc_app, single_key
 from sandbox.scenario import Scenario
 
 DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo.yaml"
@@ -59,8 +59,10 @@ def main() -> None:
     with AnvilNode() as node:
         rows.append(("anvil 1.7.1 via RpcChain, 4 threads", *_run(RpcChain(node.url), n, threads=4)))
     embedded = EmbeddedChain()
-    with ServerThread(create_rpc_app(embedded)) as server:
-        rows.append(("embedded via its JSON-RPC endpoint, RpcChain client", *_run(RpcChain(server.url), n)))
+    key = "bench-rpc-key-000000"
+    with ServerThread(create_rpc_app(embedded, authenticate=single_key(key))) as server:
+        client = RpcChain(server.url, headers={"Authorization": f"Bearer {key}"})
+        rows.append(("embedded via its JSON-RPC endpoint, RpcChain client", *_run(client, n)))
     print(f"{n} SecurityToken transfers per backend")
     print("| backend | demo load (s) | transfers/s | gas per transfer |")
     print("| --- | --- | --- | --- |")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from sandbox import cli_client
 from sandbox.errors import SandboxError
 from sandbox.scenario import Scenario
 from seeds import DEMO_SCENARIO
+
+if TYPE_CHECKING:
+    from sandbox.market import Market
 
 app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
 console = Console(soft_wrap=True)
@@ -35,17 +38,30 @@ def serve(
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Keep the chain, the deployment and the read model in this directory and carry on from it "
-            "on restart (SANDBOX_DATA_DIR). Without it the sandbox lives in memory.",
+            help="Keep the chain, its keys, the deployment and the read model in this directory and carry on "
+            "from it on restart (SANDBOX_DATA_DIR). Without it the sandbox lives in memory.",
             file_okay=False,
+        ),
+    ] = None,
+    reproducible: Annotated[
+        bool | None,
+        typer.Option(
+            "--reproducible",
+            help="UNSAFE beyond your own machine: derive the chain's accounts from the well-known test "
+            "mnemonic (test ... junk) instead of fresh random keys, so addresses are the same on every run "
+            "but anyone who reaches the sandbox can sign as any participant (SANDBOX_REPRODUCIBLE).",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
     """Start an embedded chain, deploy and seed the scenario, and serve the gateway.
 
-    With --data-dir the scenario is loaded only into a fresh directory; later starts restore the chain
-    (every acknowledged transaction) and the market from it. Options default to the SANDBOX_*
-    environment variables (see api/settings.py), then to the built-in defaults."""
+    The chain's accounts get fresh random keys that only this sandbox holds (kept in the data directory,
+    mode 0600, with --data-dir), unless --reproducible asks for the well-known test mnemonic. The gateway
+    and the chain's JSON-RPC endpoint (/rpc) both need a bearer API key; /rpc takes transactions signed
+    by the caller only. With --data-dir the scenario is loaded only into a fresh directory; later starts
+    restore the chain (every acknowledged transaction), its keys and the market from it. Options default
+    to the SANDBOX_* environment variables (see api/settings.py), then to the built-in defaults."""
     # The CLI is the top layer: it may start the gateway; the library itself never imports it.
     import tempfile
     import time
@@ -54,10 +70,11 @@ def serve(
     from pydantic import ValidationError
 
     from api.app import create_app
+    from api.principals import PrincipalDirectory
     from api.settings import Settings
-    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic
     from sandbox.deployment import DeploymentError, OpenedMarket, open_market
-    from sandbox.market import Market, load_embedded
+    from sandbox.market import load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
     from sandbox.rpc_server import mount_rpc
 
@@ -68,6 +85,7 @@ def serve(
         "clock": clock,
         "accounts": accounts,
         "data_dir": data_dir,
+        "reproducible": reproducible,
     }
     try:
         settings = Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
@@ -103,11 +121,19 @@ def serve(
             if settings.data_dir is not None:
                 progress.update(task, description=f"Opening {settings.data_dir}")
                 opened = open_market(
-                    settings.data_dir, spec, accounts=settings.accounts, clock=settings.clock, progress=report
+                    settings.data_dir,
+                    spec,
+                    accounts=settings.accounts,
+                    clock=settings.clock,
+                    progress=report,
+                    mnemonic=DEFAULT_MNEMONIC if settings.reproducible else None,
                 )
                 market, chain = opened.market, opened.chain
             else:
-                market = load_embedded(spec, clock=settings.clock, accounts=settings.accounts, progress=report)
+                mnemonic = DEFAULT_MNEMONIC if settings.reproducible else random_mnemonic()
+                market = load_embedded(
+                    spec, clock=settings.clock, accounts=settings.accounts, progress=report, mnemonic=mnemonic
+                )
                 assert isinstance(market.chain, EmbeddedChain)
                 chain = market.chain
         except DeploymentError as exc:
@@ -143,8 +169,24 @@ def serve(
     except (ReadModelError, OSError) as exc:
         console.print(f"[red]Cannot open the read model at {url}:[/red] {exc}")
         raise typer.Exit(1) from None
-    mount_rpc(gateway, chain, "/rpc")  # participants' own tools (ethers, viem, cast) talk to the same chain
-    _print_welcome(market.scenario, market.chain.chain_id, settings.host, settings.port, settings.data_dir)
+
+    # Participants' own tools (ethers, viem, cast) talk to the same chain, with the gateway's API keys.
+    def authenticate(key: str) -> object | None:
+        directory: PrincipalDirectory = gateway.state.principals  # the gateway's keys, whatever it holds then
+        return directory.authenticate(key)
+
+    mount_rpc(gateway, chain, "/rpc", authenticate=authenticate)
+    reproducible_chain = opened.reproducible if opened is not None else settings.reproducible
+    _print_welcome(
+        market,
+        spec,
+        settings.scenario,
+        host=settings.host,
+        port=settings.port,
+        data_dir=settings.data_dir,
+        keys_file=opened.keys_path if opened is not None else None,
+        reproducible=reproducible_chain,
+    )
     try:
         uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
     finally:
@@ -155,7 +197,23 @@ def serve(
             scratch.cleanup()
 
 
-def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int, data_dir: Path | None) -> None:
+def _print_welcome(
+    market: Market,
+    spec: Scenario,
+    scenario_file: Path,
+    *,
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    keys_file: Path | None,
+    reproducible: bool,
+) -> None:
+    """What a user needs: where things are, the API keys with each participant's chain address, who
+    holds the chain's keys, and a warning when what is served is reachable with published secrets."""
+    from sandbox.deployment import is_sealed, seal_api_key
+    from sandbox.rpc_server import is_loopback
+
+    chain_id = market.chain.chain_id
     base = f"http://{host}:{port}"
     console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} (embedded chain, id {chain_id})")
     if data_dir is not None:
@@ -163,15 +221,69 @@ def _print_welcome(spec: Scenario, chain_id: int, host: str, port: int, data_dir
     else:
         console.print("  in memory: everything is forgotten when it stops (--data-dir keeps it)", highlight=False)
     console.print(f"  interactive API docs: {base}/docs    OpenAPI: {base}/openapi.json", soft_wrap=True)
-    console.print(f"  JSON-RPC endpoint of the chain: {base}/rpc (chain id {chain_id})", soft_wrap=True)
+    console.print(
+        f"  JSON-RPC endpoint of the chain: {base}/rpc (chain id {chain_id}; a bearer API key as below; "
+        "it signs for nobody: send transactions you signed, with eth_sendRawTransaction)",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if reproducible:
+        console.print(
+            "  [bold yellow]chain keys: the well-known test mnemonic (reproducible chain)[/bold yellow]: anyone "
+            "who reaches this sandbox can sign as any participant. For your own machine only.",
+            soft_wrap=True,
+            highlight=False,
+        )
+    elif keys_file is not None:
+        console.print(
+            f"  chain keys: random, held by this sandbox only (in {keys_file}, mode 0600)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    else:
+        console.print("  chain keys: random, held by this sandbox only (in memory)", highlight=False)
+
+    served = market.scenario
+    from_file = {"operator": spec.operator.api_key}
+    from_file.update({r.key: r.api_key for r in spec.regulators})
+    from_file.update({i.key: i.api_key for i in spec.issuers})
+    from_file.update({i.key: i.api_key for i in spec.investors if i.api_key})
+    rows = [("operator", "-", "operator", served.operator.api_key, market.operator, "Sandbox operator")]
+    rows += [("regulator", r.jurisdiction, r.key, r.api_key, market.accounts[r.key], r.name) for r in served.regulators]
+    rows += [("issuer", i.jurisdiction, i.key, i.api_key, market.accounts[i.key], i.name) for i in served.issuers]
+    rows += [
+        ("investor", i.jurisdiction, i.key, i.api_key, market.accounts[i.key], i.name)
+        for i in served.investors
+        if i.api_key
+    ]
     # Plain lines, not a table: keys must never be truncated or wrapped, whatever the terminal width.
-    console.print("[bold]Demo API keys[/bold] (local sandbox only; send as `Authorization: Bearer <key>`):")
-    rows = [("operator", "-", spec.operator.api_key, "Sandbox operator")]
-    rows += [("regulator", r.jurisdiction, r.api_key, r.name) for r in spec.regulators]
-    rows += [("issuer", i.jurisdiction, i.api_key, i.name) for i in spec.issuers]
-    rows += [("investor", i.jurisdiction, i.api_key, i.name) for i in spec.investors if i.api_key]
-    for role, jurisdiction, key, who in rows:
-        console.print(f"  {role:<10} {jurisdiction:<3} {key:<32} {who}", soft_wrap=True, highlight=False)
+    console.print(
+        f"[bold]API keys[/bold] of scenario {served.name} (written in {scenario_file}; send as "
+        "`Authorization: Bearer <key>`) and each participant's chain address:",
+        soft_wrap=True,
+        highlight=False,
+    )
+    published = False
+    for role, jurisdiction, key, api_key, address, who in rows:
+        shown = api_key
+        if is_sealed(api_key):  # restored from the data directory, which keeps digests only
+            plain = from_file.get(key)
+            shown = plain if plain is not None and seal_api_key(plain) == api_key else "(kept as a digest only)"
+        published = published or not shown.startswith("(")
+        console.print(f"  {role:<10} {jurisdiction:<3} {shown:<32} {address} {who}", soft_wrap=True, highlight=False)
+    if not is_loopback(host) and (published or reproducible):
+        reasons = []
+        if published:
+            reasons.append(f"the API keys are those written in {scenario_file} (the demo's are published)")
+        if reproducible:
+            reasons.append("the chain's accounts derive from the well-known test mnemonic")
+        console.print(
+            f"[bold red]WARNING:[/bold red] {host} is not a loopback address, so other machines can reach this "
+            f"sandbox, and {' and '.join(reasons)}: whoever has them can act as any participant, the "
+            "regulators included. Give the scenario keys of your own (or bind 127.0.0.1).",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print("Press Ctrl+C to stop.\n")
 
 

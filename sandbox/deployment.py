@@ -4,20 +4,36 @@
 
 - ``chain/`` — the embedded chain's snapshots and fsynced journal (`sandbox.chain.persistence`): every
   transaction acknowledged to a caller is there after SIGKILL.
+- ``chain-keys.json`` — the mnemonic the chain's accounts derive from: a fresh random one made when
+  the directory is created (`sandbox.chain.embedded.random_mnemonic`), so nobody outside holds the
+  keys the sandbox signs with for its participants; the well-known development mnemonic only when the
+  caller asks for it (a reproducible chain, ``sandbox serve --reproducible``). Reused on every restart
+  (the chain's genesis, hence its journal's block hashes, depend on it).
 - ``deployment.json`` — everything the `Market` object knows that the chain does not say by itself:
-  the scenario as loaded (principals, API keys), which participant is which account, and where the
-  registry, the securities, the cash tokens and the settlement contract are. Written atomically
-  (temporary file, fsync, rename, fsync of the directory) after the scenario is loaded and again
-  whenever the market changes (a security created through the gateway), before the change is
-  acknowledged.
+  the scenario as loaded (principals, and the SHA-256 digests of their API keys — never the keys),
+  which participant is which account, and where the registry, the securities, the cash tokens and the
+  settlement contract are. Written atomically (temporary file, fsync, rename, fsync of the directory)
+  after the scenario is loaded and again whenever the market changes (a security created through the
+  gateway), before the change is acknowledged.
 - ``readmodel.sqlite`` — the read model (`sandbox.readmodel`), rebuilt or caught up from the chain.
 
-On a fresh directory the scenario is loaded, then the chain is checkpointed (a snapshot: restarts
-replay nothing of the loading) and the deployment written; the sandbox is served only after that. On
-restart the chain replays its journal and the market is rebuilt from ``deployment.json`` against it:
-nothing is deployed or seeded again. A process killed while loading the scenario leaves a ``SEEDING``
-marker and no deployment: nothing was ever served from that chain, so the next start discards it and
-loads the scenario again. A chain with blocks but neither file is not the sandbox's: it is refused.
+Every file written here is created with mode 0600 (owner only), and a directory created here 0700:
+the key file signs for every participant, and the deployment lets anyone holding a key's digest
+check guesses at it offline.
+
+On a fresh directory the keys are chosen and written first, then the scenario is loaded, the chain is
+checkpointed (a snapshot: restarts replay nothing of the loading) and the deployment written; the
+sandbox is served only after that. On restart the chain replays its journal and the market is rebuilt
+from ``deployment.json`` against it: nothing is deployed or seeded again. A process killed while
+loading the scenario leaves a ``SEEDING`` marker and no deployment: nothing was ever served from that
+chain, so the next start discards it and loads the scenario again. A chain without either file is not
+the sandbox's: it is refused. A directory made before sandboxes had keys of their own (a deployment
+but no key file: its chain uses the development mnemonic, whose keys are public) is served only when
+the development mnemonic is asked for explicitly.
+
+API keys in a restored market. The gateway authenticates by digest only (`api.principals`), so the
+restored scenario holds each key *sealed*: ``sha256:<hex digest>`` (`seal_api_key`); a scenario file
+may also give a key sealed that way, so that the file does not hold the key either.
 
 The deployment is encoded generically from the `Market` dataclass's fields (contract facades by class
 and address, dataclasses and pydantic models by class, containers recursively), so fields added to
@@ -29,9 +45,11 @@ are not persisted.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -41,7 +59,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sandbox.chain.embedded import Clock, EmbeddedChain
+from sandbox.chain.embedded import DEFAULT_MNEMONIC, Clock, EmbeddedChain, random_mnemonic
 from sandbox.chain.persistence import PersistenceError
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import SandboxError
@@ -49,17 +67,60 @@ from sandbox.market import Market, Progress, load_scenario
 from sandbox.scenario import Scenario
 
 DEPLOYMENT_FILE = "deployment.json"
+KEYS_FILE = "chain-keys.json"
 SEEDING_MARKER = "SEEDING"
 CHAIN_DIR = "chain"
 READ_MODEL_FILE = "readmodel.sqlite"
 #: Version of ``deployment.json``'s layout.
 FORMAT_VERSION = 1
+#: Version of ``chain-keys.json``'s layout.
+KEYS_FORMAT_VERSION = 1
 #: Only classes of these packages are named in a deployment file (and so imported when reading one).
 _TRUSTED_PACKAGES = ("sandbox.",)
+#: Mode of every file written into a data directory, and of a data directory created here.
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+SEALED_KEY_PREFIX = "sha256:"
+_SEALED_KEY = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class DeploymentError(SandboxError):
     """The data directory cannot be served: its deployment is missing, damaged or of another chain."""
+
+
+# ---------------------------------------------------------------------- API keys
+
+
+def is_sealed(api_key: str) -> bool:
+    """True for a key given as its SHA-256 digest, ``sha256:<64 lowercase hex digits>``."""
+    return _SEALED_KEY.match(api_key) is not None
+
+
+def seal_api_key(api_key: str) -> str:
+    """The key as a data directory keeps it: ``sha256:<hex digest of its UTF-8 bytes>`` (a sealed key
+    is returned as it is)."""
+    if is_sealed(api_key):
+        return api_key
+    return SEALED_KEY_PREFIX + hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def api_key_digest(api_key: str) -> bytes:
+    """The SHA-256 digest a key (or a sealed key) stands for."""
+    return bytes.fromhex(seal_api_key(api_key)[len(SEALED_KEY_PREFIX) :])
+
+
+def _sealed(value: Any) -> Any:
+    """`value` (JSON) with every string under an ``api_key`` name sealed."""
+    if isinstance(value, list):
+        return [_sealed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: seal_api_key(v) if k == "api_key" and isinstance(v, str) else _sealed(v) for k, v in value.items()}
+    return value
+
+
+def seal_scenario(scenario: Scenario) -> Scenario:
+    """`scenario` with every API key sealed: what a market restored from a data directory holds."""
+    return Scenario.model_validate(_sealed(scenario.model_dump(mode="json", by_alias=True)))
 
 
 # ---------------------------------------------------------------------- encoding
@@ -136,12 +197,12 @@ def _persisted_fields(market: Market) -> list[dataclasses.Field[Any]]:
 
 
 def encode_market(market: Market, *, num_accounts: int) -> dict[str, Any]:
-    """The deployment document of `market` (everything but the chain itself)."""
+    """The deployment document of `market` (everything but the chain itself; API keys sealed)."""
     return {
         "format": FORMAT_VERSION,
         "chain_id": market.chain.chain_id,
         "num_accounts": num_accounts,
-        "market": {f.name: encode_value(getattr(market, f.name), f.name) for f in _persisted_fields(market)},
+        "market": _sealed({f.name: encode_value(getattr(market, f.name), f.name) for f in _persisted_fields(market)}),
     }
 
 
@@ -166,9 +227,14 @@ def decode_market(document: dict[str, Any], chain: EmbeddedChain) -> Market:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replaces `path` with `text` so that a crash leaves either the old or the new file, complete."""
+    """Replaces `path` with `text` so that a crash leaves either the old or the new file, complete.
+
+    The file is created with mode 0600 (owner only) from its first byte: the temporary file is made
+    with that mode (never a readable file then narrowed), whatever the umask."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    tmp.unlink(missing_ok=True)  # left by a crash; O_EXCL below must create the file afresh
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -214,6 +280,34 @@ class DeploymentWriter:
             write_atomically(self.path, json.dumps(document, indent=1) + "\n")
 
 
+# ---------------------------------------------------------------------- chain keys
+
+
+def read_mnemonic(data_dir: Path) -> str | None:
+    """The mnemonic kept in `data_dir`'s key file, or None if it has none."""
+    path = data_dir / KEYS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise DeploymentError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != KEYS_FORMAT_VERSION:
+        raise DeploymentError(f"{path} does not hold chain keys of format {KEYS_FORMAT_VERSION}")
+    mnemonic = document.get("mnemonic")
+    if not isinstance(mnemonic, str) or len(mnemonic.split()) not in (12, 15, 18, 21, 24):
+        raise DeploymentError(f"{path} holds no valid mnemonic")
+    return mnemonic
+
+
+def write_mnemonic(data_dir: Path, mnemonic: str) -> None:
+    """Keeps `mnemonic` in `data_dir`'s key file (mode 0600, written atomically)."""
+    document = {"format": KEYS_FORMAT_VERSION, "mnemonic": mnemonic}
+    write_atomically(data_dir / KEYS_FILE, json.dumps(document, indent=1) + "\n")
+
+
 # ---------------------------------------------------------------------- opening a data directory
 
 
@@ -226,10 +320,17 @@ class OpenedMarket:
     seeded: bool
     #: True when an interrupted loading of the scenario was discarded first.
     discarded_interrupted_seeding: bool = False
+    #: True when the chain's accounts derive from the well-known development mnemonic (their keys are
+    #: public: anyone can sign as any participant).
+    reproducible: bool = False
 
     @property
     def read_model_path(self) -> Path:
         return self.data_dir / READ_MODEL_FILE
+
+    @property
+    def keys_path(self) -> Path:
+        return self.data_dir / KEYS_FILE
 
 
 def open_market(
@@ -240,64 +341,101 @@ def open_market(
     clock: Clock = "wall",
     progress: Progress | None = None,
     snapshot_every: int | None = None,
+    mnemonic: str | None = None,
 ) -> OpenedMarket:
     """Opens (or creates) a persistent sandbox in `data_dir`: restores its market, or loads `scenario`
     on a fresh directory (a callable is called only then). `accounts` applies to a fresh directory; a
-    restored one keeps the accounts it was created with."""
+    restored one keeps the accounts it was created with.
+
+    Keys: a fresh directory gets the accounts of `mnemonic`, by default a new random one; either way
+    it is kept in ``chain-keys.json`` and a restored directory uses the one it keeps. Asking a restored
+    directory for another mnemonic is refused (its chain cannot change keys)."""
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     document = read_deployment(data_dir)
+    stored = read_mnemonic(data_dir)
     extra: dict[str, Any] = {} if snapshot_every is None else {"snapshot_every": snapshot_every}
     if document is not None:
+        keys = _restored_keys(data_dir, stored, mnemonic)
         num_accounts = int(document.get("num_accounts", 0))
-        chain = _open_chain(data_dir, num_accounts, clock, extra)
+        chain = _open_chain(data_dir, num_accounts, clock, keys, extra)
         try:
             market = decode_market(document, chain)
+            if stored is None:
+                write_mnemonic(data_dir, keys)
+            writer = DeploymentWriter(market, data_dir, num_accounts=num_accounts)
+            writer.write()  # a deployment of an older sandbox may hold plain keys, or be readable by all
         except BaseException:
             chain.close()
             raise
         (data_dir / SEEDING_MARKER).unlink(missing_ok=True)
-        _keep_writing(market, data_dir, num_accounts)
-        return OpenedMarket(market, chain, data_dir, seeded=False)
+        market.listeners.append(writer.write)
+        return OpenedMarket(market, chain, data_dir, seeded=False, reproducible=keys == DEFAULT_MNEMONIC)
 
     spec = scenario if isinstance(scenario, Scenario) else scenario()
     num_accounts = max(accounts, spec.accounts_needed)
-    chain = _open_chain(data_dir, num_accounts, clock, extra)
+    chain_dir = data_dir / CHAIN_DIR
     discarded = False
-    if chain.block_number() > 0:
-        if not (data_dir / SEEDING_MARKER).exists():
-            blocks = chain.block_number()
-            chain.close()
-            raise DeploymentError(
-                f"{data_dir / CHAIN_DIR} holds a chain of {blocks} blocks but {data_dir} has no {DEPLOYMENT_FILE}: "
-                "it was not created by `sandbox serve`, or its deployment was deleted. Use another --data-dir."
-            )
+    if (data_dir / SEEDING_MARKER).exists():
         # Killed while loading the scenario: nothing was served from this chain; load it again.
-        chain.close()
-        shutil.rmtree(data_dir / CHAIN_DIR)
-        chain = _open_chain(data_dir, num_accounts, clock, extra)
-        discarded = True
+        if chain_dir.exists():
+            shutil.rmtree(chain_dir)
+            discarded = True
+    elif chain_dir.exists() and any(chain_dir.iterdir()):
+        raise DeploymentError(
+            f"{chain_dir} holds a chain but {data_dir} has no {DEPLOYMENT_FILE}: it was not created by "
+            "`sandbox serve`, or its deployment was deleted. Use another --data-dir."
+        )
+    keys = mnemonic or stored or random_mnemonic()
+    if keys != stored:
+        write_mnemonic(data_dir, keys)  # before the chain: its genesis derives from these keys
     write_atomically(data_dir / SEEDING_MARKER, f"loading scenario {spec.name}\n")
+    chain = _open_chain(data_dir, num_accounts, clock, keys, extra)
     try:
         market = load_scenario(chain, spec, progress)
         chain.checkpoint()  # a restart replays nothing of the loading
-        DeploymentWriter(market, data_dir, num_accounts=num_accounts).write()
+        writer = DeploymentWriter(market, data_dir, num_accounts=num_accounts)
+        writer.write()
     except BaseException:
         chain.close()
         raise
     (data_dir / SEEDING_MARKER).unlink()
     _fsync_dir(data_dir)
-    _keep_writing(market, data_dir, num_accounts)
-    return OpenedMarket(market, chain, data_dir, seeded=True, discarded_interrupted_seeding=discarded)
+    market.listeners.append(writer.write)
+    return OpenedMarket(
+        market,
+        chain,
+        data_dir,
+        seeded=True,
+        discarded_interrupted_seeding=discarded,
+        reproducible=keys == DEFAULT_MNEMONIC,
+    )
 
 
-def _open_chain(data_dir: Path, num_accounts: int, clock: Clock, extra: dict[str, Any]) -> EmbeddedChain:
+def _restored_keys(data_dir: Path, stored: str | None, asked: str | None) -> str:
+    """The mnemonic of a directory that holds a deployment."""
+    if stored is None:
+        # Made before sandboxes had keys of their own: its chain uses the development mnemonic.
+        if asked != DEFAULT_MNEMONIC:
+            raise DeploymentError(
+                f"{data_dir} was created by an older sandbox whose chain uses the well-known development "
+                "mnemonic: anyone can sign as any of its participants. Serve it only on a machine nobody "
+                "else reaches, with --reproducible (SANDBOX_REPRODUCIBLE=1), or start afresh in another --data-dir."
+            )
+        return DEFAULT_MNEMONIC
+    if asked is not None and asked != stored:
+        kind = "the development mnemonic" if asked == DEFAULT_MNEMONIC else "other keys"
+        raise DeploymentError(
+            f"{data_dir}'s chain has keys of its own ({data_dir / KEYS_FILE}); it cannot be served with {kind}. "
+            "--reproducible applies to a fresh data directory only."
+        )
+    return stored
+
+
+def _open_chain(data_dir: Path, num_accounts: int, clock: Clock, mnemonic: str, extra: dict[str, Any]) -> EmbeddedChain:
     try:
-        return EmbeddedChain(num_accounts=num_accounts, clock=clock, data_dir=data_dir / CHAIN_DIR, **extra)
+        return EmbeddedChain(
+            num_accounts=num_accounts, clock=clock, mnemonic=mnemonic, data_dir=data_dir / CHAIN_DIR, **extra
+        )
     except PersistenceError as exc:
         raise DeploymentError(f"cannot open the chain in {data_dir / CHAIN_DIR}: {exc}") from None
-
-
-def _keep_writing(market: Market, data_dir: Path, num_accounts: int) -> None:
-    writer = DeploymentWriter(market, data_dir, num_accounts=num_accounts)
-    market.listeners.append(writer.write)

@@ -574,8 +574,10 @@ def load_embedded(
     accounts: int = 0,
     progress: Progress | None = None,
     now: int | None = None,
+    mnemonic: str | None = None,
 ) -> Market:
-    """A new embedded chain with `scenario` loaded on it (at least `accounts` accounts).
+    """A new embedded chain with `scenario` loaded on it (at least `accounts` accounts, derived from
+    `mnemonic`; by default the well-known development one).
 
     With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
     runs on the dates written. With the wall clock, a scenario whose history moves time is loaded on
@@ -585,16 +587,17 @@ def load_embedded(
     from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
 
     num_accounts = max(accounts, scenario.accounts_needed)
+    keys: dict[str, Any] = {} if mnemonic is None else {"mnemonic": mnemonic}
     chain: EmbeddedChain
     if clock == "wall" and scenario.history_days:
         today = int(time.time()) if now is None else now
         today -= today % SECONDS_PER_DAY
         genesis = today - scenario.history_days * SECONDS_PER_DAY
-        chain = EmbeddedChain(num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis)
+        chain = EmbeddedChain(num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
         market = load_scenario(chain, scenario, progress)
         chain.set_clock("wall")
         return market
-    chain = EmbeddedChain(num_accounts=num_accounts, clock=clock)
+    chain = EmbeddedChain(num_accounts=num_accounts, clock=clock, **keys)
     return load_scenario(chain, scenario, progress)
 
 

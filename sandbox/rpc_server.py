@@ -1,32 +1,57 @@
 """The embedded chain as a JSON-RPC 2.0 endpoint, so participants can use their own tools on it.
 
-`JsonRpcApp(chain)` is a plain ASGI app (POST a JSON-RPC request or a batch to any path), so it can be
-mounted anywhere (``mount_rpc(app, chain, "/rpc")``) or served on its own port
-(``python -m sandbox.rpc_server --port 8545``, bound to 127.0.0.1).
+`JsonRpcApp(chain, authenticate=...)` is a plain ASGI app (POST a JSON-RPC request or a batch to any
+path), so it can be mounted anywhere (``mount_rpc(app, chain, "/rpc", authenticate=...)``, as
+``sandbox serve`` does with the gateway's API keys) or served on its own port (``python -m
+sandbox.rpc_server``, bound to 127.0.0.1, with an API key of its own).
+
+Who may call what. Every request needs ``Authorization: Bearer <key>`` with a key `authenticate`
+knows (the gateway's keys under ``sandbox serve``); without one the answer is HTTP 401 with a JSON-RPC
+error (code -32001, ``data.code`` ``AUTHENTICATION_REQUIRED`` or ``INVALID_API_KEY``) and the body is
+not even read. Past that, every role (investor, issuer, regulator, operator) may call the same methods:
+
+==========================================  ===========================================================
+reads: ``eth_chainId``, ``eth_blockNumber``, any valid key. The chain's state is one shared ledger:
+``eth_getBalance``, ``eth_getBlockBy*``,     whoever holds a key sees all of it, as on a permissioned
+``eth_getTransaction*``, ``eth_getLogs``,    chain (the gateway's routes scope what they *answer*; the
+``eth_call``, ``eth_estimateGas``, …         ledger itself is not confidential among participants).
+``eth_sendRawTransaction``                   any valid key: the signature, not the API key, says who
+                                             acts, and the contracts decide what that account may do.
+                                             Only transactions signed for this chain's id are taken
+                                             (`Web3Chain.send_raw_transaction`): another chain id, or a
+                                             legacy one without a chain id (pre-EIP-155), is refused
+                                             (-32000), as geth refuses them over RPC.
+``eth_accounts``                             ``[]``: the endpoint holds no key for anybody.
+``eth_sendTransaction``, ``eth_sign*``,      refused for everyone (-32601 with a sentence): the
+``eth_signTransaction``, ``personal_*``      sandbox never signs for a participant over JSON-RPC. Sign
+                                             locally and send with ``eth_sendRawTransaction``.
+dev methods (``evm_*``, ``anvil_*``, …)     absent (-32601): one client must not rewind everybody's
+                                             history (nor what persistence journaled).
+==========================================  ===========================================================
 
 What it answers, in the wire format geth and anvil use:
-- reads (``eth_chainId``, ``eth_blockNumber``, ``eth_getBalance``, ``eth_getBlockByNumber``,
-  ``eth_getLogs``, ``eth_call``, ``eth_estimateGas``, …) through the chain's web3 handle;
-- ``eth_sendRawTransaction`` through ``chain.send_raw_transaction`` — the chain's single ordered
-  write path (the one persistence journals); a transaction that reverts is mined, so its hash is
-  returned, as on a real node;
-- ``eth_sendTransaction`` for the sandbox's own accounts (signed by the sandbox, as anvil does for
-  its unlocked accounts);
-- reverts of ``eth_call`` and ``eth_estimateGas`` as error code 3 with the revert bytes in ``data``,
-  so clients (ethers, viem, web3.py) decode custom errors.
+- reads through the chain's web3 handle; reverts of ``eth_call`` and ``eth_estimateGas`` as error
+  code 3 with the revert bytes in ``data``, so clients (ethers, viem, web3.py) decode custom errors;
+- ``eth_getLogs`` over at most `MAX_LOG_BLOCK_RANGE` blocks and `MAX_LOG_RESULTS` logs per call (else
+  -32005 "limit exceeded", as hosted nodes answer: ask again with a narrower range), read in chunks of
+  `LOG_CHUNK_BLOCKS` blocks that each take and release the chain's lock, so transfers interleave with
+  a long scan instead of waiting for it;
+- ``eth_sendRawTransaction`` through ``chain.send_raw_transaction`` — the chain's single ordered write
+  path (the one persistence journals); a transaction that reverts is mined, so its hash is returned,
+  as on a real node.
 
 On the embedded chain each request runs under the chain's own lock (py-evm is not thread-safe), so
-JSON-RPC clients, the API and Python callers can share one chain.
-
-Dev methods (``evm_snapshot``, ``evm_revert``, ``evm_mine``, time travel) are deliberately absent: a
-shared sandbox must not let one client rewind everybody's history (nor what persistence journaled).
-Unknown methods get ``-32601``.
+JSON-RPC clients, the API and Python callers can share one chain. Unknown methods get ``-32601``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
+import ipaddress
 import json
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -44,9 +69,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from web3.exceptions import BlockNotFound, TransactionNotFound
-from web3.types import BlockIdentifier, FilterParams, TxParams
+from web3.types import BlockIdentifier, TxParams
 
-from sandbox.chain.web3chain import DEFAULT_GAS, Web3Chain
+from sandbox.chain.base import Log, iter_chunks
+from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
 PARSE_ERROR = -32700
@@ -55,8 +81,30 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
+#: The request carried no valid API key (sent with HTTP 401).
+UNAUTHORIZED = -32001
+#: EIP-1474's "limit exceeded" (hosted nodes answer an over-wide eth_getLogs with it).
+LIMIT_EXCEEDED = -32005
 #: geth's and anvil's code for "execution reverted" with revert data.
 EXECUTION_REVERTED = 3
+#: eth_getLogs: blocks read per hold of the chain's lock (on the embedded chain about 3 ms of empty
+#: blocks, 60 ms when every block holds a transfer: looking a block's hash up through eth-tester costs
+#: ~1.5 ms), the widest block range one call may ask for, and the most logs one answer may hold.
+LOG_CHUNK_BLOCKS = 32
+MAX_LOG_BLOCK_RANGE = 10_000
+MAX_LOG_RESULTS = 10_000
+#: Methods that would make the endpoint sign for an account: refused, whoever asks.
+SIGNING_METHODS = frozenset(
+    {
+        "eth_sendTransaction",
+        "eth_signTransaction",
+        "eth_sign",
+        "eth_signTypedData",
+        "eth_signTypedData_v1",
+        "eth_signTypedData_v3",
+        "eth_signTypedData_v4",
+    }
+)
 #: Receipts of transactions sent here, kept so clients polling for them do not make the chain look
 #: a hash up (eth-tester walks back from the newest block for that).
 RECEIPT_CACHE_SIZE = 4096
@@ -64,6 +112,21 @@ MAX_BATCH = 1000
 
 _QUANTITY_FIELDS = ("gas", "gasPrice", "value", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "chainId")
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
+
+#: Who a bearer API key is: anything but None for a key the endpoint accepts (under ``sandbox serve``,
+#: the gateway's `PrincipalDirectory.authenticate`).
+Authenticator = Callable[[str], object | None]
+
+
+def single_key(api_key: str) -> Authenticator:
+    """An authenticator accepting exactly `api_key` (compared by digest, in constant time)."""
+    wanted = hashlib.sha256(api_key.encode("utf-8")).digest()
+
+    def authenticate(presented: str) -> object | None:
+        given = hashlib.sha256(presented.encode("utf-8")).digest()
+        return "api-key" if hmac.compare_digest(given, wanted) else None
+
+    return authenticate
 
 
 class RpcError(Exception):
@@ -141,8 +204,19 @@ def _wire_transaction(tx: Any) -> Any:
 class RpcHandler:
     """Transport-free JSON-RPC dispatch over a chain (the ASGI app wraps it)."""
 
-    def __init__(self, chain: Web3Chain, *, client_version: str = "uk-us-dss-sandbox/0.1.0") -> None:
+    def __init__(
+        self,
+        chain: Web3Chain,
+        *,
+        client_version: str = "uk-us-dss-sandbox/0.1.0",
+        log_chunk_blocks: int = LOG_CHUNK_BLOCKS,
+        max_log_blocks: int = MAX_LOG_BLOCK_RANGE,
+        max_log_results: int = MAX_LOG_RESULTS,
+    ) -> None:
         self._chain = chain
+        self._log_chunk_blocks = log_chunk_blocks
+        self._max_log_blocks = max_log_blocks
+        self._max_log_results = max_log_results
         self._w3 = chain.w3
         self._client_version = client_version
         # py-evm is not thread-safe: on the embedded chain (``serialize_reads``) a request holds the
@@ -161,7 +235,7 @@ class RpcHandler:
             "eth_chainId": lambda p: hex(self._chain.chain_id),
             "eth_syncing": lambda p: False,
             "eth_mining": lambda p: False,
-            "eth_accounts": lambda p: [a.address for a in self._chain.accounts],
+            "eth_accounts": lambda p: [],  # the endpoint signs for nobody
             "eth_blockNumber": lambda p: hex(self._chain.block_number()),
             "eth_gasPrice": lambda p: hex(self._w3.eth.gas_price),
             "eth_maxPriorityFeePerGas": lambda p: hex(self._w3.eth.max_priority_fee),
@@ -184,8 +258,9 @@ class RpcHandler:
             "eth_call": self._call,
             "eth_estimateGas": self._estimate_gas,
             "eth_sendRawTransaction": self._send_raw,
-            "eth_sendTransaction": self._send_transaction,
         }
+        #: Methods that take the chain's lock themselves, in steps (a long read must not hold it).
+        self._unguarded = frozenset({"eth_getLogs"})
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -214,13 +289,22 @@ class RpcHandler:
         try:
             if not isinstance(method, str):
                 raise RpcError(INVALID_REQUEST, "method must be a string")
+            if method in SIGNING_METHODS or method.startswith("personal_"):
+                raise RpcError(
+                    METHOD_NOT_FOUND,
+                    f"{method} is not available: this sandbox signs for no account over JSON-RPC. Sign the "
+                    "transaction locally with your own key and send it with eth_sendRawTransaction.",
+                )
             handler = self._methods.get(method)
             if handler is None:
                 raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
             if not isinstance(params, list):
                 raise RpcError(INVALID_PARAMS, "params must be an array")
-            with self._guard():
+            if method in self._unguarded:
                 result = handler(params)
+            else:
+                with self._guard():
+                    result = handler(params)
         except RpcError as exc:
             return None if is_notification else _error_response(request_id, exc)
         except (ValueError, TypeError, KeyError, IndexError) as exc:
@@ -251,21 +335,71 @@ class RpcHandler:
         return to_wire(self._w3.eth.fee_history(_quantity(_param(p, 0)), _block(p, 1), percentiles))
 
     def _logs(self, p: list[Any]) -> Any:
+        """eth_getLogs, read in chunks of `log_chunk_blocks` blocks, each under the chain's lock on its
+        own; a range wider than `max_log_blocks` or an answer longer than `max_log_results` is refused
+        with `LIMIT_EXCEEDED`."""
         spec = _param(p, 0)
         if not isinstance(spec, dict):
             raise RpcError(INVALID_PARAMS, "eth_getLogs takes a filter object")
-        params: dict[str, Any] = {}
-        if "blockHash" in spec:
-            params["blockHash"] = HexBytes(_data(spec["blockHash"]))
-        else:
-            params["fromBlock"] = _block_id(spec.get("fromBlock", "latest"))
-            params["toBlock"] = _block_id(spec.get("toBlock", "latest"))
-        if spec.get("address") is not None:
-            address = spec["address"]
-            params["address"] = [_address(a) for a in address] if isinstance(address, list) else _address(address)
-        if spec.get("topics") is not None:
-            params["topics"] = spec["topics"]
-        return [_wire_log(log) for log in to_wire(self._w3.eth.get_logs(cast(FilterParams, params)))]
+        address = spec.get("address")
+        addresses: list[str] | None = None
+        if address is not None:
+            addresses = [_address(a) for a in address] if isinstance(address, list) else [_address(address)]
+        topics = _topic_filter(spec.get("topics"))
+        with self._guard():
+            head = self._chain.block_number()
+            if "blockHash" in spec:
+                wanted = _hash(spec["blockHash"])
+                try:
+                    number = int(self._w3.eth.get_block(HexBytes(wanted))["number"])
+                    canonical = to_wire(self._w3.eth.get_block(number)["hash"])
+                except BlockNotFound:
+                    canonical = None
+                if canonical != wanted:  # unknown, or left behind by a revert
+                    raise RpcError(SERVER_ERROR, "unknown block")
+                start = stop = number
+            else:
+                start = _log_bound(spec.get("fromBlock", "latest"), head)
+                stop = _log_bound(spec.get("toBlock", "latest"), head)
+        if start > stop:
+            raise RpcError(INVALID_PARAMS, "invalid block range params: fromBlock is after toBlock")
+        stop = min(stop, head)  # blocks not mined yet hold no logs
+        if stop - start + 1 > self._max_log_blocks:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"eth_getLogs spans {stop - start + 1} blocks; at most {self._max_log_blocks} per call: "
+                "ask for narrower block ranges",
+                {"maxBlockRange": hex(self._max_log_blocks)},
+            )
+        out: list[dict[str, Any]] = []
+        for low, high in iter_chunks(start, stop, self._log_chunk_blocks):
+            with self._guard():  # released between chunks: writers go in between
+                logs = [log for log in self._chain.get_logs(low, high, addresses) if _topics_match(log, topics)]
+                blocks = {n: self._w3.eth.get_block(n) for n in sorted({log.block_number for log in logs})}
+            for log in logs:
+                block = blocks[log.block_number]
+                hashes = [to_wire(h) for h in block["transactions"]]
+                out.append(
+                    {
+                        "address": log.address,
+                        "topics": ["0x" + t.hex() for t in log.topics],
+                        "data": "0x" + log.data.hex(),
+                        "blockNumber": hex(log.block_number),
+                        "blockHash": "0x" + bytes(block["hash"]).hex(),
+                        "transactionHash": log.transaction_hash,
+                        "transactionIndex": hex(hashes.index(log.transaction_hash)),
+                        "logIndex": hex(log.log_index),
+                        "removed": False,
+                    }
+                )
+            if len(out) > self._max_log_results:
+                raise RpcError(
+                    LIMIT_EXCEEDED,
+                    f"eth_getLogs matches more than {self._max_log_results} logs: ask for a narrower block "
+                    "range, or filter by address or topics",
+                    {"maxResults": hex(self._max_log_results)},
+                )
+        return out
 
     def _transaction(self, p: list[Any]) -> Any:
         tx_hash = _hash(_param(p, 0))
@@ -360,32 +494,6 @@ class RpcHandler:
         self._remember(tx_hash)
         return tx_hash
 
-    def _send_transaction(self, p: list[Any]) -> Any:
-        tx = _tx_params(_param(p, 0))
-        sender = tx.get("from")
-        if sender is None:
-            raise RpcError(INVALID_PARAMS, "eth_sendTransaction needs from")
-        if sender not in {a.address for a in self._chain.accounts}:
-            raise RpcError(SERVER_ERROR, f"no key for {sender}: sign the transaction and use eth_sendRawTransaction")
-        to = tx.get("to")
-        try:
-            receipt = self._chain.transact(
-                str(sender),
-                None if to is None else str(to),
-                _data(tx.get("data", tx.get("input", "0x"))),
-                value=int(tx.get("value", 0)),
-                gas=int(tx["gas"]) if tx.get("gas") else DEFAULT_GAS,
-            )
-            tx_hash = receipt.transaction_hash
-        except ContractReverted as exc:
-            if exc.tx_hash is None:
-                raise _reverted(exc) from None
-            tx_hash = exc.tx_hash
-        except ChainError as exc:
-            raise RpcError(SERVER_ERROR, str(exc)) from None
-        self._remember(tx_hash)
-        return tx_hash
-
     def _remember(self, tx_hash: str) -> None:
         # Fetched right after mining, the transaction is at the head, so the lookup is short.
         try:
@@ -400,10 +508,12 @@ class RpcHandler:
 
 
 class JsonRpcApp:
-    """ASGI app answering JSON-RPC over HTTP POST on any path under where it is mounted."""
+    """ASGI app answering JSON-RPC over HTTP POST on any path under where it is mounted, to callers
+    with a bearer API key `authenticate` accepts."""
 
-    def __init__(self, chain: Web3Chain, *, max_body: int = 5 * 1024 * 1024) -> None:
+    def __init__(self, chain: Web3Chain, *, authenticate: Authenticator, max_body: int = 5 * 1024 * 1024) -> None:
         self.handler = RpcHandler(chain)
+        self._authenticate = authenticate
         self._max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -420,7 +530,25 @@ class JsonRpcApp:
         response = await self._respond(Request(scope, receive))
         await response(scope, receive, send)
 
+    def _caller(self, request: Request) -> object | Response:
+        """Who sent the request, or the 401 for a request without exactly one valid bearer key."""
+        values = request.headers.getlist("authorization")
+        if len(values) > 1:
+            return _unauthorized("AUTHENTICATION_REQUIRED", "send exactly one Authorization header")
+        scheme, _, key = (values[0] if values else "").partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            return _unauthorized("AUTHENTICATION_REQUIRED", "send an API key as `Authorization: Bearer <key>`")
+        caller = self._authenticate(key)
+        if caller is None:
+            return _unauthorized("INVALID_API_KEY", "the API key is not known to this sandbox")
+        return caller
+
     async def _respond(self, request: Request) -> Response:
+        caller = self._caller(request)  # before reading a byte of the body
+        if isinstance(caller, Response):
+            return caller
+        request.state.principal = caller  # as the gateway's routes do: its request audit names the caller
         if request.method != "POST":
             return JSONResponse(
                 {"error": "POST a JSON-RPC 2.0 request (or a batch) here"},
@@ -440,18 +568,24 @@ class JsonRpcApp:
         return JSONResponse(result)
 
 
-def create_rpc_app(chain: Web3Chain) -> JsonRpcApp:
-    """The JSON-RPC endpoint over `chain` (to mount, e.g. at ``/rpc``, or to serve alone)."""
-    return JsonRpcApp(chain)
+def _unauthorized(code: str, message: str) -> Response:
+    error = RpcError(UNAUTHORIZED, f"unauthorized: {message}", {"code": code})
+    return JSONResponse(_error_response(None, error), status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc") -> JsonRpcApp:
+def create_rpc_app(chain: Web3Chain, *, authenticate: Authenticator) -> JsonRpcApp:
+    """The JSON-RPC endpoint over `chain` (to mount, e.g. at ``/rpc``, or to serve alone), for
+    callers with a bearer API key `authenticate` accepts."""
+    return JsonRpcApp(chain, authenticate=authenticate)
+
+
+def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc", *, authenticate: Authenticator) -> JsonRpcApp:
     """Serves the endpoint at exactly `path` and ``path/`` of a Starlette or FastAPI app.
 
     Unlike ``app.mount(path, …)``, which answers ``POST /rpc`` with a redirect to ``/rpc/``, both
     spellings answer directly (JSON-RPC clients are given the URL as typed).
     """
-    rpc = create_rpc_app(chain)
+    rpc = create_rpc_app(chain, authenticate=authenticate)
     path = "/" + path.strip("/")
     for route_path in (path, path + "/"):
         app.router.routes.append(Route(route_path, endpoint=rpc, include_in_schema=False))
@@ -513,6 +647,38 @@ def _block_id(value: Any) -> BlockIdentifier:
     return _quantity(value)
 
 
+def _log_bound(value: Any, head: int) -> int:
+    """A fromBlock/toBlock of eth_getLogs as a block number (tags name the head; nothing is pending)."""
+    bound = _block_id(value)
+    if bound == "earliest":
+        return 0
+    return head if isinstance(bound, str) else int(bound)
+
+
+def _topic_filter(value: Any) -> list[set[bytes] | None]:
+    """eth_getLogs topics: per position, None (anything) or the set of topics that match there."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > 4:
+        raise RpcError(INVALID_PARAMS, "topics must be an array of at most 4 entries")
+    out: list[set[bytes] | None] = []
+    for entry in value:
+        if entry is None:
+            out.append(None)
+        elif isinstance(entry, list):
+            out.append({bytes.fromhex(_hash(t)[2:]) for t in entry} or None)
+        else:
+            out.append({bytes.fromhex(_hash(entry)[2:])})
+    return out
+
+
+def _topics_match(log: Log, wanted: list[set[bytes] | None]) -> bool:
+    """geth's rule: a log with fewer topics than the filter names never matches."""
+    if len(wanted) > len(log.topics):
+        return False
+    return all(allowed is None or topic in allowed for topic, allowed in zip(log.topics, wanted, strict=False))
+
+
 def _block(params: list[Any], index: int) -> Any:
     """A block parameter: a tag, a number, or an EIP-1898 object (``{"blockNumber"}``/``{"blockHash"}``)."""
     value = _param(params, index, "latest")
@@ -548,7 +714,8 @@ def _tx_params(value: Any) -> dict[str, Any]:
 class ServerThread:
     """Serves an ASGI app with uvicorn in a background thread on 127.0.0.1 (port 0: any free port).
 
-    ``with ServerThread(create_rpc_app(chain)) as server: server.url`` — for tests and benchmarks.
+    ``with ServerThread(create_rpc_app(chain, authenticate=single_key(key))) as server: server.url`` — for
+    tests and benchmarks.
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -587,30 +754,80 @@ class ServerThread:
 # ---------------------------------------------------------------------- standalone
 
 
+def is_loopback(host: str) -> bool:
+    """True when binding `host` makes a server reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m sandbox.rpc_server [--port 8545] [--scenario seeds/demo.yaml]``."""
+    """``python -m sandbox.rpc_server [--port 8545] [--scenario seeds/demo.yaml] [--api-key KEY]``."""
+    import os  # noqa: PLC0415
+
     from api.limits import RequestLimits  # noqa: PLC0415  (bounds bodies before json.loads: see api.limits)
-    from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
+    from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic  # noqa: PLC0415
     from sandbox.market import load_embedded  # noqa: PLC0415
     from sandbox.scenario import Scenario  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(description="Serve an embedded sandbox chain over JSON-RPC.")
+    parser = argparse.ArgumentParser(
+        description="Serve an embedded sandbox chain over JSON-RPC. Every request needs "
+        "`Authorization: Bearer <API key>`; the chain's accounts have random keys nobody else holds."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8545)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--scenario", help="a scenario file to deploy first (e.g. seeds/demo.yaml)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("SANDBOX_RPC_API_KEY"),
+        help="the bearer key callers must send (default: $SANDBOX_RPC_API_KEY, else a random one, printed)",
+    )
+    parser.add_argument(
+        "--reproducible",
+        action="store_true",
+        help="derive the accounts from the well-known development mnemonic (test ... junk) instead of "
+        "random keys: anyone can then sign as any account. UNSAFE beyond your own machine.",
+    )
     args = parser.parse_args(argv)
+    if args.api_key is not None and len(args.api_key) < 16:
+        parser.error("--api-key must be at least 16 characters")
+    api_key: str = args.api_key or secrets.token_urlsafe(32)
+    mnemonic = DEFAULT_MNEMONIC if args.reproducible else random_mnemonic()
     chain: Web3Chain
     if args.scenario:
-        market = load_embedded(Scenario.from_file(args.scenario), clock="wall", accounts=args.accounts)
+        market = load_embedded(
+            Scenario.from_file(args.scenario), clock="wall", accounts=args.accounts, mnemonic=mnemonic
+        )
         assert isinstance(market.chain, Web3Chain)
         chain = market.chain
         addresses = {symbol: token.address for symbol, token in market.securities.items()}
         print(json.dumps({"registry": market.registry.address, "securities": addresses}), flush=True)
     else:
-        chain = EmbeddedChain(num_accounts=args.accounts, clock="wall")
+        chain = EmbeddedChain(num_accounts=args.accounts, clock="wall", mnemonic=mnemonic)
     print(f"JSON-RPC on http://{args.host}:{args.port} (chain id {chain.chain_id})", flush=True)
-    uvicorn.run(RequestLimits(create_rpc_app(chain)), host=args.host, port=args.port, log_level="warning", ws="none")
+    if args.api_key is None:
+        print(f"API key (send as `Authorization: Bearer <key>`): {api_key}", flush=True)
+    if args.reproducible:
+        print(
+            "WARNING: accounts derive from the well-known development mnemonic: anyone who reaches this "
+            "endpoint can sign as any of them.",
+            flush=True,
+        )
+        if not is_loopback(args.host):
+            print(f"WARNING: and {args.host} is not a loopback address: do not expose this chain.", flush=True)
+    else:
+        print("Accounts have random keys held by nobody: sign with your own keys (eth_sendRawTransaction).")
+    uvicorn.run(
+        RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ws="none",
+    )
 
 
 if __name__ == "__main__":

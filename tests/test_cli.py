@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -12,7 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.scenario import Scenario
+from sandbox import cli
+from sandbox.deployment import seal_scenario
+from sandbox.market import Market, load_embedded
+from sandbox.scenario import OperatorSpec, Scenario
+from seeds import DEMO_SCENARIO
 
 SANDBOX = Path(sys.executable).with_name("sandbox")
 
@@ -97,3 +102,41 @@ def _client_commands_work(url: str, scenario: Scenario) -> None:
     assert refused.returncode == 1 and "ROLE_NOT_ALLOWED" in refused.stdout
     unreachable = _cli("status", "--url", "http://127.0.0.1:9")
     assert unreachable.returncode == 2 and "Cannot reach" in unreachable.stdout
+
+
+def _welcome(market: Market, spec: Scenario, *, host: str, reproducible: bool) -> str:
+    with cli.console.capture() as captured:
+        cli._print_welcome(
+            market,
+            spec,
+            DEMO_SCENARIO,
+            host=host,
+            port=8000,
+            data_dir=None,
+            keys_file=None,
+            reproducible=reproducible,
+        )
+    return " ".join(captured.get().split())  # whatever the terminal's width
+
+
+def test_serve_says_who_holds_the_chain_keys_and_warns_before_exposing_published_secrets(
+    demo_scenario: Scenario,
+) -> None:
+    market = load_embedded(demo_scenario)
+    fca = market.accounts["fca"]
+    local = _welcome(market, demo_scenario, host="127.0.0.1", reproducible=False)
+    assert "chain keys: random, held by this sandbox only (in memory)" in local
+    assert f"demo-fca-regulator-key-0001 {fca} Financial Conduct Authority" in local  # key and address
+    assert "WARNING" not in local
+    exposed = _welcome(market, demo_scenario, host="0.0.0.0", reproducible=False)
+    assert "WARNING: 0.0.0.0 is not a loopback address" in exposed
+    assert f"the API keys are those written in {DEMO_SCENARIO}" in exposed
+    both = _welcome(market, demo_scenario, host="sandbox.example.org", reproducible=True)
+    assert "the chain's accounts derive from the well-known test mnemonic" in both
+    assert "anyone who reaches this sandbox can sign as any participant" in both
+    # Restored from a data directory, the scenario holds digests: the file's keys are shown if they match.
+    restored = dataclasses.replace(market, scenario=seal_scenario(demo_scenario))
+    text = _welcome(restored, demo_scenario, host="127.0.0.1", reproducible=False)
+    assert "demo-fca-regulator-key-0001" in text and "sha256:" not in text
+    other = demo_scenario.model_copy(update={"operator": OperatorSpec(api_key="another-operator-key-000")})
+    assert "operator - (kept as a digest only)" in _welcome(restored, other, host="127.0.0.1", reproducible=False)

@@ -4,6 +4,8 @@ persisted, an interrupted loading recovered, a foreign or damaged directory refu
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -11,17 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.chain.embedded import EmbeddedChain
+from api.principals import PrincipalDirectory
+from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.deployment import (
     CHAIN_DIR,
     DEPLOYMENT_FILE,
+    KEYS_FILE,
     SEEDING_MARKER,
     DeploymentError,
     decode_value,
     encode_market,
     encode_value,
     open_market,
+    seal_api_key,
+    seal_scenario,
 )
 from sandbox.rules import Jurisdiction
 from sandbox.scenario import Scenario
@@ -60,9 +66,96 @@ def test_a_restart_restores_the_market_with_what_the_gateway_added(demo_scenario
         assert restored.address == token.address and restored.deployed_in_block == token.deployed_in_block
         assert again.market.security("THAMES28").balance_of(bob) == 3000 + 25
         assert again.market.issuer_of["LATER1"] == "hudson"
-        assert again.market.scenario == demo_scenario
+        assert again.market.scenario == seal_scenario(demo_scenario)  # the keys as digests only
     finally:
         again.chain.close()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _api_keys(scenario: Scenario) -> list[str]:
+    keys = [scenario.operator.api_key, *(r.api_key for r in scenario.regulators)]
+    keys += [i.api_key for i in scenario.issuers] + [i.api_key for i in scenario.investors if i.api_key]
+    return keys
+
+
+def test_a_data_directory_keeps_key_digests_and_its_own_chain_keys_for_its_owner_only(
+    demo_scenario: Scenario, tmp_path: Path
+) -> None:
+    """Issue 10: deployment.json kept the bearer keys in plain, readable by everyone; the chain's keys
+    were the public development mnemonic's."""
+    data = tmp_path / "data"
+    opened = open_market(data, demo_scenario)
+    fca = opened.market.accounts["fca"]
+    opened.chain.close()
+    assert _mode(data) == 0o700
+    for name in (DEPLOYMENT_FILE, KEYS_FILE):
+        assert _mode(data / name) == 0o600, name
+    text = (data / DEPLOYMENT_FILE).read_text()
+    for key in _api_keys(demo_scenario):
+        assert key not in text
+        assert seal_api_key(key) in text
+    mnemonic = json.loads((data / KEYS_FILE).read_text())["mnemonic"]
+    assert mnemonic != DEFAULT_MNEMONIC and len(mnemonic.split()) == 24
+    assert fca != EmbeddedChain(num_accounts=2).accounts[1].address  # not the development mnemonic's
+
+    again = open_market(data, lambda: pytest.fail("restored, not loaded"))
+    try:
+        assert again.market.accounts["fca"] == fca and not again.reproducible
+        directory = PrincipalDirectory.from_market(again.market)  # the same keys still authenticate
+        for key in _api_keys(demo_scenario):
+            assert directory.authenticate(key) is not None, key
+            assert directory.authenticate(seal_api_key(key)) is None  # a digest is not a key
+    finally:
+        again.chain.close()
+    other = open_market(tmp_path / "other", demo_scenario)
+    try:
+        assert other.market.accounts["fca"] != fca  # every directory has keys of its own
+    finally:
+        other.chain.close()
+
+
+def test_the_development_mnemonic_only_when_asked_and_only_for_a_fresh_directory(
+    demo_scenario: Scenario, tmp_path: Path
+) -> None:
+    development_fca = EmbeddedChain(num_accounts=2).accounts[1].address
+    reproducible = open_market(tmp_path / "reproducible", demo_scenario, mnemonic=DEFAULT_MNEMONIC)
+    assert reproducible.reproducible and reproducible.market.accounts["fca"] == development_fca
+    reproducible.chain.close()
+    again = open_market(tmp_path / "reproducible", demo_scenario)  # keeps what it was made with
+    assert again.reproducible and again.market.accounts["fca"] == development_fca
+    again.chain.close()
+
+    open_market(tmp_path / "random", demo_scenario).chain.close()
+    with pytest.raises(DeploymentError, match="has keys of its own"):
+        open_market(tmp_path / "random", demo_scenario, mnemonic=DEFAULT_MNEMONIC)
+
+
+def test_a_directory_of_an_older_sandbox_is_served_only_when_its_public_keys_are_accepted(
+    demo_scenario: Scenario, tmp_path: Path
+) -> None:
+    """Made before the key file existed: development mnemonic, plain keys in a world-readable file."""
+    open_market(tmp_path, demo_scenario, mnemonic=DEFAULT_MNEMONIC).chain.close()
+    (tmp_path / KEYS_FILE).unlink()
+    path = tmp_path / DEPLOYMENT_FILE
+    text = path.read_text()
+    for key in _api_keys(demo_scenario):
+        text = text.replace(seal_api_key(key), key)
+    path.write_text(text)
+    os.chmod(path, 0o644)
+
+    with pytest.raises(DeploymentError, match="well-known development mnemonic"):
+        open_market(tmp_path, demo_scenario)
+    opened = open_market(tmp_path, demo_scenario, mnemonic=DEFAULT_MNEMONIC)
+    try:
+        assert opened.reproducible
+        assert _mode(path) == 0o600 and _mode(tmp_path / KEYS_FILE) == 0o600
+        assert not any(key in path.read_text() for key in _api_keys(demo_scenario))
+        assert PrincipalDirectory.from_market(opened.market).authenticate(demo_scenario.operator.api_key)
+    finally:
+        opened.chain.close()
 
 
 _KILLED_WHILE_LOADING = """

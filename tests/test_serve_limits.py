@@ -23,7 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.scenario import Scenario
+from seeds import DEMO_SCENARIO
+
 SANDBOX = Path(sys.executable).with_name("sandbox")
+OPERATOR_KEY = Scenario.from_file(DEMO_SCENARIO).operator.api_key
+RPC_KEY = "edge-limits-standalone-key"
 DEEP = b"[" * 100_000
 TEN_MB = 10 * 1024 * 1024
 
@@ -83,7 +88,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
 def rpc_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     port = _free_port()
     log = tmp_path_factory.mktemp("rpc") / "rpc.log"
-    argv = [sys.executable, "-m", "sandbox.rpc_server", "--port", str(port), "--accounts", "2"]
+    argv = [sys.executable, "-m", "sandbox.rpc_server", "--port", str(port), "--accounts", "2", "--api-key", RPC_KEY]
     process = Process(argv, port, "/", log)
     try:
         yield process
@@ -91,8 +96,9 @@ def rpc_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
         process.stop()
 
 
-def _chain_id(url: str) -> str:
-    answer = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=30)
+def _chain_id(url: str, key: str) -> str:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    answer = httpx.post(url, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["result"])
 
@@ -121,12 +127,14 @@ def _raw_exchange(port: int, head: bytes, body: bytes) -> bytes:
 
 @pytest.mark.parametrize("path", ["/securities", "/investors", "/rpc"])
 def test_deep_body_is_refused_and_serve_survives(serve: Process, path: str) -> None:
-    before = _chain_id(serve.url + "/rpc")
-    response = httpx.post(serve.url + path, content=DEEP, headers={"Content-Type": "application/json"}, timeout=60)
-    _assert_problem(response, 400, "BODY_TOO_DEEP")
-    assert serve.alive(), serve.log.read_text()
+    before = _chain_id(serve.url + "/rpc", OPERATOR_KEY)
+    # With no key, and with a valid one: either way the body is refused before anything parses it.
+    for headers in ({}, {"Authorization": f"Bearer {OPERATOR_KEY}"}):
+        response = httpx.post(serve.url + path, content=DEEP, headers=headers, timeout=60)
+        _assert_problem(response, 400, "BODY_TOO_DEEP")
+        assert serve.alive(), serve.log.read_text()
     assert httpx.get(serve.url + "/health", timeout=30).status_code == 200
-    assert _chain_id(serve.url + "/rpc") == before
+    assert _chain_id(serve.url + "/rpc", OPERATOR_KEY) == before
 
 
 def test_ten_megabytes_declared_are_refused_unread(serve: Process) -> None:
@@ -155,8 +163,8 @@ def test_chunked_body_past_the_cap_is_refused_without_reading_the_rest(serve: Pr
 
 
 def test_standalone_rpc_server_refuses_a_deep_body_and_survives(rpc_alone: Process) -> None:
-    before = _chain_id(rpc_alone.url)
-    response = httpx.post(rpc_alone.url, content=DEEP, headers={"Content-Type": "application/json"}, timeout=60)
+    before = _chain_id(rpc_alone.url, RPC_KEY)
+    response = httpx.post(rpc_alone.url, content=DEEP, headers={"Authorization": f"Bearer {RPC_KEY}"}, timeout=60)
     _assert_problem(response, 400, "BODY_TOO_DEEP")
     assert rpc_alone.alive(), rpc_alone.log.read_text()
-    assert _chain_id(rpc_alone.url) == before
+    assert _chain_id(rpc_alone.url, RPC_KEY) == before

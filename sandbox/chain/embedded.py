@@ -35,6 +35,8 @@ from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.vm.forks import ParisVM, PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
+from eth_account.hdaccount import generate_mnemonic
+from eth_account.types import Language
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
 from eth_utils import to_checksum_address
@@ -55,7 +57,8 @@ from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
-#: The well-known development mnemonic (anvil, Hardhat): account 0 is 0xf39F…2266.
+#: The well-known development mnemonic (anvil, Hardhat): account 0 is 0xf39F…2266. Its keys are public:
+#: a chain others can reach must use keys of its own (`random_mnemonic`).
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_HD_PATH = "m/44'/60'/0'/0"
 #: 2026-01-01T00:00:00Z.
@@ -71,6 +74,12 @@ _ZERO_ADDRESS = b"\x00" * 20
 _log = logging.getLogger(__name__)
 
 Clock = Literal["fixed", "wall"]
+
+
+def random_mnemonic() -> str:
+    """A fresh 24-word BIP-39 mnemonic (256 bits from the operating system's CSPRNG): accounts whose
+    keys nobody else holds."""
+    return generate_mnemonic(24, Language.ENGLISH)
 
 
 class _SandboxBackend(DeterministicPyEVMBackend):

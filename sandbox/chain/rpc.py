@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from eth_account import Account
@@ -36,7 +36,7 @@ from web3.types import RPCEndpoint
 
 from sandbox.chain.base import ChainAccount, Log, Receipt
 from sandbox.chain.revert import RevertDecoder
-from sandbox.chain.web3chain import Web3Chain
+from sandbox.chain.web3chain import Web3Chain, check_signed_for
 from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
 
 #: The well-known development mnemonic (anvil, Hardhat, and the embedded chain).
@@ -86,7 +86,10 @@ class RpcChain(Web3Chain):
         poll_interval: float = 0.02,
         request_timeout: float = 30.0,
         decoder: RevertDecoder | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        """`headers` go with every request, e.g. ``{"Authorization": "Bearer <key>"}`` for the
+        sandbox's own endpoint (``sandbox serve``'s ``/rpc``)."""
         if not url.startswith(("http://", "https://")):
             raise ChainError(f"RpcChain needs an http(s):// JSON-RPC URL, not {url!r}")
         if confirmations < 0:
@@ -95,7 +98,10 @@ class RpcChain(Web3Chain):
         self._confirmations = confirmations
         self._receipt_timeout = receipt_timeout
         self._poll_interval = poll_interval
-        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": request_timeout}))
+        request_kwargs: dict[str, Any] = {"timeout": request_timeout}
+        if headers:
+            request_kwargs["headers"] = dict(headers)
+        w3 = Web3(HTTPProvider(url, request_kwargs=request_kwargs))
         try:
             w3.eth.chain_id  # noqa: B018  (fail here, with the URL, if nothing answers)
         except Exception as exc:
@@ -155,6 +161,7 @@ class RpcChain(Web3Chain):
         return self._finish(bytes(tx_hash), tx)
 
     def send_raw_transaction(self, raw: bytes) -> Receipt:
+        check_signed_for(self.chain_id, raw)  # the node may be laxer (anvil takes pre-EIP-155 ones)
         try:
             signer = to_checksum_address(Account.recover_transaction(raw))
         except Exception as exc:

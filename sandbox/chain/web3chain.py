@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ClassVar, cast
 
+import rlp  # type: ignore[import-untyped]  # eth-account's own dependency; untyped
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -136,7 +137,12 @@ class Web3Chain:
 
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         """Submits a transaction signed elsewhere (e.g. by a participant's own wallet) through the same
-        ordered write path, and returns its receipt; raises `ContractReverted` if it reverted."""
+        ordered write path, and returns its receipt; raises `ContractReverted` if it reverted.
+
+        Only transactions signed for this chain are taken (`check_signed_for`): one signed for another
+        chain id, or a legacy one without a chain id (pre-EIP-155, replayable on every chain), is
+        refused with `ChainError` before anything is sent, as geth refuses them over RPC."""
+        check_signed_for(self._chain_id, raw)
         with self._write_lock:
             self._nonces.clear()  # the signer may be one of ours: re-read nonces from the chain
             return self._submit_raw(raw, None)
@@ -265,6 +271,44 @@ class Web3Chain:
         if data is None:
             return ContractReverted("Error", {"reason": str(exc)}, b"", tx_hash=tx_hash)
         return self._decoder.to_exception(data, tx_hash=tx_hash)
+
+
+def signed_chain_id(raw: bytes) -> int | None:
+    """The chain id a signed transaction commits to; None for a legacy transaction without one
+    (pre-EIP-155, ``v`` of 27 or 28). Raises `ChainError` if `raw` is not a signed transaction."""
+    try:
+        if raw and raw[0] >= 0xC0:  # legacy: RLP [nonce, gasPrice, gas, to, value, data, v, r, s]
+            fields = rlp.decode(raw)
+            if not isinstance(fields, list) or len(fields) != 9 or not isinstance(fields[6], bytes):
+                raise ValueError("not a legacy transaction")
+            v = int.from_bytes(fields[6], "big")
+            if v in (27, 28):
+                return None
+            if v < 35:
+                raise ValueError(f"invalid signature v {v}")
+            return (v - 35) // 2
+        if raw and raw[0] <= 0x7F:  # EIP-2718 typed: type byte, then an RLP list starting with chainId
+            body = rlp.decode(raw[1:])
+            if raw[0] == 3 and isinstance(body, list) and body and isinstance(body[0], list):
+                body = body[0]  # an EIP-4844 transaction in its network form (with blobs)
+            if not isinstance(body, list) or not body or not isinstance(body[0], bytes):
+                raise ValueError("not a typed transaction")
+            return int.from_bytes(body[0], "big")
+    except (rlp.exceptions.DecodingError, ValueError) as exc:
+        raise ChainError(f"not a signed transaction: {exc}") from None
+    raise ChainError("not a signed transaction")
+
+
+def check_signed_for(chain_id: int, raw: bytes) -> None:
+    """Refuses (`ChainError`) a raw transaction that is not signed for chain `chain_id`."""
+    signed_for = signed_chain_id(raw)
+    if signed_for is None:
+        raise ChainError(
+            "only replay-protected (EIP-155) transactions are accepted: "
+            f"sign the transaction with this chain's id, {chain_id}"
+        )
+    if signed_for != chain_id:
+        raise ChainError(f"invalid chain id: the transaction is signed for chain {signed_for}, not {chain_id}")
 
 
 def _revert_data_from(exc: Exception) -> bytes | None:

@@ -18,17 +18,20 @@ from sandbox.chain import RpcChain, Web3Chain
 from sandbox.chain.anvil import NODE_TOOLS_DIR, AnvilNode
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.market import load_scenario
-from sandbox.rpc_server import ServerThread, create_rpc_app
+from sandbox.rpc_server import ServerThread, create_rpc_app, single_key
 from sandbox.scenario import Scenario
+
+API_KEY = "ethers-test-api-key-0001"
 
 
 @pytest.fixture(params=["embedded-endpoint", "anvil"])
 def endpoint(request: pytest.FixtureRequest) -> Iterator[tuple[Web3Chain, str]]:
     """A chain and the JSON-RPC URL ethers talks to: the sandbox's endpoint over the embedded chain
-    (the point of the test), and anvil as the reference a real node gives."""
+    (the point of the test; built with the development mnemonic so the script knows the keys, and
+    behind a bearer API key, as under `sandbox serve`), and anvil as the reference a real node gives."""
     if request.param == "embedded-endpoint":
-        chain = EmbeddedChain(num_accounts=20)
-        with ServerThread(create_rpc_app(chain)) as server:
+        chain = EmbeddedChain(num_accounts=20, mnemonic=DEFAULT_MNEMONIC)
+        with ServerThread(create_rpc_app(chain, authenticate=single_key(API_KEY))) as server:
             yield chain, server.url
         return
     node: AnvilNode = request.getfixturevalue("anvil")
@@ -57,6 +60,7 @@ def test_ethers_reads_transfers_and_decodes_the_refusal(
         "to": bob,
         "amount": 25,
         "stranger": stranger,
+        "apiKey": API_KEY,  # anvil ignores it
     }
     done = subprocess.run(
         ["node", str(NODE_TOOLS_DIR / "ethers-check.mjs"), json.dumps(request)],

@@ -1,16 +1,19 @@
 // A client nobody here wrote: ethers.js v6 against a JSON-RPC endpoint (the sandbox's, or any node).
 // Usage: node ethers-check.mjs '<json>' with {url, abiPath, token, mnemonic, senderIndex, to, amount,
-// stranger}. Reads balances, sends a signed transfer, then tries a refused transfer twice: once as
+// stranger, apiKey?} (apiKey: sent as `Authorization: Bearer <apiKey>`, as the sandbox's /rpc needs).
+// Reads balances, sends a signed transfer, then tries a refused transfer twice: once as
 // ethers does by default (gas estimation reverts) and once with a fixed gas limit (the transaction is
 // mined and fails). Prints one JSON object on stdout.
 import { readFileSync } from "node:fs";
-import { Contract, HDNodeWallet, JsonRpcProvider } from "ethers";
+import { Contract, FetchRequest, HDNodeWallet, JsonRpcProvider } from "ethers";
 
 const input = JSON.parse(process.argv[2]);
 const abi = JSON.parse(readFileSync(input.abiPath, "utf8")).abi;
 // No response cache: ethers otherwise replays an identical eth_getTransactionCount for 250 ms, and on a
 // fast node the next transaction would reuse a spent nonce.
-const provider = new JsonRpcProvider(input.url, undefined, { cacheTimeout: -1 });
+const endpoint = new FetchRequest(input.url);
+if (input.apiKey) endpoint.setHeader("Authorization", `Bearer ${input.apiKey}`);
+const provider = new JsonRpcProvider(endpoint, undefined, { cacheTimeout: -1 });
 const wallet = HDNodeWallet.fromPhrase(input.mnemonic, undefined, `m/44'/60'/0'/0/${input.senderIndex}`).connect(provider);
 const token = new Contract(input.token, abi, wallet);
 const out = { sender: wallet.address, chainId: (await provider.getNetwork()).chainId.toString() };
