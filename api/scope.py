@@ -11,7 +11,7 @@ are scoped here, since the chain's state is public to anyone running a node).
 - A wallet belongs to one party: no investor's identity or wallet is any other participant's account
   (`wallet_refusal`).
 - Audit trails and transfer pre-checks follow the positions' scope (`sees_position`): an on-chain
-  action is visible to whoever sees a position it is about (`sees_action`); a gateway request to its
+  action is visible to whoever sees a position it is about (`ActionScope`); a gateway request to its
   author, to the operator, and to a regulator when its path names a security or an investor in its
   remit (`sees_request`).
 Out of scope is 404 for reads (nothing leaks about existence) and 403 for actions.
@@ -168,7 +168,9 @@ class ActionScope:
         if home is None:
             home = self._homes[symbol] = home_of(market.securities[symbol])
         parties = [contract, *([target] if target else []), *_addresses(args.values())]
-        return any(sees_position(principal, market, symbol, home, self._holder(p), p) for p in dict.fromkeys(parties))
+        # Only a regulator's scope depends on the holder's jurisdiction: read the registry for no one else.
+        holder = self._holder if principal.role is Role.REGULATOR else _nobody
+        return any(sees_position(principal, market, symbol, home, holder(p), p) for p in dict.fromkeys(parties))
 
     def _sees_registry_action(self, target: str) -> bool:
         principal, market = self.principal, self.market
@@ -185,6 +187,10 @@ class ActionScope:
         if wallet not in self._holders:
             self._holders[wallet] = holder_jurisdiction(self.market, wallet)
         return self._holders[wallet]
+
+
+def _nobody(wallet: str) -> str | None:
+    return None
 
 
 def _addresses(values: Iterable[Any]) -> list[str]:
