@@ -139,11 +139,14 @@ def get_investor(identity: IdentityPath, market: MarketDep, principal: AnyPrinci
 def update_investor(
     identity: IdentityPath, body: InvestorUpdate, market: MarketDep, principal: OnboardingPrincipal
 ) -> InvestorChange:
-    current = _visible_or_404(market, principal, identity)
+    _visible_or_404(market, principal, identity)
     _in_remit_or_403(market, principal, identity)
-    category = InvestorCategory[body.category or current.category]
-    kyc = current.kyc_valid_until if body.kyc_valid_until is None else body.kyc_valid_until
-    receipt = market.registry.update_investor(identity, category, kyc, sender=principal.account)
+    receipt = market.update_investor(  # read-modify-write of the record under the investor's lock
+        identity,
+        category=None if body.category is None else InvestorCategory[body.category],
+        kyc_valid_until=body.kyc_valid_until,
+        sender=principal.account,
+    )
     return InvestorChange(investor=_visible_or_404(market, principal, identity), **tx_fields(receipt))
 
 
