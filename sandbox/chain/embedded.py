@@ -11,8 +11,9 @@ sent after an idle minute would run (and be judged: KYC expiry, lock-ups, approv
 time the previous block was mined. The chain stamps the pending block itself right before each
 transaction executes and each block is mined: the parent's time + 1 with the fixed clock, the wall
 clock (`now`, `time.time` unless a test injects one) with the wall clock, never earlier than the
-parent's time + 1. ``eth_call`` and ``eth_estimateGas`` on ``latest`` (or ``pending``) run on that
-freshly stamped pending block too, so a pre-check judges the time the send will be judged at. Journal
+parent's time + 1. With the wall clock, ``eth_call`` and ``eth_estimateGas`` on ``latest`` (and on
+``pending`` with either clock) run on that freshly stamped pending block too, so a pre-check judges
+the time the send will be judged at; the fixed clock keeps ``latest`` the newest mined block. Journal
 replay re-mines each block with its recorded timestamp.
 
 Persistence. ``EmbeddedChain(data_dir=path)`` keeps the chain in a data directory (see
@@ -93,20 +94,24 @@ class _SandboxBackend(DeterministicPyEVMBackend):
     chain: Any  # py-evm's MiningChain
     on_block: Callable[[Any], None] | None = None
     on_revert: Callable[[bytes], None] | None = None
-    #: Entered around a call or gas estimate on the pending block: serialises it with writes and stamps
-    #: the pending block with the time a transaction sent now would get (None: eth-tester's behaviour).
-    pending_now: Callable[[], AbstractContextManager[None]] | None = None
+    #: Entered around a call or gas estimate on ``latest``/``pending``: serialises it with writes,
+    #: stamps the pending block with the time a transaction sent now would get, and says whether
+    #: ``latest`` is to be read as that pending block (None: eth-tester's behaviour).
+    pending_now: Callable[[], AbstractContextManager[bool]] | None = None
 
     def call(self, transaction: Any, block_number: Any = "latest") -> Any:
         if self.pending_now is None or block_number not in ("latest", "pending"):
             return super().call(transaction, block_number)
-        with self.pending_now():
-            return super().call(transaction, "pending")
+        with self.pending_now() as latest_is_pending:
+            pending = latest_is_pending or block_number == "pending"
+            return super().call(transaction, "pending" if pending else block_number)
 
     def estimate_gas(self, transaction: Any, block_number: Any = "latest") -> Any:
         if self.pending_now is None or block_number not in ("latest", "pending"):
             return super().estimate_gas(transaction, block_number)
-        with self.pending_now():
+        with self.pending_now() as latest_is_pending:
+            if not (latest_is_pending or block_number == "pending"):
+                return super().estimate_gas(transaction, block_number)
             # eth-tester refuses "pending", and py-evm's estimate runs on a child of the header it is
             # given, stamped with the real time: py-evm's costless state (no base fee) built on the
             # pending header as stamped instead (its state is the head's: every transaction is mined
@@ -349,10 +354,13 @@ class EmbeddedChain(Web3Chain):
             chain.header = chain.header.copy(timestamp=timestamp)
 
     @contextmanager
-    def _pending_now(self) -> Iterator[None]:
+    def _pending_now(self) -> Iterator[bool]:
+        """Around a call or estimate: with the wall clock, ``latest`` means the pending block stamped
+        now, so a pre-check judges the time its transaction would be mined at. The fixed clock keeps
+        ``latest`` the newest block (a reproducible run reads what was mined)."""
         with self._write_lock:
             self._stamp_pending()
-            yield
+            yield self._clock == "wall"
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
         # Auto-mining has already mined the transaction; the receipt is at the head, so the lookup
