@@ -320,17 +320,10 @@ class IdempotencyMiddleware:
         """Runs the request, buffering its answer; stores the answer (or releases the claim), and only
         then sends it."""
         done = self._running[slot] = asyncio.Event()
-        start: Message | None = None
-        chunks: list[bytes] = []
+        messages: list[Message] = []
 
         async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            else:  # nothing else is expected of a plain HTTP answer; pass it on
-                await send(message)
+            messages.append(message)
 
         try:
             try:
@@ -338,11 +331,13 @@ class IdempotencyMiddleware:
             except BaseException:
                 self.store.release(*slot)  # no answer: the request may be retried for real
                 raise
+            start = next((m for m in messages if m["type"] == "http.response.start"), None)
             status = int(start["status"]) if start is not None else 500
+            headers = start.get("headers", []) if start is not None else []
             response = StoredResponse(
                 status,
-                [(k.lower(), v) for k, v in (start or {}).get("headers", []) if k.lower() in KEPT_HEADERS],
-                b"".join(chunks),
+                [(k.lower(), v) for k, v in headers if k.lower() in KEPT_HEADERS],
+                b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"),
             )
             if status < 500 and status != 401:
                 self.store.complete(*slot, response)  # committed before the first byte is sent
@@ -354,8 +349,8 @@ class IdempotencyMiddleware:
         if start is None:
             await _problem(send, 500, "INTERNAL_ERROR", "Internal error", "The request was not answered.")
         else:
-            await send(start)
-            await send({"type": "http.response.body", "body": response.body})
+            for message in messages:
+                await send(message)
         self._claims += 1
         if self._claims % 1000 == 1:
             self.store.purge(time.time() - self.retention_seconds)
