@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.idempotency import AMBIGUOUS_CREDENTIALS, AMBIGUOUS_CREDENTIALS_DETAIL, AMBIGUOUS_CREDENTIALS_TITLE
 from api.principals import Principal, PrincipalDirectory, Role
 from api.problems import Problem
 from sandbox.contracts.security_token import SecurityToken
@@ -85,6 +86,9 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     directory: Annotated[PrincipalDirectory, Depends(get_directory)],
 ) -> Principal:
+    if len(request.headers.getlist("authorization")) > 1:
+        # Which one would count is a parser's accident (HTTPBearer reads the first): refuse both.
+        raise Problem(400, AMBIGUOUS_CREDENTIALS, AMBIGUOUS_CREDENTIALS_TITLE, AMBIGUOUS_CREDENTIALS_DETAIL)
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Problem(
             401,

@@ -7,9 +7,14 @@ database that lives as long as the app. A record is keyed by the principal the r
 as and the key, so two callers cannot collide, and holds a fingerprint of the request (method, path,
 query, body) and, once answered, the first response (status, the headers that matter, body).
 
-- A request with a new key claims it (an insert, atomic in the database) before it runs; its answer
-  is stored when it ends. Server errors (5xx) are not stored: the claim is released and the request
-  may be retried for real.
+- The body is read whole first. A request whose body did not arrive whole (the client disconnected
+  mid-upload, or sent fewer bytes than its Content-Length) is not run and claims nothing: the full
+  retry with the same key runs as a first attempt.
+- A request with a new key claims it (an insert, atomic in the database) before it runs. Its answer
+  is buffered and stored (committed to the database) *before* its first byte is sent, so a client
+  that got an answer gets the same answer on retry, even if the gateway was killed right after
+  sending it. Server errors (5xx) and authentication failures (401) are not stored: the claim is
+  released and the request may be retried for real.
 - A retry with the same key and the same request gets the stored response, marked
   ``Idempotent-Replayed: true``; nothing reaches the routes, so no second transaction is sent.
 - The same key with a different request: 422 ``IDEMPOTENCY_KEY_REUSED``.
@@ -18,6 +23,10 @@ query, body) and, once answered, the first response (status, the headers that ma
   by a gateway that stopped mid-request (its outcome unknown) is answered the same way; use a new key
   after checking the audit trail.
 - Requests without credentials the directory knows are passed on untouched (the route answers 401).
+- The principal is derived from the same (single) ``Authorization`` header the routes authenticate
+  with. A request carrying more than one ``Authorization`` header (or more than one
+  ``Idempotency-Key``) is refused before anything runs: 400 ``AMBIGUOUS_CREDENTIALS`` (422
+  ``IDEMPOTENCY_KEY_INVALID``), for every method and route.
 - Records older than `retention_seconds` are purged.
 """
 
@@ -33,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import Float, Integer, LargeBinary, String, Text, create_engine, delete, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -54,6 +64,10 @@ DATABASE_FILE = "gateway-idempotency.sqlite"
 DEFAULT_WAIT_SECONDS = 10.0
 DEFAULT_RETENTION_SECONDS = 24 * 3600.0
 _POLL_SECONDS = 0.02
+
+AMBIGUOUS_CREDENTIALS = "AMBIGUOUS_CREDENTIALS"
+AMBIGUOUS_CREDENTIALS_TITLE = "Ambiguous credentials"
+AMBIGUOUS_CREDENTIALS_DETAIL = "Send exactly one Authorization header; nothing was done."
 
 IN_PROGRESS = "in-progress"
 DONE = "done"
@@ -216,29 +230,48 @@ class IdempotencyMiddleware:
         self._claims = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in STATE_CHANGING:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        raw_key = headers.get(HEADER)
-        if raw_key is None:
+        authorizations = header_values(scope, b"authorization")
+        if len(authorizations) > 1:
+            await _problem(send, 400, AMBIGUOUS_CREDENTIALS, AMBIGUOUS_CREDENTIALS_TITLE, AMBIGUOUS_CREDENTIALS_DETAIL)
+            return
+        if scope["method"] not in STATE_CHANGING:
             await self.app(scope, receive, send)
             return
-        key = raw_key.decode("latin-1").strip()
-        if not key or len(key) > MAX_KEY_LENGTH:
+        keys = header_values(scope, HEADER)
+        if not keys:
+            await self.app(scope, receive, send)
+            return
+        key = keys[0].decode("latin-1").strip()
+        if len(keys) > 1 or not key or len(key) > MAX_KEY_LENGTH:
             await _problem(
                 send,
                 422,
                 "IDEMPOTENCY_KEY_INVALID",
                 "Invalid Idempotency-Key",
-                f"An Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
+                f"Send one Idempotency-Key header of 1 to {MAX_KEY_LENGTH} characters.",
             )
             return
-        principal = _principal_of(scope, headers.get(b"authorization", b""))
+        principal = _principal_of(scope, authorizations[0] if authorizations else None)
         if principal is None:  # not authenticated: the route answers 401, nothing to remember
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body, complete = await _read_body(receive, _content_length(scope))
+        if not complete:
+            # Cut short (the client went away mid-upload, or sent less than it announced): not run, and
+            # the key stays free for the full retry.
+            if complete is None:
+                return  # disconnected: nobody to answer
+            await _problem(
+                send,
+                400,
+                "REQUEST_BODY_INCOMPLETE",
+                "Incomplete request body",
+                "The request body is shorter than its Content-Length; nothing was done. Send it again whole.",
+            )
+            return
         fingerprint = hashlib.sha256(
             json.dumps([scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")]).encode()
             + b"\n"
@@ -284,59 +317,85 @@ class IdempotencyMiddleware:
         await self._run(scope, body, send, slot)
 
     async def _run(self, scope: Scope, body: bytes, send: Send, slot: tuple[str, str]) -> None:
+        """Runs the request, buffering its answer; stores the answer (or releases the claim), and only
+        then sends it."""
         done = self._running[slot] = asyncio.Event()
-        status = 500
-        kept: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
+        messages: list[Message] = []
 
         async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-                kept.extend((k.lower(), v) for k, v in message.get("headers", []) if k.lower() in KEPT_HEADERS)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            messages.append(message)
 
         try:
-            await self.app(scope, _replay_body(body), capture)
-        finally:
             try:
-                if status < 500:
-                    self.store.complete(*slot, StoredResponse(status, kept, b"".join(chunks)))
-                else:  # not remembered: the request may be retried for real
-                    self.store.release(*slot)
-            finally:
-                del self._running[slot]
-                done.set()
+                await self.app(scope, _replay_body(body), capture)
+            except BaseException:
+                self.store.release(*slot)  # no answer: the request may be retried for real
+                raise
+            start = next((m for m in messages if m["type"] == "http.response.start"), None)
+            status = int(start["status"]) if start is not None else 500
+            headers = start.get("headers", []) if start is not None else []
+            response = StoredResponse(
+                status,
+                [(k.lower(), v) for k, v in headers if k.lower() in KEPT_HEADERS],
+                b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body"),
+            )
+            if status < 500 and status != 401:
+                self.store.complete(*slot, response)  # committed before the first byte is sent
+            else:  # not remembered: the request may be retried for real
+                self.store.release(*slot)
+        finally:
+            del self._running[slot]
+            done.set()
+        if start is None:
+            await _problem(send, 500, "INTERNAL_ERROR", "Internal error", "The request was not answered.")
+        else:
+            for message in messages:
+                await send(message)
         self._claims += 1
         if self._claims % 1000 == 1:
             self.store.purge(time.time() - self.retention_seconds)
 
 
-def _principal_of(scope: Scope, authorization: bytes) -> str | None:
-    """The key of the principal the request's credentials name, or None."""
+def header_values(scope: Scope, name: bytes) -> list[bytes]:
+    """Every value of the request header `name` (lower case), in order."""
+    return [value for key, value in scope["headers"] if key.lower() == name]
+
+
+def _principal_of(scope: Scope, authorization: bytes | None) -> str | None:
+    """The key of the principal the request's credentials name, or None: parsed as the routes parse
+    them (`api.deps.get_principal`, through FastAPI's `HTTPBearer`)."""
     app = scope.get("app")
     directory: PrincipalDirectory | None = getattr(getattr(app, "state", None), "principals", None)
-    if directory is None:
+    if directory is None or authorization is None:
         return None
-    scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
+    scheme, credentials = get_authorization_scheme_param(authorization.decode("latin-1"))
+    if scheme.lower() != "bearer" or not credentials:
         return None
-    principal = directory.authenticate(credentials.strip())
+    principal = directory.authenticate(credentials)
     return None if principal is None else principal.key
 
 
-async def _read_body(receive: Receive) -> bytes:
+def _content_length(scope: Scope) -> int | None:
+    values = header_values(scope, b"content-length")
+    try:
+        return int(values[0]) if len(values) == 1 else None
+    except ValueError:
+        return None
+
+
+async def _read_body(receive: Receive, content_length: int | None) -> tuple[bytes, bool | None]:
+    """The whole body and whether it arrived whole: True, False (the body ended short of its
+    Content-Length) or None (the client disconnected before the end of it)."""
     parts = []
     while True:
         message = await receive()
         if message["type"] == "http.request":
             parts.append(message.get("body", b""))
             if not message.get("more_body", False):
-                return b"".join(parts)
+                body = b"".join(parts)
+                return body, content_length is None or len(body) == content_length
         elif message["type"] == "http.disconnect":
-            return b"".join(parts)
+            return b"".join(parts), None
 
 
 def _replay_body(body: bytes) -> Receive:

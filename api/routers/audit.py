@@ -1,15 +1,18 @@
 """The audit trail: every regulatory and agent action on chain (from the read model), and every gateway
-request that changed state."""
+request that changed state; each within the caller's scope (`api.scope.ActionScope`, `sees_request`),
+the scope of positions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from api.audit import GatewayAuditLog
-from api.deps import AuditorPrincipal, IndexedDep, MarketDep, security_or_404
+from api.deps import AnyPrincipal, IndexedDep, MarketDep, ReaderPrincipal, security_or_404
 from api.pagination import PageInfo, Paging, page_of
+from api.principals import Role
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import (
     ADDRESS_PATTERN,
@@ -20,6 +23,11 @@ from api.schemas import (
     GatewayRequest,
     GatewayRequestPage,
 )
+from api.scope import ActionScope, issues, not_found, sees_request
+from sandbox.readmodel import AuditEntry, AuditPage
+
+#: Rows read from the read model at a time when scoping row by row (its largest page).
+_CHUNK = 1000
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
@@ -28,11 +36,13 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
     "/requests",
     operation_id="audit-requests",
     summary="State-changing gateway requests (who, what, when, tx hash)",
-    description="For the operator and regulators. Newest last.",
+    description="Newest last. Every principal sees its own requests; the operator sees all; a regulator also "
+    "those whose path names a security whose home is its jurisdiction or an investor of its jurisdiction.",
 )
 def list_requests(
     request: Request,
-    principal: AuditorPrincipal,
+    market: MarketDep,
+    principal: AnyPrincipal,
     paging: Paging,
     actor: Annotated[str | None, Query(max_length=64, description="Only requests by this principal key.")] = None,
     path_prefix: Annotated[str | None, Query(max_length=200, description="Only paths starting with this.")] = None,
@@ -41,7 +51,9 @@ def list_requests(
     records = [
         r
         for r in log.all()
-        if (actor is None or r.principal == actor) and (path_prefix is None or r.path.startswith(path_prefix))
+        if (actor is None or r.principal == actor)
+        and (path_prefix is None or r.path.startswith(path_prefix))
+        and sees_request(principal, market, r.principal, r.path)
     ]
     items, page = page_of(records, paging)
     return GatewayRequestPage(items=[GatewayRequest.model_validate(r, from_attributes=True) for r in items], page=page)
@@ -52,16 +64,19 @@ def list_requests(
     operation_id="audit-actions",
     summary="Regulatory and agent actions on chain (who, what, when, tx hash)",
     description=(
-        "For the operator and regulators. Every event of the registry and the securities that is not a plain "
-        "transfer or approval: freezes, suspensions, onboarding, issuance approvals, mints, burns, forced "
-        "transfers, role changes. Oldest first; filter by security, actor, target, event, block and time "
-        "(inclusive bounds). Includes every action acknowledged before the request."
+        "Every event of the registry and the securities that is not a plain transfer or approval: freezes, "
+        "suspensions, onboarding, issuance approvals, mints, burns, forced transfers, role changes. Oldest first; "
+        "filter by security, actor, target, event, block and time (inclusive bounds). Includes every action "
+        "acknowledged before the request. Scoped as positions: the operator sees every action; an issuer the "
+        "actions on its securities and on the investors it onboarded; a regulator the actions on securities "
+        "whose home is its jurisdiction, those naming a wallet of an investor of its jurisdiction, and the "
+        "registry's actions on those investors. Investors have no access."
     ),
 )
 def list_actions(
     market: MarketDep,
     indexed: IndexedDep,
-    principal: AuditorPrincipal,
+    principal: ReaderPrincipal,
     paging: Paging,
     security: Annotated[str | None, Query(pattern=SYMBOL_PATTERN, description="Only this security's.")] = None,
     actor: Annotated[
@@ -79,19 +94,42 @@ def list_actions(
     until: Annotated[int | None, Query(ge=0, le=2**40, description="Unix time.")] = None,
 ) -> ChainActionPage:
     contract = security_or_404(market, security).address if security is not None else None
+    if security is not None and principal.role is Role.ISSUER and not issues(principal, market, security):
+        raise not_found("security", security)  # as for its positions
     indexed.catch_up()
-    found = indexed.model.audit_trail(
-        security=contract,
-        actor=actor,
-        target=target,
-        events=[event] if event else None,
-        from_block=from_block,
-        to_block=to_block,
-        since=since,
-        until=until,
-        offset=paging.offset,
-        limit=paging.limit,
-    )
+
+    def trail(offset: int, limit: int) -> AuditPage:
+        return indexed.model.audit_trail(
+            security=contract,
+            actor=actor,
+            target=target,
+            events=[event] if event else None,
+            from_block=from_block,
+            to_block=to_block,
+            since=since,
+            until=until,
+            offset=offset,
+            limit=limit,
+        )
+
+    entries: Sequence[AuditEntry]
+    if principal.role is Role.OPERATOR:
+        found = trail(paging.offset, paging.limit)
+        entries = found.entries
+        page = PageInfo(total=found.total, limit=found.limit, offset=found.offset, next_offset=found.next_offset)
+    else:
+        # The scope is decided row by row (who a row names, and their jurisdictions): filter every matching
+        # row, then cut the page.
+        scope = ActionScope(principal, market)
+        visible: list[AuditEntry] = []
+        offset = 0
+        while True:
+            chunk = trail(offset, _CHUNK)
+            visible.extend(e for e in chunk.entries if scope.sees(e.contract, e.target, e.args))
+            if chunk.next_offset is None:
+                break
+            offset = chunk.next_offset
+        entries, page = page_of(visible, paging)
     symbol_of: dict[str, str] = {token.address: symbol for symbol, token in market.securities.items()}
     items = [
         ChainAction(
@@ -106,7 +144,6 @@ def list_actions(
             timestamp=e.timestamp,
             arguments=dict(e.args),
         )
-        for e in found.entries
+        for e in entries
     ]
-    page = PageInfo(total=found.total, limit=found.limit, offset=found.offset, next_offset=found.next_offset)
     return ChainActionPage(items=items, page=page)

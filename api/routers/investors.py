@@ -10,7 +10,7 @@ from api.asof import AsOf, frozen_at, resolve_as_of
 from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, ReadSideDep, RegulatorPrincipal
 from api.pagination import Paging, page_of
 from api.principals import Principal
-from api.problems import PROBLEM_RESPONSES
+from api.problems import PROBLEM_RESPONSES, Problem
 from api.schemas import (
     IdentityPath,
     Investor,
@@ -23,7 +23,15 @@ from api.schemas import (
     Position,
     WalletLink,
 )
-from api.scope import home_of, not_found, sees_investor, sees_position
+from api.scope import (
+    changes_investor,
+    forbidden,
+    home_of,
+    not_found,
+    sees_investor,
+    sees_position,
+    wallet_refusal,
+)
 from api.txresult import tx_fields
 from sandbox.contracts.events import InvestorRegistered
 from sandbox.history import events_of, holders_of
@@ -55,9 +63,36 @@ def _visible_or_404(market: Market, principal: AnyPrincipal, identity: str) -> I
     return investor
 
 
-@router.post("", operation_id="investors-create", status_code=201, summary="Onboard an investor with a first wallet")
+def _in_remit_or_403(market: Market, principal: Principal, identity: str) -> None:
+    if not changes_investor(principal, market, identity):
+        raise forbidden(
+            "Only the agent who onboarded this investor (or the operator) may change it; the registry refuses "
+            "other agents (RegistryOutsideAgentRemit)."
+        )
+
+
+def _wallet_available_or_409(market: Market, wallet: str, identity: str) -> None:
+    refusal = wallet_refusal(market, wallet, identity)
+    if refusal is not None:
+        raise refusal
+
+
+@router.post(
+    "",
+    operation_id="investors-create",
+    status_code=201,
+    summary="Onboard an investor with a first wallet",
+    description="You become the investor's onboarding agent: only you (and the operator) may update it or link "
+    "its wallets (enforced on chain). Neither the identity nor the wallet may be another party's account.",
+)
 def create_investor(body: InvestorCreate, market: MarketDep, principal: OnboardingPrincipal) -> InvestorChange:
     identity = body.identity or body.wallet
+    if market.registry.investor(identity).status is not InvestorStatus.NONE:
+        raise Problem(
+            409, "INVESTOR_ALREADY_REGISTERED", "Investor already registered", f"{identity} is already an investor."
+        )
+    for account in dict.fromkeys((identity, body.wallet)):
+        _wallet_available_or_409(market, account, identity)
     receipt = market.registry.register_investor(
         identity,
         body.wallet,
@@ -95,22 +130,41 @@ def get_investor(identity: IdentityPath, market: MarketDep, principal: AnyPrinci
     return _visible_or_404(market, principal, identity)
 
 
-@router.patch("/{identity}", operation_id="investors-update", summary="Update category or KYC expiry")
+@router.patch(
+    "/{identity}",
+    operation_id="investors-update",
+    summary="Update category or KYC expiry",
+    description="The investor's onboarding agent and the operator only (enforced on chain).",
+)
 def update_investor(
     identity: IdentityPath, body: InvestorUpdate, market: MarketDep, principal: OnboardingPrincipal
 ) -> InvestorChange:
-    current = _visible_or_404(market, principal, identity)
-    category = InvestorCategory[body.category or current.category]
-    kyc = current.kyc_valid_until if body.kyc_valid_until is None else body.kyc_valid_until
-    receipt = market.registry.update_investor(identity, category, kyc, sender=principal.account)
+    _visible_or_404(market, principal, identity)
+    _in_remit_or_403(market, principal, identity)
+    receipt = market.update_investor(  # read-modify-write of the record under the investor's lock
+        identity,
+        category=None if body.category is None else InvestorCategory[body.category],
+        kyc_valid_until=body.kyc_valid_until,
+        sender=principal.account,
+    )
     return InvestorChange(investor=_visible_or_404(market, principal, identity), **tx_fields(receipt))
 
 
-@router.post("/{identity}/wallets", operation_id="investors-add-wallet", status_code=201, summary="Link another wallet")
+@router.post(
+    "/{identity}/wallets",
+    operation_id="investors-add-wallet",
+    status_code=201,
+    summary="Link another wallet",
+    description="The investor's onboarding agent and the operator only (enforced on chain). The wallet may not be "
+    "another party's: not a regulator's, an issuer's or the operator's account, not another investor's, and not "
+    "an account whose key the sandbox holds for someone else.",
+)
 def add_wallet(
     identity: IdentityPath, body: WalletLink, market: MarketDep, principal: OnboardingPrincipal
 ) -> InvestorChange:
     _visible_or_404(market, principal, identity)
+    _in_remit_or_403(market, principal, identity)
+    _wallet_available_or_409(market, body.wallet, identity)
     receipt = market.registry.add_wallet(identity, body.wallet, sender=principal.account)
     return InvestorChange(investor=_visible_or_404(market, principal, identity), **tx_fields(receipt))
 

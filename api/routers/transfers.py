@@ -8,7 +8,7 @@ from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
 from api.principals import Role
 from api.problems import PROBLEM_RESPONSES
 from api.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
-from api.scope import forbidden, own_wallets
+from api.scope import forbidden, holder_jurisdiction, home_of, issues, not_found, own_wallets, sees_position
 from api.txresult import tx_fields
 from sandbox.rules import RULES_BY_CODE
 
@@ -19,13 +19,19 @@ router = APIRouter(prefix="/securities", tags=["transfers"], responses=PROBLEM_R
     "/{symbol}/transfers/precheck",
     operation_id="transfers-precheck",
     summary="Would this transfer pass the rules now?",
-    description="Runs the security's ERC-1404 pre-check on chain; sends nothing. Investors may only check "
-    "transfers from their own wallets.",
+    description="Runs the security's ERC-1404 pre-check on chain; sends nothing. The sending wallet must be a "
+    "position you may see (as for positions): investors check transfers from their own wallets only (403); for "
+    "others a wallet out of scope answers as one that does not exist (404), so the answer leaks no balance.",
 )
 def precheck(symbol: SymbolPath, body: PrecheckRequest, market: MarketDep, principal: AnyPrincipal) -> Precheck:
     token = security_or_404(market, symbol)
-    if principal.role is Role.INVESTOR and body.from_ not in own_wallets(principal, market):
-        raise forbidden("Investors may only pre-check transfers from their own wallets.")
+    if principal.role is Role.ISSUER and not issues(principal, market, symbol):
+        raise not_found("security", symbol)  # as for its positions
+    holder = holder_jurisdiction(market, body.from_)
+    if not sees_position(principal, market, symbol, home_of(token), holder, body.from_):
+        if principal.role is Role.INVESTOR:
+            raise forbidden("Investors may only pre-check transfers from their own wallets.")
+        raise not_found("wallet", body.from_)
     code = token.detect_transfer_restriction(body.from_, body.to, body.amount)
     rule = RULES_BY_CODE.get(code)
     return Precheck(

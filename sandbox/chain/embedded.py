@@ -6,6 +6,16 @@ default) each block is one second after its parent unless time is travelled, so 
 identically; ``clock="wall"`` follows the wall clock after genesis, as a long-running sandbox should.
 This is the only module that imports eth_tester.
 
+Block time. py-evm stamps the *pending* block when its parent is mined, so left alone a transaction
+sent after an idle minute would run (and be judged: KYC expiry, lock-ups, approval windows) at the
+time the previous block was mined. The chain stamps the pending block itself right before each
+transaction executes and each block is mined: the parent's time + 1 with the fixed clock, the wall
+clock (`now`, `time.time` unless a test injects one) with the wall clock, never earlier than the
+parent's time + 1. With the wall clock, ``eth_call`` and ``eth_estimateGas`` on ``latest`` (and on
+``pending`` with either clock) run on that freshly stamped pending block too, so a pre-check judges
+the time the send will be judged at; the fixed clock keeps ``latest`` the newest mined block. Journal
+replay re-mines each block with its recorded timestamp.
+
 Persistence. ``EmbeddedChain(data_dir=path)`` keeps the chain in a data directory (see
 `sandbox.chain.persistence`): every block mined — by a transaction, `time_travel` or `mine` — is
 journalled and fsynced before the call that mined it returns, so a receipt handed to a caller
@@ -26,15 +36,19 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
+from eth.exceptions import InvalidInstruction, Revert
 from eth.vm.forks import ParisVM, PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
+from eth.vm.spoof import SpoofTransaction
 from eth_account.hdaccount import generate_mnemonic
 from eth_account.types import Language
 from eth_tester import EthereumTester, PyEVMBackend
@@ -89,6 +103,43 @@ class _SandboxBackend(DeterministicPyEVMBackend):
     chain: Any  # py-evm's MiningChain
     on_block: Callable[[Any], None] | None = None
     on_revert: Callable[[bytes], None] | None = None
+    #: Entered around a call or gas estimate on ``latest``/``pending``: serialises it with writes,
+    #: stamps the pending block with the time a transaction sent now would get, and says whether
+    #: ``latest`` is to be read as that pending block (None: eth-tester's behaviour).
+    pending_now: Callable[[], AbstractContextManager[bool]] | None = None
+
+    def call(self, transaction: Any, block_number: Any = "latest") -> Any:
+        if self.pending_now is None or block_number not in ("latest", "pending"):
+            return super().call(transaction, block_number)
+        with self.pending_now() as latest_is_pending:
+            pending = latest_is_pending or block_number == "pending"
+            return super().call(transaction, "pending" if pending else block_number)
+
+    def estimate_gas(self, transaction: Any, block_number: Any = "latest") -> Any:
+        if self.pending_now is None or block_number not in ("latest", "pending"):
+            return super().estimate_gas(transaction, block_number)
+        with self.pending_now() as latest_is_pending:
+            if not (latest_is_pending or block_number == "pending"):
+                return super().estimate_gas(transaction, block_number)
+            # eth-tester refuses "pending", and py-evm's estimate runs on a child of the header it is
+            # given, stamped with the real time: py-evm's costless state (no base fee) built on the
+            # pending header as stamped instead (its state is the head's: every transaction is mined
+            # at once).
+            unsigned = self._get_normalized_and_unsigned_evm_transaction({**transaction, "gas": 21_000}, "pending")
+            spoofed = SpoofTransaction(unsigned, from_=transaction["from"])
+            chain = self.chain
+            vm = chain.get_vm(chain.header)
+            header = chain.header
+            if hasattr(header, "base_fee_per_gas"):
+                header = header.copy(base_fee_per_gas=0)
+            state = vm.build_state(chain.chaindb.db, header, vm.chain_context, vm.previous_hashes)
+            snapshot = state.snapshot()
+            try:
+                return chain.gas_estimator(state, spoofed)
+            except (InvalidInstruction, Revert) as exc:
+                raise TransactionFailed(exc) from exc
+            finally:
+                state.revert(snapshot)
 
     def mine_blocks(self, num_blocks: int = 1, coinbase: Any = _ZERO_ADDRESS) -> tuple[bytes, ...]:
         if self.on_block is None:
@@ -136,13 +187,15 @@ class EmbeddedChain(Web3Chain):
         data_dir: Path | str | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
         fsync: bool = True,
+        now: Callable[[], float] = time.time,
     ) -> None:
         """`data_dir` makes the chain persistent (created if missing, reopened if not); the other
         parameters must then be the ones it was created with, or opening fails with
         `PersistenceError`. `snapshot_every` is the number of blocks between two snapshots. With
         ``fsync=False`` journal records are not flushed to the disk before a call returns: a killed
         process loses nothing, a power cut may lose the last acknowledged blocks; the flush is most
-        of what persistence costs per transaction (bench/RESULTS.md)."""
+        of what persistence costs per transaction (bench/RESULTS.md). `now` is the wall clock the
+        ``"wall"`` clock reads (Unix seconds; tests inject a controllable one)."""
         if snapshot_every < 1:
             raise ValueError("snapshot_every must be at least 1")
         genesis = PyEVMBackend.generate_genesis_params(
@@ -158,6 +211,7 @@ class EmbeddedChain(Web3Chain):
         self._backend = backend
         self._tester = EthereumTester(backend)
         self._clock: Clock = clock
+        self._now = now
         self._store: ChainStore | None = None
         self._snapshot_every = snapshot_every
         #: What opening the data directory found (None for an in-memory chain).
@@ -169,6 +223,7 @@ class EmbeddedChain(Web3Chain):
             for key in backend.account_keys
         ]
         super().__init__(Web3(EthereumTesterProvider(self._tester)), accounts, decoder)
+        backend.pending_now = self._pending_now  # after replay: replayed blocks keep their recorded times
 
     @property
     def clock(self) -> Clock:
@@ -296,10 +351,25 @@ class EmbeddedChain(Web3Chain):
         self.close()
 
     def _before_send(self) -> None:
-        if self._clock == "fixed":
-            chain = self._backend.chain
-            parent = chain.get_canonical_head()
-            chain.header = chain.header.copy(timestamp=parent.timestamp + 1)
+        self._stamp_pending()
+
+    def _stamp_pending(self) -> None:
+        """Stamps the pending block with the time it would be mined at now (called with the write lock
+        held, right before a transaction executes or a block is mined)."""
+        chain = self._backend.chain
+        parent = int(chain.get_canonical_head().timestamp)
+        timestamp = parent + 1 if self._clock == "fixed" else max(int(self._now()), parent + 1)
+        if chain.header.timestamp != timestamp:
+            chain.header = chain.header.copy(timestamp=timestamp)
+
+    @contextmanager
+    def _pending_now(self) -> Iterator[bool]:
+        """Around a call or estimate: with the wall clock, ``latest`` means the pending block stamped
+        now, so a pre-check judges the time its transaction would be mined at. The fixed clock keeps
+        ``latest`` the newest block (a reproducible run reads what was mined)."""
+        with self._write_lock:
+            self._stamp_pending()
+            yield self._clock == "wall"
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
         # Auto-mining has already mined the transaction; the receipt is at the head, so the lookup
@@ -388,12 +458,9 @@ class EmbeddedChain(Web3Chain):
 
     def mine(self, blocks: int = 1) -> None:
         with self._write_lock:
-            if self._clock == "fixed":
-                for _ in range(blocks):
-                    self._before_send()
-                    self._tester.mine_blocks(1)
-            else:
-                self._tester.mine_blocks(blocks)
+            for _ in range(blocks):
+                self._stamp_pending()
+                self._tester.mine_blocks(1)
 
 
 def _revert_bytes(exc: TransactionFailed) -> bytes:

@@ -87,6 +87,12 @@ class InvestorRegistry(ContractFacade):
         jurisdiction, category, status, kyc = self._read("investor", identity)
         return InvestorRecord(jurisdiction, InvestorCategory(category), InvestorStatus(status), kyc)
 
+    def onboarding_agent_of(self, identity: str) -> str | None:
+        """The agent who registered investor `identity` (None when it is not registered): with the
+        registry's admin, the only account that may update the investor or link wallets to it."""
+        agent = self._read("onboardingAgentOf", identity)
+        return None if agent == _ZERO else to_checksum_address(agent)
+
     def wallets_of(self, identity: str) -> tuple[str, ...]:
         return tuple(self._read("walletsOf", identity))
 

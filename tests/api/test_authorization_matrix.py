@@ -93,6 +93,18 @@ def _fund_first(client: TestClient, market: Market, keys: dict[str, str]) -> Non
 ISSUER_OF_THAMES_ONLY = _statuses(403, thames=201)
 
 
+def _thames_onboards_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """thames onboards a GB investor (account 12): thames is its onboarding agent."""
+    body = {
+        "wallet": market.chain.accounts[12].address,
+        "jurisdiction": "GB",
+        "category": "UK_PROFESSIONAL",
+        "kyc_valid_until": market.chain.timestamp() + 86_400 * 365,
+    }
+    response = client.post("/investors", json=body, headers=bearer(keys["thames"]))
+    assert response.status_code == 201, response.text
+
+
 READERS_OF_THAMES = _statuses(200, hudson=404, albion=404, alice=403, carol=403)
 
 
@@ -184,18 +196,75 @@ CASES = [
     Case("investors-list", "GET", _const("/investors"), _statuses(200)),
     Case("investors-get", "GET", lambda m: f"/investors/{m.accounts['alice']}", _statuses(200, sec=404, carol=404)),
     Case(
+        "investors-create-with-a-regulators-wallet",
+        "POST",
+        _const("/investors"),
+        _statuses(403, operator=409, thames=409, hudson=409, albion=409),
+        body=lambda m: {
+            "wallet": m.accounts["fca"],
+            "jurisdiction": "GB",
+            "category": "UK_PROFESSIONAL",
+            "kyc_valid_until": m.chain.timestamp() + 86_400 * 365,
+        },
+    ),
+    Case(
+        "investors-create-with-an-issuers-identity",
+        "POST",
+        _const("/investors"),
+        _statuses(403, operator=409, thames=409, hudson=409, albion=409),
+        body=lambda m: {
+            "identity": m.accounts["hudson"],
+            "wallet": m.chain.accounts[12].address,
+            "jurisdiction": "US",
+            "category": "US_QIB",
+            "kyc_valid_until": m.chain.timestamp() + 86_400 * 365,
+        },
+    ),
+    # alice was onboarded by the operator: no issuer may change her (the registry's remit rule).
+    Case(
         "investors-update",
         "PATCH",
         lambda m: f"/investors/{m.accounts['alice']}",
-        _statuses(403, operator=200, thames=200, hudson=200, albion=200),
+        _statuses(403, operator=200),
         body=lambda m: {"kyc_valid_until": m.chain.timestamp() + 86_400 * 700},
+    ),
+    Case(
+        "investors-update-onboarded-by-thames",
+        "PATCH",
+        lambda m: f"/investors/{m.chain.accounts[12].address}",
+        _statuses(403, operator=200, thames=200),
+        body=lambda m: {"kyc_valid_until": 1},
+        setup=_thames_onboards_first,
     ),
     Case(
         "investors-add-wallet",
         "POST",
         lambda m: f"/investors/{m.accounts['alice']}/wallets",
-        _statuses(403, operator=201, thames=201, hudson=201, albion=201),
+        _statuses(403, operator=201),
         body=lambda m: {"wallet": m.chain.accounts[13].address},
+    ),
+    Case(
+        "investors-add-wallet-onboarded-by-thames",
+        "POST",
+        lambda m: f"/investors/{m.chain.accounts[12].address}/wallets",
+        _statuses(403, operator=201, thames=201),
+        body=lambda m: {"wallet": m.chain.accounts[13].address},
+        setup=_thames_onboards_first,
+    ),
+    Case(
+        "investors-add-wallet-of-a-regulator",
+        "POST",
+        lambda m: f"/investors/{m.accounts['alice']}/wallets",
+        _statuses(403, operator=409),
+        body=lambda m: {"wallet": m.accounts["fca"]},
+    ),
+    Case(
+        "investors-add-wallet-of-another-investor",
+        "POST",
+        lambda m: f"/investors/{m.chain.accounts[12].address}/wallets",
+        _statuses(403, operator=409, thames=409),
+        body=lambda m: {"wallet": m.accounts["bob"]},
+        setup=_thames_onboards_first,
     ),
     Case(
         "investors-suspend", "POST", lambda m: f"/investors/{m.accounts['alice']}/suspension", _statuses(403, fca=200)
@@ -213,12 +282,28 @@ CASES = [
         lambda m: f"/investors/{m.accounts['alice']}/positions",
         _statuses(200, sec=404, carol=404),
     ),
+    # The sending wallet must be a position the caller sees (as for positions); out of scope answers as a
+    # wallet that does not exist (404), so no balance or lock-up leaks.
     Case(
         "transfers-precheck",
         "POST",
         _const(f"{S}/transfers/precheck"),
-        _statuses(200, carol=403),
+        _statuses(200, sec=404, hudson=404, albion=404, carol=403),
         body=lambda m: {"from": m.accounts["alice"], "to": m.accounts["carol"], "amount": 1},
+    ),
+    Case(
+        "transfers-precheck-us-holder",
+        "POST",
+        _const(f"{S}/transfers/precheck"),
+        _statuses(200, hudson=404, albion=404, alice=403),
+        body=lambda m: {"from": m.accounts["carol"], "to": m.accounts["dan"], "amount": 1},
+    ),
+    Case(
+        "transfers-precheck-foreign-security",
+        "POST",
+        _const("/securities/HUDS/transfers/precheck"),
+        _statuses(200, fca=404, thames=404, albion=404, alice=403),
+        body=lambda m: {"from": m.accounts["carol"], "to": m.accounts["dan"], "amount": 1},
     ),
     Case(
         "transfers-create",
@@ -396,8 +481,17 @@ CASES = [
         _statuses(403, fca=200, sec=200),
         setup=_request_cross_border,
     ),
-    Case("audit-requests", "GET", _const("/audit/requests"), _statuses(403, operator=200, fca=200, sec=200)),
-    Case("audit-actions", "GET", _const("/audit/actions"), _statuses(403, operator=200, fca=200, sec=200)),
+    # Every principal sees its own requests (rows scoped: test_audit_requests_are_scoped).
+    Case("audit-requests", "GET", _const("/audit/requests"), _statuses(200)),
+    # Investors have no access; the rows others see are scoped (test_audit_actions_are_scoped).
+    Case("audit-actions", "GET", _const("/audit/actions"), _statuses(200, alice=403, carol=403)),
+    Case(
+        "audit-actions-of-a-foreign-security",
+        "GET",
+        _const("/audit/actions"),
+        _statuses(200, hudson=404, albion=404, alice=403, carol=403),
+        params={"security": "THAMES28"},
+    ),
     Case("corporate-actions-list", "GET", _const(f"{S}/distributions"), _statuses(200)),
     Case(
         "corporate-actions-get",
@@ -506,3 +600,112 @@ def test_authorization(client: TestClient, market: Market, keys: dict[str, str],
         # and it must have changed nothing.
         if market.chain.block_number() != height:
             assert _state(market) == before, f"{case.name} as {principal} was refused but changed state"
+
+
+# ---------------------------------------------------------------- the rows each principal sees in the audit
+
+ALL = "*"
+#: For each principal: security (or "registry") → the parties whose actions it sees there (ALL: every
+#: action). Parties are named by participant key; "thames-treasury"/"hudson-treasury" are the issuers'
+#: treasuries (GB / US business investors); "newgb" a GB investor thames onboards. The operator sees all.
+SEES_ACTIONS: dict[str, dict[str, set[str] | str]] = {
+    # GB regulator: all of the GB security, GB investors' positions in the US one, GB investors' registry rows
+    "fca": {"THAMES28": ALL, "HUDS": {"bob"}, "registry": {"alice", "bob", "thames-treasury", "newgb", "fca"}},
+    "sec": {"HUDS": ALL, "THAMES28": {"carol", "dan"}, "registry": {"carol", "dan", "hudson-treasury", "sec"}},
+    # An issuer: its securities, the investors it onboarded, its own appointment as an onboarding agent.
+    "thames": {"THAMES28": ALL, "registry": {"thames", "newgb"}},
+    "hudson": {"HUDS": ALL, "registry": {"hudson"}},
+    "albion": {"registry": {"albion"}},
+}
+
+
+def _names(market: Market) -> dict[str, str]:
+    names = {address: key for key, address in market.accounts.items()}
+    for issuer, treasury in market.treasuries.items():
+        names[treasury] = f"{issuer}-treasury"
+    names[market.chain.accounts[12].address] = "newgb"
+    names[market.registry.address] = "registry"
+    for symbol, token in market.securities.items():
+        names[token.address] = symbol
+    return names
+
+
+def _audit_activity(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """Actions in every corner: thames onboards a GB investor; alice and carol transfer; the FCA freezes a US
+    holder of THAMES28, the SEC a GB holder of HUDS, and suspends a US investor."""
+    _thames_onboards_first(client, market, keys)
+    steps = [
+        ("alice", "POST", f"{S}/transfers", {"to": market.accounts["bob"], "amount": 1}, 201),
+        ("carol", "POST", f"{S}/transfers", {"to": market.accounts["dan"], "amount": 1}, 201),
+        ("fca", "POST", f"{S}/frozen-wallets", {"wallet": market.accounts["carol"]}, 201),
+        ("sec", "POST", "/securities/HUDS/frozen-wallets", {"wallet": market.accounts["bob"]}, 201),
+        ("sec", "POST", f"/investors/{market.accounts['dan']}/suspension", None, 200),
+    ]
+    for who, method, path, body, status in steps:
+        response = client.request(method, path, json=body, headers=bearer(keys[who]))
+        assert response.status_code == status, f"{who} {path}: {response.text}"
+
+
+def _all_pages(client: TestClient, path: str, key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:
+        response = client.get(path, params={"limit": 500, "offset": offset}, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        items.extend(response.json()["items"])
+        offset = response.json()["page"]["next_offset"]
+    return items
+
+
+@pytest.mark.parametrize("principal", sorted(SEES_ACTIONS))
+def test_audit_actions_are_scoped(client: TestClient, market: Market, keys: dict[str, str], principal: str) -> None:
+    _audit_activity(client, market, keys)
+    names = _names(market)
+    everything = _all_pages(client, "/audit/actions", keys["operator"])
+    sees = SEES_ACTIONS[principal]
+
+    def visible(row: dict[str, Any]) -> bool:
+        parties = sees.get(row["security"] or "registry", set())
+        return parties == ALL or names.get(row["target"], row["target"]) in parties
+
+    expected = [row for row in everything if visible(row)]
+    got = _all_pages(client, "/audit/actions", keys[principal])
+    assert got == expected
+    assert expected and len(expected) < len(everything)
+    # e.g. the SEC sees no mint to a GB investor of the GB security, an issuer nothing of another's security
+    mints_seen = {(r["security"], names.get(r["target"])) for r in got if r["event"] == "Transfer"}
+    if principal == "sec":
+        assert ("THAMES28", "alice") not in mints_seen and ("THAMES28", "carol") in mints_seen
+    if principal in ("thames", "hudson", "albion"):
+        assert all(r["security"] in (None, *sees) for r in got)
+
+
+#: For each regulator: the security and investors whose requests (by path) it sees besides its own.
+SEES_REQUESTS_IN_REMIT = {
+    "fca": ("THAMES28", {"alice", "bob", "thames-treasury", "newgb"}),
+    "sec": ("HUDS", {"carol", "dan", "hudson-treasury"}),
+}
+
+
+@pytest.mark.parametrize("principal", [p for p in PRINCIPALS if p not in ("none", "operator")])
+def test_audit_requests_are_scoped(client: TestClient, market: Market, keys: dict[str, str], principal: str) -> None:
+    _audit_activity(client, market, keys)
+    names = _names(market)
+    everything = _all_pages(client, "/audit/requests", keys["operator"])
+
+    def visible(row: dict[str, Any]) -> bool:
+        if row["principal"] == principal:
+            return True
+        if principal not in SEES_REQUESTS_IN_REMIT:
+            return False
+        security, investors = SEES_REQUESTS_IN_REMIT[principal]
+        parts = row["path"].strip("/").split("/")
+        if parts[0] == "securities" and len(parts) > 1:
+            return parts[1] == security
+        return parts[0] == "investors" and len(parts) > 1 and names.get(parts[1]) in investors
+
+    got = _all_pages(client, "/audit/requests", keys[principal])
+    assert got == [row for row in everything if visible(row)]
+    assert {row["principal"] for row in everything} - {principal}, "others made requests too"
+    if principal in ("alice", "carol", "thames", "hudson", "albion"):
+        assert all(row["principal"] == principal for row in got)

@@ -4,6 +4,7 @@ duplicates send one transaction; a key reused for another request is refused; ke
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import AnyPrincipal
 from api.idempotency import DATABASE_FILE, IdempotencyStore
+from api.problems import install_problem_handlers
 from api.settings import Settings
 from sandbox.market import Market
 from tests.api.conftest import bearer
@@ -200,7 +203,6 @@ def test_a_duplicate_of_a_request_still_running_elsewhere_gets_409(
 
 def _fingerprint(request: httpx.Request) -> str:
     import hashlib
-    import json
 
     return hashlib.sha256(
         json.dumps([request.method, request.url.path, request.url.query.decode("latin-1")]).encode()
@@ -235,3 +237,204 @@ def test_records_are_purged_after_the_retention(tmp_path: Path) -> None:
     assert store.purge(older_than=10**12) == 1
     assert store.get("alice", "old") is None
     store.close()
+
+
+# ---------------------------------------------------------------- incomplete bodies (issue 10, item 8)
+
+
+def _asgi(
+    app: FastAPI, method: str, path: str, headers: list[tuple[str, str]], chunks: list[bytes], *, disconnect: bool
+) -> list[dict[str, Any]]:
+    """One request straight through the ASGI app, the body arriving in `chunks` (as a server hands it
+    on), followed by the client disconnecting (`disconnect`) or by the end of the body. Returns what
+    the app sent."""
+    incoming: list[dict[str, Any]] = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+    if not disconnect:
+        incoming[-1]["more_body"] = False
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("gateway", 80),
+        "app": app,
+    }
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    return sent
+
+
+def _status(sent: list[dict[str, Any]]) -> int | None:
+    return next((int(m["status"]) for m in sent if m["type"] == "http.response.start"), None)
+
+
+@pytest.mark.parametrize("disconnect", [True, False], ids=["client-disconnects", "body-shorter-than-length"])
+def test_an_upload_cut_short_runs_nothing_and_leaves_the_key_free(
+    market: Market, keys: dict[str, str], tmp_path: Path, disconnect: bool
+) -> None:
+    """A client that goes away mid-upload (or sends less than its Content-Length) burns nothing: the
+    truncated body is not run, nothing is stored under the key, and the full retry runs (once)."""
+    app = create_app(Settings(data_dir=tmp_path), market=market)
+    store: IdempotencyStore = app.state.idempotency
+    bob = market.accounts["bob"]
+    body = json.dumps({"to": bob, "amount": 3}).encode()
+    headers = [
+        ("authorization", f"Bearer {keys['alice']}"),
+        ("content-type", "application/json"),
+        ("content-length", str(len(body))),
+        ("idempotency-key", "cut-short"),
+    ]
+    before, head = _balances(market), market.chain.block_number()
+    sent = _asgi(
+        app, "POST", f"/securities/{SYMBOL}/transfers", headers, [body[: len(body) // 2]], disconnect=disconnect
+    )
+    if disconnect:
+        assert sent == []  # nobody left to answer
+    else:
+        assert _status(sent) == 400
+        assert json.loads(b"".join(m.get("body", b"") for m in sent))["code"] == "REQUEST_BODY_INCOMPLETE"
+    assert store.get("alice", "cut-short") is None
+    assert market.chain.block_number() == head
+    with TestClient(app) as client:
+        retry = _transfer(client, "alice", keys["alice"], bob, 3, "cut-short")
+        assert retry.status_code == 201, retry.text
+        assert "idempotent-replayed" not in retry.headers
+        again = _transfer(client, "alice", keys["alice"], bob, 3, "cut-short")
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json() == retry.json()
+    assert market.chain.block_number() == head + 1  # exactly one transaction
+    assert _balances(market) == (before[0] - 3, before[1] + 3)
+
+
+def test_an_answer_is_stored_before_it_is_sent(market: Market, keys: dict[str, str], tmp_path: Path) -> None:
+    """By the time the first byte of the answer leaves the gateway, the record is committed: the store
+    is read from the `send` the answer's start goes through."""
+    app = create_app(Settings(data_dir=tmp_path), market=market)
+    other_process = IdempotencyStore.open(tmp_path)  # reads what is committed, as a restart would
+    body = json.dumps({"to": market.accounts["bob"], "amount": 2}).encode()
+    headers = [
+        ("authorization", f"Bearer {keys['alice']}"),
+        ("content-type", "application/json"),
+        ("content-length", str(len(body))),
+        ("idempotency-key", "stored-first"),
+    ]
+    seen_at_start: list[Any] = []
+    incoming = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            seen_at_start.append(other_process.get("alice", "stored-first"))
+
+    path = f"/securities/{SYMBOL}/transfers"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("gateway", 80),
+        "app": app,
+    }
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    (claim,) = seen_at_start
+    assert claim is not None and claim.response is not None
+    assert claim.response.status == 201
+    other_process.close()
+
+
+# ---------------------------------------------------------------- duplicate credentials (issue 10, item 8)
+
+
+def _send_raw_headers(
+    client: TestClient, method: str, path: str, headers: list[tuple[str, str]], payload: Any = None
+) -> httpx.Response:
+    """Sends `headers` exactly as given, repeated names included, straight through the app (an HTTP
+    client merges repeated headers into one comma-joined value)."""
+    body = b"" if payload is None else json.dumps(payload).encode()
+    extra = [("content-type", "application/json"), ("content-length", str(len(body)))] if payload is not None else []
+    sent = _asgi(client.app, method, path, [*headers, *extra], [body], disconnect=False)  # type: ignore[arg-type]
+    status = _status(sent)
+    assert status is not None
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return httpx.Response(
+        status,
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
+        content=b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
+    )
+
+
+def test_two_authorization_headers_are_refused_before_anything_runs(
+    gateway: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    """Two Authorization headers used to run as one principal (the route reads the first) and be
+    remembered under the other (the middleware read the last): refused, nothing sent, nothing stored."""
+    bob = market.accounts["bob"]
+    store: IdempotencyStore = gateway.app.state.idempotency  # type: ignore[attr-defined]
+    head, balances = market.chain.block_number(), _balances(market)
+    for first, second in (("alice", "bob"), ("bob", "alice"), ("alice", "alice")):
+        for idempotency_key in ("two-keys", None):
+            headers = [("Authorization", f"Bearer {keys[first]}"), ("Authorization", f"Bearer {keys[second]}")]
+            if idempotency_key is not None:
+                headers.append(("Idempotency-Key", idempotency_key))
+            response = _send_raw_headers(
+                gateway, "POST", f"/securities/{SYMBOL}/transfers", headers, payload={"to": bob, "amount": 1}
+            )
+            _problem(response, 400, "AMBIGUOUS_CREDENTIALS")
+    # reads too: every route
+    headers = [("Authorization", f"Bearer {keys['alice']}"), ("Authorization", "Bearer nonsense")]
+    _problem(_send_raw_headers(gateway, "GET", f"/securities/{SYMBOL}", headers), 400, "AMBIGUOUS_CREDENTIALS")
+    assert market.chain.block_number() == head
+    assert _balances(market) == balances
+    assert store.get("alice", "two-keys") is None and store.get("bob", "two-keys") is None
+    # and the key is still free for a proper request
+    response = _transfer(gateway, "alice", keys["alice"], bob, 1, "two-keys")
+    assert response.status_code == 201 and "idempotent-replayed" not in response.headers
+
+
+def test_two_idempotency_keys_are_refused(gateway: TestClient, market: Market, keys: dict[str, str]) -> None:
+    head = market.chain.block_number()
+    headers = [("Authorization", f"Bearer {keys['alice']}"), ("Idempotency-Key", "one"), ("Idempotency-Key", "two")]
+    response = _send_raw_headers(
+        gateway, "POST", f"/securities/{SYMBOL}/transfers", headers, payload={"to": market.accounts["bob"], "amount": 1}
+    )
+    _problem(response, 422, "IDEMPOTENCY_KEY_INVALID")
+    assert market.chain.block_number() == head
+
+
+def test_the_principal_dependency_refuses_two_authorization_headers(gateway: TestClient, keys: dict[str, str]) -> None:
+    """`get_principal` refuses too, so a route is covered whatever middleware it sits behind."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.principals = gateway.app.state.principals  # type: ignore[attr-defined]
+
+    @app.get("/whoami")
+    async def whoami(principal: AnyPrincipal) -> dict[str, str]:
+        return {"key": principal.key}
+
+    with TestClient(app) as client:
+        assert client.get("/whoami", headers=bearer(keys["alice"])).json() == {"key": "alice"}
+        headers = [("Authorization", f"Bearer {keys['alice']}"), ("Authorization", f"Bearer {keys['bob']}")]
+        _problem(_send_raw_headers(client, "GET", "/whoami", headers), 400, "AMBIGUOUS_CREDENTIALS")

@@ -15,15 +15,15 @@ from sandbox.rules import InvestorCategory
 
 def test_partial_investor_updates_side_by_side_both_land(market: Market) -> None:
     """The registry takes category and KYC expiry together: each partial update reads the other field."""
-    identity, fca = market.accounts["bob"], market.accounts["thames"]
+    identity, agent = market.accounts["bob"], market.operator  # the demo's investors were onboarded by the operator
     base = market.registry.investor(identity).kyc_valid_until
     for round_ in range(1, 4):
         kyc = base + round_ * 86_400
         category = InvestorCategory.UK_PROFESSIONAL if round_ % 2 else InvestorCategory.UK_ELIGIBLE_COUNTERPARTY
         with ThreadPoolExecutor(max_workers=2) as pool:
             done = [
-                pool.submit(market.update_investor, identity, category=category, sender=fca),
-                pool.submit(market.update_investor, identity, kyc_valid_until=kyc, sender=fca),
+                pool.submit(market.update_investor, identity, category=category, sender=agent),
+                pool.submit(market.update_investor, identity, kyc_valid_until=kyc, sender=agent),
             ]
             for future in done:
                 future.result()

@@ -11,6 +11,14 @@ import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 /// token reads one slot per party on a transfer. Updates rewrite every wallet of the investor; the
 /// number of wallets per investor is bounded by `MAX_WALLETS_PER_INVESTOR`. A wallet, once linked,
 /// never changes investor: tokens rely on that to keep per-investor positions.
+///
+/// Who may change whom (each party's account is one party's only):
+/// - an investor is changed (category, KYC expiry, wallets) only by the agent who onboarded it or by
+///   the admin; suspension and reinstatement belong to the regulators of its jurisdiction;
+/// - a regulator's account, an account holding a role of this registry (an onboarding agent, the
+///   admin) and an investor's identity or wallet are three disjoint sets: an agent can neither register
+///   nor link a regulator's or an agent's account as an investor's, and neither a regulator nor a role
+///   can be given to an investor's account.
 contract InvestorRegistry is IInvestorRegistry, AccessControl {
     /// @notice Role of the onboarding agents who register investors and their wallets.
     bytes32 public constant ONBOARDING_AGENT_ROLE = keccak256("ONBOARDING_AGENT_ROLE");
@@ -30,6 +38,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     mapping(address identity => Investor) private _investors;
     mapping(address identity => address[]) private _investorWallets;
     mapping(address account => uint16 jurisdiction) private _regulators;
+    mapping(address identity => address agent) private _onboardingAgents;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and ONBOARDING_AGENT_ROLE.
     constructor(address admin) {
@@ -40,10 +49,15 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     // ------------------------------------------------------------------ regulators
 
     /// @notice Registers `regulator` as supervising `jurisdiction` (0 removes it).
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 0, 826 or 840.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 0, 826 or 840; when
+    /// registering, `regulator` is neither an investor's identity or wallet nor holds a role here.
     function setRegulator(address regulator, uint16 jurisdiction) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (regulator == address(0)) revert RegistryZeroAddress();
-        if (jurisdiction != 0) _requireKnownJurisdiction(jurisdiction);
+        if (jurisdiction != 0) {
+            _requireKnownJurisdiction(jurisdiction);
+            _requireNotInvestor(regulator);
+            if (_holdsRole(regulator)) revert RegistryAccountIsAgent(regulator);
+        }
         _regulators[regulator] = jurisdiction;
         emit RegulatorSet(regulator, jurisdiction);
     }
@@ -55,9 +69,16 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
 
     // ------------------------------------------------------------------ investors
 
-    /// @notice Registers investor `identity` with its first wallet.
-    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; `identity` not yet registered; `wallet`
-    /// not linked to any investor; the category belongs to the jurisdiction.
+    /// @inheritdoc IInvestorRegistry
+    function onboardingAgentOf(address identity) external view returns (address) {
+        return _onboardingAgents[identity];
+    }
+
+    /// @notice Registers investor `identity` with its first wallet; the caller becomes the investor's
+    /// onboarding agent (see `onboardingAgentOf`).
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; `identity` not yet registered; neither
+    /// `identity` nor `wallet` is a regulator's account or holds a role here; `wallet` not linked to
+    /// any investor; the category belongs to the jurisdiction.
     function registerInvestor(
         address identity,
         address wallet,
@@ -73,8 +94,12 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     {
         if (identity == address(0)) revert RegistryZeroAddress();
         if (_investors[identity].status != Status.None) revert RegistryInvestorAlreadyRegistered(identity);
+        // An unregistered identity that is already a wallet is another investor's wallet.
+        if (_wallets[identity].identity != address(0)) revert RegistryAccountIsInvestor(identity);
+        _requireNotPrincipal(identity);
         _requireCategoryOf(jurisdiction, category);
         _investors[identity] = Investor(jurisdiction, category, Status.Active, kycValidUntil);
+        _onboardingAgents[identity] = _msgSender();
         emit InvestorRegistered(identity, jurisdiction, category, kycValidUntil, _msgSender());
         _linkWallet(identity, wallet);
     }
@@ -98,21 +123,24 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     }
 
     /// @notice Links another wallet to a registered investor.
-    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; investor registered; wallet unlinked;
-    /// fewer than MAX_WALLETS_PER_INVESTOR wallets.
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE and is the investor's onboarding agent or
+    /// has DEFAULT_ADMIN_ROLE; investor registered; wallet unlinked, not a regulator's account and
+    /// holding no role here; fewer than MAX_WALLETS_PER_INVESTOR wallets.
     function addWallet(address identity, address wallet) external onlyRole(ONBOARDING_AGENT_ROLE) {
         if (_investors[identity].status == Status.None) revert RegistryInvestorNotRegistered(identity);
+        _requireRemit(identity);
         _linkWallet(identity, wallet);
     }
 
     /// @notice Updates an investor's category and KYC expiry.
-    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; investor registered; category valid for
-    /// the investor's jurisdiction.
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE and is the investor's onboarding agent or
+    /// has DEFAULT_ADMIN_ROLE; investor registered; category valid for the investor's jurisdiction.
     function updateInvestor(address identity, Category category, uint40 kycValidUntil)
         external
         onlyRole(ONBOARDING_AGENT_ROLE)
     {
         Investor storage investor_ = _requireInvestor(identity);
+        _requireRemit(identity);
         _requireCategoryOf(investor_.jurisdiction, category);
         investor_.category = category;
         investor_.kycValidUntil = kycValidUntil;
@@ -132,7 +160,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         _setStatus(identity, Status.Active);
     }
 
-    /// @notice The investor record of `identity`.
+    /// @notice The investor record of `identity` (status None when it is not registered).
     function investor(address identity) external view returns (Investor memory) {
         return _investors[identity];
     }
@@ -176,10 +204,21 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         emit InvestorStatusChanged(identity, status, _msgSender());
     }
 
+    /// @dev Roles go only to accounts that are not investors' (OpenZeppelin's grant path, so `grantRole`
+    /// and the constructor both pass here).
+    function _grantRole(bytes32 role, address account) internal virtual override returns (bool) {
+        _requireNotInvestor(account);
+        if (_regulators[account] != 0) revert RegistryAccountIsRegulator(account);
+        return super._grantRole(role, account);
+    }
+
     function _linkWallet(address identity, address wallet) private {
         if (wallet == address(0)) revert RegistryZeroAddress();
         address linked = _wallets[wallet].identity;
         if (linked != address(0)) revert RegistryWalletAlreadyLinked(wallet, linked);
+        // Another investor's identity is that investor's, even when not (or no longer) among its wallets.
+        if (wallet != identity && _investors[wallet].status != Status.None) revert RegistryAccountIsInvestor(wallet);
+        _requireNotPrincipal(wallet);
         address[] storage wallets = _investorWallets[identity];
         if (wallets.length >= MAX_WALLETS_PER_INVESTOR) revert RegistryTooManyWallets(identity, MAX_WALLETS_PER_INVESTOR);
         wallets.push(wallet);
@@ -196,6 +235,31 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         for (uint256 i = 0; i < n; ++i) {
             _wallets[wallets[i]] = record;
         }
+    }
+
+    /// @dev The caller is the investor's onboarding agent or the admin.
+    function _requireRemit(address identity) private view {
+        address agent = _onboardingAgents[identity];
+        if (_msgSender() != agent && !hasRole(DEFAULT_ADMIN_ROLE, _msgSender())) {
+            revert RegistryOutsideAgentRemit(_msgSender(), identity, agent);
+        }
+    }
+
+    /// @dev `account` is neither a regulator's nor holds a role of this registry.
+    function _requireNotPrincipal(address account) private view {
+        if (_regulators[account] != 0) revert RegistryAccountIsRegulator(account);
+        if (_holdsRole(account)) revert RegistryAccountIsAgent(account);
+    }
+
+    /// @dev `account` is neither an investor's identity nor one of its wallets.
+    function _requireNotInvestor(address account) private view {
+        if (_investors[account].status != Status.None || _wallets[account].identity != address(0)) {
+            revert RegistryAccountIsInvestor(account);
+        }
+    }
+
+    function _holdsRole(address account) private view returns (bool) {
+        return hasRole(ONBOARDING_AGENT_ROLE, account) || hasRole(DEFAULT_ADMIN_ROLE, account);
     }
 
     function _requireInvestor(address identity) private view returns (Investor storage investor_) {

@@ -54,6 +54,17 @@ interface IInvestorRegistry {
     error RegulatorOutOfScope(address regulator, uint16 regulatorJurisdiction, uint16 targetJurisdiction);
     error RegistryNotRegulator(address account);
     error RegistryBatchLengthMismatch();
+    /// @notice An agent changed an investor it did not onboard: only the investor's onboarding agent
+    /// (or the registry's admin) may update it or link wallets to it.
+    error RegistryOutsideAgentRemit(address agent, address identity, address onboardingAgent);
+    /// @notice A regulator's account may not be an investor's identity or wallet, nor an investor's
+    /// account a regulator.
+    error RegistryAccountIsRegulator(address account);
+    /// @notice An account holding a role of the registry (an onboarding agent, the admin) may not be an
+    /// investor's identity or wallet, nor an investor's account be given a role.
+    error RegistryAccountIsAgent(address account);
+    /// @notice The account is already an investor's identity or wallet.
+    error RegistryAccountIsInvestor(address account);
 
     /// @notice The record of `wallet`; `identity == address(0)` when the wallet is not registered.
     function walletRecord(address wallet) external view returns (WalletRecord memory);
@@ -70,4 +81,8 @@ interface IInvestorRegistry {
 
     /// @notice The jurisdiction a regulator account supervises; 0 when `account` is not a regulator.
     function regulatorJurisdiction(address account) external view returns (uint16);
+
+    /// @notice The agent who registered investor `identity` (address(0) when it is not registered): with
+    /// the registry's admin, the only account that may update the investor or link wallets to it.
+    function onboardingAgentOf(address identity) external view returns (address);
 }
