@@ -294,7 +294,9 @@ def error_statuses(route: APIRoute) -> list[int]:
 def document_problems(schema: dict[str, Any], routes: list[APIRoute]) -> None:
     """Rewrites a generated OpenAPI document in place (idempotent): one `Problem` component, and on each
     operation the error responses its route can give (`error_statuses`), each referencing it."""
-    schema.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA] = ProblemDetails.model_json_schema()
+    problem = ProblemDetails.model_json_schema()
+    problem["title"] = PROBLEM_SCHEMA  # what generated clients name the model
+    schema.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA] = problem
     by_id = {route.unique_id: route for route in routes}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
