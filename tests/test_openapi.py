@@ -23,6 +23,8 @@ from tests.api.test_authorization_matrix import CASES
 
 STATE_CHANGING = {"post", "put", "patch", "delete"}
 PROBLEM_REF = "#/components/schemas/Problem"
+#: Reads the chain answers with a refusal when asked too early (declared on the route itself).
+READS_THAT_MAY_BE_TOO_EARLY = {"corporate-actions-payment"}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,7 @@ def test_error_responses_are_those_an_operation_can_give(schema: dict[str, Any])
     for method, path, operation in _operations(schema):
         errors = {int(s) for s in operation["responses"] if int(s) >= 400}
         has_body = "requestBody" in operation
-        if method == "get":
+        if method == "get" and operation["operationId"] not in READS_THAT_MAY_BE_TOO_EARLY:
             assert 409 not in errors, path  # a read refuses nothing under a rule
         if not has_body:
             assert not errors & {400, 413, 415}, (method, path)

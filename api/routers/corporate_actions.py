@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipal, MarketDep, security_or_404
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal
-from api.problems import Problem
+from api.problems import Problem, problem_doc
 from api.schemas import Address, PositiveAmount, SymbolPath, TxResult, WalletPath
 from api.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
 from api.txresult import tx_fields
@@ -357,6 +357,11 @@ def claim(
     "/{symbol}/distributions/{distribution_id}/payments/{wallet}",
     operation_id="corporate-actions-payment",
     summary="What a wallet is owed and whether it was paid or held",
+    responses={
+        409: problem_doc(
+            "The record date has not passed yet, so nothing is owed yet (PAYING_AGENT_RECORD_DATE_NOT_PASSED)."
+        )
+    },
     description="Investors see their own wallets, regulators those of their jurisdiction's investors and every "
     "wallet of their jurisdiction's securities, the issuer its securities' holders.",
 )
