@@ -10,6 +10,7 @@ nature is marked `<!-- readme-test: skip (reason) -->` on the line before it, an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -140,6 +141,24 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _stop(proc)
 
 
+def _run(command: list[str], *, cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Runs a block in a session of its own; a block that hangs (a server nobody marked) fails, and
+    everything it started is stopped with it, grandchildren included."""
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"{' '.join(command)[:200]} did not end within {timeout} s:\n{stdout}\n{stderr}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever it left behind
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
 def _check_output(block: Block, stdout: str) -> None:
     for line, expected in EXPECTED_OUTPUT.items():
         if line in block.code:
@@ -154,7 +173,7 @@ def test_python_block_runs(block: Block, tmp_path: Path) -> None:
     else:
         (tmp_path / "example.py").write_text(block.code)
         command = [sys.executable, "example.py"]
-    done = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600, check=False)
+    done = _run(command, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, f"{block.id} failed:\n{block.code}\n{done.stdout}\n{done.stderr}"
     _check_output(block, done.stdout)
 
@@ -167,15 +186,7 @@ def test_shell_block_runs(block: Block, request: pytest.FixtureRequest) -> None:
     if "localhost:8000" in script:
         host_port: str = request.getfixturevalue("serve")
         script = script.replace("localhost:8000", host_port)
-    done = subprocess.run(
-        ["bash", "-eo", "pipefail", "-c", script],
-        cwd=ROOT,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _run(["bash", "-eo", "pipefail", "-c", script], cwd=ROOT, timeout=300)
     assert done.returncode == 0, f"{block.id} failed:\n{script}\n{done.stdout}\n{done.stderr}"
     _check_output(block, done.stdout)
     if script.startswith("FCA="):  # the walkthrough: the FCA's freeze, then the chain's refusal
