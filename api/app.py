@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from api.audit import AuditMiddleware, GatewayAuditLog
-from api.idempotency import IdempotencyMiddleware, IdempotencyStore
+from api.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, IdempotencyMiddleware, IdempotencyStore
 from api.limits import RequestLimits
 from api.principals import PrincipalDirectory
-from api.problems import install_problem_handlers
+from api.problems import document_problems, install_problem_handlers
 from api.routers import (
     audit,
     cash,
@@ -50,6 +52,11 @@ TAGS = [
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
     {"name": "cash", "description": "GBP and USD settlement tokens (cash issuers; holders read)."},
     {"name": "settlements", "description": "Delivery versus payment: propose, affirm, settle (investors)."},
+    {
+        "name": "corporate-actions",
+        "description": "Coupons, redemptions and dividends: declared and funded by issuers, paid to or claimed "
+        "by holders.",
+    },
     {"name": "audit", "description": "What changed, who asked (operator and regulators)."},
     {"name": "operator", "description": "Development tools of the sandbox operator."},
 ]
@@ -126,7 +133,41 @@ def create_app(
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes, max_depth=settings.max_json_depth)
     if market is not None:
         _attach(app, market, read_model)
+    _document(app)
     return app
+
+
+#: The optional header every state-changing operation takes (api/idempotency.py).
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (a UUID is fine): a retry with the same key and the same request gets the "
+    "first answer again (marked `Idempotent-Replayed: true`) and sends no second transaction; the same key with "
+    "a different request is refused (422 IDEMPOTENCY_KEY_REUSED). Keys are per API key and kept for a day.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
+
+
+def _document(app: FastAPI) -> None:
+    """The OpenAPI document as FastAPI generates it, plus what it cannot know: one `Problem` component and
+    each operation's real error responses (api/problems.py), and the `Idempotency-Key` header."""
+    generate = app.openapi
+    routes = [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        document_problems(schema, routes)
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                if method.upper() not in STATE_CHANGING:
+                    continue
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                    parameters.append(dict(IDEMPOTENCY_KEY_PARAMETER))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _attach(app: FastAPI, market: Market, read_model: ReadModel | None) -> None:

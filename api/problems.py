@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -256,16 +260,95 @@ class ProblemDetails(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def _problem_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemDetails.model_json_schema()}}}
+#: The name of the one problem schema in the OpenAPI document's components; every error response
+#: references it.
+PROBLEM_SCHEMA = "Problem"
+STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-
-#: Error responses every authenticated route may give (documented so generated clients know them).
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem_response("The request body could not be parsed."),
-    401: _problem_response("No or unknown API key."),
-    403: _problem_response("Your role or scope does not allow this, or the chain refused it for that reason."),
-    404: _problem_response("No such resource within your scope."),
-    409: _problem_response("The chain refused the operation under one of its rules."),
-    422: _problem_response("The request is malformed."),
+#: What each documented error status means in this API.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "The request body is not well-formed JSON (MALFORMED_BODY).",
+    401: "No API key, or one this sandbox does not know (AUTHENTICATION_REQUIRED, INVALID_API_KEY).",
+    403: "Your role or scope does not allow this (ROLE_NOT_ALLOWED, OUT_OF_SCOPE), or the chain refused it "
+    "as a question of authority.",
+    404: "No such resource, or none within your scope (e.g. SECURITY_NOT_FOUND, INVESTOR_NOT_FOUND).",
+    409: "The chain or the sandbox refused the operation under one of its rules (the rule's name is the "
+    "code), or a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS).",
+    413: "The request body is larger than the gateway accepts.",
+    415: "The request body is not sent as application/json (UNSUPPORTED_MEDIA_TYPE).",
+    422: "A parameter or the body is not valid (VALIDATION_FAILED, AS_OF_*), or an Idempotency-Key is invalid "
+    "or was used for a different request (IDEMPOTENCY_KEY_INVALID, IDEMPOTENCY_KEY_REUSED).",
 }
+
+
+def problem_schema_ref() -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """An error response for a route's `responses=`, referencing the one `Problem` schema: for what
+    `error_statuses` cannot read from the route (e.g. a 404 for a resource named in a query or a body)."""
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": problem_schema_ref()}}}
+
+
+def _with_dependencies(dependant: Dependant) -> list[Dependant]:
+    """The route's dependant and every dependency under it."""
+    found = [dependant]
+    for sub in dependant.dependencies:
+        found.extend(_with_dependencies(sub))
+    return found
+
+
+def error_statuses(route: APIRoute) -> list[int]:
+    """The error statuses a route can really answer, read from what it declares: an API key (401); a
+    role restriction, a resource in its path or a change of state (403); a resource in its path (404); a
+    change of state (409: refused under a rule, and the Idempotency-Key outcomes 409/422); a body (400,
+    413, 415, 422); parameters (422)."""
+    everything = _with_dependencies(route.dependant)
+    calls = [d.call for d in everything[1:]]
+    authenticated = any(isinstance(call, SecurityBase) for call in calls)
+    role_restricted = any(getattr(call, "__qualname__", "").startswith("require_roles.") for call in calls)
+    changes_state = bool((route.methods or set()) & STATE_CHANGING_METHODS)
+    has_path = any(d.path_params for d in everything)
+    has_body = any(d.body_params for d in everything)
+    has_params = any(d.query_params or d.header_params or d.path_params for d in everything)
+    statuses: set[int] = set()
+    if authenticated:
+        statuses.add(401)
+        if role_restricted or has_path or changes_state:
+            statuses.add(403)
+    if has_path:
+        statuses.add(404)
+    if changes_state:
+        statuses.update({409, 422})
+    if has_body:
+        statuses.update({400, 413, 415, 422})
+    if has_params:
+        statuses.add(422)
+    return sorted(statuses)
+
+
+def document_problems(schema: dict[str, Any], routes: list[APIRoute]) -> None:
+    """Rewrites a generated OpenAPI document in place (idempotent): one `Problem` component, and on each
+    operation the error responses its route can give (`error_statuses`), each referencing it."""
+    problem = ProblemDetails.model_json_schema()
+    problem["title"] = PROBLEM_SCHEMA  # what generated clients name the model
+    schema.setdefault("components", {}).setdefault("schemas", {})[PROBLEM_SCHEMA] = problem
+    by_id = {route.unique_id: route for route in routes}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            route = by_id.get(operation.get("operationId", ""))
+            if route is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in error_statuses(route):
+                # A route's own problem description stays; FastAPI's default 422 (its HTTPValidationError
+                # as application/json) is not what this API answers, so it is replaced.
+                if PROBLEM_JSON not in responses.get(str(status), {}).get("content", {}):
+                    responses[str(status)] = problem_doc(ERROR_DESCRIPTIONS[status])
+            operation["responses"] = dict(sorted(responses.items()))
+    components = schema["components"]["schemas"]
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's, referenced by its 422 only
+        others = {name: value for name, value in components.items() if name != unused}
+        if f'"#/components/schemas/{unused}"' not in json.dumps([schema.get("paths", {}), others]):
+            components.pop(unused, None)

@@ -66,7 +66,6 @@ def serve(
     import tempfile
     import time
 
-    import uvicorn
     from pydantic import ValidationError
 
     from api.app import create_app
@@ -76,7 +75,7 @@ def serve(
     from sandbox.deployment import DeploymentError, OpenedMarket, open_market
     from sandbox.market import load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
-    from sandbox.rpc_server import mount_rpc
+    from sandbox.rpc_server import CannotListenError, bind_listening_socket, mount_rpc, serve_on_socket
 
     overrides = {
         "host": host,
@@ -100,6 +99,13 @@ def serve(
     if settings.chain_url:
         console.print("[red]SANDBOX_CHAIN_URL is set, but `serve` runs the embedded chain only.[/red]")
         raise typer.Exit(2)
+    # The port before the loading: a taken port fails now, not after 20 s of loading and a "ready".
+    try:
+        sock = bind_listening_socket(settings.host, settings.port)
+    except CannotListenError as exc:
+        console.print(f"[red]Cannot serve: {exc.strerror}.[/red] Choose another with --port or SANDBOX_PORT.")
+        raise typer.Exit(1) from None
+    port = sock.getsockname()[1]  # the real one when --port 0 asked for any free port
     opened: OpenedMarket | None = None
     market: Market
     chain: EmbeddedChain
@@ -182,13 +188,13 @@ def serve(
         spec,
         settings.scenario,
         host=settings.host,
-        port=settings.port,
+        port=port,
         data_dir=settings.data_dir,
         keys_file=opened.keys_path if opened is not None else None,
         reproducible=reproducible_chain,
     )
     try:
-        uvicorn.run(gateway, host=settings.host, port=settings.port, log_level="warning")
+        serve_on_socket(gateway, sock, log_level="warning")
     finally:
         read_model.close()
         if opened is not None:

@@ -47,11 +47,14 @@ JSON-RPC clients, the API and Python callers can share one chain. Unknown method
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import hmac
 import ipaddress
 import json
 import secrets
+import socket
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -764,6 +767,43 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
+class CannotListenError(OSError):
+    """The address a server was asked to listen on cannot be bound (taken, or not an interface here)."""
+
+
+def bind_listening_socket(host: str, port: int) -> socket.socket:
+    """Bind and listen on ``host:port`` now, as uvicorn would (SO_REUSEADDR; IPv6 when the host has a
+    colon), so a server fails before its slow start-up when the port is taken, and holds the port while
+    it loads. Hand the socket to uvicorn with ``uvicorn.Server(config).run(sockets=[sock])``; port 0
+    picks a free port (``sock.getsockname()[1]``). Raises `CannotListenError` with a sentence."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # connections made while the sandbox loads wait in the backlog
+    except OSError as exc:
+        sock.close()
+        why = (
+            "the port is already in use (another server is listening there)"
+            if exc.errno == errno.EADDRINUSE
+            else (exc.strerror or str(exc))
+        )
+        raise CannotListenError(exc.errno, f"cannot listen on {host}:{port}: {why}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_on_socket(app: Any, sock: socket.socket, **config: Any) -> None:
+    """Run `app` with uvicorn on a socket `bind_listening_socket` already bound."""
+    host, port = sock.getsockname()[:2]
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **config))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.rpc_server [--port 8545] [--scenario seeds/demo.yaml] [--api-key KEY]``."""
     import os  # noqa: PLC0415
@@ -796,6 +836,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.api_key is not None and len(args.api_key) < 16:
         parser.error("--api-key must be at least 16 characters")
     api_key: str = args.api_key or secrets.token_urlsafe(32)
+    # The port first: a taken port fails at once, not after the chain is built and the scenario loaded.
+    try:
+        sock = bind_listening_socket(args.host, args.port)
+    except CannotListenError as exc:
+        print(f"error: {exc.strerror}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    port = sock.getsockname()[1]
     mnemonic = DEFAULT_MNEMONIC if args.reproducible else random_mnemonic()
     chain: Web3Chain
     if args.scenario:
@@ -808,7 +855,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({"registry": market.registry.address, "securities": addresses}), flush=True)
     else:
         chain = EmbeddedChain(num_accounts=args.accounts, clock="wall", mnemonic=mnemonic)
-    print(f"JSON-RPC on http://{args.host}:{args.port} (chain id {chain.chain_id})", flush=True)
+    print(f"JSON-RPC on http://{args.host}:{port} (chain id {chain.chain_id})", flush=True)
     if args.api_key is None:
         print(f"API key (send as `Authorization: Bearer <key>`): {api_key}", flush=True)
     if args.reproducible:
@@ -821,12 +868,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"WARNING: and {args.host} is not a loopback address: do not expose this chain.", flush=True)
     else:
         print("Accounts have random keys held by nobody: sign with your own keys (eth_sendRawTransaction).")
-    uvicorn.run(
-        RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))),
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        ws="none",
+    serve_on_socket(
+        RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))), sock, log_level="warning", ws="none"
     )
 
 

@@ -13,7 +13,7 @@ from api.audit import GatewayAuditLog
 from api.deps import AnyPrincipal, IndexedDep, MarketDep, ReaderPrincipal, security_or_404
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Role
-from api.problems import PROBLEM_RESPONSES
+from api.problems import problem_doc
 from api.schemas import (
     ADDRESS_PATTERN,
     SYMBOL_PATTERN,
@@ -29,7 +29,7 @@ from sandbox.readmodel import AuditEntry, AuditPage
 #: Rows read from the read model at a time when scoping row by row (its largest page).
 _CHUNK = 1000
 
-router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get(
@@ -63,6 +63,7 @@ def list_requests(
     "/actions",
     operation_id="audit-actions",
     summary="Regulatory and agent actions on chain (who, what, when, tx hash)",
+    responses={404: problem_doc("No such security, or not one of yours (SECURITY_NOT_FOUND).")},
     description=(
         "Every event of the registry and the securities that is not a plain transfer or approval: freezes, "
         "suspensions, onboarding, issuance approvals, mints, burns, forced transfers, role changes. Oldest first; "

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AnyPrincipal, IssuerPrincipal, MarketDep
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal, Role
-from api.problems import PROBLEM_RESPONSES
 from api.schemas import Address, CashAmount, TxResult, Uint256, WalletPath
 from api.scope import forbidden, not_found, sees_investor
 from api.txresult import tx_fields
@@ -18,7 +17,7 @@ from sandbox.contracts.cash_token import CashToken
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/cash", tags=["cash"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/cash", tags=["cash"])
 
 CashSymbolPath = Annotated[str, Path(pattern=r"^[A-Z]{3,8}$", description="Cash token symbol.", examples=["GBPS"])]
 
@@ -105,13 +104,28 @@ def _issuer_of(principal: Principal, market: Market, symbol: str) -> CashToken:
     return token
 
 
-@router.get("", operation_id="cash-list", summary="Cash tokens")
+@router.get(
+    "",
+    operation_id="cash-list",
+    description=(
+        "Any participant with a key: the GBP and USD settlement tokens with their issuers, supply and attested "
+        "reserves."
+    ),
+    summary="Cash tokens",
+)
 def list_cash(market: MarketDep, principal: AnyPrincipal, paging: Paging) -> CashPage:
     items, page = page_of(sorted(market.cash), paging)
     return CashPage(items=[_info(market, s) for s in items], page=page)
 
 
-@router.get("/{symbol}", operation_id="cash-get", summary="A cash token's terms, supply and reserves")
+@router.get(
+    "/{symbol}",
+    operation_id="cash-get",
+    description=(
+        "Any participant with a key: one cash token's terms, total supply and the reserves its issuer last attested."
+    ),
+    summary="A cash token's terms, supply and reserves",
+)
 def get_cash(symbol: CashSymbolPath, market: MarketDep, principal: AnyPrincipal) -> CashTokenInfo:
     _token(market, symbol)
     return _info(market, symbol)
@@ -137,7 +151,12 @@ def balance(symbol: CashSymbolPath, wallet: WalletPath, market: MarketDep, princ
     return CashBalance(symbol=symbol, wallet=wallet, balance=token.balance_of(wallet), frozen=token.is_frozen(wallet))
 
 
-@router.post("/{symbol}/reserves", operation_id="cash-attest-reserves", summary="Attest reserves (issuer)")
+@router.post(
+    "/{symbol}/reserves",
+    operation_id="cash-attest-reserves",
+    description="The issuer of the cash token only: records on chain the reserves backing the token's supply.",
+    summary="Attest reserves (issuer)",
+)
 def attest(
     symbol: CashSymbolPath, body: ReserveAttestation, market: MarketDep, principal: IssuerPrincipal
 ) -> CashChange:
@@ -159,7 +178,15 @@ def mint(symbol: CashSymbolPath, body: CashIssue, market: MarketDep, principal: 
     return CashChange(symbol=symbol, total_supply=token.total_supply(), reserves=token.reserves(), **tx_fields(receipt))
 
 
-@router.post("/{symbol}/burn", operation_id="cash-burn", summary="Redeem a holder's cash (issuer)")
+@router.post(
+    "/{symbol}/burn",
+    operation_id="cash-burn",
+    description=(
+        "The issuer of the cash token only: redeems a holder's cash, burning the units on chain (the holder's "
+        "balance must cover it)."
+    ),
+    summary="Redeem a holder's cash (issuer)",
+)
 def burn(symbol: CashSymbolPath, body: CashRedeem, market: MarketDep, principal: IssuerPrincipal) -> CashChange:
     token = _issuer_of(principal, market, symbol)
     receipt = token.burn(body.holder, body.amount, sender=principal.account)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from api.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipal, MarketDep, security_or_404
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.problems import Problem, problem_doc
 from api.schemas import Address, PerUnitAmount, SymbolPath, TxResult, UnixTime, WalletPath
 from api.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
 from api.txresult import tx_fields
@@ -29,7 +29,7 @@ from sandbox.contracts.corporate_actions import (
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["corporate-actions"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/securities", tags=["corporate-actions"])
 
 DistributionIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Distribution id (per paying agent).")]
 MAX_BATCH = 200
@@ -204,6 +204,7 @@ def list_distributions(
 @router.get(
     "/{symbol}/distributions/{distribution_id}",
     operation_id="corporate-actions-get",
+    description="Any participant with a key: one distribution's terms and how much was funded, paid and held.",
     summary="One distribution: terms and how much was funded, paid, held",
 )
 def get_distribution(
@@ -251,6 +252,10 @@ def schedule_redemption(symbol: SymbolPath, market: MarketDep, principal: Issuer
 @router.post(
     "/{symbol}/dividends",
     operation_id="corporate-actions-declare-dividend",
+    description=(
+        "The issuer of a share class declares a dividend per share with its record and payment dates; holders at "
+        "the record date are paid when it is funded."
+    ),
     status_code=201,
     summary="Declare a dividend per share (issuer of a share class)",
 )
@@ -352,6 +357,11 @@ def claim(
     "/{symbol}/distributions/{distribution_id}/payments/{wallet}",
     operation_id="corporate-actions-payment",
     summary="What a wallet is owed and whether it was paid or held",
+    responses={
+        409: problem_doc(
+            "The record date has not passed yet, so nothing is owed yet (PAYING_AGENT_RECORD_DATE_NOT_PASSED)."
+        )
+    },
     description="Investors see their own wallets, regulators those of their jurisdiction's investors and every "
     "wallet of their jurisdiction's securities, the issuer its securities' holders.",
 )

@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrincipal, security_or_404
 from api.pagination import PageInfo, Paging, page_of
 from api.principals import Principal, Role
-from api.problems import PROBLEM_RESPONSES
 from api.schemas import Address, SymbolPath, TxResult, Units
 from api.scope import forbidden, issues, not_found, own_wallets
 from api.txresult import tx_fields
@@ -25,7 +24,7 @@ from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(tags=["cross-border"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["cross-border"])
 
 TransferIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Cross-border transfer id.")]
 StatusName = Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED", "CLEARED", "WITHDRAWN"]
@@ -169,6 +168,10 @@ def request_transfer(
 @router.post(
     "/securities/{symbol}/cross-border-transfers/{transfer_id}/approve",
     operation_id="cross-border-approve",
+    description=(
+        "A regulator of the sender's or the receiver's jurisdiction approves a held cross-border transfer; once "
+        "both have, the units move. Other roles are refused."
+    ),
     summary="Approve a held cross-border transfer (a regulator of either party)",
 )
 def approve(
@@ -183,6 +186,10 @@ def approve(
 @router.post(
     "/securities/{symbol}/cross-border-transfers/{transfer_id}/reject",
     operation_id="cross-border-reject",
+    description=(
+        "A regulator of either party's jurisdiction rejects a held cross-border transfer: the held units are "
+        "released to the sender. Other roles are refused."
+    ),
     summary="Reject a held cross-border transfer; the units are released",
 )
 def reject(

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
 from api.pagination import Paging, page_of
 from api.principals import Principal, Role
-from api.problems import PROBLEM_RESPONSES
 from api.schemas import (
     Address,
     Freeze,
@@ -29,7 +28,7 @@ from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["freezes"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/securities", tags=["freezes"])
 
 _AGENT = 65535
 
@@ -54,6 +53,10 @@ def _actor_token(market: Market, principal: Principal, symbol: str) -> SecurityT
 @router.get(
     "/{symbol}/frozen-wallets",
     operation_id="freezes-list",
+    description=(
+        "Regulators, issuers and the operator: the wallets frozen on a security and who froze them, scoped as "
+        "positions (an issuer sees its own securities only)."
+    ),
     summary="Active freezes and who imposed them",
 )
 def list_freezes(symbol: SymbolPath, market: MarketDep, principal: ReaderPrincipal, paging: Paging) -> FreezePage:

@@ -10,7 +10,15 @@ from api.schemas import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", operation_id="health-get", summary="Is the sandbox up, and where is its chain?")
+@router.get(
+    "/health",
+    operation_id="health-get",
+    description=(
+        "Anyone, without a key: whether the gateway is up, with its chain's id, newest block and time, and how many"
+        " securities it serves."
+    ),
+    summary="Is the sandbox up, and where is its chain?",
+)
 def health(market: MarketDep) -> Health:
     chain = market.chain
     return Health(

@@ -10,7 +10,7 @@ from api.asof import AsOf, frozen_at, resolve_as_of
 from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, ReadSideDep, RegulatorPrincipal
 from api.pagination import Paging, page_of
 from api.principals import Principal
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.problems import Problem
 from api.schemas import (
     IdentityPath,
     Investor,
@@ -39,7 +39,7 @@ from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
 
-router = APIRouter(prefix="/investors", tags=["investors"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/investors", tags=["investors"])
 
 
 def load_investor(market: Market, identity: str) -> Investor | None:
@@ -106,7 +106,15 @@ def create_investor(body: InvestorCreate, market: MarketDep, principal: Onboardi
     return InvestorChange(investor=investor, **tx_fields(receipt))
 
 
-@router.get("", operation_id="investors-list", summary="Investors you may see")
+@router.get(
+    "",
+    operation_id="investors-list",
+    description=(
+        "Any participant with a key, scoped: the operator sees every investor, a regulator those of its "
+        "jurisdiction, an issuer those it onboarded, an investor itself."
+    ),
+    summary="Investors you may see",
+)
 def list_investors(
     market: MarketDep,
     principal: AnyPrincipal,
@@ -125,7 +133,15 @@ def list_investors(
     return InvestorPage(items=items, page=page)
 
 
-@router.get("/{identity}", operation_id="investors-get", summary="One investor")
+@router.get(
+    "/{identity}",
+    operation_id="investors-get",
+    description=(
+        "Any participant with a key, within the same scope as the list (operator: all; regulator: its jurisdiction;"
+        " issuer: those it onboarded; investor: itself); otherwise 404."
+    ),
+    summary="One investor",
+)
 def get_investor(identity: IdentityPath, market: MarketDep, principal: AnyPrincipal) -> Investor:
     return _visible_or_404(market, principal, identity)
 
@@ -185,7 +201,15 @@ def suspend(identity: IdentityPath, market: MarketDep, principal: RegulatorPrinc
     return InvestorChange(investor=investor, **tx_fields(receipt))
 
 
-@router.delete("/{identity}/suspension", operation_id="investors-reinstate", summary="Lift a suspension")
+@router.delete(
+    "/{identity}/suspension",
+    operation_id="investors-reinstate",
+    description=(
+        "A regulator of the investor's jurisdiction lifts the investor's suspension on the chain; other roles are"
+        " refused (403), and the chain refuses a regulator of another jurisdiction."
+    ),
+    summary="Lift a suspension",
+)
 def reinstate(identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal) -> InvestorChange:
     if load_investor(market, identity) is None:
         raise not_found("investor", identity)
@@ -195,7 +219,15 @@ def reinstate(identity: IdentityPath, market: MarketDep, principal: RegulatorPri
     return InvestorChange(investor=investor, **tx_fields(receipt))
 
 
-@router.get("/{identity}/positions", operation_id="investors-positions", summary="An investor's positions")
+@router.get(
+    "/{identity}/positions",
+    operation_id="investors-positions",
+    description=(
+        "Any participant with a key, scoped as positions: the investor itself, the regulators of its jurisdiction "
+        "or of the security's home, the issuer of the security, the operator."
+    ),
+    summary="An investor's positions",
+)
 def investor_positions(
     identity: IdentityPath,
     market: MarketDep,

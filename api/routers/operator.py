@@ -8,11 +8,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import MarketDep, OperatorPrincipal
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.problems import Problem
 from sandbox.chain.base import DevChain
 from sandbox.errors import ChainError
 
-router = APIRouter(prefix="/operator", tags=["operator"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/operator", tags=["operator"])
 
 
 class TimeTravel(BaseModel):

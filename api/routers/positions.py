@@ -16,7 +16,6 @@ from api.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
 from api.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
 from api.pagination import PageInfo, PageParams, Paging, page_of
 from api.principals import Principal, Role
-from api.problems import PROBLEM_RESPONSES
 from api.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
 from api.scope import home_of, issues, not_found, sees_position
 from sandbox.contracts.security_token import SecurityToken
@@ -25,7 +24,7 @@ from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["positions"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/securities", tags=["positions"])
 
 
 class _Holding(Protocol):

@@ -18,7 +18,7 @@ from api.deps import (
 )
 from api.pagination import Paging, page_of
 from api.principals import Principal, Role
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.problems import Problem
 from api.schemas import (
     JurisdictionCode,
     MintRequest,
@@ -36,7 +36,7 @@ from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market, SymbolTaken, terms_of
 from sandbox.rules import Jurisdiction
 
-router = APIRouter(prefix="/securities", tags=["securities"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/securities", tags=["securities"])
 
 
 def _summary(market: Market, symbol: str) -> SecuritySummary:
@@ -50,7 +50,15 @@ def _summary(market: Market, symbol: str) -> SecuritySummary:
     )
 
 
-@router.get("", operation_id="securities-list", summary="List securities")
+@router.get(
+    "",
+    operation_id="securities-list",
+    description=(
+        "Any participant with a key (operator, regulators, issuers, investors): every security of the sandbox with "
+        "its issuer, home jurisdiction and kind, a page at a time."
+    ),
+    summary="List securities",
+)
 def list_securities(market: MarketDep, principal: AnyPrincipal, paging: Paging) -> SecurityPage:
     items, page = page_of(sorted(market.securities), paging)
     return SecurityPage(items=[_summary(market, s) for s in items], page=page)
@@ -109,7 +117,15 @@ def create_security(body: SecurityCreate, market: MarketDep, principal: IssuerPr
     return get_security(body.symbol, market, principal)
 
 
-@router.get("/{symbol}", operation_id="securities-get", summary="A security's terms and live rule parameters")
+@router.get(
+    "/{symbol}",
+    operation_id="securities-get",
+    description=(
+        "Any participant with a key: one security's terms, supply, pause state, admitted jurisdictions, issuance "
+        "approval, live rule parameters and holder counts."
+    ),
+    summary="A security's terms and live rule parameters",
+)
 def get_security(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal) -> SecurityDetail:
     token = security_or_404(market, symbol)
     approval = token.issuance_approval()

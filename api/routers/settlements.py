@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
 from api.principals import Principal, Role
-from api.problems import PROBLEM_RESPONSES, Problem
+from api.problems import Problem, problem_doc
 from api.schemas import Address, CashAmount, TxResult, Units, UnixTime
 from api.scope import forbidden, home_of, issues, not_found, own_wallets
 from api.txresult import tx_fields
@@ -19,7 +19,7 @@ from sandbox.contracts.settlement import DvPSettlement, SettlementCode, Settleme
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE, Jurisdiction
 
-router = APIRouter(prefix="/settlements", tags=["settlements"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/settlements", tags=["settlements"])
 
 ClearanceStatusName = Literal["PENDING", "CLEARED", "SETTLED", "REJECTED", "EXPIRED", "WITHDRAWN"]
 TradeIdPath = Annotated[int, Path(ge=0, lt=2**63, description="Trade id.")]
@@ -192,7 +192,17 @@ def _jurisdiction_of(market: Market, wallet: str) -> str | None:
         return None
 
 
-@router.post("", operation_id="settlements-propose", status_code=201, summary="Propose a trade")
+@router.post(
+    "",
+    operation_id="settlements-propose",
+    description=(
+        "An investor proposes a delivery-versus-payment trade from its own wallet with a registered counterparty; "
+        "nothing moves until the counterparty affirms and it settles."
+    ),
+    status_code=201,
+    summary="Propose a trade",
+    responses={404: problem_doc("No such security or cash token (SECURITY_NOT_FOUND, CASH_TOKEN_NOT_FOUND).")},
+)
 def propose(body: TradeProposal, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
     dvp = _dvp(market)
     security = market.securities.get(body.security)
@@ -228,12 +238,28 @@ def propose(body: TradeProposal, market: MarketDep, principal: InvestorPrincipal
     return TradeChange(trade=_view(market, dvp.trade(proposed.trade_id)), **tx_fields(proposed.receipt))
 
 
-@router.get("/{trade_id}", operation_id="settlements-get", summary="A trade and its status")
+@router.get(
+    "/{trade_id}",
+    operation_id="settlements-get",
+    description=(
+        "The trade's two parties (investors), the regulators of their jurisdictions or of the security's home, "
+        "the security's issuer and the operator may read a trade; anyone else gets 404."
+    ),
+    summary="A trade and its status",
+)
 def get_trade(trade_id: TradeIdPath, market: MarketDep, principal: AnyPrincipal) -> TradeView:
     return _view(market, _trade_or_404(market, principal, trade_id))
 
 
-@router.post("/{trade_id}/affirm", operation_id="settlements-affirm", summary="Affirm a trade (the counterparty)")
+@router.post(
+    "/{trade_id}/affirm",
+    operation_id="settlements-affirm",
+    description=(
+        "The counterparty of a proposed trade (an investor) affirms it, so that it can settle; anyone else is "
+        "refused (403)."
+    ),
+    summary="Affirm a trade (the counterparty)",
+)
 def affirm(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
     dvp = _dvp(market)
     trade = _trade_or_404(market, principal, trade_id)
@@ -246,7 +272,15 @@ def affirm(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipa
     return TradeChange(trade=_view(market, dvp.trade(trade_id)), **tx_fields(receipt))
 
 
-@router.post("/{trade_id}/cancel", operation_id="settlements-cancel", summary="Cancel a trade before it settles")
+@router.post(
+    "/{trade_id}/cancel",
+    operation_id="settlements-cancel",
+    description=(
+        "Either party of a trade (an investor) cancels it before it settles; the chain refuses a cancel after "
+        "settlement."
+    ),
+    summary="Cancel a trade before it settles",
+)
 def cancel(trade_id: TradeIdPath, market: MarketDep, principal: InvestorPrincipal) -> TradeChange:
     dvp = _dvp(market)
     trade = _trade_or_404(market, principal, trade_id)
@@ -294,7 +328,15 @@ def settle(trade_id: TradeIdPath, market: MarketDep, principal: AnyPrincipal) ->
     )
 
 
-@router.post("/batch", operation_id="settlements-batch", summary="Settle many affirmed trades (operator)")
+@router.post(
+    "/batch",
+    operation_id="settlements-batch",
+    description=(
+        "The operator only: settles many affirmed trades in one transaction and reports each trade's outcome "
+        "(settled, or refused and why)."
+    ),
+    summary="Settle many affirmed trades (operator)",
+)
 def settle_batch(body: BatchRequest, market: MarketDep, principal: OperatorPrincipal) -> BatchResponse:
     _dvp(market)
     done = market.settle_trades(body.trade_ids, sender=principal.account)

@@ -6,13 +6,12 @@ from fastapi import APIRouter
 
 from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
 from api.principals import Role
-from api.problems import PROBLEM_RESPONSES
 from api.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
 from api.scope import forbidden, holder_jurisdiction, home_of, issues, not_found, own_wallets, sees_position
 from api.txresult import tx_fields
 from sandbox.rules import RULES_BY_CODE
 
-router = APIRouter(prefix="/securities", tags=["transfers"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/securities", tags=["transfers"])
 
 
 @router.post(
