@@ -377,7 +377,7 @@ class ForcedTransfer(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class Frozen(ContractEvent):
     """`Frozen(address indexed account, uint256 amount)`, declared by IERC7943Fungible, SecurityToken,
-    SecurityTokenExtension.
+    SecurityTokenExtension, SecurityTokenModule.
     """
 
     event_name = "Frozen"
@@ -960,7 +960,7 @@ class TermsSet(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class TokensFrozen(ContractEvent):
     """`TokensFrozen(address indexed userAddress, uint256 amount)`, declared by IERC3643, SecurityToken,
-    SecurityTokenExtension.
+    SecurityTokenExtension, SecurityTokenModule.
     """
 
     event_name = "TokensFrozen"

@@ -494,6 +494,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
                 uint256 unfreeze = value - free;
                 s.frozen -= uint96(unfreeze);
                 emit TokensUnfrozen(from, unfreeze);
+                // ERC-7943: a forced transfer or burn that takes frozen units announces the new
+                // frozen amount, before its `Transfer`.
+                emit Frozen(from, s.frozen);
             }
         }
         s.balance = uint96(balance - value);
@@ -725,7 +728,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
     }
 
     /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller.
-    /// @dev Requirements: as `setAddressFrozen`; frozen units never exceed the balance.
+    /// @dev Requirements: as `setAddressFrozen`; as in T-REX, frozen units after it never exceed the
+    /// balance.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function freezePartialTokens(address, uint256) external {
         _delegate();
@@ -739,9 +743,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _delegate();
     }
 
-    /// @notice ERC-7943: sets the frozen amount of `account` to `amount`, by freezing or unfreezing
-    /// the difference on the caller's side.
-    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`.
+    /// @notice ERC-7943: sets the frozen amount of `account` to `amount` (which may exceed the
+    /// balance), by freezing or unfreezing the difference on the caller's side.
+    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens` but for the balance bound.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function setFrozenTokens(address, uint256) external returns (bool) {
         _delegate();

@@ -347,11 +347,20 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         }
     }
 
-    function _freezePartial(address wallet, uint256 amount, uint16 actor ) internal {
+    /// @dev Freezes `amount` more units of `wallet` on `actor`'s side. `withinBalance`: ERC-3643's
+    /// `freezePartialTokens` (as T-REX: frozen + amount <= balance); ERC-7943's `setFrozenTokens`
+    /// may freeze beyond the balance (the frozen amount then still fits in uint96).
+    function _freezePartial(address wallet, uint256 amount, uint16 actor, bool withinBalance) internal {
         Wallet storage w = _wallets[wallet];
-        uint256 freezable = w.balance - w.frozen;
-        if (amount > freezable) revert FreezeExceedsBalance(wallet, amount, freezable);
-        w.frozen += uint96(amount);
+        uint256 frozen = w.frozen;
+        if (withinBalance) {
+            uint256 balance = w.balance;
+            uint256 freezable = balance > frozen ? balance - frozen : 0;
+            if (amount > freezable) revert FreezeExceedsBalance(wallet, amount, freezable);
+        } else if (amount > type(uint96).max - frozen) {
+            revert AmountTooLarge(amount);
+        }
+        w.frozen = uint96(frozen + amount);
         if (actor != FROZEN_BY_AGENT) {
             uint256 mine = _regulatorFrozenBy[wallet][actor] + amount;
             _regulatorFrozenBy[wallet][actor] = mine;

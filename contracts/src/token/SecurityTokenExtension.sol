@@ -205,11 +205,14 @@ contract SecurityTokenExtension is SecurityTokenBase {
         emit IERC3643.AddressFrozen(userAddress, freeze, _msgSender());
     }
 
-    /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller.
-    /// @dev Requirements: as `setAddressFrozen`; frozen units never exceed the balance.
+    /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller. Emits
+    /// `TokensFrozen` and ERC-7943's `Frozen` with the new frozen amount.
+    /// @dev Requirements: as `setAddressFrozen`; as in T-REX, the frozen units after it do not exceed
+    /// the balance (only ERC-7943's `setFrozenTokens` freezes beyond it).
     function freezePartialTokens(address userAddress, uint256 amount) public {
-        _freezePartial(userAddress, amount, _actorFor(userAddress));
+        _freezePartial(userAddress, amount, _actorFor(userAddress), true);
         emit IERC3643.TokensFrozen(userAddress, amount);
+        emit IERC7943Fungible.Frozen(userAddress, _wallets[userAddress].frozen);
     }
 
     /// @notice ERC-3643: unfreezes `amount` units of `userAddress` that the caller's side froze.
@@ -218,16 +221,19 @@ contract SecurityTokenExtension is SecurityTokenBase {
     function unfreezePartialTokens(address userAddress, uint256 amount) public {
         _unfreezePartial(userAddress, amount, _actorFor(userAddress));
         emit IERC3643.TokensUnfrozen(userAddress, amount);
+        emit IERC7943Fungible.Frozen(userAddress, _wallets[userAddress].frozen);
     }
 
     /// @notice ERC-7943: sets the frozen amount of `account` to `amount`, by freezing or unfreezing
-    /// the difference on the caller's side.
-    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`.
+    /// the difference on the caller's side. As ERC-7943 requires, `amount` may exceed the balance
+    /// (units received later stay frozen up to it).
+    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`, but for the balance
+    /// bound; `amount` fits in uint96.
     function setFrozenTokens(address account, uint256 amount) external returns (bool) {
         uint16 actor = _actorFor(account);
         uint256 current = _wallets[account].frozen;
         if (amount > current) {
-            _freezePartial(account, amount - current, actor);
+            _freezePartial(account, amount - current, actor, false);
             emit IERC3643.TokensFrozen(account, amount - current);
         } else if (amount < current) {
             _unfreezePartial(account, current - amount, actor);
@@ -318,10 +324,36 @@ contract SecurityTokenExtension is SecurityTokenBase {
         }
         _wallets[newWallet] = w;
         delete _wallets[lostWallet];
-        emit Transfer(lostWallet, newWallet, w.balance);
-        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
+        _recoveryEvents(lostWallet, newWallet, w);
         emit IERC3643.RecoverySuccess(lostWallet, newWallet, investorOnchainID);
         return true;
+    }
+
+    /// @dev The events of a recovery, in T-REX's order, so that an indexer replaying them ends with
+    /// the chain's state: the lost wallet's freezes lifted, the units moved, the same freezes on the
+    /// new wallet (ERC-7943 `Frozen` with each new frozen amount; regulators' shares re-attributed).
+    function _recoveryEvents(address lostWallet, address newWallet, Wallet memory w) private {
+        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(lostWallet, false, _msgSender());
+        if (w.frozen != 0) {
+            emit IERC3643.TokensUnfrozen(lostWallet, w.frozen);
+            emit IERC7943Fungible.Frozen(lostWallet, 0);
+        }
+        for (uint256 k = 0; k < 2; ++k) {
+            uint16 j = k == 0 ? UK : US;
+            uint256 f = _regulatorFrozenBy[newWallet][j];
+            if (f != 0) emit PartialFreezeByRegulator(lostWallet, j, 0);
+        }
+        emit Transfer(lostWallet, newWallet, w.balance);
+        if (w.frozen != 0) {
+            emit IERC3643.TokensFrozen(newWallet, w.frozen);
+            emit IERC7943Fungible.Frozen(newWallet, w.frozen);
+        }
+        for (uint256 k = 0; k < 2; ++k) {
+            uint16 j = k == 0 ? UK : US;
+            uint256 f = _regulatorFrozenBy[newWallet][j];
+            if (f != 0) emit PartialFreezeByRegulator(newWallet, j, f);
+        }
+        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
     }
 
     /// @dev No recovery during a split (it would carry a wallet's split state); with record dates on,
