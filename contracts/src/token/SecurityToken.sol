@@ -9,6 +9,7 @@ import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
+import {IERC3643AgentRoleEvents} from "../interfaces/IERC3643AgentRole.sol";
 import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
@@ -26,7 +27,7 @@ import {SecurityTokenModule} from "./SecurityTokenModule.sol";
 /// (a wallet joins its investor with zero balance and never changes investor, so a single-wallet
 /// investor's position is its wallet's balance). Amounts are bounded by uint96 (the issuance limit).
 /// The compliance of ERC-3643 is built into this contract (`compliance()` returns this address).
-contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
+contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC3643AgentRoleEvents {
     /// @dev The extension's `SecurityTokenModule`: read-only views and corporate actions (record
     /// dates, splits), run by delegatecall in this token's storage.
     address private immutable _module;
@@ -37,7 +38,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
     /// @param registry_ The investor registry this security reads (ERC-3643 identity registry).
     /// @param homeJurisdiction_ ISO 3166-1 numeric code of the security's home jurisdiction.
     /// @param terms_ The rule parameters the issuer sets at creation.
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and AGENT_ROLE (the issuer).
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and AGENT_ROLE (the issuer), and is the ERC-173 owner.
     /// @param extension_ A deployed `SecurityTokenExtension` (its code runs the cold powers).
     constructor(
         string memory name_,
@@ -59,6 +60,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _setTerms(terms_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
+        _owner = admin;
+        emit OwnershipTransferred(address(0), admin);
         emit IdentityRegistryAdded(address(registry_));
         emit ComplianceAdded(address(this));
     }
@@ -135,15 +138,18 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         return _caps.homeJurisdiction;
     }
 
-    /// @notice ERC-3643: the investor registry (the standard's identity registry).
-    function identityRegistry() external view returns (address) {
-        return address(_config.registry);
+    /// @notice ERC-3643: the identity registry: an `ERC3643IdentityRegistry` over the investor
+    /// registry this token reads, once set (`setIdentityRegistry`); until then the investor registry.
+    function identityRegistry() external view returns (address registry) {
+        registry = _identityRegistryAdapter;
+        if (registry == address(0)) registry = address(_config.registry);
     }
 
-    /// @notice ERC-3643: the compliance contract. The rulebook is built into this token, so this is
-    /// the token's own address.
-    function compliance() external view returns (address) {
-        return address(this);
+    /// @notice ERC-3643: the compliance: an `ERC3643Compliance` bound to this token once set
+    /// (`setCompliance`); until then this token itself (the rulebook is built in).
+    function compliance() external view returns (address compliance_) {
+        compliance_ = _complianceAdapter;
+        if (compliance_ == address(0)) compliance_ = address(this);
     }
 
     /// @notice ERC-3643: the token's ONCHAINID. In the sandbox this is an identity of the investor
@@ -688,16 +694,17 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _delegate();
     }
 
-    /// @notice ERC-3643: points the token at another investor registry.
+    /// @notice ERC-3643: points the token at an `ERC3643IdentityRegistry` (the token then reads its
+    /// investor registry) or directly at an investor registry.
     /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `identityRegistry_` is not zero.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function setIdentityRegistry(address) external {
         _delegate();
     }
 
-    /// @notice ERC-3643: sets the compliance contract. The rulebook is built in, so only this token's
-    /// own address is accepted (it re-emits `ComplianceAdded`).
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_ == address(this)`.
+    /// @notice ERC-3643: sets the compliance: an `ERC3643Compliance` bound to this token, or this
+    /// token's own address (the rulebook is built in either way).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_` is this token or bound to it.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function setCompliance(address) external {
         _delegate();

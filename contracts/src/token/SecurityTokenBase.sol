@@ -286,6 +286,14 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// `address(0)`.
     mapping(address account => Checkpoints.Trace208) internal _balanceCheckpoints;
 
+    /// @dev ERC-173 owner: the admin who last received ownership (`transferOwnership`); `owner()`
+    /// answers zero once that account no longer holds DEFAULT_ADMIN_ROLE.
+    address internal _owner;
+    /// @dev What `identityRegistry()` answers when set: an `ERC3643IdentityRegistry` over `_config.registry`.
+    address internal _identityRegistryAdapter;
+    /// @dev What `compliance()` answers when set: an `ERC3643Compliance` bound to this token.
+    address internal _complianceAdapter;
+
 
     /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the
     /// aggregate, initialised on first use from the balances of all its wallets.
