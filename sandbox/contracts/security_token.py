@@ -220,16 +220,14 @@ class SecurityToken(RestrictedToken):
         terms: Terms | None = None,
         extension: str | None = None,
         record_dates: bool = False,
-        identity_registry: str | None = None,
     ) -> Self:
         """Deploys a security. `admitted_jurisdictions` admits each listed jurisdiction at its lowest
         category unless `terms` sets a higher minimum; `extension` reuses a deployed
         `SecurityTokenExtension` (one is deployed when omitted); `record_dates` switches record-date
         balances on (sent by `admin`, before anything is issued), as bond and equity tokens need.
-
-        ERC-3643 tooling reads `identityRegistry()` and `compliance()` first: the token is pointed
-        (by `admin`) at an `ERC3643IdentityRegistry` over `registry` (`identity_registry` reuses one
-        already deployed over it) and at a new `ERC3643Compliance` bound to it."""
+        The token's constructor creates what ERC-3643 tooling reads first: an
+        `ERC3643IdentityRegistry` over `registry` (`identityRegistry()`) and an `ERC3643Compliance`
+        bound to the token (`compliance()`), so a security is still one transaction."""
         base = terms or Terms()
         admitted = {int(j) for j in admitted_jurisdictions}
         us_min = base.us_min_category or (_lowest(Jurisdiction.US) if Jurisdiction.US in admitted else 0)
@@ -246,11 +244,6 @@ class SecurityToken(RestrictedToken):
             [name, symbol, decimals, registry, int(home_jurisdiction), final.as_tuple(), admin, extension],
             sender=sender,
         )
-        if identity_registry is None:
-            identity_registry = ERC3643IdentityRegistry.deploy(chain, registry=registry, sender=sender).address
-        compliance = ERC3643Compliance.deploy(chain, token=token.address, sender=sender)
-        token.set_identity_registry(identity_registry, sender=admin)
-        token.set_compliance(compliance.address, sender=admin)
         if record_dates:
             token.enable_record_dates(sender=admin)
         return token

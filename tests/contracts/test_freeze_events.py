@@ -194,3 +194,15 @@ def test_recovery_of_frozen_wallets_leaves_the_read_model_equal_to_the_chain(w: 
     assert {us, us_new, uk1b} <= frozen.keys()
     assert frozen == {x: t.is_frozen(x) for x in frozen}
     assert frozen[us_new] is True and frozen[us] is False
+
+
+def test_recovery_to_a_wallet_not_linked_to_the_investor_is_refused(w: World) -> None:
+    """T-REX links the new wallet itself; here the investor registry lets only the investor's
+    onboarding agent (or its admin) link wallets, and the token is neither, so recovery refuses a
+    wallet not yet linked, and nothing changes: link it in the registry first."""
+    t, uk1, fresh = w.token, w.w["uk1"], w.chain.accounts[16].address
+    reverts(lambda: t.recovery_address(uk1, fresh, uk1, sender=w.issuer), "RecoveryNotPossible")
+    assert t.balance_of(uk1) == 1000 and t.balance_of(fresh) == 0
+    w.registry.add_wallet(uk1, fresh, sender=w.operator)
+    t.recovery_address(uk1, fresh, uk1, sender=w.issuer)
+    assert t.balance_of(fresh) == 1000

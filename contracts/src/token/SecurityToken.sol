@@ -14,6 +14,8 @@ import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 import {SecurityTokenModule} from "./SecurityTokenModule.sol";
+import {ERC3643IdentityRegistry} from "./ERC3643IdentityRegistry.sol";
+import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 
 /// @title SecurityToken
 /// @notice A permissioned security: ERC-20 whose every transfer, mint and burn passes the sandbox
@@ -35,7 +37,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
     /// @param decimals_ ERC-20 decimals (0 for whole units of a security).
-    /// @param registry_ The investor registry this security reads (ERC-3643 identity registry).
+    /// @param registry_ The investor registry this security reads; the constructor creates the
+    /// `ERC3643IdentityRegistry` over it that `identityRegistry()` answers, and the
+    /// `ERC3643Compliance` bound to this token that `compliance()` answers.
     /// @param homeJurisdiction_ ISO 3166-1 numeric code of the security's home jurisdiction.
     /// @param terms_ The rule parameters the issuer sets at creation.
     /// @param admin Receives DEFAULT_ADMIN_ROLE and AGENT_ROLE (the issuer), and is the ERC-173 owner.
@@ -62,8 +66,14 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _grantRole(AGENT_ROLE, admin);
         _owner = admin;
         emit OwnershipTransferred(address(0), admin);
-        emit IdentityRegistryAdded(address(registry_));
-        emit ComplianceAdded(address(this));
+        // What ERC-3643 tooling reads first: an IIdentityRegistry over the investor registry and a
+        // compliance bound to this token (their creation code is in this constructor only).
+        address identityAdapter = address(new ERC3643IdentityRegistry(registry_));
+        address complianceAdapter = address(new ERC3643Compliance(address(this)));
+        _identityRegistryAdapter = identityAdapter;
+        _complianceAdapter = complianceAdapter;
+        emit IdentityRegistryAdded(identityAdapter);
+        emit ComplianceAdded(complianceAdapter);
     }
 
     // ================================================================== ERC-20 views
