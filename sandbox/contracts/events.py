@@ -53,6 +53,32 @@ class AddressFrozen(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AgentAdded(ContractEvent):
+    """`AgentAdded(address indexed _agent)`, declared by IERC3643AgentRole, IERC3643AgentRoleEvents, SecurityToken,
+    SecurityTokenExtension.
+    """
+
+    event_name = "AgentAdded"
+    topic = bytes.fromhex("f68e73cec97f2d70aa641fb26e87a4383686e2efacb648f2165aeb02ac562ec5")
+    params = (EventParam("_agent", "agent", "address", indexed=True),)
+
+    agent: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentRemoved(ContractEvent):
+    """`AgentRemoved(address indexed _agent)`, declared by IERC3643AgentRole, IERC3643AgentRoleEvents, SecurityToken,
+    SecurityTokenExtension.
+    """
+
+    event_name = "AgentRemoved"
+    topic = bytes.fromhex("ed9c8ad8d5a0a66898ea49d2956929c93ae2e8bd50281b2ed897c5d1a6737e0b")
+    params = (EventParam("_agent", "agent", "address", indexed=True),)
+
+    agent: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class Approval(ContractEvent):
     """`Approval(address indexed owner, address indexed spender, uint256 value)`, declared by CashToken,
     MockParkingToken, PlainERC20, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
@@ -118,6 +144,17 @@ class BondTermsFixed(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ClaimTopicsRegistrySet(ContractEvent):
+    """`ClaimTopicsRegistrySet(address indexed claimTopicsRegistry)`, declared by ERC3643IdentityRegistry."""
+
+    event_name = "ClaimTopicsRegistrySet"
+    topic = bytes.fromhex("7170bf15b246e880b2369cd7c67d057760d8a35149e8c64dde91efa22bcc76d0")
+    params = (EventParam("claimTopicsRegistry", "claim_topics_registry", "address", indexed=True),)
+
+    claim_topics_registry: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClearanceRequested(ContractEvent):
     """`ClearanceRequested(uint256 indexed tradeId, uint256 indexed clearanceId, address indexed requestedBy)`,
     declared by DvPSettlement, IDvPSettlement.
@@ -162,6 +199,23 @@ class ComplianceAdded(ContractEvent):
     params = (EventParam("compliance", "compliance", "address", indexed=True),)
 
     compliance: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountryUpdated(ContractEvent):
+    """`CountryUpdated(address indexed investorAddress, uint16 indexed country)`, declared by
+    ERC3643IdentityRegistry.
+    """
+
+    event_name = "CountryUpdated"
+    topic = bytes.fromhex("04ed3b726495c2dca1ff1215d9ca54e1a4030abb5e82b0f6ce55702416cee853")
+    params = (
+        EventParam("investorAddress", "investor_address", "address", indexed=True),
+        EventParam("country", "country", "uint16", indexed=True),
+    )
+
+    investor_address: ChecksumAddress
+    country: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,7 +431,7 @@ class ForcedTransfer(ContractEvent):
 @dataclass(frozen=True, kw_only=True)
 class Frozen(ContractEvent):
     """`Frozen(address indexed account, uint256 amount)`, declared by IERC7943Fungible, SecurityToken,
-    SecurityTokenExtension.
+    SecurityTokenExtension, SecurityTokenModule.
     """
 
     event_name = "Frozen"
@@ -422,6 +476,23 @@ class HoldingLimitsSet(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IdentityRegistered(ContractEvent):
+    """`IdentityRegistered(address indexed investorAddress, address indexed identity)`, declared by
+    ERC3643IdentityRegistry.
+    """
+
+    event_name = "IdentityRegistered"
+    topic = bytes.fromhex("6ae73635c50d24a45af6fbd5e016ac4bed179addbc8bf24e04ff0fcc6d33af19")
+    params = (
+        EventParam("investorAddress", "investor_address", "address", indexed=True),
+        EventParam("identity", "identity", "address", indexed=True),
+    )
+
+    investor_address: ChecksumAddress
+    identity: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class IdentityRegistryAdded(ContractEvent):
     """`IdentityRegistryAdded(address indexed identityRegistry)`, declared by IERC3643, SecurityToken,
     SecurityTokenExtension.
@@ -432,6 +503,51 @@ class IdentityRegistryAdded(ContractEvent):
     params = (EventParam("identityRegistry", "identity_registry", "address", indexed=True),)
 
     identity_registry: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityRemoved(ContractEvent):
+    """`IdentityRemoved(address indexed investorAddress, address indexed identity)`, declared by
+    ERC3643IdentityRegistry.
+    """
+
+    event_name = "IdentityRemoved"
+    topic = bytes.fromhex("59d6590e225b81befe259af056324092801080acbb7feab310eb34678871f327")
+    params = (
+        EventParam("investorAddress", "investor_address", "address", indexed=True),
+        EventParam("identity", "identity", "address", indexed=True),
+    )
+
+    investor_address: ChecksumAddress
+    identity: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityStorageSet(ContractEvent):
+    """`IdentityStorageSet(address indexed identityStorage)`, declared by ERC3643IdentityRegistry."""
+
+    event_name = "IdentityStorageSet"
+    topic = bytes.fromhex("2fa8b95c1db7afe99e3398f3792f008135cedc1fa26b0bb2ecd2352cd166d53c")
+    params = (EventParam("identityStorage", "identity_storage", "address", indexed=True),)
+
+    identity_storage: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityUpdated(ContractEvent):
+    """`IdentityUpdated(address indexed oldIdentity, address indexed newIdentity)`, declared by
+    ERC3643IdentityRegistry.
+    """
+
+    event_name = "IdentityUpdated"
+    topic = bytes.fromhex("e98082932c8056a0f514da9104e4a66bc2cbaef102ad59d90c4b24220ebf6010")
+    params = (
+        EventParam("oldIdentity", "old_identity", "address", indexed=True),
+        EventParam("newIdentity", "new_identity", "address", indexed=True),
+    )
+
+    old_identity: ChecksumAddress
+    new_identity: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -574,6 +690,60 @@ class LotAdded(ContractEvent):
     wallet: ChecksumAddress
     amount: int
     unlock_at: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleAdded(ContractEvent):
+    """`ModuleAdded(address indexed module)`, declared by ERC3643Compliance."""
+
+    event_name = "ModuleAdded"
+    topic = bytes.fromhex("ead6a006345da1073a106d5f32372d2d2204f46cb0b4bca8f5ebafcbbed12b8a")
+    params = (EventParam("module", "module", "address", indexed=True),)
+
+    module: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleInteraction(ContractEvent):
+    """`ModuleInteraction(address indexed target, bytes4 selector)`, declared by ERC3643Compliance."""
+
+    event_name = "ModuleInteraction"
+    topic = bytes.fromhex("20d79de70adcc6e9353d8a9a5646b46dc352710d0a310b1ad1f67faeca7ef891")
+    params = (
+        EventParam("target", "target", "address", indexed=True),
+        EventParam("selector", "selector", "bytes4"),
+    )
+
+    target: ChecksumAddress
+    selector: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleRemoved(ContractEvent):
+    """`ModuleRemoved(address indexed module)`, declared by ERC3643Compliance."""
+
+    event_name = "ModuleRemoved"
+    topic = bytes.fromhex("0a1ee69f55c33d8467c69ca59ce2007a737a88603d75392972520bf67cb513b8")
+    params = (EventParam("module", "module", "address", indexed=True),)
+
+    module: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class OwnershipTransferred(ContractEvent):
+    """`OwnershipTransferred(address indexed previousOwner, address indexed newOwner)`, declared by
+    IERC3643AgentRole, IERC3643AgentRoleEvents, SecurityToken, SecurityTokenExtension.
+    """
+
+    event_name = "OwnershipTransferred"
+    topic = bytes.fromhex("8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0")
+    params = (
+        EventParam("previousOwner", "previous_owner", "address", indexed=True),
+        EventParam("newOwner", "new_owner", "address", indexed=True),
+    )
+
+    previous_owner: ChecksumAddress
+    new_owner: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -958,9 +1128,31 @@ class TermsSet(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TokenBound(ContractEvent):
+    """`TokenBound(address token)`, declared by ERC3643Compliance."""
+
+    event_name = "TokenBound"
+    topic = bytes.fromhex("2de35142b19ed5a07796cf30791959c592018f70b1d2d7c460eef8ffe713692b")
+    params = (EventParam("token", "token", "address"),)
+
+    token: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenUnbound(ContractEvent):
+    """`TokenUnbound(address token)`, declared by ERC3643Compliance."""
+
+    event_name = "TokenUnbound"
+    topic = bytes.fromhex("28a4ca7134a3b3f9aff286e79ad3daadb4a06d1b43d037a3a98bdc074edd9b7a")
+    params = (EventParam("token", "token", "address"),)
+
+    token: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class TokensFrozen(ContractEvent):
     """`TokensFrozen(address indexed userAddress, uint256 amount)`, declared by IERC3643, SecurityToken,
-    SecurityTokenExtension.
+    SecurityTokenExtension, SecurityTokenModule.
     """
 
     event_name = "TokensFrozen"
@@ -1152,6 +1344,17 @@ class TransferParked(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TrustedIssuersRegistrySet(ContractEvent):
+    """`TrustedIssuersRegistrySet(address indexed trustedIssuersRegistry)`, declared by ERC3643IdentityRegistry."""
+
+    event_name = "TrustedIssuersRegistrySet"
+    topic = bytes.fromhex("1b98cb79e6f73020175fe87333f1b91ad6a881519c0afe30340c2599b2b4bde0")
+    params = (EventParam("trustedIssuersRegistry", "trusted_issuers_registry", "address", indexed=True),)
+
+    trusted_issuers_registry: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class UnitsRedeemed(ContractEvent):
     """`UnitsRedeemed(uint256 indexed id, address indexed holder, uint256 units)`, declared by BondPayingAgent,
     EquityPayingAgent, IPayingAgent, PayingAgent.
@@ -1246,12 +1449,16 @@ class WalletSplit(ContractEvent):
 #: Every generated event class, by name.
 EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     AddressFrozen,
+    AgentAdded,
+    AgentRemoved,
     Approval,
     BatchProcessed,
     BondTermsFixed,
+    ClaimTopicsRegistrySet,
     ClearanceRequested,
     ClearanceWithdrawn,
     ComplianceAdded,
+    CountryUpdated,
     CrossBorderClearanceRequested,
     CrossBorderClearanceWithdrawn,
     CrossBorderTransferApproved,
@@ -1266,7 +1473,11 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     Frozen,
     HolderTypeSet,
     HoldingLimitsSet,
+    IdentityRegistered,
     IdentityRegistryAdded,
+    IdentityRemoved,
+    IdentityStorageSet,
+    IdentityUpdated,
     InvestorRegistered,
     InvestorStatusChanged,
     InvestorUpdated,
@@ -1274,6 +1485,10 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     Issued,
     JurisdictionAdmissionSet,
     LotAdded,
+    ModuleAdded,
+    ModuleInteraction,
+    ModuleRemoved,
+    OwnershipTransferred,
     PartialFreezeByRegulator,
     Paused,
     PaymentHeld,
@@ -1295,6 +1510,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     SplitCompleted,
     SplitStarted,
     TermsSet,
+    TokenBound,
+    TokenUnbound,
     TokensFrozen,
     TokensUnfrozen,
     TradeAffirmed,
@@ -1305,6 +1522,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     TradeSettled,
     Transfer,
     TransferParked,
+    TrustedIssuersRegistrySet,
     UnitsRedeemed,
     Unpaused,
     UpdatedTokenInformation,

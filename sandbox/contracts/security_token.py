@@ -153,10 +153,55 @@ class SecurityTokenCrossBorder(ContractFacade):
     artifact_name = "SecurityTokenCrossBorder"
 
 
+class ERC3643IdentityRegistry(ContractFacade):
+    """ERC-3643's `IIdentityRegistry` read over an investor registry (one serves any number of tokens)."""
+
+    artifact_name = "ERC3643IdentityRegistry"
+
+    @classmethod
+    def deploy(cls, chain: Chain, *, registry: str, sender: str) -> Self:
+        return cls.deploy_contract(chain, [registry], sender=sender)
+
+    def investor_registry(self) -> str:
+        return str(self._read("investorRegistry"))
+
+    def is_verified(self, wallet: str) -> bool:
+        return bool(self._read("isVerified", wallet))
+
+    def identity(self, wallet: str) -> str:
+        return str(self._read("identity", wallet))
+
+    def investor_country(self, wallet: str) -> int:
+        return int(self._read("investorCountry", wallet))
+
+    def contains(self, wallet: str) -> bool:
+        return bool(self._read("contains", wallet))
+
+
+class ERC3643Compliance(ContractFacade):
+    """ERC-3643's compliance over one security token whose rulebook is built in."""
+
+    artifact_name = "ERC3643Compliance"
+
+    @classmethod
+    def deploy(cls, chain: Chain, *, token: str, sender: str) -> Self:
+        return cls.deploy_contract(chain, [token], sender=sender)
+
+    def get_token_bound(self) -> str:
+        return str(self._read("getTokenBound"))
+
+    def is_module_bound(self, module: str) -> bool:
+        return bool(self._read("isModuleBound", module))
+
+    def can_transfer(self, from_: str, to: str, amount: int) -> bool:
+        return bool(self._read("canTransfer", from_, to, amount))
+
+
 class SecurityToken(RestrictedToken):
     artifact_name = "SecurityToken"
-    # The settlement clearances run in `SecurityTokenCrossBorder`'s code, reached by the token's fallback.
-    fallback_artifact_names = ("SecurityTokenCrossBorder",)
+    # The settlement clearances run in `SecurityTokenCrossBorder`'s code, the agent role and ownership
+    # in `SecurityTokenExtension`'s: both reached by the token's fallback.
+    fallback_artifact_names = ("SecurityTokenExtension", "SecurityTokenCrossBorder")
     rules_by_error = RULES_BY_ERROR
 
     @classmethod
@@ -179,7 +224,10 @@ class SecurityToken(RestrictedToken):
         """Deploys a security. `admitted_jurisdictions` admits each listed jurisdiction at its lowest
         category unless `terms` sets a higher minimum; `extension` reuses a deployed
         `SecurityTokenExtension` (one is deployed when omitted); `record_dates` switches record-date
-        balances on (sent by `admin`, before anything is issued), as bond and equity tokens need."""
+        balances on (sent by `admin`, before anything is issued), as bond and equity tokens need.
+        The token's constructor creates what ERC-3643 tooling reads first: an
+        `ERC3643IdentityRegistry` over `registry` (`identityRegistry()`) and an `ERC3643Compliance`
+        bound to the token (`compliance()`), so a security is still one transaction."""
         base = terms or Terms()
         admitted = {int(j) for j in admitted_jurisdictions}
         us_min = base.us_min_category or (_lowest(Jurisdiction.US) if Jurisdiction.US in admitted else 0)
@@ -270,6 +318,31 @@ class SecurityToken(RestrictedToken):
         """Who requested cross-border request `transfer_id` as a clearance, for which trade."""
         requester, trade_id = self._read("crossBorderClearance", transfer_id)
         return CrossBorderClearance(None if int(requester, 16) == 0 else requester, int(trade_id))
+
+    # ERC-3643 identity registry and compliance, agent role, ERC-173 ownership
+    def compliance(self) -> str:
+        return str(self._read("compliance"))
+
+    def set_identity_registry(self, identity_registry: str, *, sender: str | None = None) -> Receipt:
+        return self._send("setIdentityRegistry", identity_registry, sender=sender)
+
+    def set_compliance(self, compliance: str, *, sender: str | None = None) -> Receipt:
+        return self._send("setCompliance", compliance, sender=sender)
+
+    def is_agent(self, account: str) -> bool:
+        return bool(self._read("isAgent", account))
+
+    def add_agent(self, agent: str, *, sender: str | None = None) -> Receipt:
+        return self._send("addAgent", agent, sender=sender)
+
+    def remove_agent(self, agent: str, *, sender: str | None = None) -> Receipt:
+        return self._send("removeAgent", agent, sender=sender)
+
+    def owner(self) -> str:
+        return str(self._read("owner"))
+
+    def transfer_ownership(self, new_owner: str, *, sender: str | None = None) -> Receipt:
+        return self._send("transferOwnership", new_owner, sender=sender)
 
     # agent and regulator operations (ERC-3643 names)
     def mint(self, to: str, amount: int, *, sender: str | None = None) -> Receipt:

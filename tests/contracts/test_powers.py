@@ -64,7 +64,7 @@ def test_partial_freeze_attribution_and_forced_transfer(w: World) -> None:
     # forced transfer takes free units, then agent-frozen ones, never regulator-frozen ones
     reverts(lambda: t.forced_transfer(us, uk1, 701, sender=w.issuer), "ERC7943InsufficientUnfrozenBalance")
     receipt = t.forced_transfer(us, uk1, 700, sender=w.issuer)
-    assert [e.name for e in t.events(receipt)] == ["TokensUnfrozen", "Transfer", "ForcedTransfer"]
+    assert [e.name for e in t.events(receipt)] == ["TokensUnfrozen", "Frozen", "Transfer", "ForcedTransfer"]
     assert t.balance_of(us) == 300 and t.get_frozen_tokens(us) == 300
     reverts(lambda: t.forced_transfer(us, uk1, 1, sender=w.fca), "AccessControlUnauthorizedAccount")
     t.unfreeze_partial_tokens(us, 300, sender=w.sec)

@@ -9,10 +9,13 @@ import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
+import {IERC3643AgentRoleEvents} from "../interfaces/IERC3643AgentRole.sol";
 import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 import {SecurityTokenModule} from "./SecurityTokenModule.sol";
+import {ERC3643IdentityRegistry} from "./ERC3643IdentityRegistry.sol";
+import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 
 /// @title SecurityToken
 /// @notice A permissioned security: ERC-20 whose every transfer, mint and burn passes the sandbox
@@ -26,7 +29,7 @@ import {SecurityTokenModule} from "./SecurityTokenModule.sol";
 /// (a wallet joins its investor with zero balance and never changes investor, so a single-wallet
 /// investor's position is its wallet's balance). Amounts are bounded by uint96 (the issuance limit).
 /// The compliance of ERC-3643 is built into this contract (`compliance()` returns this address).
-contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
+contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC3643AgentRoleEvents {
     /// @dev The extension's `SecurityTokenModule`: read-only views and corporate actions (record
     /// dates, splits), run by delegatecall in this token's storage.
     address private immutable _module;
@@ -34,10 +37,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
     /// @param decimals_ ERC-20 decimals (0 for whole units of a security).
-    /// @param registry_ The investor registry this security reads (ERC-3643 identity registry).
+    /// @param registry_ The investor registry this security reads; the constructor creates the
+    /// `ERC3643IdentityRegistry` over it that `identityRegistry()` answers, and the
+    /// `ERC3643Compliance` bound to this token that `compliance()` answers.
     /// @param homeJurisdiction_ ISO 3166-1 numeric code of the security's home jurisdiction.
     /// @param terms_ The rule parameters the issuer sets at creation.
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and AGENT_ROLE (the issuer).
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and AGENT_ROLE (the issuer), and is the ERC-173 owner.
     /// @param extension_ A deployed `SecurityTokenExtension` (its code runs the cold powers).
     constructor(
         string memory name_,
@@ -59,8 +64,16 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _setTerms(terms_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
-        emit IdentityRegistryAdded(address(registry_));
-        emit ComplianceAdded(address(this));
+        _owner = admin;
+        emit OwnershipTransferred(address(0), admin);
+        // What ERC-3643 tooling reads first: an IIdentityRegistry over the investor registry and a
+        // compliance bound to this token (their creation code is in this constructor only).
+        address identityAdapter = address(new ERC3643IdentityRegistry(registry_));
+        address complianceAdapter = address(new ERC3643Compliance(address(this)));
+        _identityRegistryAdapter = identityAdapter;
+        _complianceAdapter = complianceAdapter;
+        emit IdentityRegistryAdded(identityAdapter);
+        emit ComplianceAdded(complianceAdapter);
     }
 
     // ================================================================== ERC-20 views
@@ -135,15 +148,18 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         return _caps.homeJurisdiction;
     }
 
-    /// @notice ERC-3643: the investor registry (the standard's identity registry).
-    function identityRegistry() external view returns (address) {
-        return address(_config.registry);
+    /// @notice ERC-3643: the identity registry: an `ERC3643IdentityRegistry` over the investor
+    /// registry this token reads, once set (`setIdentityRegistry`); until then the investor registry.
+    function identityRegistry() external view returns (address registry) {
+        registry = _identityRegistryAdapter;
+        if (registry == address(0)) registry = address(_config.registry);
     }
 
-    /// @notice ERC-3643: the compliance contract. The rulebook is built into this token, so this is
-    /// the token's own address.
-    function compliance() external view returns (address) {
-        return address(this);
+    /// @notice ERC-3643: the compliance: an `ERC3643Compliance` bound to this token once set
+    /// (`setCompliance`); until then this token itself (the rulebook is built in).
+    function compliance() external view returns (address compliance_) {
+        compliance_ = _complianceAdapter;
+        if (compliance_ == address(0)) compliance_ = address(this);
     }
 
     /// @notice ERC-3643: the token's ONCHAINID. In the sandbox this is an identity of the investor
@@ -494,6 +510,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
                 uint256 unfreeze = value - free;
                 s.frozen -= uint96(unfreeze);
                 emit TokensUnfrozen(from, unfreeze);
+                // ERC-7943: a forced transfer or burn that takes frozen units announces the new
+                // frozen amount, before its `Transfer`.
+                emit Frozen(from, s.frozen);
             }
         }
         s.balance = uint96(balance - value);
@@ -685,16 +704,17 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _delegate();
     }
 
-    /// @notice ERC-3643: points the token at another investor registry.
+    /// @notice ERC-3643: points the token at an `ERC3643IdentityRegistry` (the token then reads its
+    /// investor registry) or directly at an investor registry.
     /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `identityRegistry_` is not zero.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function setIdentityRegistry(address) external {
         _delegate();
     }
 
-    /// @notice ERC-3643: sets the compliance contract. The rulebook is built in, so only this token's
-    /// own address is accepted (it re-emits `ComplianceAdded`).
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_ == address(this)`.
+    /// @notice ERC-3643: sets the compliance: an `ERC3643Compliance` bound to this token, or this
+    /// token's own address (the rulebook is built in either way).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_` is this token or bound to it.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function setCompliance(address) external {
         _delegate();
@@ -725,7 +745,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
     }
 
     /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller.
-    /// @dev Requirements: as `setAddressFrozen`; frozen units never exceed the balance.
+    /// @dev Requirements: as `setAddressFrozen`; as in T-REX, frozen units after it never exceed the
+    /// balance.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function freezePartialTokens(address, uint256) external {
         _delegate();
@@ -739,9 +760,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible {
         _delegate();
     }
 
-    /// @notice ERC-7943: sets the frozen amount of `account` to `amount`, by freezing or unfreezing
-    /// the difference on the caller's side.
-    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`.
+    /// @notice ERC-7943: sets the frozen amount of `account` to `amount` (which may exceed the
+    /// balance), by freezing or unfreezing the difference on the caller's side.
+    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens` but for the balance bound.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function setFrozenTokens(address, uint256) external returns (bool) {
         _delegate();

@@ -286,6 +286,14 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// `address(0)`.
     mapping(address account => Checkpoints.Trace208) internal _balanceCheckpoints;
 
+    /// @dev ERC-173 owner: the admin who last received ownership (`transferOwnership`); `owner()`
+    /// answers zero once that account no longer holds DEFAULT_ADMIN_ROLE.
+    address internal _owner;
+    /// @dev What `identityRegistry()` answers when set: an `ERC3643IdentityRegistry` over `_config.registry`.
+    address internal _identityRegistryAdapter;
+    /// @dev What `compliance()` answers when set: an `ERC3643Compliance` bound to this token.
+    address internal _complianceAdapter;
+
 
     /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the
     /// aggregate, initialised on first use from the balances of all its wallets.
@@ -347,11 +355,20 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         }
     }
 
-    function _freezePartial(address wallet, uint256 amount, uint16 actor ) internal {
+    /// @dev Freezes `amount` more units of `wallet` on `actor`'s side. `withinBalance`: ERC-3643's
+    /// `freezePartialTokens` (as T-REX: frozen + amount <= balance); ERC-7943's `setFrozenTokens`
+    /// may freeze beyond the balance (the frozen amount then still fits in uint96).
+    function _freezePartial(address wallet, uint256 amount, uint16 actor, bool withinBalance) internal {
         Wallet storage w = _wallets[wallet];
-        uint256 freezable = w.balance - w.frozen;
-        if (amount > freezable) revert FreezeExceedsBalance(wallet, amount, freezable);
-        w.frozen += uint96(amount);
+        uint256 frozen = w.frozen;
+        if (withinBalance) {
+            uint256 balance = w.balance;
+            uint256 freezable = balance > frozen ? balance - frozen : 0;
+            if (amount > freezable) revert FreezeExceedsBalance(wallet, amount, freezable);
+        } else if (amount > type(uint96).max - frozen) {
+            revert AmountTooLarge(amount);
+        }
+        w.frozen = uint96(frozen + amount);
         if (actor != FROZEN_BY_AGENT) {
             uint256 mine = _regulatorFrozenBy[wallet][actor] + amount;
             _regulatorFrozenBy[wallet][actor] = mine;

@@ -5,6 +5,8 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
+import {IERC3643AgentRole} from "../interfaces/IERC3643AgentRole.sol";
+import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {TransferRulebook} from "../compliance/TransferRulebook.sol";
 import {TransferRules} from "./TransferRules.sol";
@@ -18,7 +20,7 @@ import {SecurityTokenCrossBorder} from "./SecurityTokenCrossBorder.sol";
 /// runs these functions by `delegatecall`, in its own storage; called directly, the extension only
 /// touches its own (empty) storage. One extension serves any number of tokens.
 /// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
-contract SecurityTokenExtension is SecurityTokenBase {
+contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
     /// @notice The ERC-3643 version string of tokens run by this extension.
     string public constant VERSION = "sandbox-erc3643-1.0";
 
@@ -151,20 +153,96 @@ contract SecurityTokenExtension is SecurityTokenBase {
         emit IERC3643.UpdatedTokenInformation(_tokenName, _tokenSymbol, _caps.decimals, VERSION, onchainID_);
     }
 
-    /// @notice ERC-3643: points the token at another investor registry.
+    /// @notice ERC-3643: points the token at an identity registry: an `ERC3643IdentityRegistry`
+    /// (the token reads the investor registry under it, and `identityRegistry()` answers the adapter),
+    /// or an investor registry itself (`identityRegistry()` then answers it).
     /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `identityRegistry_` is not zero.
     function setIdentityRegistry(address identityRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (identityRegistry_ == address(0)) revert InvalidTerms();
-        _config.registry = IInvestorRegistry(identityRegistry_);
+        address registry = identityRegistry_;
+        address adapter;
+        (bool ok, bytes memory ret) =
+            identityRegistry_.staticcall(abi.encodeWithSignature("investorRegistry()"));
+        if (ok && ret.length == 32) {
+            address under = abi.decode(ret, (address));
+            if (under != address(0) && under.code.length != 0) (registry, adapter) = (under, identityRegistry_);
+        }
+        _config.registry = IInvestorRegistry(registry);
+        _identityRegistryAdapter = adapter;
         emit IERC3643.IdentityRegistryAdded(identityRegistry_);
     }
 
-    /// @notice ERC-3643: sets the compliance contract. The rulebook is built in, so only this token's
-    /// own address is accepted (it re-emits `ComplianceAdded`).
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_ == address(this)`.
+    /// @notice ERC-3643: sets the compliance: an `ERC3643Compliance` bound to this token, or this
+    /// token's own address. The rulebook is built into the token either way.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `compliance_` is this token or a contract
+    /// whose `getTokenBound()` is this token.
     function setCompliance(address compliance_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (compliance_ != address(this)) revert ComplianceIsBuiltIn(compliance_);
+        if (compliance_ != address(this)) {
+            (bool ok, bytes memory ret) =
+                compliance_.staticcall(abi.encodeCall(ERC3643Compliance.getTokenBound, ()));
+            if (!ok || ret.length != 32 || abi.decode(ret, (address)) != address(this)) {
+                revert ComplianceIsBuiltIn(compliance_);
+            }
+        }
+        _complianceAdapter = compliance_ == address(this) ? address(0) : compliance_;
         emit IERC3643.ComplianceAdded(compliance_);
+    }
+
+    // ================================================================== ERC-3643 agents, ERC-173 owner
+
+    /// @notice ERC-3643: whether `agent` holds the agent role (AGENT_ROLE).
+    function isAgent(address agent) external view returns (bool) {
+        return hasRole(AGENT_ROLE, agent);
+    }
+
+    /// @notice ERC-3643: gives `agent` the agent role (AGENT_ROLE); emits `AgentAdded` (and
+    /// AccessControl's `RoleGranted`). Agents hold the issuer's operational powers, never a
+    /// regulator's: they cannot lift a regulator's freeze or pause.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE (the owner holds it); `agent` is not zero and
+    /// not an agent yet.
+    function addAgent(address agent) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (agent == address(0) || hasRole(AGENT_ROLE, agent)) revert AgentAlreadyAdded(agent);
+        _grantRole(AGENT_ROLE, agent);
+        emit AgentAdded(agent);
+    }
+
+    /// @notice ERC-3643: takes the agent role from `agent`; emits `AgentRemoved` (and `RoleRevoked`).
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `agent` is an agent.
+    function removeAgent(address agent) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (!hasRole(AGENT_ROLE, agent)) revert NotAnAgent(agent);
+        _revokeRole(AGENT_ROLE, agent);
+        emit AgentRemoved(agent);
+    }
+
+    /// @notice ERC-173: the owner, the issuer's admin that holds ownership; zero if that account has
+    /// since lost DEFAULT_ADMIN_ROLE through AccessControl.
+    function owner() public view returns (address) {
+        address current = _owner;
+        return hasRole(DEFAULT_ADMIN_ROLE, current) ? current : address(0);
+    }
+
+    /// @notice ERC-173: hands ownership, and with it DEFAULT_ADMIN_ROLE, to `newOwner`; the previous
+    /// owner loses DEFAULT_ADMIN_ROLE (its agent role, if any, stays until `removeAgent`). Regulators'
+    /// powers do not depend on ownership.
+    /// @dev Requirements: caller is the owner; `newOwner` is not zero (the security always has an
+    /// accountable issuer, so ownership cannot be renounced).
+    function transferOwnership(address newOwner) external {
+        address previous = owner();
+        if (_msgSender() != previous) revert OwnableUnauthorizedAccount(_msgSender());
+        if (newOwner == address(0)) revert OwnableInvalidOwner(address(0));
+        _owner = newOwner;
+        _grantRole(DEFAULT_ADMIN_ROLE, newOwner);
+        if (newOwner != previous) _revokeRole(DEFAULT_ADMIN_ROLE, previous);
+        emit OwnershipTransferred(previous, newOwner);
+    }
+
+    /// @notice OpenZeppelin `Ownable` (part of T-REX's `AgentRole`): refused, the security always has
+    /// an accountable issuer.
+    /// @dev Requirements: none succeed: reverts `OwnableInvalidOwner(0)` for the owner,
+    /// `OwnableUnauthorizedAccount` for anyone else.
+    function renounceOwnership() external view {
+        if (_msgSender() != owner()) revert OwnableUnauthorizedAccount(_msgSender());
+        revert OwnableInvalidOwner(address(0));
     }
 
     // ================================================================== agent and regulator powers
@@ -205,11 +283,14 @@ contract SecurityTokenExtension is SecurityTokenBase {
         emit IERC3643.AddressFrozen(userAddress, freeze, _msgSender());
     }
 
-    /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller.
-    /// @dev Requirements: as `setAddressFrozen`; frozen units never exceed the balance.
+    /// @notice ERC-3643: freezes `amount` more units of `userAddress`, attributed to the caller. Emits
+    /// `TokensFrozen` and ERC-7943's `Frozen` with the new frozen amount.
+    /// @dev Requirements: as `setAddressFrozen`; as in T-REX, the frozen units after it do not exceed
+    /// the balance (only ERC-7943's `setFrozenTokens` freezes beyond it).
     function freezePartialTokens(address userAddress, uint256 amount) public {
-        _freezePartial(userAddress, amount, _actorFor(userAddress));
+        _freezePartial(userAddress, amount, _actorFor(userAddress), true);
         emit IERC3643.TokensFrozen(userAddress, amount);
+        emit IERC7943Fungible.Frozen(userAddress, _wallets[userAddress].frozen);
     }
 
     /// @notice ERC-3643: unfreezes `amount` units of `userAddress` that the caller's side froze.
@@ -218,16 +299,19 @@ contract SecurityTokenExtension is SecurityTokenBase {
     function unfreezePartialTokens(address userAddress, uint256 amount) public {
         _unfreezePartial(userAddress, amount, _actorFor(userAddress));
         emit IERC3643.TokensUnfrozen(userAddress, amount);
+        emit IERC7943Fungible.Frozen(userAddress, _wallets[userAddress].frozen);
     }
 
     /// @notice ERC-7943: sets the frozen amount of `account` to `amount`, by freezing or unfreezing
-    /// the difference on the caller's side.
-    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`.
+    /// the difference on the caller's side. As ERC-7943 requires, `amount` may exceed the balance
+    /// (units received later stay frozen up to it).
+    /// @dev Requirements: as `freezePartialTokens` / `unfreezePartialTokens`, but for the balance
+    /// bound; `amount` fits in uint96.
     function setFrozenTokens(address account, uint256 amount) external returns (bool) {
         uint16 actor = _actorFor(account);
         uint256 current = _wallets[account].frozen;
         if (amount > current) {
-            _freezePartial(account, amount - current, actor);
+            _freezePartial(account, amount - current, actor, false);
             emit IERC3643.TokensFrozen(account, amount - current);
         } else if (amount < current) {
             _unfreezePartial(account, current - amount, actor);
@@ -318,10 +402,36 @@ contract SecurityTokenExtension is SecurityTokenBase {
         }
         _wallets[newWallet] = w;
         delete _wallets[lostWallet];
-        emit Transfer(lostWallet, newWallet, w.balance);
-        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
+        _recoveryEvents(lostWallet, newWallet, w);
         emit IERC3643.RecoverySuccess(lostWallet, newWallet, investorOnchainID);
         return true;
+    }
+
+    /// @dev The events of a recovery, in T-REX's order, so that an indexer replaying them ends with
+    /// the chain's state: the lost wallet's freezes lifted, the units moved, the same freezes on the
+    /// new wallet (ERC-7943 `Frozen` with each new frozen amount; regulators' shares re-attributed).
+    function _recoveryEvents(address lostWallet, address newWallet, Wallet memory w) private {
+        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(lostWallet, false, _msgSender());
+        if (w.frozen != 0) {
+            emit IERC3643.TokensUnfrozen(lostWallet, w.frozen);
+            emit IERC7943Fungible.Frozen(lostWallet, 0);
+        }
+        for (uint256 k = 0; k < 2; ++k) {
+            uint16 j = k == 0 ? UK : US;
+            uint256 f = _regulatorFrozenBy[newWallet][j];
+            if (f != 0) emit PartialFreezeByRegulator(lostWallet, j, 0);
+        }
+        emit Transfer(lostWallet, newWallet, w.balance);
+        if (w.frozen != 0) {
+            emit IERC3643.TokensFrozen(newWallet, w.frozen);
+            emit IERC7943Fungible.Frozen(newWallet, w.frozen);
+        }
+        for (uint256 k = 0; k < 2; ++k) {
+            uint16 j = k == 0 ? UK : US;
+            uint256 f = _regulatorFrozenBy[newWallet][j];
+            if (f != 0) emit PartialFreezeByRegulator(newWallet, j, f);
+        }
+        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
     }
 
     /// @dev No recovery during a split (it would carry a wallet's split state); with record dates on,

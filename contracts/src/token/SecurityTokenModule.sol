@@ -3,6 +3,8 @@ pragma solidity ^0.8.26;
 
 import {Arrays} from "@openzeppelin/contracts/utils/Arrays.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {IERC3643} from "../interfaces/IERC3643.sol";
+import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {SecurityTokenViews} from "./SecurityTokenViews.sol";
 
 /// @title SecurityTokenModule
@@ -246,11 +248,17 @@ contract SecurityTokenModule is SecurityTokenViews {
         Wallet memory w = _wallets[wallet];
         uint256 before = w.balance;
         w.balance = uint96(before * ratio);
-        w.frozen = uint96(w.frozen * ratio);
+        uint256 frozenBefore = w.frozen;
+        if (frozenBefore != 0) {
+            // ERC-7943 lets the frozen amount exceed the balance, so it is scaled saturating.
+            w.frozen = _saturate96(frozenBefore * ratio);
+            emit IERC3643.TokensFrozen(wallet, w.frozen - frozenBefore);
+            emit IERC7943Fungible.Frozen(wallet, w.frozen);
+        }
         _wallets[wallet] = w;
         WalletExtra storage x = _extra[wallet];
         if (x.regulatorFrozen != 0) {
-            x.regulatorFrozen = uint96(x.regulatorFrozen * ratio);
+            x.regulatorFrozen = _saturate96(uint256(x.regulatorFrozen) * ratio);
             for (uint256 k = 0; k < 2; ++k) {
                 uint16 j = k == 0 ? UK : US;
                 uint256 f = _regulatorFrozenBy[wallet][j];
@@ -271,6 +279,10 @@ contract SecurityTokenModule is SecurityTokenViews {
             Position storage p = _positions[address(uint160(record))];
             if (p.initialized) p.balance += uint96(before * (ratio - 1));
         }
+    }
+
+    function _saturate96(uint256 v) private pure returns (uint96) {
+        return v > type(uint96).max ? type(uint96).max : uint96(v);
     }
 
     function _completeSplit(uint256 ratio) private {
