@@ -59,8 +59,8 @@ def test_compliance_is_an_erc3643_compliance_bound_to_the_token(w: World) -> Non
     reverts(lambda: c._send("transferred", uk1, uk2, 1, sender=w.issuer), "ComplianceIsBuiltIn")
     # another token's compliance, or an account, is refused; the token itself is accepted
     second = w.deploy_token()
-    reverts(lambda: t.set_compliance(second.compliance(), sender=w.issuer), "ComplianceIsBuiltIn")
-    reverts(lambda: t.set_compliance(w.outsider, sender=w.issuer), "ComplianceIsBuiltIn")
+    reverts(lambda: t.set_compliance(second.compliance(), sender=w.issuer), "ComplianceNotBoundToToken")
+    reverts(lambda: t.set_compliance(w.outsider, sender=w.issuer), "ComplianceNotBoundToToken")
     t.set_compliance(t.address, sender=w.issuer)
     assert t.compliance() == t.address
     t.set_compliance(c.address, sender=w.issuer)

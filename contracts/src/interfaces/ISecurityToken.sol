@@ -133,7 +133,8 @@ interface ISecurityToken {
     /// @notice After issuance approval the issuer may only tighten the terms; loosening needs the
     /// home regulator.
     error TermsExceedApproval();
-    error ComplianceIsBuiltIn(address compliance);
+    /// @notice `setCompliance` was given a contract that is neither this token nor a compliance bound to it.
+    error ComplianceNotBoundToToken(address compliance);
     error RecoveryNotPossible(address lostWallet, address newWallet, address investorOnchainID);
     error NotCrossBorder(uint16 fromJurisdiction, uint16 toJurisdiction);
     error UnknownCrossBorderTransfer(uint256 id);

@@ -181,7 +181,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
             (bool ok, bytes memory ret) =
                 compliance_.staticcall(abi.encodeCall(ERC3643Compliance.getTokenBound, ()));
             if (!ok || ret.length != 32 || abi.decode(ret, (address)) != address(this)) {
-                revert ComplianceIsBuiltIn(compliance_);
+                revert ComplianceNotBoundToToken(compliance_);
             }
         }
         _complianceAdapter = compliance_ == address(this) ? address(0) : compliance_;
