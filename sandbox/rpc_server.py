@@ -86,6 +86,9 @@ INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
 #: The request carried no valid API key (sent with HTTP 401).
 UNAUTHORIZED = -32001
+#: EIP-1474's "resource not found": what anvil answers (and EIP-1898 recommends) for a block hash that
+#: names no block. The same number as `UNAUTHORIZED`, which is only ever sent with HTTP 401.
+RESOURCE_NOT_FOUND = -32001
 #: EIP-1474's "limit exceeded" (hosted nodes answer an over-wide eth_getLogs with it).
 LIMIT_EXCEEDED = -32005
 #: geth's and anvil's code for "execution reverted" with revert data.
@@ -112,6 +115,8 @@ SIGNING_METHODS = frozenset(
 #: a hash up (eth-tester walks back from the newest block for that).
 RECEIPT_CACHE_SIZE = 4096
 MAX_BATCH = 1000
+#: eth_feeHistory: the most blocks one call covers (geth's cap; more is silently cut, as geth does).
+MAX_FEE_HISTORY_BLOCKS = 1024
 
 _QUANTITY_FIELDS = ("gas", "gasPrice", "value", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "chainId")
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
@@ -243,15 +248,13 @@ class RpcHandler:
             "eth_gasPrice": lambda p: hex(self._w3.eth.gas_price),
             "eth_maxPriorityFeePerGas": lambda p: hex(self._w3.eth.max_priority_fee),
             "eth_feeHistory": self._fee_history,
-            "eth_getBalance": lambda p: hex(self._w3.eth.get_balance(_address(_param(p, 0)), _block(p, 1))),
+            "eth_getBalance": lambda p: hex(self._w3.eth.get_balance(_address(_param(p, 0)), self._state_at(p, 1))),
             "eth_getTransactionCount": lambda p: hex(
-                self._w3.eth.get_transaction_count(_address(_param(p, 0)), _block(p, 1))
+                self._w3.eth.get_transaction_count(_address(_param(p, 0)), self._state_at(p, 1))
             ),
-            "eth_getCode": lambda p: to_wire(self._w3.eth.get_code(_address(_param(p, 0)), _block(p, 1))),
-            "eth_getStorageAt": lambda p: to_wire(
-                self._w3.eth.get_storage_at(_address(_param(p, 0)), _quantity(_param(p, 1)), _block(p, 2))
-            ),
-            "eth_getBlockByNumber": lambda p: self._block_or_none(_block(p, 0), bool(_param(p, 1, False))),
+            "eth_getCode": lambda p: to_wire(self._w3.eth.get_code(_address(_param(p, 0)), self._state_at(p, 1))),
+            "eth_getStorageAt": self._storage_at,
+            "eth_getBlockByNumber": lambda p: self._block_or_none(_block_id(_param(p, 0)), bool(_param(p, 1, False))),
             "eth_getBlockByHash": lambda p: self._block_or_none(
                 HexBytes(_data(_param(p, 0))), bool(_param(p, 1, False))
             ),
@@ -322,6 +325,45 @@ class RpcHandler:
 
     # ------------------------------------------------------------------ reads
 
+    def _state_at(self, params: list[Any], index: int) -> BlockIdentifier:
+        """A block parameter as web3 takes it: a tag, a number, or EIP-1898's ``{"blockNumber": …}`` /
+        ``{"blockHash": …, "requireCanonical"?: bool}`` resolved to the number of that block. A hash
+        naming no block of the canonical chain is -32001 "Resource not found", as anvil answers (and
+        EIP-1898 recommends): the embedded chain keeps no state for blocks a revert left behind, so
+        ``requireCanonical: false`` cannot reach them either."""
+        value = _param(params, index, "latest")
+        if isinstance(value, dict):
+            if "blockHash" in value:
+                if "blockNumber" in value:
+                    raise RpcError(INVALID_PARAMS, "a block parameter names a blockHash or a blockNumber, not both")
+                require = value.get("requireCanonical", False)
+                if not isinstance(require, bool):
+                    raise RpcError(INVALID_PARAMS, "requireCanonical must be a boolean")
+                return self._canonical_number(_hash(value["blockHash"]))
+            if "blockNumber" not in value:
+                raise RpcError(INVALID_PARAMS, "a block parameter object needs blockHash or blockNumber")
+            return _block_id(value["blockNumber"])
+        return _block_id(value)
+
+    def _storage_at(self, p: list[Any]) -> Any:
+        address, slot, block = _address(_param(p, 0)), _quantity(_param(p, 1)), self._state_at(p, 2)
+        tester = getattr(self._chain, "_tester", None)
+        if tester is not None and isinstance(block, int):
+            # web3.py hands eth-tester a block number as hex, which eth-tester refuses: ask it directly.
+            return tester.get_storage_at(address, hex(slot), block)
+        return to_wire(self._w3.eth.get_storage_at(address, slot, block))
+
+    def _canonical_number(self, block_hash: str) -> int:
+        """The number of the canonical block `block_hash`, or -32001 "Resource not found"."""
+        try:
+            number = int(self._w3.eth.get_block(HexBytes(block_hash))["number"])
+            canonical = to_wire(self._w3.eth.get_block(number)["hash"])
+        except BlockNotFound:
+            canonical = None
+        if canonical != block_hash:  # unknown, or left behind by a revert
+            raise RpcError(RESOURCE_NOT_FOUND, "Resource not found", {"blockHash": block_hash})
+        return number
+
     def _block_or_none(self, block: BlockIdentifier, full: bool) -> Any:
         try:
             wire = to_wire(self._w3.eth.get_block(block, full))
@@ -334,8 +376,78 @@ class RpcHandler:
         return wire
 
     def _fee_history(self, p: list[Any]) -> Any:
-        percentiles = [float(x) for x in _param(p, 2, [])]
-        return to_wire(self._w3.eth.fee_history(_quantity(_param(p, 0)), _block(p, 1), percentiles))
+        """eth_feeHistory as geth computes it: the `blockCount` blocks ending at the newest one asked
+        for (fewer near genesis), their base fees plus the next block's (EIP-1559's rule from the
+        newest), the share of each block's gas limit used, and per block and requested percentile the
+        effective priority fee paid at that percentile of the block's gas (transactions sorted by that
+        fee, weighted by the gas each used); an empty block's rewards are zeros."""
+        count = _quantity(_param(p, 0))
+        count = min(count, MAX_FEE_HISTORY_BLOCKS)  # geth caps silently too
+        newest_id = self._state_at(p, 1)
+        raw_percentiles = _param(p, 2, None) or []
+        if not isinstance(raw_percentiles, list):
+            raise RpcError(INVALID_PARAMS, "rewardPercentiles must be an array")
+        percentiles: list[float] = []
+        for value in raw_percentiles:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+                raise RpcError(INVALID_PARAMS, f"invalid reward percentile: {value!r}")
+            if percentiles and value < percentiles[-1]:
+                raise RpcError(INVALID_PARAMS, f"invalid reward percentile: #{len(percentiles)}:{value} < previous")
+            percentiles.append(float(value))
+        try:
+            newest = int(self._w3.eth.get_block(newest_id)["number"])
+        except BlockNotFound:
+            raise RpcError(INVALID_PARAMS, f"block {newest_id!r} not found") from None
+        if count == 0:
+            return {"oldestBlock": "0x0", "baseFeePerGas": [], "gasUsedRatio": [], "reward": []}
+        oldest = max(0, newest - count + 1)
+        base_fees: list[int] = []
+        ratios: list[float] = []
+        rewards: list[list[str]] = []
+        block: Any = None
+        for number in range(oldest, newest + 1):
+            block = self._w3.eth.get_block(number, True)
+            base_fee = int(block.get("baseFeePerGas", 0))
+            base_fees.append(base_fee)
+            ratios.append(int(block["gasUsed"]) / int(block["gasLimit"]) if int(block["gasLimit"]) else 0.0)
+            if percentiles:
+                rewards.append([hex(r) for r in self._block_rewards(block, base_fee, percentiles)])
+        base_fees.append(_next_base_fee(block))
+        return {
+            "oldestBlock": hex(oldest),
+            "baseFeePerGas": [hex(b) for b in base_fees],
+            "gasUsedRatio": ratios,
+            "reward": rewards,
+        }
+
+    def _block_rewards(self, block: Any, base_fee: int, percentiles: list[float]) -> list[int]:
+        """geth's `processPercentiles`: effective tips sorted ascending, each weighted by its gas used."""
+        transactions = list(block["transactions"])
+        if not transactions:
+            return [0 for _ in percentiles]
+        tipped: list[tuple[int, int]] = []
+        previous_cumulative = 0
+        for tx in transactions:
+            receipt = self._w3.eth.get_transaction_receipt(tx["hash"])
+            cumulative = int(receipt["cumulativeGasUsed"])
+            gas_used, previous_cumulative = cumulative - previous_cumulative, cumulative
+            wire = cast(dict[str, Any], to_wire(tx))  # eth-tester's keys in camelCase, quantities as hex
+            if wire.get("maxFeePerGas") is not None:
+                tip = min(int(wire["maxPriorityFeePerGas"], 16), int(wire["maxFeePerGas"], 16) - base_fee)
+            else:
+                tip = int(wire["gasPrice"], 16) - base_fee
+            tipped.append((max(tip, 0), gas_used))
+        tipped.sort()
+        total = int(block["gasUsed"])
+        out: list[int] = []
+        index, sum_gas = 0, tipped[0][1]
+        for percentile in percentiles:
+            threshold = total * percentile / 100
+            while sum_gas < threshold and index < len(tipped) - 1:
+                index += 1
+                sum_gas += tipped[index][1]
+            out.append(tipped[index][0])
+        return out
 
     def _logs(self, p: list[Any]) -> Any:
         """eth_getLogs, read in chunks of `log_chunk_blocks` blocks, each under the chain's lock on its
@@ -351,16 +463,15 @@ class RpcHandler:
         topics = _topic_filter(spec.get("topics"))
         with self._guard():
             head = self._chain.block_number()
-            if "blockHash" in spec:
-                wanted = _hash(spec["blockHash"])
+            if spec.get("blockHash") is not None:
+                if spec.get("fromBlock") is not None or spec.get("toBlock") is not None:
+                    raise RpcError(
+                        INVALID_PARAMS, "cannot specify both blockHash and fromBlock/toBlock, choose one or the other"
+                    )
                 try:
-                    number = int(self._w3.eth.get_block(HexBytes(wanted))["number"])
-                    canonical = to_wire(self._w3.eth.get_block(number)["hash"])
-                except BlockNotFound:
-                    canonical = None
-                if canonical != wanted:  # unknown, or left behind by a revert
-                    raise RpcError(SERVER_ERROR, "unknown block")
-                start = stop = number
+                    start = stop = self._canonical_number(_hash(spec["blockHash"]))
+                except RpcError:
+                    raise RpcError(SERVER_ERROR, "unknown block") from None  # geth's and anvil's answer
             else:
                 start = _log_bound(spec.get("fromBlock", "latest"), head)
                 stop = _log_bound(spec.get("toBlock", "latest"), head)
@@ -444,7 +555,15 @@ class RpcHandler:
 
     def _call(self, p: list[Any]) -> Any:
         tx = _tx_params(_param(p, 0))
-        block = _block(p, 1)
+        for index, what in ((2, "state override"), (3, "block override")):
+            # py-evm through eth-tester cannot run a call against changed state or a changed block
+            # header: refused, never silently ignored (a client would trust an answer it did not ask).
+            if _param(p, index, None):
+                raise RpcError(
+                    INVALID_PARAMS,
+                    f"{what} is not supported: this sandbox's embedded chain cannot apply it (parameter {index})",
+                )
+        block = cast(int | str, self._state_at(p, 1))
         to = tx.get("to")
         if to is not None and not tx.get("value"):
             # The chain's own call path decodes reverts on every backend.
@@ -463,7 +582,11 @@ class RpcHandler:
     def _estimate_gas(self, p: list[Any]) -> Any:
         tx = _tx_params(_param(p, 0))
         tx.pop("gas", None)
-        block = _block(p, 1) if len(p) > 1 else None
+        if _param(p, 2, None):
+            raise RpcError(
+                INVALID_PARAMS, "state override is not supported: this sandbox's embedded chain cannot apply it"
+            )
+        block = self._state_at(p, 1) if len(p) > 1 else None
         try:
             return hex(self._w3.eth.estimate_gas(cast(TxParams, tx), block))
         except Exception as exc:
@@ -682,14 +805,16 @@ def _topics_match(log: Log, wanted: list[set[bytes] | None]) -> bool:
     return all(allowed is None or topic in allowed for topic, allowed in zip(log.topics, wanted, strict=False))
 
 
-def _block(params: list[Any], index: int) -> Any:
-    """A block parameter: a tag, a number, or an EIP-1898 object (``{"blockNumber"}``/``{"blockHash"}``)."""
-    value = _param(params, index, "latest")
-    if isinstance(value, dict):
-        if "blockHash" in value:
-            return HexBytes(_data(value["blockHash"]))
-        return _block_id(value.get("blockNumber", "latest"))
-    return _block_id(value)
+def _next_base_fee(block: Any) -> int:
+    """EIP-1559: the base fee of the block after `block` (elasticity 2, change denominator 8)."""
+    base_fee = int(block.get("baseFeePerGas", 0))
+    target = int(block["gasLimit"]) // 2
+    used = int(block["gasUsed"])
+    if target in (used, 0):
+        return base_fee
+    if used > target:
+        return base_fee + max(1, base_fee * (used - target) // target // 8)
+    return base_fee - base_fee * (target - used) // target // 8
 
 
 def _tx_params(value: Any) -> dict[str, Any]:
