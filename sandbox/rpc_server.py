@@ -563,13 +563,16 @@ class RpcHandler:
                     INVALID_PARAMS,
                     f"{what} is not supported: this sandbox's embedded chain cannot apply it (parameter {index})",
                 )
-        block = cast(int | str, self._state_at(p, 1))
+        block = self._state_at(p, 1)
         to = tx.get("to")
         if to is not None and not tx.get("value"):
             # The chain's own call path decodes reverts on every backend.
             try:
                 out = self._chain.call(
-                    str(to), _data(tx.get("data", "0x")), sender=cast(str | None, tx.get("from")), block=block
+                    str(to),
+                    _data(tx.get("data", "0x")),
+                    sender=cast(str | None, tx.get("from")),
+                    block=cast(int | str, block),
                 )
             except ContractReverted as exc:
                 raise _reverted(exc) from None
