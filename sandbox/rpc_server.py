@@ -47,6 +47,7 @@ JSON-RPC clients, the API and Python callers can share one chain. Unknown method
 from __future__ import annotations
 
 import argparse
+import contextvars
 import errno
 import hashlib
 import hmac
@@ -59,6 +60,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import uvicorn
@@ -117,6 +119,10 @@ RECEIPT_CACHE_SIZE = 4096
 MAX_BATCH = 1000
 #: eth_feeHistory: the most blocks one call covers (geth's cap; more is silently cut, as geth does).
 MAX_FEE_HISTORY_BLOCKS = 1024
+#: Filters (eth_newFilter & co.): removed after this many seconds without a poll (geth's 5 minutes),
+#: and at most this many alive per API key (a key that wants more uninstalls some first).
+FILTER_TIMEOUT_SECONDS = 300.0
+MAX_FILTERS_PER_KEY = 64
 
 _QUANTITY_FIELDS = ("gas", "gasPrice", "value", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "chainId")
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
@@ -124,6 +130,21 @@ _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
 #: Who a bearer API key is: anything but None for a key the endpoint accepts (under ``sandbox serve``,
 #: the gateway's `PrincipalDirectory.authenticate`).
 Authenticator = Callable[[str], object | None]
+
+#: Who is asking, for the request being handled: a digest of its API key ("" when called in process).
+#: Filters belong to it; another key's filter id is "filter not found".
+_OWNER: contextvars.ContextVar[str] = contextvars.ContextVar("rpc_owner", default="")
+
+
+@dataclass
+class _Filter:
+    """A filter installed by eth_new*Filter: what it matches and the last block it reported."""
+
+    kind: str  # "logs", "blocks" or "pending"
+    owner: str
+    cursor: int
+    touched: float
+    spec: dict[str, Any] = field(default_factory=dict)
 
 
 def single_key(api_key: str) -> Authenticator:
@@ -217,6 +238,7 @@ class RpcHandler:
         chain: Web3Chain,
         *,
         client_version: str = "uk-us-dss-sandbox/0.1.0",
+        clock: Callable[[], float] = time.monotonic,
         log_chunk_blocks: int = LOG_CHUNK_BLOCKS,
         max_log_blocks: int = MAX_LOG_BLOCK_RANGE,
         max_log_results: int = MAX_LOG_RESULTS,
@@ -227,6 +249,9 @@ class RpcHandler:
         self._max_log_results = max_log_results
         self._w3 = chain.w3
         self._client_version = client_version
+        self._clock = clock
+        self._filter_lock = threading.Lock()
+        self._filters: dict[str, _Filter] = {}
         # py-evm is not thread-safe: on the embedded chain (``serialize_reads``) a request holds the
         # chain's own (reentrant) write lock, so it never runs beside a write from the API or a
         # facade; writes inside it take the same lock again. A node serves requests concurrently.
@@ -264,9 +289,24 @@ class RpcHandler:
             "eth_call": self._call,
             "eth_estimateGas": self._estimate_gas,
             "eth_sendRawTransaction": self._send_raw,
+            "eth_newFilter": self._new_log_filter,
+            "eth_newBlockFilter": lambda p: self._install("blocks", {}),
+            "eth_newPendingTransactionFilter": lambda p: self._install("pending", {}),
+            "eth_getFilterChanges": self._filter_changes,
+            "eth_getFilterLogs": self._filter_logs,
+            "eth_uninstallFilter": self._uninstall,
+            "eth_getBlockReceipts": self._block_receipts,
+            "eth_getBlockTransactionCountByHash": lambda p: self._count(self._block_by_hash(p, 0)),
+            "eth_getBlockTransactionCountByNumber": lambda p: self._count(self._block_by_number(p, 0)),
+            "eth_getTransactionByBlockHashAndIndex": lambda p: self._tx_at(self._block_by_hash(p, 0), p),
+            "eth_getTransactionByBlockNumberAndIndex": lambda p: self._tx_at(self._block_by_number(p, 0), p),
+            "eth_getUncleCountByBlockHash": lambda p: None if self._block_by_hash(p, 0) is None else "0x0",
+            "eth_getUncleCountByBlockNumber": lambda p: None if self._block_by_number(p, 0) is None else "0x0",
+            "eth_getUncleByBlockHashAndIndex": lambda p: None,
+            "eth_getUncleByBlockNumberAndIndex": lambda p: None,
         }
         #: Methods that take the chain's lock themselves, in steps (a long read must not hold it).
-        self._unguarded = frozenset({"eth_getLogs"})
+        self._unguarded = frozenset({"eth_getLogs", "eth_getFilterChanges", "eth_getFilterLogs"})
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -274,8 +314,16 @@ class RpcHandler:
 
     # ------------------------------------------------------------------ dispatch
 
-    def handle_payload(self, payload: Any) -> Any:
-        """A request object or a batch (list) in; the response object, list, or None (notifications)."""
+    def handle_payload(self, payload: Any, *, owner: str = "") -> Any:
+        """A request object or a batch (list) in; the response object, list, or None (notifications).
+        `owner` names the caller (a digest of its API key): the filters it installs are its own."""
+        token = _OWNER.set(owner)
+        try:
+            return self._handle_payload(payload)
+        finally:
+            _OWNER.reset(token)
+
+    def _handle_payload(self, payload: Any) -> Any:
         if isinstance(payload, list):
             if not payload:
                 return _error_response(None, RpcError(INVALID_REQUEST, "empty batch"))
@@ -456,11 +504,7 @@ class RpcHandler:
         spec = _param(p, 0)
         if not isinstance(spec, dict):
             raise RpcError(INVALID_PARAMS, "eth_getLogs takes a filter object")
-        address = spec.get("address")
-        addresses: list[str] | None = None
-        if address is not None:
-            addresses = [_address(a) for a in address] if isinstance(address, list) else [_address(address)]
-        topics = _topic_filter(spec.get("topics"))
+        addresses, topics = _log_criteria(spec)
         with self._guard():
             head = self._chain.block_number()
             if spec.get("blockHash") is not None:
@@ -477,7 +521,11 @@ class RpcHandler:
                 stop = _log_bound(spec.get("toBlock", "latest"), head)
         if start > stop:
             raise RpcError(INVALID_PARAMS, "invalid block range params: fromBlock is after toBlock")
-        stop = min(stop, head)  # blocks not mined yet hold no logs
+        return self._collect_logs(start, min(stop, head), addresses, topics)  # unmined blocks hold no logs
+
+    def _collect_logs(
+        self, start: int, stop: int, addresses: list[str] | None, topics: list[set[bytes] | None]
+    ) -> list[dict[str, Any]]:
         if stop - start + 1 > self._max_log_blocks:
             raise RpcError(
                 LIMIT_EXCEEDED,
@@ -514,6 +562,135 @@ class RpcHandler:
                     {"maxResults": hex(self._max_log_results)},
                 )
         return out
+
+    # ------------------------------------------------------------------ filters
+
+    def _install(self, kind: str, spec: dict[str, Any]) -> str:
+        """A new filter of the caller's, reporting from the next block on; its id is random (16 bytes)."""
+        owner = _OWNER.get()
+        head = self._chain.block_number()
+        now = self._clock()
+        with self._filter_lock:
+            self._expire(now)
+            if sum(1 for f in self._filters.values() if f.owner == owner) >= MAX_FILTERS_PER_KEY:
+                raise RpcError(
+                    LIMIT_EXCEEDED,
+                    f"this API key has {MAX_FILTERS_PER_KEY} filters installed, the most it may: uninstall "
+                    "some (eth_uninstallFilter) or let them expire (5 minutes without a poll)",
+                )
+            filter_id = "0x" + secrets.token_hex(16)
+            self._filters[filter_id] = _Filter(kind, owner, head, now, spec)
+        return filter_id
+
+    def _new_log_filter(self, p: list[Any]) -> str:
+        spec = _param(p, 0)
+        if not isinstance(spec, dict):
+            raise RpcError(INVALID_PARAMS, "eth_newFilter takes a filter object")
+        if spec.get("blockHash") is not None:
+            raise RpcError(INVALID_PARAMS, "eth_newFilter takes fromBlock/toBlock, not blockHash: use eth_getLogs")
+        _log_criteria(spec)  # refuse a bad address or topic now, not at the first poll
+        for bound in ("fromBlock", "toBlock"):
+            if spec.get(bound) is not None:
+                _block_id(spec[bound])
+        return self._install("logs", spec)
+
+    def _expire(self, now: float) -> None:
+        for filter_id in [k for k, f in self._filters.items() if now - f.touched > FILTER_TIMEOUT_SECONDS]:
+            del self._filters[filter_id]
+
+    def _owned(self, p: list[Any]) -> tuple[str, _Filter]:
+        filter_id = _param(p, 0)
+        if not isinstance(filter_id, str):
+            raise RpcError(INVALID_PARAMS, "a filter id is a hex string")
+        now = self._clock()
+        with self._filter_lock:
+            self._expire(now)
+            found = self._filters.get(filter_id.lower())
+            if found is None or found.owner != _OWNER.get():
+                raise RpcError(SERVER_ERROR, "filter not found")  # geth's and anvil's words
+            found.touched = now
+        return filter_id.lower(), found
+
+    def _uninstall(self, p: list[Any]) -> bool:
+        try:
+            filter_id, _ = self._owned(p)
+        except RpcError as exc:
+            if exc.message == "filter not found":
+                return False
+            raise
+        with self._filter_lock:
+            return self._filters.pop(filter_id, None) is not None
+
+    def _filter_changes(self, p: list[Any]) -> list[Any]:
+        """What happened since the last poll: new blocks' hashes, or the logs of new blocks that match
+        (within fromBlock/toBlock); nothing for a pending-transaction filter (every transaction is mined
+        as it arrives, so none is ever pending)."""
+        _, found = self._owned(p)
+        if found.kind == "pending":
+            return []
+        with self._guard():
+            head = self._chain.block_number()
+            with self._filter_lock:  # two polls at once: each block is reported to one of them
+                start = min(found.cursor, head) + 1  # a revert may have rewound the chain since
+                found.cursor = head
+            if found.kind == "blocks":
+                return [to_wire(self._w3.eth.get_block(n)["hash"]) for n in range(start, head + 1)]
+        addresses, topics = _log_criteria(found.spec)
+        low = max(start, _log_bound(found.spec.get("fromBlock", "earliest"), head))
+        high = min(head, _log_bound(found.spec.get("toBlock", "latest"), head))
+        return self._collect_logs(low, high, addresses, topics) if low <= high else []
+
+    def _filter_logs(self, p: list[Any]) -> list[Any]:
+        """Every log the filter matches, as eth_getLogs with its criteria would answer."""
+        _, found = self._owned(p)
+        if found.kind != "logs":
+            raise RpcError(SERVER_ERROR, "filter not found")  # geth: only log filters have logs
+        spec = {k: v for k, v in found.spec.items() if k in ("address", "topics", "fromBlock", "toBlock")}
+        return cast(list[Any], self._logs([spec]))
+
+    # ------------------------------------------------------------------ blocks by index
+
+    def _block_by_hash(self, p: list[Any], index: int) -> Any:
+        try:
+            return self._w3.eth.get_block(HexBytes(_hash(_param(p, index))), True)
+        except BlockNotFound:
+            return None
+
+    def _block_by_number(self, p: list[Any], index: int) -> Any:
+        try:
+            return self._w3.eth.get_block(_block_id(_param(p, index)), True)
+        except BlockNotFound:
+            return None
+
+    @staticmethod
+    def _count(block: Any) -> str | None:
+        return None if block is None else hex(len(block["transactions"]))
+
+    @staticmethod
+    def _tx_at(block: Any, p: list[Any]) -> Any:
+        index = _quantity(_param(p, 1))
+        if block is None or index >= len(block["transactions"]):
+            return None
+        return _wire_transaction(block["transactions"][index])
+
+    def _block_receipts(self, p: list[Any]) -> Any:
+        """eth_getBlockReceipts: a block number, tag, hash, or EIP-1898 object; null for no such block."""
+        value = _param(p, 0)
+        if isinstance(value, dict):
+            try:
+                block_id = self._state_at(p, 0)
+            except RpcError as exc:
+                if exc.code == RESOURCE_NOT_FOUND:
+                    return None
+                raise
+            block = self._block_by_number([block_id], 0)
+        elif isinstance(value, str) and len(value) == 66:
+            block = self._block_by_hash(p, 0)
+        else:
+            block = self._block_by_number(p, 0)
+        if block is None:
+            return None
+        return [self._receipt([to_wire(tx["hash"])]) for tx in block["transactions"]]
 
     def _transaction(self, p: list[Any]) -> Any:
         tx_hash = _hash(_param(p, 0))
@@ -691,7 +868,8 @@ class JsonRpcApp:
             payload = json.loads(body)
         except ValueError:
             return JSONResponse(_error_response(None, RpcError(PARSE_ERROR, "parse error")))
-        result = await run_in_threadpool(self.handler.handle_payload, payload)
+        owner = hashlib.sha256(request.headers["authorization"].partition(" ")[2].strip().encode()).hexdigest()
+        result = await run_in_threadpool(self.handler.handle_payload, payload, owner=owner)
         if result is None:
             return Response(status_code=204)
         return JSONResponse(result)
@@ -774,6 +952,15 @@ def _block_id(value: Any) -> BlockIdentifier:
     if value in _TAGS:
         return cast(BlockIdentifier, value)
     return _quantity(value)
+
+
+def _log_criteria(spec: Mapping[str, Any]) -> tuple[list[str] | None, list[set[bytes] | None]]:
+    """The addresses (None: any) and topics a log filter object asks for."""
+    address = spec.get("address")
+    addresses: list[str] | None = None
+    if address is not None:
+        addresses = [_address(a) for a in address] if isinstance(address, list) else [_address(address)]
+    return addresses, _topic_filter(spec.get("topics"))
 
 
 def _log_bound(value: Any, head: int) -> int:

@@ -16,7 +16,7 @@ from rlp import encode
 from starlette.testclient import TestClient
 
 from sandbox.chain.embedded import EmbeddedChain
-from sandbox.rpc_server import JsonRpcApp
+from sandbox.rpc_server import MAX_FILTERS_PER_KEY, JsonRpcApp, RpcHandler
 
 KEY_A = "rpc-compat-key-aaaaaaaa"
 KEY_B = "rpc-compat-key-bbbbbbbb"
@@ -211,3 +211,121 @@ def test_call_state_and_block_overrides_are_refused_not_ignored(ep: Endpoint) ->
     assert error["code"] == -32602 and "state override is not supported" in error["message"]
     assert ep.result("eth_call", call, "latest", {}) == "0x"  # an empty override changes nothing
     assert ep.result("eth_call", call, "latest", None) == "0x"
+
+
+# ---------------------------------------------------------------------- filters
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fresh() -> Iterator[tuple[Endpoint, FakeClock]]:
+    """A chain of its own (filters see its new blocks) with a clock the test moves."""
+    chain = EmbeddedChain(num_accounts=3)
+    clock = FakeClock()
+    app = JsonRpcApp(chain, authenticate=keys_authenticate)
+    app.handler = RpcHandler(chain, clock=clock)
+    with TestClient(app) as client:
+        yield Endpoint(client, chain, "", chain.accounts[0].address, []), clock
+
+
+def _send_all(ep: Endpoint, raws: list[bytes]) -> list[dict[str, Any]]:
+    out = []
+    for raw in raws:
+        tx_hash = ep.result("eth_sendRawTransaction", "0x" + raw.hex())
+        out.append(ep.result("eth_getTransactionReceipt", tx_hash))
+    return out
+
+
+def test_filters_report_what_is_new_since_the_last_poll(fresh: tuple[Endpoint, FakeClock]) -> None:
+    ep, _ = fresh
+    raws = emitter_transactions(ep.chain.chain_id, ep.chain.accounts[0].private_key)
+    logs_filter = ep.result("eth_newFilter", {"topics": [TOPIC]})
+    blocks_filter = ep.result("eth_newBlockFilter")
+    pending_filter = ep.result("eth_newPendingTransactionFilter")
+    assert ep.result("eth_getFilterChanges", logs_filter) == []
+    receipts = _send_all(ep, raws[:2])
+    changes = ep.result("eth_getFilterChanges", logs_filter)
+    assert [(c["data"], c["blockHash"]) for c in changes] == [(_word(7), receipts[1]["blockHash"])]
+    assert ep.result("eth_getFilterChanges", blocks_filter) == [r["blockHash"] for r in receipts]
+    assert ep.result("eth_getFilterChanges", logs_filter) == []  # nothing new since
+    assert ep.result("eth_getFilterChanges", blocks_filter) == []
+    assert ep.result("eth_getFilterChanges", pending_filter) == []  # mined as they arrive: never pending
+    third = _send_all(ep, raws[2:])[0]
+    assert [c["data"] for c in ep.result("eth_getFilterChanges", logs_filter)] == [_word(9)]
+    assert ep.result("eth_getFilterChanges", blocks_filter) == [third["blockHash"]]
+    # eth_getFilterLogs: everything the criteria match (fromBlock defaults to latest, as eth_getLogs)
+    ranged = ep.result("eth_newFilter", {"fromBlock": "earliest", "address": receipts[0]["contractAddress"]})
+    assert [c["data"] for c in ep.result("eth_getFilterLogs", ranged)] == [_word(7), _word(9)]
+    assert ep.error("eth_getFilterLogs", blocks_filter) == {"code": -32000, "message": "filter not found"}
+    assert ep.result("eth_uninstallFilter", logs_filter) is True
+    assert ep.result("eth_uninstallFilter", logs_filter) is False
+    assert ep.error("eth_getFilterChanges", logs_filter) == {"code": -32000, "message": "filter not found"}
+
+
+def test_a_filter_belongs_to_the_key_that_installed_it(fresh: tuple[Endpoint, FakeClock]) -> None:
+    ep, _ = fresh
+    mine = ep.result("eth_newBlockFilter", key=KEY_A)
+    assert ep.error("eth_getFilterChanges", mine, key=KEY_B) == {"code": -32000, "message": "filter not found"}
+    assert ep.error("eth_getFilterLogs", mine, key=KEY_B)["message"] == "filter not found"
+    assert ep.result("eth_uninstallFilter", mine, key=KEY_B) is False
+    assert ep.result("eth_getFilterChanges", mine, key=KEY_A) == []  # still there for its owner
+
+
+def test_filters_expire_after_five_idle_minutes(fresh: tuple[Endpoint, FakeClock]) -> None:
+    ep, clock = fresh
+    polled = ep.result("eth_newBlockFilter")
+    idle = ep.result("eth_newBlockFilter")
+    clock.now += 200
+    assert ep.result("eth_getFilterChanges", polled) == []  # a poll resets its idle time
+    clock.now += 200
+    assert ep.result("eth_getFilterChanges", polled) == []
+    assert ep.error("eth_getFilterChanges", idle) == {"code": -32000, "message": "filter not found"}
+
+
+def test_filters_per_key_are_bounded(fresh: tuple[Endpoint, FakeClock]) -> None:
+    ep, _ = fresh
+    ids = [ep.result("eth_newBlockFilter") for _ in range(MAX_FILTERS_PER_KEY)]
+    error = ep.error("eth_newFilter", {})
+    assert error["code"] == -32005 and "uninstall" in error["message"]
+    assert ep.result("eth_newBlockFilter", key=KEY_B).startswith("0x")  # another key has its own quota
+    assert ep.result("eth_uninstallFilter", ids[0]) is True
+    assert ep.result("eth_newFilter", {}).startswith("0x")
+
+
+def test_new_filter_refuses_bad_criteria_at_once(ep: Endpoint) -> None:
+    assert ep.error("eth_newFilter", {"address": "0x1234"})["code"] == -32602
+    assert ep.error("eth_newFilter", {"blockHash": "0x" + "11" * 32})["code"] == -32602
+    assert ep.error("eth_newFilter", {"fromBlock": "soon"})["code"] == -32602
+
+
+# ---------------------------------------------------------------------- blocks by index
+
+
+def test_block_indexed_reads(ep: Endpoint) -> None:
+    deployed, set7, _ = ep.receipts
+    number, block_hash = set7["blockNumber"], set7["blockHash"]
+    assert ep.result("eth_getBlockTransactionCountByHash", block_hash) == "0x1"
+    assert ep.result("eth_getBlockTransactionCountByNumber", number) == "0x1"
+    assert ep.result("eth_getBlockTransactionCountByNumber", "0x0") == "0x0"
+    assert ep.result("eth_getBlockTransactionCountByHash", "0x" + "11" * 32) is None
+    by_hash = ep.result("eth_getTransactionByBlockHashAndIndex", block_hash, "0x0")
+    by_number = ep.result("eth_getTransactionByBlockNumberAndIndex", number, "0x0")
+    assert by_hash == by_number == ep.result("eth_getTransactionByHash", set7["transactionHash"])
+    assert ep.result("eth_getTransactionByBlockNumberAndIndex", number, "0x1") is None
+    assert ep.result("eth_getTransactionByBlockHashAndIndex", "0x" + "11" * 32, "0x0") is None
+    assert ep.result("eth_getUncleCountByBlockHash", block_hash) == "0x0"
+    assert ep.result("eth_getUncleCountByBlockNumber", "latest") == "0x0"
+    assert ep.result("eth_getUncleByBlockNumberAndIndex", "latest", "0x0") is None
+    for ref in (number, block_hash, {"blockHash": block_hash}, {"blockNumber": number}):
+        assert ep.result("eth_getBlockReceipts", ref) == [set7]
+    assert ep.result("eth_getBlockReceipts", deployed["blockNumber"]) == [deployed]
+    assert ep.result("eth_getBlockReceipts", "0x0") == []
+    assert ep.result("eth_getBlockReceipts", "0x99") is None
+    assert ep.result("eth_getBlockReceipts", "0x" + "11" * 32) is None
