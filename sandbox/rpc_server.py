@@ -207,6 +207,8 @@ def _wire_receipt(receipt: Any) -> dict[str, Any]:
     wire = cast(dict[str, Any], to_wire(receipt))
     wire["logs"] = [_wire_log(log) for log in wire.get("logs", [])]
     wire.pop("stateRoot", None)  # eth-tester's post-state root; receipts carry status instead
+    if not wire.get("to"):  # eth-tester says "" for a contract creation; JSON-RPC says null
+        wire["to"] = None
     if "logsBloom" not in wire:  # eth-tester leaves it out; clients filter receipts by it
         wire["logsBloom"] = _logs_bloom(wire["logs"])
     return wire
@@ -227,6 +229,8 @@ def _wire_transaction(tx: Any) -> Any:
     wire = to_wire(tx)
     if isinstance(wire, dict) and "input" not in wire and "data" in wire:
         wire["input"] = wire.pop("data")
+    if isinstance(wire, dict) and "to" in wire and not wire["to"]:  # eth-tester's "" for a creation
+        wire["to"] = None
     return wire
 
 
