@@ -331,3 +331,10 @@ def test_block_indexed_reads(ep: Endpoint) -> None:
     assert ep.result("eth_getBlockReceipts", "0x0") == []
     assert ep.result("eth_getBlockReceipts", "0x99") is None
     assert ep.result("eth_getBlockReceipts", "0x" + "11" * 32) is None
+
+
+def test_a_contract_creation_is_sent_to_null(ep: Endpoint) -> None:
+    deployed = ep.receipts[0]
+    assert deployed["to"] is None  # eth-tester says "": clients read that as an address
+    assert ep.result("eth_getTransactionByHash", deployed["transactionHash"])["to"] is None
+    assert ep.result("eth_getBlockReceipts", deployed["blockNumber"])[0]["to"] is None
