@@ -39,6 +39,14 @@ What it answers, in the wire format geth and anvil use:
 - ``eth_sendRawTransaction`` through ``chain.send_raw_transaction`` — the chain's single ordered write
   path (the one persistence journals); a transaction that reverts is mined, so its hash is returned,
   as on a real node.
+- block parameters as tags, numbers or EIP-1898 objects (``{"blockHash", "requireCanonical"}``,
+  ``{"blockNumber"}``; an unknown hash is -32001 "Resource not found", as anvil answers);
+  ``eth_feeHistory`` computed from the blocks; ``eth_call``'s state and block overrides refused (-32602),
+  never ignored;
+- filters (``eth_newFilter`` & co.) that belong to the API key that installed them, expire after
+  `FILTER_TIMEOUT_SECONDS` without a poll and number at most `MAX_FILTERS_PER_KEY` per key.
+
+The README's JSON-RPC table lists every method and how it differs from anvil.
 
 On the embedded chain each request runs under the chain's own lock (py-evm is not thread-safe), so
 JSON-RPC clients, the API and Python callers can share one chain. Unknown methods get ``-32601``.
