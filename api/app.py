@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.middleware.cors import CORSMiddleware
 
 from api.audit import AuditMiddleware, GatewayAuditLog
 from api.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, IdempotencyMiddleware, IdempotencyStore
@@ -129,12 +130,35 @@ def create_app(
         wait_seconds=settings.idempotency_wait_seconds,
         retention_seconds=settings.idempotency_retention_seconds,
     )
-    # Outermost of all: bodies are bounded (size, nesting) before any layer reads or parses them.
+    # Bodies are bounded (size, nesting) before any layer inside reads or parses them.
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    # Outermost of all, when configured: CORS. It answers a preflight itself (no body, no key), and puts
+    # its headers on every other answer, the limits' refusals and 401s included, so a browser app can
+    # read why it was refused; it reads no body, so nothing it does precedes the limits' checks.
+    add_cors(app, settings.cors_origin_list)
     if market is not None:
         _attach(app, market, read_model)
     _document(app)
     return app
+
+
+#: What a browser on an allowed origin may send (CORS): the bearer key, JSON bodies, the idempotency key.
+CORS_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+
+
+def add_cors(app: Any, origins: list[str]) -> None:
+    """Lets browsers on `origins` call `app` (an outermost ASGI layer; nothing when `origins` is empty).
+    Keys travel as bearer headers, never cookies, so credentials mode stays off."""
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=list(CORS_HEADERS),
+            allow_credentials=False,
+            expose_headers=["Idempotent-Replayed"],
+            max_age=600,
+        )
 
 
 #: The optional header every state-changing operation takes (api/idempotency.py).

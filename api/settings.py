@@ -52,3 +52,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(DEFAULT_MAX_BODY, ge=1024)
     #: Deepest nesting of JSON arrays and objects in a body: a deeper one is answered 400 without being parsed.
     max_json_depth: int = Field(DEFAULT_MAX_DEPTH, ge=8, le=1000)
+
+    # ---- browsers on other origins (CORS), for the API and /rpc
+    #: Origins a browser app may call from, comma-separated (``https://app.example,http://localhost:5173``;
+    #: ``*`` for any). Empty (the default): no CORS headers, so browsers refuse cross-origin calls. A
+    #: preflight (OPTIONS) is answered without a key; the request itself still needs its bearer key.
+    cors_origins: str = ""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

@@ -39,6 +39,14 @@ What it answers, in the wire format geth and anvil use:
 - ``eth_sendRawTransaction`` through ``chain.send_raw_transaction`` — the chain's single ordered write
   path (the one persistence journals); a transaction that reverts is mined, so its hash is returned,
   as on a real node.
+- block parameters as tags, numbers or EIP-1898 objects (``{"blockHash", "requireCanonical"}``,
+  ``{"blockNumber"}``; an unknown hash is -32001 "Resource not found", as anvil answers);
+  ``eth_feeHistory`` computed from the blocks; ``eth_call``'s state and block overrides refused (-32602),
+  never ignored;
+- filters (``eth_newFilter`` & co.) that belong to the API key that installed them, expire after
+  `FILTER_TIMEOUT_SECONDS` without a poll and number at most `MAX_FILTERS_PER_KEY` per key.
+
+The README's JSON-RPC table lists every method and how it differs from anvil.
 
 On the embedded chain each request runs under the chain's own lock (py-evm is not thread-safe), so
 JSON-RPC clients, the API and Python callers can share one chain. Unknown methods get ``-32601``.
@@ -47,6 +55,7 @@ JSON-RPC clients, the API and Python callers can share one chain. Unknown method
 from __future__ import annotations
 
 import argparse
+import contextvars
 import errno
 import hashlib
 import hmac
@@ -59,6 +68,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import uvicorn
@@ -86,6 +96,9 @@ INTERNAL_ERROR = -32603
 SERVER_ERROR = -32000
 #: The request carried no valid API key (sent with HTTP 401).
 UNAUTHORIZED = -32001
+#: EIP-1474's "resource not found": what anvil answers (and EIP-1898 recommends) for a block hash that
+#: names no block. The same number as `UNAUTHORIZED`, which is only ever sent with HTTP 401.
+RESOURCE_NOT_FOUND = -32001
 #: EIP-1474's "limit exceeded" (hosted nodes answer an over-wide eth_getLogs with it).
 LIMIT_EXCEEDED = -32005
 #: geth's and anvil's code for "execution reverted" with revert data.
@@ -112,6 +125,12 @@ SIGNING_METHODS = frozenset(
 #: a hash up (eth-tester walks back from the newest block for that).
 RECEIPT_CACHE_SIZE = 4096
 MAX_BATCH = 1000
+#: eth_feeHistory: the most blocks one call covers (geth's cap; more is silently cut, as geth does).
+MAX_FEE_HISTORY_BLOCKS = 1024
+#: Filters (eth_newFilter & co.): removed after this many seconds without a poll (geth's 5 minutes),
+#: and at most this many alive per API key (a key that wants more uninstalls some first).
+FILTER_TIMEOUT_SECONDS = 300.0
+MAX_FILTERS_PER_KEY = 64
 
 _QUANTITY_FIELDS = ("gas", "gasPrice", "value", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "chainId")
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
@@ -119,6 +138,21 @@ _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
 #: Who a bearer API key is: anything but None for a key the endpoint accepts (under ``sandbox serve``,
 #: the gateway's `PrincipalDirectory.authenticate`).
 Authenticator = Callable[[str], object | None]
+
+#: Who is asking, for the request being handled: a digest of its API key ("" when called in process).
+#: Filters belong to it; another key's filter id is "filter not found".
+_OWNER: contextvars.ContextVar[str] = contextvars.ContextVar("rpc_owner", default="")
+
+
+@dataclass
+class _Filter:
+    """A filter installed by eth_new*Filter: what it matches and the last block it reported."""
+
+    kind: str  # "logs", "blocks" or "pending"
+    owner: str
+    cursor: int
+    touched: float
+    spec: dict[str, Any] = field(default_factory=dict)
 
 
 def single_key(api_key: str) -> Authenticator:
@@ -181,6 +215,8 @@ def _wire_receipt(receipt: Any) -> dict[str, Any]:
     wire = cast(dict[str, Any], to_wire(receipt))
     wire["logs"] = [_wire_log(log) for log in wire.get("logs", [])]
     wire.pop("stateRoot", None)  # eth-tester's post-state root; receipts carry status instead
+    if not wire.get("to"):  # eth-tester says "" for a contract creation; JSON-RPC says null
+        wire["to"] = None
     if "logsBloom" not in wire:  # eth-tester leaves it out; clients filter receipts by it
         wire["logsBloom"] = _logs_bloom(wire["logs"])
     return wire
@@ -201,6 +237,8 @@ def _wire_transaction(tx: Any) -> Any:
     wire = to_wire(tx)
     if isinstance(wire, dict) and "input" not in wire and "data" in wire:
         wire["input"] = wire.pop("data")
+    if isinstance(wire, dict) and "to" in wire and not wire["to"]:  # eth-tester's "" for a creation
+        wire["to"] = None
     return wire
 
 
@@ -212,6 +250,7 @@ class RpcHandler:
         chain: Web3Chain,
         *,
         client_version: str = "uk-us-dss-sandbox/0.1.0",
+        clock: Callable[[], float] = time.monotonic,
         log_chunk_blocks: int = LOG_CHUNK_BLOCKS,
         max_log_blocks: int = MAX_LOG_BLOCK_RANGE,
         max_log_results: int = MAX_LOG_RESULTS,
@@ -222,6 +261,9 @@ class RpcHandler:
         self._max_log_results = max_log_results
         self._w3 = chain.w3
         self._client_version = client_version
+        self._clock = clock
+        self._filter_lock = threading.Lock()
+        self._filters: dict[str, _Filter] = {}
         # py-evm is not thread-safe: on the embedded chain (``serialize_reads``) a request holds the
         # chain's own (reentrant) write lock, so it never runs beside a write from the API or a
         # facade; writes inside it take the same lock again. A node serves requests concurrently.
@@ -243,15 +285,13 @@ class RpcHandler:
             "eth_gasPrice": lambda p: hex(self._w3.eth.gas_price),
             "eth_maxPriorityFeePerGas": lambda p: hex(self._w3.eth.max_priority_fee),
             "eth_feeHistory": self._fee_history,
-            "eth_getBalance": lambda p: hex(self._w3.eth.get_balance(_address(_param(p, 0)), _block(p, 1))),
+            "eth_getBalance": lambda p: hex(self._w3.eth.get_balance(_address(_param(p, 0)), self._state_at(p, 1))),
             "eth_getTransactionCount": lambda p: hex(
-                self._w3.eth.get_transaction_count(_address(_param(p, 0)), _block(p, 1))
+                self._w3.eth.get_transaction_count(_address(_param(p, 0)), self._state_at(p, 1))
             ),
-            "eth_getCode": lambda p: to_wire(self._w3.eth.get_code(_address(_param(p, 0)), _block(p, 1))),
-            "eth_getStorageAt": lambda p: to_wire(
-                self._w3.eth.get_storage_at(_address(_param(p, 0)), _quantity(_param(p, 1)), _block(p, 2))
-            ),
-            "eth_getBlockByNumber": lambda p: self._block_or_none(_block(p, 0), bool(_param(p, 1, False))),
+            "eth_getCode": lambda p: to_wire(self._w3.eth.get_code(_address(_param(p, 0)), self._state_at(p, 1))),
+            "eth_getStorageAt": self._storage_at,
+            "eth_getBlockByNumber": lambda p: self._block_or_none(_block_id(_param(p, 0)), bool(_param(p, 1, False))),
             "eth_getBlockByHash": lambda p: self._block_or_none(
                 HexBytes(_data(_param(p, 0))), bool(_param(p, 1, False))
             ),
@@ -261,9 +301,24 @@ class RpcHandler:
             "eth_call": self._call,
             "eth_estimateGas": self._estimate_gas,
             "eth_sendRawTransaction": self._send_raw,
+            "eth_newFilter": self._new_log_filter,
+            "eth_newBlockFilter": lambda p: self._install("blocks", {}),
+            "eth_newPendingTransactionFilter": lambda p: self._install("pending", {}),
+            "eth_getFilterChanges": self._filter_changes,
+            "eth_getFilterLogs": self._filter_logs,
+            "eth_uninstallFilter": self._uninstall,
+            "eth_getBlockReceipts": self._block_receipts,
+            "eth_getBlockTransactionCountByHash": lambda p: self._count(self._block_by_hash(p, 0)),
+            "eth_getBlockTransactionCountByNumber": lambda p: self._count(self._block_by_number(p, 0)),
+            "eth_getTransactionByBlockHashAndIndex": lambda p: self._tx_at(self._block_by_hash(p, 0), p),
+            "eth_getTransactionByBlockNumberAndIndex": lambda p: self._tx_at(self._block_by_number(p, 0), p),
+            "eth_getUncleCountByBlockHash": lambda p: None if self._block_by_hash(p, 0) is None else "0x0",
+            "eth_getUncleCountByBlockNumber": lambda p: None if self._block_by_number(p, 0) is None else "0x0",
+            "eth_getUncleByBlockHashAndIndex": lambda p: None,
+            "eth_getUncleByBlockNumberAndIndex": lambda p: None,
         }
         #: Methods that take the chain's lock themselves, in steps (a long read must not hold it).
-        self._unguarded = frozenset({"eth_getLogs"})
+        self._unguarded = frozenset({"eth_getLogs", "eth_getFilterChanges", "eth_getFilterLogs"})
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -271,8 +326,16 @@ class RpcHandler:
 
     # ------------------------------------------------------------------ dispatch
 
-    def handle_payload(self, payload: Any) -> Any:
-        """A request object or a batch (list) in; the response object, list, or None (notifications)."""
+    def handle_payload(self, payload: Any, *, owner: str = "") -> Any:
+        """A request object or a batch (list) in; the response object, list, or None (notifications).
+        `owner` names the caller (a digest of its API key): the filters it installs are its own."""
+        token = _OWNER.set(owner)
+        try:
+            return self._handle_payload(payload)
+        finally:
+            _OWNER.reset(token)
+
+    def _handle_payload(self, payload: Any) -> Any:
         if isinstance(payload, list):
             if not payload:
                 return _error_response(None, RpcError(INVALID_REQUEST, "empty batch"))
@@ -322,6 +385,45 @@ class RpcHandler:
 
     # ------------------------------------------------------------------ reads
 
+    def _state_at(self, params: list[Any], index: int) -> BlockIdentifier:
+        """A block parameter as web3 takes it: a tag, a number, or EIP-1898's ``{"blockNumber": …}`` /
+        ``{"blockHash": …, "requireCanonical"?: bool}`` resolved to the number of that block. A hash
+        naming no block of the canonical chain is -32001 "Resource not found", as anvil answers (and
+        EIP-1898 recommends): the embedded chain keeps no state for blocks a revert left behind, so
+        ``requireCanonical: false`` cannot reach them either."""
+        value = _param(params, index, "latest")
+        if isinstance(value, dict):
+            if "blockHash" in value:
+                if "blockNumber" in value:
+                    raise RpcError(INVALID_PARAMS, "a block parameter names a blockHash or a blockNumber, not both")
+                require = value.get("requireCanonical", False)
+                if not isinstance(require, bool):
+                    raise RpcError(INVALID_PARAMS, "requireCanonical must be a boolean")
+                return self._canonical_number(_hash(value["blockHash"]))
+            if "blockNumber" not in value:
+                raise RpcError(INVALID_PARAMS, "a block parameter object needs blockHash or blockNumber")
+            return _block_id(value["blockNumber"])
+        return _block_id(value)
+
+    def _storage_at(self, p: list[Any]) -> Any:
+        address, slot, block = _address(_param(p, 0)), _quantity(_param(p, 1)), self._state_at(p, 2)
+        tester = getattr(self._chain, "_tester", None)
+        if tester is not None and isinstance(block, int):
+            # web3.py hands eth-tester a block number as hex, which eth-tester refuses: ask it directly.
+            return tester.get_storage_at(address, hex(slot), block)
+        return to_wire(self._w3.eth.get_storage_at(address, slot, block))
+
+    def _canonical_number(self, block_hash: str) -> int:
+        """The number of the canonical block `block_hash`, or -32001 "Resource not found"."""
+        try:
+            number = int(self._w3.eth.get_block(HexBytes(block_hash))["number"])
+            canonical = to_wire(self._w3.eth.get_block(number)["hash"])
+        except BlockNotFound:
+            canonical = None
+        if canonical != block_hash:  # unknown, or left behind by a revert
+            raise RpcError(RESOURCE_NOT_FOUND, "Resource not found", {"blockHash": block_hash})
+        return number
+
     def _block_or_none(self, block: BlockIdentifier, full: bool) -> Any:
         try:
             wire = to_wire(self._w3.eth.get_block(block, full))
@@ -334,8 +436,78 @@ class RpcHandler:
         return wire
 
     def _fee_history(self, p: list[Any]) -> Any:
-        percentiles = [float(x) for x in _param(p, 2, [])]
-        return to_wire(self._w3.eth.fee_history(_quantity(_param(p, 0)), _block(p, 1), percentiles))
+        """eth_feeHistory as geth computes it: the `blockCount` blocks ending at the newest one asked
+        for (fewer near genesis), their base fees plus the next block's (EIP-1559's rule from the
+        newest), the share of each block's gas limit used, and per block and requested percentile the
+        effective priority fee paid at that percentile of the block's gas (transactions sorted by that
+        fee, weighted by the gas each used); an empty block's rewards are zeros."""
+        count = _quantity(_param(p, 0))
+        count = min(count, MAX_FEE_HISTORY_BLOCKS)  # geth caps silently too
+        newest_id = self._state_at(p, 1)
+        raw_percentiles = _param(p, 2, None) or []
+        if not isinstance(raw_percentiles, list):
+            raise RpcError(INVALID_PARAMS, "rewardPercentiles must be an array")
+        percentiles: list[float] = []
+        for value in raw_percentiles:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+                raise RpcError(INVALID_PARAMS, f"invalid reward percentile: {value!r}")
+            if percentiles and value < percentiles[-1]:
+                raise RpcError(INVALID_PARAMS, f"invalid reward percentile: #{len(percentiles)}:{value} < previous")
+            percentiles.append(float(value))
+        try:
+            newest = int(self._w3.eth.get_block(newest_id)["number"])
+        except BlockNotFound:
+            raise RpcError(INVALID_PARAMS, f"block {newest_id!r} not found") from None
+        if count == 0:
+            return {"oldestBlock": "0x0", "baseFeePerGas": [], "gasUsedRatio": [], "reward": []}
+        oldest = max(0, newest - count + 1)
+        base_fees: list[int] = []
+        ratios: list[float] = []
+        rewards: list[list[str]] = []
+        block: Any = None
+        for number in range(oldest, newest + 1):
+            block = self._w3.eth.get_block(number, True)
+            base_fee = int(block.get("baseFeePerGas", 0))
+            base_fees.append(base_fee)
+            ratios.append(int(block["gasUsed"]) / int(block["gasLimit"]) if int(block["gasLimit"]) else 0.0)
+            if percentiles:
+                rewards.append([hex(r) for r in self._block_rewards(block, base_fee, percentiles)])
+        base_fees.append(_next_base_fee(block))
+        return {
+            "oldestBlock": hex(oldest),
+            "baseFeePerGas": [hex(b) for b in base_fees],
+            "gasUsedRatio": ratios,
+            "reward": rewards,
+        }
+
+    def _block_rewards(self, block: Any, base_fee: int, percentiles: list[float]) -> list[int]:
+        """geth's `processPercentiles`: effective tips sorted ascending, each weighted by its gas used."""
+        transactions = list(block["transactions"])
+        if not transactions:
+            return [0 for _ in percentiles]
+        tipped: list[tuple[int, int]] = []
+        previous_cumulative = 0
+        for tx in transactions:
+            receipt = self._w3.eth.get_transaction_receipt(tx["hash"])
+            cumulative = int(receipt["cumulativeGasUsed"])
+            gas_used, previous_cumulative = cumulative - previous_cumulative, cumulative
+            wire = cast(dict[str, Any], to_wire(tx))  # eth-tester's keys in camelCase, quantities as hex
+            if wire.get("maxFeePerGas") is not None:
+                tip = min(int(wire["maxPriorityFeePerGas"], 16), int(wire["maxFeePerGas"], 16) - base_fee)
+            else:
+                tip = int(wire["gasPrice"], 16) - base_fee
+            tipped.append((max(tip, 0), gas_used))
+        tipped.sort()
+        total = int(block["gasUsed"])
+        out: list[int] = []
+        index, sum_gas = 0, tipped[0][1]
+        for percentile in percentiles:
+            threshold = total * percentile / 100
+            while sum_gas < threshold and index < len(tipped) - 1:
+                index += 1
+                sum_gas += tipped[index][1]
+            out.append(tipped[index][0])
+        return out
 
     def _logs(self, p: list[Any]) -> Any:
         """eth_getLogs, read in chunks of `log_chunk_blocks` blocks, each under the chain's lock on its
@@ -344,29 +516,28 @@ class RpcHandler:
         spec = _param(p, 0)
         if not isinstance(spec, dict):
             raise RpcError(INVALID_PARAMS, "eth_getLogs takes a filter object")
-        address = spec.get("address")
-        addresses: list[str] | None = None
-        if address is not None:
-            addresses = [_address(a) for a in address] if isinstance(address, list) else [_address(address)]
-        topics = _topic_filter(spec.get("topics"))
+        addresses, topics = _log_criteria(spec)
         with self._guard():
             head = self._chain.block_number()
-            if "blockHash" in spec:
-                wanted = _hash(spec["blockHash"])
+            if spec.get("blockHash") is not None:
+                if spec.get("fromBlock") is not None or spec.get("toBlock") is not None:
+                    raise RpcError(
+                        INVALID_PARAMS, "cannot specify both blockHash and fromBlock/toBlock, choose one or the other"
+                    )
                 try:
-                    number = int(self._w3.eth.get_block(HexBytes(wanted))["number"])
-                    canonical = to_wire(self._w3.eth.get_block(number)["hash"])
-                except BlockNotFound:
-                    canonical = None
-                if canonical != wanted:  # unknown, or left behind by a revert
-                    raise RpcError(SERVER_ERROR, "unknown block")
-                start = stop = number
+                    start = stop = self._canonical_number(_hash(spec["blockHash"]))
+                except RpcError:
+                    raise RpcError(SERVER_ERROR, "unknown block") from None  # geth's and anvil's answer
             else:
                 start = _log_bound(spec.get("fromBlock", "latest"), head)
                 stop = _log_bound(spec.get("toBlock", "latest"), head)
         if start > stop:
             raise RpcError(INVALID_PARAMS, "invalid block range params: fromBlock is after toBlock")
-        stop = min(stop, head)  # blocks not mined yet hold no logs
+        return self._collect_logs(start, min(stop, head), addresses, topics)  # unmined blocks hold no logs
+
+    def _collect_logs(
+        self, start: int, stop: int, addresses: list[str] | None, topics: list[set[bytes] | None]
+    ) -> list[dict[str, Any]]:
         if stop - start + 1 > self._max_log_blocks:
             raise RpcError(
                 LIMIT_EXCEEDED,
@@ -403,6 +574,135 @@ class RpcHandler:
                     {"maxResults": hex(self._max_log_results)},
                 )
         return out
+
+    # ------------------------------------------------------------------ filters
+
+    def _install(self, kind: str, spec: dict[str, Any]) -> str:
+        """A new filter of the caller's, reporting from the next block on; its id is random (16 bytes)."""
+        owner = _OWNER.get()
+        head = self._chain.block_number()
+        now = self._clock()
+        with self._filter_lock:
+            self._expire(now)
+            if sum(1 for f in self._filters.values() if f.owner == owner) >= MAX_FILTERS_PER_KEY:
+                raise RpcError(
+                    LIMIT_EXCEEDED,
+                    f"this API key has {MAX_FILTERS_PER_KEY} filters installed, the most it may: uninstall "
+                    "some (eth_uninstallFilter) or let them expire (5 minutes without a poll)",
+                )
+            filter_id = "0x" + secrets.token_hex(16)
+            self._filters[filter_id] = _Filter(kind, owner, head, now, spec)
+        return filter_id
+
+    def _new_log_filter(self, p: list[Any]) -> str:
+        spec = _param(p, 0)
+        if not isinstance(spec, dict):
+            raise RpcError(INVALID_PARAMS, "eth_newFilter takes a filter object")
+        if spec.get("blockHash") is not None:
+            raise RpcError(INVALID_PARAMS, "eth_newFilter takes fromBlock/toBlock, not blockHash: use eth_getLogs")
+        _log_criteria(spec)  # refuse a bad address or topic now, not at the first poll
+        for bound in ("fromBlock", "toBlock"):
+            if spec.get(bound) is not None:
+                _block_id(spec[bound])
+        return self._install("logs", spec)
+
+    def _expire(self, now: float) -> None:
+        for filter_id in [k for k, f in self._filters.items() if now - f.touched > FILTER_TIMEOUT_SECONDS]:
+            del self._filters[filter_id]
+
+    def _owned(self, p: list[Any]) -> tuple[str, _Filter]:
+        filter_id = _param(p, 0)
+        if not isinstance(filter_id, str):
+            raise RpcError(INVALID_PARAMS, "a filter id is a hex string")
+        now = self._clock()
+        with self._filter_lock:
+            self._expire(now)
+            found = self._filters.get(filter_id.lower())
+            if found is None or found.owner != _OWNER.get():
+                raise RpcError(SERVER_ERROR, "filter not found")  # geth's and anvil's words
+            found.touched = now
+        return filter_id.lower(), found
+
+    def _uninstall(self, p: list[Any]) -> bool:
+        try:
+            filter_id, _ = self._owned(p)
+        except RpcError as exc:
+            if exc.message == "filter not found":
+                return False
+            raise
+        with self._filter_lock:
+            return self._filters.pop(filter_id, None) is not None
+
+    def _filter_changes(self, p: list[Any]) -> list[Any]:
+        """What happened since the last poll: new blocks' hashes, or the logs of new blocks that match
+        (within fromBlock/toBlock); nothing for a pending-transaction filter (every transaction is mined
+        as it arrives, so none is ever pending)."""
+        _, found = self._owned(p)
+        if found.kind == "pending":
+            return []
+        with self._guard():
+            head = self._chain.block_number()
+            with self._filter_lock:  # two polls at once: each block is reported to one of them
+                start = min(found.cursor, head) + 1  # a revert may have rewound the chain since
+                found.cursor = head
+            if found.kind == "blocks":
+                return [to_wire(self._w3.eth.get_block(n)["hash"]) for n in range(start, head + 1)]
+        addresses, topics = _log_criteria(found.spec)
+        low = max(start, _log_bound(found.spec.get("fromBlock", "earliest"), head))
+        high = min(head, _log_bound(found.spec.get("toBlock", "latest"), head))
+        return self._collect_logs(low, high, addresses, topics) if low <= high else []
+
+    def _filter_logs(self, p: list[Any]) -> list[Any]:
+        """Every log the filter matches, as eth_getLogs with its criteria would answer."""
+        _, found = self._owned(p)
+        if found.kind != "logs":
+            raise RpcError(SERVER_ERROR, "filter not found")  # geth: only log filters have logs
+        spec = {k: v for k, v in found.spec.items() if k in ("address", "topics", "fromBlock", "toBlock")}
+        return cast(list[Any], self._logs([spec]))
+
+    # ------------------------------------------------------------------ blocks by index
+
+    def _block_by_hash(self, p: list[Any], index: int) -> Any:
+        try:
+            return self._w3.eth.get_block(HexBytes(_hash(_param(p, index))), True)
+        except BlockNotFound:
+            return None
+
+    def _block_by_number(self, p: list[Any], index: int) -> Any:
+        try:
+            return self._w3.eth.get_block(_block_id(_param(p, index)), True)
+        except BlockNotFound:
+            return None
+
+    @staticmethod
+    def _count(block: Any) -> str | None:
+        return None if block is None else hex(len(block["transactions"]))
+
+    @staticmethod
+    def _tx_at(block: Any, p: list[Any]) -> Any:
+        index = _quantity(_param(p, 1))
+        if block is None or index >= len(block["transactions"]):
+            return None
+        return _wire_transaction(block["transactions"][index])
+
+    def _block_receipts(self, p: list[Any]) -> Any:
+        """eth_getBlockReceipts: a block number, tag, hash, or EIP-1898 object; null for no such block."""
+        value = _param(p, 0)
+        if isinstance(value, dict):
+            try:
+                block_id = self._state_at(p, 0)
+            except RpcError as exc:
+                if exc.code == RESOURCE_NOT_FOUND:
+                    return None
+                raise
+            block = self._block_by_number([block_id], 0)
+        elif isinstance(value, str) and len(value) == 66:
+            block = self._block_by_hash(p, 0)
+        else:
+            block = self._block_by_number(p, 0)
+        if block is None:
+            return None
+        return [self._receipt([to_wire(tx["hash"])]) for tx in block["transactions"]]
 
     def _transaction(self, p: list[Any]) -> Any:
         tx_hash = _hash(_param(p, 0))
@@ -444,13 +744,24 @@ class RpcHandler:
 
     def _call(self, p: list[Any]) -> Any:
         tx = _tx_params(_param(p, 0))
-        block = _block(p, 1)
+        for index, what in ((2, "state override"), (3, "block override")):
+            # py-evm through eth-tester cannot run a call against changed state or a changed block
+            # header: refused, never silently ignored (a client would trust an answer it did not ask).
+            if _param(p, index, None):
+                raise RpcError(
+                    INVALID_PARAMS,
+                    f"{what} is not supported: this sandbox's embedded chain cannot apply it (parameter {index})",
+                )
+        block = self._state_at(p, 1)
         to = tx.get("to")
         if to is not None and not tx.get("value"):
             # The chain's own call path decodes reverts on every backend.
             try:
                 out = self._chain.call(
-                    str(to), _data(tx.get("data", "0x")), sender=cast(str | None, tx.get("from")), block=block
+                    str(to),
+                    _data(tx.get("data", "0x")),
+                    sender=cast(str | None, tx.get("from")),
+                    block=cast(int | str, block),
                 )
             except ContractReverted as exc:
                 raise _reverted(exc) from None
@@ -463,7 +774,11 @@ class RpcHandler:
     def _estimate_gas(self, p: list[Any]) -> Any:
         tx = _tx_params(_param(p, 0))
         tx.pop("gas", None)
-        block = _block(p, 1) if len(p) > 1 else None
+        if _param(p, 2, None):
+            raise RpcError(
+                INVALID_PARAMS, "state override is not supported: this sandbox's embedded chain cannot apply it"
+            )
+        block = self._state_at(p, 1) if len(p) > 1 else None
         try:
             return hex(self._w3.eth.estimate_gas(cast(TxParams, tx), block))
         except Exception as exc:
@@ -565,7 +880,8 @@ class JsonRpcApp:
             payload = json.loads(body)
         except ValueError:
             return JSONResponse(_error_response(None, RpcError(PARSE_ERROR, "parse error")))
-        result = await run_in_threadpool(self.handler.handle_payload, payload)
+        owner = hashlib.sha256(request.headers["authorization"].partition(" ")[2].strip().encode()).hexdigest()
+        result = await run_in_threadpool(self.handler.handle_payload, payload, owner=owner)
         if result is None:
             return Response(status_code=204)
         return JSONResponse(result)
@@ -650,6 +966,15 @@ def _block_id(value: Any) -> BlockIdentifier:
     return _quantity(value)
 
 
+def _log_criteria(spec: Mapping[str, Any]) -> tuple[list[str] | None, list[set[bytes] | None]]:
+    """The addresses (None: any) and topics a log filter object asks for."""
+    address = spec.get("address")
+    addresses: list[str] | None = None
+    if address is not None:
+        addresses = [_address(a) for a in address] if isinstance(address, list) else [_address(address)]
+    return addresses, _topic_filter(spec.get("topics"))
+
+
 def _log_bound(value: Any, head: int) -> int:
     """A fromBlock/toBlock of eth_getLogs as a block number (tags name the head; nothing is pending)."""
     bound = _block_id(value)
@@ -682,14 +1007,16 @@ def _topics_match(log: Log, wanted: list[set[bytes] | None]) -> bool:
     return all(allowed is None or topic in allowed for topic, allowed in zip(log.topics, wanted, strict=False))
 
 
-def _block(params: list[Any], index: int) -> Any:
-    """A block parameter: a tag, a number, or an EIP-1898 object (``{"blockNumber"}``/``{"blockHash"}``)."""
-    value = _param(params, index, "latest")
-    if isinstance(value, dict):
-        if "blockHash" in value:
-            return HexBytes(_data(value["blockHash"]))
-        return _block_id(value.get("blockNumber", "latest"))
-    return _block_id(value)
+def _next_base_fee(block: Any) -> int:
+    """EIP-1559: the base fee of the block after `block` (elasticity 2, change denominator 8)."""
+    base_fee = int(block.get("baseFeePerGas", 0))
+    target = int(block["gasLimit"]) // 2
+    used = int(block["gasUsed"])
+    if target in (used, 0):
+        return base_fee
+    if used > target:
+        return base_fee + max(1, base_fee * (used - target) // target // 8)
+    return base_fee - base_fee * (target - used) // target // 8
 
 
 def _tx_params(value: Any) -> dict[str, Any]:
