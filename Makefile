@@ -1,6 +1,9 @@
 # Two commands from a fresh clone: `make run` serves the sandbox, `make test` runs the tests.
-# Both create what they need on first use: a uv binary in .tools/ (from PyPI), the locked Python
-# environment in .venv/ (uv.lock), and, for contract builds only, the npm-pinned solc (package-lock.json).
+# Both create what they need on first use: a uv binary in .tools/ (from PyPI) and the locked Python
+# environment in .venv/ (uv.lock). `make test` also installs what the tests start themselves: the
+# npm-pinned node tools in tools/node (anvil, ethers.js, T-REX ABIs) and, as root with apt-get when it is
+# missing, Debian's PostgreSQL. `make test-fast` needs neither. Contract builds install the npm-pinned
+# solc (contracts/package-lock.json).
 PY      ?= $(shell command -v python3.11 || command -v python3)
 UV_VERSION := 0.13.9
 UV      := .tools/bin/uv
@@ -9,7 +12,7 @@ BIN     := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run run-uk-us test lint contracts check-contracts bench clean node-tools
+.PHONY: install run run-uk-us test test-fast lint contracts check-contracts bench clean node-tools postgres-server
 
 $(UV):
 	$(PY) -m venv .tools
@@ -25,13 +28,26 @@ contracts/node_modules/.installed: contracts/package.json contracts/package-lock
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## anvil 1.7.1 and ethers.js 6 for the external-node and JSON-RPC client tests (the tests run this
-## themselves when the anvil binary is missing).
+## anvil 1.7.1, ethers.js 6 and the T-REX ABIs for the external-node, JSON-RPC client and T-REX tests
+## (tests marked `node`; their fixtures fail, naming this target, when the tools are missing).
 tools/node/node_modules/.installed: tools/node/package.json tools/node/package-lock.json
 	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 node-tools: tools/node/node_modules/.installed
+
+## Debian's PostgreSQL for the read-model tests on a real server (tests marked `postgres`): installed
+## with apt-get when no /usr/lib/postgresql/*/bin/postgres exists (root only; otherwise this fails and
+## says what to install). The tests start their own server on 127.0.0.1 and stop it by its PID.
+postgres-server:
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "PostgreSQL is missing and this is not root: sudo apt-get install -y postgresql" >&2; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y --no-install-recommends postgresql >/dev/null 2>&1 || \
+		{ apt-get update && apt-get install -y --no-install-recommends postgresql; } || exit 1; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
+		{ echo "apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres appeared" >&2; exit 1; }
 
 ## Serve the sandbox (embedded chain + demo scenario + API) on 127.0.0.1:8000.
 run: install
@@ -41,9 +57,14 @@ run: install
 run-uk-us: install
 	SANDBOX_SCENARIO=seeds/uk-us-sandbox.yaml $(BIN)/sandbox serve
 
-## Run the test suite.
-test: install
+## Run the test suite (all of it: CI runs this).
+test: install node-tools postgres-server
 	$(BIN)/pytest -q
+
+## The inner loop: everything but the tests marked slow, postgres, node or browser; needs no npm and
+## no PostgreSQL.
+test-fast: install
+	$(BIN)/pytest -q -m "not slow and not postgres and not node and not browser"
 
 ## ruff + mypy (CI runs these after the tests).
 lint: install

@@ -26,3 +26,21 @@ def market(sandbox_market: Market) -> Market:
 def chain(market: Market) -> EmbeddedChain:
     assert isinstance(market.chain, EmbeddedChain)
     return market.chain
+
+
+#: Fixtures that need what `make test` installs and `make test-fast` does not: the marker each requires.
+NEEDS_MARKER = {"postgres": "postgres", "node_tools": "node", "anvil": "node", "trex_abis": "node"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a PostgreSQL or Node fixture without its marker is an error: `make test-fast`
+    would run it without the server or tools it needs. (Parametrised fixtures that reach them through
+    `request.getfixturevalue` mark their parameter instead: `pytest.param(..., marks=...)`.)"""
+    unmarked = [
+        f"{item.nodeid} uses {fixture} but is not marked {marker}"
+        for item in items
+        for fixture, marker in NEEDS_MARKER.items()
+        if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("tests without the marker their fixtures need:\n" + "\n".join(unmarked))

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sandbox import cli
 from sandbox.deployment import seal_scenario
@@ -28,6 +29,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, tmp_path: Path) -> None:
     port = _free_port()
     log = tmp_path / "serve.log"

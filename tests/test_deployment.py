@@ -173,6 +173,7 @@ open_market(Path(sys.argv[1]), Scenario.from_file(DEMO_SCENARIO), progress=progr
 """
 
 
+@pytest.mark.slow
 def test_a_process_killed_while_loading_leaves_a_directory_that_loads_again(
     demo_scenario: Scenario, tmp_path: Path
 ) -> None:

@@ -23,12 +23,14 @@ def test_next_test_starts_clean(sandbox_market):
 """
 
 
+@pytest.mark.slow
 def test_participant_suite_runs_with_isolation(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_participant=EXAMPLE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=2)
 
 
+@pytest.mark.slow
 def test_a_missing_scenario_file_is_reported(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_x="def test_x(sandbox_market):\n    pass\n")
     result = pytester.runpytest_subprocess("--sandbox-scenario", "nope.yaml", "-q")

@@ -165,6 +165,7 @@ def _check_output(block: Block, stdout: str) -> None:
             assert expected in stdout, stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", [b for b in RUN if b.lang == "python"], ids=lambda b: b.id)
 def test_python_block_runs(block: Block, tmp_path: Path) -> None:
     if re.search(r"^def test_", block.code, flags=re.MULTILINE):
@@ -178,6 +179,7 @@ def test_python_block_runs(block: Block, tmp_path: Path) -> None:
     _check_output(block, done.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", [b for b in RUN if b.lang == "sh"], ids=lambda b: b.id)
 def test_shell_block_runs(block: Block, request: pytest.FixtureRequest) -> None:
     if shutil.which("curl") is None or shutil.which("python3") is None:
@@ -196,6 +198,7 @@ def test_shell_block_runs(block: Block, request: pytest.FixtureRequest) -> None:
         assert refused["status"] == 409 and refused["code"] == "SENDER_FROZEN"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", SERVE, ids=lambda b: b.id)
 def test_server_block_serves(block: Block, tmp_path: Path) -> None:
     [command] = [line.split("#")[0].strip() for line in block.code.splitlines() if line.strip()]

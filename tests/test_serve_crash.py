@@ -34,6 +34,8 @@ import pytest
 
 from sandbox.scenario import Scenario
 
+pytestmark = pytest.mark.slow
+
 SANDBOX = Path(sys.executable).with_name("sandbox")
 SYMBOL = "THAMES28"
 ROUNDS = 3

@@ -16,9 +16,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sandbox.scenario import Scenario
 from tests.test_serve_crash import SYMBOL, Server
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_201_read_before_a_sigkill_is_replayed_after_the_restart(demo_scenario: Scenario, tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ import pytest
 from sandbox.scenario import Scenario
 from seeds import DEMO_SCENARIO
 
+pytestmark = pytest.mark.slow
+
 SANDBOX = Path(sys.executable).with_name("sandbox")
 OPERATOR_KEY = Scenario.from_file(DEMO_SCENARIO).operator.api_key
 RPC_KEY = "edge-limits-standalone-key"

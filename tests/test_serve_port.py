@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow
+
 SANDBOX = Path(sys.executable).with_name("sandbox")
 
 

@@ -57,6 +57,8 @@ from sandbox.scenario import (
 )
 from seeds import DEMO_SCENARIO, UK_US_SCENARIO
 
+pytestmark = pytest.mark.slow
+
 SANDBOX = Path(sys.executable).with_name("sandbox")
 
 

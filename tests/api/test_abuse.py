@@ -243,6 +243,7 @@ def test_every_route_with_a_body_has_a_base_body(
     assert set(operations) == set(BASE_BODIES), "routes without a base body here, or base bodies of no route"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", sorted(BASE_BODIES))
 def test_hostile_fields(
     client: TestClient,
@@ -266,6 +267,7 @@ def test_hostile_fields(
     assert watch.sent > len(validating)
 
 
+@pytest.mark.slow
 def test_hostile_bodies(
     client: TestClient,
     market: Market,

@@ -577,6 +577,7 @@ def test_every_route_is_in_the_matrix(client: TestClient) -> None:
     assert not missing, f"routes missing from the matrix: {missing}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_authorization(client: TestClient, market: Market, keys: dict[str, str], case: Case, principal: str) -> None:

@@ -72,6 +72,7 @@ def _assert_same_answers(
     return compared
 
 
+@pytest.mark.slow
 def test_read_model_answers_as_the_chain_now_and_as_of_the_past(
     client: TestClient, indexed_client: TestClient, market: Market, keys: dict[str, str]
 ) -> None:
@@ -119,6 +120,7 @@ def test_errors_are_the_same_on_the_read_model(
     assert _get(indexed_client, "/securities/HUDS/positions", keys["thames"])[0] == 404  # another issuer's
 
 
+@pytest.mark.slow
 def test_the_story_over_the_read_model(indexed_client: TestClient, market: Market, keys: dict[str, str]) -> None:
     """The whole UK-US story (a security created through the gateway, the cap table before and after)."""
     story.test_reg_s_bond_from_issuance_to_freeze(indexed_client, market, keys)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -22,6 +23,8 @@ from sandbox.market import load_scenario
 from sandbox.scenario import Scenario
 from seeds import DEMO_SCENARIO
 from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("SANDBOX_SCHEMATHESIS_EXAMPLES", "12"))
 

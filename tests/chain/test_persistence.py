@@ -227,6 +227,7 @@ def _acknowledged(path: Path) -> list[tuple[int, str, int, str]]:
     return acks
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(tmp_path: Path) -> None:
     data_dir = tmp_path / "chain"
     seed = int.from_bytes(os.urandom(4), "big")

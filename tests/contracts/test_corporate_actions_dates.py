@@ -62,6 +62,7 @@ def _check_range(harness: CivilDateHarness, first: dt.date, step: int, count: in
     assert got == [_packed(first + dt.timedelta(days=i * step)) for i in range(count)]
 
 
+@pytest.mark.slow
 def test_a_full_400_year_cycle_maps_back_and_forth(harness: CivilDateHarness) -> None:
     """Every 97th day from 1970 to 2370 (a full Gregorian cycle: 97 is prime to 7, 30, 31 and 365,
     so the samples fall on every month, weekday and day of the month), then every single day around
@@ -109,6 +110,7 @@ month_ends = (
 )  # the last day of the month
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     start=st.one_of(st.dates(min_value=EPOCH, max_value=dt.date(2200, 1, 1)), month_ends),

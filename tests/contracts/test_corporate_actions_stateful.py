@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -40,6 +41,8 @@ from sandbox.contracts import (
 from sandbox.contracts.cash_token import GBP_INDIVIDUAL_LIMIT
 from sandbox.errors import ContractReverted
 from tests.contracts.corporate_world import DAY, CorporateWorld, coupon_per_unit
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("CORPORATE_HYPOTHESIS_EXAMPLES", "4"))
 STEPS = int(os.environ.get("CORPORATE_HYPOTHESIS_STEPS", "30"))

@@ -25,6 +25,8 @@ from sandbox.errors import ContractReverted
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
 
+pytestmark = pytest.mark.slow
+
 DAY = 86_400
 ZERO = "0x" + "00" * 20
 MAX_HOLDERS, MAX_US, MAX_US_NON_ACC = 5, 3, 1

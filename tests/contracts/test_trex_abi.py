@@ -6,7 +6,6 @@ decode with them. What ERC-3643 tooling written against T-REX does first (issue 
 from __future__ import annotations
 
 import json
-import subprocess
 from typing import Any
 
 import pytest
@@ -16,6 +15,8 @@ from web3.logs import DISCARD
 from sandbox.chain.anvil import NODE_TOOLS_DIR
 from sandbox.errors import ContractReverted
 from tests.contracts.conftest import World
+
+pytestmark = pytest.mark.node
 
 TREX_PACKAGE = NODE_TOOLS_DIR / "node_modules" / "@tokenysolutions" / "t-rex"
 ARTIFACTS = {
@@ -28,19 +29,13 @@ ARTIFACTS = {
 
 @pytest.fixture(scope="session")
 def trex_abis() -> dict[str, list[dict[str, Any]]]:
-    """T-REX's ABIs from its npm package, after `npm ci` in tools/node if it is not installed yet (the
-    test fails, never skips, when npm cannot install it)."""
+    """T-REX's ABIs from its npm package, installed in tools/node by `make node-tools` (a dependency of
+    `make test`); the test fails, never skips, when it is missing."""
     if not all((TREX_PACKAGE / "artifacts" / p).is_file() for p in ARTIFACTS.values()):
-        done = subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=NODE_TOOLS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
+        pytest.fail(
+            f"@tokenysolutions/t-rex is missing from {NODE_TOOLS_DIR}: run `make node-tools` (npm ci there) "
+            "or `make test`; `make test-fast` runs without it"
         )
-        if done.returncode != 0:
-            pytest.fail(f"`npm ci` in {NODE_TOOLS_DIR} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     version = json.loads((TREX_PACKAGE / "package.json").read_text())["version"]
     assert version == "4.1.6", f"tools/node pins @tokenysolutions/t-rex 4.1.6, found {version}"
     return {name: json.loads((TREX_PACKAGE / "artifacts" / p).read_text())["abi"] for name, p in ARTIFACTS.items()}

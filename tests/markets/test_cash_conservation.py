@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
@@ -186,6 +187,7 @@ class CashConservation(RuleBasedStateMachine):
         self._check(*touched, dvp.address, units=True)
 
 
+@pytest.mark.slow
 def test_cash_is_conserved(markets: MarketsWorld) -> None:
     CashConservation.world = markets
     CashConservation.holders = _prepare(markets)

@@ -1,11 +1,11 @@
 """Fixtures for the read-model tests: one demo market with a known history, and a fresh database per
-test on each backend — a SQLite file, and a real PostgreSQL server that these fixtures install from
-Debian packages if it is missing, start on 127.0.0.1 on a free port, and stop by its PID."""
+test on each backend — a SQLite file, and a real PostgreSQL server (installed by `make test`, see the
+Makefile's `postgres-server`) that these fixtures start on 127.0.0.1 on a free port and stop by its PID.
+The PostgreSQL cases carry the `postgres` marker."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,27 +87,20 @@ def onchain(history: History) -> dict[int, dict[str, int]]:
 # ---------------------------------------------------------------------------- PostgreSQL, for real
 
 
-def _install_postgres() -> None:
-    """Installs PostgreSQL from Debian packages when it is missing; fails (never skips) if it cannot."""
-    if pgserver.bindir() is not None:
-        return
-    if os.geteuid() != 0:
-        pytest.fail("PostgreSQL is not installed and these tests are not root: apt-get install -y postgresql")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
-    if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
-        done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"could not install PostgreSQL from Debian packages:\n{done.stderr[-2000:]}")
+def _require_postgres() -> None:
+    """Fails (never skips) when PostgreSQL is not installed: `make test` installs it (`make postgres-server`)
+    before the tests run; `make test-fast` deselects the tests marked `postgres` that need it."""
     if pgserver.bindir() is None:
-        pytest.fail("apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres appeared")
+        pytest.fail(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres): run `make postgres-server` "
+            "(apt-get install -y postgresql, as root) or `make test`; `make test-fast` runs without it"
+        )
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[pgserver.TemporaryPostgres]:
     """A real PostgreSQL server on 127.0.0.1, for the whole session; stopped by its PID at the end."""
-    _install_postgres()
+    _require_postgres()
     server = pgserver.TemporaryPostgres()
     try:
         server.start()
@@ -128,7 +121,7 @@ def postgres() -> Iterator[pgserver.TemporaryPostgres]:
 _counter = iter(range(1_000_000))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database on each backend."""
     if request.param == "sqlite":

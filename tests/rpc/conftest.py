@@ -1,7 +1,9 @@
 """Fixtures for the JSON-RPC tests: the npm-pinned node tools and a session-wide anvil.
 
-`node_tools` runs ``npm ci`` in ``tools/node`` when anvil or ethers.js is missing; if npm cannot
-install them the fixture raises, so the tests that need them fail rather than skip.
+The tools are installed by the test command (`make test` depends on `make node-tools`, which runs
+``npm ci`` in ``tools/node``), not here: `node_tools` fails, naming that target, when anvil or ethers.js
+is missing, so the tests that need them fail rather than skip. They carry the `node` marker, which
+`make test-fast` deselects.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from sandbox.chain.anvil import AnvilNode, ensure_node_tools
+from sandbox.chain.anvil import ETHERS_RELATIVE_PATH, NODE_TOOLS_DIR, AnvilNode, anvil_binary
 from sandbox.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,8 +35,14 @@ def stranger() -> str:
 
 @pytest.fixture(scope="session")
 def node_tools() -> Path:
-    """``tools/node`` with its packages installed; returns the anvil binary."""
-    return ensure_node_tools()
+    """``tools/node`` with its packages installed (by `make node-tools`); returns the anvil binary."""
+    binary = anvil_binary()
+    if not (binary.is_file() and (NODE_TOOLS_DIR / ETHERS_RELATIVE_PATH).is_file()):
+        pytest.fail(
+            f"anvil or ethers.js is missing from {NODE_TOOLS_DIR}: run `make node-tools` (npm ci there) or "
+            "`make test`; `make test-fast` runs without them"
+        )
+    return binary
 
 
 @pytest.fixture(scope="session")

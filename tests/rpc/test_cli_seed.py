@@ -7,12 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.rpc import RpcChain
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.scenario import Scenario
 
 SANDBOX = Path(sys.executable).with_name("sandbox")
+
+pytestmark = pytest.mark.node
 
 
 def test_seed_deploys_the_demo_on_anvil(anvil: AnvilNode, demo: Scenario, tmp_path: Path) -> None:

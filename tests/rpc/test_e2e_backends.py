@@ -18,7 +18,7 @@ from sandbox.scenario import Scenario
 DAY = 86_400
 
 
-@pytest.fixture(params=["embedded", "anvil"])
+@pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.node)])
 def chain(request: pytest.FixtureRequest, demo: Scenario) -> Iterator[DevChain]:
     accounts = max(10, demo.accounts_needed)
     if request.param == "embedded":

@@ -23,6 +23,8 @@ from sandbox.scenario import Scenario
 
 API_KEY = "ethers-test-api-key-0001"
 
+pytestmark = pytest.mark.node
+
 
 @pytest.fixture(params=["embedded-endpoint", "anvil"])
 def endpoint(request: pytest.FixtureRequest) -> Iterator[tuple[Web3Chain, str]]:

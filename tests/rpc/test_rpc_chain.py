@@ -20,6 +20,8 @@ from sandbox.errors import ChainError, ContractReverted
 from sandbox.market import Market, load_scenario
 from sandbox.scenario import Scenario
 
+pytestmark = pytest.mark.node
+
 
 @pytest.fixture
 def chain(anvil: AnvilNode) -> Iterator[RpcChain]:

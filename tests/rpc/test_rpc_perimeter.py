@@ -367,6 +367,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_the_standalone_endpoint_has_random_keys_and_its_own_api_key(tmp_path: Any) -> None:
     port = _free_port()
     log = tmp_path / "rpc.log"

@@ -27,6 +27,8 @@ from sandbox.chain.rpc import derive_accounts
 from sandbox.contracts.base import ContractFacade
 from sandbox.scenario import Scenario
 
+pytestmark = pytest.mark.slow
+
 SANDBOX = Path(sys.executable).with_name("sandbox")
 TOKEN_ABI = ContractFacade._abi_for("SecurityToken")
 
