@@ -22,6 +22,8 @@ from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.embedded import DEFAULT_ACCOUNT_BALANCE, DEFAULT_GENESIS_TIMESTAMP, GENESIS_GAS_LIMIT, EmbeddedChain
 from sandbox.rpc_server import JsonRpcApp, single_key
 
+pytestmark = pytest.mark.node  # a real anvil from tools/node (make node-tools)
+
 KEY = "rpc-parity-key-00000000"
 UNKNOWN_HASH = "0x" + "11" * 32
 
