@@ -304,7 +304,7 @@ def seed(
     import json
 
     from sandbox.chain.factory import connect
-    from sandbox.market import load_scenario
+    from sandbox.market import fund_accounts, load_scenario
 
     try:
         spec = Scenario.from_file(scenario)
@@ -316,6 +316,16 @@ def seed(
     except (SandboxError, OSError, ValueError) as exc:
         console.print(f"[red]Cannot use the chain at {chain_url}:[/red] {exc}")
         raise typer.Exit(2) from None
+    try:
+        funded = fund_accounts(chain, spec.accounts_needed)
+    except SandboxError as exc:
+        console.print(f"[red]Cannot deploy {spec.name} on {chain_url}:[/red] {exc}")
+        raise typer.Exit(1) from None
+    if funded:
+        console.print(
+            f"Funded {len(funded)} of the scenario's {spec.accounts_needed} accounts from the first account "
+            "(they held less than 1 ether)."
+        )
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task(f"Deploying {spec.name}", total=None)
         try:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from eth_utils import to_checksum_address
+
 from sandbox.chain.base import Chain, DevChain, Receipt
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent
@@ -565,6 +567,45 @@ def _paying_currency(spec: SecuritySpec) -> str:
         return spec.bond.currency
     assert spec.equity is not None
     return spec.equity.currency
+
+
+#: What `fund_accounts` gives each scenario account that holds less than `minimum`: far more than loading
+#: any scenario costs at a development node's gas prices (the demo spends well under 1 ether in all).
+SEED_FUNDING_WEI = 100 * 10**18
+SEED_MINIMUM_WEI = 10**18
+_PLAIN_TRANSFER_GAS = 21_000
+
+
+def fund_accounts(
+    chain: Chain, count: int, *, minimum: int = SEED_MINIMUM_WEI, amount: int = SEED_FUNDING_WEI
+) -> list[str]:
+    """Makes sure the first `count` accounts of `chain` can pay for loading a scenario: each holding less
+    than `minimum` wei receives `amount` from the first account. Returns the accounts it funded.
+
+    A node started with fewer funded accounts than a scenario needs (a default anvil has 10; the demo
+    needs 17) would otherwise stop halfway with "insufficient funds" and leave a partial deployment.
+    Checked before anything is sent: if the first account cannot fund them all (with gas to spare),
+    `SandboxError` says so and nothing is sent."""
+    if count > len(chain.accounts):
+        raise SandboxError(f"the scenario needs {count} accounts; this chain signs for {len(chain.accounts)}")
+    eth = chain.w3.eth
+    funder = chain.accounts[0].address
+    poor = [a.address for a in chain.accounts[1:count] if eth.get_balance(to_checksum_address(a.address)) < minimum]
+    if not poor:
+        return []
+    gas_price = int(eth.gas_price)
+    needed = len(poor) * (amount + 2 * _PLAIN_TRANSFER_GAS * gas_price) + minimum
+    available = int(eth.get_balance(to_checksum_address(funder)))
+    if available < needed:
+        raise SandboxError(
+            f"{len(poor)} of the {count} accounts the scenario needs hold less than {minimum / 10**18:g} ether, "
+            f"and the first account ({funder}) holds {available / 10**18:g} ether, less than the "
+            f"{needed / 10**18:g} needed to fund them: fund the accounts (or start the node with more "
+            "funded accounts, e.g. `anvil --accounts 20`); nothing was sent"
+        )
+    for account in poor:
+        chain.transact(funder, account, b"", value=amount, gas=_PLAIN_TRANSFER_GAS)
+    return poor
 
 
 def load_embedded(
