@@ -250,17 +250,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def read_deployment(data_dir: Path) -> dict[str, Any] | None:
-    path = data_dir / DEPLOYMENT_FILE
+def _read_json(path: Path) -> Any:
+    """The JSON document in `path`, None if there is no such file; `DeploymentError` if it is not JSON."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
         raise DeploymentError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
+
+
+def read_deployment(data_dir: Path) -> dict[str, Any] | None:
+    path = data_dir / DEPLOYMENT_FILE
+    document = _read_json(path)
+    if document is not None and not isinstance(document, dict):
         raise DeploymentError(f"{path} does not hold a deployment")
     return document
 
@@ -286,14 +291,9 @@ class DeploymentWriter:
 def read_mnemonic(data_dir: Path) -> str | None:
     """The mnemonic kept in `data_dir`'s key file, or None if it has none."""
     path = data_dir / KEYS_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    document = _read_json(path)
+    if document is None:
         return None
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise DeploymentError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != KEYS_FORMAT_VERSION:
         raise DeploymentError(f"{path} does not hold chain keys of format {KEYS_FORMAT_VERSION}")
     mnemonic = document.get("mnemonic")

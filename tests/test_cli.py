@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from sandbox import cli
+from sandbox.chain.anvil import free_port
 from sandbox.deployment import seal_scenario
 from sandbox.market import Market, load_embedded
 from sandbox.scenario import OperatorSpec, Scenario
@@ -23,15 +23,9 @@ from seeds import DEMO_SCENARIO
 SANDBOX = Path(sys.executable).with_name("sandbox")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from sandbox.chain.anvil import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX = Path(sys.executable).with_name("sandbox")
@@ -80,12 +81,6 @@ def test_every_block_is_run_or_skipped_for_a_stated_reason() -> None:
         assert skip is not None, f"{block.id}: unknown directive {block.directive!r}"
         assert len(skip.group("reason").split()) >= 3, f"{block.id}: a skip needs a reason"
     assert sum(b.directive is None for b in BLOCKS) >= 8  # most of the README runs
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
@@ -203,7 +198,7 @@ def test_shell_block_runs(block: Block, request: pytest.FixtureRequest) -> None:
 def test_server_block_serves(block: Block, tmp_path: Path) -> None:
     [command] = [line.split("#")[0].strip() for line in block.code.splitlines() if line.strip()]
     ports = re.findall(r"--port (\d+)", command)
-    port = _free_port()
+    port = free_port()
     command = re.sub(r"--port \d+", f"--port {port}", command) if ports else f"{command} --port {port}"
     command = command.replace("var/", f"{tmp_path}/var/")
     log = tmp_path / "server.log"

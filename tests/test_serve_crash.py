@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.chain.anvil import free_port
 from sandbox.scenario import Scenario
 
 pytestmark = pytest.mark.slow
@@ -40,12 +40,6 @@ SANDBOX = Path(sys.executable).with_name("sandbox")
 SYMBOL = "THAMES28"
 ROUNDS = 3
 BALANCE_OF = "0x70a08231"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -71,14 +65,14 @@ class Server:
     def __init__(self, data_dir: Path, log: Path) -> None:
         self.data_dir = data_dir
         self.log = log
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         #: The bearer key sent to /rpc (any of the gateway's keys).
         self.api_key = ""
 
     def start(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with self.log.open("a") as out:
             out.write(f"\n--- start on port {self.port}\n")

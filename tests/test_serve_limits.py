@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.chain.anvil import free_port
 from sandbox.scenario import Scenario
 from seeds import DEMO_SCENARIO
 
@@ -33,12 +34,6 @@ OPERATOR_KEY = Scenario.from_file(DEMO_SCENARIO).operator.api_key
 RPC_KEY = "edge-limits-standalone-key"
 DEEP = b"[" * 100_000
 TEN_MB = 10 * 1024 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Process:
@@ -77,7 +72,7 @@ class Process:
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = Process([str(SANDBOX), "serve", "--port", str(port)], port, "/health", log)
     try:
@@ -88,7 +83,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
 
 @pytest.fixture(scope="module")
 def rpc_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("rpc") / "rpc.log"
     argv = [sys.executable, "-m", "sandbox.rpc_server", "--port", str(port), "--accounts", "2", "--api-key", RPC_KEY]
     process = Process(argv, port, "/", log)

@@ -9,7 +9,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from sandbox.chain.anvil import free_port
 from sandbox.chain.base import Log
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.contracts.base import ContractFacade
@@ -167,6 +167,14 @@ MATRIX: dict[str, tuple[Callable[[World], list[Any]], Result | Refused]] = {
         lambda w: [w.market.accounts["fca"], "", 600],
         Refused(-32601, "^personal_unlockAccount " + SIGN_LOCALLY),
     ),
+    "eth_call (state override)": (
+        lambda w: [_balance_call(w), "latest", {w.market.accounts["alice"]: {"balance": "0x1"}}],
+        Refused(-32602, "^state override is not supported"),
+    ),
+    "eth_getBlockTransactionCountByNumber": (lambda w: ["0x1"], Result(lambda w, p: "0x1")),
+    "eth_getUncleCountByBlockNumber": (lambda w: ["latest"], Result(lambda w, p: "0x0")),
+    "eth_getFilterChanges": (lambda w: ["0x7fffffff"], Refused(-32000, "^filter not found$")),
+    "eth_uninstallFilter": (lambda w: ["0x7fffffff"], Result(lambda w, p: False)),
     "evm_snapshot": (lambda w: [], Refused(-32601, "^the method evm_snapshot does not exist/is not available$")),
     "evm_revert": (lambda w: ["0x1"], Refused(-32601, "^the method evm_revert does not exist/is not available$")),
 }
@@ -361,15 +369,9 @@ def test_get_logs_bounds_the_range_and_the_answer(demo: Scenario) -> None:
 # ---------------------------------------------------------------------- the standalone entry point
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_the_standalone_endpoint_has_random_keys_and_its_own_api_key(tmp_path: Any) -> None:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "rpc.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import httpx
 import pytest
 from eth_account import Account
 
+from sandbox.chain.anvil import free_port
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.chain.rpc import derive_accounts
 from sandbox.contracts.base import ContractFacade
@@ -31,12 +31,6 @@ pytestmark = pytest.mark.slow
 
 SANDBOX = Path(sys.executable).with_name("sandbox")
 TOKEN_ABI = ContractFacade._abi_for("SecurityToken")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Serve:
@@ -49,7 +43,7 @@ class Serve:
         self.url = ""
 
     def start(self) -> Serve:
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
         with self.log.open("a") as out:
