@@ -90,9 +90,8 @@ def test_imports_point_down(module: str, path: Path) -> None:
         layer = _layer(target)
         if layer is not None and layer > own and _is_module(target):
             upward.append(f"{path.relative_to(ROOT)}:{line} {module} ({LAYERS[own][0]}) imports {target}")
-        if module.startswith("sandbox.") or module == "sandbox":
-            if target.split(".")[0] in HTTP_PACKAGES:
-                upward.append(f"{path.relative_to(ROOT)}:{line} the library imports {target}")
+        if (module.startswith("sandbox.") or module == "sandbox") and target.split(".")[0] in HTTP_PACKAGES:
+            upward.append(f"{path.relative_to(ROOT)}:{line} the library imports {target}")
     assert upward == []
 
 
