@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sandbox.chain.base import DevChain
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE, CashToken
+from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, EquityPayingAgent, payment_code_name
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, SettlementResult
+from sandbox.contracts.settlement import DvPSettlement, SettlementResult
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.history import holders_of
-from sandbox.rules import RULES_BY_CODE
+from sandbox.rules import code_name
 from sandbox.scenario import (
     Action,
     AdvanceTime,
@@ -326,14 +326,7 @@ def _settle_trades(market: Market, trades: Sequence[TradeTerms], *, batch: bool)
 
 def _failure_name(result: SettlementResult) -> str:
     """The name of the rule (or DvP condition) that stopped a settlement."""
-    if result.leg == Leg.SECURITY and result.code in RULES_BY_CODE:
-        return RULES_BY_CODE[result.code].name
-    if result.leg == Leg.CASH and result.code in CASH_RULES_BY_CODE:
-        return CASH_RULES_BY_CODE[result.code].name
-    try:
-        return SettlementCode(result.code).name
-    except ValueError:
-        return f"code 0x{result.code:02x}"
+    return code_name(result.code)
 
 
 def _cross_border(market: Market, action: CrossBorderTransfer) -> str:

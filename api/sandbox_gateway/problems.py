@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
+from sandbox.errors import SandboxError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -84,71 +84,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-#: On-chain errors that mean "you may not do this" rather than "the rules refuse this transfer".
-_FORBIDDEN_ERRORS = {
-    "AccessControlUnauthorizedAccount",
-    "CashFreezeImposedByRegulator",
-    "CashNotIssuerOrRegulator",
-    "CashRegulatorOutOfScope",
-    "DvPNotAParty",
-    "DvPNotCounterparty",
-    "FreezeImposedByRegulator",
-    "NotAgentOrRegulator",
-    "NotClearanceRequester",
-    "NotRegulator",
-    "PauseImposedByRegulator",
-    "RegistryNotRegulator",
-    "RegulatorFrozenUnits",
-    "RegulatorOutOfScope",
-    # Releasing units someone else froze: a question of authority, not of the rulebook.
-    "UnfreezeExceedsOwnFreeze",
-}
-
-
-def _snake_upper(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
-
-
-def chain_error_code(exc: ContractReverted) -> str:
-    """Stable machine code of an on-chain refusal: the rule's name, else the custom error's."""
-    if exc.rule_name:
-        return exc.rule_name
-    return _snake_upper(exc.error_name) if exc.error_name else "CHAIN_REVERT"
-
-
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+    async def _refused(request: Request, exc: Exception) -> JSONResponse:
+        """The one answer to every refusal: each error carries its status (a gateway `Problem`'s own; a
+        library error's `refusal`, which for an on-chain revert is its custom error's entry in
+        `sandbox.rules`), code, title, sentence and extras."""
+        if isinstance(exc, Problem):
+            return problem_response(request, exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+        assert isinstance(exc, SandboxError)
+        if exc.code == "SANDBOX_ERROR":
+            log.warning("sandbox error on %s: %s", request.url.path, exc)
+        return problem_response(request, exc.refusal.status, exc.code, exc.title, exc.detail, **exc.details())
 
-    @app.exception_handler(ContractReverted)
-    async def _reverted(request: Request, exc: ContractReverted) -> JSONResponse:
-        status = 403 if exc.error_name in _FORBIDDEN_ERRORS else 409
-        extra: dict[str, Any] = {
-            "error": exc.error_name,
-            "arguments": {k: _jsonable(v) for k, v in exc.args_by_name.items()},
-        }
-        if exc.rule_code is not None:
-            extra["rule_code"] = exc.rule_code
-        if exc.tx_hash:
-            extra["tx_hash"] = exc.tx_hash
-        detail = exc.rule_message or f"The chain refused the operation: {exc}."
-        return problem_response(request, status, chain_error_code(exc), "Refused on chain", detail, **extra)
-
-    @app.exception_handler(ContractNotDeployed)
-    async def _not_deployed(request: Request, exc: ContractNotDeployed) -> JSONResponse:
-        return problem_response(
-            request,
-            404,
-            "NOT_DEPLOYED_AT_BLOCK",
-            "Not deployed yet",
-            f"The contract did not exist yet as of block {exc.block}.",
-        )
-
-    @app.exception_handler(SandboxError)
-    async def _sandbox(request: Request, exc: SandboxError) -> JSONResponse:
-        log.warning("sandbox error on %s: %s", request.url.path, exc)
-        return problem_response(request, 409, "SANDBOX_ERROR", "Sandbox error", str(exc))
+    app.add_exception_handler(Problem, _refused)
+    app.add_exception_handler(SandboxError, _refused)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -236,12 +185,6 @@ def allowed_methods(request: Request) -> list[str]:
         for method in _METHODS
         if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
     ]
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        return str(value)
-    return value
 
 
 class ProblemDetails(BaseModel):

@@ -8,10 +8,10 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
-from sandbox.contracts.settlement import DvPSettlement, SettlementCode, SettlementResult, Trade, TradeStatus
+from sandbox.contracts.restricted_token import RestrictedToken
+from sandbox.contracts.settlement import DvPSettlement, SettlementResult, Trade, TradeStatus
 from sandbox.market import Market
-from sandbox.rules import RULES_BY_CODE, Jurisdiction
+from sandbox.rules import RULEBOOK_BY_CODE, Family, Jurisdiction
 from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.problems import Problem, problem_doc
@@ -114,7 +114,7 @@ def _symbol_of(market: Market, address: str) -> str:
 
 
 def _view(market: Market, trade: Trade) -> TradeView:
-    rule = RULES_BY_CODE.get(trade.failure_code) or CASH_RULES_BY_CODE.get(trade.failure_code)
+    rule = RULEBOOK_BY_CODE.get(trade.failure_code)
     clearance = _dvp(market).clearance_of(trade)
     return TradeView(
         trade_id=trade.trade_id,
@@ -140,15 +140,18 @@ def _outcome(market: Market, result: SettlementResult) -> SettlementOutcome:
     rule: str | None = None
     message: str | None = None
     if result.code:
-        security = next((t for t in market.securities.values() if t.address == result.token), None)
-        cash = next((t for t in market.cash.values() if t.address == result.token), None)
-        if security is not None and result.code in RULES_BY_CODE:
-            rule, message = RULES_BY_CODE[result.code].name, security.rule_message(result.code)
-        elif cash is not None and result.code in CASH_RULES_BY_CODE:
-            rule, message = CASH_RULES_BY_CODE[result.code].name, cash.rule_message(result.code)
+        found = RULEBOOK_BY_CODE.get(result.code)
+        rule = found.name if found is not None else None
+        # The sentence comes from the contract that states the rule: the failing token for its own
+        # rulebook, else the DvP contract.
+        stating: RestrictedToken | None = None
+        if found is not None and found.family is Family.TOKEN:
+            stating = next((t for t in market.securities.values() if t.address == result.token), None)
+        elif found is not None and found.family is Family.CASH:
+            stating = next((t for t in market.cash.values() if t.address == result.token), None)
+        if stating is not None:
+            message = stating.rule_message(result.code)
         else:
-            known = result.code in {c.value for c in SettlementCode}
-            rule = SettlementCode(result.code).name if known else None
             message = _dvp(market).message_for_settlement_code(result.code)
     return SettlementOutcome(
         trade_id=result.trade_id,
