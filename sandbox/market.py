@@ -97,8 +97,6 @@ class Market:
     treasuries: dict[str, str] = field(default_factory=dict)
     #: security symbol → the paying agent of a bond or share class
     paying_agents: dict[str, BondPayingAgent | EquityPayingAgent] = field(default_factory=dict)
-    #: security symbol → the distribution ids of the dividends declared by its history, oldest first
-    dividends: dict[str, list[int]] = field(default_factory=dict)
     #: guards `_account_locks` and `_reserved_symbols`
     _guard: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False, metadata={"transient": True}
@@ -502,7 +500,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             step(f"paying agent of {spec.symbol} deployed")
             _issue_holdings(market, spec, step)
     if scenario.history:
-        replay_history(market, scenario.history, step)
+        market.history.extend(replay_history(market, scenario.history, step).history)
     return market
 
 
