@@ -6,14 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from sandbox.contracts.events import AddressFrozen
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
-from sandbox_gateway.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
+from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.reads import ever_frozen
 from sandbox_gateway.schemas import (
     Address,
     Freeze,
@@ -59,12 +58,14 @@ def _actor_token(market: Market, principal: Principal, symbol: str) -> SecurityT
     ),
     summary="Active freezes and who imposed them",
 )
-def list_freezes(symbol: SymbolPath, market: MarketDep, principal: ReaderPrincipal, paging: Paging) -> FreezePage:
+def list_freezes(
+    symbol: SymbolPath, market: MarketDep, live: IndexedDep, principal: ReaderPrincipal, paging: Paging
+) -> FreezePage:
     token = security_or_404(market, symbol)
     if principal.role is Role.ISSUER and not issues(principal, market, symbol):
         raise not_found("security", symbol)
     home = home_of(token)
-    wallets = dict.fromkeys(e.user_address for e in events_of(token, AddressFrozen))
+    wallets = ever_frozen(live, token.address)
     active = []
     for wallet in wallets:
         record = market.registry.wallet_record(wallet)
