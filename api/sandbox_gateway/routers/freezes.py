@@ -4,7 +4,6 @@ freeze (`FreezeImposedByRegulator`); the gateway authenticates and explains."""
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
 
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
@@ -14,14 +13,13 @@ from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.reads import ever_frozen
 from sandbox_gateway.schemas import (
-    Address,
     Freeze,
     FreezeChange,
     FreezePage,
     FreezeRequest,
+    FrozenAmount,
+    PartialFreeze,
     SymbolPath,
-    TxResult,
-    Units,
     WalletPath,
 )
 from sandbox_gateway.scope import forbidden, home_of, issues, not_found, sees_position
@@ -109,21 +107,6 @@ def unfreeze_wallet(
     token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(wallet, False, sender=principal.account)
     return FreezeChange(**_freeze(symbol, token, wallet).model_dump(), **tx_fields(receipt))
-
-
-class PartialFreeze(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 100}]},
-    )
-    wallet: Address
-    amount: Units
-
-
-class FrozenAmount(TxResult):
-    security: str
-    wallet: str
-    frozen_amount: int
 
 
 @router.post(
