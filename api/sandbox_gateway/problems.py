@@ -214,13 +214,15 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     401: "No API key, or one this sandbox does not know (AUTHENTICATION_REQUIRED, INVALID_API_KEY).",
     403: "Your role or scope does not allow this (ROLE_NOT_ALLOWED, OUT_OF_SCOPE), or the chain refused it "
     "as a question of authority.",
-    404: "No such resource, or none within your scope (e.g. SECURITY_NOT_FOUND, INVESTOR_NOT_FOUND).",
+    404: "No such resource, or none within your scope (e.g. SECURITY_NOT_FOUND, INVESTOR_NOT_FOUND), or one the "
+    "chain does not know.",
     409: "The chain or the sandbox refused the operation under one of its rules (the rule's name is the "
     "code), or a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS).",
     413: "The request body is larger than the gateway accepts.",
     415: "The request body is not sent as application/json (UNSUPPORTED_MEDIA_TYPE).",
-    422: "A parameter or the body is not valid (VALIDATION_FAILED, AS_OF_*), or an Idempotency-Key is invalid "
-    "or was used for a different request (IDEMPOTENCY_KEY_INVALID, IDEMPOTENCY_KEY_REUSED).",
+    422: "A parameter or the body is not valid (VALIDATION_FAILED, AS_OF_*), the chain refused arguments that can "
+    "never succeed (e.g. DV_P_SAME_PARTY), or an Idempotency-Key is invalid or was used for a different request "
+    "(IDEMPOTENCY_KEY_INVALID, IDEMPOTENCY_KEY_REUSED).",
 }
 
 
