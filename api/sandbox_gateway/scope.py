@@ -167,6 +167,21 @@ def _registered_jurisdiction(market: Market, wallet: str) -> str | None:
         return None
 
 
+def sees_cross_border(
+    principal: Principal, market: Market, symbol: str, parties: tuple[str, str], jurisdictions: tuple[str, str]
+) -> bool:
+    """Whether a cross-border transfer of `symbol` between `parties` (sender, receiver wallets) of
+    `jurisdictions` is visible: to the operator, the regulators of either jurisdiction, the security's
+    issuer and the two parties."""
+    if principal.role is Role.OPERATOR:
+        return True
+    if principal.role is Role.REGULATOR:
+        return principal.jurisdiction in jurisdictions
+    if principal.role is Role.ISSUER:
+        return issues(principal, market, symbol)
+    return bool(set(parties) & set(own_wallets(principal, market)))
+
+
 class ActionScope:
     """Which on-chain actions (audit rows) a principal sees: an action on a security is visible to whoever
     sees a position it names (`sees_position`, with the contract itself standing for the security as a

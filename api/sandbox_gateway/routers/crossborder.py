@@ -26,10 +26,10 @@ from sandbox_gateway.deps import (
     security_or_404,
 )
 from sandbox_gateway.pagination import PageInfo, Paging, page_of
-from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.principals import Principal
 from sandbox_gateway.reads import cross_border_requests
 from sandbox_gateway.schemas import Address, SymbolPath, TxResult, Units
-from sandbox_gateway.scope import forbidden, issues, not_found, own_wallets
+from sandbox_gateway.scope import forbidden, not_found, own_wallets, sees_cross_border
 from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(tags=["cross-border"])
@@ -113,13 +113,9 @@ def _all(market: Market, live: MarketReadModel) -> list[CrossBorderTransfer]:
 
 
 def _visible(principal: Principal, market: Market, transfer: CrossBorderTransfer) -> bool:
-    if principal.role is Role.OPERATOR:
-        return True
-    if principal.role is Role.REGULATOR:
-        return principal.jurisdiction in (transfer.from_jurisdiction, transfer.to_jurisdiction)
-    if principal.role is Role.ISSUER:
-        return issues(principal, market, transfer.security)
-    return bool({transfer.sender, transfer.receiver} & set(own_wallets(principal, market)))
+    parties = (transfer.sender, transfer.receiver)
+    jurisdictions = (transfer.from_jurisdiction, transfer.to_jurisdiction)
+    return sees_cross_border(principal, market, transfer.security, parties, jurisdictions)
 
 
 def _one(
