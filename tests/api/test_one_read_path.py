@@ -42,7 +42,7 @@ def _lists(market: Market, keys: dict[str, str]) -> list[tuple[str, dict[str, st
         ("/investors", fca),
         (f"/investors/{alice}/positions", investor),
         (f"/securities/{SYMBOL}/positions", operator),
-        (f"/securities/{SYMBOL}/positions?block=3", sec),
+        (f"/securities/{SYMBOL}/positions?block={market.security(SYMBOL).deployed_in_block}", sec),
         (f"/securities/{SYMBOL}/cap-table", sec),
         (f"/securities/{SYMBOL}/cap-table?format=csv", operator),
     ]
@@ -66,6 +66,11 @@ def test_lists_scan_no_logs_and_see_the_gateways_own_writes(
         response = client.get(path, headers=headers)
         assert response.status_code == 200, (path, response.text)
         answers[path] = response
+    # As of a block before the security existed: refused as the chain would (no contract then).
+    early = market.security(SYMBOL).deployed_in_block
+    assert early
+    before = client.get(f"/securities/{SYMBOL}/positions?block={early - 1}", headers=bearer(keys["sec"]))
+    assert before.status_code == 404 and before.json()["code"] == "NOT_DEPLOYED_AT_BLOCK", before.text
     scans.ranges.clear()
     for path, headers in _lists(market, keys):
         again = client.get(path, headers=headers)

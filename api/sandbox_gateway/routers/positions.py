@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from sandbox.contracts.security_token import SecurityToken
+from sandbox.errors import ContractNotDeployed
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox_gateway.asof import AsOf, AsOfParams, resolve_as_of
@@ -66,10 +67,18 @@ def _register(market: Market, live: MarketReadModel, principal: Principal, symbo
         register = live.register(token.address)  # caught up to the chain's head: read-your-writes
         block, stamp = register.block, market.chain.block_timestamp(register.block)
     else:
-        block, stamp = resolve_as_of(market, as_of)
+        block, stamp = _as_of_deployed(market, token, as_of)
         register = live.register(token.address, block=block)
     visible = [h for h in register.holdings if sees_position(principal, market, symbol, home, h.jurisdiction, h.wallet)]
     return _Register(block, stamp, register.total, visible)
+
+
+def _as_of_deployed(market: Market, token: SecurityToken, as_of: AsOfParams) -> tuple[int, int]:
+    """The block and time `as_of` names, refused (404 NOT_DEPLOYED_AT_BLOCK) before the token existed."""
+    block, stamp = resolve_as_of(market, as_of)
+    if token.deployed_in_block is not None and block < token.deployed_in_block:
+        raise ContractNotDeployed(token.address, block)
+    return block, stamp
 
 
 def _position(symbol: str, holding: _Holding) -> Position:
@@ -128,7 +137,7 @@ def _positions_page(
     token, only = _in_scope_only(market, principal, symbol)
     block = None
     if as_of.block is not None or as_of.at is not None:
-        block, _ = resolve_as_of(market, as_of)
+        block, _ = _as_of_deployed(market, token, as_of)
     page = live.register_page(token.address, block=block, jurisdiction=only, offset=paging.offset, limit=paging.limit)
     timestamp = page.timestamp if page.timestamp is not None else market.chain.block_timestamp(page.block)
     end = paging.offset + len(page.holdings)
@@ -165,7 +174,7 @@ def _cap_table_from(
     token, only = _in_scope_only(market, principal, symbol)
     block = None
     if as_of.block is not None or as_of.at is not None:
-        block, _ = resolve_as_of(market, as_of)
+        block, _ = _as_of_deployed(market, token, as_of)
     breakdown = live.holder_breakdown(token.address, block=block, jurisdiction=only)
     by_jurisdiction: dict[str, int] = defaultdict(int)
     by_category: dict[str, int] = defaultdict(int)
