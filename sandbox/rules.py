@@ -274,7 +274,6 @@ _INVALID = (
     "EquityInvalidSplitRatio",
     "InvalidSplitRatio",
     "InvalidTerms",
-    "NotCrossBorder",
     "OwnableInvalidOwner",
     "PayingAgentAmountTooLarge",
     "PayingAgentBatchTooLarge",
@@ -285,7 +284,6 @@ _INVALID = (
     "RegistryInvalidJurisdiction",
     "RegistryZeroAddress",
     "SafeCastOverflowedUintDowncast",
-    "SplitOverflow",
     "UseInvestorRegistry",
     "ComplianceIsBuiltIn",
 )
@@ -325,6 +323,9 @@ _CONFLICT = (
     "ExpectedPause",
     "FreezeExceedsBalance",
     "NoSplitInProgress",
+    # Whether a transfer crosses a border depends on the parties' registrations, and a split's overflow on
+    # the balances: state, not arguments.
+    "NotCrossBorder",
     "PayingAgentAlreadyFunded",
     "PayingAgentAlreadyPaid",
     "PayingAgentBeforePaymentDate",
@@ -353,6 +354,7 @@ _CONFLICT = (
     "SafeERC20FailedOperation",
     "SplitBeforeRecordDate",
     "SplitInProgress",
+    "SplitOverflow",
     "TermsExceedApproval",
 )
 
