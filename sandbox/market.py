@@ -21,7 +21,7 @@ from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtensi
 from sandbox.contracts.settlement import BatchResult, DvPSettlement, ProposedTrade, SingleSettlement
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.replay import HistoryEntry, replay_history
-from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox.rules import RULEBOOK_BY_CODE, Family, InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
 
 if TYPE_CHECKING:
@@ -97,8 +97,6 @@ class Market:
     treasuries: dict[str, str] = field(default_factory=dict)
     #: security symbol → the paying agent of a bond or share class
     paying_agents: dict[str, BondPayingAgent | EquityPayingAgent] = field(default_factory=dict)
-    #: security symbol → the distribution ids of the dividends declared by its history, oldest first
-    dividends: dict[str, list[int]] = field(default_factory=dict)
     #: guards `_account_locks` and `_reserved_symbols`
     _guard: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False, metadata={"transient": True}
@@ -355,6 +353,55 @@ class Market:
                 self._reserved_symbols.discard(symbol)
         return token
 
+    def deploy_security(
+        self,
+        *,
+        symbol: str,
+        name: str,
+        issuer_key: str,
+        issuer_account: str,
+        home: str,
+        admitted: Sequence[str],
+        decimals: int,
+        rules: RulesSpec,
+    ) -> SecurityToken:
+        """Deploys a new security of an issuer (its admin and sender) on the market's registry and shared
+        extension, with `rules` whose periods start now, and adds it under `symbol` (reserved first, see
+        `create_security`; raises `SymbolTaken`). Nothing is issued until the home regulator approves."""
+
+        def deploy() -> SecurityToken:
+            return SecurityToken.deploy(
+                self.chain,
+                name=name,
+                symbol=symbol,
+                decimals=decimals,
+                registry=self.registry.address,
+                home_jurisdiction=Jurisdiction[home],
+                admitted_jurisdictions=[Jurisdiction[j] for j in admitted],
+                admin=issuer_account,
+                sender=issuer_account,
+                extension=self.extension,
+                terms=terms_of(rules, self.chain.timestamp()),
+            )
+
+        return self.create_security(symbol=symbol, issuer_key=issuer_key, deploy=deploy)
+
+    def explain_code(self, code: int, token: str | None) -> tuple[str | None, str]:
+        """The machine name of a settlement's failure `code` (any family's, from `sandbox.rules`) and its
+        sentence, as stated by the contract that states it: the failing `token` for its own rulebook, else
+        the DvP contract."""
+        rule = RULEBOOK_BY_CODE.get(code)
+        stating: RestrictedToken | None = None
+        if rule is not None and rule.family is Family.TOKEN:
+            stating = next((t for t in self.securities.values() if t.address == token), None)
+        elif rule is not None and rule.family is Family.CASH:
+            stating = next((t for t in self.cash.values() if t.address == token), None)
+        if stating is not None:
+            return rule.name if rule else None, stating.rule_message(code)
+        if self.settlement is None:
+            raise SandboxError("this market has no DvP contract to explain a settlement code")
+        return (rule.name if rule else None), self.settlement.message_for_settlement_code(code)
+
 
 def terms_of(rules: RulesSpec, now: int) -> Terms:
     """The on-chain `Terms` of a scenario's rule parameters; periods start at `now`."""
@@ -502,7 +549,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             step(f"paying agent of {spec.symbol} deployed")
             _issue_holdings(market, spec, step)
     if scenario.history:
-        replay_history(market, scenario.history, step)
+        market.history.extend(replay_history(market, scenario.history, step).history)
     return market
 
 

@@ -22,7 +22,14 @@ from typing import Annotated, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sandbox.rules import CATEGORIES_BY_JURISDICTION, RULES_BY_NAME, InvestorCategory, Jurisdiction
+from sandbox.rules import (
+    CATEGORIES_BY_JURISDICTION,
+    RULES_BY_NAME,
+    Family,
+    InvestorCategory,
+    Jurisdiction,
+    rules_of,
+)
 
 #: The scenarios the sandbox ships (`seeds/*.yaml`): in a clone they are read from the repository's
 #: `seeds/` folder; a built wheel carries them inside the package as `sandbox/seeds/`.
@@ -599,34 +606,6 @@ class Scenario(_Strict):
         return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
-#: The cash rulebook's names (mirrors `sandbox.contracts.cash_token.CASH_RULES`; kept here so the
-#: scenario module does not import the contract facades; a test checks the two agree).
-_CASH_RULE_NAMES = frozenset(
-    {
-        "CASH_PAUSED",
-        "CASH_SENDER_FROZEN",
-        "CASH_RECEIVER_FROZEN",
-        "CASH_SENDER_NOT_ELIGIBLE",
-        "CASH_RECEIVER_NOT_ELIGIBLE",
-        "CASH_SENDER_SUSPENDED",
-        "CASH_RECEIVER_SUSPENDED",
-        "CASH_SENDER_KYC_EXPIRED",
-        "CASH_RECEIVER_KYC_EXPIRED",
-        "CASH_INDIVIDUAL_HOLDING_LIMIT",
-        "CASH_BUSINESS_HOLDING_LIMIT",
-    }
-)
-#: The DvP contract's own failure codes (mirrors `sandbox.contracts.settlement.SettlementCode`).
-_DVP_CODE_NAMES = frozenset(
-    {
-        "SELLER_ALLOWANCE",
-        "SELLER_BALANCE",
-        "BUYER_ALLOWANCE",
-        "BUYER_BALANCE",
-        "NOT_DELIVERED",
-        "NOT_AFFIRMED",
-        "EXPIRED",
-        "LEG_REVERTED",
-        "AWAITING_CLEARANCE",
-    }
-)
+#: The cash rulebook's names and the DvP contract's own failure codes (from the one rules table).
+_CASH_RULE_NAMES = frozenset(r.name for r in rules_of(Family.CASH))
+_DVP_CODE_NAMES = frozenset(r.name for r in rules_of(Family.SETTLEMENT))

@@ -6,7 +6,8 @@
       -> readmodel -> pytest_plugin                          -> cli
 
 A module may import its own layer and the layers below it, never above. The library imports nothing of
-the gateway and no HTTP framework or client.
+the gateway and no HTTP framework or client. No two modules import each other, directly or through
+others (a cycle, even through TYPE_CHECKING imports, means two modules are one in disguise).
 """
 
 from __future__ import annotations
@@ -101,3 +102,59 @@ def _is_module(name: str) -> bool:
     base = ROOT / "api" if top == "sandbox_gateway" else ROOT
     path = base / top / Path(*rest.split(".")) if rest else base / top
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each of our modules → the modules of ours it imports (a package's ``__init__`` counts only when
+    it is named itself)."""
+    ours = {module for module, _ in MODULES}
+    graph: dict[str, set[str]] = {}
+    for module, path in MODULES:
+        graph[module] = {t for t, _ in _imports(module, path) if t in ours and t != module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    graph = _import_graph()
+    assert sum(len(targets) for targets in graph.values()) > 50  # the graph was read
+    assert _cycles(graph) == []

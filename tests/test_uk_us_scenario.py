@@ -23,7 +23,6 @@ import yaml
 from pydantic import ValidationError
 
 from sandbox.chain.embedded import EmbeddedChain
-from sandbox.contracts.cash_token import CASH_RULES
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     DistributionState,
@@ -35,7 +34,7 @@ from sandbox.contracts.settlement import SettlementCode, TradeStatus
 from sandbox.errors import SandboxError
 from sandbox.market import Market, load_embedded, load_scenario
 from sandbox.replay import ScenarioReplayError
-from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
+from sandbox.rules import CASH_RULES, RULES_BY_NAME, InvestorCategory, Jurisdiction
 from sandbox.scenario import (
     _CASH_RULE_NAMES,
     _DVP_CODE_NAMES,

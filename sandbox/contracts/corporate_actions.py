@@ -36,9 +36,10 @@ from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE, CashToken
+from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.errors import ContractReverted, SandboxError
+from sandbox.rules import code_name
 
 #: A year of seconds; the default claim period of the deploy helpers.
 YEAR = 365 * 86_400
@@ -88,10 +89,7 @@ class PaymentCode(IntEnum):
 
 def payment_code_name(code: int) -> str:
     """The machine name of a hold code: a `PaymentCode` (``PAYMENT_...``) or a cash rule (``CASH_...``)."""
-    if code in PaymentCode._value2member_map_:
-        return "PAYMENT_" + PaymentCode(code).name if code else "SUCCESS"
-    rule = CASH_RULES_BY_CODE.get(code)
-    return rule.name if rule is not None else f"UNKNOWN_{code:#04x}"
+    return code_name(code)
 
 
 @dataclass(frozen=True)
