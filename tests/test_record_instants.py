@@ -7,7 +7,6 @@ record dates either side of the spring clock change of 29 March 2026."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,9 @@ import yaml
 
 from sandbox.contracts.corporate_actions import BondPayingAgent
 from sandbox.market import Market, load_embedded
-from sandbox.scenario import Scenario
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
-DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo.yaml"
+DEMO = DEMO_SCENARIO
 UNITS = 100
 
 
