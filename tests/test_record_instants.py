@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from sandbox.contracts.corporate_actions import BondPayingAgent
 from sandbox.market import Market, load_embedded
@@ -135,3 +136,23 @@ def test_the_record_instants_of_a_new_york_security_follow_its_clock() -> None:
     assert [t.time() for t in spec.record_instants()] == [time(22), time(21), time(21)]
     # 7 March is a Saturday, 21 March too: paid Monday 9 and Monday 23 March.
     assert spec.payment_dates() == [date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 23)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"time_zone": "Europe/Lundon"}, "unknown time zone"),
+        # 01:30 on Sunday 25 October 2026 happens twice in London: no single record instant.
+        ({"close_of_business": "01:30", "coupon_dates": ["2026-11-01", "2027-05-01"]}, "clock change"),
+        ({"calendar": "EUR"}, "Input should be 'GBP' or 'USD'"),
+        ({"frequency": 3}, "Input should be 1, 2, 4 or 12"),
+    ],
+)
+def test_a_bond_whose_record_instants_cannot_be_named_is_refused(changes: dict[str, Any], message: str) -> None:
+    raw: dict[str, Any] = yaml.safe_load(DEMO.read_text())
+    (bond,) = [s["bond"] for s in raw["securities"] if s["symbol"] == "THAMES28"]
+    bond.update(changes)
+    if "coupon_dates" in changes:
+        bond["maturity"] = changes["coupon_dates"][-1]
+    with pytest.raises(ValidationError, match=message):
+        Scenario.model_validate(raw)
