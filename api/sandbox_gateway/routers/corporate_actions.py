@@ -55,8 +55,8 @@ class DistributionView(BaseModel):
     cash: str = Field(description="The cash token's symbol.")
     record_date: int = Field(description="Unix time: holders at the end of this second are paid.")
     record_instant: str = Field(
-        description="ISO 8601: the instant the register of record is taken (close of business on the record "
-        "date, in the security's time zone for a bond; record_date + 1 second)."
+        description="ISO 8601 (the scenario's calendar): the instant the register of record is taken (close of "
+        "business on the record date, in the security's time zone for a bond; record_date + 1 second)."
     )
     payment_date: int = Field(description="Unix time (a bond's coupon date rolled to a business day).")
     payment_day: str = Field(description="ISO 8601 date of payment_date (UTC).")
@@ -198,12 +198,14 @@ def _zone_of(agent: PayingAgent) -> ZoneInfo:
     return ZoneInfo("UTC")
 
 
-def _iso_instant(timestamp: int, zone: ZoneInfo) -> str:
-    return datetime.fromtimestamp(timestamp, zone).isoformat()
+def _iso_instant(market: Market, timestamp: int, zone: ZoneInfo) -> str:
+    """Chain time as an ISO 8601 instant of the scenario's calendar (the chain runs `calendar_offset`
+    seconds, whole days, ahead of it when a history was loaded to end today)."""
+    return datetime.fromtimestamp(timestamp - market.calendar_offset, zone).isoformat()
 
 
-def _iso_day(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+def _iso_day(market: Market, timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp - market.calendar_offset, UTC).date().isoformat()
 
 
 def _view(market: Market, symbol: str, d: Distribution, zone: ZoneInfo | None = None) -> DistributionView:
@@ -216,9 +218,9 @@ def _view(market: Market, symbol: str, d: Distribution, zone: ZoneInfo | None = 
         state=d.state.name,
         cash=market.symbol_of(d.cash) or d.cash,
         record_date=d.record_date,
-        record_instant=_iso_instant(d.record_date + 1, zone),
+        record_instant=_iso_instant(market, d.record_date + 1, zone),
         payment_date=d.payment_date,
-        payment_day=_iso_day(d.payment_date),
+        payment_day=_iso_day(market, d.payment_date),
         period=d.period + 1 if d.kind is DistributionKind.COUPON else 0,
         amount_per_unit=str(d.amount_per_unit),
         funded=d.funded,
@@ -287,11 +289,11 @@ def coupon_schedule(symbol: SymbolPath, market: MarketDep, principal: AnyPrincip
         items.append(
             CouponPeriodView(
                 period=k + 1,
-                accrual_start=_iso_day(start),
-                accrual_end=_iso_day(end),
-                payment_day=_iso_day(paid),
+                accrual_start=_iso_day(market, start),
+                accrual_end=_iso_day(market, end),
+                payment_day=_iso_day(market, paid),
                 rolled=paid != end,
-                record_instant=_iso_instant(record + 1, zone),
+                record_instant=_iso_instant(market, record + 1, zone),
                 record_date=record,
                 day_count_fraction=f"{dc_numerator}/{dc_denominator}",
                 amount_per_unit=str(Fraction(numerator, denominator)),
