@@ -7,8 +7,9 @@ day counts of bond coupons.
   year: gov.uk/bank-holidays); USD by SIFMA's full-close recommendations for US dollar fixed income
   (sifma.org "Holiday Schedule"), which close the bond market on every Federal Reserve holiday
   (federalreserve.gov "Holidays Observed by the Federal Reserve System") and on most Good Fridays.
-  The tables are the PyPI package `holidays` (pinned in pyproject.toml): `country_holidays("GB",
-  subdiv="ENG")` and `financial_holidays("XSIF")`; Saturdays and Sundays are never business days.
+  The tables are the PyPI package `holidays` (pinned in pyproject.toml): `UnitedKingdom(subdiv="ENG")`
+  (= `country_holidays("GB", subdiv="ENG")`) and `SIFMA` (= `financial_holidays("XSIF")`); Saturdays
+  and Sundays are never business days.
 - **Record instants**: holders of record are those on the register at close of business on the record
   date, a stated wall-clock time in the security's time zone (e.g. 17:00 Europe/London, 17:00
   America/New_York), converted to a Unix time with the IANA time zone database (`zoneinfo`), so a
@@ -30,12 +31,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from functools import cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from sandbox.errors import SandboxError
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 __all__ = [
     "PaymentCalendar",
@@ -74,11 +76,17 @@ _DESCRIPTIONS: Final = {
 
 @cache
 def _holidays_of(cal: PaymentCalendar, year: int) -> dict[date, str]:
-    table: holidays.HolidayBase
+    # Imported on first use: the package takes a noticeable share of a second to import, which
+    # commands that never roll a payment date should not pay.
+    table: HolidayBase
     if cal is PaymentCalendar.GBP:
-        table = holidays.country_holidays("GB", subdiv="ENG", years=year)
+        from holidays.countries.united_kingdom import UnitedKingdom  # noqa: PLC0415
+
+        table = UnitedKingdom(subdiv="ENG", years=year)  # type: ignore[no-untyped-call]
     else:
-        table = holidays.financial_holidays("XSIF", years=year)
+        from holidays.financial.sifma import SIFMA  # noqa: PLC0415
+
+        table = SIFMA(years=year)  # type: ignore[no-untyped-call]
     return dict(table.items())
 
 
