@@ -36,6 +36,8 @@ DAY_COUNTS: dict[DayCountName, DayCount] = {
     "30/360": DayCount.THIRTY_360_BOND_BASIS,
     "30E/360": DayCount.THIRTY_E_360,
     "ACT/365": DayCount.ACTUAL_365_FIXED,
+    "30/360 US": DayCount.THIRTY_360_US,
+    "ACT/ACT ICMA": DayCount.ACTUAL_ACTUAL_ICMA,
 }
 #: An issuer's treasury is registered as a business investor of its jurisdiction.
 TREASURY_CATEGORY = {"GB": InvestorCategory.UK_ELIGIBLE_COUNTERPARTY, "US": InvestorCategory.US_QIB}
@@ -580,7 +582,12 @@ def _deploy_paying_agent(market: Market, spec: SecuritySpec) -> None:
             coupon_dates=tuple(market.chain_date(d) for d in bond.coupon_dates),
             maturity=market.chain_date(bond.maturity),
             issuance_limit=limit,
-            record_lag=bond.record_lag_days * SECONDS_PER_DAY,
+            payment_dates=tuple(market.chain_date(d) for d in bond.payment_dates()),
+            # The token's record key is the last second on the register of record: `balanceOfAt` is
+            # the balance at the end of that second, so a transfer stamped at close itself is after it.
+            record_dates=tuple(market.chain_time(t) - 1 for t in bond.record_instants()),
+            frequency=bond.frequency,
+            close_of_business=f"{bond.close_of_business:%H:%M} {bond.zone}",
         )
         agent = BondPayingAgent.deploy(
             market.chain,

@@ -1,7 +1,7 @@
 """The house's one direction of imports, read from the source (every import, TYPE_CHECKING ones too).
 
     sandbox (the library, no HTTP)                         sandbox_gateway (api/: HTTP and above)
-    foundation: errors, abi, rules                         gateway: app, routers, principals, ...
+    foundation: errors, abi, rules, calendars              gateway: app, routers, principals, ...
       -> chain -> contracts -> market/scenario               -> rpc_server, client
       -> readmodel -> pytest_plugin                          -> cli
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Layers from the bottom up; a module belongs to the first prefix that matches.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("sandbox.errors", "sandbox.abi", "sandbox.rules")),
+    ("foundation", ("sandbox.errors", "sandbox.abi", "sandbox.rules", "sandbox.calendars")),
     ("chain", ("sandbox.chain",)),
     ("contracts", ("sandbox.contracts", "sandbox.codegen")),
     ("market", ("sandbox.scenario", "sandbox.history", "sandbox.replay", "sandbox.market", "sandbox.deployment")),
