@@ -32,10 +32,11 @@ dev methods (``evm_*``, ``anvil_*``, …)     absent (-32601): one client must n
 What it answers, in the wire format geth and anvil use:
 - reads through the chain's web3 handle; reverts of ``eth_call`` and ``eth_estimateGas`` as error
   code 3 with the revert bytes in ``data``, so clients (ethers, viem, web3.py) decode custom errors;
-- ``eth_getLogs`` over at most `MAX_LOG_BLOCK_RANGE` blocks and `MAX_LOG_RESULTS` logs per call (else
-  -32005 "limit exceeded", as hosted nodes answer: ask again with a narrower range), read in chunks of
-  `LOG_CHUNK_BLOCKS` blocks that each take and release the chain's lock, so transfers interleave with
-  a long scan instead of waiting for it;
+- ``eth_getLogs`` (and log filters) from a log index kept in memory (`sandbox_gateway.log_index`), never
+  by scanning blocks under the chain's lock: the index reads each block once, in chunks of
+  `LOG_CHUNK_BLOCKS` blocks that each take and release the lock, so transfers interleave with its
+  catch-up; at most `MAX_LOG_RESULTS` logs per answer (else -32005 "limit exceeded", as hosted nodes
+  answer: ask again with a narrower range or a filter);
 - ``eth_sendRawTransaction`` through ``chain.send_raw_transaction`` — the chain's single ordered write
   path (the one persistence journals); a transaction that reverts is mined, so its hash is returned,
   as on a real node.
@@ -84,9 +85,9 @@ from starlette.types import Receive, Scope, Send
 from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
-from sandbox.chain.base import Log, iter_chunks
 from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted
+from sandbox_gateway.log_index import LogIndex
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -103,11 +104,12 @@ RESOURCE_NOT_FOUND = -32001
 LIMIT_EXCEEDED = -32005
 #: geth's and anvil's code for "execution reverted" with revert data.
 EXECUTION_REVERTED = 3
-#: eth_getLogs: blocks read per hold of the chain's lock (on the embedded chain about 3 ms of empty
-#: blocks, 60 ms when every block holds a transfer: looking a block's hash up through eth-tester costs
-#: ~1.5 ms), the widest block range one call may ask for, and the most logs one answer may hold.
-LOG_CHUNK_BLOCKS = 32
-MAX_LOG_BLOCK_RANGE = 10_000
+#: eth_getLogs: blocks the log index reads per hold of the chain's lock while it catches up (each block
+#: is read once per process; py-evm's receipts are read directly, well under 1 ms a block), the widest
+#: block range one call may ask for (None: any, as anvil; the index makes a whole-chain query cheap),
+#: and the most logs one answer may hold.
+LOG_CHUNK_BLOCKS = 256
+MAX_LOG_BLOCK_RANGE: int | None = None
 MAX_LOG_RESULTS = 10_000
 #: Methods that would make the endpoint sign for an account: refused, whoever asks.
 SIGNING_METHODS = frozenset(
@@ -252,13 +254,16 @@ class RpcHandler:
         client_version: str = "uk-us-dss-sandbox/0.1.0",
         clock: Callable[[], float] = time.monotonic,
         log_chunk_blocks: int = LOG_CHUNK_BLOCKS,
-        max_log_blocks: int = MAX_LOG_BLOCK_RANGE,
+        max_log_blocks: int | None = MAX_LOG_BLOCK_RANGE,
         max_log_results: int = MAX_LOG_RESULTS,
     ) -> None:
         self._chain = chain
         self._log_chunk_blocks = log_chunk_blocks
         self._max_log_blocks = max_log_blocks
         self._max_log_results = max_log_results
+        #: Every log of the chain, read once per block (`LogIndex`): eth_getLogs, log filters and
+        #: log subscriptions answer from it.
+        self.log_index = LogIndex(chain, chunk_blocks=log_chunk_blocks)
         self._w3 = chain.w3
         self._client_version = client_version
         self._clock = clock
@@ -538,42 +543,26 @@ class RpcHandler:
     def _collect_logs(
         self, start: int, stop: int, addresses: list[str] | None, topics: list[set[bytes] | None]
     ) -> list[dict[str, Any]]:
-        if stop - start + 1 > self._max_log_blocks:
+        """The matching logs of blocks `start`..`stop`, from the log index (brought up to `stop`
+        first: only blocks it has not read yet are read, in chunks, each under the chain's lock)."""
+        if self._max_log_blocks is not None and stop - start + 1 > self._max_log_blocks:
             raise RpcError(
                 LIMIT_EXCEEDED,
                 f"eth_getLogs spans {stop - start + 1} blocks; at most {self._max_log_blocks} per call: "
                 "ask for narrower block ranges",
                 {"maxBlockRange": hex(self._max_log_blocks)},
             )
-        out: list[dict[str, Any]] = []
-        for low, high in iter_chunks(start, stop, self._log_chunk_blocks):
-            with self._guard():  # released between chunks: writers go in between
-                logs = [log for log in self._chain.get_logs(low, high, addresses) if _topics_match(log, topics)]
-                blocks = {n: self._w3.eth.get_block(n) for n in sorted({log.block_number for log in logs})}
-            for log in logs:
-                block = blocks[log.block_number]
-                hashes = [to_wire(h) for h in block["transactions"]]
-                out.append(
-                    {
-                        "address": log.address,
-                        "topics": ["0x" + t.hex() for t in log.topics],
-                        "data": "0x" + log.data.hex(),
-                        "blockNumber": hex(log.block_number),
-                        "blockHash": "0x" + bytes(block["hash"]).hex(),
-                        "transactionHash": log.transaction_hash,
-                        "transactionIndex": hex(hashes.index(log.transaction_hash)),
-                        "logIndex": hex(log.log_index),
-                        "removed": False,
-                    }
-                )
-            if len(out) > self._max_log_results:
-                raise RpcError(
-                    LIMIT_EXCEEDED,
-                    f"eth_getLogs matches more than {self._max_log_results} logs: ask for a narrower block "
-                    "range, or filter by address or topics",
-                    {"maxResults": hex(self._max_log_results)},
-                )
-        return out
+        self.log_index.sync(stop)
+        wanted = [frozenset(allowed) if allowed is not None else None for allowed in topics]
+        found = self.log_index.logs(start, stop, addresses, wanted)
+        if len(found) > self._max_log_results:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"eth_getLogs matches more than {self._max_log_results} logs: ask for a narrower block "
+                "range, or filter by address or topics",
+                {"maxResults": hex(self._max_log_results)},
+            )
+        return [log.to_wire() for log in found]
 
     # ------------------------------------------------------------------ filters
 
@@ -998,13 +987,6 @@ def _topic_filter(value: Any) -> list[set[bytes] | None]:
         else:
             out.append({bytes.fromhex(_hash(entry)[2:])})
     return out
-
-
-def _topics_match(log: Log, wanted: list[set[bytes] | None]) -> bool:
-    """geth's rule: a log with fewer topics than the filter names never matches."""
-    if len(wanted) > len(log.topics):
-        return False
-    return all(allowed is None or topic in allowed for topic, allowed in zip(log.topics, wanted, strict=False))
 
 
 def _next_base_fee(block: Any) -> int:

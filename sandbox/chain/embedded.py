@@ -416,7 +416,8 @@ class EmbeddedChain(Web3Chain):
                 if not block.transactions:
                     continue
                 receipts = block.get_receipts(chain.chaindb)
-                for transaction, receipt in zip(block.transactions, receipts, strict=True):
+                block_hash = "0x" + bytes(block.hash).hex()
+                for tx_index, (transaction, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
                     tx_hash = "0x" + bytes(transaction.hash).hex()
                     for log_index, entry in enumerate(receipt.logs):
                         address = to_checksum_address(entry.address)
@@ -430,6 +431,8 @@ class EmbeddedChain(Web3Chain):
                                 block_number=number,
                                 transaction_hash=tx_hash,
                                 log_index=log_index,
+                                block_hash=block_hash,
+                                transaction_index=tx_index,
                             )
                         )
         return out

@@ -260,6 +260,8 @@ class Web3Chain:
                     block_number=int(entry["blockNumber"]),
                     transaction_hash="0x" + bytes(entry["transactionHash"]).hex(),
                     log_index=int(entry["logIndex"]),
+                    block_hash="0x" + bytes(entry["blockHash"]).hex(),
+                    transaction_index=int(entry["transactionIndex"]),
                 )
             )
         return out
