@@ -29,9 +29,9 @@ from web3.exceptions import BlockNotFound
 from sandbox.chain.base import iter_chunks
 from sandbox.chain.web3chain import Web3Chain
 
-#: Blocks read per `Chain.get_logs` call while catching up (on the embedded chain: per hold of its
-#: lock; reading py-evm's receipts directly costs well under 1 ms per block).
-DEFAULT_CHUNK_BLOCKS = 256
+#: Blocks read per `Chain.get_logs` call while catching up (on the embedded chain: per hold of its lock,
+#: so a writer waits for one chunk at most).
+DEFAULT_CHUNK_BLOCKS = 32
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,11 @@ What it answers, in the wire format geth and anvil use:
   never ignored;
 - filters (``eth_newFilter`` & co.) that belong to the API key that installed them, expire after
   `FILTER_TIMEOUT_SECONDS` without a poll and number at most `MAX_FILTERS_PER_KEY` per key.
+- over a WebSocket on the same path (``ws://…/rpc``, the bearer key on the upgrade request, refused
+  with HTTP 401 before the connection is accepted): every method above, plus ``eth_subscribe`` /
+  ``eth_unsubscribe`` for ``newHeads`` and ``logs`` (``address``/``topics`` filters), at most
+  `MAX_SUBSCRIPTIONS_PER_CONNECTION` per connection; the connection looks for new blocks every
+  `SUBSCRIPTION_POLL_SECONDS` while it has subscriptions, and logs come from the log index.
 
 The README's JSON-RPC table lists every method and how it differs from anvil.
 
@@ -56,6 +61,8 @@ JSON-RPC clients, the API and Python callers can share one chain. Unknown method
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import contextvars
 import errno
 import hashlib
@@ -78,10 +85,11 @@ from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
@@ -105,10 +113,10 @@ LIMIT_EXCEEDED = -32005
 #: geth's and anvil's code for "execution reverted" with revert data.
 EXECUTION_REVERTED = 3
 #: eth_getLogs: blocks the log index reads per hold of the chain's lock while it catches up (each block
-#: is read once per process; py-evm's receipts are read directly, well under 1 ms a block), the widest
+#: is read once per process; 256 a hold kept a transfer waiting 1.4 s on a busy machine), the widest
 #: block range one call may ask for (None: any, as anvil; the index makes a whole-chain query cheap),
 #: and the most logs one answer may hold.
-LOG_CHUNK_BLOCKS = 256
+LOG_CHUNK_BLOCKS = 32
 MAX_LOG_BLOCK_RANGE: int | None = None
 MAX_LOG_RESULTS = 10_000
 #: Methods that would make the endpoint sign for an account: refused, whoever asks.
@@ -133,6 +141,10 @@ MAX_FEE_HISTORY_BLOCKS = 1024
 #: and at most this many alive per API key (a key that wants more uninstalls some first).
 FILTER_TIMEOUT_SECONDS = 300.0
 MAX_FILTERS_PER_KEY = 64
+#: eth_subscribe over WebSocket: the most subscriptions one connection may hold at once, and how often
+#: a connection with subscriptions looks for new blocks (seconds).
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 32
+SUBSCRIPTION_POLL_SECONDS = 0.2
 
 _QUANTITY_FIELDS = ("gas", "gasPrice", "value", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "chainId")
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
@@ -366,6 +378,12 @@ class RpcHandler:
                     f"{method} is not available: this sandbox signs for no account over JSON-RPC. Sign the "
                     "transaction locally with your own key and send it with eth_sendRawTransaction.",
                 )
+            if method in ("eth_subscribe", "eth_unsubscribe"):
+                raise RpcError(
+                    METHOD_NOT_FOUND,
+                    f"{method} needs a WebSocket connection: open ws://<host>/rpc (the same path and bearer "
+                    "key) and send it there",
+                )
             handler = self._methods.get(method)
             if handler is None:
                 raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
@@ -563,6 +581,33 @@ class RpcHandler:
                 {"maxResults": hex(self._max_log_results)},
             )
         return [log.to_wire() for log in found]
+
+    # ------------------------------------------------------------------ subscriptions (WebSocket)
+
+    def head(self) -> int:
+        """The newest block's number."""
+        return self._chain.block_number()
+
+    def headers(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """eth_subscribe("newHeads") notifications: the headers of blocks `start`..`stop`, as geth
+        sends them (the block without its transactions, uncles and size)."""
+        out: list[dict[str, Any]] = []
+        for number in range(start, stop + 1):
+            with self._guard():
+                block = self._block_or_none(number, False)
+            if block is None:
+                break
+            for key in ("transactions", "uncles", "size", "totalDifficulty", "withdrawals"):
+                block.pop(key, None)
+            out.append(block)
+        return out
+
+    def subscription_logs(self, start: int, stop: int, criteria: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """eth_subscribe("logs", criteria) notifications for blocks `start`..`stop`, from the log index."""
+        addresses, topics = _log_criteria(criteria)
+        self.log_index.sync(stop)
+        wanted = [frozenset(allowed) if allowed is not None else None for allowed in topics]
+        return [log.to_wire() for log in self.log_index.logs(start, stop, addresses, wanted)]
 
     # ------------------------------------------------------------------ filters
 
@@ -832,12 +877,32 @@ class JsonRpcApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["type"] == "websocket":
+            await self._serve_websocket(WebSocket(scope, receive, send))
+            return
         if scope["type"] != "http":
             return
         response = await self._respond(Request(scope, receive))
         await response(scope, receive, send)
 
-    def _caller(self, request: Request) -> object | Response:
+    async def _serve_websocket(self, websocket: WebSocket) -> None:
+        """JSON-RPC over a WebSocket: every method of the HTTP endpoint, plus ``eth_subscribe`` /
+        ``eth_unsubscribe`` (``newHeads`` and ``logs``). The upgrade request carries the bearer key;
+        without a valid one it is refused before the connection is accepted (HTTP 401 with the same
+        JSON-RPC error as over HTTP, where the server supports denial responses; else close 1008)."""
+        caller = self._caller(websocket)
+        if isinstance(caller, Response):
+            if "websocket.http.response" in websocket.scope.get("extensions", {}):
+                await websocket.send_denial_response(caller)
+            else:
+                await websocket.close(code=1008, reason="unauthorized")
+            return
+        owner = hashlib.sha256(websocket.headers["authorization"].partition(" ")[2].strip().encode()).hexdigest()
+        await websocket.accept()
+        session = _WebSocketSession(self.handler, websocket, owner, max_body=self._max_body)
+        await session.run()
+
+    def _caller(self, request: HTTPConnection) -> object | Response:
         """Who sent the request, or the 401 for a request without exactly one valid bearer key."""
         values = request.headers.getlist("authorization")
         if len(values) > 1:
@@ -876,6 +941,142 @@ class JsonRpcApp:
         return JSONResponse(result)
 
 
+@dataclass
+class _Subscription:
+    kind: str  # "newHeads" or "logs"
+    criteria: dict[str, Any]
+
+
+class _WebSocketSession:
+    """One WebSocket connection: its requests, its subscriptions (at most
+    `MAX_SUBSCRIPTIONS_PER_CONNECTION`) and the task that pushes their notifications."""
+
+    def __init__(self, handler: RpcHandler, websocket: WebSocket, owner: str, *, max_body: int) -> None:
+        self._handler = handler
+        self._websocket = websocket
+        self._owner = owner
+        self._max_body = max_body
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._send_lock = asyncio.Lock()
+        self._changed = asyncio.Event()  # a subscription was added: start watching now
+        self._cursor = -1  # the newest block already notified
+
+    async def run(self) -> None:
+        pump = asyncio.create_task(self._pump())
+        try:
+            while True:
+                text = await self._websocket.receive_text()
+                reply = await self._answer(text)
+                if reply is not None:
+                    await self._send(reply)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await pump
+
+    async def _send(self, message: Any) -> None:
+        async with self._send_lock:
+            await self._websocket.send_text(json.dumps(message))
+
+    async def _answer(self, text: str) -> Any:
+        if len(text) > self._max_body:
+            return _error_response(None, RpcError(INVALID_REQUEST, "request too large"))
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            return _error_response(None, RpcError(PARSE_ERROR, "parse error"))
+        if isinstance(payload, list):
+            if not payload:
+                return _error_response(None, RpcError(INVALID_REQUEST, "empty batch"))
+            if len(payload) > MAX_BATCH:
+                return _error_response(None, RpcError(INVALID_REQUEST, f"batch larger than {MAX_BATCH}"))
+            replies = [r for r in [await self._answer_one(item) for item in payload] if r is not None]
+            return replies or None
+        return await self._answer_one(payload)
+
+    async def _answer_one(self, request: Any) -> Any:
+        if isinstance(request, dict) and request.get("method") in ("eth_subscribe", "eth_unsubscribe"):
+            try:
+                params = request.get("params", [])
+                if not isinstance(params, list):
+                    raise RpcError(INVALID_PARAMS, "params must be an array")
+                if request["method"] == "eth_subscribe":
+                    result: Any = await self._subscribe(params)
+                else:
+                    result = self._subscriptions.pop(str(_param(params, 0)).lower(), None) is not None
+            except RpcError as exc:
+                return None if "id" not in request else _error_response(request.get("id"), exc)
+            if "id" not in request or request.get("jsonrpc") != "2.0":
+                return (
+                    None
+                    if "id" not in request
+                    else _error_response(None, RpcError(INVALID_REQUEST, "not JSON-RPC 2.0"))
+                )
+            return {"jsonrpc": "2.0", "id": request["id"], "result": result}
+        return await run_in_threadpool(self._handler.handle_payload, request, owner=self._owner)
+
+    async def _subscribe(self, params: list[Any]) -> str:
+        kind = _param(params, 0)
+        if kind == "newHeads":
+            criteria: dict[str, Any] = {}
+        elif kind == "logs":
+            criteria = _param(params, 1, None) or {}
+            if not isinstance(criteria, dict):
+                raise RpcError(INVALID_PARAMS, 'eth_subscribe("logs") takes a filter object')
+            criteria = {k: v for k, v in criteria.items() if k in ("address", "topics")}
+            _log_criteria(criteria)  # a bad address or topic is refused now
+        else:
+            raise RpcError(INVALID_PARAMS, f"unsupported subscription {kind!r}: this endpoint offers newHeads and logs")
+        if len(self._subscriptions) >= MAX_SUBSCRIPTIONS_PER_CONNECTION:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"this connection holds {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions, the most it may: "
+                "eth_unsubscribe some first",
+            )
+        if not self._subscriptions:
+            # Notifications start with the block after the one the subscription was made at.
+            self._cursor = await run_in_threadpool(self._handler.head)
+        subscription_id = "0x" + secrets.token_hex(16)
+        self._subscriptions[subscription_id] = _Subscription(kind, criteria)
+        self._changed.set()
+        return subscription_id
+
+    async def _pump(self) -> None:
+        """Watches the chain while there are subscriptions, and sends each subscriber what is new."""
+        while True:
+            if not self._subscriptions:
+                self._changed.clear()
+                await self._changed.wait()
+            head = await run_in_threadpool(self._handler.head)
+            self._cursor = min(self._cursor, head)
+            if head > self._cursor:
+                start, self._cursor = self._cursor + 1, head
+                await self._notify(start, head)
+            await asyncio.sleep(SUBSCRIPTION_POLL_SECONDS)
+
+    async def _notify(self, start: int, stop: int) -> None:
+        headers: list[dict[str, Any]] | None = None
+        for subscription_id, subscription in list(self._subscriptions.items()):
+            if subscription.kind == "newHeads":
+                if headers is None:
+                    headers = await run_in_threadpool(self._handler.headers, start, stop)
+                results: list[dict[str, Any]] = headers
+            else:
+                results = await run_in_threadpool(self._handler.subscription_logs, start, stop, subscription.criteria)
+            for result in results:
+                if subscription_id not in self._subscriptions:
+                    break  # unsubscribed meanwhile
+                await self._send(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "eth_subscription",
+                        "params": {"subscription": subscription_id, "result": result},
+                    }
+                )
+
+
 def _unauthorized(code: str, message: str) -> Response:
     error = RpcError(UNAUTHORIZED, f"unauthorized: {message}", {"code": code})
     return JSONResponse(_error_response(None, error), status_code=401, headers={"WWW-Authenticate": "Bearer"})
@@ -897,6 +1098,7 @@ def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc", *, authentic
     path = "/" + path.strip("/")
     for route_path in (path, path + "/"):
         app.router.routes.append(Route(route_path, endpoint=rpc, include_in_schema=False))
+        app.router.routes.append(WebSocketRoute(route_path, endpoint=rpc))
     return rpc
 
 
@@ -1031,7 +1233,7 @@ class ServerThread:
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="none", lifespan="off")
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="rpc-server", daemon=True)
         self.host = host
@@ -1177,9 +1379,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"WARNING: and {args.host} is not a loopback address: do not expose this chain.", flush=True)
     else:
         print("Accounts have random keys held by nobody: sign with your own keys (eth_sendRawTransaction).")
-    serve_on_socket(
-        RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))), sock, log_level="warning", ws="none"
-    )
+    serve_on_socket(RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))), sock, log_level="warning")
 
 
 if __name__ == "__main__":
