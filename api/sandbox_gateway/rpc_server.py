@@ -80,6 +80,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import uvicorn
+from eth_abi import decode as abi_decode
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
@@ -94,7 +95,9 @@ from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
 from sandbox.chain.web3chain import Web3Chain
+from sandbox.contracts.cash_token import CASH_RULES_BY_ERROR
 from sandbox.errors import ChainError, ContractReverted
+from sandbox.rules import RULES_BY_ERROR
 from sandbox_gateway.log_index import LogIndex
 
 PARSE_ERROR = -32700
@@ -333,6 +336,7 @@ class RpcHandler:
             "eth_getUncleCountByBlockNumber": lambda p: None if self._block_by_number(p, 0) is None else "0x0",
             "eth_getUncleByBlockHashAndIndex": lambda p: None,
             "eth_getUncleByBlockNumberAndIndex": lambda p: None,
+            "debug_traceTransaction": self._trace_transaction,
         }
         #: Methods that take the chain's lock themselves, in steps (a long read must not hold it).
         self._unguarded = frozenset({"eth_getLogs", "eth_getFilterChanges", "eth_getFilterLogs"})
@@ -581,6 +585,65 @@ class RpcHandler:
                 {"maxResults": hex(self._max_log_results)},
             )
         return [log.to_wire() for log in found]
+
+    # ------------------------------------------------------------------ tracing
+
+    def _trace_transaction(self, p: list[Any]) -> Any:
+        """debug_traceTransaction with geth's ``callTracer`` (``tracerConfig.onlyTopCall`` too): the
+        call tree, and on every frame that reverted with data the error decoded in ``revertError``
+        (name, arguments and, for a rule of the rulebook, its code, name and the contract's own
+        sentence), besides geth's ``revertReason`` for ``Error(string)``."""
+        tx_hash = _hash(_param(p, 0))
+        options = _param(p, 1, None) or {}
+        if not isinstance(options, dict):
+            raise RpcError(INVALID_PARAMS, "the tracer options are an object")
+        if options.get("tracer") != "callTracer":
+            raise RpcError(
+                INVALID_PARAMS,
+                f"tracer {options.get('tracer')!r} is not supported: this endpoint traces with "
+                '{"tracer": "callTracer"} only (no struct logs)',
+            )
+        config = options.get("tracerConfig") or {}
+        if not isinstance(config, dict) or config.get("withLog"):
+            raise RpcError(INVALID_PARAMS, "tracerConfig.withLog is not supported")
+        trace = self._chain.trace_transaction(tx_hash)
+        if trace is None:
+            raise RpcError(SERVER_ERROR, "transaction not found")  # geth's words
+        if config.get("onlyTopCall"):
+            trace.pop("calls", None)
+        self._explain_frames(trace)
+        return trace
+
+    def _explain_frames(self, frame: dict[str, Any]) -> None:
+        for child in frame.get("calls", []):
+            self._explain_frames(child)
+        data = _data(frame.get("output", "0x")) if frame.get("error") else b""
+        if len(data) < 4:
+            return
+        name, args = self._chain.decoder.decode(data)
+        if name == "Error":
+            frame["revertReason"] = args["reason"]
+            return
+        if name is None or name == "Panic":
+            return
+        decoded: dict[str, Any] = {"name": name, "args": _plain_json(args)}
+        rule = RULES_BY_ERROR.get(name) or CASH_RULES_BY_ERROR.get(name)
+        if rule is not None:
+            decoded["rule"] = {
+                "code": rule.code,
+                "name": rule.name,
+                "message": self._rule_sentence(frame["to"], rule.code),
+            }
+        frame["revertError"] = decoded
+
+    def _rule_sentence(self, token: str, code: int) -> str | None:
+        """The token's own sentence for a rule code (ERC-1404 ``messageForTransferRestriction``)."""
+        try:
+            out = self._chain.call(token, _MESSAGE_FOR_RESTRICTION + code.to_bytes(32, "big"))
+            (message,) = abi_decode(["string"], out)
+        except Exception:  # not a token of the sandbox's (the frame is some other contract)
+            return None
+        return str(message)
 
     # ------------------------------------------------------------------ subscriptions (WebSocket)
 
@@ -1103,6 +1166,19 @@ def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc", *, authentic
 
 
 # ---------------------------------------------------------------------- param parsing
+
+
+#: ERC-1404's ``messageForTransferRestriction(uint8)``.
+_MESSAGE_FOR_RESTRICTION = keccak(text="messageForTransferRestriction(uint8)")[:4]
+
+
+def _plain_json(value: Any) -> Any:
+    """Decoded error arguments as JSON: tuples as arrays, at any depth."""
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    return value
 
 
 def _error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
