@@ -174,6 +174,8 @@ class Web3Chain:
                 block_number=block_number,
                 transaction_hash=tx_hash,
                 log_index=int(entry["logIndex"]),
+                block_hash="0x" + bytes(raw["blockHash"]).hex(),
+                transaction_index=int(raw["transactionIndex"]),
             )
             for entry in raw["logs"]
         )
