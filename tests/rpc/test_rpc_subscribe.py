@@ -5,8 +5,11 @@ newHeads and logs (address and topics filters), bounded per connection."""
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +18,8 @@ from eth_utils import keccak
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.anvil import NODE_TOOLS_DIR
+from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.market import Market, load_scenario
 from sandbox.scenario import Scenario
 from sandbox_gateway.app import create_app
@@ -165,3 +169,43 @@ def test_the_gateway_serves_subscriptions_on_rpc_with_its_api_keys(demo: Scenari
             note = client.notification()
             assert note["params"]["subscription"] == heads
             assert int(note["params"]["result"]["number"], 16) == receipt.block_number
+
+
+@pytest.mark.node
+def test_ethers_websocket_provider_gets_blocks_and_events(node_tools: Path, demo: Scenario) -> None:
+    """ethers.js v6 (npm, pinned in tools/node): WebSocketProvider with the bearer key on the upgrade,
+    `provider.on("block")` and `contract.on(Transfer)` (eth_subscribe newHeads and logs), and a signed
+    transfer sent over the same connection."""
+    chain = EmbeddedChain(num_accounts=20, mnemonic=DEFAULT_MNEMONIC)
+    market = load_scenario(chain, demo)
+    token = market.security("THAMES28")
+    alice, bob = market.accounts["alice"], market.accounts["bob"]
+    with ServerThread(create_rpc_app(chain, authenticate=single_key(KEY))) as server:
+        request = {
+            "url": _ws_url(server.url),
+            "abiPath": str(resources.files("sandbox.artifacts").joinpath("SecurityToken.json")),
+            "token": token.address,
+            "mnemonic": DEFAULT_MNEMONIC,
+            "senderIndex": [a.address for a in chain.accounts].index(alice),
+            "to": bob,
+            "amount": 9,
+            "apiKey": KEY,
+        }
+        done = subprocess.run(
+            ["node", str(NODE_TOOLS_DIR / "ethers-ws-check.mjs"), json.dumps(request)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["status"] == 1
+    assert out["transferEvent"] == {
+        "from": alice,
+        "to": bob,
+        "value": "9",
+        "transactionHash": out["hash"],
+        "blockNumber": out["blockNumber"],
+    }
+    assert out["blockNumber"] in out["blocks"]
