@@ -46,6 +46,9 @@ What it answers, in the wire format geth and anvil use:
   never ignored;
 - filters (``eth_newFilter`` & co.) that belong to the API key that installed them, expire after
   `FILTER_TIMEOUT_SECONDS` without a poll and number at most `MAX_FILTERS_PER_KEY` per key.
+- ``debug_traceTransaction`` with ``{"tracer": "callTracer"}``: geth's call tree (on the embedded chain
+  re-executed with py-evm, `sandbox.chain.trace`; on a node, the node's own tracer), every reverted
+  frame's custom error decoded in ``revertError`` (name, args, and the rule with the token's sentence);
 - over a WebSocket on the same path (``ws://…/rpc``, the bearer key on the upgrade request, refused
   with HTTP 401 before the connection is accepted): every method above, plus ``eth_subscribe`` /
   ``eth_unsubscribe`` for ``newHeads`` and ``logs`` (``address``/``topics`` filters), at most
