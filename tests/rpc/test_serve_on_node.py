@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from eth_account import Account
+from eth_utils import keccak
 
 from sandbox.chain.anvil import AnvilNode, free_port
 from sandbox.chain.embedded import DEFAULT_HD_PATH, DEFAULT_MNEMONIC
@@ -32,6 +34,9 @@ SANDBOX = Path(sys.executable).with_name("sandbox")
 #: Seconds a gateway may take to deploy the demo on anvil and answer /health (a busy machine is slow).
 START_TIMEOUT = 600
 TIMEOUT = 120
+#: Transfers each concurrent client sends.
+ROUNDS = 8
+TRANSFER = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 
 
 @dataclass
@@ -210,5 +215,47 @@ def test_two_gateways_on_one_node_and_one_database_see_each_others_writes(world:
         seen_by_second = _positions(second, key["fca"], "THAMES28")
         assert seen_by_second[wallet["dan"]] == start[wallet["dan"]] - 7 + 3
         assert seen_by_second == _positions(first, key["fca"], "THAMES28")
+
+        # Concurrent clients, one per gateway, each with its own sender (a gateway numbers its own
+        # transactions: see the README): every acknowledged write is on chain once, and both read
+        # models agree.
+        head = int(_ok(first.post("/rpc", key["dan"], _rpc("eth_blockNumber")))["result"], 16)
+        acknowledged: list[str] = []
+        errors: list[str] = []
+
+        def send(gateway: Gateway, sender: str, receiver: str, amount: int) -> None:
+            for _ in range(ROUNDS):
+                reply = gateway.post(f"{thames}/transfers", key[sender], {"to": wallet[receiver], "amount": amount})
+                if reply.status_code == 201:
+                    acknowledged.append(reply.json()["tx_hash"])
+                else:
+                    errors.append(reply.text)
+
+        workers = [
+            threading.Thread(target=send, args=(first, "carol", "dan", 1)),
+            threading.Thread(target=send, args=(second, "dan", "carol", 2)),
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=600)
+        assert errors == [] and len(acknowledged) == len(set(acknowledged)) == 2 * ROUNDS
+        logs = _ok(
+            second.post(
+                "/rpc",
+                key["dan"],
+                _rpc("eth_getLogs", {"fromBlock": hex(head + 1), "toBlock": "latest", "topics": [TRANSFER]}),
+            )
+        )["result"]
+        assert sorted(log["transactionHash"] for log in logs) == sorted(acknowledged)
+        expected = dict(seen_by_second)
+        expected[wallet["dan"]] += ROUNDS * (1 - 2)
+        expected[wallet["carol"]] += ROUNDS * (2 - 1)
+        assert _positions(first, key["fca"], "THAMES28") == expected
+        assert _positions(second, key["fca"], "THAMES28") == expected
     finally:
         second.stop()
+
+
+def _rpc(method: str, *params: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
