@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import to_checksum_address
-from web3.exceptions import BlockNotFound
 
-from sandbox.chain.base import iter_chunks
-from sandbox.chain.web3chain import Web3Chain
+from sandbox.chain.base import Chain, iter_chunks
 
 #: Blocks read per `Chain.get_logs` call while catching up (on the embedded chain: per hold of its lock,
 #: so a writer waits for one chunk at most).
@@ -71,13 +69,21 @@ class IndexedLog:
         }
 
 
-class LogIndex:
-    """Every log of `chain`, indexed by block number, kept up to date on demand (`sync`)."""
+#: A block's hash and its transactions' hashes in block order, or None for no such block.
+BlockLookup = Callable[[int], "tuple[str, list[str]] | None"]
 
-    def __init__(self, chain: Web3Chain, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> None:
+
+class LogIndex:
+    """Every log of `chain`, indexed by block number, kept up to date on demand (`sync`). `block` looks
+    a block up (its hash, to notice reverts; its transactions, for a backend whose logs do not say
+    their position): the JSON-RPC handler gives its own, the one place above the chain package that
+    reads the engine directly."""
+
+    def __init__(self, chain: Chain, block: BlockLookup, *, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> None:
         if chunk_blocks < 1:
             raise ValueError("chunk_blocks must be at least 1")
         self._chain = chain
+        self._block = block
         self._chunk_blocks = chunk_blocks
         self._lock = threading.Lock()  # the lists below; held for a slice or an append only
         self._sync_lock = threading.Lock()  # one catch-up at a time
@@ -132,9 +138,11 @@ class LogIndex:
 
     def _entry(self, log: Any) -> IndexedLog:
         if log.block_hash is None or log.transaction_index is None:  # a backend that does not say
-            block = self._block(log.block_number)
-            hashes = ["0x" + bytes(h).hex() for h in block["transactions"]]
-            block_hash, tx_index = "0x" + bytes(block["hash"]).hex(), hashes.index(log.transaction_hash)
+            found = self._block(log.block_number)
+            if found is None:
+                raise LookupError(f"block {log.block_number} of a log is gone")
+            block_hash, hashes = found
+            tx_index = hashes.index(log.transaction_hash)
         else:
             block_hash, tx_index = log.block_hash, log.transaction_index
         return IndexedLog(
@@ -148,17 +156,11 @@ class LogIndex:
             data=bytes(log.data),
         )
 
-    def _block(self, number: int) -> Any:
-        with self._chain._read_guard():
-            return self._chain.w3.eth.get_block(number)
-
     def _hash_of(self, number: int) -> str | None:
         if number < 0:
             return None
-        try:
-            return "0x" + bytes(self._block(number)["hash"]).hex()
-        except BlockNotFound:
-            return None
+        found = self._block(number)
+        return None if found is None else found[0]
 
     def _follow_reverts(self) -> None:
         """Drops the blocks a revert took back (the newest indexed block is no longer the chain's)."""

@@ -281,7 +281,7 @@ class RpcHandler:
         self._max_log_results = max_log_results
         #: Every log of the chain, read once per block (`LogIndex`): eth_getLogs, log filters and
         #: log subscriptions answer from it.
-        self.log_index = LogIndex(chain, chunk_blocks=log_chunk_blocks)
+        self.log_index = LogIndex(chain, self._block_summary, chunk_blocks=log_chunk_blocks)
         self._w3 = chain.w3
         self._client_version = client_version
         self._clock = clock
@@ -588,6 +588,15 @@ class RpcHandler:
                 {"maxResults": hex(self._max_log_results)},
             )
         return [log.to_wire() for log in found]
+
+    def _block_summary(self, number: int) -> tuple[str, list[str]] | None:
+        """Block `number`'s hash and its transactions' hashes (for the log index), or None."""
+        try:
+            with self._guard():
+                block = self._w3.eth.get_block(number)
+        except BlockNotFound:
+            return None
+        return "0x" + bytes(block["hash"]).hex(), [cast(str, to_wire(h)) for h in block["transactions"]]
 
     # ------------------------------------------------------------------ tracing
 
