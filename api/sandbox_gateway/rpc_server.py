@@ -1073,6 +1073,10 @@ class _WebSocketSession:
 
     async def _answer_one(self, request: Any) -> Any:
         if isinstance(request, dict) and request.get("method") in ("eth_subscribe", "eth_unsubscribe"):
+            if request.get("jsonrpc") != "2.0":
+                return _error_response(None, RpcError(INVALID_REQUEST, "not a JSON-RPC 2.0 request"))
+            if "id" not in request:
+                return None  # a notification: nothing is subscribed that the client could not name
             try:
                 params = request.get("params", [])
                 if not isinstance(params, list):
@@ -1082,13 +1086,7 @@ class _WebSocketSession:
                 else:
                     result = self._subscriptions.pop(str(_param(params, 0)).lower(), None) is not None
             except RpcError as exc:
-                return None if "id" not in request else _error_response(request.get("id"), exc)
-            if "id" not in request or request.get("jsonrpc") != "2.0":
-                return (
-                    None
-                    if "id" not in request
-                    else _error_response(None, RpcError(INVALID_REQUEST, "not JSON-RPC 2.0"))
-                )
+                return _error_response(request["id"], exc)
             return {"jsonrpc": "2.0", "id": request["id"], "result": result}
         return await run_in_threadpool(self._handler.handle_payload, request, owner=self._owner)
 
