@@ -98,9 +98,8 @@ from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
 from sandbox.chain.web3chain import Web3Chain
-from sandbox.contracts.cash_token import CASH_RULES_BY_ERROR
 from sandbox.errors import ChainError, ContractReverted
-from sandbox.rules import RULES_BY_ERROR
+from sandbox.rules import CASH_RULES_BY_ERROR, RULES_BY_ERROR
 from sandbox_gateway.log_index import LogIndex
 
 PARSE_ERROR = -32700
