@@ -22,7 +22,7 @@ from sandbox.contracts.corporate_actions import (
     wire_paying_agent,
 )
 from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
-from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
+from sandbox.contracts.registry import InvestorAttributes, InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import (
     CrossBorderClearance,
@@ -69,6 +69,7 @@ __all__ = [
     "HolderType",
     "HoldingLimit",
     "HoldingLimits",
+    "InvestorAttributes",
     "InvestorRecord",
     "InvestorRegistry",
     "IssuanceApproval",

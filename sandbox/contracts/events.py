@@ -551,6 +551,31 @@ class IdentityUpdated(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class InvestorAttributesSet(ContractEvent):
+    """`InvestorAttributesSet(address indexed identity, uint8 holderType, bool usPerson, bool qib, uint40
+    accreditedUntil, address indexed agent)`, declared by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "InvestorAttributesSet"
+    topic = bytes.fromhex("6ed1cc0a1f7c433a16e9e390faefd662e1ef057f8b67f9dc7825c1cc4438df31")
+    params = (
+        EventParam("identity", "identity", "address", indexed=True),
+        EventParam("holderType", "holder_type", "uint8"),
+        EventParam("usPerson", "us_person", "bool"),
+        EventParam("qib", "qib", "bool"),
+        EventParam("accreditedUntil", "accredited_until", "uint40"),
+        EventParam("agent", "agent", "address", indexed=True),
+    )
+
+    identity: ChecksumAddress
+    holder_type: int
+    us_person: bool
+    qib: bool
+    accredited_until: int
+    agent: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class InvestorRegistered(ContractEvent):
     """`InvestorRegistered(address indexed identity, uint16 indexed jurisdiction, uint8 category, uint40
     kycValidUntil, address indexed agent)`, declared by IInvestorRegistry, InvestorRegistry.
@@ -1478,6 +1503,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     IdentityRemoved,
     IdentityStorageSet,
     IdentityUpdated,
+    InvestorAttributesSet,
     InvestorRegistered,
     InvestorStatusChanged,
     InvestorUpdated,

@@ -27,12 +27,12 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     uint16 public constant JURISDICTION_US = 840;
     uint256 public constant MAX_WALLETS_PER_INVESTOR = 16;
 
-    struct Investor {
-        uint16 jurisdiction;
-        Category category;
-        Status status;
-        uint40 kycValidUntil;
-    }
+    /// @notice `WalletRecord.flags` bit: the investor is an entity (clear: a natural person).
+    uint8 public constant FLAG_ENTITY = 1;
+    /// @notice `WalletRecord.flags` bit: the investor is a US person under Regulation S.
+    uint8 public constant FLAG_US_PERSON = 2;
+    /// @notice `WalletRecord.flags` bit: the investor is a qualified institutional buyer (Rule 144A).
+    uint8 public constant FLAG_QIB = 4;
 
     mapping(address wallet => WalletRecord) private _wallets;
     mapping(address identity => Investor) private _investors;
@@ -74,7 +74,8 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         return _onboardingAgents[identity];
     }
 
-    /// @notice Registers investor `identity` with its first wallet; the caller becomes the investor's
+    /// @notice Registers investor `identity` with its first wallet, its attributes derived from its
+    /// jurisdiction and category (see `defaultAttributes`); the caller becomes the investor's
     /// onboarding agent (see `onboardingAgentOf`).
     /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; `identity` not yet registered; neither
     /// `identity` nor `wallet` is a regulator's account or holds a role here; `wallet` not linked to
@@ -86,21 +87,65 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         Category category,
         uint40 kycValidUntil
     ) external onlyRole(ONBOARDING_AGENT_ROLE) {
-        _register(identity, wallet, jurisdiction, category, kycValidUntil);
+        Attributes memory attributes = defaultAttributes(jurisdiction, category, kycValidUntil);
+        _register(identity, wallet, jurisdiction, category, kycValidUntil, attributes);
     }
 
-    function _register(address identity, address wallet, uint16 jurisdiction, Category category, uint40 kycValidUntil)
-        private
+    /// @notice Registers investor `identity` with its first wallet and the attributes given; the caller
+    /// becomes the investor's onboarding agent.
+    /// @dev Requirements: as `registerInvestor`; a QIB is an entity.
+    function registerInvestorWithAttributes(
+        address identity,
+        address wallet,
+        uint16 jurisdiction,
+        Category category,
+        uint40 kycValidUntil,
+        Attributes calldata attributes
+    ) external onlyRole(ONBOARDING_AGENT_ROLE) {
+        _register(identity, wallet, jurisdiction, category, kycValidUntil, attributes);
+    }
+
+    /// @notice The attributes `registerInvestor` gives an investor registered without any (what older
+    /// scenarios get): a natural person when UK retail or US non-accredited, an entity otherwise; a US
+    /// person when of the US; a QIB when in the US QIB category; accredited (US_ACCREDITED, US_QIB)
+    /// until its KYC expires.
+    function defaultAttributes(uint16 jurisdiction, Category category, uint40 kycValidUntil)
+        public
+        pure
+        returns (Attributes memory)
     {
+        bool natural = category == Category.UkRetail || category == Category.UsNonAccredited;
+        bool accredited = category == Category.UsAccredited || category == Category.UsQualifiedInstitutionalBuyer;
+        return Attributes({
+            holderType: natural ? HolderType.NaturalPerson : HolderType.Entity,
+            usPerson: jurisdiction == JURISDICTION_US,
+            qib: category == Category.UsQualifiedInstitutionalBuyer,
+            accreditedUntil: accredited ? kycValidUntil : 0
+        });
+    }
+
+    function _register(
+        address identity,
+        address wallet,
+        uint16 jurisdiction,
+        Category category,
+        uint40 kycValidUntil,
+        Attributes memory attributes
+    ) private {
         if (identity == address(0)) revert RegistryZeroAddress();
         if (_investors[identity].status != Status.None) revert RegistryInvestorAlreadyRegistered(identity);
         // An unregistered identity that is already a wallet is another investor's wallet.
         if (_wallets[identity].identity != address(0)) revert RegistryAccountIsInvestor(identity);
         _requireNotPrincipal(identity);
         _requireCategoryOf(jurisdiction, category);
-        _investors[identity] = Investor(jurisdiction, category, Status.Active, kycValidUntil);
+        Investor storage investor_ = _investors[identity];
+        investor_.jurisdiction = jurisdiction;
+        investor_.category = category;
+        investor_.status = Status.Active;
+        investor_.kycValidUntil = kycValidUntil;
         _onboardingAgents[identity] = _msgSender();
         emit InvestorRegistered(identity, jurisdiction, category, kycValidUntil, _msgSender());
+        _writeAttributes(identity, investor_, attributes);
         _linkWallet(identity, wallet);
     }
 
@@ -118,7 +163,14 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
             revert RegistryBatchLengthMismatch();
         }
         for (uint256 i = 0; i < n; ++i) {
-            _register(identities[i], wallets[i], jurisdictions[i], categories[i], kycValidUntil[i]);
+            _register(
+                identities[i],
+                wallets[i],
+                jurisdictions[i],
+                categories[i],
+                kycValidUntil[i],
+                defaultAttributes(jurisdictions[i], categories[i], kycValidUntil[i])
+            );
         }
     }
 
@@ -148,6 +200,32 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         emit InvestorUpdated(identity, category, kycValidUntil, _msgSender());
     }
 
+    /// @notice Sets an investor's attributes (holder type, US person, QIB, accreditation expiry).
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE and is the investor's onboarding agent or
+    /// has DEFAULT_ADMIN_ROLE; investor registered; a QIB is an entity.
+    function setInvestorAttributes(address identity, Attributes calldata attributes)
+        external
+        onlyRole(ONBOARDING_AGENT_ROLE)
+    {
+        Investor storage investor_ = _requireInvestor(identity);
+        _requireRemit(identity);
+        _writeAttributes(identity, investor_, attributes);
+        _syncWallets(identity, investor_);
+    }
+
+    /// @notice The attributes of investor `identity` (all zero when it is not registered).
+    function attributesOf(address identity) external view returns (Attributes memory) {
+        Investor storage investor_ = _investors[identity];
+        return Attributes(investor_.holderType, investor_.usPerson, investor_.qib, investor_.accreditedUntil);
+    }
+
+    /// @notice Whether the investor holding `wallet` is an accredited investor with a current
+    /// verification at `at` (false for an unregistered wallet).
+    function isAccreditedAt(address wallet, uint256 at) external view returns (bool) {
+        address identity = _wallets[wallet].identity;
+        return identity != address(0) && at <= _investors[identity].accreditedUntil;
+    }
+
     /// @notice Suspends an investor: its wallets can neither send nor receive until reinstated.
     /// @dev Requirements: caller is a regulator of the investor's jurisdiction.
     function suspendInvestor(address identity) external {
@@ -160,7 +238,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         _setStatus(identity, Status.Active);
     }
 
-    /// @notice The investor record of `identity` (status None when it is not registered).
+    /// @inheritdoc IInvestorRegistry
     function investor(address identity) external view returns (Investor memory) {
         return _investors[identity];
     }
@@ -230,11 +308,32 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         address[] storage wallets = _investorWallets[identity];
         uint256 n = wallets.length;
         WalletRecord memory record = WalletRecord(
-            identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil, uint8(n)
+            identity,
+            investor_.jurisdiction,
+            investor_.category,
+            investor_.status,
+            investor_.kycValidUntil,
+            uint8(n),
+            _flagsOf(investor_)
         );
         for (uint256 i = 0; i < n; ++i) {
             _wallets[wallets[i]] = record;
         }
+    }
+
+    function _writeAttributes(address identity, Investor storage investor_, Attributes memory a) private {
+        if (a.qib && a.holderType != HolderType.Entity) revert RegistryQibMustBeEntity(identity);
+        investor_.holderType = a.holderType;
+        investor_.usPerson = a.usPerson;
+        investor_.qib = a.qib;
+        investor_.accreditedUntil = a.accreditedUntil;
+        emit InvestorAttributesSet(identity, a.holderType, a.usPerson, a.qib, a.accreditedUntil, _msgSender());
+    }
+
+    function _flagsOf(Investor storage investor_) private view returns (uint8 flags) {
+        if (investor_.holderType == HolderType.Entity) flags |= FLAG_ENTITY;
+        if (investor_.usPerson) flags |= FLAG_US_PERSON;
+        if (investor_.qib) flags |= FLAG_QIB;
     }
 
     /// @dev The caller is the investor's onboarding agent or the admin.
