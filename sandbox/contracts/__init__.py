@@ -3,7 +3,7 @@
 from sandbox.abi import Artifact, load_artifact
 from sandbox.contracts import events
 from sandbox.contracts.base import ContractFacade, decode_event
-from sandbox.contracts.cash_token import CashToken, HolderType, HoldingLimit, HoldingLimits, minor_units
+from sandbox.contracts.cash_token import CashToken, HoldingLimit, HoldingLimits, minor_units
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     BondTerms,
@@ -43,6 +43,7 @@ from sandbox.contracts.settlement import (
     Trade,
     TradeStatus,
 )
+from sandbox.rules import HolderType
 
 __all__ = [
     "Artifact",

@@ -446,18 +446,22 @@ class Frozen(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HolderTypeSet(ContractEvent):
-    """`HolderTypeSet(address indexed identity, uint8 holderType)`, declared by CashToken, ICashToken."""
+class HoldingLimitExemptionSet(ContractEvent):
+    """`HoldingLimitExemptionSet(address indexed identity, bool exempt, address indexed regulator)`, declared by
+    CashToken, ICashToken.
+    """
 
-    event_name = "HolderTypeSet"
-    topic = bytes.fromhex("60701c45e317036209f652cf7a5dfa39986736b27846f22cc445944248f6ef96")
+    event_name = "HoldingLimitExemptionSet"
+    topic = bytes.fromhex("9ee1d0d7e37815f168e3ee57c496fea3051d17a9dd9192a4e01ba79a1fa51766")
     params = (
         EventParam("identity", "identity", "address", indexed=True),
-        EventParam("holderType", "holder_type", "uint8"),
+        EventParam("exempt", "exempt", "bool"),
+        EventParam("regulator", "regulator", "address", indexed=True),
     )
 
     identity: ChecksumAddress
-    holder_type: int
+    exempt: bool
+    regulator: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1496,7 +1500,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     DistributionFunded,
     ForcedTransfer,
     Frozen,
-    HolderTypeSet,
+    HoldingLimitExemptionSet,
     HoldingLimitsSet,
     IdentityRegistered,
     IdentityRegistryAdded,

@@ -38,10 +38,10 @@ library CashRules {
         if (code == SENDER_KYC_EXPIRED) return "CASH_SENDER_KYC_EXPIRED: the sending investor's KYC has expired";
         if (code == RECEIVER_KYC_EXPIRED) return "CASH_RECEIVER_KYC_EXPIRED: the receiving investor's KYC has expired";
         if (code == INDIVIDUAL_HOLDING_LIMIT) {
-            return "CASH_INDIVIDUAL_HOLDING_LIMIT: the receiving individual would exceed its holding limit across all its wallets (GBP: 20,000 pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; individual = UK retail or US non-accredited unless the issuer classifies otherwise)";
+            return "CASH_INDIVIDUAL_HOLDING_LIMIT: the receiving natural person would exceed its holding limit across all its wallets (GBP: 20,000 pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; the holder type is the registry's, not the client category)";
         }
         if (code == BUSINESS_HOLDING_LIMIT) {
-            return "CASH_BUSINESS_HOLDING_LIMIT: the receiving business would exceed its holding limit across all its wallets (GBP: 10 million pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; settlement contracts of the Digital Securities Sandbox are exempt)";
+            return "CASH_BUSINESS_HOLDING_LIMIT: the receiving entity would exceed its holding limit across all its wallets (GBP: 10 million pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; wholesale settlement in the Digital Securities Sandbox (an entity paid through a registered settlement contract) and holders the Bank exempts are outside the limits)";
         }
         return "UNKNOWN: the cash rulebook defines no such code";
     }

@@ -2,7 +2,12 @@
 pragma solidity ^0.8.26;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {
+    IInvestorRegistry,
+    REGISTRY_FLAG_ENTITY,
+    REGISTRY_FLAG_QIB,
+    REGISTRY_FLAG_US_PERSON
+} from "../interfaces/IInvestorRegistry.sol";
 
 /// @title InvestorRegistry
 /// @notice The sandbox's register of investors and regulators (the identity half of T-REX's
@@ -28,11 +33,11 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     uint256 public constant MAX_WALLETS_PER_INVESTOR = 16;
 
     /// @notice `WalletRecord.flags` bit: the investor is an entity (clear: a natural person).
-    uint8 public constant FLAG_ENTITY = 1;
+    uint8 public constant FLAG_ENTITY = REGISTRY_FLAG_ENTITY;
     /// @notice `WalletRecord.flags` bit: the investor is a US person under Regulation S.
-    uint8 public constant FLAG_US_PERSON = 2;
+    uint8 public constant FLAG_US_PERSON = REGISTRY_FLAG_US_PERSON;
     /// @notice `WalletRecord.flags` bit: the investor is a qualified institutional buyer (Rule 144A).
-    uint8 public constant FLAG_QIB = 4;
+    uint8 public constant FLAG_QIB = REGISTRY_FLAG_QIB;
 
     mapping(address wallet => WalletRecord) private _wallets;
     mapping(address identity => Investor) private _investors;

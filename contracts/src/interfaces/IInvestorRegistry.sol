@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.26;
 
+/// @dev `IInvestorRegistry.WalletRecord.flags` bits (bits 240-247 of a `walletWords` word).
+uint8 constant REGISTRY_FLAG_ENTITY = 1;
+uint8 constant REGISTRY_FLAG_US_PERSON = 2;
+uint8 constant REGISTRY_FLAG_QIB = 4;
+
 /// @title IInvestorRegistry
 /// @notice Wallet → investor → (jurisdiction, category, KYC expiry, status), shared by every security of
 /// the sandbox, plus the directory of regulator accounts and the jurisdiction each one supervises.
