@@ -37,6 +37,24 @@ class InvestorStatus(IntEnum):
     SANCTIONED = 3
 
 
+class SanctionsRegime(IntEnum):
+    """A sanctions list kept on chain, by the jurisdiction whose regulators keep it (ISO 3166-1 numeric):
+    OFSI's UK consolidated list (Sanctions and Anti-Money Laundering Act 2018) and OFAC's SDN list (IEEPA,
+    31 CFR Chapter V)."""
+
+    OFSI = 826
+    OFAC = 840
+
+    @property
+    def bit(self) -> int:
+        """The regime's bit in `InvestorRegistry.designationsOf`."""
+        return 1 if self is SanctionsRegime.OFSI else 2
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        return Jurisdiction(int(self))
+
+
 class HolderType(IntEnum):
     """Mirrors `IInvestorRegistry.HolderType`: a fact about the holder, not its client category."""
 
@@ -139,6 +157,8 @@ RULES: tuple[Rule, ...] = (
     Rule(0x23, "RECEIVER_SUSPENDED", ("ReceiverSuspended",), 0x57),
     Rule(0x24, "SENDER_KYC_EXPIRED", ("SenderKycExpired",), 0x56),
     Rule(0x25, "RECEIVER_KYC_EXPIRED", ("ReceiverKycExpired",), 0x57),
+    Rule(0x26, "SENDER_SANCTIONED", ("SenderSanctioned",), 0x56),
+    Rule(0x27, "RECEIVER_SANCTIONED", ("ReceiverSanctioned",), 0x57),
     Rule(0x30, "JURISDICTION_NOT_ADMITTED", ("JurisdictionNotAdmitted",), 0x57),
     Rule(0x31, "CATEGORY_NOT_ADMITTED", ("CategoryNotAdmitted",), 0x57),
     Rule(0x40, "LOCKUP_ACTIVE", ("LockupActive",), 0x55),

@@ -63,6 +63,8 @@ CASH_RULES: tuple[CashRule, ...] = (
     CashRule(0x86, "CASH_RECEIVER_SUSPENDED", ("CashReceiverSuspended",)),
     CashRule(0x87, "CASH_SENDER_KYC_EXPIRED", ("CashSenderKycExpired",)),
     CashRule(0x88, "CASH_RECEIVER_KYC_EXPIRED", ("CashReceiverKycExpired",)),
+    CashRule(0x89, "CASH_SENDER_SANCTIONED", ("CashSenderSanctioned",)),
+    CashRule(0x8A, "CASH_RECEIVER_SANCTIONED", ("CashReceiverSanctioned",)),
     CashRule(0x90, "CASH_INDIVIDUAL_HOLDING_LIMIT", ("CashIndividualHoldingLimitExceeded",)),
     CashRule(0x91, "CASH_BUSINESS_HOLDING_LIMIT", ("CashBusinessHoldingLimitExceeded",)),
 )

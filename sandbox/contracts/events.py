@@ -1025,6 +1025,44 @@ class RoleRevoked(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SanctionsDesignationAdded(ContractEvent):
+    """`SanctionsDesignationAdded(uint16 indexed regime, address indexed party, address indexed regulator)`, declared
+    by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "SanctionsDesignationAdded"
+    topic = bytes.fromhex("b4f3fa3342449bda46b49571ed72f7b289b951b5663ca488642ee43f2c1949ea")
+    params = (
+        EventParam("regime", "regime", "uint16", indexed=True),
+        EventParam("party", "party", "address", indexed=True),
+        EventParam("regulator", "regulator", "address", indexed=True),
+    )
+
+    regime: int
+    party: ChecksumAddress
+    regulator: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class SanctionsDesignationRemoved(ContractEvent):
+    """`SanctionsDesignationRemoved(uint16 indexed regime, address indexed party, address indexed regulator)`,
+    declared by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "SanctionsDesignationRemoved"
+    topic = bytes.fromhex("753a5a7dc69b68d902349d2dbbbddadbb4a7e385aaffe428f04016938e2a8d7b")
+    params = (
+        EventParam("regime", "regime", "uint16", indexed=True),
+        EventParam("party", "party", "address", indexed=True),
+        EventParam("regulator", "regulator", "address", indexed=True),
+    )
+
+    regime: int
+    party: ChecksumAddress
+    regulator: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class SettlementContractSet(ContractEvent):
     """`SettlementContractSet(address indexed account, bool registered)`, declared by CashToken, ICashToken."""
 
@@ -1533,6 +1571,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     RoleAdminChanged,
     RoleGranted,
     RoleRevoked,
+    SanctionsDesignationAdded,
+    SanctionsDesignationRemoved,
     SettlementContractSet,
     SettlementFailed,
     ShareClassFixed,

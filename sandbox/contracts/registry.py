@@ -10,7 +10,14 @@ from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
-from sandbox.rules import HolderType, InvestorAttributes, InvestorCategory, InvestorStatus, Jurisdiction
+from sandbox.rules import (
+    HolderType,
+    InvestorAttributes,
+    InvestorCategory,
+    InvestorStatus,
+    Jurisdiction,
+    SanctionsRegime,
+)
 
 __all__ = [
     "FLAG_ENTITY",
@@ -108,6 +115,26 @@ class InvestorRegistry(ContractFacade):
 
     def is_accredited_at(self, wallet: str, timestamp: int) -> bool:
         return bool(self._read("isAccreditedAt", wallet, timestamp))
+
+    def designate(self, regime: SanctionsRegime, party: str, *, sender: str | None = None) -> Receipt:
+        """A regulator of `regime`'s jurisdiction puts `party` (an investor's identity or a wallet) on its
+        sanctions list: while designated anywhere, it can neither send nor receive."""
+        return self._send("designate", int(regime), party, sender=sender)
+
+    def remove_designation(self, regime: SanctionsRegime, party: str, *, sender: str | None = None) -> Receipt:
+        return self._send("removeDesignation", int(regime), party, sender=sender)
+
+    def designated_parties(self, regime: SanctionsRegime) -> tuple[str, ...]:
+        return tuple(sorted(to_checksum_address(a) for a in self._read("designatedParties", int(regime))))
+
+    def designations_of(self, party: str) -> frozenset[SanctionsRegime]:
+        """The regimes that designate `party` itself (not through its investor)."""
+        bits = int(self._read("designationsOf", party))
+        return frozenset(r for r in SanctionsRegime if bits & r.bit)
+
+    def is_sanctioned(self, wallet: str) -> bool:
+        """Whether `wallet` or its investor is designated on any list."""
+        return bool(self._read("isSanctioned", wallet))
 
     def add_wallet(self, identity: str, wallet: str, *, sender: str | None = None) -> Receipt:
         return self._send("addWallet", identity, wallet, sender=sender)

@@ -340,12 +340,20 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         if (!isRedemption && _wallets[to].frozenBy != 0) return CashRules.RECEIVER_FROZEN;
         if (!isMint && !_wallets[from].settlementContract) {
             if (sender.identity == address(0)) return CashRules.SENDER_NOT_ELIGIBLE;
-            if (sender.status != IInvestorRegistry.Status.Active) return CashRules.SENDER_SUSPENDED;
+            if (sender.status != IInvestorRegistry.Status.Active) {
+                return sender.status == IInvestorRegistry.Status.Sanctioned
+                    ? CashRules.SENDER_SANCTIONED
+                    : CashRules.SENDER_SUSPENDED;
+            }
             if (sender.kycValidUntil < block.timestamp) return CashRules.SENDER_KYC_EXPIRED;
         }
         if (isRedemption || _wallets[to].settlementContract) return CashRules.SUCCESS;
         if (receiver.identity == address(0)) return CashRules.RECEIVER_NOT_ELIGIBLE;
-        if (receiver.status != IInvestorRegistry.Status.Active) return CashRules.RECEIVER_SUSPENDED;
+        if (receiver.status != IInvestorRegistry.Status.Active) {
+            return receiver.status == IInvestorRegistry.Status.Sanctioned
+                ? CashRules.RECEIVER_SANCTIONED
+                : CashRules.RECEIVER_SUSPENDED;
+        }
         if (receiver.kycValidUntil < block.timestamp) return CashRules.RECEIVER_KYC_EXPIRED;
         if (sender.identity == receiver.identity) return CashRules.SUCCESS; // same investor: holdings unchanged
         Holding memory holding = _holdings[receiver.identity];
@@ -377,6 +385,8 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         if (code == CashRules.RECEIVER_NOT_ELIGIBLE) revert CashReceiverNotEligible(to);
         if (code == CashRules.SENDER_SUSPENDED) revert CashSenderSuspended(from, sender.identity);
         if (code == CashRules.RECEIVER_SUSPENDED) revert CashReceiverSuspended(to, receiver.identity);
+        if (code == CashRules.SENDER_SANCTIONED) revert CashSenderSanctioned(from, sender.identity);
+        if (code == CashRules.RECEIVER_SANCTIONED) revert CashReceiverSanctioned(to, receiver.identity);
         if (code == CashRules.SENDER_KYC_EXPIRED) revert CashSenderKycExpired(from, sender.kycValidUntil, block.timestamp);
         if (code == CashRules.RECEIVER_KYC_EXPIRED) {
             revert CashReceiverKycExpired(to, receiver.kycValidUntil, block.timestamp);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.26;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {
     IInvestorRegistry,
     REGISTRY_FLAG_ENTITY,
@@ -20,11 +21,17 @@ import {
 /// Who may change whom (each party's account is one party's only):
 /// - an investor is changed (category, KYC expiry, wallets) only by the agent who onboarded it or by
 ///   the admin; suspension and reinstatement belong to the regulators of its jurisdiction;
+/// - a party designated on a sanctions list (an investor's identity: all its wallets; or one wallet)
+///   can neither send nor receive: its wallet records carry `Status.Sanctioned` whatever the investor's
+///   own status; each regime's list is kept by the regulators of its jurisdiction only (OFSI's by the
+///   UK's, OFAC's by the US's);
 /// - a regulator's account, an account holding a role of this registry (an onboarding agent, the
 ///   admin) and an investor's identity or wallet are three disjoint sets: an agent can neither register
 ///   nor link a regulator's or an agent's account as an investor's, and neither a regulator nor a role
 ///   can be given to an investor's account.
 contract InvestorRegistry is IInvestorRegistry, AccessControl {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
     /// @notice Role of the onboarding agents who register investors and their wallets.
     bytes32 public constant ONBOARDING_AGENT_ROLE = keccak256("ONBOARDING_AGENT_ROLE");
 
@@ -44,6 +51,9 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     mapping(address identity => address[]) private _investorWallets;
     mapping(address account => uint16 jurisdiction) private _regulators;
     mapping(address identity => address agent) private _onboardingAgents;
+    /// @dev Bits of the regimes designating a party (1: OFSI / UK, 2: OFAC / US).
+    mapping(address party => uint8 regimes) private _designations;
+    mapping(uint16 regime => EnumerableSet.AddressSet) private _designated;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and ONBOARDING_AGENT_ROLE.
     constructor(address admin) {
@@ -70,6 +80,50 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     /// @inheritdoc IInvestorRegistry
     function regulatorJurisdiction(address account) external view returns (uint16) {
         return _regulators[account];
+    }
+
+    // ------------------------------------------------------------------ sanctions
+
+    /// @notice Designates `party` (an investor's identity, covering all its wallets, or a single wallet,
+    /// registered or not) on the sanctions list of `regime`: while designated on any list it can
+    /// neither send nor receive (UK: Sanctions and Anti-Money Laundering Act 2018, OFSI's consolidated
+    /// list; US: IEEPA and 31 CFR Chapter V, OFAC's SDN list: the assets are frozen).
+    /// @dev Requirements: caller is a regulator of jurisdiction `regime` (826 keeps OFSI's list, 840
+    /// OFAC's); `party` is not zero and not yet on that list.
+    function designate(uint16 regime, address party) external {
+        uint8 bit = _requireSanctionsAuthority(regime, party);
+        if (_designations[party] & bit != 0) revert RegistryAlreadyDesignated(regime, party);
+        _designations[party] |= bit;
+        _designated[regime].add(party);
+        _syncParty(party);
+        emit SanctionsDesignationAdded(regime, party, _msgSender());
+    }
+
+    /// @notice Removes `party` from the sanctions list of `regime` (it stays barred while another list
+    /// designates it or its investor).
+    /// @dev Requirements: caller is a regulator of jurisdiction `regime`; `party` is on that list.
+    function removeDesignation(uint16 regime, address party) external {
+        uint8 bit = _requireSanctionsAuthority(regime, party);
+        if (_designations[party] & bit == 0) revert RegistryNotDesignated(regime, party);
+        _designations[party] &= ~bit;
+        _designated[regime].remove(party);
+        _syncParty(party);
+        emit SanctionsDesignationRemoved(regime, party, _msgSender());
+    }
+
+    /// @notice The parties designated on the sanctions list of `regime`, in no particular order.
+    function designatedParties(uint16 regime) external view returns (address[] memory) {
+        return _designated[regime].values();
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function designationsOf(address party) external view returns (uint8) {
+        return _designations[party];
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function isSanctioned(address wallet) external view returns (bool) {
+        return _designations[wallet] != 0 || _designations[_wallets[wallet].identity] != 0;
     }
 
     // ------------------------------------------------------------------ investors
@@ -321,9 +375,30 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
             uint8(n),
             _flagsOf(investor_)
         );
+        bool investorDesignated = _designations[identity] != 0;
         for (uint256 i = 0; i < n; ++i) {
-            _wallets[wallets[i]] = record;
+            address wallet = wallets[i];
+            // A designation overrides the investor's own status on the wallets it covers.
+            record.status = investorDesignated || _designations[wallet] != 0 ? Status.Sanctioned : investor_.status;
+            _wallets[wallet] = record;
         }
+    }
+
+    /// @dev Re-writes the wallet records a designation of `party` touches (none for a wallet or identity
+    /// the registry does not know: the designation applies when it is registered or linked).
+    function _syncParty(address party) private {
+        address identity = _investors[party].status != Status.None ? party : _wallets[party].identity;
+        if (identity != address(0)) _syncWallets(identity, _investors[identity]);
+    }
+
+    /// @dev The caller keeps `regime`'s list; returns the regime's bit.
+    function _requireSanctionsAuthority(uint16 regime, address party) private view returns (uint8) {
+        if (party == address(0)) revert RegistryZeroAddress();
+        _requireKnownJurisdiction(regime);
+        uint16 regulator = _regulators[_msgSender()];
+        if (regulator == 0) revert RegistryNotRegulator(_msgSender());
+        if (regulator != regime) revert RegulatorOutOfScope(_msgSender(), regulator, regime);
+        return regime == JURISDICTION_UK ? 1 : 2;
     }
 
     function _writeAttributes(address identity, Investor storage investor_, Attributes memory a) private {

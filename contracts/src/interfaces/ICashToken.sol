@@ -30,6 +30,10 @@ interface ICashToken {
     error CashReceiverNotEligible(address wallet);
     error CashSenderSuspended(address wallet, address investor);
     error CashReceiverSuspended(address wallet, address investor);
+    /// @notice The sender (its wallet or its investor) is designated on a sanctions list.
+    error CashSenderSanctioned(address wallet, address investor);
+    /// @notice The receiver (its wallet or its investor) is designated on a sanctions list.
+    error CashReceiverSanctioned(address wallet, address investor);
     error CashSenderKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error CashReceiverKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     /// @notice The receiving individual would hold more than the individual limit across its wallets.

@@ -89,6 +89,11 @@ interface IInvestorRegistry {
     event InvestorStatusChanged(address indexed identity, Status status, address indexed actor);
     event WalletAdded(address indexed identity, address indexed wallet, address indexed agent);
     event RegulatorSet(address indexed regulator, uint16 indexed jurisdiction);
+    /// @notice `regulator` designated `party` (an investor's identity or a wallet) on the sanctions list of
+    /// `regime` (826: OFSI's UK consolidated list; 840: OFAC's SDN list).
+    event SanctionsDesignationAdded(uint16 indexed regime, address indexed party, address indexed regulator);
+    /// @notice `regulator` removed `party` from the sanctions list of `regime`.
+    event SanctionsDesignationRemoved(uint16 indexed regime, address indexed party, address indexed regulator);
     /// @notice The attributes of investor `identity` were set (on registration, derived or given, and
     /// on every change) by `agent`.
     event InvestorAttributesSet(
@@ -121,6 +126,10 @@ interface IInvestorRegistry {
     error RegistryAccountIsAgent(address account);
     /// @notice The account is already an investor's identity or wallet.
     error RegistryAccountIsInvestor(address account);
+    /// @notice `party` is already on the sanctions list of `regime`.
+    error RegistryAlreadyDesignated(uint16 regime, address party);
+    /// @notice `party` is not on the sanctions list of `regime`.
+    error RegistryNotDesignated(uint16 regime, address party);
     /// @notice A QIB must be an entity (Rule 144A(a)(1) lists institutions; a natural person is never one).
     error RegistryQibMustBeEntity(address identity);
 
@@ -139,6 +148,12 @@ interface IInvestorRegistry {
 
     /// @notice The investor record of `identity` (status None when it is not registered).
     function investor(address identity) external view returns (Investor memory);
+
+    /// @notice The sanctions regimes that designate `party` itself, as bits (1: OFSI, 2: OFAC).
+    function designationsOf(address party) external view returns (uint8);
+
+    /// @notice Whether `wallet` or the investor it belongs to is designated on any sanctions list.
+    function isSanctioned(address wallet) external view returns (bool);
 
     /// @notice The jurisdiction a regulator account supervises; 0 when `account` is not a regulator.
     function regulatorJurisdiction(address account) external view returns (uint16);

@@ -391,12 +391,20 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             _record(rw, c.rr);
             if (mode != M_FORCED) {
                 if (c.sr.identity == address(0)) return TransferRules.SENDER_NOT_REGISTERED;
-                if (c.sr.status != IInvestorRegistry.Status.Active) return TransferRules.SENDER_SUSPENDED;
+                if (c.sr.status != IInvestorRegistry.Status.Active) {
+                    return c.sr.status == IInvestorRegistry.Status.Sanctioned
+                        ? TransferRules.SENDER_SANCTIONED
+                        : TransferRules.SENDER_SUSPENDED;
+                }
                 if (c.sr.kycValidUntil < block.timestamp) return TransferRules.SENDER_KYC_EXPIRED;
             }
         }
         if (c.rr.identity == address(0)) return TransferRules.RECEIVER_NOT_REGISTERED;
-        if (c.rr.status != IInvestorRegistry.Status.Active) return TransferRules.RECEIVER_SUSPENDED;
+        if (c.rr.status != IInvestorRegistry.Status.Active) {
+            return c.rr.status == IInvestorRegistry.Status.Sanctioned
+                ? TransferRules.RECEIVER_SANCTIONED
+                : TransferRules.RECEIVER_SUSPENDED;
+        }
         if (c.rr.kycValidUntil < block.timestamp) return TransferRules.RECEIVER_KYC_EXPIRED;
         uint8 code;
         (code, c.limitValue) = _offeringCheck(c.cfg, c.rr);
@@ -466,6 +474,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         if (code == TransferRules.RECEIVER_NOT_REGISTERED) revert ReceiverNotRegistered(to);
         if (code == TransferRules.SENDER_SUSPENDED) revert SenderSuspended(from, c.sr.identity);
         if (code == TransferRules.RECEIVER_SUSPENDED) revert ReceiverSuspended(to, c.rr.identity);
+        if (code == TransferRules.SENDER_SANCTIONED) revert SenderSanctioned(from, c.sr.identity);
+        if (code == TransferRules.RECEIVER_SANCTIONED) revert ReceiverSanctioned(to, c.rr.identity);
         if (code == TransferRules.SENDER_KYC_EXPIRED) revert SenderKycExpired(from, c.sr.kycValidUntil, block.timestamp);
         if (code == TransferRules.RECEIVER_KYC_EXPIRED) {
             revert ReceiverKycExpired(to, c.rr.kycValidUntil, block.timestamp);
