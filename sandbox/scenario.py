@@ -147,6 +147,11 @@ class RulesSpec(_Strict):
     lock_all_acquisitions: bool = False
     cross_border_threshold: Annotated[int, Field(ge=0, lt=2**96)] = 0
     approval_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    cross_border_window_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        30,
+        description="Days over which an investor's cross-border volume counts against the threshold (0: each "
+        "transfer on its own).",
+    )
     max_investor_balance: Annotated[int, Field(ge=0, lt=2**80)] = 0
     max_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
     max_uk_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
