@@ -285,7 +285,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             emit Transfer(from, to, value);
             return;
         }
-        if (c.cfg.flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+        uint8 flags = c.cfg.flags;
+        if (flags & (F_RECORD_DATES | F_COUNT_CROSS_BORDER) != 0) {
+            if (flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+            // A cross-border transfer (direct or approved) adds to the sender's volume in the window.
+            if (flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
+        }
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
@@ -303,7 +308,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             if (c.joins) p.countedNonAccredited = _isUsNonAccredited(c.rr);
         }
         if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
-        if (c.cfg.flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
         emit Transfer(from, to, value);
     }
 
