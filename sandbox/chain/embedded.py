@@ -53,6 +53,8 @@ from eth_account.hdaccount import generate_mnemonic
 from eth_account.types import Language
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
+from eth_tester.exceptions import ValidationError as TesterValidationError
+from eth_utils import ValidationError as EVMValidationError
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
@@ -350,8 +352,20 @@ class EmbeddedChain(Web3Chain):
     ) -> None:
         self.close()
 
-    def _before_send(self) -> None:
+    def _begin_block(self) -> None:
         self._stamp_pending()
+
+    def _send_pending(self, raw: bytes) -> bytes:
+        """Applies the transaction to the pending block (py-evm's `apply_transaction`), without
+        mining: eth-tester's own send mines one block per transaction. A transaction py-evm will not
+        take (bad nonce, not enough ether for its gas) leaves the pending block as it was."""
+        try:
+            return bytes(self._backend.send_raw_transaction(raw))
+        except (EVMValidationError, TesterValidationError) as exc:
+            raise ChainError(f"the chain refused the transaction: {exc}") from exc
+
+    def _seal_block(self) -> None:
+        self._tester.mine_blocks(1)
 
     def _stamp_pending(self) -> None:
         """Stamps the pending block with the time it would be mined at now (called with the write lock
@@ -372,8 +386,8 @@ class EmbeddedChain(Web3Chain):
             yield self._clock == "wall"
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
-        # Auto-mining has already mined the transaction; the receipt is at the head, so the lookup
-        # (which walks back from the newest block) stops at once.
+        # `_seal_block` has mined the transaction; the receipt is at the head, so the lookup (which
+        # walks back from the newest block) stops at once.
         return self._w3.eth.get_transaction_receipt(HexBytes(tx_hash))
 
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
@@ -388,15 +402,16 @@ class EmbeddedChain(Web3Chain):
         chain = self._backend.chain
         block = chain.get_canonical_block_by_number(int(raw["blockNumber"]))
         parent = chain.get_block_header_by_hash(block.header.parent_hash)
-        for transaction in block.transactions:
+        header = block.header.copy(state_root=parent.state_root, gas_used=0)
+        state = chain.get_vm(header).state
+        for transaction in block.transactions:  # those before it in its block ran first (group commit)
+            computation = state.apply_transaction(transaction)
             if transaction.hash == bytes(raw["transactionHash"]):
-                header = block.header.copy(state_root=parent.state_root, gas_used=0)
-                vm = chain.get_vm(header)
-                computation = vm.state.apply_transaction(transaction)
                 if computation.is_error:
                     error = computation.error
                     data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
                     return self._decoder.to_exception(data, tx_hash=tx_hash)
+                break
         return ContractReverted(None, {}, b"", tx_hash=tx_hash)
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
