@@ -58,6 +58,7 @@ from eth_utils import ValidationError as EVMValidationError
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
+from web3.exceptions import BlockNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import ChainAccount, Log
@@ -70,7 +71,7 @@ from sandbox.chain.persistence import (
     RevertRecord,
 )
 from sandbox.chain.revert import RevertDecoder
-from sandbox.chain.web3chain import Web3Chain
+from sandbox.chain.web3chain import DEFAULT_GAS, Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
 #: The well-known development mnemonic (anvil, Hardhat): account 0 is 0xf39F…2266. Its keys are public:
@@ -87,6 +88,8 @@ GENESIS_GAS_LIMIT = 60_000_000
 #: about 7.5 ms of CPU, so this bounds replay to about 8 s (bench/RESULTS.md).
 DEFAULT_SNAPSHOT_EVERY = 1_000
 _ZERO_ADDRESS = b"\x00" * 20
+#: Fee caps of a read-only call, as eth-tester sets them when a call names none.
+_CALL_FEE = 10**9
 _log = logging.getLogger(__name__)
 
 Clock = Literal["fixed", "wall"]
@@ -390,11 +393,86 @@ class EmbeddedChain(Web3Chain):
         # walks back from the newest block) stops at once.
         return self._w3.eth.get_transaction_receipt(HexBytes(tx_hash))
 
+    # ------------------------------------------------------------------ reads off the write lock
+    #
+    # Reads never wait for a block being made. A read resolves the state it reads to a header of a
+    # mined block (the canonical head for ``latest``) and executes on a VM of its own over that header's
+    # state root: trie nodes are never overwritten (content-addressed) and the canonical pointers are
+    # single-key writes, so a concurrent writer can only make the read one block stale, never torn.
+    # The writer's pending block (`chain.header`) is not touched. A caller whose write has returned
+    # reads it: its block is canonical before `transact` returns (read-your-writes).
+
+    def _head(self) -> Any:
+        return self._backend.chain.chaindb.get_canonical_head()
+
+    def _header_at(self, number: int) -> Any:
+        chaindb = self._backend.chain.chaindb
+        if number < 0 or number > int(chaindb.get_canonical_head().block_number):
+            raise BlockNotFound(f"block {number} is not mined yet")
+        return chaindb.get_canonical_block_header_by_number(number)
+
+    def block_number(self) -> int:
+        return int(self._head().block_number)
+
+    def timestamp(self) -> int:
+        return int(self._head().timestamp)
+
+    def block_timestamp(self, number: int) -> int:
+        return int(self._header_at(number).timestamp)
+
+    def _block_timestamp(self, block_number: int) -> int:
+        return self.block_timestamp(block_number)
+
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
+        header = self._call_header(block)
+        if header is None:  # "pending", "earliest", …: eth-tester's path, beside the writer
+            try:
+                return super().call(to, data, sender=sender, block=block)
+            except TransactionFailed as exc:
+                raise self._decoder.to_exception(_revert_bytes(exc)) from None
+        return self._call_on(header, to, data, sender)
+
+    def _call_header(self, block: int | str) -> Any:
+        """The header a call on `block` executes under, or None for tags read through eth-tester.
+        ``latest`` is the head with the fixed clock; with the wall clock it is a child of the head
+        stamped with the time a transaction sent now would be mined at (see the module docstring)."""
+        if isinstance(block, int) and not isinstance(block, bool):
+            return self._header_at(block)
+        if block != "latest":
+            return None
+        head = self._head()
+        if self._clock == "fixed":
+            return head
+        timestamp = max(int(self._now()), int(head.timestamp) + 1)
+        return self._backend.chain.create_header_from_parent(head, timestamp=timestamp)
+
+    def _call_on(self, header: Any, to: str, data: bytes, sender: str | None) -> bytes:
+        """eth-tester's `call` (same defaults: 1 gwei fees, the sender's nonce, `DEFAULT_GAS`) on a VM
+        of its own over `header`."""
+        chain = self._backend.chain
+        vm = chain.get_vm(at_header=header)
+        state = vm.state
+        origin = bytes.fromhex(to_checksum_address(sender or self._call_sender)[2:])
+        unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
+            chain_id=self._chain_id,
+            nonce=state.get_nonce(origin),
+            max_fee_per_gas=_CALL_FEE,
+            max_priority_fee_per_gas=_CALL_FEE,
+            gas=DEFAULT_GAS,
+            to=bytes.fromhex(to_checksum_address(to)[2:]),
+            value=0,
+            data=data,
+            access_list=(),
+        )
+        snapshot = state.snapshot()
         try:
-            return super().call(to, data, sender=sender, block=block)
-        except TransactionFailed as exc:
-            raise self._decoder.to_exception(_revert_bytes(exc)) from None
+            computation = state.apply_transaction(SpoofTransaction(unsigned, from_=origin))
+        finally:
+            state.revert(snapshot)
+        if computation.is_error:
+            error = computation.error
+            raise self._decoder.to_exception(error.args[0] if error.args and isinstance(error.args[0], bytes) else b"")
+        return bytes(computation.output)
 
     def _explain_failure(self, tx: dict[str, Any] | None, raw: Any, tx_hash: str) -> ContractReverted:
         """Re-executes the failed transaction on its parent state *with its own block header* (same
@@ -419,34 +497,34 @@ class EmbeddedChain(Web3Chain):
 
         eth-tester's own `get_logs` looks each transaction's receipt up by hash, walking back from the
         newest block, so its cost grows with the whole history (26 s for 313 blocks after 300
-        transfers). Same results: log indices are per receipt, as in eth-tester's receipts.
+        transfers). Same results: log indices are per receipt, as in eth-tester's receipts. Read off the
+        write lock, from mined blocks only.
         """
         wanted = {to_checksum_address(a) for a in addresses} if addresses else None
         out: list[Log] = []
-        with self._read_guard():  # py-evm is not thread-safe: no reading beside a write
-            chain = self._backend.chain
-            head = self.block_number()
-            for number in range(max(0, from_block), min(to_block, head) + 1):
-                block = chain.get_canonical_block_by_number(number)
-                if not block.transactions:
-                    continue
-                receipts = block.get_receipts(chain.chaindb)
-                for transaction, receipt in zip(block.transactions, receipts, strict=True):
-                    tx_hash = "0x" + bytes(transaction.hash).hex()
-                    for log_index, entry in enumerate(receipt.logs):
-                        address = to_checksum_address(entry.address)
-                        if wanted is not None and address not in wanted:
-                            continue
-                        out.append(
-                            Log(
-                                address=address,
-                                topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
-                                data=bytes(entry.data),
-                                block_number=number,
-                                transaction_hash=tx_hash,
-                                log_index=log_index,
-                            )
+        chain = self._backend.chain
+        head = self.block_number()
+        for number in range(max(0, from_block), min(to_block, head) + 1):
+            block = chain.get_canonical_block_by_number(number)
+            if not block.transactions:
+                continue
+            receipts = block.get_receipts(chain.chaindb)
+            for transaction, receipt in zip(block.transactions, receipts, strict=True):
+                tx_hash = "0x" + bytes(transaction.hash).hex()
+                for log_index, entry in enumerate(receipt.logs):
+                    address = to_checksum_address(entry.address)
+                    if wanted is not None and address not in wanted:
+                        continue
+                    out.append(
+                        Log(
+                            address=address,
+                            topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
+                            data=bytes(entry.data),
+                            block_number=number,
+                            transaction_hash=tx_hash,
+                            log_index=log_index,
                         )
+                    )
         return out
 
     # ------------------------------------------------------------------ dev powers

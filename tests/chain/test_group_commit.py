@@ -177,3 +177,74 @@ def test_a_raw_transaction_joins_the_block_with_the_others(world: tuple[Embedded
     numbers = {s.receipt.block_number for s in (ours, theirs, ours_again) if s.receipt is not None}
     assert numbers == {chain.block_number()}
     assert chain.w3.eth.get_balance(a[5]) - before == 5
+
+
+# ---------------------------------------------------------------------- reads off the write lock
+
+
+def test_reads_do_not_wait_for_a_block_being_made(world: tuple[EmbeddedChain, Plain]) -> None:
+    """Balances, calls at a block, logs and the head are read while a writer holds the write lock (on
+    today's main every one of them waits for the lock)."""
+    chain, token = world
+    a = [account.address for account in chain.accounts]
+    head = chain.block_number()
+    answers: dict[str, Any] = {}
+    done = threading.Event()
+
+    def read() -> None:
+        answers["balance"] = token._read("balanceOf", a[1])
+        answers["balance_then"] = token._read("balanceOf", a[1], block=1)
+        answers["head"] = chain.block_number()
+        answers["time"] = chain.block_timestamp(head) == chain.timestamp()
+        answers["logs"] = len(chain.get_logs(0, head, [token.address]))
+        done.set()
+
+    with _block_in_the_making(chain) as arrive:
+        writer = arrive(_transfer(token, a[1], a[5], 40))
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert done.wait(TIMEOUT), "a read waited for the write lock"
+        assert writer.receipt is None  # the block was still being made while it read
+    assert answers == {"balance": 100, "balance_then": 0, "head": head, "time": True, "logs": 5}
+    # Read-your-writes: once the write returned, the writer's own read sees it.
+    assert writer.receipt is not None and writer.receipt.block_number == head + 1
+    assert token._read("balanceOf", a[1]) == 60
+
+
+def test_reads_beside_many_writers_always_see_a_whole_block(world: tuple[EmbeddedChain, Plain]) -> None:
+    """Tokens only move between holders: every read of all balances at one block sums to the supply,
+    however the reads interleave with blocks being made."""
+    chain, token = world
+    holders = [account.address for account in chain.accounts]
+    supply = token._read("totalSupply")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def write(i: int) -> None:
+        try:
+            for n in range(15):
+                token._send("transfer", holders[(i + n) % 5 + 1], 1, sender=holders[i])
+        except BaseException as exc:
+            errors.append(exc)
+
+    sums: list[int] = []
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                block = chain.block_number()
+                sums.append(sum(token._read("balanceOf", h, block=block) for h in holders))
+        except BaseException as exc:
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write, args=(i,), daemon=True) for i in (1, 2, 3)]
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(TIMEOUT)
+    stop.set()
+    reader.join(TIMEOUT)
+    assert errors == []
+    assert sums and set(sums) == {supply}
