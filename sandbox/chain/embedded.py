@@ -61,7 +61,7 @@ from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import BlockNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
-from sandbox.chain.base import ChainAccount, Log
+from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log
 from sandbox.chain.persistence import (
     BlockRecord,
     ChainStore,
@@ -423,6 +423,31 @@ class EmbeddedChain(Web3Chain):
     def _block_timestamp(self, block_number: int) -> int:
         return self.block_timestamp(block_number)
 
+    def block(self, number: int) -> Block:
+        found = self._backend.chain.get_canonical_block_by_number(self._header_at(number).block_number)
+        return Block(
+            number=int(found.header.block_number),
+            hash="0x" + bytes(found.header.hash).hex(),
+            timestamp=int(found.header.timestamp),
+            transactions=tuple(
+                BlockTransaction("0x" + bytes(tx.hash).hex(), to_checksum_address(tx.sender))
+                for tx in found.transactions
+            ),
+        )
+
+    def code(self, address: str, *, block: int | str = "latest") -> bytes:
+        return bytes(self._state_at(block).get_code(_canonical(address)))
+
+    def balance(self, address: str, *, block: int | str = "latest") -> int:
+        return int(self._state_at(block).get_balance(_canonical(address)))
+
+    def _state_at(self, block: int | str) -> Any:
+        """The state after mined block `block` (``latest``: the head), read off the write lock."""
+        if isinstance(block, str) and block != "latest":
+            raise ChainError(f"the embedded chain reads state at a block number or 'latest', not {block!r}")
+        header = self._head() if block == "latest" else self._header_at(int(block))
+        return self._backend.chain.get_vm(at_header=header).state
+
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
         header = self._call_header(block)
         if header is None:  # "pending", "earliest", …: eth-tester's path, beside the writer
@@ -452,14 +477,14 @@ class EmbeddedChain(Web3Chain):
         chain = self._backend.chain
         vm = chain.get_vm(at_header=header)
         state = vm.state
-        origin = bytes.fromhex(to_checksum_address(sender or self._call_sender)[2:])
+        origin = _canonical(sender or self._call_sender)
         unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
             chain_id=self._chain_id,
             nonce=state.get_nonce(origin),
             max_fee_per_gas=_CALL_FEE,
             max_priority_fee_per_gas=_CALL_FEE,
             gas=DEFAULT_GAS,
-            to=bytes.fromhex(to_checksum_address(to)[2:]),
+            to=_canonical(to),
             value=0,
             data=data,
             access_list=(),
@@ -554,6 +579,11 @@ class EmbeddedChain(Web3Chain):
             for _ in range(blocks):
                 self._stamp_pending()
                 self._tester.mine_blocks(1)
+
+
+def _canonical(address: str) -> bytes:
+    """An address as py-evm takes it (20 bytes), checked as web3 checks it."""
+    return bytes.fromhex(to_checksum_address(address)[2:])
 
 
 def _revert_bytes(exc: TransactionFailed) -> bytes:

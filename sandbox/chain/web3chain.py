@@ -16,7 +16,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.types import FilterParams, TxParams
 
-from sandbox.chain.base import ChainAccount, Log, Receipt
+from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
 from sandbox.chain.revert import RevertDecoder
 from sandbox.errors import ChainError, ContractReverted
 
@@ -60,6 +60,8 @@ class Web3Chain:
 
     @property
     def w3(self) -> Web3:
+        """This engine's web3.py handle: for the JSON-RPC endpoint and tests, not part of the `Chain`
+        seam (hold `exclusive()` around reads through it)."""
         return self._w3
 
     @property
@@ -295,6 +297,39 @@ class Web3Chain:
 
     def _read_guard(self) -> AbstractContextManager[Any]:
         return self._write_lock if self.serialize_reads else nullcontext()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._read_guard():  # the write lock where the engine is not thread-safe, else nothing
+            yield
+
+    def block(self, number: int) -> Block:
+        with self._read_guard():
+            found = self._w3.eth.get_block(number, full_transactions=True)
+        transactions = []
+        for entry in found["transactions"]:
+            if isinstance(entry, bytes):  # a node that ignored full_transactions
+                raise ChainError(f"the node returned block {number} without its transactions")
+            tx = cast(Any, entry)
+            transactions.append(BlockTransaction("0x" + bytes(tx["hash"]).hex(), to_checksum_address(tx["from"])))
+        return Block(
+            number=int(found["number"]),
+            hash="0x" + bytes(found["hash"]).hex(),
+            timestamp=int(found["timestamp"]),
+            transactions=tuple(transactions),
+        )
+
+    def code(self, address: str, *, block: int | str = "latest") -> bytes:
+        with self._read_guard():
+            return bytes(self._w3.eth.get_code(to_checksum_address(address), cast(Any, block)))
+
+    def balance(self, address: str, *, block: int | str = "latest") -> int:
+        with self._read_guard():
+            return int(self._w3.eth.get_balance(to_checksum_address(address), cast(Any, block)))
+
+    def gas_price(self) -> int:
+        with self._read_guard():
+            return int(self._w3.eth.gas_price)
 
     def block_number(self) -> int:
         with self._read_guard():
