@@ -84,9 +84,13 @@ DEFAULT_ACCOUNT_BALANCE = 1_000_000 * 10**18
 GENESIS_GAS_LIMIT = 60_000_000
 
 #: Blocks between two snapshots of a persistent chain. A snapshot writes the whole store (about 2.6 KB
-#: per transaction of history: 27 MB and 0.2 s at 10,500); re-mining a journalled block on restart costs
-#: about 7.5 ms of CPU, so this bounds replay to about 8 s (bench/RESULTS.md).
-DEFAULT_SNAPSHOT_EVERY = 1_000
+#: per transaction of history: 27 MB and 0.2 s at 10,500, i.e. under 1 ms per block amortised over 250);
+#: re-mining a journalled block on restart costs about 7.5 ms of CPU, so this bounds the replay after a
+#: crash to about 2 s (bench/RESULTS.md). A graceful close snapshots too, so a restart replays nothing.
+DEFAULT_SNAPSHOT_EVERY = 250
+#: Seconds after which a block is snapshotted even if fewer than `snapshot_every` came since the last
+#: snapshot: a quiet sandbox does not keep a journal to replay for long.
+DEFAULT_SNAPSHOT_SECONDS = 600.0
 _ZERO_ADDRESS = b"\x00" * 20
 #: Fee caps of a read-only call, as eth-tester sets them when a call names none.
 _CALL_FEE = 10**9
@@ -191,12 +195,16 @@ class EmbeddedChain(Web3Chain):
         decoder: RevertDecoder | None = None,
         data_dir: Path | str | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS,
+        snapshot_on_close: bool = True,
         fsync: bool = True,
         now: Callable[[], float] = time.time,
     ) -> None:
         """`data_dir` makes the chain persistent (created if missing, reopened if not); the other
         parameters must then be the ones it was created with, or opening fails with
-        `PersistenceError`. `snapshot_every` is the number of blocks between two snapshots. With
+        `PersistenceError`. A snapshot is written after `snapshot_every` blocks, or after the first block
+        mined `snapshot_seconds` after the last snapshot, and on `close` (unless `snapshot_on_close` is
+        false), so that a restart replays little of the journal. With
         ``fsync=False`` journal records are not flushed to the disk before a call returns: a killed
         process loses nothing, a power cut may lose the last acknowledged blocks; the flush is most
         of what persistence costs per transaction (bench/RESULTS.md). `now` is the wall clock the
@@ -219,6 +227,9 @@ class EmbeddedChain(Web3Chain):
         self._now = now
         self._store: ChainStore | None = None
         self._snapshot_every = snapshot_every
+        self._snapshot_seconds = snapshot_seconds
+        self._snapshot_on_close = snapshot_on_close
+        self._last_snapshot = time.monotonic()
         #: What opening the data directory found (None for an in-memory chain).
         self.recovery: Recovery | None = None
         if data_dir is not None:
@@ -312,13 +323,19 @@ class EmbeddedChain(Web3Chain):
                 transactions=tuple(tx.encode() for tx in block.transactions),
             )
         )
-        if store.records_since_snapshot >= self._snapshot_every:
+        if self._snapshot_due(store):
             try:
                 self._write_snapshot()
             except (OSError, PersistenceError):
                 # The block is journalled, hence acknowledged; a failed snapshot only means a longer
                 # replay next time, so it must not fail the transaction.
                 _log.exception("snapshot of %s failed; the journal still holds every block", store.path)
+
+    def _snapshot_due(self, store: ChainStore) -> bool:
+        since = store.records_since_snapshot
+        return since >= self._snapshot_every or (
+            since > 0 and time.monotonic() - self._last_snapshot >= self._snapshot_seconds
+        )
 
     def _journal_revert(self, block_hash: bytes) -> None:
         header = self._backend.chain.get_block_header_by_hash(block_hash)
@@ -329,6 +346,7 @@ class EmbeddedChain(Web3Chain):
         head = chain.get_canonical_head()
         kv = chain.chaindb.db.wrapped_db.kv_store
         self._require_store().write_snapshot(kv, head_number=int(head.block_number), head_hash=bytes(head.hash))
+        self._last_snapshot = time.monotonic()
 
     def _require_store(self) -> ChainStore:
         if self._store is None:
@@ -342,9 +360,15 @@ class EmbeddedChain(Web3Chain):
 
     def close(self) -> None:
         """Releases the data directory; nothing to do for an in-memory chain. Every acknowledged write
-        is already on disk; a closed persistent chain refuses to mine."""
+        is already on disk; a graceful close also snapshots (unless `snapshot_on_close` is false) so
+        the next start replays nothing. A closed persistent chain refuses to mine."""
         if self._store is not None:
             with self._write_lock:
+                if self._snapshot_on_close and not self._store.closed and self._store.records_since_snapshot > 0:
+                    try:
+                        self._write_snapshot()
+                    except (OSError, PersistenceError):  # the journal still holds every block
+                        _log.exception("snapshot of %s on close failed", self._store.path)
                 self._store.close()
 
     def __enter__(self) -> Self:
