@@ -43,6 +43,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from eth._utils.address import generate_contract_address
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import InvalidInstruction, Revert
@@ -61,7 +62,7 @@ from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import BlockNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
-from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log
+from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
 from sandbox.chain.persistence import (
     BlockRecord,
     ChainStore,
@@ -229,6 +230,8 @@ class EmbeddedChain(Web3Chain):
         self._snapshot_every = snapshot_every
         self._snapshot_seconds = snapshot_seconds
         self._snapshot_on_close = snapshot_on_close
+        #: The block `_seal_block` mined last, its transactions' positions and its receipts.
+        self._sealed: tuple[Any, dict[bytes, int], Any] = (None, {}, ())
         self._last_snapshot = time.monotonic()
         #: What opening the data directory found (None for an in-memory chain).
         self.recovery: Recovery | None = None
@@ -393,6 +396,41 @@ class EmbeddedChain(Web3Chain):
 
     def _seal_block(self) -> None:
         self._tester.mine_blocks(1)
+        chain = self._backend.chain
+        block = chain.get_canonical_block_by_number(chain.get_canonical_head().block_number)
+        receipts = block.get_receipts(chain.chaindb)
+        self._sealed = (block, {bytes(tx.hash): i for i, tx in enumerate(block.transactions)}, receipts)
+
+    def _receipt_for(self, tx_hash: bytes, tx: dict[str, Any] | None) -> Receipt:
+        """Straight from the block just sealed (as eth-tester serialises it: gas used is the
+        difference of cumulative gas, log indices count within the receipt), without web3's lookups."""
+        block, positions, receipts = self._sealed
+        index = positions[tx_hash]
+        transaction, receipt = block.transactions[index], receipts[index]
+        number, hex_hash = int(block.header.block_number), "0x" + tx_hash.hex()
+        if not receipt.state_root:  # status 0: it ran and reverted
+            raise self._explain_failure(tx, {"blockNumber": number, "transactionHash": tx_hash}, hex_hash)
+        contract = None
+        if transaction.to == b"":
+            contract = to_checksum_address(generate_contract_address(transaction.sender, transaction.nonce))
+        return Receipt(
+            transaction_hash=hex_hash,
+            block_number=number,
+            block_timestamp=int(block.header.timestamp),
+            gas_used=receipt.gas_used - (receipts[index - 1].gas_used if index else 0),
+            contract_address=contract,
+            logs=tuple(
+                Log(
+                    address=to_checksum_address(entry.address),
+                    topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
+                    data=bytes(entry.data),
+                    block_number=number,
+                    transaction_hash=hex_hash,
+                    log_index=log_index,
+                )
+                for log_index, entry in enumerate(receipt.logs)
+            ),
+        )
 
     def _stamp_pending(self) -> None:
         """Stamps the pending block with the time it would be mined at now (called with the write lock
