@@ -149,14 +149,17 @@ def main(argv: Sequence[str] = ()) -> None:
             print(f"-- after {sent} transactions (+{count} at {rate:.0f}/s incl. indexing), block {head}")
             # What SIGKILL would leave: every block is fsynced to the journal before its call returns,
             # so a copy of the open directory is a crash image (the journal since the last snapshot).
-            crash = tmp / f"crash-{sent}"
-            shutil.copytree(data_dir, crash, ignore=shutil.ignore_patterns("*.lock", "LOCK"))
+            # One copy per opening: an opening that ends gracefully snapshots, leaving nothing to replay.
+            crashes = [tmp / f"crash-{sent}-{i}" for i in range(args.runs + 1)]
+            for crash in crashes:
+                shutil.copytree(data_dir, crash, ignore=shutil.ignore_patterns("LOCK"))
             model.close()
             opened.chain.close()  # graceful: snapshots, so the restart replays nothing
-            print(f"   after a crash, in process: {in_process_open(crash, scenario)}")
-            runs = [time_to_ready(crash) for _ in range(args.runs)]
+            print(f"   after a crash, in process: {in_process_open(crashes[0], scenario)}")
+            runs = [time_to_ready(crash) for crash in crashes[1:]]
             print(f"   after a crash, `sandbox serve --data-dir` to /health 200: {_median(runs)}")
-            shutil.rmtree(crash, ignore_errors=True)
+            for crash in crashes:
+                shutil.rmtree(crash, ignore_errors=True)
             print(f"   after a graceful stop, in process: {in_process_open(data_dir, scenario)}")
             runs = [time_to_ready(data_dir) for _ in range(args.runs)]
             print(f"   after a graceful stop, `sandbox serve --data-dir` to /health 200: {_median(runs)}")
