@@ -31,9 +31,11 @@ _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 class Web3Chain:
     """The part of every backend that only needs a web3.py provider.
 
-    All writes go through one lock, so concurrent callers get consecutive nonces in the order they
-    entered. Reads (`call`, `get_logs`, ...) do not take it on a node, which serves reads concurrently;
-    a backend whose engine is not thread-safe sets `serialize_reads`.
+    All writes go through one lock and one queue (group commit, `_commit`): concurrent callers get
+    consecutive nonces in the order they arrived, and writes that arrive while a block is being made
+    share the next block. Reads (`call`, `get_logs`, ...) do not take the lock on a node, which serves
+    reads concurrently; a backend whose engine is not thread-safe sets `serialize_reads` for reads
+    through web3 (the embedded chain answers the protocol's reads off the lock by itself).
     """
 
     #: True when reads must not run beside a write (py-evm in this process is not thread-safe).
