@@ -9,11 +9,11 @@ This is the only module that imports eth_tester.
 Block time. py-evm stamps the *pending* block when its parent is mined, so left alone a transaction
 sent after an idle minute would run (and be judged: KYC expiry, lock-ups, approval windows) at the
 time the previous block was mined. The chain stamps the pending block itself right before a block's
-first transaction executes (transactions sent at once share a block: group commit, see
-`Web3Chain._commit`) and before each empty block is mined: the parent's time + 1 with the fixed clock, the wall
-clock (`now`, `time.time` unless a test injects one) with the wall clock, never earlier than the
-parent's time + 1. With the wall clock, ``eth_call`` and ``eth_estimateGas`` on ``latest`` (and on
-``pending`` with either clock) run on that freshly stamped pending block too, so a pre-check judges
+first transaction executes (transactions sent at once share a block: `sandbox.chain.groupcommit`)
+and before each empty block is mined: the parent's time + 1 with the fixed clock, the wall clock
+(`now`, `time.time` unless a test injects one) with the wall clock, never earlier than the parent's
+time + 1. With the wall clock, ``eth_call`` and ``eth_estimateGas`` on ``latest`` (and on
+``pending`` with either clock) run on a freshly stamped child of the newest block, so a pre-check judges
 the time the send will be judged at; the fixed clock keeps ``latest`` the newest mined block. Journal
 replay re-mines each block with its recorded timestamp.
 

@@ -17,6 +17,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 from web3.types import FilterParams, TxParams
 
 from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
+from sandbox.chain.groupcommit import GroupCommit, PendingWrite
 from sandbox.chain.revert import RevertDecoder
 from sandbox.errors import ChainError, ContractReverted
 
@@ -28,10 +29,10 @@ MAX_FEE_PER_GAS = 100 * 10**9
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-class Web3Chain:
+class Web3Chain(GroupCommit):
     """The part of every backend that only needs a web3.py provider.
 
-    All writes go through one lock and one queue (group commit, `_commit`): concurrent callers get
+    All writes go through one lock and one queue (`GroupCommit`): concurrent callers get
     consecutive nonces in the order they arrived, and writes that arrive while a block is being made
     share the next block. Reads (`call`, `get_logs`, ...) do not take the lock on a node, which serves
     reads concurrently; a backend whose engine is not thread-safe sets `serialize_reads` for reads
@@ -49,9 +50,7 @@ class Web3Chain:
             self._signers[account.address] = Account.from_key(account.private_key)
         self._decoder = decoder or RevertDecoder()
         self._write_lock = threading.RLock()
-        #: Writes waiting for the next block (group commit), guarded by `_queue_lock`.
-        self._queue: list[_Write] = []
-        self._queue_lock = threading.Lock()
+        GroupCommit.__init__(self, self._write_lock)
         self._nonces: dict[str, int] = {}
         self._chain_id = int(w3.eth.chain_id)
         # Sender of read-only calls made on nobody's behalf (funded: eth-tester checks the gas budget).
@@ -104,55 +103,9 @@ class Web3Chain:
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = to_checksum_address(sender)
         signer, tx = self._unsigned(sender, to, data, value=value, gas=gas)
-        return self._commit(_Write(signer=signer, tx=tx))
+        return self._commit(PendingWrite(signer=signer, tx=tx))
 
-    def _commit(self, write: _Write) -> Receipt:
-        """Group commit. The caller queues its write and takes the write lock; whoever holds the lock
-        takes every write queued so far (its own and those that arrived while the previous block was
-        being made), in arrival order, into one block. A caller whose write went into someone else's
-        block finds it done when it gets the lock, and returns at once. Alone, a caller makes a block of
-        one straight away: no waiting for company, so a single caller is no slower."""
-        with self._queue_lock:
-            self._queue.append(write)
-        with self._write_lock:
-            if not write.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._commit_batch(batch)
-        return write.outcome()
-
-    def _commit_batch(self, batch: Sequence[_Write]) -> None:
-        """Sends `batch` into one block and gives every write its receipt or its refusal (called with
-        the write lock held). A write refused before it runs (the engine would not take it) gets the
-        refusal and leaves the others alone; one that runs and reverts is mined, and its caller gets
-        `ContractReverted`."""
-        self._begin_block()
-        sent: list[tuple[_Write, bytes]] = []
-        for write in batch:
-            try:
-                raw = self._sign(write)
-                sent.append((write, self._send_pending(raw)))
-            except Exception as exc:
-                self._release_nonce(write)
-                write.fail(exc)
-            else:
-                self._spend_nonce(write)
-        if not sent:
-            return
-        try:
-            self._seal_block()
-        except Exception as exc:
-            self._nonces.clear()
-            for write, _ in sent:
-                write.fail(exc)
-            return
-        for write, tx_hash in sent:
-            try:
-                write.succeed(self._receipt_for(tx_hash, write.tx))
-            except Exception as exc:
-                write.fail(exc)
-
-    def _sign(self, write: _Write) -> bytes:
+    def _sign(self, write: PendingWrite) -> bytes:
         """The write's signed bytes; a write of ours gets its sender's next nonce here, in block order."""
         if write.raw is not None:
             self._nonces.clear()  # the signer may be one of ours: re-read nonces from the chain
@@ -165,19 +118,19 @@ class Web3Chain:
         write.tx["nonce"] = nonce
         return bytes(write.signer.sign_transaction(write.tx).raw_transaction)
 
-    def _spend_nonce(self, write: _Write) -> None:
+    def _spend_nonce(self, write: PendingWrite) -> None:
         if write.tx is not None:  # sent: mined next, whether it succeeds or reverts
             self._nonces[write.tx["from"]] = int(write.tx["nonce"]) + 1
 
-    def _release_nonce(self, write: _Write) -> None:
+    def _forget_nonces(self) -> None:
+        self._nonces.clear()
+
+    def _release_nonce(self, write: PendingWrite) -> None:
         if write.tx is not None:
             self._nonces.pop(write.tx["from"], None)  # re-read from the chain next time
 
-    # The block-making primitive every engine implements (the group commit above is engine-neutral):
-    # `_begin_block` once per block, `_send_pending` per transaction (refuse by raising; the block so
-    # far stays as it was), `_seal_block` once, then `_receipt_for` per transaction sent. A node that
-    # mines by itself sends in `_send_pending` and waits in `_receipt_for`; its `_seal_block` does
-    # nothing.
+    # The block-making primitive of `GroupCommit` (sandbox/chain/groupcommit.py), over web3.py: a node
+    # mining by itself takes the transaction in `_send_pending`, and `_receipt_for` waits for it.
 
     def _begin_block(self) -> None:
         """Prepares the next block (the embedded chain stamps its time here)."""
@@ -226,7 +179,7 @@ class Web3Chain:
         chain id, or a legacy one without a chain id (pre-EIP-155, replayable on every chain), is
         refused with `ChainError` before anything is sent, as geth refuses them over RPC."""
         check_signed_for(self._chain_id, raw)
-        return self._commit(_Write(raw=raw))
+        return self._commit(PendingWrite(raw=raw))
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
         return self._w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120, poll_latency=0.01)
@@ -372,35 +325,6 @@ class Web3Chain:
         if data is None:
             return ContractReverted("Error", {"reason": str(exc)}, b"", tx_hash=tx_hash)
         return self._decoder.to_exception(data, tx_hash=tx_hash)
-
-
-class _Write:
-    """One caller's transaction waiting for a block: ours to sign (`signer`, `tx`) or signed elsewhere
-    (`raw`). The committer fills in its receipt or its error."""
-
-    __slots__ = ("done", "error", "raw", "receipt", "signer", "tx")
-
-    def __init__(
-        self, *, signer: LocalAccount | None = None, tx: dict[str, Any] | None = None, raw: bytes | None = None
-    ) -> None:
-        self.signer = signer
-        self.tx = tx
-        self.raw = raw
-        self.done = False
-        self.receipt: Receipt | None = None
-        self.error: BaseException | None = None
-
-    def succeed(self, receipt: Receipt) -> None:
-        self.receipt, self.done = receipt, True
-
-    def fail(self, error: BaseException) -> None:
-        self.error, self.done = error, True
-
-    def outcome(self) -> Receipt:
-        if self.error is not None:
-            raise self.error
-        assert self.receipt is not None
-        return self.receipt
 
 
 def signed_chain_id(raw: bytes) -> int | None:
