@@ -218,7 +218,7 @@ def decode_market(document: dict[str, Any], chain: EmbeddedChain) -> Market:
     if unknown:
         raise DeploymentError(f"the deployment holds fields this sandbox's Market lacks: {sorted(unknown)}")
     market = Market(chain=chain, **fields)
-    if not chain.w3.eth.get_code(market.registry.address):
+    if not chain.code(market.registry.address):
         raise DeploymentError(f"the chain holds no contract at the registry's address {market.registry.address}")
     return market
 

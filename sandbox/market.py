@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from eth_utils import to_checksum_address
-
 from sandbox.chain.base import Chain, DevChain, Receipt
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent
@@ -665,14 +663,13 @@ def fund_accounts(
     `SandboxError` says so and nothing is sent."""
     if count > len(chain.accounts):
         raise SandboxError(f"the scenario needs {count} accounts; this chain signs for {len(chain.accounts)}")
-    eth = chain.w3.eth
     funder = chain.accounts[0].address
-    poor = [a.address for a in chain.accounts[1:count] if eth.get_balance(to_checksum_address(a.address)) < minimum]
+    poor = [a.address for a in chain.accounts[1:count] if chain.balance(a.address) < minimum]
     if not poor:
         return []
-    gas_price = int(eth.gas_price)
+    gas_price = chain.gas_price()
     needed = len(poor) * (amount + 2 * _PLAIN_TRANSFER_GAS * gas_price) + minimum
-    available = int(eth.get_balance(to_checksum_address(funder)))
+    available = chain.balance(funder)
     if available < needed:
         raise SandboxError(
             f"{len(poor)} of the {count} accounts the scenario needs hold less than {minimum / 10**18:g} ether, "

@@ -265,8 +265,8 @@ class SecurityToken(RestrictedToken):
     def can_receive(self, account: str) -> bool:
         return bool(self._read("canReceive", account))
 
-    def is_frozen(self, wallet: str) -> bool:
-        return bool(self._read("isFrozen", wallet))
+    def is_frozen(self, wallet: str, *, block: int | str = "latest") -> bool:
+        return bool(self._read("isFrozen", wallet, block=block))
 
     def frozen_by(self, wallet: str) -> int:
         return int(self._read("frozenBy", wallet))
