@@ -73,7 +73,17 @@ RULES: tuple[Rule, ...] = (
     Rule(0x30, "JURISDICTION_NOT_ADMITTED", ("JurisdictionNotAdmitted",), 0x57),
     Rule(0x31, "CATEGORY_NOT_ADMITTED", ("CategoryNotAdmitted",), 0x57),
     Rule(0x40, "LOCKUP_ACTIVE", ("LockupActive",), 0x55),
-    Rule(0x41, "REG_S_DISTRIBUTION_COMPLIANCE", ("RegSDistributionCompliancePeriod",), 0x57),
+    Rule(
+        0x41, "REG_S_DISTRIBUTION_COMPLIANCE", ("RegSDistributionCompliancePeriod", "OfferingPurchaserUsPerson"), 0x57
+    ),
+    Rule(0x42, "NON_ACCREDITED_PURCHASER_LIMIT", ("NonAccreditedPurchaserLimitReached",), 0x57),
+    Rule(
+        0x43,
+        "OFFERING_PURCHASER_NOT_ELIGIBLE",
+        ("OfferingPurchaserNotAccredited", "OfferingPurchaserNotQib", "OfferingPurchaserNotProfessional"),
+        0x57,
+    ),
+    Rule(0x44, "OFFERING_NOT_OPEN", ("OfferingNotOpen",), 0x50),
     Rule(0x50, "HOLDER_LIMIT", ("HolderLimitReached",), 0x57),
     Rule(0x51, "JURISDICTION_HOLDER_LIMIT", ("JurisdictionHolderLimitReached",), 0x57),
     Rule(0x52, "NON_ACCREDITED_HOLDER_LIMIT", ("NonAccreditedHolderLimitReached",), 0x57),
@@ -81,6 +91,7 @@ RULES: tuple[Rule, ...] = (
     Rule(0x60, "CROSS_BORDER_APPROVAL_REQUIRED", ("CrossBorderApprovalRequired",), 0x50),
     Rule(0x70, "ISSUANCE_NOT_APPROVED", ("IssuanceNotApproved",), 0x50),
     Rule(0x71, "ISSUANCE_LIMIT_EXCEEDED", ("IssuanceLimitExceeded",), 0x50),
+    Rule(0x72, "ISSUANCE_OUTSIDE_OFFERING", ("IssuanceOutsideOffering",), 0x50),
 )
 
 RULES_BY_CODE: dict[int, Rule] = {r.code: r for r in RULES}

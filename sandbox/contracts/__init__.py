@@ -22,6 +22,7 @@ from sandbox.contracts.corporate_actions import (
     wire_paying_agent,
 )
 from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
+from sandbox.contracts.offerings import Exemption, Lot, Offering, OfferingRegistry, OfferingTerms
 from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import (
@@ -63,6 +64,7 @@ __all__ = [
     "DvPSettlement",
     "EquityPayingAgent",
     "EventParam",
+    "Exemption",
     "GenericEvent",
     "HeldPayment",
     "HolderCounts",
@@ -74,6 +76,10 @@ __all__ = [
     "IssuanceApproval",
     "Leg",
     "LockedTokens",
+    "Lot",
+    "Offering",
+    "OfferingRegistry",
+    "OfferingTerms",
     "PayingAgent",
     "Payment",
     "PaymentBatch",

@@ -7,6 +7,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
+import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {IERC3643AgentRoleEvents} from "../interfaces/IERC3643AgentRole.sol";
@@ -192,6 +193,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev Requirements: caller has AGENT_ROLE (or is this token, running a batch of the extension).
     function mint(address to, uint256 amount) public {
         _checkAgent();
+        address offerings = _offeringRegistry;
+        if (offerings != address(0) && _msgSender() != offerings) revert IssuanceOutsideOffering();
         _mint(to, amount);
     }
 
@@ -288,7 +291,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
-        if (mode != M_MINT) _debit(from, value, mode, c);
+        if (mode != M_MINT) _debit(from, to, value, mode, c);
         if (mode != M_BURN) _credit(to, value, mode, c);
         if (c.sMulti) {
             _positions[c.sr.identity] = Position(
@@ -371,9 +374,22 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             uint256 blocked = (mode == M_FORCED || mode == M_BURN) ? _extra[from].regulatorFrozen : c.s.frozen;
             if (value + blocked + reserved > balance) return TransferRules.INSUFFICIENT_UNFROZEN_BALANCE;
             if (block.timestamp < c.s.lockedUntil) {
-                (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
-                if ((mode == M_TRANSFER || mode == M_SETTLE) && value + reserved + c.locked > balance) {
-                    return TransferRules.LOCKUP_ACTIVE;
+                address offerings = _offeringRegistry;
+                if (offerings != address(0)) {
+                    // Lots live in the offering registry: it says which may go to this receiver.
+                    uint8 lotCode;
+                    (lotCode, c.locked, c.nextUnlockAt) =
+                        IOfferingRegistry(offerings).checkLots(from, to, value, mode, balance - reserved);
+                    c.newHead = LOTS_IN_OFFERINGS;
+                    if (lotCode != TransferRules.SUCCESS) {
+                        c.limitValue = c.nextUnlockAt;
+                        return lotCode;
+                    }
+                } else {
+                    (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
+                    if ((mode == M_TRANSFER || mode == M_SETTLE) && value + reserved + c.locked > balance) {
+                        return TransferRules.LOCKUP_ACTIVE;
+                    }
                 }
             }
         }
@@ -496,7 +512,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
 
     // ================================================================== effects
 
-    function _debit(address from, uint256 value, uint8 mode, Ctx memory c) private {
+    function _debit(address from, address to, uint256 value, uint8 mode, Ctx memory c) private {
         Wallet memory s = c.s;
         uint256 balance = s.balance;
         if (mode == M_FORCED || mode == M_BURN) {
@@ -522,6 +538,14 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
                 WalletExtra storage x = _extra[from];
                 x.head = x.tail;
                 s.lockedUntil = 0;
+            } else if (c.newHead == LOTS_IN_OFFERINGS) {
+                // Only when free units do not cover the movement does a lot move (and keep its status).
+                if (value + c.reserved + c.locked > balance) {
+                    (uint256 sh, uint256 rh) =
+                        IOfferingRegistry(_offeringRegistry).moveLots(from, to, value, mode, balance - c.reserved);
+                    s.lockedUntil = uint40(sh);
+                    if (rh > c.r.lockedUntil) c.r.lockedUntil = uint40(rh);
+                }
             } else {
                 _consumeLots(from, balance, value, c);
             }
