@@ -22,7 +22,14 @@ from typing import Annotated, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sandbox.rules import CATEGORIES_BY_JURISDICTION, RULES_BY_NAME, InvestorCategory, Jurisdiction
+from sandbox.rules import (
+    CATEGORIES_BY_JURISDICTION,
+    RULES_BY_NAME,
+    HolderType,
+    InvestorAttributes,
+    InvestorCategory,
+    Jurisdiction,
+)
 
 #: The scenarios the sandbox ships (`seeds/*.yaml`): in a clone they are read from the repository's
 #: `seeds/` folder; a built wheel carries them inside the package as `sandbox/seeds/`.
@@ -45,6 +52,8 @@ Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 WalletRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}(/[1-9])?$")]
 Symbol = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
 Currency = Literal["GBP", "USD"]
+HolderTypeName = Literal["NATURAL_PERSON", "ENTITY"]
+_SECONDS_PER_DAY = 86_400
 AccountIndex = Annotated[int, Field(ge=0, le=999)]
 ApiKey = Annotated[str, Field(min_length=16, max_length=200)]
 
@@ -83,15 +92,47 @@ class InvestorSpec(_Strict):
     extra_accounts: Annotated[list[AccountIndex], Field(max_length=9)] = []
     kyc_valid_days: Annotated[int, Field(ge=1, le=36_500)] = 365
     api_key: ApiKey | None = None
+    #: The attributes the rules read; each one left out is derived as the registry derives it for an
+    #: investor registered without attributes (`InvestorAttributes.default_for`): a natural person when
+    #: UK_RETAIL or US_NON_ACCREDITED; a US person when of the US; a QIB when US_QIB; accredited (US_ACCREDITED,
+    #: US_QIB) for as long as its KYC.
+    holder_type: HolderTypeName | None = None
+    us_person: bool | None = Field(None, description="A US person under Regulation S (Rule 902(k)).")
+    qib: bool | None = Field(None, description="A qualified institutional buyer (Rule 144A), of any jurisdiction.")
+    accreditation_valid_days: Annotated[int, Field(ge=0, le=36_500)] | None = Field(
+        None, description="Days the accredited-investor verification runs from loading; 0: not accredited."
+    )
 
     @property
     def all_accounts(self) -> list[int]:
         return [self.account, *self.extra_accounts]
 
+    @property
+    def gives_attributes(self) -> bool:
+        """Whether the scenario states any attribute (else the registry derives them all)."""
+        return any(v is not None for v in (self.holder_type, self.us_person, self.qib, self.accreditation_valid_days))
+
+    def attributes(self, now: int) -> InvestorAttributes:
+        """The investor's attributes when loaded at `now`: those stated, the rest derived."""
+        kyc_valid_until = now + self.kyc_valid_days * _SECONDS_PER_DAY
+        derived = InvestorAttributes.default_for(
+            Jurisdiction[self.jurisdiction], InvestorCategory[self.category], kyc_valid_until
+        )
+        days = self.accreditation_valid_days
+        return derived.overridden(
+            holder_type=None if self.holder_type is None else HolderType[self.holder_type],
+            us_person=self.us_person,
+            qib=self.qib,
+            accredited_until=None if days is None else (now + days * _SECONDS_PER_DAY if days else 0),
+        )
+
     @model_validator(mode="after")
     def _category_fits_jurisdiction(self) -> Self:
         if InvestorCategory[self.category] not in CATEGORIES_BY_JURISDICTION[Jurisdiction[self.jurisdiction]]:
             raise ValueError(f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category")
+        refusal = self.attributes(0).refusal
+        if refusal is not None:
+            raise ValueError(f"investor {self.key}: {refusal}")
         return self
 
 
@@ -612,6 +653,8 @@ _CASH_RULE_NAMES = frozenset(
         "CASH_RECEIVER_SUSPENDED",
         "CASH_SENDER_KYC_EXPIRED",
         "CASH_RECEIVER_KYC_EXPIRED",
+        "CASH_SENDER_SANCTIONED",
+        "CASH_RECEIVER_SANCTIONED",
         "CASH_INDIVIDUAL_HOLDING_LIMIT",
         "CASH_BUSINESS_HOLDING_LIMIT",
     }

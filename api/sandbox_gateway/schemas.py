@@ -135,6 +135,7 @@ JurisdictionCode = Literal["GB", "US"]
 CategoryName = Literal[
     "US_NON_ACCREDITED", "US_ACCREDITED", "US_QIB", "UK_RETAIL", "UK_PROFESSIONAL", "UK_ELIGIBLE_COUNTERPARTY"
 ]
+HolderTypeName = Literal["NATURAL_PERSON", "ENTITY"]
 
 
 class _Body(BaseModel):
@@ -225,11 +226,33 @@ class InvestorCreate(_Body):
     jurisdiction: JurisdictionCode
     category: CategoryName
     kyc_valid_until: Annotated[UnixTime, Field(description="Unix time the KYC is valid until.")]
+    holder_type: HolderTypeName | None = Field(
+        None, description="Natural person or entity; derived from the category when absent (retail: natural person)."
+    )
+    us_person: bool | None = Field(
+        None, description="A US person under Regulation S (Rule 902(k)); defaults to jurisdiction == US."
+    )
+    qib: bool | None = Field(
+        None, description="A qualified institutional buyer (Rule 144A), of any jurisdiction; an entity only."
+    )
+    accredited_until: UnixTime | None = Field(
+        None,
+        description="Unix time the accredited-investor verification runs to (0: not accredited); defaults to "
+        "the KYC expiry for US_ACCREDITED and US_QIB, else 0.",
+    )
+
+    @property
+    def gives_attributes(self) -> bool:
+        return any(v is not None for v in (self.holder_type, self.us_person, self.qib, self.accredited_until))
 
 
 class InvestorUpdate(_Body):
     category: CategoryName | None = None
     kyc_valid_until: UnixTime | None = None
+    holder_type: HolderTypeName | None = None
+    us_person: bool | None = None
+    qib: bool | None = Field(None, description="QIB status (Rule 144A); the chain refuses a natural person as QIB.")
+    accredited_until: UnixTime | None = Field(None, description="End of the accreditation verification (0: none).")
 
 
 class WalletLink(_Body):
@@ -243,6 +266,10 @@ class Investor(BaseModel):
     status: Literal["ACTIVE", "SUSPENDED"]
     kyc_valid_until: int
     wallets: list[str]
+    holder_type: HolderTypeName
+    us_person: bool = Field(description="A US person under Regulation S (Rule 902(k)), whatever the jurisdiction.")
+    qib: bool = Field(description="A qualified institutional buyer (Rule 144A), whatever the jurisdiction.")
+    accredited_until: int = Field(description="End of the accredited-investor verification; 0 when not accredited.")
 
 
 class InvestorPage(BaseModel):

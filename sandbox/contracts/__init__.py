@@ -3,7 +3,7 @@
 from sandbox.abi import Artifact, load_artifact
 from sandbox.contracts import events
 from sandbox.contracts.base import ContractFacade, decode_event
-from sandbox.contracts.cash_token import CashToken, HolderType, HoldingLimit, HoldingLimits, minor_units
+from sandbox.contracts.cash_token import CashToken, HoldingLimit, HoldingLimits, minor_units
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     BondTerms,
@@ -23,7 +23,7 @@ from sandbox.contracts.corporate_actions import (
 )
 from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
 from sandbox.contracts.offerings import Exemption, Lot, Offering, OfferingRegistry, OfferingTerms
-from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
+from sandbox.contracts.registry import InvestorAttributes, InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import (
     CrossBorderClearance,
@@ -44,6 +44,7 @@ from sandbox.contracts.settlement import (
     Trade,
     TradeStatus,
 )
+from sandbox.rules import HolderType
 
 __all__ = [
     "Artifact",
@@ -71,6 +72,7 @@ __all__ = [
     "HolderType",
     "HoldingLimit",
     "HoldingLimits",
+    "InvestorAttributes",
     "InvestorRecord",
     "InvestorRegistry",
     "IssuanceApproval",

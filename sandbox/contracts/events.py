@@ -446,18 +446,22 @@ class Frozen(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HolderTypeSet(ContractEvent):
-    """`HolderTypeSet(address indexed identity, uint8 holderType)`, declared by CashToken, ICashToken."""
+class HoldingLimitExemptionSet(ContractEvent):
+    """`HoldingLimitExemptionSet(address indexed identity, bool exempt, address indexed regulator)`, declared by
+    CashToken, ICashToken.
+    """
 
-    event_name = "HolderTypeSet"
-    topic = bytes.fromhex("60701c45e317036209f652cf7a5dfa39986736b27846f22cc445944248f6ef96")
+    event_name = "HoldingLimitExemptionSet"
+    topic = bytes.fromhex("9ee1d0d7e37815f168e3ee57c496fea3051d17a9dd9192a4e01ba79a1fa51766")
     params = (
         EventParam("identity", "identity", "address", indexed=True),
-        EventParam("holderType", "holder_type", "uint8"),
+        EventParam("exempt", "exempt", "bool"),
+        EventParam("regulator", "regulator", "address", indexed=True),
     )
 
     identity: ChecksumAddress
-    holder_type: int
+    exempt: bool
+    regulator: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -548,6 +552,31 @@ class IdentityUpdated(ContractEvent):
 
     old_identity: ChecksumAddress
     new_identity: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvestorAttributesSet(ContractEvent):
+    """`InvestorAttributesSet(address indexed identity, uint8 holderType, bool usPerson, bool qib, uint40
+    accreditedUntil, address indexed agent)`, declared by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "InvestorAttributesSet"
+    topic = bytes.fromhex("6ed1cc0a1f7c433a16e9e390faefd662e1ef057f8b67f9dc7825c1cc4438df31")
+    params = (
+        EventParam("identity", "identity", "address", indexed=True),
+        EventParam("holderType", "holder_type", "uint8"),
+        EventParam("usPerson", "us_person", "bool"),
+        EventParam("qib", "qib", "bool"),
+        EventParam("accreditedUntil", "accredited_until", "uint40"),
+        EventParam("agent", "agent", "address", indexed=True),
+    )
+
+    identity: ChecksumAddress
+    holder_type: int
+    us_person: bool
+    qib: bool
+    accredited_until: int
+    agent: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1099,6 +1128,44 @@ class RoleRevoked(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SanctionsDesignationAdded(ContractEvent):
+    """`SanctionsDesignationAdded(uint16 indexed regime, address indexed party, address indexed regulator)`, declared
+    by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "SanctionsDesignationAdded"
+    topic = bytes.fromhex("b4f3fa3342449bda46b49571ed72f7b289b951b5663ca488642ee43f2c1949ea")
+    params = (
+        EventParam("regime", "regime", "uint16", indexed=True),
+        EventParam("party", "party", "address", indexed=True),
+        EventParam("regulator", "regulator", "address", indexed=True),
+    )
+
+    regime: int
+    party: ChecksumAddress
+    regulator: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class SanctionsDesignationRemoved(ContractEvent):
+    """`SanctionsDesignationRemoved(uint16 indexed regime, address indexed party, address indexed regulator)`,
+    declared by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "SanctionsDesignationRemoved"
+    topic = bytes.fromhex("753a5a7dc69b68d902349d2dbbbddadbb4a7e385aaffe428f04016938e2a8d7b")
+    params = (
+        EventParam("regime", "regime", "uint16", indexed=True),
+        EventParam("party", "party", "address", indexed=True),
+        EventParam("regulator", "regulator", "address", indexed=True),
+    )
+
+    regime: int
+    party: ChecksumAddress
+    regulator: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class SettlementContractSet(ContractEvent):
     """`SettlementContractSet(address indexed account, bool registered)`, declared by CashToken, ICashToken."""
 
@@ -1574,13 +1641,14 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     DistributionFunded,
     ForcedTransfer,
     Frozen,
-    HolderTypeSet,
+    HoldingLimitExemptionSet,
     HoldingLimitsSet,
     IdentityRegistered,
     IdentityRegistryAdded,
     IdentityRemoved,
     IdentityStorageSet,
     IdentityUpdated,
+    InvestorAttributesSet,
     InvestorRegistered,
     InvestorStatusChanged,
     InvestorUpdated,
@@ -1611,6 +1679,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     RoleAdminChanged,
     RoleGranted,
     RoleRevoked,
+    SanctionsDesignationAdded,
+    SanctionsDesignationRemoved,
     SettlementContractSet,
     SettlementFailed,
     ShareClassFixed,

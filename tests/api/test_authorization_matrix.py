@@ -345,6 +345,18 @@ CASES = [
         setup=_fca_freezes_carol_first,
     ),
     Case("cash-list", "GET", _const("/cash"), _statuses(200)),
+    Case(
+        "cash-exempt",
+        "PUT",
+        lambda m: f"/cash/GBPS/holding-limit-exemptions/{m.accounts['bob']}",
+        _statuses(403, fca=200),
+    ),
+    Case(
+        "cash-unexempt",
+        "DELETE",
+        lambda m: f"/cash/GBPS/holding-limit-exemptions/{m.accounts['bob']}",
+        _statuses(403, fca=200),
+    ),
     Case("cash-get", "GET", _const("/cash/GBPS"), _statuses(200)),
     Case(
         "cash-balance",

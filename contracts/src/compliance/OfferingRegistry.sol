@@ -2,7 +2,7 @@
 pragma solidity ^0.8.26;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {IInvestorRegistry, REGISTRY_FLAG_QIB, REGISTRY_FLAG_US_PERSON} from "../interfaces/IInvestorRegistry.sol";
 import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {CivilDate} from "../corporate/CivilDate.sol";
 import {TransferRules} from "../token/TransferRules.sol";
@@ -467,18 +467,20 @@ contract OfferingRegistry is IOfferingRegistry {
         }
     }
 
-    // Investor attributes the offerings read.
+    // Investor attributes the offerings read (the registry's, not the supervising jurisdiction).
+
+    /// @dev A "U.S. person" under Regulation S Rule 902(k).
     function _usPerson(IInvestorRegistry.WalletRecord memory r) private pure returns (bool) {
-        return r.jurisdiction == US;
+        return r.flags & REGISTRY_FLAG_US_PERSON != 0;
     }
 
+    /// @dev A qualified institutional buyer under Rule 144A(a)(1), of any jurisdiction.
     function _qib(IInvestorRegistry.WalletRecord memory r) private pure returns (bool) {
-        return r.category == IInvestorRegistry.Category.UsQualifiedInstitutionalBuyer;
+        return r.flags & REGISTRY_FLAG_QIB != 0;
     }
 
-    function _accredited(IInvestorRegistry.WalletRecord memory r) private pure returns (bool) {
-        IInvestorRegistry.Category c = r.category;
-        return c == IInvestorRegistry.Category.UsAccredited || c == IInvestorRegistry.Category.UsQualifiedInstitutionalBuyer
-            || c == IInvestorRegistry.Category.UkProfessional || c == IInvestorRegistry.Category.UkEligibleCounterparty;
+    /// @dev An accredited investor (Rule 501(a)) whose verification is current now (Rule 506(c)(2)(ii)).
+    function _accredited(IInvestorRegistry.WalletRecord memory r) private view returns (bool) {
+        return r.identity != address(0) && block.timestamp <= registry.investor(r.identity).accreditedUntil;
     }
 }

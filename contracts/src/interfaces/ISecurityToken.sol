@@ -98,6 +98,10 @@ interface ISecurityToken {
     error ReceiverNotRegistered(address wallet);
     error SenderSuspended(address wallet, address investor);
     error ReceiverSuspended(address wallet, address investor);
+    /// @notice The sender (its wallet or its investor) is designated on a sanctions list (SENDER_SANCTIONED).
+    error SenderSanctioned(address wallet, address investor);
+    /// @notice The receiver (its wallet or its investor) is designated on a sanctions list (RECEIVER_SANCTIONED).
+    error ReceiverSanctioned(address wallet, address investor);
     error SenderKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error ReceiverKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error JurisdictionNotAdmitted(address wallet, uint16 jurisdiction);

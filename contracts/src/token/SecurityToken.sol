@@ -377,13 +377,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
                 address offerings = _offeringRegistry;
                 if (offerings != address(0)) {
                     // Lots live in the offering registry: it says which may go to this receiver.
-                    uint8 lotCode;
+                    uint256 lotCode;
                     (lotCode, c.locked, c.nextUnlockAt) =
-                        IOfferingRegistry(offerings).checkLots(from, to, value, mode, balance - reserved);
-                    c.newHead = LOTS_IN_OFFERINGS;
+                        _lotsCheck(offerings, from, to, value, mode, balance - reserved);
                     if (lotCode != TransferRules.SUCCESS) {
                         c.limitValue = c.nextUnlockAt;
-                        return lotCode;
+                        return uint8(lotCode);
                     }
                 } else {
                     (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
@@ -407,12 +406,20 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             _record(rw, c.rr);
             if (mode != M_FORCED) {
                 if (c.sr.identity == address(0)) return TransferRules.SENDER_NOT_REGISTERED;
-                if (c.sr.status != IInvestorRegistry.Status.Active) return TransferRules.SENDER_SUSPENDED;
+                if (c.sr.status != IInvestorRegistry.Status.Active) {
+                    return c.sr.status == IInvestorRegistry.Status.Sanctioned
+                        ? TransferRules.SENDER_SANCTIONED
+                        : TransferRules.SENDER_SUSPENDED;
+                }
                 if (c.sr.kycValidUntil < block.timestamp) return TransferRules.SENDER_KYC_EXPIRED;
             }
         }
         if (c.rr.identity == address(0)) return TransferRules.RECEIVER_NOT_REGISTERED;
-        if (c.rr.status != IInvestorRegistry.Status.Active) return TransferRules.RECEIVER_SUSPENDED;
+        if (c.rr.status != IInvestorRegistry.Status.Active) {
+            return c.rr.status == IInvestorRegistry.Status.Sanctioned
+                ? TransferRules.RECEIVER_SANCTIONED
+                : TransferRules.RECEIVER_SUSPENDED;
+        }
         if (c.rr.kycValidUntil < block.timestamp) return TransferRules.RECEIVER_KYC_EXPIRED;
         uint8 code;
         (code, c.limitValue) = _offeringCheck(c.cfg, c.rr);
@@ -482,6 +489,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         if (code == TransferRules.RECEIVER_NOT_REGISTERED) revert ReceiverNotRegistered(to);
         if (code == TransferRules.SENDER_SUSPENDED) revert SenderSuspended(from, c.sr.identity);
         if (code == TransferRules.RECEIVER_SUSPENDED) revert ReceiverSuspended(to, c.rr.identity);
+        if (code == TransferRules.SENDER_SANCTIONED) revert SenderSanctioned(from, c.sr.identity);
+        if (code == TransferRules.RECEIVER_SANCTIONED) revert ReceiverSanctioned(to, c.rr.identity);
         if (code == TransferRules.SENDER_KYC_EXPIRED) revert SenderKycExpired(from, c.sr.kycValidUntil, block.timestamp);
         if (code == TransferRules.RECEIVER_KYC_EXPIRED) {
             revert ReceiverKycExpired(to, c.rr.kycValidUntil, block.timestamp);
@@ -538,11 +547,10 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
                 WalletExtra storage x = _extra[from];
                 x.head = x.tail;
                 s.lockedUntil = 0;
-            } else if (c.newHead == LOTS_IN_OFFERINGS) {
+            } else if (_offeringRegistry != address(0)) {
                 // Only when free units do not cover the movement does a lot move (and keep its status).
                 if (value + c.reserved + c.locked > balance) {
-                    (uint256 sh, uint256 rh) =
-                        IOfferingRegistry(_offeringRegistry).moveLots(from, to, value, mode, balance - c.reserved);
+                    (uint256 sh, uint256 rh,) = _lotsMove(from, to, value, mode, balance - c.reserved);
                     s.lockedUntil = uint40(sh);
                     if (rh > c.r.lockedUntil) c.r.lockedUntil = uint40(rh);
                 }
@@ -551,6 +559,60 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             }
         }
         _storeWalletAt(c.sSlot, s);
+    }
+
+    /// @dev Runs the offering registry's `moveLots` (the same arguments as `checkLots`).
+    function _lotsMove(address from, address to, uint256 value, uint8 mode, uint256 spendable)
+        private
+        returns (uint256, uint256, uint256)
+    {
+        address lots = _offeringRegistry;
+        bytes4 selector = IOfferingRegistry.moveLots.selector;
+        uint256 ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 4), from)
+            mstore(add(p, 36), to)
+            mstore(add(p, 68), value)
+            mstore(add(p, 100), mode)
+            mstore(add(p, 132), spendable)
+            ok := call(gas(), lots, 0, p, 164, 0, 0)
+        }
+        return _lotsResult(ok);
+    }
+
+    /// @dev Runs the offering registry's `checkLots` read-only; returns its three return words.
+    function _lotsCheck(address lots, address from, address to, uint256 value, uint8 mode, uint256 spendable)
+        private
+        view
+        returns (uint256, uint256, uint256)
+    {
+        bytes4 selector = IOfferingRegistry.checkLots.selector;
+        uint256 ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 4), from)
+            mstore(add(p, 36), to)
+            mstore(add(p, 68), value)
+            mstore(add(p, 100), mode)
+            mstore(add(p, 132), spendable)
+            ok := staticcall(gas(), lots, p, 164, 0, 0)
+        }
+        return _lotsResult(ok);
+    }
+
+    /// @dev The three return words of the offering registry's last call, or its revert bubbled up.
+    function _lotsResult(uint256 ok) private pure returns (uint256 a, uint256 b, uint256 d) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) { revert(p, returndatasize()) }
+            a := mload(p)
+            b := mload(add(p, 32))
+            d := mload(add(p, 64))
+        }
     }
 
     /// @dev Pops unlocked lots; a forced transfer or burn that takes locked units removes them from

@@ -296,8 +296,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev The `OfferingRegistry` this security issues in and keeps its lots in (zero: none; the
     /// token then keeps lots itself from `Terms.holdingPeriod`).
     address internal _offeringRegistry;
-    /// @dev `Ctx.newHead` when the sender's lots are in the offering registry.
-    uint256 internal constant LOTS_IN_OFFERINGS = type(uint256).max;
 
 
     /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the

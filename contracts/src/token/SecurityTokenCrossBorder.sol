@@ -24,6 +24,41 @@ interface ISecurityTokenPlumbing {
 contract SecurityTokenCrossBorder is SecurityTokenBase {
     constructor() ERC20("", "") {}
 
+    // ================================================================== offerings (kept here, apart from
+    // the extension, for EIP-3860: the extension creates the module and rulebook in its constructor)
+
+    /// @notice Attaches the `OfferingRegistry` this security issues in: from then on units are minted
+    /// only in one of its offerings (`OfferingRegistry.issue`, which receives AGENT_ROLE here), and the
+    /// lots that carry restricted and Regulation S status live there; emits `OfferingRegistrySet`.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; nothing issued yet; no registry attached yet;
+    /// the registry serves this token; the terms keep no lots of their own (holding period 0, no
+    /// lock on every acquisition).
+    function setOfferingRegistry(address offeringRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        (bool ok, bytes memory ret) = offeringRegistry_.staticcall(abi.encodeWithSignature("token()"));
+        if (
+            _offeringRegistry != address(0) || _counts.totalSupply != 0 || !ok || ret.length != 32
+                || abi.decode(ret, (address)) != address(this) || _limits.holdingPeriod != 0
+                || _config.flags & F_LOCK_ALL != 0
+        ) revert OfferingRegistryNotAllowed(offeringRegistry_);
+        _offeringRegistry = offeringRegistry_;
+        _grantRole(AGENT_ROLE, offeringRegistry_);
+        emit OfferingRegistrySet(offeringRegistry_);
+    }
+
+    /// @notice The `OfferingRegistry` this security issues in (zero when none is attached).
+    function offeringRegistry() external view returns (address) {
+        return _offeringRegistry;
+    }
+
+    /// @notice Plumbing for `OfferingRegistry.issue`: raises `wallet`'s lot horizon (the time until
+    /// which transfers from it consult the offering registry) to `horizon`.
+    /// @dev Requirements: caller is the attached offering registry.
+    function raiseLockHorizon(address wallet, uint256 horizon) external {
+        if (_offeringRegistry == address(0) || _msgSender() != _offeringRegistry) revert NotAgentOrRegulator(_msgSender());
+        Wallet storage w = _wallets[wallet];
+        if (horizon > w.lockedUntil) w.lockedUntil = uint40(horizon);
+    }
+
     // ================================================================== requests and decisions
 
     /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
