@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sandbox.chain.base import DevChain
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE, CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, EquityPayingAgent, payment_code_name
+from sandbox.contracts.offerings import OfferingRegistry
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, SettlementResult
@@ -92,10 +93,7 @@ def _replay(market: Market, action: Action) -> tuple[str, tuple[int, ...]]:
         case Transfer():
             return _transfer(market, action), ()
         case Issue():
-            token = market.security(action.security)
-            issuer = market.accounts[market.issuer_of[action.security]]
-            token.mint(market.wallet(action.receiver), action.amount, sender=issuer)
-            return f"{action.amount} {action.security} issued to {action.receiver}", ()
+            return _issue(market, action), ()
         case DvPTrade():
             return _settle_trades(market, [action], batch=False)
         case DvPBatch():
@@ -247,6 +245,34 @@ def _transfer(market: Market, action: Transfer) -> str:
     raise ScenarioReplayError(
         f"transfer of {what} was expected to be refused by {action.expect_refusal}, but it went through"
     )
+
+
+def _issue(market: Market, action: Issue) -> str:
+    """Issues units: in the named offering when the security has offerings (its rules apply), else by
+    a plain mint; a refusal the step expects must come from exactly that rule."""
+    token = market.security(action.security)
+    issuer = market.accounts[market.issuer_of[action.security]]
+    receiver = market.wallet(action.receiver)
+    where = f" in offering {action.offering}" if action.offering else ""
+    what = f"{action.amount} {action.security} to {action.receiver}{where}"
+    try:
+        if action.offering is None:
+            token.mint(receiver, action.amount, sender=issuer)
+        else:
+            offerings = OfferingRegistry.for_token(token)
+            if offerings is None:
+                raise ScenarioReplayError(f"{action.security} has no offerings")
+            offering_id = market.scenario_security(action.security).offering_id(action.offering)
+            offerings.issue(offering_id, receiver, action.amount, sender=issuer)
+    except ContractReverted as exc:
+        if action.expect_refusal is None or exc.rule_name != action.expect_refusal:
+            raise
+        return f"issuance of {what} refused by {exc.rule_name}, as expected"
+    if action.expect_refusal is not None:
+        raise ScenarioReplayError(
+            f"issuance of {what} was expected to be refused by {action.expect_refusal}, but it went through"
+        )
+    return f"{action.amount} {action.security} issued to {action.receiver}{where}"
 
 
 def _amount(asset: str, amount: int) -> str:
