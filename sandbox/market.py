@@ -170,6 +170,17 @@ class Market:
         """The offering registry of security `symbol`, or None when it issues without offerings."""
         return OfferingRegistry.for_token(self.security(symbol))
 
+    def open_offering(self, symbol: str, terms: OfferingTerms, *, sender: str) -> tuple[OfferingRegistry, int]:
+        """Opens an offering of security `symbol` for its issuer `sender`; the security's first
+        offering deploys and attaches its `OfferingRegistry` (on chain, only before anything is issued:
+        `SecurityToken.setOfferingRegistry` refuses otherwise). Returns the registry and the id."""
+        token = self.security(symbol)
+        offerings = OfferingRegistry.for_token(token)
+        if offerings is None:
+            offerings = OfferingRegistry.deploy(self.chain, token=token, registry=self.registry.address, sender=sender)
+            offerings.attach(admin=sender)
+        return offerings, offerings.open_offering(terms, sender=sender)
+
     def cash_token(self, currency: str) -> CashToken:
         """The cash token of a currency ("GBP", "USD")."""
         symbol = self.cash_symbol_of.get(currency)
