@@ -319,6 +319,9 @@ def _expected(scenario: Scenario) -> Expected:
     for security in scenario.securities:
         for wallet, amount in security.holdings.items():
             balances[security.symbol][wallet] += amount
+        for offering in security.offerings:
+            for wallet, amount in offering.holdings.items():
+                balances[security.symbol][wallet] += amount
     for cash in scenario.cash_tokens:
         for wallet, amount in cash.holdings.items():
             balances[cash.currency][wallet] += amount
@@ -361,7 +364,7 @@ def _expected(scenario: Scenario) -> Expected:
                 move(action.asset, action.sender, action.receiver, action.amount)
             case CrossBorderTransfer():
                 move(action.security, action.sender, action.receiver, action.amount)
-            case Issue():
+            case Issue() if action.expect_refusal is None:
                 balances[action.security][action.receiver] += action.amount
             case DvPTrade():
                 trade(action)
@@ -520,7 +523,7 @@ def test_a_history_that_does_not_go_as_written_stops_loading() -> None:
 
 
 def test_a_chain_without_enough_accounts_is_refused(scenario: Scenario) -> None:
-    with pytest.raises(SandboxError, match="needs 63 accounts; the chain has 20"):
+    with pytest.raises(SandboxError, match="needs 93 accounts; the chain has 20"):
         load_scenario(EmbeddedChain(num_accounts=20), scenario)
 
 
