@@ -211,6 +211,10 @@ def test_144a_resale_to_a_qib_and_904_offshore_resale_during_the_holding_period(
     w.at(t("2027-03-01"))
     ow.issue(oid, w.w["us_acc"], 100)
     w.at(t("2027-04-01"))
+    # The ERC-1404 pre-check asks the offering registry too: locked for a US non-QIB, free for a QIB.
+    assert ow.token.detect_transfer_restriction(w.w["us_acc"], w.w["us_na1"], 10) == RULES_BY_NAME["LOCKUP_ACTIVE"].code
+    assert ow.token.detect_transfer_restriction(w.w["us_acc"], w.w["us_qib"], 10) == 0
+    assert ow.token.locked_tokens(w.w["us_acc"]).locked == 100
     ow.refused(w.w["us_acc"], w.w["us_na1"], 10, "LOCKUP_ACTIVE", "LockupActive")
     # Rule 144A: a resale to a QIB during the holding period; the QIB holds restricted units.
     receipt = ow.token.transfer(w.w["us_qib"], 40, sender=w.w["us_acc"])
