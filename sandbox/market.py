@@ -419,6 +419,7 @@ def terms_of(rules: RulesSpec, now: int) -> Terms:
         max_uk_holders=rules.max_uk_holders,
         max_us_holders=rules.max_us_holders,
         max_us_non_accredited=rules.max_us_non_accredited,
+        cross_border_window=rules.cross_border_window_days * SECONDS_PER_DAY,
     )
 
 

@@ -23,19 +23,22 @@ from sandbox.contracts.security_token import SecurityToken
 from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, SettlementResult
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.history import holders_of
-from sandbox.rules import RULES_BY_CODE
+from sandbox.rules import RULES_BY_CODE, SanctionsRegime
 from sandbox.scenario import (
     Action,
     AdvanceTime,
     CrossBorderTransfer,
     DeclareCoupon,
     DeclareDividend,
+    Designate,
     DvPBatch,
     DvPTrade,
+    ExemptFromHoldingLimits,
     Freeze,
     Issue,
     PayCoupon,
     PayDividend,
+    RemoveDesignation,
     Split,
     TradeTerms,
     Transfer,
@@ -107,6 +110,19 @@ def _replay(market: Market, action: Action) -> tuple[str, tuple[int, ...]]:
             verb = "froze" if frozen else "unfroze"
             reason = f": {action.reason}" if isinstance(action, Freeze) and action.reason else ""
             return f"{action.by} {verb} {action.wallet} on {action.asset}{reason}", ()
+        case Designate() | RemoveDesignation():
+            regime, sender = SanctionsRegime[action.regime], market.accounts[action.by]
+            if isinstance(action, Designate):
+                market.registry.designate(regime, market.wallet(action.party), sender=sender)
+                return f"{action.by} designated {action.party} on the {action.regime} list", ()
+            market.registry.remove_designation(regime, market.wallet(action.party), sender=sender)
+            return f"{action.by} removed {action.party} from the {action.regime} list", ()
+        case ExemptFromHoldingLimits():
+            market.cash_token(action.currency).set_holding_limit_exemption(
+                market.wallet(action.investor), action.exempt, sender=market.accounts[action.by]
+            )
+            verb = "exempted" if action.exempt else "withdrew the exemption of"
+            return f"{action.by} {verb} {action.investor} from the {action.currency} holding limits", ()
         case DeclareCoupon():
             declared = _bond_agent(market, action.security).schedule_coupon(
                 action.period - 1, sender=market.accounts[market.issuer_of[action.security]]

@@ -147,6 +147,11 @@ class RulesSpec(_Strict):
     lock_all_acquisitions: bool = False
     cross_border_threshold: Annotated[int, Field(ge=0, lt=2**96)] = 0
     approval_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    cross_border_window_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        30,
+        description="Days over which an investor's cross-border volume counts against the threshold (0: each "
+        "transfer on its own).",
+    )
     max_investor_balance: Annotated[int, Field(ge=0, lt=2**80)] = 0
     max_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
     max_uk_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
@@ -427,6 +432,35 @@ class Unfreeze(_Action):
     wallet: WalletRef
 
 
+class Designate(_Action):
+    """A regulator puts a party on its regime's sanctions list (OFSI: a GB regulator; OFAC: a US one):
+    ``party: key`` is the investor (all its wallets), ``key/N`` one wallet. The party can then neither
+    send nor receive."""
+
+    kind: Literal["designate"]
+    by: Key
+    regime: Literal["OFSI", "OFAC"]
+    party: WalletRef
+
+
+class RemoveDesignation(_Action):
+    kind: Literal["remove_designation"]
+    by: Key
+    regime: Literal["OFSI", "OFAC"]
+    party: WalletRef
+
+
+class ExemptFromHoldingLimits(_Action):
+    """A regulator of the cash token's home exempts an investor from its holding limits (the Bank of
+    England may exempt businesses that need larger balances), or withdraws the exemption."""
+
+    kind: Literal["exempt_from_holding_limits"]
+    by: Key
+    currency: Currency
+    investor: Key
+    exempt: bool = True
+
+
 class DeclareCoupon(_Action):
     """The issuer declares coupon `period` (1 = the first coupon date) of a bond: its record date is
     scheduled on the token, so this must come before that record date."""
@@ -480,6 +514,9 @@ Action = Annotated[
     | CrossBorderTransfer
     | Freeze
     | Unfreeze
+    | Designate
+    | RemoveDesignation
+    | ExemptFromHoldingLimits
     | DeclareCoupon
     | PayCoupon
     | DeclareDividend
@@ -693,6 +730,16 @@ class Scenario(_Strict):
                     self._investor_of(action.wallet, where)
                     if action.by not in regulators | issuers:
                         raise ValueError(f"{where}: {action.by!r} is neither a regulator nor an issuer")
+                case Designate() | RemoveDesignation():
+                    self._investor_of(action.party, where)
+                    keeper = "GB" if action.regime == "OFSI" else "US"
+                    if action.by not in {r.key for r in self.regulators if r.jurisdiction == keeper}:
+                        raise ValueError(f"{where}: the {action.regime} list is kept by a {keeper} regulator only")
+                case ExemptFromHoldingLimits():
+                    self._investor_of(action.investor, where)
+                    home = "GB" if action.currency == "GBP" else "US"
+                    if action.by not in {r.key for r in self.regulators if r.jurisdiction == home}:
+                        raise ValueError(f"{where}: only a {home} regulator exempts from {action.currency} limits")
 
     @property
     def history_days(self) -> int:

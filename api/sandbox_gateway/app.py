@@ -29,6 +29,7 @@ from sandbox_gateway.routers import (
     offerings,
     operator,
     positions,
+    sanctions,
     securities,
     settlements,
     transfers,
@@ -54,6 +55,7 @@ TAGS = [
     {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
     {"name": "cash", "description": "GBP and USD settlement tokens (cash issuers; holders read)."},
+    {"name": "sanctions", "description": "OFSI's and OFAC's lists on chain (kept by each one's regulators)."},
     {"name": "settlements", "description": "Delivery versus payment: propose, affirm, settle (investors)."},
     {
         "name": "corporate-actions",
@@ -73,6 +75,7 @@ ROUTERS = [
     positions.router,
     freezes.router,
     cash.router,
+    sanctions.router,
     settlements.router,
     corporate_actions.router,
     audit.router,

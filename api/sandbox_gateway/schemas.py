@@ -496,3 +496,33 @@ class ChainAction(BaseModel):
 class ChainActionPage(BaseModel):
     items: list[ChainAction]
     page: PageInfo
+
+
+# ---------------------------------------------------------------- sanctions
+
+SanctionsRegimeName = Literal["OFSI", "OFAC"]
+
+
+class Designation(BaseModel):
+    party: str = Field(description="The designated investor identity or wallet.")
+    investor: str | None = Field(description="The investor the party is or belongs to; None for an unknown wallet.")
+
+
+class SanctionsList(BaseModel):
+    regime: SanctionsRegimeName
+    kept_by: JurisdictionCode = Field(description="The jurisdiction whose regulators keep the list on chain.")
+    items: list[Designation]
+    page: PageInfo
+
+
+class DesignationRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"party": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"}]}
+    )
+    party: Address
+
+
+class DesignationChange(TxResult):
+    regime: SanctionsRegimeName
+    party: str
+    designated: bool = Field(description="Whether the party is on the list after the change.")

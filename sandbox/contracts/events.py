@@ -15,8 +15,9 @@ from sandbox.contracts.event import ContractEvent, EventParam, events_by_topic
 
 @dataclass(frozen=True)
 class Terms:
-    """`ISecurityToken.Terms` (uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32), as
-    logged in events.
+    """`ISecurityToken.Terms`
+    (uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32), as logged in
+    events.
     """
 
     us_min_category: int
@@ -31,6 +32,7 @@ class Terms:
     max_uk_holders: int
     max_us_holders: int
     max_us_non_accredited: int
+    cross_border_window: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1277,18 +1279,18 @@ class SplitStarted(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TermsSet(ContractEvent):
-    """`TermsSet((uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32) terms, address
-    indexed actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """`TermsSet((uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32) terms,
+    address indexed actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase,
+    SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "TermsSet"
-    topic = bytes.fromhex("2cb20685d47bb37a7e786458149e33197dadc7125596305692145a3a0089fed1")
+    topic = bytes.fromhex("01da6cc163c085e973f24aa212ae1129bb75937eef6fa9c99d1d3b7d090cb588")
     params = (
         EventParam(
             "terms",
             "terms",
-            "(uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32)",
+            "(uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32)",
         ),
         EventParam("actor", "actor", "address", indexed=True),
     )

@@ -15,6 +15,7 @@ import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 import {SecurityTokenModule} from "./SecurityTokenModule.sol";
+import {ISecurityTokenPlumbing} from "./SecurityTokenCrossBorder.sol";
 import {ERC3643IdentityRegistry} from "./ERC3643IdentityRegistry.sol";
 import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 
@@ -287,7 +288,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             emit Transfer(from, to, value);
             return;
         }
-        if (c.cfg.flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+        uint8 flags = c.cfg.flags;
+        if (flags & (F_RECORD_DATES | F_COUNT_CROSS_BORDER) != 0) {
+            if (flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+            // A cross-border transfer (direct or approved) adds to the sender's volume in the window.
+            if (flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
+        }
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
@@ -306,6 +312,37 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
         if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
         emit Transfer(from, to, value);
+    }
+
+    /// @dev The volume investor `identity` sent across in the window (`crossBorderVolume`, which this
+    /// token's fallback runs in `SecurityTokenCrossBorder`, under staticcall).
+    function _crossBorderVolume(address identity) private view returns (uint256 volume) {
+        bytes4 selector = ISecurityTokenPlumbing.crossBorderVolume.selector;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            mstore(4, identity)
+            if iszero(staticcall(gas(), address(), 0, 36, 0, 32)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            volume := mload(0)
+        }
+    }
+
+    /// @dev Adds `value` to investor `identity`'s cross-border volume (`recordCrossBorderVolume`, which
+    /// accepts only this token as caller).
+    function _recordCrossBorder(address identity, uint256 value) private {
+        bytes4 selector = ISecurityTokenPlumbing.recordCrossBorderVolume.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), identity)
+            mstore(add(ptr, 36), value)
+            if iszero(call(gas(), address(), 0, ptr, 68, 0, 0)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+        }
     }
 
     /// @dev Record-date tokens: before a balance changes, records it under the latest scheduled record
@@ -424,9 +461,19 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         uint8 code;
         (code, c.limitValue) = _offeringCheck(c.cfg, c.rr);
         if (code != TransferRules.SUCCESS) return code;
-        if (mode == M_TRANSFER && c.sr.jurisdiction != c.rr.jurisdiction) {
+        if ((mode == M_TRANSFER || mode == M_SETTLE) && c.sr.jurisdiction != c.rr.jurisdiction) {
             _loadLimits(c);
-            if (value >= c.lim.crossBorderThreshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+            uint256 threshold = c.lim.crossBorderThreshold;
+            if (mode == M_TRANSFER && value >= threshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+            if (threshold != type(uint96).max && _caps.crossBorderWindow != 0) {
+                // Counted over a window: what the investor already sent across in it counts too, and this
+                // transfer (direct, or approved: M_SETTLE) is added to it once made.
+                c.cfg.flags |= F_COUNT_CROSS_BORDER;
+                if (mode == M_TRANSFER) {
+                    c.countAfter = _crossBorderVolume(c.sr.identity);
+                    if (c.countAfter + value >= threshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+                }
+            }
         }
         return _holdingCheck(from, to, value, mode, c);
     }
@@ -503,7 +550,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             revert RegSDistributionCompliancePeriod(to, c.limitValue, block.timestamp);
         }
         if (code == TransferRules.CROSS_BORDER_APPROVAL_REQUIRED) {
-            revert CrossBorderApprovalRequired(c.sr.jurisdiction, c.rr.jurisdiction, value, c.lim.crossBorderThreshold);
+            revert CrossBorderApprovalRequired(
+                c.sr.jurisdiction, c.rr.jurisdiction, value, c.lim.crossBorderThreshold, c.countAfter
+            );
         }
         if (code == TransferRules.INVESTOR_BALANCE_LIMIT) {
             revert InvestorBalanceLimitExceeded(c.rr.identity, c.countAfter, c.limitValue);
@@ -711,28 +760,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
     // ================================================================== powers run by the extension
 
-    /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
-    /// the sender's wallet until the regulators of both jurisdictions approve (then it settles) or
-    /// either rejects or the window passes (then they are released). Every other rule is checked now
-    /// and again at settlement.
-    /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
-    /// parties are in different jurisdictions.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function requestCrossBorderTransfer(address, uint256) external returns (uint256) {
-        _delegate();
-    }
-
-    /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
-    /// both have, an investor's request settles, re-checking every other rule now (a refusal reverts
-    /// this approval with the rule's error and leaves the request pending), and a settlement
-    /// contract's clearance becomes Cleared for that contract to settle.
-    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
-    /// and within its deadline; that side has not approved yet.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function approveCrossBorderTransfer(uint256) external {
-        _delegate();
-    }
-
     /// @notice ERC-3643: several forced transfers.
     /// @dev Requirements: as `forcedTransfer` for each; arrays of equal length.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
@@ -751,21 +778,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev Requirements: as `burn` for each; arrays of equal length.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function batchBurn(address[] calldata, uint256[] calldata) external {
-        _delegate();
-    }
-
-    /// @notice Replaces the security's rule parameters; emits `TermsSet`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; amounts fit in uint96.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
-    function setTerms(Terms calldata) external {
-        _delegate();
-    }
-
-    /// @notice Admits (at the jurisdiction's lowest category, unless a higher minimum is already set)
-    /// or refuses investors of `jurisdiction`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 826 or 840.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
-    function setJurisdictionAdmitted(uint16, bool) external {
         _delegate();
     }
 
@@ -875,35 +887,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _delegate();
     }
 
-    /// @notice The DSS "notary" gate: the home regulator approves issuance up to `limit` units
-    /// outstanding. Until then nothing can be minted; afterwards never beyond the limit.
-    /// @dev Requirements: caller is a regulator of the home jurisdiction; `limit` fits in uint96.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
-    function approveIssuance(uint256) external {
-        _delegate();
-    }
-
     /// @notice ERC-3643: moves the whole position of `lostWallet` (balance, freezes, lots) to
     /// `newWallet`. `investorOnchainID` is the investor's identity in the registry (standing in for
     /// the ONCHAINID): both wallets must be linked to it.
     /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function recoveryAddress(address, address, address) external returns (bool) {
-        _delegate();
-    }
-
-    /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
-    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function rejectCrossBorderTransfer(uint256) external {
-        _delegate();
-    }
-
-    /// @notice Anyone may close request `id` once its deadline has passed (pending, or cleared and not
-    /// settled in time); the units are released.
-    /// @dev Requirements: the request is pending or cleared and `block.timestamp > deadline`.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function expireCrossBorderTransfer(uint256) external {
         _delegate();
     }
 
@@ -918,61 +907,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
     /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
     function canReceive(address) external view returns (bool allowed) {
-        _delegateView();
-    }
-
-    /// @notice Units of `wallet` frozen by regulators of `jurisdiction` (agents cannot unfreeze them).
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function regulatorFrozenTokens(address, uint16) external view returns (uint256) {
-        _delegateView();
-    }
-
-    /// @notice Units of `wallet` escrowed by pending cross-border transfers.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function escrowedTokens(address) external view returns (uint256) {
-        _delegateView();
-    }
-
-    /// @notice Units of `wallet` still inside a Rule 144(d) holding period now, and when the oldest of
-    /// them unlocks (0 when none is locked).
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function lockedTokens(address) external view returns (uint256 locked, uint256 nextUnlockAt) {
-        _delegateView();
-    }
-
-    /// @notice The position of investor `identity` across all its wallets, as this token counts it.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function investorBalance(address) external view returns (uint256) {
-        _delegateView();
-    }
-
-    /// @notice Holders of record counted per investor: total, UK, US, US non-accredited.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function holderCounts() external view returns (uint256 total, uint256 uk, uint256 us, uint256 usNonAccredited) {
-        _delegateView();
-    }
-
-    /// @notice The security's current rule parameters.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function terms() external view returns (Terms memory t) {
-        _delegateView();
-    }
-
-    /// @notice Whether the home regulator has approved issuance, and the approved limit.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function issuanceApproval() external view returns (bool approved, uint256 limit) {
-        _delegateView();
-    }
-
-    /// @notice Whether investors of `jurisdiction` may hold this security (in some category).
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function isJurisdictionAdmitted(uint16) external view returns (bool) {
-        _delegateView();
-    }
-
-    /// @notice A cross-border transfer request.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function crossBorderTransfer(uint256) external view returns ( address from, address to, uint256 value, CrossBorderStatus status, uint256 deadline, bool fromApproved, bool toApproved ) {
         _delegateView();
     }
 
@@ -1056,7 +990,10 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
 
     /// @notice Runs any function this contract does not declare in its extension's code, in this
-    /// token's storage: the settlement clearances of `SecurityTokenCrossBorder`
+    /// token's storage: the powers no ERC-3643 / ERC-7943 interface declares (`setTerms`,
+    /// `setJurisdictionAdmitted`, `approveIssuance`, the cross-border requests and decisions, the
+    /// offering registry's `setOfferingRegistry`; see `SecurityTokenExtension` and
+    /// `SecurityTokenCrossBorder` for their NatSpec), and the settlement clearances of `SecurityTokenCrossBorder`
     /// (`requestCrossBorderClearance`, `settleCrossBorderClearance`, `withdrawCrossBorderClearance`,
     /// `crossBorderClearance`), which the extension's own fallback reaches. A fallback rather than
     /// more stubs keeps this contract's function dispatch, and so its transfer gas, unchanged.
