@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sandbox.chain.base import Chain, DevChain, Receipt
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent
+from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
@@ -155,6 +156,28 @@ class Market:
             if token.address.lower() == address.lower():
                 return symbol
         return None
+
+    def scenario_security(self, symbol: str) -> SecuritySpec:
+        """The scenario's spec of security `symbol` (its offerings, in particular)."""
+        spec = next((s for s in self.scenario.securities if s.symbol == symbol), None)
+        if spec is None:
+            raise SandboxError(f"no security {symbol!r} in this market's scenario")
+        return spec
+
+    def offerings(self, symbol: str) -> OfferingRegistry | None:
+        """The offering registry of security `symbol`, or None when it issues without offerings."""
+        return OfferingRegistry.for_token(self.security(symbol))
+
+    def open_offering(self, symbol: str, terms: OfferingTerms, *, sender: str) -> tuple[OfferingRegistry, int]:
+        """Opens an offering of security `symbol` for its issuer `sender`; the security's first
+        offering deploys and attaches its `OfferingRegistry` (on chain, only before anything is issued:
+        `SecurityToken.setOfferingRegistry` refuses otherwise). Returns the registry and the id."""
+        token = self.security(symbol)
+        offerings = OfferingRegistry.for_token(token)
+        if offerings is None:
+            offerings = OfferingRegistry.deploy(self.chain, token=token, registry=self.registry.address, sender=sender)
+            offerings.attach(admin=sender)
+        return offerings, offerings.open_offering(terms, sender=sender)
 
     def cash_token(self, currency: str) -> CashToken:
         """The cash token of a currency ("GBP", "USD")."""
@@ -460,7 +483,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         + len(scenario.regulators)
         + len(scenario.issuers)
         + len(scenario.investors)
-        + sum(1 + len(s.holdings) for s in scenario.securities)
+        + sum(1 + len(s.holdings) + sum(len(o.holdings) for o in s.offerings) for s in scenario.securities)
         + (1 if scenario.cash_tokens else 0)
         + sum(1 + len(c.holdings) for c in scenario.cash_tokens)
         + sum(1 for i in scenario.issuers if i.treasury_account is not None)
@@ -550,14 +573,17 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             record_dates=spec.record_dates,
         )
         # The DSS notary gate: the home regulator approves issuance before anything is minted.
+        offered = sum(sum(o.holdings.values()) for o in spec.offerings)
         token.approve_issuance(
-            sum(spec.holdings.values()) + ISSUANCE_HEADROOM * 10**spec.decimals,
+            sum(spec.holdings.values()) + offered + ISSUANCE_HEADROOM * 10**spec.decimals,
             sender=address[home_regulator.account],
         )
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
         step(f"security {spec.symbol} deployed")
-        if spec.bond is None and spec.equity is None:
+        if spec.offerings:
+            _open_offerings(market, spec, token, step)
+        elif spec.bond is None and spec.equity is None:
             _issue_holdings(market, spec, step)
     if scenario.cash_tokens:
         market.settlement = DvPSettlement.deploy(chain, sender=operator)
@@ -574,6 +600,28 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     if scenario.history:
         market.history.extend(replay_history(market, scenario.history, step).history)
     return market
+
+
+def _open_offerings(market: Market, spec: SecuritySpec, token: SecurityToken, step: Callable[[str], None]) -> None:
+    """Deploys and attaches the security's `OfferingRegistry`, records the issuer's reporting status,
+    opens each offering (ids 1, 2, ... in the order listed) and issues its holdings in it."""
+    issuer = market.accounts[spec.issuer]
+    offerings = OfferingRegistry.deploy(market.chain, token=token, registry=market.registry.address, sender=issuer)
+    offerings.attach(admin=issuer)
+    if spec.reporting_since is not None:
+        offerings.set_reporting_since(market.chain_date(spec.reporting_since), sender=issuer)
+    for offering in spec.offerings:
+        terms = OfferingTerms(
+            Exemption[offering.exemption],
+            market.chain_time(offering.first_offer),
+            market.chain_time(offering.closing),
+            offering.equity,
+        )
+        offerings.open_offering(terms, sender=issuer)
+    for number, offering in enumerate(spec.offerings, 1):
+        for holder, amount in offering.holdings.items():
+            offerings.issue(number, market.wallet(holder), amount, sender=issuer)
+            step(f"{amount} {spec.symbol} issued to {holder} in offering {offering.key}")
 
 
 def _issue_holdings(market: Market, spec: SecuritySpec, step: Callable[[str], None]) -> None:

@@ -26,6 +26,7 @@ from sandbox_gateway.routers import (
     freezes,
     health,
     investors,
+    offerings,
     operator,
     positions,
     sanctions,
@@ -47,6 +48,7 @@ RFC 9457 `application/problem+json` documents with a stable machine `code`.
 TAGS = [
     {"name": "health", "description": "Liveness; needs no key."},
     {"name": "securities", "description": "Securities, their terms and issuance (issuers; everyone reads)."},
+    {"name": "offerings", "description": "Offerings of a security and issuance in them (issuers; regulators read)."},
     {"name": "investors", "description": "Onboarding (operator, issuers), suspension (regulators), holdings."},
     {"name": "transfers", "description": "Pre-checks and transfers (investors)."},
     {"name": "cross-border", "description": "Held cross-border transfers: request (investors), decide (regulators)."},
@@ -66,6 +68,7 @@ TAGS = [
 ROUTERS = [
     health.router,
     securities.router,
+    offerings.router,
     investors.router,
     transfers.router,
     crossborder.router,

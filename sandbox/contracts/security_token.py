@@ -421,6 +421,14 @@ class SecurityToken(RestrictedToken):
     ) -> Receipt:
         return self._send("setJurisdictionAdmitted", int(jurisdiction), admitted, sender=sender)
 
+    def set_offering_registry(self, offering_registry: str, *, sender: str | None = None) -> Receipt:
+        """Attaches an `OfferingRegistry`: from then on units are issued only in its offerings."""
+        return self._send("setOfferingRegistry", offering_registry, sender=sender)
+
+    def offering_registry(self) -> str:
+        """The attached `OfferingRegistry` (the zero address when none is)."""
+        return str(self._read("offeringRegistry"))
+
     def set_terms(self, terms: Terms, *, sender: str | None = None) -> Receipt:
         return self._send("setTerms", terms.as_tuple(), sender=sender)
 
