@@ -82,6 +82,8 @@ Clock = Literal["fixed", "wall"]
 #: One account of pyrevm's journal rendering: address, then its storage map.
 _STATE_ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: .*?storage: \{(.*?)\}, status")
 _STORAGE_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
+#: After an account's address: the length of its analysed code (pyrevm pads analysed code with zeros).
+_CODE_LENGTH = r": Account \{ info: AccountInfo \{[^}]*?state: Analysed \{ len: (\d+)"
 _REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-f]*)")
 
 
@@ -287,16 +289,21 @@ class RevmChain(Web3Chain):
             accounts: dict[str, _AccountState] = {}
             if not capture:
                 return _Outcome(error is None, int(result.gas_used), output, logs, created, accounts, [])
+            journal = evm.journal_str
             for address, info in evm.journal_state.items():
                 key = address.lower()
                 code_hash = bytes(info.code_hash or _EMPTY_CODE_HASH)
                 state = (int(info.balance), int(info.nonce), code_hash)
                 if state != self._account(key):
-                    new_code = code_hash != self._account(key)[2]
-                    accounts[key] = (*state, info.code if new_code else None)
+                    code = None
+                    if code_hash != self._account(key)[2] and code_hash != _EMPTY_CODE_HASH:
+                        # pyrevm hands back analysed code, padded with zeros: cut it to its length
+                        found = re.search(re.escape(key) + _CODE_LENGTH, journal)
+                        code = bytes(info.code)[: int(found.group(1))] if found else bytes(info.code)
+                    accounts[key] = (*state, code)
             slots = [
                 (match.group(1), int(slot), int(before), int(after))
-                for match in _STATE_ACCOUNT.finditer(evm.journal_str)
+                for match in _STATE_ACCOUNT.finditer(journal)
                 for slot, before, after in _STORAGE_SLOT.findall(match.group(2))
                 if before != after
             ]
