@@ -43,7 +43,17 @@ class _Recorder:
         except ContractReverted as exc:
             raw = self.w3.eth.get_transaction_receipt(exc.tx_hash)  # type: ignore[attr-defined]
             self.outcomes.append(
-                Outcome(sender, to, int(raw["status"]), int(raw["gasUsed"]), int(raw["blockNumber"]), None, None, (), exc.data)
+                Outcome(
+                    sender,
+                    to,
+                    int(raw["status"]),
+                    int(raw["gasUsed"]),
+                    int(raw["blockNumber"]),
+                    None,
+                    None,
+                    (),
+                    exc.data,
+                )
             )
             raise
         self.outcomes.append(
