@@ -3,9 +3,15 @@ and revert data, logs and resulting state."""
 
 from __future__ import annotations
 
-import pytest
+import contextlib
+from collections.abc import Iterator
 
-from sandbox.market import load_scenario
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sandbox.errors import ChainError, ContractReverted
+from sandbox.market import Market, load_scenario
 from sandbox.scenario import Scenario
 from tests.chain.differential import (
     SEEDS,
@@ -58,13 +64,6 @@ def test_corporate_world_runs_identically_on_py_evm_and_revm(monkeypatch: pytest
 
 # ---------------------------------------------------------------------- generated sequences
 
-from collections.abc import Iterator  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from sandbox.errors import ChainError, ContractReverted  # noqa: E402
-from sandbox.market import Market  # noqa: E402
 
 INVESTORS = ("alice", "bob", "carol", "dan")
 DAY = 86_400
@@ -74,7 +73,8 @@ _operation = st.one_of(
     st.tuples(st.just("transfer"), st.sampled_from(("THAMES28", "HUDS", "GBP", "USD")), _wallet, _wallet,
               st.sampled_from((0, 1, 100, 499, 500, 2_000, 10**9))),
     st.tuples(st.just("freeze"), st.sampled_from(("THAMES28", "HUDS")), _wallet, st.booleans()),
-    st.tuples(st.just("freeze_partial"), st.sampled_from(("THAMES28", "HUDS")), _wallet, st.sampled_from((1, 300, 10**6))),
+    st.tuples(st.just("freeze_partial"), st.sampled_from(("THAMES28", "HUDS")), _wallet,
+              st.sampled_from((1, 300, 10**6))),
     st.tuples(st.just("dvp"), st.sampled_from(("THAMES28", "HUDS")), _wallet, _wallet, st.sampled_from((1, 50, 600)),
               st.sampled_from((1, 10_000, 10**12))),
     st.tuples(st.just("coupon"), st.integers(min_value=1, max_value=4)),
@@ -121,10 +121,8 @@ def _apply(market: Market, op: tuple[object, ...]) -> str:
             agent = market.paying_agent("THAMES28")
             count = agent.distribution_count()
             if count:
-                try:
+                with contextlib.suppress(ContractReverted):  # already funded, or not yet fundable
                     market.fund_distribution("THAMES28", count, payer=market.treasuries["thames"])
-                except ContractReverted:
-                    pass
                 agent.claim(count, sender=w[str(op[1])])
         elif kind == "pause":
             token = market.security("HUDS")
