@@ -65,9 +65,7 @@ def measure(engine: str, rounds: int) -> dict[str, tuple[float, int]]:
     for _ in range(rounds):
         figures["erc20"].append(_rate(plain, count))
         figures["ours"].append(_rate(ours, count))
-    return {
-        name: (statistics.median(r for r, _ in runs), runs[-1][1]) for name, runs in figures.items()
-    }
+    return {name: (statistics.median(r for r, _ in runs), runs[-1][1]) for name, runs in figures.items()}
 
 
 def main() -> None:
@@ -79,7 +77,8 @@ def main() -> None:
         flush=True,
     )
     results = {engine: measure(engine, rounds) for engine in ("embedded", "revm")}
-    print(f"{'engine':<10} {'ERC-20 tx/s':>12} {'ours tx/s':>10} {'ours/ERC-20':>12} {'gas ERC-20':>11} {'gas ours':>9}")
+    header = ("engine", "ERC-20 tx/s", "ours tx/s", "ours/ERC-20", "gas ERC-20", "gas ours")
+    print("{:<10} {:>12} {:>10} {:>12} {:>11} {:>9}".format(*header))
     for engine, figures in results.items():
         (erc20, erc20_gas), (ours, ours_gas) = figures["erc20"], figures["ours"]
         print(f"{engine:<10} {erc20:>12.1f} {ours:>10.1f} {ours / erc20:>12.2f} {erc20_gas:>11,} {ours_gas:>9,}")
