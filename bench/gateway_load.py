@@ -62,13 +62,12 @@ def _server(control: Connection, port: int) -> None:
     HTTP phase's counters, "phase" ends it, "stop" ends the process."""
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
     from sandbox.chain.web3chain import Web3Chain
     from sandbox.market import load_scenario
-    from sandbox.scenario import Scenario
-    from seeds import DEMO_SCENARIO
+    from sandbox.scenario import DEMO_SCENARIO, Scenario
+    from sandbox_gateway.app import create_app
+    from sandbox_gateway.settings import Settings
 
     if os.environ.get("SWITCH_INTERVAL"):
         import sys
@@ -233,8 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv if argv is not None else [])
     counts = [int(c) for c in args.clients.split(",") if c]
 
-    from sandbox.scenario import Scenario
-    from seeds import DEMO_SCENARIO
+    from sandbox.scenario import DEMO_SCENARIO, Scenario
 
     keys = {i.key: i.api_key for i in Scenario.from_file(DEMO_SCENARIO).investors if i.api_key}
     ctx = mp.get_context("spawn")

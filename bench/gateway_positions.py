@@ -110,13 +110,12 @@ def _synthesise(model: object, contract_address: str, registry: str, holders: in
 def _server(control: Connection, port: int, holders: int, folder: str) -> None:
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import Settings
     from sandbox.chain.embedded import EmbeddedChain
     from sandbox.market import load_scenario
     from sandbox.readmodel import ReadModel
-    from sandbox.scenario import Scenario
-    from seeds import DEMO_SCENARIO
+    from sandbox.scenario import DEMO_SCENARIO, Scenario
+    from sandbox_gateway.app import create_app
+    from sandbox_gateway.settings import Settings
 
     market = load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     model = ReadModel.sqlite(Path(folder) / "readmodel.sqlite")
@@ -147,8 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=100)
     args = parser.parse_args(argv if argv is not None else [])
 
-    from sandbox.scenario import Scenario
-    from seeds import DEMO_SCENARIO
+    from sandbox.scenario import DEMO_SCENARIO, Scenario
 
     scenario = Scenario.from_file(DEMO_SCENARIO)
     keys = {p.key: p.api_key for p in [*scenario.regulators, *scenario.issuers]}

@@ -26,8 +26,7 @@ from pathlib import Path
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.market import load_scenario
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
 SUPPLY = 10**24
 NO_SNAPSHOTS = 10**9

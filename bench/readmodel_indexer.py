@@ -20,13 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import seeds
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
 from sandbox.readmodel import Indexer, ReadModel
 from sandbox.readmodel.pgserver import TemporaryPostgres
 from sandbox.rules import InvestorCategory
-from sandbox.scenario import Scenario
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
 
 class Timer:
@@ -47,7 +46,7 @@ class Timer:
 
 
 def build_chain(transactions: int) -> tuple[EmbeddedChain, list[str]]:
-    scenario = Scenario.from_file(seeds.DEMO_SCENARIO)
+    scenario = Scenario.from_file(DEMO_SCENARIO)
     chain = EmbeddedChain(num_accounts=max(20, scenario.accounts_needed))
     market = load_scenario(chain, scenario)
     spec = max(scenario.securities, key=lambda s: len(s.holdings))

@@ -17,8 +17,8 @@ from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import load_scenario
-from sandbox.rpc_server import ServerThread, create_rpc_app, single_key
 from sandbox.scenario import Scenario
+from sandbox_gateway.rpc_server import ServerThread, create_rpc_app, single_key
 
 DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo.yaml"
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO, UK_US_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, UK_US_SCENARIO, Scenario
 
 RUNS = 3
 

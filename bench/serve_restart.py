@@ -38,8 +38,7 @@ import httpx
 
 from sandbox.deployment import READ_MODEL_FILE, open_market
 from sandbox.readmodel import MarketReadModel, ReadModel
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
 SYMBOL = "THAMES28"
 

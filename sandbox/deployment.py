@@ -31,7 +31,7 @@ the sandbox's: it is refused. A directory made before sandboxes had keys of thei
 but no key file: its chain uses the development mnemonic, whose keys are public) is served only when
 the development mnemonic is asked for explicitly.
 
-API keys in a restored market. The gateway authenticates by digest only (`api.principals`), so the
+API keys in a restored market. The gateway authenticates by digest only (`sandbox_gateway.principals`), so the
 restored scenario holds each key *sealed*: ``sha256:<hex digest>`` (`seal_api_key`); a scenario file
 may also give a key sealed that way, so that the file does not hold the key either.
 

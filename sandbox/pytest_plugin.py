@@ -19,8 +19,7 @@ import pytest
 
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market, load_scenario
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -24,6 +24,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sandbox.rules import CATEGORIES_BY_JURISDICTION, RULES_BY_NAME, InvestorCategory, Jurisdiction
 
+#: The scenarios the sandbox ships (`seeds/*.yaml`): in a clone they are read from the repository's
+#: `seeds/` folder; a built wheel carries them inside the package as `sandbox/seeds/`.
+SEEDS_DIR = (
+    Path(__file__).resolve().parent / "seeds"
+    if (Path(__file__).resolve().parent / "seeds").is_dir()
+    else Path(__file__).resolve().parents[1] / "seeds"
+)
+#: The demo the sandbox starts with by default.
+DEMO_SCENARIO = SEEDS_DIR / "demo.yaml"
+#: The UK-US sandbox: 44 investors, five securities, seven weeks of history.
+UK_US_SCENARIO = SEEDS_DIR / "uk-us-sandbox.yaml"
+
 JurisdictionCode = Literal["GB", "US"]
 CategoryName = Literal[
     "US_NON_ACCREDITED", "US_ACCREDITED", "US_QIB", "UK_RETAIL", "UK_PROFESSIONAL", "UK_ELIGIBLE_COUNTERPARTY"

@@ -13,12 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox import cli
 from sandbox.chain.anvil import free_port
 from sandbox.deployment import seal_scenario
 from sandbox.market import Market, load_embedded
-from sandbox.scenario import OperatorSpec, Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, OperatorSpec, Scenario
+from sandbox_gateway import cli
 
 SANDBOX = Path(sys.executable).with_name("sandbox")
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from api.principals import PrincipalDirectory
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.deployment import (
@@ -31,6 +30,7 @@ from sandbox.deployment import (
 )
 from sandbox.rules import Jurisdiction
 from sandbox.scenario import Scenario
+from sandbox_gateway.principals import PrincipalDirectory
 
 
 def test_a_restart_restores_the_market_with_what_the_gateway_added(demo_scenario: Scenario, tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ import os, signal, sys
 from pathlib import Path
 from sandbox.deployment import open_market
 from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO
 
 def progress(done, total, what):
     if done == int(sys.argv[2]):

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from api.settings import Settings
+from sandbox_gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,8 +111,7 @@ def test_the_postgres_url_is_documented_and_names_the_postgres_service() -> None
 
 
 def test_anvil_has_the_accounts_the_demo_needs() -> None:
-    from sandbox.scenario import Scenario
-    from seeds import DEMO_SCENARIO
+    from sandbox.scenario import DEMO_SCENARIO, Scenario
 
     entrypoint = _compose()["services"]["anvil"]["entrypoint"]
     accounts = int(entrypoint[entrypoint.index("--accounts") + 1])

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.errors import ContractReverted
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE, InvestorCategory, Jurisdiction
 from sandbox.scenario import Scenario
+from sandbox_gateway.app import create_app
+from sandbox_gateway.settings import Settings
 
 
 def test_register_mint_transfer_refuse_freeze_refuse(market: Market, demo_scenario: Scenario) -> None:

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.market import Market
-from sandbox.rpc_server import ServerThread
 from sandbox.scenario import Scenario
+from sandbox_gateway.app import create_app
+from sandbox_gateway.rpc_server import ServerThread
+from sandbox_gateway.settings import Settings
 from tests.api.test_authorization_matrix import CASES
 
 STATE_CHANGING = {"post", "put", "patch", "delete"}

@@ -24,8 +24,7 @@ import httpx
 import pytest
 
 from sandbox.chain.anvil import free_port
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +84,17 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
 def rpc_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     port = free_port()
     log = tmp_path_factory.mktemp("rpc") / "rpc.log"
-    argv = [sys.executable, "-m", "sandbox.rpc_server", "--port", str(port), "--accounts", "2", "--api-key", RPC_KEY]
+    argv = [
+        sys.executable,
+        "-m",
+        "sandbox_gateway.rpc_server",
+        "--port",
+        str(port),
+        "--accounts",
+        "2",
+        "--api-key",
+        RPC_KEY,
+    ]
     process = Process(argv, port, "/", log)
     try:
         yield process

@@ -1,4 +1,4 @@
-"""A taken port fails at once: `sandbox serve` and `python -m sandbox.rpc_server` bind before they load,
+"""A taken port fails at once: `sandbox serve` and `python -m sandbox_gateway.rpc_server` bind before they load,
 so a busy port is an error in seconds, never a "ready" followed by a failure to bind (issue 14)."""
 
 from __future__ import annotations
@@ -57,7 +57,15 @@ def test_serve_on_a_taken_port_fails_before_loading(taken_port: int) -> None:
 
 def test_the_rpc_server_on_a_taken_port_fails_before_building_its_chain(taken_port: int) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "sandbox.rpc_server", "--port", str(taken_port), "--scenario", "seeds/demo.yaml"],
+        [
+            sys.executable,
+            "-m",
+            "sandbox_gateway.rpc_server",
+            "--port",
+            str(taken_port),
+            "--scenario",
+            "seeds/demo.yaml",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -39,6 +39,8 @@ from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
 from sandbox.scenario import (
     _CASH_RULE_NAMES,
     _DVP_CODE_NAMES,
+    DEMO_SCENARIO,
+    UK_US_SCENARIO,
     AdvanceTime,
     CrossBorderTransfer,
     DeclareCoupon,
@@ -55,7 +57,6 @@ from sandbox.scenario import (
     Transfer,
     Unfreeze,
 )
-from seeds import DEMO_SCENARIO, UK_US_SCENARIO
 
 pytestmark = pytest.mark.slow
 
@@ -526,8 +527,8 @@ def test_a_chain_without_enough_accounts_is_refused(scenario: Scenario) -> None:
 def test_the_gateway_serves_the_scenario(market: Market, scenario: Scenario) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from api.settings import Settings
+    from sandbox_gateway.app import create_app
+    from sandbox_gateway.settings import Settings
 
     fca = {"Authorization": f"Bearer {scenario.regulators[0].api_key}"}
     with TestClient(create_app(Settings(), market=market)) as client:

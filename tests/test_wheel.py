@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +57,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run([str(uv), "build", "--wheel", "--out-dir", str(work / "dist"), str(REPO)], env=env, cwd=REPO)
     wheels = list((work / "dist").glob("*.whl"))
     assert len(wheels) == 1, wheels
+    # Two import packages, neither under a generic top-level name, and the shipped scenarios inside.
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    assert {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")} == {
+        "sandbox",
+        "sandbox_gateway",
+    }
+    assert {"sandbox/seeds/demo.yaml", "sandbox/seeds/uk-us-sandbox.yaml"} <= set(names)
     constraints = work / "constraints.txt"
     _run(
         [str(uv), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "-o", str(constraints)],

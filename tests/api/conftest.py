@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.market import Market
 from sandbox.scenario import Scenario
+from sandbox_gateway.app import create_app
+from sandbox_gateway.settings import Settings
 
 
 @pytest.fixture(scope="session")

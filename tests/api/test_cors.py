@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.market import Market
-from sandbox.rpc_server import mount_rpc
+from sandbox_gateway.app import create_app
+from sandbox_gateway.rpc_server import mount_rpc
+from sandbox_gateway.settings import Settings
 
 APP_ORIGIN = "https://dapp.example"
 OTHER_ORIGIN = "https://elsewhere.example"

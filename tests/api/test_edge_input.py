@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.problems import CODE_PATTERN, chain_error_code, problem_code
-from api.scope import not_found
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
 from sandbox.errors import ContractReverted
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE
+from sandbox_gateway.problems import CODE_PATTERN, chain_error_code, problem_code
+from sandbox_gateway.scope import not_found
 from tests.api.conftest import bearer
 
 S = "/securities/THAMES28"

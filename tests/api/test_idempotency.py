@@ -14,12 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.deps import AnyPrincipal
-from api.idempotency import DATABASE_FILE, IdempotencyStore
-from api.problems import install_problem_handlers
-from api.settings import Settings
 from sandbox.market import Market
+from sandbox_gateway.app import create_app
+from sandbox_gateway.deps import AnyPrincipal
+from sandbox_gateway.idempotency import DATABASE_FILE, IdempotencyStore
+from sandbox_gateway.problems import install_problem_handlers
+from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
 
 SYMBOL = "THAMES28"

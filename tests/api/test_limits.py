@@ -1,4 +1,4 @@
-"""`api.limits.RequestLimits` as an ASGI middleware, driven message by message: what reaches the app,
+"""`sandbox_gateway.limits.RequestLimits` as an ASGI middleware, driven message by message: what reaches the app,
 what is read of a refused body, and the depth scan."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.limits import RequestLimits, json_depth
-from api.settings import Settings
 from sandbox.market import Market
+from sandbox_gateway.app import create_app
+from sandbox_gateway.limits import RequestLimits, json_depth
+from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.market import Market
 from sandbox.readmodel import ReadModel
+from sandbox_gateway.app import create_app
+from sandbox_gateway.settings import Settings
 from tests.api import test_story as story
 from tests.api.conftest import bearer
 

@@ -16,12 +16,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, Scenario
+from sandbox_gateway.app import create_app
+from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.slow

@@ -19,10 +19,10 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import Market
+from sandbox_gateway.app import create_app
+from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
 
 STARTUP_TIMEOUT = 60.0

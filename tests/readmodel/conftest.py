@@ -12,19 +12,18 @@ from pathlib import Path
 import pytest
 from readmodel_support import History
 
-import seeds
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.market import load_scenario
 from sandbox.readmodel import Indexer, ReadModel, pgserver
 from sandbox.rules import CATEGORIES_BY_JURISDICTION, InvestorCategory, Jurisdiction
-from sandbox.scenario import Scenario
+from sandbox.scenario import DEMO_SCENARIO, Scenario
 
 # ---------------------------------------------------------------------------- the market and its history
 
 
 @pytest.fixture(scope="session")
 def history() -> History:
-    scenario = Scenario.from_file(seeds.DEMO_SCENARIO)
+    scenario = Scenario.from_file(DEMO_SCENARIO)
     chain = EmbeddedChain(num_accounts=max(20, scenario.accounts_needed + 1))
     market = load_scenario(chain, scenario)
     spec = max(scenario.securities, key=lambda s: len(s.holdings))

@@ -18,8 +18,8 @@ from sandbox.chain import RpcChain, Web3Chain
 from sandbox.chain.anvil import NODE_TOOLS_DIR, AnvilNode
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.market import load_scenario
-from sandbox.rpc_server import ServerThread, create_rpc_app, single_key
 from sandbox.scenario import Scenario
+from sandbox_gateway.rpc_server import ServerThread, create_rpc_app, single_key
 
 API_KEY = "ethers-test-api-key-0001"
 

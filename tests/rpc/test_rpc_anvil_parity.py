@@ -20,7 +20,7 @@ from test_rpc_compat import TOPIC, emitter_transactions
 
 from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.embedded import DEFAULT_ACCOUNT_BALANCE, DEFAULT_GENESIS_TIMESTAMP, GENESIS_GAS_LIMIT, EmbeddedChain
-from sandbox.rpc_server import JsonRpcApp, single_key
+from sandbox_gateway.rpc_server import JsonRpcApp, single_key
 
 pytestmark = pytest.mark.node  # a real anvil from tools/node (make node-tools)
 

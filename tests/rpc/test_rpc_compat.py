@@ -16,7 +16,7 @@ from rlp import encode
 from starlette.testclient import TestClient
 
 from sandbox.chain.embedded import EmbeddedChain
-from sandbox.rpc_server import JsonRpcApp, RpcHandler
+from sandbox_gateway.rpc_server import JsonRpcApp, RpcHandler
 
 KEY_A = "rpc-compat-key-aaaaaaaa"
 KEY_B = "rpc-compat-key-bbbbbbbb"
@@ -290,7 +290,7 @@ def test_filters_expire_after_five_idle_minutes(fresh: tuple[Endpoint, FakeClock
 
 
 def test_filters_per_key_are_bounded(fresh: tuple[Endpoint, FakeClock]) -> None:
-    from sandbox.rpc_server import MAX_FILTERS_PER_KEY
+    from sandbox_gateway.rpc_server import MAX_FILTERS_PER_KEY
 
     ep, _ = fresh
     ids = [ep.result("eth_newBlockFilter") for _ in range(MAX_FILTERS_PER_KEY)]

@@ -24,16 +24,16 @@ from eth_account import Account
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from sandbox.chain.anvil import free_port
 from sandbox.chain.base import Log
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ChainError
 from sandbox.market import Market, load_scenario
-from sandbox.rpc_server import RpcHandler, mount_rpc, to_wire
 from sandbox.scenario import Scenario
+from sandbox_gateway.app import create_app
+from sandbox_gateway.rpc_server import RpcHandler, mount_rpc, to_wire
+from sandbox_gateway.settings import Settings
 
 #: A funded account of the chain the demo does not use: the sender of the raw transactions below.
 SPARE_ACCOUNT = 19
@@ -375,7 +375,7 @@ def test_the_standalone_endpoint_has_random_keys_and_its_own_api_key(tmp_path: A
     log = tmp_path / "rpc.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.rpc_server", "--port", str(port)],
+            [sys.executable, "-m", "sandbox_gateway.rpc_server", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={k: v for k, v in os.environ.items() if k != "SANDBOX_RPC_API_KEY"},

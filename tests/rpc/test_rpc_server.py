@@ -18,8 +18,8 @@ from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ContractReverted, DevFeatureUnavailable
 from sandbox.market import Market, load_scenario
-from sandbox.rpc_server import ServerThread, create_rpc_app, mount_rpc, single_key
 from sandbox.scenario import Scenario
+from sandbox_gateway.rpc_server import ServerThread, create_rpc_app, mount_rpc, single_key
 
 RECEIVER_NOT_REGISTERED = function_signature_to_4byte_selector("ReceiverNotRegistered(address)")
 API_KEY = "rpc-server-test-key-0001"

@@ -189,7 +189,7 @@ def test_rpc_refuses_two_keys_and_unknown_ones_before_reading_the_body(default_s
     twice = httpx.Headers(
         [("Authorization", f"Bearer {demo.operator.api_key}"), ("Authorization", f"Bearer {_key(demo, 'alice')}")]
     )
-    # Two keys are refused by the request limits in front of every route, /rpc included (api.limits).
+    # Two keys are refused by the request limits in front of every route, /rpc included (sandbox_gateway.limits).
     ambiguous = httpx.post(url, json=body, headers=twice, timeout=60)
     assert (ambiguous.status_code, ambiguous.json()["code"]) == (400, "AMBIGUOUS_CREDENTIALS")
     unknown = httpx.post(url, json=body, headers={"Authorization": "Bearer x" * 3}, timeout=60)

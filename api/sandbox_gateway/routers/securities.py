@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import (
+from sandbox.contracts.security_token import SecurityToken
+from sandbox.market import Market, SymbolTaken, terms_of
+from sandbox.rules import Jurisdiction
+from sandbox_gateway.deps import (
     AnyPrincipal,
     IssuerPrincipal,
     MarketDep,
@@ -16,10 +19,10 @@ from api.deps import (
     RegulatorPrincipal,
     security_or_404,
 )
-from api.pagination import Paging, page_of
-from api.principals import Principal, Role
-from api.problems import Problem
-from api.schemas import (
+from sandbox_gateway.pagination import Paging, page_of
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.problems import Problem
+from sandbox_gateway.schemas import (
     JurisdictionCode,
     MintRequest,
     MintResult,
@@ -30,11 +33,8 @@ from api.schemas import (
     SymbolPath,
     TxResult,
 )
-from api.scope import forbidden, home_of, issues
-from api.txresult import tx_fields
-from sandbox.contracts.security_token import SecurityToken
-from sandbox.market import Market, SymbolTaken, terms_of
-from sandbox.rules import Jurisdiction
+from sandbox_gateway.scope import forbidden, home_of, issues
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/securities", tags=["securities"])
 

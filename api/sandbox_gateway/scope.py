@@ -25,11 +25,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from api.principals import Principal, Role
-from api.problems import Problem, problem_code
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
 from sandbox.rules import InvestorStatus, Jurisdiction
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.problems import Problem, problem_code
 
 _ZERO = "0x0000000000000000000000000000000000000000"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
-from api.principals import Role
-from api.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
-from api.scope import forbidden, holder_jurisdiction, home_of, issues, not_found, own_wallets, sees_position
-from api.txresult import tx_fields
 from sandbox.rules import RULES_BY_CODE
+from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
+from sandbox_gateway.principals import Role
+from sandbox_gateway.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
+from sandbox_gateway.scope import forbidden, holder_jurisdiction, home_of, issues, not_found, own_wallets, sees_position
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/securities", tags=["transfers"])
 

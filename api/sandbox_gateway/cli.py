@@ -9,10 +9,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sandbox import cli_client
 from sandbox.errors import SandboxError
-from sandbox.scenario import Scenario
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO, Scenario
+from sandbox_gateway import client as cli_client
 
 if TYPE_CHECKING:
     from sandbox.market import Market
@@ -61,21 +60,21 @@ def serve(
     and the chain's JSON-RPC endpoint (/rpc) both need a bearer API key; /rpc takes transactions signed
     by the caller only. With --data-dir the scenario is loaded only into a fresh directory; later starts
     restore the chain (every acknowledged transaction), its keys and the market from it. Options default
-    to the SANDBOX_* environment variables (see api/settings.py), then to the built-in defaults."""
+    to the SANDBOX_* environment variables (see api/sandbox_gateway/settings.py), then to the built-in defaults."""
     # The CLI is the top layer: it may start the gateway; the library itself never imports it.
     import tempfile
     import time
 
     from pydantic import ValidationError
 
-    from api.app import create_app
-    from api.principals import PrincipalDirectory
-    from api.settings import Settings
     from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic
     from sandbox.deployment import DeploymentError, OpenedMarket, open_market
     from sandbox.market import load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
-    from sandbox.rpc_server import CannotListenError, bind_listening_socket, mount_rpc, serve_on_socket
+    from sandbox_gateway.app import create_app
+    from sandbox_gateway.principals import PrincipalDirectory
+    from sandbox_gateway.rpc_server import CannotListenError, bind_listening_socket, mount_rpc, serve_on_socket
+    from sandbox_gateway.settings import Settings
 
     overrides = {
         "host": host,
@@ -217,7 +216,7 @@ def _print_welcome(
     """What a user needs: where things are, the API keys with each participant's chain address, who
     holds the chain's keys, and a warning when what is served is reachable with published secrets."""
     from sandbox.deployment import is_sealed, seal_api_key
-    from sandbox.rpc_server import is_loopback
+    from sandbox_gateway.rpc_server import is_loopback
 
     chain_id = market.chain.chain_id
     base = f"http://{host}:{port}"

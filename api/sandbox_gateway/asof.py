@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
-from api.problems import Problem
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import block_at_or_before
 from sandbox.market import Market
+from sandbox_gateway.problems import Problem
 
 
 class AsOfParams(BaseModel):

@@ -12,23 +12,23 @@ from typing import Annotated, Protocol
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
-from api.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
-from api.pagination import PageInfo, PageParams, Paging, page_of
-from api.principals import Principal, Role
-from api.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
-from api.scope import home_of, issues, not_found, sees_position
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import holders_of
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox_gateway.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
+from sandbox_gateway.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
+from sandbox_gateway.pagination import PageInfo, PageParams, Paging, page_of
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
+from sandbox_gateway.scope import home_of, issues, not_found, sees_position
 
 router = APIRouter(prefix="/securities", tags=["positions"])
 
 
 class _Holding(Protocol):
-    """A position as both sources give it (`api.schemas.Position`, `sandbox.readmodel.Holding`)."""
+    """A position as both sources give it (`sandbox_gateway.schemas.Position`, `sandbox.readmodel.Holding`)."""
 
     @property
     def wallet(self) -> str: ...

@@ -32,9 +32,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_JSON, problem_document
+from sandbox_gateway.problems import PROBLEM_JSON, problem_document
 
-#: Defaults (the gateway takes its own from `api.settings.Settings`): the largest legitimate bodies are a
+#: Defaults (the gateway takes its own from `sandbox_gateway.settings.Settings`): the largest legitimate bodies are a
 #: JSON-RPC batch of 1,000 calls (a few hundred kB) and a contract deployment by eth_sendRawTransaction
 #: (under 100 kB); the deepest nesting any route or JSON-RPC call uses is under 8.
 DEFAULT_MAX_BODY = 1024 * 1024

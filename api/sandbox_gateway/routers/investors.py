@@ -6,12 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.asof import AsOf, frozen_at, resolve_as_of
-from api.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, ReadSideDep, RegulatorPrincipal
-from api.pagination import Paging, page_of
-from api.principals import Principal
-from api.problems import Problem
-from api.schemas import (
+from sandbox.contracts.events import InvestorRegistered
+from sandbox.history import events_of, holders_of
+from sandbox.market import Market
+from sandbox.readmodel import MarketReadModel
+from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
+from sandbox_gateway.asof import AsOf, frozen_at, resolve_as_of
+from sandbox_gateway.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, ReadSideDep, RegulatorPrincipal
+from sandbox_gateway.pagination import Paging, page_of
+from sandbox_gateway.principals import Principal
+from sandbox_gateway.problems import Problem
+from sandbox_gateway.schemas import (
     IdentityPath,
     Investor,
     InvestorChange,
@@ -23,7 +28,7 @@ from api.schemas import (
     Position,
     WalletLink,
 )
-from api.scope import (
+from sandbox_gateway.scope import (
     changes_investor,
     forbidden,
     home_of,
@@ -32,12 +37,7 @@ from api.scope import (
     sees_position,
     wallet_refusal,
 )
-from api.txresult import tx_fields
-from sandbox.contracts.events import InvestorRegistered
-from sandbox.history import events_of, holders_of
-from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel
-from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/investors", tags=["investors"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import MarketDep
-from api.schemas import Health
+from sandbox_gateway.deps import MarketDep
+from sandbox_gateway.schemas import Health
 
 router = APIRouter(tags=["health"])
 

@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 
-from api.audit import AuditMiddleware, GatewayAuditLog
-from api.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, IdempotencyMiddleware, IdempotencyStore
-from api.limits import RequestLimits
-from api.principals import PrincipalDirectory
-from api.problems import document_problems, install_problem_handlers
-from api.routers import (
+from sandbox.market import Market, load_embedded
+from sandbox.readmodel import MarketReadModel, ReadModel
+from sandbox.scenario import Scenario
+from sandbox_gateway.audit import AuditMiddleware, GatewayAuditLog
+from sandbox_gateway.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, IdempotencyMiddleware, IdempotencyStore
+from sandbox_gateway.limits import RequestLimits
+from sandbox_gateway.principals import PrincipalDirectory
+from sandbox_gateway.problems import document_problems, install_problem_handlers
+from sandbox_gateway.routers import (
     audit,
     cash,
     corporate_actions,
@@ -29,10 +32,7 @@ from api.routers import (
     settlements,
     transfers,
 )
-from api.settings import Settings
-from sandbox.market import Market, load_embedded
-from sandbox.readmodel import MarketReadModel, ReadModel
-from sandbox.scenario import Scenario
+from sandbox_gateway.settings import Settings
 
 DESCRIPTION = """
 A UK-US digital-securities sandbox: securities whose rules are enforced on chain, an investor registry,
@@ -161,7 +161,7 @@ def add_cors(app: Any, origins: list[str]) -> None:
         )
 
 
-#: The optional header every state-changing operation takes (api/idempotency.py).
+#: The optional header every state-changing operation takes (api/sandbox_gateway/idempotency.py).
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -175,7 +175,7 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
 
 def _document(app: FastAPI) -> None:
     """The OpenAPI document as FastAPI generates it, plus what it cannot know: one `Problem` component and
-    each operation's real error responses (api/problems.py), and the `Idempotency-Key` header."""
+    each operation's real error responses (api/sandbox_gateway/problems.py), and the `Idempotency-Key` header."""
     generate = app.openapi
     routes = [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
 

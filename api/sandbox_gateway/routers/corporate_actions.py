@@ -10,13 +10,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipal, MarketDep, security_or_404
-from api.pagination import PageInfo, Paging, page_of
-from api.principals import Principal
-from api.problems import Problem, problem_doc
-from api.schemas import Address, PerUnitAmount, SymbolPath, TxResult, UnixTime, WalletPath
-from api.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
-from api.txresult import tx_fields
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     Distribution,
@@ -28,6 +21,13 @@ from sandbox.contracts.corporate_actions import (
 )
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
+from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipal, MarketDep, security_or_404
+from sandbox_gateway.pagination import PageInfo, Paging, page_of
+from sandbox_gateway.principals import Principal
+from sandbox_gateway.problems import Problem, problem_doc
+from sandbox_gateway.schemas import Address, PerUnitAmount, SymbolPath, TxResult, UnixTime, WalletPath
+from sandbox_gateway.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/securities", tags=["corporate-actions"])
 

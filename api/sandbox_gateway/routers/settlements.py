@@ -8,16 +8,16 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
-from api.principals import Principal, Role
-from api.problems import Problem, problem_doc
-from api.schemas import Address, CashAmount, TxResult, Units, UnixTime
-from api.scope import forbidden, home_of, issues, not_found, own_wallets
-from api.txresult import tx_fields
 from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
 from sandbox.contracts.settlement import DvPSettlement, SettlementCode, SettlementResult, Trade, TradeStatus
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE, Jurisdiction
+from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.problems import Problem, problem_doc
+from sandbox_gateway.schemas import Address, CashAmount, TxResult, Units, UnixTime
+from sandbox_gateway.scope import forbidden, home_of, issues, not_found, own_wallets
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/settlements", tags=["settlements"])
 

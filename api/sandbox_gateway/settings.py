@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_DEPTH
-from seeds import DEMO_SCENARIO
+from sandbox.scenario import DEMO_SCENARIO
+from sandbox_gateway.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_DEPTH
 
 
 class Settings(BaseSettings):
@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     chain_url: str | None = None
     #: Where `sandbox serve` keeps the chain, the deployment and the read model across restarts (a
     #: directory, created if missing); empty for a sandbox in memory that forgets everything when it stops.
-    #: The gateway keeps its Idempotency-Key records there too (`api.idempotency`).
+    #: The gateway keeps its Idempotency-Key records there too (`sandbox_gateway.idempotency`).
     data_dir: Path | None = None
     #: SQLAlchemy URL of the read model's database (e.g. ``postgresql+psycopg://user@host/db``); empty for
     #: a SQLite file in the data directory (or in a temporary directory without one).
@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     #: How long Idempotency-Key records are kept.
     idempotency_retention_seconds: float = 24 * 3600.0
 
-    # ---- request limits (api.limits): checked before anything reads or parses a body, on every route and
-    # on /rpc. The REST routes' largest body, a payment run for 200 holders, is under 10 kB; see api.limits
+    # ---- request limits (sandbox_gateway.limits): checked before anything reads or parses a body, on every route and
+    # on /rpc. The REST routes' largest body, a payment run for 200 holders, is under 10 kB; see sandbox_gateway.limits
     # for JSON-RPC's.
     #: Largest request body, in bytes: a larger one is answered 413 without being read.
     max_body_bytes: int = Field(DEFAULT_MAX_BODY, ge=1024)

@@ -12,17 +12,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrincipal, security_or_404
-from api.pagination import PageInfo, Paging, page_of
-from api.principals import Principal, Role
-from api.schemas import Address, SymbolPath, TxResult, Units
-from api.scope import forbidden, issues, not_found, own_wallets
-from api.txresult import tx_fields
 from sandbox.contracts.events import CrossBorderClearanceRequested, CrossBorderTransferRequested
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
+from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrincipal, security_or_404
+from sandbox_gateway.pagination import PageInfo, Paging, page_of
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.schemas import Address, SymbolPath, TxResult, Units
+from sandbox_gateway.scope import forbidden, issues, not_found, own_wallets
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(tags=["cross-border"])
 

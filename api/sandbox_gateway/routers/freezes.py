@@ -6,10 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
-from api.pagination import Paging, page_of
-from api.principals import Principal, Role
-from api.schemas import (
+from sandbox.contracts.events import AddressFrozen
+from sandbox.contracts.security_token import SecurityToken
+from sandbox.history import events_of
+from sandbox.market import Market
+from sandbox.rules import Jurisdiction
+from sandbox_gateway.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
+from sandbox_gateway.pagination import Paging, page_of
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.schemas import (
     Address,
     Freeze,
     FreezeChange,
@@ -20,13 +25,8 @@ from api.schemas import (
     Units,
     WalletPath,
 )
-from api.scope import forbidden, home_of, issues, not_found, sees_position
-from api.txresult import tx_fields
-from sandbox.contracts.events import AddressFrozen
-from sandbox.contracts.security_token import SecurityToken
-from sandbox.history import events_of
-from sandbox.market import Market
-from sandbox.rules import Jurisdiction
+from sandbox_gateway.scope import forbidden, home_of, issues, not_found, sees_position
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/securities", tags=["freezes"])
 

@@ -20,12 +20,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.idempotency import AMBIGUOUS_CREDENTIALS, AMBIGUOUS_CREDENTIALS_DETAIL, AMBIGUOUS_CREDENTIALS_TITLE
-from api.principals import Principal, PrincipalDirectory, Role
-from api.problems import Problem
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel, ReadModel
+from sandbox_gateway.idempotency import AMBIGUOUS_CREDENTIALS, AMBIGUOUS_CREDENTIALS_DETAIL, AMBIGUOUS_CREDENTIALS_TITLE
+from sandbox_gateway.principals import Principal, PrincipalDirectory, Role
+from sandbox_gateway.problems import Problem
 
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from api.deps import MarketDep, OperatorPrincipal
-from api.problems import Problem
 from sandbox.chain.base import DevChain
 from sandbox.errors import ChainError
+from sandbox_gateway.deps import MarketDep, OperatorPrincipal
+from sandbox_gateway.problems import Problem
 
 router = APIRouter(prefix="/operator", tags=["operator"])
 

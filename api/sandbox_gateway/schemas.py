@@ -11,8 +11,8 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 from pydantic_core import PydanticCustomError
 
-from api.pagination import PageInfo
 from sandbox.scenario import RulesSpec
+from sandbox_gateway.pagination import PageInfo
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 SYMBOL_PATTERN = r"^[A-Z][A-Z0-9]{1,11}$"

@@ -50,8 +50,8 @@ from sqlalchemy.pool import StaticPool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.principals import PrincipalDirectory
-from api.problems import PROBLEM_JSON
+from sandbox_gateway.principals import PrincipalDirectory
+from sandbox_gateway.problems import PROBLEM_JSON
 
 HEADER = b"idempotency-key"
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -363,7 +363,7 @@ def header_values(scope: Scope, name: bytes) -> list[bytes]:
 
 def _principal_of(scope: Scope, authorization: bytes | None) -> str | None:
     """The key of the principal the request's credentials name, or None: parsed as the routes parse
-    them (`api.deps.get_principal`, through FastAPI's `HTTPBearer`)."""
+    them (`sandbox_gateway.deps.get_principal`, through FastAPI's `HTTPBearer`)."""
     app = scope.get("app")
     directory: PrincipalDirectory | None = getattr(getattr(app, "state", None), "principals", None)
     if directory is None or authorization is None:

@@ -3,7 +3,7 @@
 `JsonRpcApp(chain, authenticate=...)` is a plain ASGI app (POST a JSON-RPC request or a batch to any
 path), so it can be mounted anywhere (``mount_rpc(app, chain, "/rpc", authenticate=...)``, as
 ``sandbox serve`` does with the gateway's API keys) or served on its own port (``python -m
-sandbox.rpc_server``, bound to 127.0.0.1, with an API key of its own).
+sandbox_gateway.rpc_server``, bound to 127.0.0.1, with an API key of its own).
 
 Who may call what. Every request needs ``Authorization: Bearer <key>`` with a key `authenticate`
 knows (the gateway's keys under ``sandbox serve``); without one the answer is HTTP 401 with a JSON-RPC
@@ -1132,13 +1132,13 @@ def serve_on_socket(app: Any, sock: socket.socket, **config: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m sandbox.rpc_server [--port 8545] [--scenario seeds/demo.yaml] [--api-key KEY]``."""
+    """``python -m sandbox_gateway.rpc_server [--port 8545] [--scenario seeds/demo.yaml] [--api-key KEY]``."""
     import os  # noqa: PLC0415
 
-    from api.limits import RequestLimits  # noqa: PLC0415  (bounds bodies before json.loads: see api.limits)
     from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic  # noqa: PLC0415
     from sandbox.market import load_embedded  # noqa: PLC0415
     from sandbox.scenario import Scenario  # noqa: PLC0415
+    from sandbox_gateway.limits import RequestLimits  # noqa: PLC0415  (bounds bodies before json.loads: see sandbox_gateway.limits)
 
     parser = argparse.ArgumentParser(
         description="Serve an embedded sandbox chain over JSON-RPC. Every request needs "

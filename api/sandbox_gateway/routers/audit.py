@@ -1,5 +1,5 @@
 """The audit trail: every regulatory and agent action on chain (from the read model), and every gateway
-request that changed state; each within the caller's scope (`api.scope.ActionScope`, `sees_request`),
+request that changed state; each within the caller's scope (`sandbox_gateway.scope.ActionScope`, `sees_request`),
 the scope of positions."""
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api.audit import GatewayAuditLog
-from api.deps import AnyPrincipal, IndexedDep, MarketDep, ReaderPrincipal, security_or_404
-from api.pagination import PageInfo, Paging, page_of
-from api.principals import Role
-from api.problems import problem_doc
-from api.schemas import (
+from sandbox.readmodel import AuditEntry, AuditPage
+from sandbox_gateway.audit import GatewayAuditLog
+from sandbox_gateway.deps import AnyPrincipal, IndexedDep, MarketDep, ReaderPrincipal, security_or_404
+from sandbox_gateway.pagination import PageInfo, Paging, page_of
+from sandbox_gateway.principals import Role
+from sandbox_gateway.problems import problem_doc
+from sandbox_gateway.schemas import (
     ADDRESS_PATTERN,
     SYMBOL_PATTERN,
     AddressQuery,
@@ -23,8 +24,7 @@ from api.schemas import (
     GatewayRequest,
     GatewayRequestPage,
 )
-from api.scope import ActionScope, issues, not_found, sees_request
-from sandbox.readmodel import AuditEntry, AuditPage
+from sandbox_gateway.scope import ActionScope, issues, not_found, sees_request
 
 #: Rows read from the read model at a time when scoping row by row (its largest page).
 _CHUNK = 1000

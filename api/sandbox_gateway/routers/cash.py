@@ -7,15 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AnyPrincipal, IssuerPrincipal, MarketDep
-from api.pagination import PageInfo, Paging, page_of
-from api.principals import Principal, Role
-from api.schemas import Address, CashAmount, TxResult, Uint256, WalletPath
-from api.scope import forbidden, not_found, sees_investor
-from api.txresult import tx_fields
 from sandbox.contracts.cash_token import CashToken
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
+from sandbox_gateway.deps import AnyPrincipal, IssuerPrincipal, MarketDep
+from sandbox_gateway.pagination import PageInfo, Paging, page_of
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.schemas import Address, CashAmount, TxResult, Uint256, WalletPath
+from sandbox_gateway.scope import forbidden, not_found, sees_investor
+from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/cash", tags=["cash"])
 
