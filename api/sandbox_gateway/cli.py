@@ -33,6 +33,9 @@ def serve(
         Path | None, typer.Option(help="Scenario to load (default: the demo; SANDBOX_SCENARIO).", dir_okay=False)
     ] = None,
     clock: Annotated[str | None, typer.Option(help="'wall' or 'fixed' block times (SANDBOX_CLOCK).")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="'embedded' (py-evm, default) or 'revm' in-process EVM (SANDBOX_ENGINE).")
+    ] = None,
     accounts: Annotated[int | None, typer.Option(help="Funded accounts on the embedded chain.")] = None,
     data_dir: Annotated[
         Path | None,
@@ -67,7 +70,9 @@ def serve(
 
     from pydantic import ValidationError
 
-    from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic
+    from sandbox.chain.embedded import DEFAULT_MNEMONIC, random_mnemonic
+    from sandbox.chain.factory import InProcessChain
+    from sandbox.chain.web3chain import Web3Chain
     from sandbox.deployment import DeploymentError, OpenedMarket, open_market
     from sandbox.market import load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
@@ -81,6 +86,7 @@ def serve(
         "port": port,
         "scenario": scenario,
         "clock": clock,
+        "engine": engine,
         "accounts": accounts,
         "data_dir": data_dir,
         "reproducible": reproducible,
@@ -107,7 +113,7 @@ def serve(
     port = sock.getsockname()[1]  # the real one when --port 0 asked for any free port
     opened: OpenedMarket | None = None
     market: Market
-    chain: EmbeddedChain
+    chain: InProcessChain
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -132,15 +138,21 @@ def serve(
                     clock=settings.clock,
                     progress=report,
                     mnemonic=DEFAULT_MNEMONIC if settings.reproducible else None,
+                    engine=settings.engine,
                 )
                 market, chain = opened.market, opened.chain
             else:
                 mnemonic = DEFAULT_MNEMONIC if settings.reproducible else random_mnemonic()
                 market = load_embedded(
-                    spec, clock=settings.clock, accounts=settings.accounts, progress=report, mnemonic=mnemonic
+                    spec,
+                    clock=settings.clock,
+                    accounts=settings.accounts,
+                    progress=report,
+                    mnemonic=mnemonic,
+                    engine=settings.engine,
                 )
-                assert isinstance(market.chain, EmbeddedChain)
-                chain = market.chain
+                assert isinstance(market.chain, Web3Chain)
+                chain = market.chain  # type: ignore[assignment]  # load_embedded gives an in-process chain
         except DeploymentError as exc:
             console.print(f"[red]Cannot serve {settings.data_dir}:[/red] {exc}")
             raise typer.Exit(1) from None

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sandbox.chain.base import Chain
 from sandbox.errors import ChainError
+
+if TYPE_CHECKING:
+    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.revm_engine import RevmChain
+
+#: A chain running in this process, on either engine (the same options and dev powers).
+InProcessChain: TypeAlias = "EmbeddedChain | RevmChain"
 
 EMBEDDED = "embedded"
 REVM = "revm"
@@ -23,7 +30,7 @@ def default_engine() -> str:
     return engine
 
 
-def in_process_chain(engine: str | None = None, **options: Any) -> Any:
+def in_process_chain(engine: str | None = None, **options: Any) -> InProcessChain:
     """A fresh in-process chain of `engine` (default: `default_engine()`): py-evm's `EmbeddedChain`
     or revm's `RevmChain`; both take the same options (num_accounts=, clock=, mnemonic=, data_dir=, ...)."""
     engine = engine or default_engine()

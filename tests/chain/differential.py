@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain import embedded
 from sandbox.chain.revm_engine import RevmChain
 from sandbox.errors import ContractReverted
 
@@ -72,7 +72,11 @@ class _Recorder:
         return receipt
 
 
-class RecordingEmbedded(_Recorder, EmbeddedChain):
+#: py-evm's chain, even when tests/conftest.py runs the suite on revm (SANDBOX_ENGINE=revm).
+EmbeddedChain: type[embedded.EmbeddedChain] = getattr(embedded, "PY_EVM_CHAIN", embedded.EmbeddedChain)
+
+
+class RecordingEmbedded(_Recorder, EmbeddedChain):  # type: ignore[valid-type,misc]
     pass
 
 
