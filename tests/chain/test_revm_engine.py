@@ -40,13 +40,13 @@ def test_connect_revm_gives_a_dev_chain_with_the_embedded_chains_accounts_and_cl
     assert chain.chain_id == 131277322940537
     assert chain.block_number() == 0
     assert chain.timestamp() == DEFAULT_GENESIS_TIMESTAMP
-    token = _token(chain)
+    _token(chain)
     assert chain.block_number() == 1
     assert chain.block_timestamp(1) == DEFAULT_GENESIS_TIMESTAMP + 1
 
 
 def test_connect_unknown_engine_names_both() -> None:
-    with pytest.raises(ChainError, match="embedded.*revm"):
+    with pytest.raises(ChainError, match=r"embedded.*revm"):
         connect("evmone")
 
 
