@@ -158,7 +158,8 @@ class Block:
     undo: list[tuple[str, int | None, Any]] = field(default_factory=list)
 
 
-_AccountState = tuple[int, int, bytes, bytes | None]  # balance, nonce, code hash, code (when new)
+#: balance, nonce, code hash, and for new code: pyrevm's `AccountInfo` holding it analysed, and its length
+_AccountState = tuple[int, int, bytes, tuple[Any, int] | None]
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,8 @@ class RevmChain(Web3Chain):
         )
         #: The database's view of every account written so far: (balance, nonce, code hash).
         self._accounts_db: dict[str, tuple[int, int, bytes]] = {}
+        #: Length of each contract's code (pyrevm returns analysed code padded with zeros).
+        self._code_lengths: dict[str, int] = {}
         Account.enable_unaudited_hdwallet_features()
         keys = [
             bytes(Account.from_mnemonic(mnemonic, account_path=f"{DEFAULT_HD_PATH}/{i}").key)
@@ -249,9 +252,17 @@ class RevmChain(Web3Chain):
 
     def _write_account(self, address: str, state: _AccountState) -> None:
         balance, nonce, code_hash, code = state
-        self._evm.insert_account_info(
-            address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash, code=code)
-        )
+        if code is not None and (int(code[0].balance), int(code[0].nonce)) == (balance, nonce):
+            # New code goes in as revm analysed it (jump table included): a contract inserted as raw
+            # bytes is analysed again in every call frame, which doubled the time of our transfer.
+            info, length = code
+            self._evm.insert_account_info(address, info)
+            self._code_lengths[address.lower()] = length
+        else:
+            raw = bytes(code[0].code)[: code[1]] if code is not None else None
+            self._evm.insert_account_info(
+                address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash, code=raw)
+            )
         self._accounts_db[address.lower()] = (balance, nonce, code_hash)
 
     def _write_slot(self, address: str, slot: int, value: int) -> None:
@@ -313,9 +324,9 @@ class RevmChain(Web3Chain):
                 if state != self._account(key):
                     code = None
                     if code_hash != self._account(key)[2] and code_hash != _EMPTY_CODE_HASH:
-                        # pyrevm hands back analysed code, padded with zeros: cut it to its length
+                        # pyrevm hands back analysed code padded with zeros; its length is in the journal
                         found = re.search(re.escape(key) + _CODE_LENGTH, journal)
-                        code = bytes(info.code)[: int(found.group(1))] if found else bytes(info.code)
+                        code = (info, int(found.group(1)) if found else len(bytes(info.code)))
                     accounts[key] = (*state, code)
             slots = _changed_slots(journal)
             return _Outcome(error is None, int(result.gas_used), output, logs, created, accounts, slots)
@@ -647,10 +658,13 @@ class RevmChain(Web3Chain):
     def code(self, address: str, block: int | str = "latest") -> bytes:
         with self._lock:
             number = self._resolve_block(block)
+            length = self._code_lengths.get(address.lower())
             if number == self._head().number:
-                return bytes(self._evm.get_code(to_checksum_address(address)) or b"")
-            with self._state_at(number):
-                return bytes(self._evm.get_code(to_checksum_address(address)) or b"")
+                code = bytes(self._evm.get_code(to_checksum_address(address)) or b"")
+            else:
+                with self._state_at(number):
+                    code = bytes(self._evm.get_code(to_checksum_address(address)) or b"")
+            return code[:length] if length is not None else code
 
     def storage(self, address: str, slot: int, block: int | str = "latest") -> int:
         with self._lock:
