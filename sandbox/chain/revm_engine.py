@@ -27,12 +27,14 @@ transaction: accounts and slots touched by an earlier transaction would stay war
 therefore runs inside a revm checkpoint; its state changes are read out of the journal, the
 checkpoint is reverted (every account cold again) and the changes are written to revm's database.
 pyrevm exposes a call's state changes only through its debug rendering of the journal, which is
-parsed here (`_STATE_ACCOUNT`, `_STORAGE_SLOT`): a pyrevm upgrade must be checked against the
+parsed here (`_changed_slots`): a pyrevm upgrade must be checked against the
 differential tests (tests/chain/test_revm_differential.py).
 
 Differences from py-evm, on purpose or by pyrevm's API: ``GASPRICE`` reads the effective gas price
 for calls and 0 inside a contract creation, ``BASEFEE`` reads 0 and ``GASLIMIT`` the constant block
-gas limit; access lists are not warmed; blob and EIP-7702 transactions are refused.
+gas limit; access lists are not warmed; blob and EIP-7702 transactions are refused. Prague's EIP-7623
+calldata floor, which revm 8 lacks, is applied here (`calldata_floor`); py-evm's EIP-2935 block-hash
+history contract is not kept.
 """
 
 from __future__ import annotations
@@ -78,31 +80,34 @@ _AccountInfo: Any = _PyAccountInfo
 
 Clock = Literal["fixed", "wall"]
 
-_STORAGE_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
+_STORAGE_CHANGE = re.compile(r"StorageChange \{ address: (0x[0-9a-f]{40}), key: (\d+), had_value: Some\((\d+)\) \}")
 #: After an account's address: the length of its analysed code (pyrevm pads analysed code with zeros).
 _CODE_LENGTH = r": Account \{ info: AccountInfo \{[^}]*?state: Analysed \{ len: (\d+)"
 _REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-f]*)")
 
 
-def _changed_slots(journal: str) -> list[tuple[str, int, int, int]]:
-    """(address, slot, previous, present) of every slot whose value changed, from pyrevm's rendering
-    of its journal: ``0x<address>: Account { info: ..., storage: {<slot>: StorageSlot {
-    previous_or_original_value: <n>, present_value: <n> }, ...}, status: ...``. Plain `str.find`
-    (the info holds the contract's code as hex: a regex scanning it is 50x slower)."""
-    out: list[tuple[str, int, int, int]] = []
-    position = 0
-    while True:
-        head = journal.find(": Account { info:", position)
-        if head < 0:
-            return out
-        address = journal[head - 42 : head]
-        start = journal.find("storage: {", head)
-        position = journal.find("}, status", start)
-        body = journal[start + 10 : position]
-        if body:
-            for slot, before, after in _STORAGE_SLOT.findall(body):
-                if before != after:
-                    out.append((address, int(slot), int(before), int(after)))
+def _changed_slots(evm: Any, journal: str) -> list[tuple[str, int, int, int]]:
+    """(address, slot, previous, present) of every slot the open transaction changed. The slots and their
+    previous values come from pyrevm's rendering of its journal entries (``StorageChange { address:
+    0x<address>, key: <slot>, had_value: Some(<value>) }``: the first per slot holds the value before the
+    transaction; ``had_value: None`` only marks a slot loaded); the present values from revm. The entries
+    are at the end of the rendering, after the accounts and their code, so they are found from the end."""
+    first: dict[tuple[str, int], int] = {}
+    for address, slot, value in _STORAGE_CHANGE.findall(journal, journal.rfind("journal: [")):
+        first.setdefault((address, int(slot)), int(value))
+    out = []
+    for (address, slot), before in first.items():
+        after = int(evm.storage(address, slot))
+        if after != before:
+            out.append((address, slot, before, after))
+    return out
+
+
+def calldata_floor(data: bytes) -> int:
+    """EIP-7623 (Prague): a transaction uses at least 21,000 + 10 gas per calldata token (a zero byte is
+    one token, any other byte four). revm 8, under pyrevm 0.3.7, predates it; py-evm applies it."""
+    zeros = data.count(0)
+    return 21_000 + 10 * (zeros + 4 * (len(data) - zeros))
 
 
 def next_base_fee(parent_base_fee: int, parent_gas_used: int, gas_limit: int) -> int:
@@ -313,9 +318,10 @@ class RevmChain(Web3Chain):
                 found = _REVERT_OUTPUT.search(str(error))
                 output = bytes.fromhex(found.group(1)) if found else b""
             logs = tuple((checksum(log.address), tuple(log.data[0]), bytes(log.data[1])) for log in result.logs)
+            gas_used = max(int(result.gas_used), calldata_floor(data))
             accounts: dict[str, _AccountState] = {}
             if not capture:
-                return _Outcome(error is None, int(result.gas_used), output, logs, created, accounts, [])
+                return _Outcome(error is None, gas_used, output, logs, created, accounts, [])
             journal = evm.journal_str
             for address, info in evm.journal_state.items():
                 key = address.lower()
@@ -328,8 +334,8 @@ class RevmChain(Web3Chain):
                         found = re.search(re.escape(key) + _CODE_LENGTH, journal)
                         code = (info, int(found.group(1)) if found else len(bytes(info.code)))
                     accounts[key] = (*state, code)
-            slots = _changed_slots(journal)
-            return _Outcome(error is None, int(result.gas_used), output, logs, created, accounts, slots)
+            slots = _changed_slots(evm, journal)
+            return _Outcome(error is None, gas_used, output, logs, created, accounts, slots)
         finally:
             evm.revert(checkpoint)
 
@@ -391,6 +397,10 @@ class RevmChain(Web3Chain):
             raise ChainError(f"max fee per gas {tx.max_fee} is below the block's base fee {block.base_fee}")
         if tx.max_priority_fee > tx.max_fee:
             raise ChainError("max priority fee per gas is higher than max fee per gas")
+        if tx.gas < calldata_floor(tx.data):
+            raise ChainError(
+                f"intrinsic gas too low: gas {tx.gas} is below the calldata floor {calldata_floor(tx.data)}"
+            )
         if tx.gas > BLOCK_GAS_LIMIT - block.gas_used:
             raise ChainError(f"gas {tx.gas} exceeds the block gas limit")
         if balance < tx.gas * tx.max_fee + tx.value:

@@ -170,3 +170,17 @@ def test_generated_sequences_run_identically_on_py_evm_and_revm(
     finally:
         left.revert(marks[0])
         right.revert(marks[1])
+
+
+def test_calldata_floor_of_prague_is_charged_on_both_engines() -> None:
+    """EIP-7623: a transaction carrying more calldata than it executes pays 21,000 + 10 gas per token
+    (found by the generated sequences: a DvP proposal refused at once cost 26,040 on py-evm, 24,350 on
+    revm 8, which predates Prague's floor)."""
+    pyevm, revm = RecordingEmbedded(), RecordingRevm()
+    for chain in (pyevm, revm):
+        a, b = chain.accounts[0].address, chain.accounts[1].address
+        chain.transact(a, b, b"\x01" * 1_000, gas=100_000)  # 37,000 by the standard cost
+        chain.transact(a, b, b"\x00" * 1_000 + b"\x01", gas=100_000)  # 25,016 by the standard cost
+    assert [o.gas_used for o in revm.outcomes] == [61_000, 31_040]
+    assert_same_outcomes(pyevm, revm)
+    assert_same_state(pyevm, revm)
