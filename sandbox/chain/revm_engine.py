@@ -688,7 +688,7 @@ class RevmChain(Web3Chain):
             with self._state_at(number):
                 return int(self._evm.storage(to_checksum_address(address), slot))
 
-    def block(self, block: int | str | bytes) -> Block | None:
+    def mined_block(self, block: int | str | bytes) -> Block | None:
         with self._lock:
             if isinstance(block, bytes):
                 number = self._block_by_hash.get(block)
@@ -862,7 +862,7 @@ class RevmProvider(BaseProvider):
             return block
         if isinstance(block, dict):
             if "blockHash" in block:
-                found = self._chain.block(_hexdata(block["blockHash"]))
+                found = self._chain.mined_block(_hexdata(block["blockHash"]))
                 if found is None:
                     raise _RpcError(-32001, "block not found")
                 return found.number
@@ -991,11 +991,11 @@ class RevmProvider(BaseProvider):
         return f"0x{self._chain.storage(address, _quantity(slot), self._block_id(block)):064x}"
 
     def _rpc_eth_getBlockByNumber(self, block: Any, full: bool = False) -> dict[str, Any] | None:  # noqa: N802
-        found = self._chain.block(self._block_id(block))
+        found = self._chain.mined_block(self._block_id(block))
         return None if found is None else self._block_json(found, full)
 
     def _rpc_eth_getBlockByHash(self, block_hash: Any, full: bool = False) -> dict[str, Any] | None:  # noqa: N802
-        found = self._chain.block(_hexdata(block_hash))
+        found = self._chain.mined_block(_hexdata(block_hash))
         return None if found is None else self._block_json(found, full)
 
     def _rpc_eth_getTransactionByHash(self, tx_hash: Any) -> dict[str, Any] | None:  # noqa: N802
@@ -1035,7 +1035,7 @@ class RevmProvider(BaseProvider):
     def _rpc_eth_getLogs(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
         chain = self._chain
         if params.get("blockHash") is not None:
-            found = chain.block(_hexdata(params["blockHash"]))
+            found = chain.mined_block(_hexdata(params["blockHash"]))
             if found is None:
                 raise _RpcError(-32001, "block not found")
             low = high = found.number

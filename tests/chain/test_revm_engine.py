@@ -64,7 +64,9 @@ def test_receipts_logs_fees_and_nonces_are_kept_per_block() -> None:
     assert raw["from"] == a and raw["to"] == token.address
     block = chain.w3.eth.get_block(2)
     assert block["gasUsed"] == receipt.gas_used
-    assert block["baseFeePerGas"] == next_base_fee(chain.block(1).base_fee, chain.block(1).gas_used, 60_000_000)  # type: ignore[union-attr]
+    parent = chain.mined_block(1)
+    assert parent is not None
+    assert block["baseFeePerGas"] == next_base_fee(parent.base_fee, parent.gas_used, 60_000_000)
     assert int(raw["logsBloom"].hex(), 16) != 0
     assert before - chain.w3.eth.get_balance(a) == receipt.gas_used * block["baseFeePerGas"]
     assert chain.w3.eth.get_transaction_count(a) == 2
