@@ -4,6 +4,7 @@ and revert data, logs and resulting state."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -66,6 +67,8 @@ def test_corporate_world_runs_identically_on_py_evm_and_revm(monkeypatch: pytest
 
 
 INVESTORS = ("alice", "bob", "carol", "dan")
+#: Generated sequences tried per run (SANDBOX_DIFFERENTIAL_EXAMPLES; more for an exploratory run).
+EXAMPLES = int(os.environ.get("SANDBOX_DIFFERENTIAL_EXAMPLES", "12"))
 DAY = 86_400
 
 _wallet = st.sampled_from(INVESTORS)
@@ -143,7 +146,7 @@ def both_demo() -> Iterator[tuple[Market, Market]]:
 
 
 @pytest.mark.slow
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=st.lists(_operation, min_size=1, max_size=8))
 def test_generated_sequences_run_identically_on_py_evm_and_revm(
     both_demo: tuple[Market, Market], operations: list[tuple[object, ...]]
