@@ -222,7 +222,12 @@ class RevmChain(Web3Chain):
             self._revm_signers[signer.address] = signer
             accounts.append(ChainAccount(signer.address, key))
             self._write_account(signer.address, (DEFAULT_ACCOUNT_BALANCE, 0, _EMPTY_CODE_HASH, None))
-        genesis = Block(0, genesis_timestamp, INITIAL_BASE_FEE, keccak(b"sandbox-genesis"), b"\x00" * 32)
+        # The genesis block commits to its allocation (the funded accounts) and chain id, so a data
+        # directory opened with other keys, another number of accounts or another chain id is refused.
+        allocation = rlp_encode(
+            [chain_id, *([bytes.fromhex(a.address[2:]), DEFAULT_ACCOUNT_BALANCE] for a in accounts)]
+        )
+        genesis = Block(0, genesis_timestamp, INITIAL_BASE_FEE, keccak(b"sandbox-genesis" + allocation), b"\x00" * 32)
         genesis.hash = self._block_hash(genesis)
         self._blocks: list[Block] = [genesis]
         self._by_hash: dict[bytes, TxReceipt] = {}

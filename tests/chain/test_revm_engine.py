@@ -200,3 +200,18 @@ def test_a_data_directory_of_the_other_engine_is_refused(tmp_path: Path) -> None
     EmbeddedChain(data_dir=tmp_path).close()
     with pytest.raises(PersistenceError):
         RevmChain(data_dir=tmp_path)
+
+
+def test_a_data_directory_opened_with_other_keys_or_accounts_is_refused(tmp_path: Path) -> None:
+    from sandbox.chain.persistence import PersistenceError
+
+    RevmChain(data_dir=tmp_path, num_accounts=3).close()
+    with pytest.raises(PersistenceError, match="different chain"):
+        RevmChain(data_dir=tmp_path, num_accounts=4)
+    with pytest.raises(PersistenceError, match="different chain"):
+        RevmChain(
+            data_dir=tmp_path,
+            num_accounts=3,
+            mnemonic="legal winner thank year wave sausage worth useful legal winner thank yellow",
+        )
+    RevmChain(data_dir=tmp_path, num_accounts=3).close()
