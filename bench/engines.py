@@ -16,15 +16,14 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sandbox.chain.factory import in_process_chain
 from sandbox.contracts.base import ContractFacade
 from sandbox.market import load_scenario
+from sandbox.scenario import DEMO_SCENARIO as DEMO
 from sandbox.scenario import Scenario
 
-DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo.yaml"
 ROUNDS = 3
 #: Transfers per round: enough for about a second of work on each engine.
 TRANSFERS = {"embedded": 60, "revm": 1_000}

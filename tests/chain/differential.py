@@ -5,14 +5,14 @@ resulting state (storage slots, balances, nonces, code)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sandbox.chain import embedded
 from sandbox.chain.revm_engine import RevmChain
 from sandbox.errors import ContractReverted
+from sandbox.scenario import SEEDS_DIR
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SEEDS = SEEDS_DIR
 
 
 @dataclass(frozen=True)
