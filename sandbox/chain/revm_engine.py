@@ -675,7 +675,13 @@ class RevmChain(Web3Chain):
             number = self._resolve_block(block)
             length = self._code_lengths.get(address.lower())
             if number == self._head().number:
-                code = bytes(self._evm.get_code(to_checksum_address(address)) or b"")
+                # In a checkpoint: pyrevm loads the account into its journal, which would leave it warm
+                # (EIP-2929) for every later transaction, and their gas lower than on a real chain.
+                checkpoint = self._evm.snapshot()
+                try:
+                    code = bytes(self._evm.get_code(to_checksum_address(address)) or b"")
+                finally:
+                    self._evm.revert(checkpoint)
             else:
                 with self._state_at(number):
                     code = bytes(self._evm.get_code(to_checksum_address(address)) or b"")

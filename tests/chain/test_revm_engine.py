@@ -215,3 +215,18 @@ def test_a_data_directory_opened_with_other_keys_or_accounts_is_refused(tmp_path
             mnemonic="legal winner thank year wave sausage worth useful legal winner thank yellow",
         )
     RevmChain(data_dir=tmp_path, num_accounts=3).close()
+
+
+def test_reading_code_leaves_the_contract_out_of_revms_journal() -> None:
+    """A code read at the head loaded the contract into pyrevm's journal for good: every later write to
+    its storage then went into the journal and was thrown away with the transaction's checkpoint
+    (transfers after it were all "new holder" transfers and balances never moved), and a data directory
+    written after such a read could not be replayed (`sandbox serve` reads the registry's code at start)."""
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    assert chain.w3.eth.get_code(token.address) != b""
+    first = token._send("transfer", b, 1, sender=a)
+    second = token._send("transfer", b, 1, sender=a)
+    assert (first.gas_used, second.gas_used) == (51_411, 34_311)  # py-evm's figures (bench.gas)
+    assert _balance(token, b) == 2
