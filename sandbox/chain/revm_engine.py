@@ -44,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, cast
@@ -647,8 +647,13 @@ class RevmChain(Web3Chain):
         with self._lock:
             blocks = self._blocks[max(0, from_block) : max(0, to_block + 1)]
         for block in blocks:
+            block_hash = "0x" + block.hash.hex()
             for receipt in block.receipts:
-                out.extend(log for log in receipt.logs if wanted is None or log.address in wanted)
+                out.extend(
+                    replace(log, block_hash=block_hash, transaction_index=receipt.index)
+                    for log in receipt.logs
+                    if wanted is None or log.address in wanted
+                )
         return out
 
     def balance(self, address: str, block: int | str = "latest") -> int:
