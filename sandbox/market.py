@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sandbox.chain.base import Chain, DevChain, Receipt
 from sandbox.contracts.cash_token import CashToken
@@ -22,9 +22,6 @@ from sandbox.errors import ContractReverted, SandboxError
 from sandbox.replay import HistoryEntry, replay_history
 from sandbox.rules import RULEBOOK_BY_CODE, Family, HolderType, InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
-
-if TYPE_CHECKING:
-    from sandbox.chain.embedded import EmbeddedChain
 
 SECONDS_PER_DAY = 86_400
 #: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
@@ -738,8 +735,10 @@ def load_embedded(
     progress: Progress | None = None,
     now: int | None = None,
     mnemonic: str | None = None,
+    engine: str | None = None,
 ) -> Market:
-    """A new embedded chain with `scenario` loaded on it (at least `accounts` accounts, derived from
+    """A new in-process chain (`engine`: ``"embedded"`` for py-evm, ``"revm"``; default ``SANDBOX_ENGINE``,
+    else py-evm) with `scenario` loaded on it (at least `accounts` accounts, derived from
     `mnemonic`; by default the well-known development one).
 
     With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
@@ -747,20 +746,20 @@ def load_embedded(
     the fixed clock from a genesis as many days before today (`now`, default the wall clock) as the
     history spans, so the history ends in the past; the chain then follows the wall clock. Without a
     history the chain follows the wall clock throughout."""
-    from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
+    from sandbox.chain.factory import InProcessChain, in_process_chain  # noqa: PLC0415
 
     num_accounts = max(accounts, scenario.accounts_needed)
     keys: dict[str, Any] = {} if mnemonic is None else {"mnemonic": mnemonic}
-    chain: EmbeddedChain
+    chain: InProcessChain
     if clock == "wall" and scenario.history_days:
         today = int(time.time()) if now is None else now
         today -= today % SECONDS_PER_DAY
         genesis = today - scenario.history_days * SECONDS_PER_DAY
-        chain = EmbeddedChain(num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
+        chain = in_process_chain(engine, num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
         market = load_scenario(chain, scenario, progress)
         chain.set_clock("wall")
         return market
-    chain = EmbeddedChain(num_accounts=num_accounts, clock=clock, **keys)
+    chain = in_process_chain(engine, num_accounts=num_accounts, clock=clock, **keys)
     return load_scenario(chain, scenario, progress)
 
 
