@@ -38,6 +38,7 @@ from sandbox.readmodel._model import (
     Register,
     RegisterPage,
     Security,
+    SequencedEvent,
 )
 
 __all__ = [
@@ -64,5 +65,6 @@ __all__ = [
     "Register",
     "RegisterPage",
     "Security",
+    "SequencedEvent",
     "SyncReport",
 ]
