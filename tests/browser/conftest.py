@@ -125,7 +125,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """A 1280×800 screenshot of the page for docs/screens (only when SANDBOX_SCREENS is set)."""
+    """A 1280x800 screenshot of the page for docs/screens (only when SANDBOX_SCREENS is set)."""
     if SCREENS:
         Path(SCREENS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENS) / f"{name}.png"))

@@ -1,8 +1,8 @@
 """The console's stories in a real browser (issue #13's "Done when"), in order on one gateway: the FCA
-approves a held UK–US transfer and watches it leave the inbox and the positions change, live; the SEC does
+approves a held UK-US transfer and watches it leave the inbox and the positions change, live; the SEC does
 not see what is out of its remit; an issuer schedules, funds and pays a coupon; a wrong key is refused; a
 form without the session's CSRF token is refused and changes nothing. Each main page is checked with
-axe-core (WCAG 2 A/AA) and photographed at 1280×800 (`make screens`)."""
+axe-core (WCAG 2 A/AA) and photographed at 1280x800 (`make screens`)."""
 
 from __future__ import annotations
 

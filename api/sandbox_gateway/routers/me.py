@@ -20,7 +20,7 @@ class Me(BaseModel):
 
 @router.get(
     "/me",
-    operation_id="me",
+    operation_id="me-get",
     summary="Who am I (name, role, jurisdiction, account)",
     description="Any principal with a key: the principal the key authenticates, as the gateway scopes it.",
 )
