@@ -181,3 +181,16 @@ def test_holdings_report_is_named_and_dated(browser: TestClient, keys: dict[str,
     body = json_report.json()
     assert body["as_of_date"] == "2026-01-01" and body["prepared_for"] == "Financial Conduct Authority"
     assert sum(h["balance"] for h in body["holdings"]) == 11_000
+
+
+def test_one_investors_holdings_across_securities_within_remit(
+    browser: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    bob = market.accounts["bob"]  # GB: THAMES28 (GB) and HUDS (US)
+    sign_in(browser, keys["fca"])
+    page = browser.get(f"/console/investors/{bob}")
+    assert page.status_code == 200
+    assert "Holdings of Bob Capital LLP" in page.text
+    assert ">THAMES28<" in page.text and ">HUDS<" in page.text
+    sign_in(browser, keys["sec"])  # Bob is not the SEC's investor: as the API, not found
+    assert browser.get(f"/console/investors/{bob}", headers={"accept": "text/html"}).status_code == 404

@@ -25,6 +25,7 @@ def mount(app: FastAPI) -> None:
     """Adds the console (pages, static files, its sessions) and the offline /docs to `app`."""
     app.state.console_sessions = SessionStore()
     app.state.console_reasons = {}
+    app.state.console_terms = {}
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 

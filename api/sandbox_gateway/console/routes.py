@@ -7,11 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -287,11 +290,41 @@ def _security_rows(request: Request, principal: Principal) -> list[dict[str, Any
     for summary in listed.items:
         if principal.role is Role.ISSUER and market.issuer_of.get(summary.symbol) != principal.key:
             continue
-        detail = securities.get_security(summary.symbol, market, principal)
         table = positions.cap_table(summary.symbol, market, live, principal, AsOfParams(block=None, at=None), "json")
         assert not isinstance(table, Response)
+        detail = _detail(request, summary.symbol, table.total_supply, approval=True)
         rows.append({"detail": detail, "cap": table, "isin": _isin(market, summary.symbol)})
     return rows
+
+
+@dataclass(frozen=True)
+class Detail:
+    """What a page shows of a security besides its positions: its terms (public to every principal, as
+    GET /securities/{symbol}) and, where asked, its issuance approval."""
+
+    symbol: str
+    name: str
+    decimals: int
+    home_jurisdiction: str
+    total_supply: int
+    issuance_approved: bool = False
+    issuance_limit: int = 0
+
+
+def _detail(request: Request, symbol: str, total_supply: int, *, approval: bool = False) -> Detail:
+    """A security's fixed terms (read once per app: `GET /securities/{symbol}` reads the holder counts and
+    rules as well, which a page does not show) and, with `approval`, its issuance approval now."""
+    market = _market(request)
+    cache: dict[str, tuple[str, int, str]] = request.app.state.console_terms
+    if symbol not in cache:
+        summary = securities._summary(market, symbol)
+        cache[symbol] = (summary.name, market.securities[symbol].decimals(), summary.home_jurisdiction)
+    name, decimals, home = cache[symbol]
+    detail = Detail(symbol, name, decimals, home, total_supply)
+    if approval:
+        issuance = market.securities[symbol].issuance_approval()
+        detail = replace(detail, issuance_approved=issuance.approved, issuance_limit=issuance.limit)
+    return detail
 
 
 def _pending(request: Request, principal: Principal) -> list[crossborder.CrossBorderTransfer]:
@@ -410,10 +443,10 @@ def _security_context(
     request: Request, principal: Principal, symbol: str, at: int | None, offset: int
 ) -> dict[str, Any]:
     market, live = _market(request), _live(request)
-    detail = securities.get_security(symbol, market, principal)
     as_of = AsOfParams(block=None, at=at)
-    table = positions.cap_table(symbol, market, live, principal, as_of, "json")
+    table = positions.cap_table(symbol, market, live, principal, as_of, "json")  # 404 out of scope
     assert not isinstance(table, Response)
+    detail = _detail(request, symbol, table.total_supply)
     page = positions.list_positions(symbol, market, live, principal, PageParams(limit=PAGE, offset=offset), as_of)
     frozen = freezes.list_freezes(symbol, market, principal, PageParams(limit=500, offset=0))
     return {"detail": detail, "cap": table, "positions": page, "frozen": frozen.items, "at": at, "offset": offset}
@@ -676,6 +709,20 @@ def issuer_action(
 # ---------------------------------------------------------------- investor
 
 
+@router.get("/investors/{identity}")
+def investor_holdings(request: Request, identity: str, session: SessionDep) -> HTMLResponse:
+    """One investor's holdings across securities and wallets, scoped as GET /investors/{identity}/positions."""
+    principal = session.principal
+    market, live = _market(request), _live(request)
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", identity):
+        raise Problem(404, "INVESTOR_NOT_FOUND", "Investor not found", f"There is no investor {identity!r}.")
+    identity = to_checksum_address(identity)
+    held = investors.investor_positions(
+        identity, market, live, principal, PageParams(limit=500, offset=0), AsOfParams(block=None, at=None)
+    )
+    return render(request, "investor.html", session, held=held, identity=identity)
+
+
 @router.get("/holdings")
 def holdings(request: Request, session: SessionDep) -> HTMLResponse:
     principal = session.principal
@@ -683,6 +730,7 @@ def holdings(request: Request, session: SessionDep) -> HTMLResponse:
     identity = principal.account
     if principal.role is not Role.INVESTOR:
         raise Problem(403, "ROLE_NOT_ALLOWED", "Role not allowed", "This page is for investors.")
+    identity = to_checksum_address(identity)
     held = investors.investor_positions(
         identity, market, live, principal, PageParams(limit=500, offset=0), AsOfParams(block=None, at=None)
     )
