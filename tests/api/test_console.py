@@ -194,3 +194,25 @@ def test_one_investors_holdings_across_securities_within_remit(
     assert ">THAMES28<" in page.text and ">HUDS<" in page.text
     sign_in(browser, keys["sec"])  # Bob is not the SEC's investor: as the API, not found
     assert browser.get(f"/console/investors/{bob}", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_refusals_are_listed_by_rule_within_remit(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    alice, carol = market.wallets["alice"][0], market.wallets["carol"][0]
+    assert (
+        client.post(
+            "/securities/THAMES28/frozen-wallets", json={"wallet": alice}, headers=bearer(keys["fca"])
+        ).status_code
+        == 201
+    )
+    refused = client.post(
+        "/securities/THAMES28/transfers", json={"to": carol, "amount": 10}, headers=bearer(keys["alice"])
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "SENDER_FROZEN"
+    sign_in(browser, keys["fca"])
+    page = browser.get("/console/refusals")
+    assert "SENDER_FROZEN" in page.text and "Alice Holdings Ltd" in page.text
+    assert "/securities/THAMES28/transfers" in page.text
+    sign_in(browser, keys["sec"])  # a GB security's refusals are the FCA's (as the gateway's request audit)
+    assert "SENDER_FROZEN" not in browser.get("/console/refusals").text

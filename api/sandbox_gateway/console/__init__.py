@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from sandbox.errors import ContractNotDeployed, ContractReverted
+from sandbox_gateway.console.refusals import RefusalLog, RefusalMiddleware
 from sandbox_gateway.console.routes import SignInRequired, refusal, render, router
 from sandbox_gateway.console.sessions import SessionStore
 from sandbox_gateway.problems import Problem
@@ -26,6 +27,8 @@ def mount(app: FastAPI) -> None:
     app.state.console_sessions = SessionStore()
     app.state.console_reasons = {}
     app.state.console_terms = {}
+    app.state.console_refusals = RefusalLog()
+    app.add_middleware(RefusalMiddleware, log=app.state.console_refusals)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 

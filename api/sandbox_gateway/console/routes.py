@@ -24,6 +24,7 @@ from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory
 from sandbox_gateway.asof import AsOfParams
+from sandbox_gateway.console.refusals import RefusalLog
 from sandbox_gateway.console.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, Session, SessionStore
 from sandbox_gateway.deps import get_indexed
 from sandbox_gateway.pagination import PageParams
@@ -40,6 +41,7 @@ from sandbox_gateway.routers import (
     securities,
 )
 from sandbox_gateway.schemas import FreezeRequest, MintRequest
+from sandbox_gateway.scope import sees_request
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -105,6 +107,19 @@ def _require(principal: Principal, *roles: Role) -> None:
 
 
 # ---------------------------------------------------------------- presentation
+
+
+def names_by_key(market: Market) -> dict[str, str]:
+    """Participant key → name (the operator's key is "operator")."""
+    scenario = market.scenario
+    by_key = {"operator": "Sandbox operator"}
+    for regulator in scenario.regulators:
+        by_key[regulator.key] = regulator.name
+    for issuer in scenario.issuers:
+        by_key[issuer.key] = issuer.name
+    for investor in scenario.investors:
+        by_key[investor.key] = investor.name
+    return by_key
 
 
 def names_of(market: Market) -> dict[str, str]:
@@ -497,6 +512,33 @@ def freeze(
     outcome = {"action": action, "wallet": wallet, "tx_hash": done.tx_hash if done else None, "refused": refused}
     status = refused[0] if refused else 200
     return render(request, "_security_body.html", session, status=status, **context, outcome=outcome)
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def _refusals_context(request: Request, principal: Principal) -> dict[str, Any]:
+    """Refused requests visible to `principal`, scoped as the gateway's request audit (`sees_request`)."""
+    market = _market(request)
+    log: RefusalLog = request.app.state.console_refusals
+    visible = [r for r in log.all() if sees_request(principal, market, r.principal, r.path)]
+    by_code: dict[str, int] = {}
+    for refusal in visible:
+        by_code[refusal.code] = by_code.get(refusal.code, 0) + 1
+    names = names_by_key(market)
+    return {"refusals": list(reversed(visible))[:PAGE], "by_code": by_code, "total": len(visible), "who": names}
+
+
+@router.get("/refusals")
+def refusals(request: Request, session: SessionDep) -> HTMLResponse:
+    _require(session.principal, Role.REGULATOR, Role.OPERATOR)
+    return render(request, "refusals.html", session, **_refusals_context(request, session.principal))
+
+
+@router.get("/refusals/items")
+def refusal_items(request: Request, session: SessionDep) -> HTMLResponse:
+    _require(session.principal, Role.REGULATOR, Role.OPERATOR)
+    return render(request, "_refusal_items.html", session, **_refusals_context(request, session.principal))
 
 
 # ---------------------------------------------------------------- audit trail
