@@ -3,8 +3,11 @@ resumption, the offline API docs, the pinned assets, the dated reports, and scop
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -216,3 +219,24 @@ def test_refusals_are_listed_by_rule_within_remit(
     assert "/securities/THAMES28/transfers" in page.text
     sign_in(browser, keys["sec"])  # a GB security's refusals are the FCA's (as the gateway's request audit)
     assert "SENDER_FROZEN" not in browser.get("/console/refusals").text
+
+
+def test_freezes_and_refusals_over_a_period_are_named_and_dated(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    bob = market.wallets["bob"][0]
+    frozen = client.post("/securities/THAMES28/frozen-wallets", json={"wallet": bob}, headers=bearer(keys["fca"]))
+    assert frozen.status_code == 201
+    day = time.strftime("%Y-%m-%d", time.gmtime(frozen.json()["block_timestamp"]))
+    sign_in(browser, keys["fca"])
+    report = browser.get("/console/reports/freezes.csv", params={"since": day, "until": day})
+    assert report.headers["content-disposition"] == f'attachment; filename="freezes-{day}-to-{day}.csv"'
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert [(r["security"], r["wallet"], r["holder"], r["frozen"], r["by"]) for r in rows] == [
+        ("THAMES28", bob, "Bob Capital LLP", "True", "Financial Conduct Authority")
+    ]
+    # The day before: nothing.
+    before = time.strftime("%Y-%m-%d", time.gmtime(frozen.json()["block_timestamp"] - 86_400))
+    assert browser.get("/console/reports/freezes.json", params={"since": before, "until": before}).json()["items"] == []
+    refusals = browser.get("/console/reports/refusals.json", params={"since": "2000-01-01", "until": "2100-12-31"})
+    assert refusals.headers["content-disposition"].endswith('refusals-2000-01-01-to-2100-12-31.json"')

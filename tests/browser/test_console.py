@@ -192,3 +192,14 @@ def test_audit_and_reports_pages(gateway: Gateway, page: Any) -> None:
         page.locator("form[data-report=THAMES28]").get_by_role("button", name="CSV").click()
     assert re.fullmatch(r"THAMES28-holdings-as-of-\d{4}-\d{2}-\d{2}\.csv", download.value.suggested_filename)
     screenshot(page, "reports")
+
+    # A transfer the chain refuses (the receiver is no registered investor) shows on the refusals page.
+    with gateway.api("alice") as api:
+        refused = api.post(
+            "/securities/THAMES28/transfers", json={"to": gateway.market.accounts["hudson"], "amount": 1}
+        )
+    assert refused.status_code in (403, 409), refused.text
+    page.goto(f"{gateway.url}/console/refusals")
+    page.locator("#refusals").get_by_text(refused.json()["code"]).first.wait_for()
+    assert axe_violations(page) == []
+    screenshot(page, "refusals")

@@ -517,7 +517,7 @@ def freeze(
 # ---------------------------------------------------------------- refusals
 
 
-def _refusals_context(request: Request, principal: Principal) -> dict[str, Any]:
+def _refusals_context(request: Request, principal: Principal, limit: int | None = PAGE) -> dict[str, Any]:
     """Refused requests visible to `principal`, scoped as the gateway's request audit (`sees_request`)."""
     market = _market(request)
     log: RefusalLog = request.app.state.console_refusals
@@ -526,7 +526,7 @@ def _refusals_context(request: Request, principal: Principal) -> dict[str, Any]:
     for refusal in visible:
         by_code[refusal.code] = by_code.get(refusal.code, 0) + 1
     names = names_by_key(market)
-    return {"refusals": list(reversed(visible))[:PAGE], "by_code": by_code, "total": len(visible), "who": names}
+    return {"refusals": list(reversed(visible))[:limit], "by_code": by_code, "total": len(visible), "who": names}
 
 
 @router.get("/refusals")
@@ -667,6 +667,85 @@ def holdings_report(
         }
         return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
     out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(records)
+    return Response(out.getvalue(), media_type="text/csv", headers=headers)
+
+
+@router.get("/reports/{kind}.{fmt}")
+def period_report(
+    request: Request,
+    kind: str,
+    fmt: str,
+    session: SessionDep,
+    since: Annotated[str, Query(max_length=10, description="ISO date, first day (UTC).")],
+    until: Annotated[str, Query(max_length=10, description="ISO date, last day (UTC).")],
+) -> Response:
+    """Freezes and releases (from the on-chain audit trail) or refusals (the gateway's record) over a period, as
+    CSV or JSON, named for filing: `freezes-2026-01-01-to-2026-06-30.csv`."""
+    principal = session.principal
+    _require(principal, Role.REGULATOR, Role.OPERATOR)
+    if kind not in ("freezes", "refusals") or fmt not in ("csv", "json"):
+        raise Problem(404, "REPORT_UNKNOWN", "No such report", "Reports: freezes or refusals, as csv or json.")
+    start, end = _day(since), _day(until, end_of_day=True)
+    assert start is not None and end is not None
+    records: list[dict[str, Any]] = []
+    if kind == "freezes":
+        market, indexed = _market(request), get_indexed(request)
+        offset: int | None = 0
+        names = _names(request)
+        while offset is not None:
+            page = audit.list_actions(
+                market,
+                indexed,
+                principal,
+                PageParams(limit=500, offset=offset),
+                None,
+                None,
+                None,
+                "AddressFrozen",
+                None,
+                None,
+                start,
+                end,
+            )
+            records.extend(
+                {
+                    "time": iso_utc(a.timestamp),
+                    "security": a.security,
+                    "wallet": a.target,
+                    "holder": names.get(a.target or ""),
+                    "frozen": a.arguments.get("isFrozen"),
+                    "by": names.get(a.actor, a.actor),
+                    "tx_hash": a.tx_hash,
+                    "block": a.block_number,
+                }
+                for a in page.items
+            )
+            offset = page.page.next_offset
+    else:
+        context = _refusals_context(request, principal, limit=None)
+        who = context["who"]
+        records = [
+            {
+                "time": iso_utc(int(r.at)),
+                "principal": who.get(r.principal, r.principal),
+                "request": f"{r.method} {r.path}",
+                "status": r.status,
+                "code": r.code,
+                "detail": r.detail,
+            }
+            for r in reversed(context["refusals"])
+            if start <= r.at <= end
+        ]
+    filename = f"{kind}-{since}-to-{until}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if fmt == "json":
+        body = {"report": kind, "from": since, "to": until, "prepared_for": principal.name, "items": records}
+        return Response(json.dumps(body, indent=2), media_type="application/json", headers=headers)
+    out = io.StringIO()
+    fields = list(records[0]) if records else (["time", "security", "wallet"] if kind == "freezes" else ["time"])
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     writer.writerows(records)
