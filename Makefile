@@ -73,14 +73,17 @@ run: install
 run-uk-us: install
 	SANDBOX_SCENARIO=seeds/uk-us-sandbox.yaml $(BIN)/sandbox serve
 
-## Run the test suite (all of it: CI runs this).
+## Run the test suite (all of it: CI runs this), on one worker per core (pytest-xdist; a file's tests stay
+## on one worker, so its module fixtures are built once). `make test PYTEST_WORKERS=0` runs it serially.
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
 test: install node-tools postgres-server browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_XDIST)
 
 ## The inner loop: everything but the tests marked slow, postgres, node or browser; needs no npm and
 ## no PostgreSQL.
 test-fast: install
-	$(BIN)/pytest -q -m "not slow and not postgres and not node and not browser"
+	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not slow and not postgres and not node and not browser"
 
 ## ruff + mypy (CI runs these after the tests).
 lint: install

@@ -1,7 +1,8 @@
-"""Answers read from the chain's event history by scanning logs.
+"""Answers read from the chain's event history by scanning logs, for the library's own use where no read
+model exists (replaying a scenario on a freshly deployed market) and for tests.
 
-Scanning is fine for the demo's size; the event-indexed read model (`sandbox.readmodel`) is what
-serves long histories. Block numbers bound every scan so answers are consistent "as of" a block.
+The gateway never scans: it reads the event-indexed read model (`sandbox.readmodel`, through
+`sandbox_gateway.reads`). Block numbers bound every scan so answers are consistent "as of" a block.
 """
 
 from __future__ import annotations

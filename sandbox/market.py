@@ -21,7 +21,7 @@ from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtensi
 from sandbox.contracts.settlement import BatchResult, DvPSettlement, ProposedTrade, SingleSettlement
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.replay import HistoryEntry, replay_history
-from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox.rules import RULEBOOK_BY_CODE, Family, InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ DAY_COUNTS: dict[DayCountName, DayCount] = {
     "30/360": DayCount.THIRTY_360_BOND_BASIS,
     "30E/360": DayCount.THIRTY_E_360,
     "ACT/365": DayCount.ACTUAL_365_FIXED,
+    "30/360 US": DayCount.THIRTY_360_US,
+    "ACT/ACT ICMA": DayCount.ACTUAL_ACTUAL_ICMA,
 }
 #: An issuer's treasury is registered as a business investor of its jurisdiction.
 TREASURY_CATEGORY = {"GB": InvestorCategory.UK_ELIGIBLE_COUNTERPARTY, "US": InvestorCategory.US_QIB}
@@ -97,8 +99,6 @@ class Market:
     treasuries: dict[str, str] = field(default_factory=dict)
     #: security symbol → the paying agent of a bond or share class
     paying_agents: dict[str, BondPayingAgent | EquityPayingAgent] = field(default_factory=dict)
-    #: security symbol → the distribution ids of the dividends declared by its history, oldest first
-    dividends: dict[str, list[int]] = field(default_factory=dict)
     #: guards `_account_locks` and `_reserved_symbols`
     _guard: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False, metadata={"transient": True}
@@ -355,6 +355,55 @@ class Market:
                 self._reserved_symbols.discard(symbol)
         return token
 
+    def deploy_security(
+        self,
+        *,
+        symbol: str,
+        name: str,
+        issuer_key: str,
+        issuer_account: str,
+        home: str,
+        admitted: Sequence[str],
+        decimals: int,
+        rules: RulesSpec,
+    ) -> SecurityToken:
+        """Deploys a new security of an issuer (its admin and sender) on the market's registry and shared
+        extension, with `rules` whose periods start now, and adds it under `symbol` (reserved first, see
+        `create_security`; raises `SymbolTaken`). Nothing is issued until the home regulator approves."""
+
+        def deploy() -> SecurityToken:
+            return SecurityToken.deploy(
+                self.chain,
+                name=name,
+                symbol=symbol,
+                decimals=decimals,
+                registry=self.registry.address,
+                home_jurisdiction=Jurisdiction[home],
+                admitted_jurisdictions=[Jurisdiction[j] for j in admitted],
+                admin=issuer_account,
+                sender=issuer_account,
+                extension=self.extension,
+                terms=terms_of(rules, self.chain.timestamp()),
+            )
+
+        return self.create_security(symbol=symbol, issuer_key=issuer_key, deploy=deploy)
+
+    def explain_code(self, code: int, token: str | None) -> tuple[str | None, str]:
+        """The machine name of a settlement's failure `code` (any family's, from `sandbox.rules`) and its
+        sentence, as stated by the contract that states it: the failing `token` for its own rulebook, else
+        the DvP contract."""
+        rule = RULEBOOK_BY_CODE.get(code)
+        stating: RestrictedToken | None = None
+        if rule is not None and rule.family is Family.TOKEN:
+            stating = next((t for t in self.securities.values() if t.address == token), None)
+        elif rule is not None and rule.family is Family.CASH:
+            stating = next((t for t in self.cash.values() if t.address == token), None)
+        if stating is not None:
+            return rule.name if rule else None, stating.rule_message(code)
+        if self.settlement is None:
+            raise SandboxError("this market has no DvP contract to explain a settlement code")
+        return (rule.name if rule else None), self.settlement.message_for_settlement_code(code)
+
 
 def terms_of(rules: RulesSpec, now: int) -> Terms:
     """The on-chain `Terms` of a scenario's rule parameters; periods start at `now`."""
@@ -502,7 +551,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             step(f"paying agent of {spec.symbol} deployed")
             _issue_holdings(market, spec, step)
     if scenario.history:
-        replay_history(market, scenario.history, step)
+        market.history.extend(replay_history(market, scenario.history, step).history)
     return market
 
 
@@ -533,7 +582,12 @@ def _deploy_paying_agent(market: Market, spec: SecuritySpec) -> None:
             coupon_dates=tuple(market.chain_date(d) for d in bond.coupon_dates),
             maturity=market.chain_date(bond.maturity),
             issuance_limit=limit,
-            record_lag=bond.record_lag_days * SECONDS_PER_DAY,
+            payment_dates=tuple(market.chain_date(d) for d in bond.payment_dates()),
+            # The token's record key is the last second on the register of record: `balanceOfAt` is
+            # the balance at the end of that second, so a transfer stamped at close itself is after it.
+            record_dates=tuple(market.chain_time(t) - 1 for t in bond.record_instants()),
+            frequency=bond.frequency,
+            close_of_business=f"{bond.close_of_business:%H:%M} {bond.zone}",
         )
         agent = BondPayingAgent.deploy(
             market.chain,

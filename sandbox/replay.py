@@ -10,19 +10,20 @@ same blocks, hashes included.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
-from sandbox.chain.base import DevChain
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE, CashToken
+from sandbox.chain.base import Chain, DevChain
+from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, EquityPayingAgent, payment_code_name
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.contracts.settlement import DvPSettlement, Leg, SettlementCode, SettlementResult
+from sandbox.contracts.settlement import DvPSettlement, SettlementResult
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.history import holders_of
-from sandbox.rules import RULES_BY_CODE
+from sandbox.rules import code_name
 from sandbox.scenario import (
     Action,
     AdvanceTime,
@@ -35,14 +36,44 @@ from sandbox.scenario import (
     Issue,
     PayCoupon,
     PayDividend,
+    Scenario,
     Split,
     TradeTerms,
     Transfer,
     Unfreeze,
 )
 
-if TYPE_CHECKING:
-    from sandbox.market import Market
+
+class ReplayMarket(Protocol):
+    """What replay needs of a loaded market, read-only: its chain, scenario, participants and contracts.
+    Replay changes the chain only; what it records it returns (`Replayed`)."""
+
+    @property
+    def chain(self) -> Chain: ...
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def operator(self) -> str: ...
+    @property
+    def accounts(self) -> Mapping[str, str]: ...
+    @property
+    def issuer_of(self) -> Mapping[str, str]: ...
+    @property
+    def cash(self) -> Mapping[str, CashToken]: ...
+    @property
+    def cash_symbol_of(self) -> Mapping[str, str]: ...
+    @property
+    def settlement(self) -> DvPSettlement | None: ...
+    @property
+    def treasuries(self) -> Mapping[str, str]: ...
+    @property
+    def wallets(self) -> Mapping[str, tuple[str, ...]]: ...
+    def security(self, symbol: str) -> SecurityToken: ...
+    def cash_token(self, currency: str) -> CashToken: ...
+    def wallet(self, ref: str) -> str: ...
+    def chain_time(self, moment: datetime) -> int: ...
+    def paying_agent(self, symbol: str) -> BondPayingAgent | EquityPayingAgent: ...
+
 
 SECONDS_PER_DAY = 86_400
 #: Wallets split per transaction (the split's cost grows with the wallets listed and their lots).
@@ -66,12 +97,23 @@ class HistoryEntry:
     trade_ids: tuple[int, ...] = ()
 
 
-def replay_history(market: Market, history: Sequence[Action], step: Callable[[str], None]) -> None:
-    """Replays `history` on `market`, appending one `HistoryEntry` per step to `market.history` and
-    reporting each through `step`."""
+@dataclass(frozen=True)
+class Replayed:
+    """What replaying a history did: one `HistoryEntry` per step, and the distribution ids of the
+    dividends it declared (security symbol → ids, oldest first)."""
+
+    history: tuple[HistoryEntry, ...]
+    dividends: Mapping[str, tuple[int, ...]]
+
+
+def replay_history(market: ReplayMarket, history: Sequence[Action], step: Callable[[str], None]) -> Replayed:
+    """Replays `history` on `market`'s chain, reporting each step through `step`, and returns what it
+    did (the market itself is not changed)."""
+    entries: list[HistoryEntry] = []
+    dividends: dict[str, list[int]] = {}
     for number, action in enumerate(history, 1):
         try:
-            summary, trade_ids = _replay(market, action)
+            summary, trade_ids = _replay(market, action, dividends)
         except ContractReverted as exc:
             raise ScenarioReplayError(f"history step {number} ({action.kind}) was refused: {exc}") from exc
         except ScenarioReplayError as exc:
@@ -79,13 +121,12 @@ def replay_history(market: Market, history: Sequence[Action], step: Callable[[st
         if action.note:
             summary = f"{summary} ({action.note})"
         chain = market.chain
-        market.history.append(
-            HistoryEntry(number, action.kind, summary, chain.block_number(), chain.timestamp(), trade_ids)
-        )
+        entries.append(HistoryEntry(number, action.kind, summary, chain.block_number(), chain.timestamp(), trade_ids))
         step(summary)
+    return Replayed(tuple(entries), {symbol: tuple(ids) for symbol, ids in dividends.items()})
 
 
-def _replay(market: Market, action: Action) -> tuple[str, tuple[int, ...]]:
+def _replay(market: ReplayMarket, action: Action, dividends: dict[str, list[int]]) -> tuple[str, tuple[int, ...]]:
     match action:
         case AdvanceTime():
             return _advance_time(market, action), ()
@@ -125,37 +166,37 @@ def _replay(market: Market, action: Action) -> tuple[str, tuple[int, ...]]:
                 market.chain_time(action.payment_date),
                 sender=market.accounts[market.issuer_of[action.security]],
             )
-            market.dividends.setdefault(action.security, []).append(declared.distribution_id)
+            dividends.setdefault(action.security, []).append(declared.distribution_id)
             return (
                 f"dividend of {action.amount_per_share / 100:.2f} per share on {action.security} declared "
                 f"(distribution {declared.distribution_id})",
                 (),
             )
         case PayDividend():
-            dividends = market.dividends.get(action.security)
-            if not dividends:
+            declared_ids = dividends.get(action.security)
+            if not declared_ids:
                 raise ScenarioReplayError(f"no dividend of {action.security} was declared")
-            return f"dividend on {action.security}: {_pay(market, action.security, dividends[-1])}", ()
+            return f"dividend on {action.security}: {_pay(market, action.security, declared_ids[-1])}", ()
         case Split():
             return _split(market, action), ()
     raise ScenarioReplayError(f"unknown action {action!r}")  # pragma: no cover - the union is closed
 
 
-def _bond_agent(market: Market, symbol: str) -> BondPayingAgent:
+def _bond_agent(market: ReplayMarket, symbol: str) -> BondPayingAgent:
     agent = market.paying_agent(symbol)
     if not isinstance(agent, BondPayingAgent):
         raise ScenarioReplayError(f"{symbol} is not a bond")
     return agent
 
 
-def _equity_agent(market: Market, symbol: str) -> EquityPayingAgent:
+def _equity_agent(market: ReplayMarket, symbol: str) -> EquityPayingAgent:
     agent = market.paying_agent(symbol)
     if not isinstance(agent, EquityPayingAgent):
         raise ScenarioReplayError(f"{symbol} is not an equity")
     return agent
 
 
-def _investor_wallets(market: Market) -> list[tuple[str, str]]:
+def _investor_wallets(market: ReplayMarket) -> list[tuple[str, str]]:
     """(reference, address) of every investor wallet, in the scenario's order."""
     out: list[tuple[str, str]] = []
     for investor in market.scenario.investors:
@@ -164,7 +205,7 @@ def _investor_wallets(market: Market) -> list[tuple[str, str]]:
     return out
 
 
-def _pay(market: Market, symbol: str, distribution_id: int) -> str:
+def _pay(market: ReplayMarket, symbol: str, distribution_id: int) -> str:
     """Funds a distribution from the issuer's treasury and pays every wallet that held the security at
     its record date, in batches of the agent's maximum. Payments the rules refuse are held."""
     agent, token = market.paying_agent(symbol), market.security(symbol)
@@ -192,7 +233,7 @@ def _pay(market: Market, symbol: str, distribution_id: int) -> str:
     return summary
 
 
-def _split(market: Market, action: Split) -> str:
+def _split(market: ReplayMarket, action: Split) -> str:
     agent, token = _equity_agent(market, action.security), market.security(action.security)
     issuer = market.accounts[market.issuer_of[action.security]]
     agent.start_split(action.ratio, sender=issuer)
@@ -207,13 +248,13 @@ def _split(market: Market, action: Split) -> str:
     return f"{action.ratio}-for-1 split of {action.security}: {holding} wallets hold {token.total_supply()} shares"
 
 
-def _asset(market: Market, symbol: str) -> SecurityToken | CashToken:
+def _asset(market: ReplayMarket, symbol: str) -> SecurityToken | CashToken:
     if symbol in ("GBP", "USD"):
         return market.cash_token(symbol)
     return market.security(symbol)
 
 
-def _advance_time(market: Market, action: AdvanceTime) -> str:
+def _advance_time(market: ReplayMarket, action: AdvanceTime) -> str:
     chain = market.chain
     if not isinstance(chain, DevChain):
         raise ScenarioReplayError("moving time needs a chain with dev powers")
@@ -228,7 +269,7 @@ def _advance_time(market: Market, action: AdvanceTime) -> str:
     return f"time advanced to {action.to.strftime('%Y-%m-%d %H:%M')} UTC"
 
 
-def _transfer(market: Market, action: Transfer) -> str:
+def _transfer(market: ReplayMarket, action: Transfer) -> str:
     token: RestrictedToken = _asset(market, action.asset)
     sender, receiver = market.wallet(action.sender), market.wallet(action.receiver)
     what = f"{_amount(action.asset, action.amount)} from {action.sender} to {action.receiver}"
@@ -255,13 +296,13 @@ def _amount(asset: str, amount: int) -> str:
     return f"{amount} {asset}"
 
 
-def _settlement(market: Market) -> DvPSettlement:
+def _settlement(market: ReplayMarket) -> DvPSettlement:
     if market.settlement is None:
         raise ScenarioReplayError("delivery versus payment needs a cash token in the scenario")
     return market.settlement
 
 
-def _settle_trades(market: Market, trades: Sequence[TradeTerms], *, batch: bool) -> tuple[str, tuple[int, ...]]:
+def _settle_trades(market: ReplayMarket, trades: Sequence[TradeTerms], *, batch: bool) -> tuple[str, tuple[int, ...]]:
     """Agrees each trade (allowances, proposal, affirmation) and settles them: one `settle` per trade,
     or one `settleBatch` for all."""
     settlement = _settlement(market)
@@ -326,17 +367,10 @@ def _settle_trades(market: Market, trades: Sequence[TradeTerms], *, batch: bool)
 
 def _failure_name(result: SettlementResult) -> str:
     """The name of the rule (or DvP condition) that stopped a settlement."""
-    if result.leg == Leg.SECURITY and result.code in RULES_BY_CODE:
-        return RULES_BY_CODE[result.code].name
-    if result.leg == Leg.CASH and result.code in CASH_RULES_BY_CODE:
-        return CASH_RULES_BY_CODE[result.code].name
-    try:
-        return SettlementCode(result.code).name
-    except ValueError:
-        return f"code 0x{result.code:02x}"
+    return code_name(result.code)
 
 
-def _cross_border(market: Market, action: CrossBorderTransfer) -> str:
+def _cross_border(market: ReplayMarket, action: CrossBorderTransfer) -> str:
     token = market.security(action.security)
     sender, receiver = market.wallet(action.sender), market.wallet(action.receiver)
     receipt = token.request_cross_border_transfer(receiver, action.amount, sender=sender)

@@ -14,7 +14,7 @@ on the very dates written; loaded later, every date moves by the same number of 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -22,7 +22,16 @@ from typing import Annotated, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sandbox.rules import CATEGORIES_BY_JURISDICTION, RULES_BY_NAME, InvestorCategory, Jurisdiction
+from sandbox.calendars import PaymentCalendar, close_of_business, following_business_day
+from sandbox.errors import SandboxError
+from sandbox.rules import (
+    CATEGORIES_BY_JURISDICTION,
+    RULES_BY_NAME,
+    Family,
+    InvestorCategory,
+    Jurisdiction,
+    rules_of,
+)
 
 #: The scenarios the sandbox ships (`seeds/*.yaml`): in a clone they are read from the repository's
 #: `seeds/` folder; a built wheel carries them inside the package as `sandbox/seeds/`.
@@ -113,15 +122,23 @@ class RulesSpec(_Strict):
     max_us_non_accredited: Annotated[int, Field(ge=0, lt=2**32)] = 0
 
 
-DayCountName = Literal["30/360", "30E/360", "ACT/365"]
+DayCountName = Literal["30/360", "30E/360", "ACT/365", "30/360 US", "ACT/ACT ICMA"]
+#: The time zone a security's record dates close in, by payment currency, unless it states one.
+DEFAULT_TIME_ZONES: dict[str, str] = {"GBP": "Europe/London", "USD": "America/New_York"}
 Isin = Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")]
 
 
 class BondSpec(_Strict):
     """A bond's terms, fixed at issuance and held by its paying agent: coupons in `currency` (minor
-    units), `face_value` per unit, `coupon_bps` a year, a coupon on each of `coupon_dates` (the last is
-    the maturity), accruing from `issue_date` by `day_count` (30/360 US bond basis, 30E/360, ACT/365
-    Fixed); each payment's record date is `record_lag_days` before it. Dates are in the scenario's
+    units), `face_value` per unit, `coupon_bps` a year, `frequency` coupons a year, one on each of
+    `coupon_dates` (the last is the maturity), accruing from `issue_date` to these unadjusted dates by
+    `day_count` ("30/360": US bond basis, ISDA 4.16(f); "30E/360"; "ACT/365" Fixed; "30/360 US":
+    SIFMA's, with the end-of-February rule; "ACT/ACT ICMA": a regular period is exactly 1/frequency of
+    a year, as gilts pay). Each coupon is paid on its date rolled to the following business day of
+    `calendar` (default: the currency's: GBP bank holidays of England and Wales, USD SIFMA closes); its
+    record date is `record_lag_days` calendar days before the coupon date, and the holders of record
+    are those on the register at `close_of_business` (wall-clock time) in `time_zone` (IANA; default
+    Europe/London for GBP, America/New_York for USD) on that date. Dates are in the scenario's
     calendar."""
 
     isin: Isin
@@ -133,6 +150,30 @@ class BondSpec(_Strict):
     coupon_dates: Annotated[list[date], Field(min_length=1, max_length=400)]
     maturity: date
     record_lag_days: Annotated[int, Field(ge=1, le=60)] = 7
+    frequency: Literal[1, 2, 4, 12] = 2
+    close_of_business: time = time(17, 0)
+    time_zone: str | None = Field(None, description="IANA time zone of close of business, e.g. Europe/London.")
+    calendar: Currency | None = Field(None, description="Business-day calendar of payment dates (GBP or USD).")
+
+    @property
+    def zone(self) -> str:
+        """The time zone record dates close in."""
+        return self.time_zone or DEFAULT_TIME_ZONES[self.currency]
+
+    @property
+    def payment_calendar(self) -> PaymentCalendar:
+        return PaymentCalendar(self.calendar or self.currency)
+
+    def payment_dates(self) -> list[date]:
+        """Each coupon date rolled to the following business day of the payment calendar."""
+        return [following_business_day(self.payment_calendar, d) for d in self.coupon_dates]
+
+    def record_instants(self) -> list[datetime]:
+        """Each payment's record instant (UTC): close of business on its record date."""
+        return [
+            close_of_business(d - timedelta(days=self.record_lag_days), self.close_of_business, self.zone)
+            for d in self.coupon_dates
+        ]
 
     @model_validator(mode="after")
     def _schedule_is_ordered(self) -> Self:
@@ -145,6 +186,10 @@ class BondSpec(_Strict):
             raise ValueError(f"bond {self.isin}: the maturity {self.maturity} must be the last coupon date")
         if (self.coupon_dates[0] - self.issue_date).days < self.record_lag_days:
             raise ValueError(f"bond {self.isin}: the first record date falls before the issue date")
+        try:
+            self.record_instants()
+        except SandboxError as exc:
+            raise ValueError(f"bond {self.isin}: {exc}") from None
         return self
 
 
@@ -599,34 +644,6 @@ class Scenario(_Strict):
         return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
-#: The cash rulebook's names (mirrors `sandbox.contracts.cash_token.CASH_RULES`; kept here so the
-#: scenario module does not import the contract facades; a test checks the two agree).
-_CASH_RULE_NAMES = frozenset(
-    {
-        "CASH_PAUSED",
-        "CASH_SENDER_FROZEN",
-        "CASH_RECEIVER_FROZEN",
-        "CASH_SENDER_NOT_ELIGIBLE",
-        "CASH_RECEIVER_NOT_ELIGIBLE",
-        "CASH_SENDER_SUSPENDED",
-        "CASH_RECEIVER_SUSPENDED",
-        "CASH_SENDER_KYC_EXPIRED",
-        "CASH_RECEIVER_KYC_EXPIRED",
-        "CASH_INDIVIDUAL_HOLDING_LIMIT",
-        "CASH_BUSINESS_HOLDING_LIMIT",
-    }
-)
-#: The DvP contract's own failure codes (mirrors `sandbox.contracts.settlement.SettlementCode`).
-_DVP_CODE_NAMES = frozenset(
-    {
-        "SELLER_ALLOWANCE",
-        "SELLER_BALANCE",
-        "BUYER_ALLOWANCE",
-        "BUYER_BALANCE",
-        "NOT_DELIVERED",
-        "NOT_AFFIRMED",
-        "EXPIRED",
-        "LEG_REVERTED",
-        "AWAITING_CLEARANCE",
-    }
-)
+#: The cash rulebook's names and the DvP contract's own failure codes (from the one rules table).
+_CASH_RULE_NAMES = frozenset(r.name for r in rules_of(Family.CASH))
+_DVP_CODE_NAMES = frozenset(r.name for r in rules_of(Family.SETTLEMENT))

@@ -22,8 +22,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from sandbox import calendars
 from sandbox.chain.embedded import EmbeddedChain
-from sandbox.contracts.cash_token import CASH_RULES
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     DistributionState,
@@ -35,7 +35,7 @@ from sandbox.contracts.settlement import SettlementCode, TradeStatus
 from sandbox.errors import SandboxError
 from sandbox.market import Market, load_embedded, load_scenario
 from sandbox.replay import ScenarioReplayError
-from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
+from sandbox.rules import CASH_RULES, RULES_BY_NAME, InvestorCategory, Jurisdiction
 from sandbox.scenario import (
     _CASH_RULE_NAMES,
     _DVP_CODE_NAMES,
@@ -242,7 +242,10 @@ def test_check_scenario_accepts_it() -> None:
         ),
         (lambda d: d["securities"][0]["bond"].update(maturity="2031-07-21"), "must be the last coupon date"),
         (lambda d: d["securities"][0]["bond"].update(isin="GB123"), "String should match pattern"),
-        (lambda d: d["securities"][0]["bond"].update(day_count="ACT/ACT"), "'30/360', '30E/360' or 'ACT/365'"),
+        (
+            lambda d: d["securities"][0]["bond"].update(day_count="ACT/ACT"),
+            "'30/360 US' or 'ACT/ACT ICMA'",
+        ),
         (lambda d: d["issuers"][0].pop("treasury_account"), "needs a treasury_account to fund payments"),
         (lambda d: d["securities"][3]["equity"].update(currency="EUR"), "Input should be 'GBP' or 'USD'"),
         (lambda d: d["history"].append({"kind": "transfer", "asset": "PENN", "to": "ava-davis", "amount": 1}), "from"),
@@ -286,14 +289,17 @@ def _year_fraction(convention: str, start: date, end: date) -> Fraction:
     """The day-count fractions of the bonds, computed here from their textbook definitions."""
     if convention == "ACT/365":
         return Fraction((end - start).days, 365)
+    if convention == "ACT/ACT ICMA":
+        # Regular half-yearly periods only in this scenario: exactly half a year.
+        assert calendars.add_months(start, 6) == end, (start, end)
+        return Fraction(1, 2)
+    if convention == "30/360 US":
+        # SIFMA's rule differs from the bond basis only at the end of February (not in this scenario).
+        assert not any(d.month == 2 and (d + timedelta(days=1)).month == 3 for d in (start, end)), (start, end)
     d1, d2 = min(start.day, 30), end.day
     if convention == "30E/360" or d1 == 30:
         d2 = min(d2, 30)
     return Fraction(360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1), 360)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), UTC)
 
 
 @dataclass
@@ -380,7 +386,7 @@ def _expected(scenario: Scenario) -> Expected:
                 per_unit = (
                     bond.face_value * Fraction(bond.coupon_bps, 10_000) * _year_fraction(bond.day_count, start, end)
                 )
-                record_date = _midnight(end) - timedelta(days=bond.record_lag_days)
+                record_date = bond.record_instants()[action.period - 1]
                 distributions[(action.security, f"coupon {action.period}")] = (record_date, per_unit, None)
             case PayCoupon():
                 bond = specs[action.security].bond
@@ -455,7 +461,8 @@ def test_the_frozen_holders_coupon_is_held(market: Market, expected: Expected) -
     assert isinstance(agent, BondPayingAgent)
     coupon = agent.coupon_distribution(0)
     owed = expected.held[("UKT31", "coupon 1")]["fenland-capital"]
-    assert owed == 6000 * 10_000 * 425 * 184 // (10_000 * 365) > 0
+    # A gilt pays a fixed half-year's coupon (ACT/ACT ICMA): 2.125 pounds a unit, not 184/365 of 4.25.
+    assert owed == 6000 * 10_000 * 425 // (10_000 * 2) > 0
     payment = agent.payment(coupon, fenland)
     assert payment.status == PaymentStatus.HELD and payment.amount == owed
     assert payment_code_name(payment.code) == "PAYMENT_SECURITY_WALLET_FROZEN"

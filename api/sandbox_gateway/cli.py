@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +18,7 @@ from sandbox_gateway import client as cli_client
 
 if TYPE_CHECKING:
     from sandbox.market import Market
+    from sandbox_gateway.log_index import LogIndex
 
 app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
 console = Console(soft_wrap=True)
@@ -67,8 +71,9 @@ def serve(
 
     from pydantic import ValidationError
 
-    from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain, random_mnemonic
-    from sandbox.deployment import DeploymentError, OpenedMarket, open_market
+    from sandbox.chain.embedded import DEFAULT_MNEMONIC, random_mnemonic
+    from sandbox.chain.web3chain import Web3Chain
+    from sandbox.deployment import READ_MODEL_FILE, DeploymentError, OpenedMarket, open_market
     from sandbox.market import load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
     from sandbox_gateway.app import create_app
@@ -95,9 +100,6 @@ def serve(
     except (ValueError, OSError) as exc:
         console.print(f"[red]The scenario {settings.scenario} is not valid:[/red]\n{exc}")
         raise typer.Exit(2) from None
-    if settings.chain_url:
-        console.print("[red]SANDBOX_CHAIN_URL is set, but `serve` runs the embedded chain only.[/red]")
-        raise typer.Exit(2)
     # The port before the loading: a taken port fails now, not after 20 s of loading and a "ready".
     try:
         sock = bind_listening_socket(settings.host, settings.port)
@@ -107,7 +109,8 @@ def serve(
     port = sock.getsockname()[1]  # the real one when --port 0 asked for any free port
     opened: OpenedMarket | None = None
     market: Market
-    chain: EmbeddedChain
+    chain: Web3Chain
+    attached = False
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -123,7 +126,12 @@ def serve(
 
         started = time.perf_counter()
         try:
-            if settings.data_dir is not None:
+            if settings.chain_url:
+                progress.update(task, description=f"Connecting to {settings.chain_url}")
+                market, attached = _open_on_node(settings.chain_url, spec, settings.accounts, settings.data_dir, report)
+                assert isinstance(market.chain, Web3Chain)
+                chain = market.chain
+            elif settings.data_dir is not None:
                 progress.update(task, description=f"Opening {settings.data_dir}")
                 opened = open_market(
                     settings.data_dir,
@@ -139,7 +147,7 @@ def serve(
                 market = load_embedded(
                     spec, clock=settings.clock, accounts=settings.accounts, progress=report, mnemonic=mnemonic
                 )
-                assert isinstance(market.chain, EmbeddedChain)
+                assert isinstance(market.chain, Web3Chain)
                 chain = market.chain
         except DeploymentError as exc:
             console.print(f"[red]Cannot serve {settings.data_dir}:[/red] {exc}")
@@ -147,7 +155,18 @@ def serve(
         except SandboxError as exc:
             console.print(f"[red]Could not load the scenario:[/red] {exc}")
             raise typer.Exit(1) from None
-        if opened is not None and not opened.seeded:
+        except (OSError, ValueError) as exc:  # the node cannot be reached, or answers nonsense
+            console.print(f"[red]Cannot use the chain at {settings.chain_url}:[/red] {exc}")
+            raise typer.Exit(1) from None
+        if attached:
+            progress.update(
+                task,
+                completed=1,
+                total=1,
+                description=f"Attached to scenario {market.scenario.name} on {settings.chain_url} "
+                f"(the deployment in {settings.data_dir})",
+            )
+        elif opened is not None and not opened.seeded:
             progress.update(
                 task,
                 completed=1,
@@ -164,6 +183,8 @@ def serve(
         url = settings.database_url
     elif opened is not None:
         url = f"sqlite:///{opened.read_model_path}"
+    elif settings.data_dir is not None:
+        url = f"sqlite:///{settings.data_dir / READ_MODEL_FILE}"
     else:
         assert scratch is not None
         url = f"sqlite:///{Path(scratch.name) / 'readmodel.sqlite'}"
@@ -180,7 +201,10 @@ def serve(
         directory: PrincipalDirectory = gateway.state.principals  # the gateway's keys, whatever it holds then
         return directory.authenticate(key)
 
-    mount_rpc(gateway, chain, "/rpc", authenticate=authenticate)
+    rpc = mount_rpc(gateway, chain, "/rpc", authenticate=authenticate)
+    # The log index reads the chain's history once (about 9 ms a block on the embedded chain): in the
+    # background now, rather than in the first eth_getLogs a client sends.
+    threading.Thread(target=_warm_up, args=(rpc.handler.log_index,), name="log-index-warm-up", daemon=True).start()
     reproducible_chain = opened.reproducible if opened is not None else settings.reproducible
     _print_welcome(
         market,
@@ -191,6 +215,7 @@ def serve(
         data_dir=settings.data_dir,
         keys_file=opened.keys_path if opened is not None else None,
         reproducible=reproducible_chain,
+        chain_url=settings.chain_url,
     )
     try:
         serve_on_socket(gateway, sock, log_level="warning")
@@ -200,6 +225,52 @@ def serve(
             opened.chain.close()
         if scratch is not None:
             scratch.cleanup()
+
+
+def _warm_up(index: LogIndex) -> None:
+    try:
+        index.sync()
+    except Exception:  # the first query catches up by itself
+        logging.getLogger(__name__).exception("the log index could not catch up in the background")
+
+
+def _open_on_node(
+    chain_url: str,
+    spec: Scenario,
+    accounts: int,
+    data_dir: Path | None,
+    report: Callable[[int, int, str], None],
+) -> tuple[Market, bool]:
+    """The market on the JSON-RPC node at `chain_url`, and whether it was attached rather than deployed.
+
+    With a data directory that holds a deployment (``deployment.json``, written by a `serve` that
+    deployed, or copied from one), the gateway attaches to it: the same contracts, on a node of the same
+    chain id whose registry has code (else `DeploymentError`). Otherwise the scenario is deployed now
+    (accounts funded from the first one when they lack ether), and with a data directory the deployment
+    is written there, and kept up to date as the market changes, for the next start or another gateway.
+    The node signs nothing: the sandbox signs with the development mnemonic's accounts (anvil's)."""
+    from sandbox.chain.factory import connect
+    from sandbox.deployment import DeploymentWriter, decode_market, read_deployment
+    from sandbox.market import fund_accounts, load_scenario
+
+    num_accounts = max(accounts, spec.accounts_needed)
+    document = read_deployment(data_dir) if data_dir is not None else None
+    if document is not None:
+        num_accounts = max(num_accounts, int(document.get("num_accounts", 0)))
+    chain = connect(chain_url, num_accounts=num_accounts)
+    if document is not None:
+        market = decode_market(document, chain)  # type: ignore[arg-type]  # any Web3Chain will do
+        attached = True
+    else:
+        fund_accounts(chain, spec.accounts_needed)
+        market = load_scenario(chain, spec, report)
+        attached = False
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        writer = DeploymentWriter(market, data_dir, num_accounts=num_accounts)
+        writer.write()
+        market.listeners.append(writer.write)
+    return market, attached
 
 
 def _print_welcome(
@@ -212,6 +283,7 @@ def _print_welcome(
     data_dir: Path | None,
     keys_file: Path | None,
     reproducible: bool,
+    chain_url: str | None = None,
 ) -> None:
     """What a user needs: where things are, the API keys with each participant's chain address, who
     holds the chain's keys, and a warning when what is served is reachable with published secrets."""
@@ -220,7 +292,8 @@ def _print_welcome(
 
     chain_id = market.chain.chain_id
     base = f"http://{host}:{port}"
-    console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} (embedded chain, id {chain_id})")
+    where = f"the node at {chain_url}" if chain_url else "embedded chain"
+    console.print(f"\n[bold green]Sandbox ready[/bold green] on {base} ({where}, id {chain_id})")
     if data_dir is not None:
         console.print(f"  data directory: {data_dir} (kept across restarts)", soft_wrap=True, highlight=False)
     else:
@@ -236,6 +309,12 @@ def _print_welcome(
         console.print(
             "  [bold yellow]chain keys: the well-known test mnemonic (reproducible chain)[/bold yellow]: anyone "
             "who reaches this sandbox can sign as any participant. For your own machine only.",
+            soft_wrap=True,
+            highlight=False,
+        )
+    elif chain_url:
+        console.print(
+            "  chain keys: the development mnemonic's accounts on the node (anvil's): for a development node",
             soft_wrap=True,
             highlight=False,
         )

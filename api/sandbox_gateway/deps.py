@@ -43,20 +43,11 @@ async def get_directory(request: Request) -> PrincipalDirectory:
 MarketDep = Annotated[Market, Depends(get_market)]
 
 
-async def get_read_side(request: Request) -> MarketReadModel | None:
-    """The read model the app answers positions and cap tables from, None to answer from the chain."""
-    live: MarketReadModel | None = getattr(request.app.state, "read_side", None)
-    return live
-
-
-ReadSideDep = Annotated[MarketReadModel | None, Depends(get_read_side)]
-
-
 def get_indexed(request: Request) -> MarketReadModel:
-    """The app's read model or, in an app without one, a throwaway read model of its own (a temporary
-    SQLite file, indexed on first use and rebuilt if the chain is reverted): what only the event index
-    can answer (the on-chain audit trail) is answered either way. (A plain `def`: building the fallback
-    blocks, so it runs in the thread pool.)"""
+    """The one read path of the gateway: the app's read model or, in an app without one, a throwaway read
+    model of its own (a temporary SQLite file, indexed on first use and rebuilt if the chain is
+    reverted). Every list and position is answered from it, caught up to the chain's head first. (A
+    plain `def`: building the fallback blocks, so it runs in the thread pool.)"""
     state = request.app.state
     live: MarketReadModel | None = getattr(state, "read_side", None)
     if live is not None:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox.errors import ContractNotDeployed, ContractReverted, SandboxError
+from sandbox.errors import SandboxError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("sandbox.api")
@@ -84,71 +84,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-#: On-chain errors that mean "you may not do this" rather than "the rules refuse this transfer".
-_FORBIDDEN_ERRORS = {
-    "AccessControlUnauthorizedAccount",
-    "CashFreezeImposedByRegulator",
-    "CashNotIssuerOrRegulator",
-    "CashRegulatorOutOfScope",
-    "DvPNotAParty",
-    "DvPNotCounterparty",
-    "FreezeImposedByRegulator",
-    "NotAgentOrRegulator",
-    "NotClearanceRequester",
-    "NotRegulator",
-    "PauseImposedByRegulator",
-    "RegistryNotRegulator",
-    "RegulatorFrozenUnits",
-    "RegulatorOutOfScope",
-    # Releasing units someone else froze: a question of authority, not of the rulebook.
-    "UnfreezeExceedsOwnFreeze",
-}
-
-
-def _snake_upper(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
-
-
-def chain_error_code(exc: ContractReverted) -> str:
-    """Stable machine code of an on-chain refusal: the rule's name, else the custom error's."""
-    if exc.rule_name:
-        return exc.rule_name
-    return _snake_upper(exc.error_name) if exc.error_name else "CHAIN_REVERT"
-
-
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+    async def _refused(request: Request, exc: Exception) -> JSONResponse:
+        """The one answer to every refusal: each error carries its status (a gateway `Problem`'s own; a
+        library error's `refusal`, which for an on-chain revert is its custom error's entry in
+        `sandbox.rules`), code, title, sentence and extras."""
+        if isinstance(exc, Problem):
+            return problem_response(request, exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+        assert isinstance(exc, SandboxError)
+        if exc.code == "SANDBOX_ERROR":
+            log.warning("sandbox error on %s: %s", request.url.path, exc)
+        return problem_response(request, exc.refusal.status, exc.code, exc.title, exc.detail, **exc.details())
 
-    @app.exception_handler(ContractReverted)
-    async def _reverted(request: Request, exc: ContractReverted) -> JSONResponse:
-        status = 403 if exc.error_name in _FORBIDDEN_ERRORS else 409
-        extra: dict[str, Any] = {
-            "error": exc.error_name,
-            "arguments": {k: _jsonable(v) for k, v in exc.args_by_name.items()},
-        }
-        if exc.rule_code is not None:
-            extra["rule_code"] = exc.rule_code
-        if exc.tx_hash:
-            extra["tx_hash"] = exc.tx_hash
-        detail = exc.rule_message or f"The chain refused the operation: {exc}."
-        return problem_response(request, status, chain_error_code(exc), "Refused on chain", detail, **extra)
-
-    @app.exception_handler(ContractNotDeployed)
-    async def _not_deployed(request: Request, exc: ContractNotDeployed) -> JSONResponse:
-        return problem_response(
-            request,
-            404,
-            "NOT_DEPLOYED_AT_BLOCK",
-            "Not deployed yet",
-            f"The contract did not exist yet as of block {exc.block}.",
-        )
-
-    @app.exception_handler(SandboxError)
-    async def _sandbox(request: Request, exc: SandboxError) -> JSONResponse:
-        log.warning("sandbox error on %s: %s", request.url.path, exc)
-        return problem_response(request, 409, "SANDBOX_ERROR", "Sandbox error", str(exc))
+    app.add_exception_handler(Problem, _refused)
+    app.add_exception_handler(SandboxError, _refused)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -238,12 +187,6 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        return str(value)
-    return value
-
-
 class ProblemDetails(BaseModel):
     """RFC 9457 problem details, as every error of this API is answered."""
 
@@ -271,13 +214,15 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     401: "No API key, or one this sandbox does not know (AUTHENTICATION_REQUIRED, INVALID_API_KEY).",
     403: "Your role or scope does not allow this (ROLE_NOT_ALLOWED, OUT_OF_SCOPE), or the chain refused it "
     "as a question of authority.",
-    404: "No such resource, or none within your scope (e.g. SECURITY_NOT_FOUND, INVESTOR_NOT_FOUND).",
+    404: "No such resource, or none within your scope (e.g. SECURITY_NOT_FOUND, INVESTOR_NOT_FOUND), or one the "
+    "chain does not know.",
     409: "The chain or the sandbox refused the operation under one of its rules (the rule's name is the "
     "code), or a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS).",
     413: "The request body is larger than the gateway accepts.",
     415: "The request body is not sent as application/json (UNSUPPORTED_MEDIA_TYPE).",
-    422: "A parameter or the body is not valid (VALIDATION_FAILED, AS_OF_*), or an Idempotency-Key is invalid "
-    "or was used for a different request (IDEMPOTENCY_KEY_INVALID, IDEMPOTENCY_KEY_REUSED).",
+    422: "A parameter or the body is not valid (VALIDATION_FAILED, AS_OF_*), the chain refused arguments that can "
+    "never succeed (e.g. DV_P_SAME_PARTY), or an Idempotency-Key is invalid or was used for a different request "
+    "(IDEMPOTENCY_KEY_INVALID, IDEMPOTENCY_KEY_REUSED).",
 }
 
 

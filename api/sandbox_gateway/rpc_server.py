@@ -32,10 +32,11 @@ dev methods (``evm_*``, ``anvil_*``, …)     absent (-32601): one client must n
 What it answers, in the wire format geth and anvil use:
 - reads through the chain's web3 handle; reverts of ``eth_call`` and ``eth_estimateGas`` as error
   code 3 with the revert bytes in ``data``, so clients (ethers, viem, web3.py) decode custom errors;
-- ``eth_getLogs`` over at most `MAX_LOG_BLOCK_RANGE` blocks and `MAX_LOG_RESULTS` logs per call (else
-  -32005 "limit exceeded", as hosted nodes answer: ask again with a narrower range), read in chunks of
-  `LOG_CHUNK_BLOCKS` blocks that each take and release the chain's lock, so transfers interleave with
-  a long scan instead of waiting for it;
+- ``eth_getLogs`` (and log filters) from a log index kept in memory (`sandbox_gateway.log_index`), never
+  by scanning blocks under the chain's lock: the index reads each block once, in chunks of
+  `LOG_CHUNK_BLOCKS` blocks that each take and release the lock, so transfers interleave with its
+  catch-up; at most `MAX_LOG_RESULTS` logs per answer (else -32005 "limit exceeded", as hosted nodes
+  answer: ask again with a narrower range or a filter);
 - ``eth_sendRawTransaction`` through ``chain.send_raw_transaction`` — the chain's single ordered write
   path (the one persistence journals); a transaction that reverts is mined, so its hash is returned,
   as on a real node.
@@ -45,6 +46,14 @@ What it answers, in the wire format geth and anvil use:
   never ignored;
 - filters (``eth_newFilter`` & co.) that belong to the API key that installed them, expire after
   `FILTER_TIMEOUT_SECONDS` without a poll and number at most `MAX_FILTERS_PER_KEY` per key.
+- ``debug_traceTransaction`` with ``{"tracer": "callTracer"}``: geth's call tree (on the embedded chain
+  re-executed with py-evm, `sandbox.chain.trace`; on a node, the node's own tracer), every reverted
+  frame's custom error decoded in ``revertError`` (name, args, and the rule with the token's sentence);
+- over a WebSocket on the same path (``ws://…/rpc``, the bearer key on the upgrade request, refused
+  with HTTP 401 before the connection is accepted): every method above, plus ``eth_subscribe`` /
+  ``eth_unsubscribe`` for ``newHeads`` and ``logs`` (``address``/``topics`` filters), at most
+  `MAX_SUBSCRIPTIONS_PER_CONNECTION` per connection; the connection looks for new blocks every
+  `SUBSCRIPTION_POLL_SECONDS` while it has subscriptions, and logs come from the log index.
 
 The README's JSON-RPC table lists every method and how it differs from anvil.
 
@@ -55,6 +64,8 @@ JSON-RPC clients, the API and Python callers can share one chain. Unknown method
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import contextvars
 import errno
 import hashlib
@@ -72,21 +83,24 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import uvicorn
+from eth_abi import decode as abi_decode
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 from web3.exceptions import BlockNotFound, TransactionNotFound
 from web3.types import BlockIdentifier, TxParams
 
-from sandbox.chain.base import Log, iter_chunks
 from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted
+from sandbox.rules import CASH_RULES_BY_ERROR, RULES_BY_ERROR
+from sandbox_gateway.log_index import LogIndex
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -103,11 +117,12 @@ RESOURCE_NOT_FOUND = -32001
 LIMIT_EXCEEDED = -32005
 #: geth's and anvil's code for "execution reverted" with revert data.
 EXECUTION_REVERTED = 3
-#: eth_getLogs: blocks read per hold of the chain's lock (on the embedded chain about 3 ms of empty
-#: blocks, 60 ms when every block holds a transfer: looking a block's hash up through eth-tester costs
-#: ~1.5 ms), the widest block range one call may ask for, and the most logs one answer may hold.
+#: eth_getLogs: blocks the log index reads per hold of the chain's lock while it catches up (each block
+#: is read once per process; 256 a hold kept a transfer waiting 1.4 s on a busy machine), the widest
+#: block range one call may ask for (None: any, as anvil; the index makes a whole-chain query cheap),
+#: and the most logs one answer may hold.
 LOG_CHUNK_BLOCKS = 32
-MAX_LOG_BLOCK_RANGE = 10_000
+MAX_LOG_BLOCK_RANGE: int | None = None
 MAX_LOG_RESULTS = 10_000
 #: Methods that would make the endpoint sign for an account: refused, whoever asks.
 SIGNING_METHODS = frozenset(
@@ -131,6 +146,10 @@ MAX_FEE_HISTORY_BLOCKS = 1024
 #: and at most this many alive per API key (a key that wants more uninstalls some first).
 FILTER_TIMEOUT_SECONDS = 300.0
 MAX_FILTERS_PER_KEY = 64
+#: eth_subscribe over WebSocket: the most subscriptions one connection may hold at once, and how often
+#: a connection with subscriptions looks for new blocks (seconds).
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 32
+SUBSCRIPTION_POLL_SECONDS = 0.2
 
 _QUANTITY_FIELDS = ("gas", "gasPrice", "value", "nonce", "maxFeePerGas", "maxPriorityFeePerGas", "chainId")
 _TAGS = ("latest", "earliest", "pending", "safe", "finalized")
@@ -252,13 +271,16 @@ class RpcHandler:
         client_version: str = "uk-us-dss-sandbox/0.1.0",
         clock: Callable[[], float] = time.monotonic,
         log_chunk_blocks: int = LOG_CHUNK_BLOCKS,
-        max_log_blocks: int = MAX_LOG_BLOCK_RANGE,
+        max_log_blocks: int | None = MAX_LOG_BLOCK_RANGE,
         max_log_results: int = MAX_LOG_RESULTS,
     ) -> None:
         self._chain = chain
         self._log_chunk_blocks = log_chunk_blocks
         self._max_log_blocks = max_log_blocks
         self._max_log_results = max_log_results
+        #: Every log of the chain, read once per block (`LogIndex`): eth_getLogs, log filters and
+        #: log subscriptions answer from it.
+        self.log_index = LogIndex(chain, self._block_summary, chunk_blocks=log_chunk_blocks)
         self._w3 = chain.w3
         self._client_version = client_version
         self._clock = clock
@@ -316,6 +338,7 @@ class RpcHandler:
             "eth_getUncleCountByBlockNumber": lambda p: None if self._block_by_number(p, 0) is None else "0x0",
             "eth_getUncleByBlockHashAndIndex": lambda p: None,
             "eth_getUncleByBlockNumberAndIndex": lambda p: None,
+            "debug_traceTransaction": self._trace_transaction,
         }
         #: Methods that take the chain's lock themselves, in steps (a long read must not hold it).
         self._unguarded = frozenset({"eth_getLogs", "eth_getFilterChanges", "eth_getFilterLogs"})
@@ -360,6 +383,12 @@ class RpcHandler:
                     METHOD_NOT_FOUND,
                     f"{method} is not available: this sandbox signs for no account over JSON-RPC. Sign the "
                     "transaction locally with your own key and send it with eth_sendRawTransaction.",
+                )
+            if method in ("eth_subscribe", "eth_unsubscribe"):
+                raise RpcError(
+                    METHOD_NOT_FOUND,
+                    f"{method} needs a WebSocket connection: open ws://<host>/rpc (the same path and bearer "
+                    "key) and send it there",
                 )
             handler = self._methods.get(method)
             if handler is None:
@@ -538,42 +567,121 @@ class RpcHandler:
     def _collect_logs(
         self, start: int, stop: int, addresses: list[str] | None, topics: list[set[bytes] | None]
     ) -> list[dict[str, Any]]:
-        if stop - start + 1 > self._max_log_blocks:
+        """The matching logs of blocks `start`..`stop`, from the log index (brought up to `stop`
+        first: only blocks it has not read yet are read, in chunks, each under the chain's lock)."""
+        if self._max_log_blocks is not None and stop - start + 1 > self._max_log_blocks:
             raise RpcError(
                 LIMIT_EXCEEDED,
                 f"eth_getLogs spans {stop - start + 1} blocks; at most {self._max_log_blocks} per call: "
                 "ask for narrower block ranges",
                 {"maxBlockRange": hex(self._max_log_blocks)},
             )
+        self.log_index.sync(stop)
+        wanted = [frozenset(allowed) if allowed is not None else None for allowed in topics]
+        found = self.log_index.logs(start, stop, addresses, wanted)
+        if len(found) > self._max_log_results:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"eth_getLogs matches more than {self._max_log_results} logs: ask for a narrower block "
+                "range, or filter by address or topics",
+                {"maxResults": hex(self._max_log_results)},
+            )
+        return [log.to_wire() for log in found]
+
+    def _block_summary(self, number: int) -> tuple[str, list[str]] | None:
+        """Block `number`'s hash and its transactions' hashes (for the log index), or None."""
+        try:
+            with self._guard():
+                block = self._w3.eth.get_block(number)
+        except BlockNotFound:
+            return None
+        return "0x" + bytes(block["hash"]).hex(), [cast(str, to_wire(h)) for h in block["transactions"]]
+
+    # ------------------------------------------------------------------ tracing
+
+    def _trace_transaction(self, p: list[Any]) -> Any:
+        """debug_traceTransaction with geth's ``callTracer`` (``tracerConfig.onlyTopCall`` too): the
+        call tree, and on every frame that reverted with data the error decoded in ``revertError``
+        (name, arguments and, for a rule of the rulebook, its code, name and the contract's own
+        sentence), besides geth's ``revertReason`` for ``Error(string)``."""
+        tx_hash = _hash(_param(p, 0))
+        options = _param(p, 1, None) or {}
+        if not isinstance(options, dict):
+            raise RpcError(INVALID_PARAMS, "the tracer options are an object")
+        if options.get("tracer") != "callTracer":
+            raise RpcError(
+                INVALID_PARAMS,
+                f"tracer {options.get('tracer')!r} is not supported: this endpoint traces with "
+                '{"tracer": "callTracer"} only (no struct logs)',
+            )
+        config = options.get("tracerConfig") or {}
+        if not isinstance(config, dict) or config.get("withLog"):
+            raise RpcError(INVALID_PARAMS, "tracerConfig.withLog is not supported")
+        trace = self._chain.trace_transaction(tx_hash)
+        if trace is None:
+            raise RpcError(SERVER_ERROR, "transaction not found")  # geth's words
+        if config.get("onlyTopCall"):
+            trace.pop("calls", None)
+        self._explain_frames(trace)
+        return trace
+
+    def _explain_frames(self, frame: dict[str, Any]) -> None:
+        for child in frame.get("calls", []):
+            self._explain_frames(child)
+        data = _data(frame.get("output", "0x")) if frame.get("error") else b""
+        if len(data) < 4:
+            return
+        name, args = self._chain.decoder.decode(data)
+        if name == "Error":
+            frame["revertReason"] = args["reason"]
+            return
+        if name is None or name == "Panic":
+            return
+        decoded: dict[str, Any] = {"name": name, "args": _plain_json(args)}
+        rule = RULES_BY_ERROR.get(name) or CASH_RULES_BY_ERROR.get(name)
+        if rule is not None:
+            decoded["rule"] = {
+                "code": rule.code,
+                "name": rule.name,
+                "message": self._rule_sentence(frame["to"], rule.code),
+            }
+        frame["revertError"] = decoded
+
+    def _rule_sentence(self, token: str, code: int) -> str | None:
+        """The token's own sentence for a rule code (ERC-1404 ``messageForTransferRestriction``)."""
+        try:
+            out = self._chain.call(token, _MESSAGE_FOR_RESTRICTION + code.to_bytes(32, "big"))
+            (message,) = abi_decode(["string"], out)
+        except Exception:  # not a token of the sandbox's (the frame is some other contract)
+            return None
+        return str(message)
+
+    # ------------------------------------------------------------------ subscriptions (WebSocket)
+
+    def head(self) -> int:
+        """The newest block's number."""
+        return self._chain.block_number()
+
+    def headers(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """eth_subscribe("newHeads") notifications: the headers of blocks `start`..`stop`, as geth
+        sends them (the block without its transactions, uncles and size)."""
         out: list[dict[str, Any]] = []
-        for low, high in iter_chunks(start, stop, self._log_chunk_blocks):
-            with self._guard():  # released between chunks: writers go in between
-                logs = [log for log in self._chain.get_logs(low, high, addresses) if _topics_match(log, topics)]
-                blocks = {n: self._w3.eth.get_block(n) for n in sorted({log.block_number for log in logs})}
-            for log in logs:
-                block = blocks[log.block_number]
-                hashes = [to_wire(h) for h in block["transactions"]]
-                out.append(
-                    {
-                        "address": log.address,
-                        "topics": ["0x" + t.hex() for t in log.topics],
-                        "data": "0x" + log.data.hex(),
-                        "blockNumber": hex(log.block_number),
-                        "blockHash": "0x" + bytes(block["hash"]).hex(),
-                        "transactionHash": log.transaction_hash,
-                        "transactionIndex": hex(hashes.index(log.transaction_hash)),
-                        "logIndex": hex(log.log_index),
-                        "removed": False,
-                    }
-                )
-            if len(out) > self._max_log_results:
-                raise RpcError(
-                    LIMIT_EXCEEDED,
-                    f"eth_getLogs matches more than {self._max_log_results} logs: ask for a narrower block "
-                    "range, or filter by address or topics",
-                    {"maxResults": hex(self._max_log_results)},
-                )
+        for number in range(start, stop + 1):
+            with self._guard():
+                block = self._block_or_none(number, False)
+            if block is None:
+                break
+            for key in ("transactions", "uncles", "size", "totalDifficulty", "withdrawals"):
+                block.pop(key, None)
+            out.append(block)
         return out
+
+    def subscription_logs(self, start: int, stop: int, criteria: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """eth_subscribe("logs", criteria) notifications for blocks `start`..`stop`, from the log index."""
+        addresses, topics = _log_criteria(criteria)
+        self.log_index.sync(stop)
+        wanted = [frozenset(allowed) if allowed is not None else None for allowed in topics]
+        return [log.to_wire() for log in self.log_index.logs(start, stop, addresses, wanted)]
 
     # ------------------------------------------------------------------ filters
 
@@ -843,12 +951,32 @@ class JsonRpcApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["type"] == "websocket":
+            await self._serve_websocket(WebSocket(scope, receive, send))
+            return
         if scope["type"] != "http":
             return
         response = await self._respond(Request(scope, receive))
         await response(scope, receive, send)
 
-    def _caller(self, request: Request) -> object | Response:
+    async def _serve_websocket(self, websocket: WebSocket) -> None:
+        """JSON-RPC over a WebSocket: every method of the HTTP endpoint, plus ``eth_subscribe`` /
+        ``eth_unsubscribe`` (``newHeads`` and ``logs``). The upgrade request carries the bearer key;
+        without a valid one it is refused before the connection is accepted (HTTP 401 with the same
+        JSON-RPC error as over HTTP, where the server supports denial responses; else close 1008)."""
+        caller = self._caller(websocket)
+        if isinstance(caller, Response):
+            if "websocket.http.response" in websocket.scope.get("extensions", {}):
+                await websocket.send_denial_response(caller)
+            else:
+                await websocket.close(code=1008, reason="unauthorized")
+            return
+        owner = hashlib.sha256(websocket.headers["authorization"].partition(" ")[2].strip().encode()).hexdigest()
+        await websocket.accept()
+        session = _WebSocketSession(self.handler, websocket, owner, max_body=self._max_body)
+        await session.run()
+
+    def _caller(self, request: HTTPConnection) -> object | Response:
         """Who sent the request, or the 401 for a request without exactly one valid bearer key."""
         values = request.headers.getlist("authorization")
         if len(values) > 1:
@@ -887,6 +1015,140 @@ class JsonRpcApp:
         return JSONResponse(result)
 
 
+@dataclass
+class _Subscription:
+    kind: str  # "newHeads" or "logs"
+    criteria: dict[str, Any]
+
+
+class _WebSocketSession:
+    """One WebSocket connection: its requests, its subscriptions (at most
+    `MAX_SUBSCRIPTIONS_PER_CONNECTION`) and the task that pushes their notifications."""
+
+    def __init__(self, handler: RpcHandler, websocket: WebSocket, owner: str, *, max_body: int) -> None:
+        self._handler = handler
+        self._websocket = websocket
+        self._owner = owner
+        self._max_body = max_body
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._send_lock = asyncio.Lock()
+        self._changed = asyncio.Event()  # a subscription was added: start watching now
+        self._cursor = -1  # the newest block already notified
+
+    async def run(self) -> None:
+        pump = asyncio.create_task(self._pump())
+        try:
+            while True:
+                text = await self._websocket.receive_text()
+                reply = await self._answer(text)
+                if reply is not None:
+                    await self._send(reply)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await pump
+
+    async def _send(self, message: Any) -> None:
+        async with self._send_lock:
+            await self._websocket.send_text(json.dumps(message))
+
+    async def _answer(self, text: str) -> Any:
+        if len(text) > self._max_body:
+            return _error_response(None, RpcError(INVALID_REQUEST, "request too large"))
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            return _error_response(None, RpcError(PARSE_ERROR, "parse error"))
+        if isinstance(payload, list):
+            if not payload:
+                return _error_response(None, RpcError(INVALID_REQUEST, "empty batch"))
+            if len(payload) > MAX_BATCH:
+                return _error_response(None, RpcError(INVALID_REQUEST, f"batch larger than {MAX_BATCH}"))
+            replies = [r for r in [await self._answer_one(item) for item in payload] if r is not None]
+            return replies or None
+        return await self._answer_one(payload)
+
+    async def _answer_one(self, request: Any) -> Any:
+        if isinstance(request, dict) and request.get("method") in ("eth_subscribe", "eth_unsubscribe"):
+            if request.get("jsonrpc") != "2.0":
+                return _error_response(None, RpcError(INVALID_REQUEST, "not a JSON-RPC 2.0 request"))
+            if "id" not in request:
+                return None  # a notification: nothing is subscribed that the client could not name
+            try:
+                params = request.get("params", [])
+                if not isinstance(params, list):
+                    raise RpcError(INVALID_PARAMS, "params must be an array")
+                if request["method"] == "eth_subscribe":
+                    result: Any = await self._subscribe(params)
+                else:
+                    result = self._subscriptions.pop(str(_param(params, 0)).lower(), None) is not None
+            except RpcError as exc:
+                return _error_response(request["id"], exc)
+            return {"jsonrpc": "2.0", "id": request["id"], "result": result}
+        return await run_in_threadpool(self._handler.handle_payload, request, owner=self._owner)
+
+    async def _subscribe(self, params: list[Any]) -> str:
+        kind = _param(params, 0)
+        if kind == "newHeads":
+            criteria: dict[str, Any] = {}
+        elif kind == "logs":
+            criteria = _param(params, 1, None) or {}
+            if not isinstance(criteria, dict):
+                raise RpcError(INVALID_PARAMS, 'eth_subscribe("logs") takes a filter object')
+            criteria = {k: v for k, v in criteria.items() if k in ("address", "topics")}
+            _log_criteria(criteria)  # a bad address or topic is refused now
+        else:
+            raise RpcError(INVALID_PARAMS, f"unsupported subscription {kind!r}: this endpoint offers newHeads and logs")
+        if len(self._subscriptions) >= MAX_SUBSCRIPTIONS_PER_CONNECTION:
+            raise RpcError(
+                LIMIT_EXCEEDED,
+                f"this connection holds {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions, the most it may: "
+                "eth_unsubscribe some first",
+            )
+        if not self._subscriptions:
+            # Notifications start with the block after the one the subscription was made at.
+            self._cursor = await run_in_threadpool(self._handler.head)
+        subscription_id = "0x" + secrets.token_hex(16)
+        self._subscriptions[subscription_id] = _Subscription(kind, criteria)
+        self._changed.set()
+        return subscription_id
+
+    async def _pump(self) -> None:
+        """Watches the chain while there are subscriptions, and sends each subscriber what is new."""
+        while True:
+            if not self._subscriptions:
+                self._changed.clear()
+                await self._changed.wait()
+            head = await run_in_threadpool(self._handler.head)
+            self._cursor = min(self._cursor, head)
+            if head > self._cursor:
+                start, self._cursor = self._cursor + 1, head
+                await self._notify(start, head)
+            await asyncio.sleep(SUBSCRIPTION_POLL_SECONDS)
+
+    async def _notify(self, start: int, stop: int) -> None:
+        headers: list[dict[str, Any]] | None = None
+        for subscription_id, subscription in list(self._subscriptions.items()):
+            if subscription.kind == "newHeads":
+                if headers is None:
+                    headers = await run_in_threadpool(self._handler.headers, start, stop)
+                results: list[dict[str, Any]] = headers
+            else:
+                results = await run_in_threadpool(self._handler.subscription_logs, start, stop, subscription.criteria)
+            for result in results:
+                if subscription_id not in self._subscriptions:
+                    break  # unsubscribed meanwhile
+                await self._send(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "eth_subscription",
+                        "params": {"subscription": subscription_id, "result": result},
+                    }
+                )
+
+
 def _unauthorized(code: str, message: str) -> Response:
     error = RpcError(UNAUTHORIZED, f"unauthorized: {message}", {"code": code})
     return JSONResponse(_error_response(None, error), status_code=401, headers={"WWW-Authenticate": "Bearer"})
@@ -908,10 +1170,24 @@ def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc", *, authentic
     path = "/" + path.strip("/")
     for route_path in (path, path + "/"):
         app.router.routes.append(Route(route_path, endpoint=rpc, include_in_schema=False))
+        app.router.routes.append(WebSocketRoute(route_path, endpoint=rpc))
     return rpc
 
 
 # ---------------------------------------------------------------------- param parsing
+
+
+#: ERC-1404's ``messageForTransferRestriction(uint8)``.
+_MESSAGE_FOR_RESTRICTION = keccak(text="messageForTransferRestriction(uint8)")[:4]
+
+
+def _plain_json(value: Any) -> Any:
+    """Decoded error arguments as JSON: tuples as arrays, at any depth."""
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    return value
 
 
 def _error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
@@ -1000,13 +1276,6 @@ def _topic_filter(value: Any) -> list[set[bytes] | None]:
     return out
 
 
-def _topics_match(log: Log, wanted: list[set[bytes] | None]) -> bool:
-    """geth's rule: a log with fewer topics than the filter names never matches."""
-    if len(wanted) > len(log.topics):
-        return False
-    return all(allowed is None or topic in allowed for topic, allowed in zip(log.topics, wanted, strict=False))
-
-
 def _next_base_fee(block: Any) -> int:
     """EIP-1559: the base fee of the block after `block` (elasticity 2, change denominator 8)."""
     base_fee = int(block.get("baseFeePerGas", 0))
@@ -1049,7 +1318,7 @@ class ServerThread:
     """
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", ws="none", lifespan="off")
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="rpc-server", daemon=True)
         self.host = host
@@ -1195,9 +1464,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"WARNING: and {args.host} is not a loopback address: do not expose this chain.", flush=True)
     else:
         print("Accounts have random keys held by nobody: sign with your own keys (eth_sendRawTransaction).")
-    serve_on_socket(
-        RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))), sock, log_level="warning", ws="none"
-    )
+    serve_on_socket(RequestLimits(create_rpc_app(chain, authenticate=single_key(api_key))), sock, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -416,3 +416,202 @@ class ChainAction(BaseModel):
 class ChainActionPage(BaseModel):
     items: list[ChainAction]
     page: PageInfo
+
+
+# ------------------------------------------------------------------ cash (routers/cash.py)
+
+
+class CashTokenInfo(BaseModel):
+    symbol: str
+    name: str
+    currency: str
+    issuer: str
+    address: str
+    decimals: int
+    total_supply: int
+    reserves: int
+    individual_limit: int | None = Field(description="Per-investor limit for individuals (minor units), if any.")
+    business_limit: int | None = Field(description="Per-investor limit for businesses (minor units), if any.")
+
+
+class CashPage(BaseModel):
+    items: list[CashTokenInfo]
+    page: PageInfo
+
+
+class CashBalance(BaseModel):
+    symbol: str
+    wallet: str
+    balance: int
+    frozen: bool
+
+
+class CashIssue(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "amount": 10000}]},
+    )
+    to: Address
+    amount: CashAmount
+
+
+class CashRedeem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holder: Address = Field(alias="from")
+    amount: CashAmount
+
+
+class ReserveAttestation(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reserves": 100000000}]})
+    reserves: Uint256
+
+
+class CashChange(TxResult):
+    symbol: str
+    total_supply: int
+    reserves: int
+
+
+# ------------------------------------------------------------------ operator (routers/operator.py)
+
+
+class TimeTravel(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"seconds": 86400}]})
+    seconds: Annotated[StrictInt, Field(gt=0, le=100 * 365 * 86_400, description="How far to move the clock forward.")]
+
+
+class ChainClock(BaseModel):
+    block_number: int
+    block_timestamp: int
+
+
+# ------------------------------------------------------------------ settlements (routers/settlements.py)
+
+
+ClearanceStatusName = Literal["PENDING", "CLEARED", "SETTLED", "REJECTED", "EXPIRED", "WITHDRAWN"]
+
+
+class TradeProposal(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "side": "sell",
+                    "counterparty": "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+                    "security": "THAMES28",
+                    "quantity": 10,
+                    "cash": "GBPS",
+                    "cash_amount": 100000,
+                }
+            ]
+        },
+    )
+    side: Literal["sell", "buy"] = Field(description="Whether you sell or buy the security.")
+    counterparty: Address = Field(description="The other party's wallet.")
+    security: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+    quantity: Units
+    cash: Annotated[str, Field(pattern=r"^[A-Z]{3,8}$")]
+    cash_amount: CashAmount = Field(description="The whole consideration, in the cash token's minor units.")
+    deadline: Annotated[UnixTime | None, Field(description="Unix time; default: in 2 days.")] = None
+
+
+class TradeView(BaseModel):
+    trade_id: int
+    seller: str
+    buyer: str
+    security: str
+    quantity: int
+    cash: str
+    cash_amount: int
+    deadline: int
+    status: str
+    failed_leg: str
+    failure_code: int
+    failure_rule: str | None
+    clearance_id: int | None = Field(
+        description="The security's cross-border request clearing this trade with both regulators (null if none); "
+        "it is listed in GET /cross-border-transfers with this trade's id."
+    )
+    clearance_status: ClearanceStatusName | None = Field(
+        description="PENDING: awaiting the regulators; CLEARED: both approved, the trade may settle."
+    )
+    awaiting_clearance: bool = Field(
+        description="Whether the trade is held until the regulators of both parties approve its clearance."
+    )
+
+
+class TradeChange(TxResult):
+    trade: TradeView
+
+
+class SettlementOutcome(BaseModel):
+    trade_id: int
+    settled: bool
+    failed_leg: str
+    code: int = Field(description="0 when settled; else the failing token's rule code or a DvP code.")
+    rule: str | None
+    message: str | None
+
+
+class SettlementResponse(TxResult):
+    outcome: SettlementOutcome
+    trade: TradeView
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    trade_ids: Annotated[list[Annotated[StrictInt, Field(ge=0, lt=2**63)]], Field(min_length=1, max_length=200)]
+
+
+class BatchResponse(TxResult):
+    outcomes: list[SettlementOutcome]
+
+
+# ------------------------------------------------------------------ freezes (routers/freezes.py)
+
+
+class PartialFreeze(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 100}]},
+    )
+    wallet: Address
+    amount: Units
+
+
+class FrozenAmount(TxResult):
+    security: str
+    wallet: str
+    frozen_amount: int
+
+
+# ------------------------------------------------------------------ securities (routers/securities.py)
+
+
+class SecurityCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "symbol": "HUDB27",
+                    "name": "Hudson Robotics 5% 2027 (Reg S)",
+                    "home": "US",
+                    "admitted": ["GB", "US"],
+                    "rules": {"reg_s_days": 40, "cross_border_threshold": 100},
+                }
+            ]
+        },
+    )
+    symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    home: JurisdictionCode
+    admitted: Annotated[list[JurisdictionCode], Field(min_length=1, max_length=2)]
+    decimals: Annotated[StrictInt, Field(ge=0, le=18)] = 0
+    rules: SecurityRules = SecurityRules()
+
+
+class IssuanceApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"limit": 1_000_000}]})
+    limit: Annotated[StrictInt, Field(gt=0, lt=2**96, description="Most units that may ever be issued.")]

@@ -26,6 +26,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from sandbox.contracts.security_token import SecurityToken
+from sandbox.contracts.settlement import Trade
 from sandbox.market import Market
 from sandbox.rules import InvestorStatus, Jurisdiction
 from sandbox_gateway.principals import Principal, Role
@@ -137,6 +138,48 @@ def holder_jurisdiction(market: Market, wallet: str) -> str | None:
     """The jurisdiction of the investor holding `wallet` (None when the wallet is no investor's)."""
     record = market.registry.wallet_record(wallet)
     return Jurisdiction(record.jurisdiction).name if record.identity else None
+
+
+def sees_trade(principal: Principal, market: Market, trade: Trade) -> bool:
+    """Whether a DvP trade is visible: to the operator, its parties, the issuer of its security, and the
+    regulators of either party's jurisdiction or of the security's home."""
+    if principal.role is Role.OPERATOR:
+        return True
+    if principal.role is Role.INVESTOR:
+        return bool({trade.seller, trade.buyer} & set(own_wallets(principal, market)))
+    symbol = market.symbol_of(trade.security) or trade.security
+    if principal.role is Role.ISSUER:
+        return issues(principal, market, symbol)
+    token = market.securities.get(symbol)
+    parties = {_registered_jurisdiction(market, w) for w in (trade.seller, trade.buyer)}
+    return principal.jurisdiction in parties or (token is not None and home_of(token) == principal.jurisdiction)
+
+
+def _registered_jurisdiction(market: Market, wallet: str) -> str | None:
+    """The jurisdiction of a wallet's investor; None for a wallet not (or no longer) registered, or of a
+    jurisdiction this gateway does not know (a trade proposed on chain directly may name any address)."""
+    record = market.registry.wallet_record(wallet)
+    if record.identity is None:
+        return None
+    try:
+        return Jurisdiction(record.jurisdiction).name
+    except ValueError:
+        return None
+
+
+def sees_cross_border(
+    principal: Principal, market: Market, symbol: str, parties: tuple[str, str], jurisdictions: tuple[str, str]
+) -> bool:
+    """Whether a cross-border transfer of `symbol` between `parties` (sender, receiver wallets) of
+    `jurisdictions` is visible: to the operator, the regulators of either jurisdiction, the security's
+    issuer and the two parties."""
+    if principal.role is Role.OPERATOR:
+        return True
+    if principal.role is Role.REGULATOR:
+        return principal.jurisdiction in jurisdictions
+    if principal.role is Role.ISSUER:
+        return issues(principal, market, symbol)
+    return bool(set(parties) & set(own_wallets(principal, market)))
 
 
 class ActionScope:

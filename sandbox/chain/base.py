@@ -29,6 +29,10 @@ class Log:
     block_number: int
     transaction_hash: str
     log_index: int
+    #: The block's hash and the transaction's position in it, when the backend read them with the log
+    #: (`Chain.get_logs` does; logs built elsewhere may leave them None).
+    block_hash: str | None = None
+    transaction_index: int | None = None
 
 
 @dataclass(frozen=True)

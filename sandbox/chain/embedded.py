@@ -56,6 +56,7 @@ from eth_tester.exceptions import TransactionFailed
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
+from web3.exceptions import TransactionNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import ChainAccount, Log
@@ -68,6 +69,7 @@ from sandbox.chain.persistence import (
     RevertRecord,
 )
 from sandbox.chain.revert import RevertDecoder
+from sandbox.chain.trace import call_frame
 from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
@@ -399,6 +401,27 @@ class EmbeddedChain(Web3Chain):
                     return self._decoder.to_exception(data, tx_hash=tx_hash)
         return ContractReverted(None, {}, b"", tx_hash=tx_hash)
 
+    def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """geth's ``callTracer`` tree of a mined transaction (`sandbox.chain.trace.call_frame`), or None
+        for a hash no canonical block holds. The transaction is re-executed on a copy of the state of
+        its parent block, under its own block header, after the transactions before it in its block;
+        nothing is written."""
+        wanted = bytes.fromhex(tx_hash.removeprefix("0x"))
+        with self._read_guard():
+            try:
+                raw = self._w3.eth.get_transaction_receipt(HexBytes(wanted))
+            except TransactionNotFound:
+                return None
+            chain = self._backend.chain
+            block = chain.get_canonical_block_by_number(int(raw["blockNumber"]))
+            parent = chain.get_block_header_by_hash(block.header.parent_hash)
+            state = chain.get_vm(block.header.copy(state_root=parent.state_root, gas_used=0)).state
+            for transaction in block.transactions:
+                computation = state.apply_transaction(transaction)
+                if transaction.hash == wanted:
+                    return call_frame(computation, gas=transaction.gas, gas_used=int(raw["gasUsed"]))
+        return None
+
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         """Reads the logs straight from py-evm's blocks and receipts, block by block.
 
@@ -416,7 +439,8 @@ class EmbeddedChain(Web3Chain):
                 if not block.transactions:
                     continue
                 receipts = block.get_receipts(chain.chaindb)
-                for transaction, receipt in zip(block.transactions, receipts, strict=True):
+                block_hash = "0x" + bytes(block.hash).hex()
+                for tx_index, (transaction, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
                     tx_hash = "0x" + bytes(transaction.hash).hex()
                     for log_index, entry in enumerate(receipt.logs):
                         address = to_checksum_address(entry.address)
@@ -430,6 +454,8 @@ class EmbeddedChain(Web3Chain):
                                 block_number=number,
                                 transaction_hash=tx_hash,
                                 log_index=log_index,
+                                block_hash=block_hash,
+                                transaction_index=tx_index,
                             )
                         )
         return out

@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
-from web3.types import FilterParams, TxParams
+from web3.types import FilterParams, RPCEndpoint, TxParams
 
 from sandbox.chain.base import ChainAccount, Log, Receipt
 from sandbox.chain.revert import RevertDecoder
@@ -174,6 +174,8 @@ class Web3Chain:
                 block_number=block_number,
                 transaction_hash=tx_hash,
                 log_index=int(entry["logIndex"]),
+                block_hash="0x" + bytes(raw["blockHash"]).hex(),
+                transaction_index=int(raw["transactionIndex"]),
             )
             for entry in raw["logs"]
         )
@@ -260,9 +262,26 @@ class Web3Chain:
                     block_number=int(entry["blockNumber"]),
                     transaction_hash="0x" + bytes(entry["transactionHash"]).hex(),
                     log_index=int(entry["logIndex"]),
+                    block_hash="0x" + bytes(entry["blockHash"]).hex(),
+                    transaction_index=int(entry["transactionIndex"]),
                 )
             )
         return out
+
+    def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """geth's ``callTracer`` tree of a mined transaction, from the node's own
+        ``debug_traceTransaction`` (anvil, geth and Besu have it); None for an unknown hash."""
+        response = self._w3.provider.make_request(
+            RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
+        )
+        if "error" in response:
+            error = response["error"]
+            message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
+            if "not found" in message.lower():
+                return None
+            raise ChainError(f"the node cannot trace {tx_hash}: {message}")
+        result = response.get("result")
+        return dict(result) if result is not None else None
 
     # ------------------------------------------------------------------ revert decoding
 

@@ -18,7 +18,7 @@ from typing import Self
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.errors import SandboxError
-from sandbox.rules import Jurisdiction
+from sandbox.rules import CASH_RULES_BY_ERROR, Jurisdiction  # the cash rulebook lives in sandbox.rules
 
 #: The contract's "no limit" value (type(uint256).max); the facade shows it as None.
 NO_LIMIT = 2**256 - 1
@@ -51,31 +51,6 @@ class HoldingLimit:
 
     holder_type: HolderType
     limit: int | None
-
-
-@dataclass(frozen=True)
-class CashRule:
-    code: int
-    name: str
-    errors: tuple[str, ...]
-
-
-#: The cash rulebook (codes 0x80-0x9F); the sentences live on chain (`messageForTransferRestriction`).
-CASH_RULES: tuple[CashRule, ...] = (
-    CashRule(0x80, "CASH_PAUSED", ("CashTransferPaused",)),
-    CashRule(0x81, "CASH_SENDER_FROZEN", ("CashSenderFrozen",)),
-    CashRule(0x82, "CASH_RECEIVER_FROZEN", ("CashReceiverFrozen",)),
-    CashRule(0x83, "CASH_SENDER_NOT_ELIGIBLE", ("CashSenderNotEligible",)),
-    CashRule(0x84, "CASH_RECEIVER_NOT_ELIGIBLE", ("CashReceiverNotEligible",)),
-    CashRule(0x85, "CASH_SENDER_SUSPENDED", ("CashSenderSuspended",)),
-    CashRule(0x86, "CASH_RECEIVER_SUSPENDED", ("CashReceiverSuspended",)),
-    CashRule(0x87, "CASH_SENDER_KYC_EXPIRED", ("CashSenderKycExpired",)),
-    CashRule(0x88, "CASH_RECEIVER_KYC_EXPIRED", ("CashReceiverKycExpired",)),
-    CashRule(0x90, "CASH_INDIVIDUAL_HOLDING_LIMIT", ("CashIndividualHoldingLimitExceeded",)),
-    CashRule(0x91, "CASH_BUSINESS_HOLDING_LIMIT", ("CashBusinessHoldingLimitExceeded",)),
-)
-CASH_RULES_BY_CODE: dict[int, CashRule] = {r.code: r for r in CASH_RULES}
-CASH_RULES_BY_ERROR: dict[str, CashRule] = {e: r for r in CASH_RULES for e in r.errors}
 
 
 def minor_units(amount: Decimal | str | int) -> int:

@@ -18,7 +18,10 @@ The rules (stated once, on chain, in `PayingAgent.sol`):
 
 Bond coupon of period k per unit: ``face * rate_bps * day_count_numerator / (10_000 *
 day_count_denominator)``; day counts 30/360 US bond basis (ISDA 4.16(f)), 30E/360 (4.16(g)), ACT/365
-Fixed. Redemption pays the face value per record-date unit and burns the wallet's units.
+Fixed, 30/360 US with SIFMA's end-of-February rule, ACT/ACT ICMA (a regular period is 1/frequency).
+Each period's payment date (rolled to a business day) and record instant (close of business in the
+security's time zone) are fixed in the terms (`sandbox.calendars` computes them).
+Redemption pays the face value per record-date unit and burns the wallet's units.
 
 Deployment wires the roles: AGENT_ROLE on the security token (record dates, burns at redemption, the
 split), settlement-contract status on the cash token (so the agent holds cash outside holding limits)
@@ -36,9 +39,10 @@ from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE, CashToken
+from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.errors import ContractReverted, SandboxError
+from sandbox.rules import code_name
 
 #: A year of seconds; the default claim period of the deploy helpers.
 YEAR = 365 * 86_400
@@ -74,6 +78,10 @@ class DayCount(IntEnum):
     THIRTY_360_BOND_BASIS = 0
     THIRTY_E_360 = 1
     ACTUAL_365_FIXED = 2
+    #: 30/360 as SIFMA states it for US corporates, with the end-of-February rule.
+    THIRTY_360_US = 3
+    #: ACT/ACT ICMA: a regular period is exactly 1/frequency of a year (gilts' fixed half-years).
+    ACTUAL_ACTUAL_ICMA = 4
 
 
 class PaymentCode(IntEnum):
@@ -88,10 +96,7 @@ class PaymentCode(IntEnum):
 
 def payment_code_name(code: int) -> str:
     """The machine name of a hold code: a `PaymentCode` (``PAYMENT_...``) or a cash rule (``CASH_...``)."""
-    if code in PaymentCode._value2member_map_:
-        return "PAYMENT_" + PaymentCode(code).name if code else "SUCCESS"
-    rule = CASH_RULES_BY_CODE.get(code)
-    return rule.name if rule is not None else f"UNKNOWN_{code:#04x}"
+    return code_name(code)
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,14 @@ class PaymentBatch:
 class BondTerms:
     """A bond's terms (`IBondPayingAgent.BondTerms`): `face_value` per unit in cash units,
     `coupon_rate_bps` per year, Unix times for `issue_date`, `coupon_dates` (strictly increasing, the
-    last = `maturity`), `record_lag` in seconds (record date = payment date - lag)."""
+    last = `maturity`; interest accrues to these unadjusted dates), `payment_dates` (each coupon date
+    rolled to a business day, at most 14 days later) and `record_dates` (each payment's record instant:
+    the last second of the register of record, see `sandbox.calendars.record_instant`), `frequency`
+    coupons a year (ACT/ACT ICMA needs it) and `close_of_business` ("17:00 Europe/London"), a note for
+    people of how the record instants were set.
+
+    Tests and benches may give `record_lag` (seconds) instead of the two schedules: payment dates are
+    then the coupon dates, and each record instant is `record_lag` seconds before its payment."""
 
     isin: str
     cash: str
@@ -177,7 +189,17 @@ class BondTerms:
     coupon_dates: tuple[int, ...]
     maturity: int
     issuance_limit: int
-    record_lag: int
+    record_lag: int = 0
+    payment_dates: tuple[int, ...] = ()
+    record_dates: tuple[int, ...] = ()
+    frequency: int = 2
+    close_of_business: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.payment_dates:
+            object.__setattr__(self, "payment_dates", tuple(self.coupon_dates))
+        if not self.record_dates:
+            object.__setattr__(self, "record_dates", tuple(d - self.record_lag for d in self.payment_dates))
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -190,23 +212,29 @@ class BondTerms:
             list(self.coupon_dates),
             self.maturity,
             self.issuance_limit,
-            self.record_lag,
+            list(self.payment_dates),
+            list(self.record_dates),
+            self.frequency,
+            self.close_of_business,
         )
 
     @classmethod
     def from_tuple(cls, value: Sequence[Any]) -> BondTerms:
-        isin, cash, face, rate, day_count, issue, dates, maturity, limit, lag = value
+        isin, cash, face, rate, day_count, issue, dates, maturity, limit, payments, records, freq, cob = value
         return cls(
-            str(isin),
-            to_checksum_address(cash),
-            int(face),
-            int(rate),
-            DayCount(day_count),
-            int(issue),
-            tuple(int(d) for d in dates),
-            int(maturity),
-            int(limit),
-            int(lag),
+            isin=str(isin),
+            cash=to_checksum_address(cash),
+            face_value=int(face),
+            coupon_rate_bps=int(rate),
+            day_count=DayCount(day_count),
+            issue_date=int(issue),
+            coupon_dates=tuple(int(d) for d in dates),
+            maturity=int(maturity),
+            issuance_limit=int(limit),
+            payment_dates=tuple(int(d) for d in payments),
+            record_dates=tuple(int(d) for d in records),
+            frequency=int(freq),
+            close_of_business=str(cob),
         )
 
 
@@ -408,9 +436,15 @@ class BondPayingAgent(PayingAgent):
         return int(self._read("couponCount"))
 
     def coupon_period(self, period: int) -> tuple[int, int, int]:
-        """(accrual start, payment date, record date) of coupon period `period` (0-based)."""
+        """(accrual start, payment date, record instant) of coupon period `period` (0-based)."""
         start, payment_date, record_date = self._read("couponPeriod", period)
         return int(start), int(payment_date), int(record_date)
+
+    def coupon_schedule(self, period: int) -> tuple[int, int, int, int]:
+        """(accrual start, accrual end = unadjusted coupon date, payment date, record instant) of coupon
+        period `period` (0-based)."""
+        start, end, payment_date, record_date = self._read("couponSchedule", period)
+        return int(start), int(end), int(payment_date), int(record_date)
 
     def day_count_fraction(self, period: int) -> tuple[int, int]:
         """(numerator, denominator) of the period's year fraction, e.g. (180, 360) or (181, 365)."""

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from eth_abi.exceptions import DecodingError
 from eth_utils import is_address, to_checksum_address
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from sandbox.chain.base import Chain, Log
@@ -142,6 +142,9 @@ class Indexer:
         except (ContractReverted, DecodingError, OverflowError, ValueError):  # not an ERC-20 token
             row.symbol = row.name = row.decimals = None
         with self.model.session() as session:
+            _one_indexer_at_a_time(session)
+            if session.scalar(select(ContractRow.id).where(ContractRow.address == address)) is not None:
+                return False  # another process sharing the database added it meanwhile
             session.add(row)
         return True
 
@@ -172,6 +175,7 @@ class Indexer:
             events = skipped = 0
             while True:
                 with self.model.session() as session:
+                    _one_indexer_at_a_time(session)  # then read the cursors: another process may have moved them
                     behind = session.scalars(
                         select(ContractRow).where(ContractRow.indexed_to < target).order_by(ContractRow.id)
                     ).all()
@@ -479,3 +483,17 @@ class Indexer:
             raise ReadModelDiverged(
                 f"block {newest.number} is {on_chain} on the chain but {newest.hash} in the read model"
             )
+
+
+#: The PostgreSQL advisory lock key that serialises indexers sharing one database ("rmindex").
+INDEXER_LOCK_KEY = 0x726D696E646578
+
+
+def _one_indexer_at_a_time(session: Session) -> None:
+    """On PostgreSQL, waits until no other indexer (in any process: two gateways may share one read
+    model) is inside a range, and keeps the others out until this session's transaction ends (a
+    transaction-scoped advisory lock). The caller reads the cursors after it, so a range another
+    process indexed meanwhile is skipped, never written twice. SQLite serialises writers by itself and
+    is not meant to be shared between processes."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEXER_LOCK_KEY})

@@ -24,10 +24,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from sandbox.market import Market
 from sandbox.readmodel._indexer import Indexer
-from sandbox.readmodel._model import HolderBreakdown, ReadModel, ReadModelDiverged, Register, RegisterPage
+from sandbox.readmodel._model import (
+    HolderBreakdown,
+    IndexedEvent,
+    ReadModel,
+    ReadModelDiverged,
+    Register,
+    RegisterPage,
+)
 
 #: Seconds between two looks at the chain by the follower thread.
 DEFAULT_POLL_SECONDS = 0.5
@@ -107,6 +115,11 @@ class MarketReadModel:
         """`ReadModel.register` of `security` (address or symbol) now or as of `block`, after catching up."""
         self.catch_up(block)
         return self.model.register(security, block=block)
+
+    def events(self, contract: str, names: Sequence[str], *, block: int | None = None) -> list[IndexedEvent]:
+        """`ReadModel.events` of `contract` up to `block` (default: the chain's head), after catching up."""
+        indexed = self.catch_up(block)
+        return self.model.events(contract, names, block=indexed if block is None else block)
 
     def register_page(
         self,

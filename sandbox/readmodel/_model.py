@@ -226,6 +226,18 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class IndexedEvent:
+    """One indexed log of a watched contract: its event name, where it sits in the chain and its
+    arguments as stored (ABI names; addresses checksummed; integers past 2**53 as strings)."""
+
+    name: str
+    block_number: int
+    tx_index: int
+    log_index: int
+    args: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class AuditPage:
     entries: tuple[AuditEntry, ...]
     #: How many entries match the filters in all (not only on this page).
@@ -393,6 +405,23 @@ class ReadModel:
         """The newest indexed block whose time is at or before `timestamp` (-1 if none is)."""
         with self.session() as session:
             return self._block_at(session, timestamp, self._head(session))
+
+    def events(self, contract: str, names: Sequence[str], *, block: int | None = None) -> list[IndexedEvent]:
+        """Every indexed event of `contract` (address or token symbol) with one of `names`, up to `block`
+        (default: everything indexed), oldest first: one indexed query, no chain read."""
+        with self.session() as session:
+            conditions: list[ColumnElement[bool]] = [
+                EventRow.contract_id == self._any_contract(session, contract).id,
+                EventRow.name.in_(list(names)),
+            ]
+            if block is not None:
+                conditions.append(EventRow.block_number <= block)
+            rows = session.execute(
+                select(EventRow.name, EventRow.block_number, EventRow.tx_index, EventRow.log_index, EventRow.args)
+                .where(*conditions)
+                .order_by(EventRow.block_number, EventRow.tx_index, EventRow.log_index)
+            ).all()
+        return [IndexedEvent(r.name, r.block_number, r.tx_index, r.log_index, r.args) for r in rows]
 
     # ------------------------------------------------------------------ positions
 

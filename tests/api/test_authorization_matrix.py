@@ -496,6 +496,7 @@ CASES = [
         params={"security": "THAMES28"},
     ),
     Case("corporate-actions-list", "GET", _const(f"{S}/distributions"), _statuses(200)),
+    Case("corporate-actions-coupon-schedule", "GET", _const(f"{S}/coupons"), _statuses(200)),
     Case(
         "corporate-actions-get",
         "GET",

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
 from sandbox.errors import ContractReverted
 from sandbox.market import Market
-from sandbox.rules import RULES_BY_CODE
-from sandbox_gateway.problems import CODE_PATTERN, chain_error_code, problem_code
+from sandbox.rules import CASH_RULES_BY_CODE, RULES_BY_CODE
+from sandbox_gateway.problems import CODE_PATTERN, problem_code
 from sandbox_gateway.scope import not_found
 from tests.api.conftest import bearer
 
@@ -218,7 +217,7 @@ def test_every_code_the_chain_can_give_is_upper_snake() -> None:
         if item.get("type") == "error"
     }
     assert len(errors) > 20
-    codes = names + [chain_error_code(ContractReverted(name, {}, b"")) for name in sorted(errors)]
+    codes = names + [ContractReverted(name, {}, b"").code for name in sorted(errors)]
     assert [c for c in codes if not CODE_PATTERN.fullmatch(c)] == []
 
 

@@ -170,8 +170,8 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     assert (coupon["kind"], coupon["state"], coupon["period"]) == ("COUPON", "DECLARED", 1)
     assert client.post(f"{thames}/coupons", json={"period": 1}, headers=key["hudson"]).status_code == 403
     holders = {w: market.securities["THAMES28"].balance_of(w) for w in (alice, bob, carol, market.accounts["dan"])}
-    # 4.25% a year on 100 pounds a unit, ACT/365 from 1 January to 1 July 2026 (181 days), rounded down.
-    per_unit = Fraction(10_000 * 425 * 181, 10_000 * 365)
+    # 4.25% a year on 100 pounds a unit, ACT/ACT ICMA as a gilt pays: a fixed half-year, 2.125 pounds.
+    per_unit = Fraction(10_000 * 425, 10_000 * 2)
     assert Fraction(coupon["amount_per_unit"]) == per_unit
     seconds = coupon["payment_date"] + 60 - market.chain.timestamp()
     _ok(client.post("/operator/time-travel", json={"seconds": seconds}, headers=key["operator"]))

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from sandbox import calendars
 from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
 from sandbox.contracts import (
     BondPayingAgent,
@@ -80,19 +81,19 @@ class CorporateWorld:
             self.chain.time_travel(timestamp + 1)
 
     def bond_terms(self, **changes: object) -> BondTerms:
-        base = BondTerms(
-            isin="GB00SBXGLT28",
-            cash=self.gbp.address,
-            face_value=FACE,
-            coupon_rate_bps=RATE_BPS,
-            day_count=DayCount.THIRTY_360_BOND_BASIS,
-            issue_date=ISSUE_DATE,
-            coupon_dates=COUPON_DATES,
-            maturity=MATURITY,
-            issuance_limit=ISSUANCE_LIMIT,
-            record_lag=RECORD_LAG,
-        )
-        return BondTerms(**{**base.__dict__, **changes})
+        base: dict[str, object] = {
+            "isin": "GB00SBXGLT28",
+            "cash": self.gbp.address,
+            "face_value": FACE,
+            "coupon_rate_bps": RATE_BPS,
+            "day_count": DayCount.THIRTY_360_BOND_BASIS,
+            "issue_date": ISSUE_DATE,
+            "coupon_dates": COUPON_DATES,
+            "maturity": MATURITY,
+            "issuance_limit": ISSUANCE_LIMIT,
+            "record_lag": RECORD_LAG,
+        }
+        return BondTerms(**{**base, **changes})  # type: ignore[arg-type]
 
     def new_security(self, name: str, symbol: str) -> SecurityToken:
         token = SecurityToken.deploy(
@@ -197,21 +198,31 @@ def days_30e360(start: dt.date, end: dt.date) -> int:
     return 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
 
 
-def year_fraction(day_count: DayCount, start: int, end: int) -> tuple[int, int]:
-    """(days, days per year) of [start, end) under `day_count`, from Python's datetime."""
+def year_fraction(
+    day_count: DayCount, start: int, end: int, *, first: bool = False, frequency: int = 2
+) -> tuple[int, int]:
+    """(days, days per year) of [start, end) under `day_count`, from Python's datetime; for ACT/ACT
+    ICMA the fraction in lowest terms (`first`: the bond's first period, counted back from its end)."""
     a = dt.datetime.fromtimestamp(start, dt.UTC).date()
     b = dt.datetime.fromtimestamp(end, dt.UTC).date()
     if day_count == DayCount.THIRTY_360_BOND_BASIS:
         return days_30360_bond_basis(a, b), 360
     if day_count == DayCount.THIRTY_E_360:
         return days_30e360(a, b), 360
+    if day_count == DayCount.THIRTY_360_US:
+        return int(calendars.thirty_360_us(a, b) * 360), 360
+    if day_count == DayCount.ACTUAL_ACTUAL_ICMA:
+        f = calendars.actual_actual_icma(a, b, frequency, first=first)
+        return f.numerator, f.denominator
     return (b - a).days, 365
 
 
 def coupon_per_unit(terms: BondTerms, period: int) -> Fraction:
     """The exact coupon per unit of `period`, in cash units: face * rate * days / (10,000 * basis)."""
     start = terms.issue_date if period == 0 else terms.coupon_dates[period - 1]
-    days, basis = year_fraction(terms.day_count, start, terms.coupon_dates[period])
+    days, basis = year_fraction(
+        terms.day_count, start, terms.coupon_dates[period], first=period == 0, frequency=terms.frequency
+    )
     return Fraction(terms.face_value * terms.coupon_rate_bps * days, 10_000 * basis)
 
 

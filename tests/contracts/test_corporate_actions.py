@@ -23,9 +23,12 @@ from sandbox.contracts.cash_token import GBP_INDIVIDUAL_LIMIT
 from tests.contracts.corporate_world import (
     BOND_UNITS,
     CLAIM_PERIOD,
+    COUPON_DATES,
     DAY,
     FACE,
+    ISSUE_DATE,
     MATURITY,
+    RATE_BPS,
     RECORD_LAG,
     SHARES,
     CorporateWorld,
@@ -307,7 +310,7 @@ def test_day_counts_give_exact_amounts(cw: CorporateWorld, day_count: DayCount) 
     _, agent = cw.new_bond(terms, units=units)
     for period in range(len(dates)):
         start = terms.issue_date if period == 0 else dates[period - 1]
-        assert agent.day_count_fraction(period) == year_fraction(day_count, start, dates[period])
+        assert agent.day_count_fraction(period) == year_fraction(day_count, start, dates[period], first=period == 0)
         numerator, denominator = agent.coupon_per_unit(period)
         assert Fraction(numerator, denominator) == coupon_per_unit(terms, period)
     # Pay the period across 29 February and check every holder to the penny.
@@ -469,3 +472,79 @@ def test_roles_are_wired_and_guarded(cw: CorporateWorld) -> None:
         account=agent.address,
         neededRole="0x" + token.role_id("AGENT_ROLE").hex(),
     )
+
+
+# ISDA, "EMU and market conventions: recent developments" (1998), Actual/Actual worked examples, the
+# ISMA (ACT/ACT ICMA) column: (issue date, coupon dates, coupons a year, period, fraction).
+ISDA_ICMA_ON_CHAIN = [
+    (ts(2003, 5, 1), (ts(2003, 11, 1), ts(2004, 5, 1)), 2, 1, Fraction(1, 2)),  # regular half-year
+    (ts(1999, 2, 1), (ts(1999, 7, 1), ts(2000, 7, 1)), 1, 0, Fraction(150, 365)),  # short first
+    (ts(1999, 2, 1), (ts(1999, 7, 1), ts(2000, 7, 1)), 1, 1, Fraction(1)),  # the regular year after it
+    (ts(2002, 8, 15), (ts(2003, 7, 15), ts(2004, 1, 15)), 2, 0, Fraction(337, 368)),  # long first
+    (ts(1999, 7, 30), (ts(2000, 1, 30), ts(2000, 6, 30)), 2, 1, Fraction(152, 364)),  # short final
+]
+
+
+@pytest.mark.parametrize(("issue", "dates", "frequency", "period", "expected"), ISDA_ICMA_ON_CHAIN)
+def test_act_act_icma_on_chain_matches_the_isda_worked_examples(
+    cw: CorporateWorld, issue: int, dates: tuple[int, ...], frequency: int, period: int, expected: Fraction
+) -> None:
+    terms = cw.bond_terms(
+        isin="GB00SBXICMA1", day_count=DayCount.ACTUAL_ACTUAL_ICMA, issue_date=issue, coupon_dates=dates,
+        maturity=dates[-1], frequency=frequency, record_lag=DAY,
+    )  # fmt: skip
+    _, agent = cw.new_bond(terms)
+    assert Fraction(*agent.day_count_fraction(period)) == expected
+    numerator, denominator = agent.coupon_per_unit(period)
+    assert Fraction(numerator, denominator) == FACE * Fraction(RATE_BPS, 10_000) * expected
+
+
+def test_thirty_360_us_on_chain_applies_the_end_of_february_rule(cw: CorporateWorld) -> None:
+    """A note paying on the last day of February and 31 August accrues 180 days each half-year under
+    SIFMA's 30/360 (the ISDA bond basis counts 183 from 28 February 2027 to 31 August 2027)."""
+    dates = (ts(2027, 2, 28), ts(2027, 8, 31), ts(2028, 2, 29), ts(2028, 8, 31), ts(2029, 2, 28))
+    for day_count, expected in [
+        (DayCount.THIRTY_360_US, [178, 180, 179, 180, 178]),
+        (DayCount.THIRTY_360_BOND_BASIS, [178, 183, 179, 182, 178]),
+    ]:
+        terms = cw.bond_terms(
+            isin="US00SBX30US1", day_count=day_count, issue_date=ts(2026, 8, 31), coupon_dates=dates,
+            maturity=dates[-1], record_lag=DAY,
+        )  # fmt: skip
+        _, agent = cw.new_bond(terms)
+        assert [agent.day_count_fraction(p) for p in range(len(dates))] == [(d, 360) for d in expected]
+
+
+def test_rolled_payment_dates_and_record_instants_are_checked_at_issuance(cw: CorporateWorld) -> None:
+    """Payment dates at most 14 days after their coupon date and in order; record instants before
+    their payments, in order, and not before the issue date; ACT/ACT ICMA needs 1, 2, 4 or 12."""
+    c = COUPON_DATES
+    cases: list[tuple[dict[str, Any], int]] = [
+        ({"payment_dates": c[:2]}, 7),
+        ({"payment_dates": (c[0] - 1, c[1], c[2])}, 8),
+        ({"payment_dates": (c[0] + 15 * DAY, c[1], c[2])}, 8),
+        ({"record_dates": (c[0], c[1] - DAY, c[2] - DAY)}, 9),
+        ({"record_dates": (c[1] - 2 * DAY, c[1] - DAY, c[2] - DAY)}, 9),
+        ({"record_dates": (ISSUE_DATE - 1, c[1] - DAY, c[2] - DAY)}, 5),
+        ({"day_count": DayCount.ACTUAL_ACTUAL_ICMA, "frequency": 3}, 10),
+    ]
+    for changes, reason in cases:
+        terms = cw.bond_terms(**changes)
+        reverts(
+            lambda terms=terms: BondPayingAgent.deploy(
+                cw.chain, terms=terms, security=cw.bond_token.address, issuer=cw.admin, sender=cw.admin, wire=False
+            ),
+            "BondInvalidTerms",
+            reason=reason,
+        )
+    # A coupon on Sunday 31 January 2027 paid on Monday 1 February, recorded at 17:00 London time on
+    # the 24th: the terms keep all three, and the distribution opens on the rolled date.
+    close = c[1] - 7 * DAY + 17 * 3600 - 1
+    terms = cw.bond_terms(payment_dates=(c[0], c[1] + DAY, c[2]), record_dates=(c[0] - 7 * DAY, close, c[2] - DAY))
+    _, agent = cw.new_bond(terms)
+    assert agent.terms().payment_dates == terms.payment_dates
+    assert agent.coupon_schedule(1) == (c[0], c[1], c[1] + DAY, close)
+    assert agent.day_count_fraction(1) == (180, 360)  # accrual to the unadjusted 31 January
+    coupon = agent.schedule_coupon(1, sender=cw.admin).distribution_id
+    d = agent.distribution(coupon)
+    assert (d.payment_date, d.record_date) == (c[1] + DAY, close)

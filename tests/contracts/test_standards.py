@@ -109,7 +109,7 @@ def test_rule_table_matches_transfer_rules_code_by_code(w: World) -> None:
         message = t.message_for_transfer_restriction(rule.code)
         assert message.startswith(rule.name + ": "), message
         assert all(e in error_names for e in rule.errors)
-        assert rule.family in (0x50, 0x52, 0x54, 0x55, 0x56, 0x57)
+        assert rule.erc1066 in (0x50, 0x52, 0x54, 0x55, 0x56, 0x57)
     assert t.message_for_transfer_restriction(0).startswith("SUCCESS")
     unknown = next(c for c in range(256) if c not in RULES_BY_CODE and c != 0)
     assert t.message_for_transfer_restriction(unknown).startswith("UNKNOWN")

@@ -6,14 +6,13 @@ import pytest
 
 from sandbox.contracts import CashToken, HolderType, minor_units
 from sandbox.contracts.cash_token import (
-    CASH_RULES,
     GBP_BUSINESS_LIMIT,
     GBP_INDIVIDUAL_LIMIT,
     HoldingLimit,
     HoldingLimits,
 )
 from sandbox.errors import ContractReverted, SandboxError
-from sandbox.rules import Jurisdiction
+from sandbox.rules import CASH_RULES, Jurisdiction
 from tests.markets.conftest import MarketsWorld
 
 INDIVIDUAL_ERROR = "CashIndividualHoldingLimitExceeded"

@@ -12,7 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from sandbox.errors import ContractNotDeployed, ContractReverted
+from sandbox.errors import SandboxError
 from sandbox_gateway.console.refusals import RefusalLog, RefusalMiddleware
 from sandbox_gateway.console.routes import SignInRequired, refusal, render, router
 from sandbox_gateway.console.sessions import SessionStore
@@ -48,20 +48,17 @@ def mount(app: FastAPI) -> None:
             return Response(status_code=401, headers={"HX-Redirect": "/console/login"})
         return RedirectResponse("/console/login", status_code=303)
 
-    api_handlers: dict[type[Exception], Any] = {
-        kind: app.exception_handlers[kind] for kind in (Problem, ContractReverted, ContractNotDeployed)
-    }
+    api_handlers: dict[type[Exception], Any] = {kind: app.exception_handlers[kind] for kind in (Problem, SandboxError)}
 
     async def _console_error(request: Request, exc: Exception) -> Response:
         """A console page's refusal as a page (the API's routes keep their problem+json answers)."""
         console = request.url.path.startswith("/console/") and "text/html" in request.headers.get("accept", "")
         if not console or request.headers.get("HX-Request"):
-            handler = api_handlers.get(type(exc), api_handlers[Problem])
+            handler = api_handlers[Problem if isinstance(exc, Problem) else SandboxError]
             answer: JSONResponse = await handler(request, exc)
             return answer
         status, code, sentence = refusal(exc)
         return render(request, "error.html", None, status=status, code=code, sentence=sentence)
 
     app.add_exception_handler(Problem, _console_error)
-    app.add_exception_handler(ContractReverted, _console_error)
-    app.add_exception_handler(ContractNotDeployed, _console_error)
+    app.add_exception_handler(SandboxError, _console_error)

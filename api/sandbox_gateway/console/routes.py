@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from sandbox.errors import ContractNotDeployed, ContractReverted
+from sandbox.errors import SandboxError
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory
@@ -29,7 +29,7 @@ from sandbox_gateway.console.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, Se
 from sandbox_gateway.deps import get_indexed
 from sandbox_gateway.pagination import PageParams
 from sandbox_gateway.principals import Principal, PrincipalDirectory, Role
-from sandbox_gateway.problems import Problem, chain_error_code
+from sandbox_gateway.problems import Problem
 from sandbox_gateway.routers import (
     audit,
     corporate_actions,
@@ -195,17 +195,15 @@ def refusal(exc: Exception) -> tuple[int, str, str]:
     """(status, code, sentence) of a refused action, as the API would answer it."""
     if isinstance(exc, Problem):
         return exc.status, exc.code, exc.detail
-    if isinstance(exc, ContractReverted):
-        return 409, chain_error_code(exc), exc.rule_message or f"The chain refused the operation: {exc}."
-    if isinstance(exc, ContractNotDeployed):
-        return 404, "NOT_DEPLOYED_AT_BLOCK", f"The security did not exist yet as of block {exc.block}."
+    if isinstance(exc, SandboxError):
+        return exc.refusal.status, exc.code, exc.detail
     raise exc
 
 
 def attempt(action: Callable[[], T]) -> tuple[T | None, tuple[int, str, str] | None]:
     try:
         return action(), None
-    except (Problem, ContractReverted) as exc:
+    except (Problem, SandboxError) as exc:
         return None, refusal(exc)
 
 
@@ -217,9 +215,9 @@ def _names(request: Request) -> dict[str, str]:
     return names
 
 
-def _live(request: Request) -> MarketReadModel | None:
-    live: MarketReadModel | None = getattr(request.app.state, "read_side", None)
-    return live
+def _live(request: Request) -> MarketReadModel:
+    """The read model the API's routes answer from (`sandbox_gateway.deps.get_indexed`)."""
+    return get_indexed(request)
 
 
 def _market(request: Request) -> Market:
@@ -343,7 +341,9 @@ def _detail(request: Request, symbol: str, total_supply: int, *, approval: bool 
 
 
 def _pending(request: Request, principal: Principal) -> list[crossborder.CrossBorderTransfer]:
-    page = crossborder.list_transfers(_market(request), principal, PageParams(limit=500, offset=0), "PENDING")
+    page = crossborder.list_transfers(
+        _market(request), _live(request), principal, PageParams(limit=500, offset=0), "PENDING"
+    )
     return page.items
 
 
@@ -434,7 +434,7 @@ def decide(
     if decision not in ("approve", "reject"):
         raise Problem(404, "NOT_FOUND", "Not found", f"There is no decision {decision!r}.")
     act = crossborder.approve if decision == "approve" else crossborder.reject
-    done, refused = attempt(lambda: act(symbol, transfer_id, market, principal))
+    done, refused = attempt(lambda: act(symbol, transfer_id, market, _live(request), principal))
     outcome = {
         "decision": decision,
         "symbol": symbol,
@@ -463,7 +463,7 @@ def _security_context(
     assert not isinstance(table, Response)
     detail = _detail(request, symbol, table.total_supply)
     page = positions.list_positions(symbol, market, live, principal, PageParams(limit=PAGE, offset=offset), as_of)
-    frozen = freezes.list_freezes(symbol, market, principal, PageParams(limit=500, offset=0))
+    frozen = freezes.list_freezes(symbol, market, live, principal, PageParams(limit=500, offset=0))
     return {"detail": detail, "cap": table, "positions": page, "frozen": frozen.items, "at": at, "offset": offset}
 
 

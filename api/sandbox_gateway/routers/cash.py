@@ -5,72 +5,29 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.contracts.cash_token import CashToken
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
 from sandbox_gateway.deps import AnyPrincipal, IssuerPrincipal, MarketDep
-from sandbox_gateway.pagination import PageInfo, Paging, page_of
+from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
-from sandbox_gateway.schemas import Address, CashAmount, TxResult, Uint256, WalletPath
+from sandbox_gateway.schemas import (
+    CashBalance,
+    CashChange,
+    CashIssue,
+    CashPage,
+    CashRedeem,
+    CashTokenInfo,
+    ReserveAttestation,
+    WalletPath,
+)
 from sandbox_gateway.scope import forbidden, not_found, sees_investor
 from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/cash", tags=["cash"])
 
 CashSymbolPath = Annotated[str, Path(pattern=r"^[A-Z]{3,8}$", description="Cash token symbol.", examples=["GBPS"])]
-
-
-class CashTokenInfo(BaseModel):
-    symbol: str
-    name: str
-    currency: str
-    issuer: str
-    address: str
-    decimals: int
-    total_supply: int
-    reserves: int
-    individual_limit: int | None = Field(description="Per-investor limit for individuals (minor units), if any.")
-    business_limit: int | None = Field(description="Per-investor limit for businesses (minor units), if any.")
-
-
-class CashPage(BaseModel):
-    items: list[CashTokenInfo]
-    page: PageInfo
-
-
-class CashBalance(BaseModel):
-    symbol: str
-    wallet: str
-    balance: int
-    frozen: bool
-
-
-class CashIssue(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"to": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", "amount": 10000}]},
-    )
-    to: Address
-    amount: CashAmount
-
-
-class CashRedeem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    holder: Address = Field(alias="from")
-    amount: CashAmount
-
-
-class ReserveAttestation(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reserves": 100000000}]})
-    reserves: Uint256
-
-
-class CashChange(TxResult):
-    symbol: str
-    total_supply: int
-    reserves: int
 
 
 def _token(market: Market, symbol: str) -> CashToken:

@@ -5,13 +5,17 @@ balances; a payment the chain refuses (a frozen wallet, a holding limit) is held
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
+    DayCount,
     Distribution,
     DistributionKind,
     EquityPayingAgent,
@@ -31,6 +35,14 @@ from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/securities", tags=["corporate-actions"])
 
+#: The day counts by the names the scenarios use.
+DAY_COUNT_NAMES = {
+    DayCount.THIRTY_360_BOND_BASIS: "30/360",
+    DayCount.THIRTY_E_360: "30E/360",
+    DayCount.ACTUAL_365_FIXED: "ACT/365",
+    DayCount.THIRTY_360_US: "30/360 US",
+    DayCount.ACTUAL_ACTUAL_ICMA: "ACT/ACT ICMA",
+}
 DistributionIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Distribution id (per paying agent).")]
 MAX_BATCH = 200
 
@@ -42,7 +54,12 @@ class DistributionView(BaseModel):
     state: Literal["DECLARED", "FUNDED", "CLOSED"]
     cash: str = Field(description="The cash token's symbol.")
     record_date: int = Field(description="Unix time: holders at the end of this second are paid.")
-    payment_date: int
+    record_instant: str = Field(
+        description="ISO 8601 (the scenario's calendar): the instant the register of record is taken (close of "
+        "business on the record date, in the security's time zone for a bond; record_date + 1 second)."
+    )
+    payment_date: int = Field(description="Unix time (a bond's coupon date rolled to a business day).")
+    payment_day: str = Field(description="ISO 8601 date of payment_date (UTC).")
     period: int = Field(description="The coupon number (1 = the first coupon date); 0 for other kinds.")
     amount_per_unit: str = Field(description="Cash minor units per unit of the security, exactly (a fraction).")
     funded: int
@@ -58,6 +75,28 @@ class DistributionPage(BaseModel):
 
 class DistributionChange(TxResult):
     distribution: DistributionView
+
+
+class CouponPeriodView(BaseModel):
+    period: int = Field(description="The coupon number (1 = the first coupon date).")
+    accrual_start: str = Field(description="ISO 8601 date interest accrues from.")
+    accrual_end: str = Field(description="ISO 8601 date: the unadjusted coupon date interest accrues to.")
+    payment_day: str = Field(description="ISO 8601 date it is paid: the coupon date rolled to a business day.")
+    rolled: bool = Field(description="Whether the payment date was rolled past a weekend or holiday.")
+    record_instant: str = Field(
+        description="ISO 8601 in the security's time zone: close of business on the record date."
+    )
+    record_date: int = Field(description="Unix time: the token's record key (record_instant - 1 second).")
+    day_count_fraction: str = Field(description="The period's fraction of a year under the bond's day count.")
+    amount_per_unit: str = Field(description="Cash minor units per unit of the security, exactly (a fraction).")
+    distribution_id: int = Field(description="The coupon's distribution id once scheduled, else 0.")
+
+
+class CouponScheduleView(BaseModel):
+    security: str
+    day_count: str
+    close_of_business: str = Field(description='How record instants are set, e.g. "17:00 Europe/London".')
+    items: list[CouponPeriodView]
 
 
 class CouponSchedule(BaseModel):
@@ -148,7 +187,30 @@ def _issuer_only(principal: Principal, market: Market, symbol: str) -> None:
         raise forbidden(f"Only the issuer of {symbol} may run its corporate actions.")
 
 
-def _view(market: Market, symbol: str, d: Distribution) -> DistributionView:
+def _zone_of(agent: PayingAgent) -> ZoneInfo:
+    """A bond's close-of-business zone (from its terms, "17:00 Europe/London"); UTC otherwise."""
+    if isinstance(agent, BondPayingAgent):
+        _, _, zone = agent.terms().close_of_business.partition(" ")
+        try:
+            return ZoneInfo(zone)
+        except (ValueError, KeyError):
+            pass
+    return ZoneInfo("UTC")
+
+
+def _iso_instant(market: Market, timestamp: int, zone: ZoneInfo) -> str:
+    """Chain time as an ISO 8601 instant of the scenario's calendar (the chain runs `calendar_offset`
+    seconds, whole days, ahead of it when a history was loaded to end today)."""
+    return datetime.fromtimestamp(timestamp - market.calendar_offset, zone).isoformat()
+
+
+def _iso_day(market: Market, timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp - market.calendar_offset, UTC).date().isoformat()
+
+
+def _view(market: Market, symbol: str, d: Distribution, zone: ZoneInfo | None = None) -> DistributionView:
+    if zone is None:
+        zone = _zone_of(market.paying_agent(symbol))
     return DistributionView(
         security=symbol,
         distribution_id=d.distribution_id,
@@ -156,7 +218,9 @@ def _view(market: Market, symbol: str, d: Distribution) -> DistributionView:
         state=d.state.name,
         cash=market.symbol_of(d.cash) or d.cash,
         record_date=d.record_date,
+        record_instant=_iso_instant(market, d.record_date + 1, zone),
         payment_date=d.payment_date,
+        payment_day=_iso_day(market, d.payment_date),
         period=d.period + 1 if d.kind is DistributionKind.COUPON else 0,
         amount_per_unit=str(d.amount_per_unit),
         funded=d.funded,
@@ -198,7 +262,50 @@ def list_distributions(
 ) -> DistributionPage:
     agent = _agent(market, symbol)
     ids, page = page_of(list(range(1, agent.distribution_count() + 1)), paging)
-    return DistributionPage(items=[_view(market, symbol, agent.distribution(i)) for i in ids], page=page)
+    zone = _zone_of(agent)
+    return DistributionPage(items=[_view(market, symbol, agent.distribution(i), zone) for i in ids], page=page)
+
+
+@router.get(
+    "/{symbol}/coupons",
+    operation_id="corporate-actions-coupon-schedule",
+    summary="A bond's coupon schedule: accrual, rolled payment dates, record instants",
+    description="Public to every participant. Each period's unadjusted coupon date, its payment date rolled to "
+    "the following business day of the currency's calendar, the record instant (close of business on the "
+    "record date in the bond's time zone) and the amount per unit, all as the bond's paying agent holds them "
+    "on chain. A security that is not a bond is 409 NOT_A_BOND.",
+)
+def coupon_schedule(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal) -> CouponScheduleView:
+    agent = _bond(market, symbol)
+    terms = agent.terms()
+    zone = _zone_of(agent)
+    items = []
+    for k, (end, paid, record) in enumerate(
+        zip(terms.coupon_dates, terms.payment_dates, terms.record_dates, strict=True)
+    ):
+        start = terms.issue_date if k == 0 else terms.coupon_dates[k - 1]
+        numerator, denominator = agent.coupon_per_unit(k)
+        dc_numerator, dc_denominator = agent.day_count_fraction(k)
+        items.append(
+            CouponPeriodView(
+                period=k + 1,
+                accrual_start=_iso_day(market, start),
+                accrual_end=_iso_day(market, end),
+                payment_day=_iso_day(market, paid),
+                rolled=paid != end,
+                record_instant=_iso_instant(market, record + 1, zone),
+                record_date=record,
+                day_count_fraction=f"{dc_numerator}/{dc_denominator}",
+                amount_per_unit=str(Fraction(numerator, denominator)),
+                distribution_id=agent.coupon_distribution(k),
+            )
+        )
+    return CouponScheduleView(
+        security=symbol,
+        day_count=DAY_COUNT_NAMES[terms.day_count],
+        close_of_business=terms.close_of_business,
+        items=items,
+    )
 
 
 @router.get(
@@ -220,8 +327,8 @@ def get_distribution(
     status_code=201,
     summary="Schedule a coupon payment (issuer of a bond)",
     description="Declares coupon number `period` (1 = the first) of the bond's fixed schedule; its record "
-    "date (payment date minus "
-    "the record lag) must still be ahead. The amount per unit is computed on chain from the bond's terms "
+    "instant (close of business on the record date, see GET /securities/{symbol}/coupons) must still be "
+    "ahead. The amount per unit is computed on chain from the bond's terms "
     "(face value times rate times day-count fraction).",
 )
 def schedule_coupon(

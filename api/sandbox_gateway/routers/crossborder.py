@@ -12,16 +12,24 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from sandbox.contracts.events import CrossBorderClearanceRequested, CrossBorderTransferRequested
+from sandbox.contracts.events import CrossBorderTransferRequested
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.history import events_of
 from sandbox.market import Market
+from sandbox.readmodel import MarketReadModel
 from sandbox.rules import Jurisdiction
-from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, RegulatorPrincipal, security_or_404
+from sandbox_gateway.deps import (
+    AnyPrincipal,
+    IndexedDep,
+    InvestorPrincipal,
+    MarketDep,
+    RegulatorPrincipal,
+    security_or_404,
+)
 from sandbox_gateway.pagination import PageInfo, Paging, page_of
-from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.principals import Principal
+from sandbox_gateway.reads import cross_border_requests
 from sandbox_gateway.schemas import Address, SymbolPath, TxResult, Units
-from sandbox_gateway.scope import forbidden, issues, not_found, own_wallets
+from sandbox_gateway.scope import forbidden, not_found, own_wallets, sees_cross_border
 from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(tags=["cross-border"])
@@ -94,30 +102,27 @@ def _load(
     )
 
 
-def _all(market: Market) -> list[CrossBorderTransfer]:
+def _all(market: Market, live: MarketReadModel) -> list[CrossBorderTransfer]:
     out = []
     for symbol in sorted(market.securities):
         token = market.securities[symbol]
-        clearances = {e.id: (str(e.requester), e.trade_id) for e in events_of(token, CrossBorderClearanceRequested)}
-        for event in events_of(token, CrossBorderTransferRequested):
-            jurisdictions = (event.from_jurisdiction, event.to_jurisdiction)
-            out.append(_load(symbol, token, event.id, jurisdictions, clearances.get(event.id)))
+        for request in cross_border_requests(live, token.address):
+            jurisdictions = (request.from_jurisdiction, request.to_jurisdiction)
+            out.append(_load(symbol, token, request.transfer_id, jurisdictions, request.clearance))
     return out
 
 
 def _visible(principal: Principal, market: Market, transfer: CrossBorderTransfer) -> bool:
-    if principal.role is Role.OPERATOR:
-        return True
-    if principal.role is Role.REGULATOR:
-        return principal.jurisdiction in (transfer.from_jurisdiction, transfer.to_jurisdiction)
-    if principal.role is Role.ISSUER:
-        return issues(principal, market, transfer.security)
-    return bool({transfer.sender, transfer.receiver} & set(own_wallets(principal, market)))
+    parties = (transfer.sender, transfer.receiver)
+    jurisdictions = (transfer.from_jurisdiction, transfer.to_jurisdiction)
+    return sees_cross_border(principal, market, transfer.security, parties, jurisdictions)
 
 
-def _one(market: Market, principal: Principal, symbol: str, transfer_id: int) -> CrossBorderTransfer:
+def _one(
+    market: Market, live: MarketReadModel, principal: Principal, symbol: str, transfer_id: int
+) -> CrossBorderTransfer:
     security_or_404(market, symbol)
-    for transfer in _all(market):
+    for transfer in _all(market, live):
         if (
             transfer.security == symbol
             and transfer.transfer_id == transfer_id
@@ -136,11 +141,14 @@ def _one(market: Market, principal: Principal, symbol: str, transfer_id: int) ->
 )
 def list_transfers(
     market: MarketDep,
+    live: IndexedDep,
     principal: AnyPrincipal,
     paging: Paging,
     status: Annotated[StatusName | None, Query()] = None,
 ) -> CrossBorderPage:
-    visible = [t for t in _all(market) if _visible(principal, market, t) and (status is None or t.status == status)]
+    visible = [
+        t for t in _all(market, live) if _visible(principal, market, t) and (status is None or t.status == status)
+    ]
     items, page = page_of(visible, paging)
     return CrossBorderPage(items=items, page=page)
 
@@ -175,12 +183,16 @@ def request_transfer(
     summary="Approve a held cross-border transfer (a regulator of either party)",
 )
 def approve(
-    symbol: SymbolPath, transfer_id: TransferIdPath, market: MarketDep, principal: RegulatorPrincipal
+    symbol: SymbolPath,
+    transfer_id: TransferIdPath,
+    market: MarketDep,
+    live: IndexedDep,
+    principal: RegulatorPrincipal,
 ) -> CrossBorderChange:
-    _one(market, principal, symbol, transfer_id)
+    _one(market, live, principal, symbol, transfer_id)
     token = market.securities[symbol]
     receipt = token.approve_cross_border_transfer(transfer_id, sender=principal.account)
-    return CrossBorderChange(transfer=_one(market, principal, symbol, transfer_id), **tx_fields(receipt))
+    return CrossBorderChange(transfer=_one(market, live, principal, symbol, transfer_id), **tx_fields(receipt))
 
 
 @router.post(
@@ -193,9 +205,13 @@ def approve(
     summary="Reject a held cross-border transfer; the units are released",
 )
 def reject(
-    symbol: SymbolPath, transfer_id: TransferIdPath, market: MarketDep, principal: RegulatorPrincipal
+    symbol: SymbolPath,
+    transfer_id: TransferIdPath,
+    market: MarketDep,
+    live: IndexedDep,
+    principal: RegulatorPrincipal,
 ) -> CrossBorderChange:
-    _one(market, principal, symbol, transfer_id)
+    _one(market, live, principal, symbol, transfer_id)
     token = market.securities[symbol]
     receipt = token.reject_cross_border_transfer(transfer_id, sender=principal.account)
-    return CrossBorderChange(transfer=_one(market, principal, symbol, transfer_id), **tx_fields(receipt))
+    return CrossBorderChange(transfer=_one(market, live, principal, symbol, transfer_id), **tx_fields(receipt))

@@ -4,25 +4,22 @@ freeze (`FreezeImposedByRegulator`); the gateway authenticates and explains."""
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
 
-from sandbox.contracts.events import AddressFrozen
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.history import events_of
 from sandbox.market import Market
 from sandbox.rules import Jurisdiction
-from sandbox_gateway.deps import MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
+from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.reads import ever_frozen
 from sandbox_gateway.schemas import (
-    Address,
     Freeze,
     FreezeChange,
     FreezePage,
     FreezeRequest,
+    FrozenAmount,
+    PartialFreeze,
     SymbolPath,
-    TxResult,
-    Units,
     WalletPath,
 )
 from sandbox_gateway.scope import forbidden, home_of, issues, not_found, sees_position
@@ -59,12 +56,14 @@ def _actor_token(market: Market, principal: Principal, symbol: str) -> SecurityT
     ),
     summary="Active freezes and who imposed them",
 )
-def list_freezes(symbol: SymbolPath, market: MarketDep, principal: ReaderPrincipal, paging: Paging) -> FreezePage:
+def list_freezes(
+    symbol: SymbolPath, market: MarketDep, live: IndexedDep, principal: ReaderPrincipal, paging: Paging
+) -> FreezePage:
     token = security_or_404(market, symbol)
     if principal.role is Role.ISSUER and not issues(principal, market, symbol):
         raise not_found("security", symbol)
     home = home_of(token)
-    wallets = dict.fromkeys(e.user_address for e in events_of(token, AddressFrozen))
+    wallets = ever_frozen(live, token.address)
     active = []
     for wallet in wallets:
         record = market.registry.wallet_record(wallet)
@@ -108,21 +107,6 @@ def unfreeze_wallet(
     token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(wallet, False, sender=principal.account)
     return FreezeChange(**_freeze(symbol, token, wallet).model_dump(), **tx_fields(receipt))
-
-
-class PartialFreeze(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"wallet": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 100}]},
-    )
-    wallet: Address
-    amount: Units
-
-
-class FrozenAmount(TxResult):
-    security: str
-    wallet: str
-    frozen_amount: int
 
 
 @router.post(

@@ -6,16 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from sandbox.contracts.events import InvestorRegistered
-from sandbox.history import events_of, holders_of
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
-from sandbox_gateway.asof import AsOf, frozen_at, resolve_as_of
-from sandbox_gateway.deps import AnyPrincipal, MarketDep, OnboardingPrincipal, ReadSideDep, RegulatorPrincipal
+from sandbox_gateway.asof import AsOf, resolve_as_of
+from sandbox_gateway.deps import AnyPrincipal, IndexedDep, MarketDep, OnboardingPrincipal, RegulatorPrincipal
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.reads import registered_identities
 from sandbox_gateway.schemas import (
     IdentityPath,
     Investor,
@@ -117,11 +116,12 @@ def create_investor(body: InvestorCreate, market: MarketDep, principal: Onboardi
 )
 def list_investors(
     market: MarketDep,
+    live: IndexedDep,
     principal: AnyPrincipal,
     paging: Paging,
     jurisdiction: Annotated[JurisdictionCode | None, Query(description="Only investors of this jurisdiction.")] = None,
 ) -> InvestorPage:
-    identities = [e.identity for e in events_of(market.registry, InvestorRegistered)]
+    identities = registered_identities(live)
     visible = []
     for identity in identities:
         investor = load_investor(market, identity)
@@ -231,7 +231,7 @@ def reinstate(identity: IdentityPath, market: MarketDep, principal: RegulatorPri
 def investor_positions(
     identity: IdentityPath,
     market: MarketDep,
-    live: ReadSideDep,
+    live: IndexedDep,
     principal: AnyPrincipal,
     paging: Paging,
     as_of: AsOf,
@@ -239,30 +239,7 @@ def investor_positions(
     investor = _visible_or_404(market, principal, identity)
     block, stamp = resolve_as_of(market, as_of)
     out: list[Position] = []
-    if live is not None:
-        out = _read_model_positions(market, live, principal, investor, block)
-        items, page = page_of(out, paging)
-        return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)
-    for symbol in sorted(market.securities):
-        token = market.securities[symbol]
-        home = Jurisdiction(token.home_jurisdiction()).name
-        held = set(holders_of(token, to_block=block))
-        for wallet in investor.wallets:
-            if wallet not in held or not sees_position(principal, market, symbol, home, investor.jurisdiction, wallet):
-                continue
-            balance = token.balance_of(wallet, block=block)
-            if balance:
-                out.append(
-                    Position(
-                        security=symbol,
-                        wallet=wallet,
-                        investor=identity,
-                        jurisdiction=investor.jurisdiction,
-                        category=investor.category,
-                        balance=balance,
-                        frozen=frozen_at(token, wallet, block),
-                    )
-                )
+    out = _read_model_positions(market, live, principal, investor, block)
     items, page = page_of(out, paging)
     return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)
 

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from sandbox.chain.base import DevChain
 from sandbox.errors import ChainError
 from sandbox_gateway.deps import MarketDep, OperatorPrincipal
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.schemas import ChainClock, TimeTravel
 
 router = APIRouter(prefix="/operator", tags=["operator"])
-
-
-class TimeTravel(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"seconds": 86400}]})
-    seconds: Annotated[StrictInt, Field(gt=0, le=100 * 365 * 86_400, description="How far to move the clock forward.")]
-
-
-class ChainClock(BaseModel):
-    block_number: int
-    block_timestamp: int
 
 
 @router.post(

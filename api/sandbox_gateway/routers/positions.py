@@ -13,12 +13,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.history import holders_of
+from sandbox.errors import ContractNotDeployed
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
-from sandbox.rules import InvestorCategory, Jurisdiction
-from sandbox_gateway.asof import AsOf, AsOfParams, frozen_at, resolve_as_of
-from sandbox_gateway.deps import MarketDep, ReaderPrincipal, ReadSideDep, security_or_404
+from sandbox_gateway.asof import AsOf, AsOfParams, resolve_as_of
+from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, security_or_404
 from sandbox_gateway.pagination import PageInfo, PageParams, Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
@@ -61,50 +60,25 @@ def _checked_token(market: Market, principal: Principal, symbol: str) -> Securit
     return token
 
 
-def _register(
-    market: Market, live: MarketReadModel | None, principal: Principal, symbol: str, as_of: AsOfParams
-) -> _Register:
+def _register(market: Market, live: MarketReadModel, principal: Principal, symbol: str, as_of: AsOfParams) -> _Register:
     token = _checked_token(market, principal, symbol)
     home = home_of(token)
-    if live is None:
-        block, stamp = resolve_as_of(market, as_of)
-        return _Register(
-            block, stamp, token.total_supply(block=block), _chain_positions(market, principal, symbol, home, block)
-        )
     if as_of.block is None and as_of.at is None:
         register = live.register(token.address)  # caught up to the chain's head: read-your-writes
         block, stamp = register.block, market.chain.block_timestamp(register.block)
     else:
-        block, stamp = resolve_as_of(market, as_of)
+        block, stamp = _as_of_deployed(market, token, as_of)
         register = live.register(token.address, block=block)
     visible = [h for h in register.holdings if sees_position(principal, market, symbol, home, h.jurisdiction, h.wallet)]
     return _Register(block, stamp, register.total, visible)
 
 
-def _chain_positions(market: Market, principal: Principal, symbol: str, home: str, block: int) -> list[Position]:
-    """Positions read from the chain's logs and state (no read model)."""
-    token = market.securities[symbol]
-    out: list[Position] = []
-    for wallet in holders_of(token, to_block=block):
-        balance = token.balance_of(wallet, block=block)
-        if balance == 0:
-            continue
-        record = market.registry.wallet_record(wallet)
-        jurisdiction = Jurisdiction(record.jurisdiction).name if record.identity else None
-        if not sees_position(principal, market, symbol, home, jurisdiction, wallet):
-            continue
-        out.append(
-            Position(
-                security=symbol,
-                wallet=wallet,
-                investor=record.identity,
-                jurisdiction=jurisdiction,
-                category=InvestorCategory(record.category).name if record.identity else None,
-                balance=balance,
-                frozen=frozen_at(token, wallet, block),
-            )
-        )
-    return out
+def _as_of_deployed(market: Market, token: SecurityToken, as_of: AsOfParams) -> tuple[int, int]:
+    """The block and time `as_of` names, refused (404 NOT_DEPLOYED_AT_BLOCK) before the token existed."""
+    block, stamp = resolve_as_of(market, as_of)
+    if token.deployed_in_block is not None and block < token.deployed_in_block:
+        raise ContractNotDeployed(token.address, block)
+    return block, stamp
 
 
 def _position(symbol: str, holding: _Holding) -> Position:
@@ -136,12 +110,12 @@ def _position(symbol: str, holding: _Holding) -> Position:
 def list_positions(
     symbol: SymbolPath,
     market: MarketDep,
-    live: ReadSideDep,
+    live: IndexedDep,
     principal: ReaderPrincipal,
     paging: Paging,
     as_of: AsOf,
 ) -> Positions:
-    if live is not None and principal.role is not Role.INVESTOR:
+    if principal.role is not Role.INVESTOR:
         return _positions_page(market, live, principal, symbol, paging, as_of)
     register = _register(market, live, principal, symbol, as_of)
     holdings, page = page_of(register.holdings, paging)
@@ -163,7 +137,7 @@ def _positions_page(
     token, only = _in_scope_only(market, principal, symbol)
     block = None
     if as_of.block is not None or as_of.at is not None:
-        block, _ = resolve_as_of(market, as_of)
+        block, _ = _as_of_deployed(market, token, as_of)
     page = live.register_page(token.address, block=block, jurisdiction=only, offset=paging.offset, limit=paging.limit)
     timestamp = page.timestamp if page.timestamp is not None else market.chain.block_timestamp(page.block)
     end = paging.offset + len(page.holdings)
@@ -200,7 +174,7 @@ def _cap_table_from(
     token, only = _in_scope_only(market, principal, symbol)
     block = None
     if as_of.block is not None or as_of.at is not None:
-        block, _ = resolve_as_of(market, as_of)
+        block, _ = _as_of_deployed(market, token, as_of)
     breakdown = live.holder_breakdown(token.address, block=block, jurisdiction=only)
     by_jurisdiction: dict[str, int] = defaultdict(int)
     by_category: dict[str, int] = defaultdict(int)
@@ -264,12 +238,12 @@ def _cap_table(symbol: str, register: _Register) -> CapTable:
 def cap_table(
     symbol: SymbolPath,
     market: MarketDep,
-    live: ReadSideDep,
+    live: IndexedDep,
     principal: ReaderPrincipal,
     as_of: AsOf,
     format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json",
 ) -> CapTable | Response:
-    if live is not None and format == "json" and principal.role is not Role.INVESTOR:
+    if format == "json" and principal.role is not Role.INVESTOR:
         return _cap_table_from(market, live, principal, symbol, as_of)
     register = _register(market, live, principal, symbol, as_of)
     block = register.block

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from sandbox.contracts.security_token import SecurityToken
-from sandbox.market import Market, SymbolTaken, terms_of
+from sandbox.market import Market, SymbolTaken
 from sandbox.rules import Jurisdiction
 from sandbox_gateway.deps import (
     AnyPrincipal,
@@ -23,12 +21,12 @@ from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.problems import Problem
 from sandbox_gateway.schemas import (
-    JurisdictionCode,
+    IssuanceApproval,
     MintRequest,
     MintResult,
+    SecurityCreate,
     SecurityDetail,
     SecurityPage,
-    SecurityRules,
     SecuritySummary,
     SymbolPath,
     TxResult,
@@ -64,29 +62,6 @@ def list_securities(market: MarketDep, principal: AnyPrincipal, paging: Paging) 
     return SecurityPage(items=[_summary(market, s) for s in items], page=page)
 
 
-class SecurityCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "symbol": "HUDB27",
-                    "name": "Hudson Robotics 5% 2027 (Reg S)",
-                    "home": "US",
-                    "admitted": ["GB", "US"],
-                    "rules": {"reg_s_days": 40, "cross_border_threshold": 100},
-                }
-            ]
-        },
-    )
-    symbol: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    home: JurisdictionCode
-    admitted: Annotated[list[JurisdictionCode], Field(min_length=1, max_length=2)]
-    decimals: Annotated[StrictInt, Field(ge=0, le=18)] = 0
-    rules: SecurityRules = SecurityRules()
-
-
 @router.post(
     "",
     operation_id="securities-create",
@@ -95,23 +70,17 @@ class SecurityCreate(BaseModel):
     description="Nothing can be issued until the home regulator approves issuance.",
 )
 def create_security(body: SecurityCreate, market: MarketDep, principal: IssuerPrincipal) -> SecurityDetail:
-    def deploy() -> SecurityToken:
-        return SecurityToken.deploy(
-            market.chain,
-            name=body.name,
-            symbol=body.symbol,
-            decimals=body.decimals,
-            registry=market.registry.address,
-            home_jurisdiction=Jurisdiction[body.home],
-            admitted_jurisdictions=[Jurisdiction[j] for j in body.admitted],
-            admin=principal.account,
-            sender=principal.account,
-            extension=market.extension,
-            terms=terms_of(body.rules, market.chain.timestamp()),
-        )
-
     try:
-        market.create_security(symbol=body.symbol, issuer_key=principal.key, deploy=deploy)
+        market.deploy_security(
+            symbol=body.symbol,
+            name=body.name,
+            issuer_key=principal.key,
+            issuer_account=principal.account,
+            home=body.home,
+            admitted=body.admitted,
+            decimals=body.decimals,
+            rules=body.rules,
+        )
     except SymbolTaken:
         raise Problem(409, "SYMBOL_TAKEN", "Symbol taken", f"A token {body.symbol!r} already exists.") from None
     return get_security(body.symbol, market, principal)
@@ -146,11 +115,6 @@ def get_security(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal)
             "US_NON_ACCREDITED": holders.us_non_accredited,
         },
     )
-
-
-class IssuanceApproval(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"limit": 1_000_000}]})
-    limit: Annotated[StrictInt, Field(gt=0, lt=2**96, description="Most units that may ever be issued.")]
 
 
 @router.post(

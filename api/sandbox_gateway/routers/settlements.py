@@ -3,104 +3,33 @@ atomically on chain with every rule of both tokens applied; a failure records th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from sandbox.contracts.cash_token import CASH_RULES_BY_CODE
-from sandbox.contracts.settlement import DvPSettlement, SettlementCode, SettlementResult, Trade, TradeStatus
+from sandbox.contracts.settlement import DvPSettlement, SettlementResult, Trade, TradeStatus
 from sandbox.market import Market
-from sandbox.rules import RULES_BY_CODE, Jurisdiction
+from sandbox.rules import RULEBOOK_BY_CODE
 from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.problems import Problem, problem_doc
-from sandbox_gateway.schemas import Address, CashAmount, TxResult, Units, UnixTime
-from sandbox_gateway.scope import forbidden, home_of, issues, not_found, own_wallets
+from sandbox_gateway.schemas import (
+    BatchRequest,
+    BatchResponse,
+    ClearanceStatusName,
+    SettlementOutcome,
+    SettlementResponse,
+    TradeChange,
+    TradeProposal,
+    TradeView,
+)
+from sandbox_gateway.scope import forbidden, not_found, own_wallets, sees_trade
 from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/settlements", tags=["settlements"])
 
-ClearanceStatusName = Literal["PENDING", "CLEARED", "SETTLED", "REJECTED", "EXPIRED", "WITHDRAWN"]
 TradeIdPath = Annotated[int, Path(ge=0, lt=2**63, description="Trade id.")]
 DAY = 86_400
-
-
-class TradeProposal(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "side": "sell",
-                    "counterparty": "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
-                    "security": "THAMES28",
-                    "quantity": 10,
-                    "cash": "GBPS",
-                    "cash_amount": 100000,
-                }
-            ]
-        },
-    )
-    side: Literal["sell", "buy"] = Field(description="Whether you sell or buy the security.")
-    counterparty: Address = Field(description="The other party's wallet.")
-    security: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
-    quantity: Units
-    cash: Annotated[str, Field(pattern=r"^[A-Z]{3,8}$")]
-    cash_amount: CashAmount = Field(description="The whole consideration, in the cash token's minor units.")
-    deadline: Annotated[UnixTime | None, Field(description="Unix time; default: in 2 days.")] = None
-
-
-class TradeView(BaseModel):
-    trade_id: int
-    seller: str
-    buyer: str
-    security: str
-    quantity: int
-    cash: str
-    cash_amount: int
-    deadline: int
-    status: str
-    failed_leg: str
-    failure_code: int
-    failure_rule: str | None
-    clearance_id: int | None = Field(
-        description="The security's cross-border request clearing this trade with both regulators (null if none); "
-        "it is listed in GET /cross-border-transfers with this trade's id."
-    )
-    clearance_status: ClearanceStatusName | None = Field(
-        description="PENDING: awaiting the regulators; CLEARED: both approved, the trade may settle."
-    )
-    awaiting_clearance: bool = Field(
-        description="Whether the trade is held until the regulators of both parties approve its clearance."
-    )
-
-
-class TradeChange(TxResult):
-    trade: TradeView
-
-
-class SettlementOutcome(BaseModel):
-    trade_id: int
-    settled: bool
-    failed_leg: str
-    code: int = Field(description="0 when settled; else the failing token's rule code or a DvP code.")
-    rule: str | None
-    message: str | None
-
-
-class SettlementResponse(TxResult):
-    outcome: SettlementOutcome
-    trade: TradeView
-
-
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    trade_ids: Annotated[list[Annotated[StrictInt, Field(ge=0, lt=2**63)]], Field(min_length=1, max_length=200)]
-
-
-class BatchResponse(TxResult):
-    outcomes: list[SettlementOutcome]
 
 
 def _dvp(market: Market) -> DvPSettlement:
@@ -114,7 +43,7 @@ def _symbol_of(market: Market, address: str) -> str:
 
 
 def _view(market: Market, trade: Trade) -> TradeView:
-    rule = RULES_BY_CODE.get(trade.failure_code) or CASH_RULES_BY_CODE.get(trade.failure_code)
+    rule = RULEBOOK_BY_CODE.get(trade.failure_code)  # the one rules table names every family's codes
     clearance = _dvp(market).clearance_of(trade)
     return TradeView(
         trade_id=trade.trade_id,
@@ -137,19 +66,7 @@ def _view(market: Market, trade: Trade) -> TradeView:
 
 def _outcome(market: Market, result: SettlementResult) -> SettlementOutcome:
     """The result, with the refusing rule named and explained by the contract that refused."""
-    rule: str | None = None
-    message: str | None = None
-    if result.code:
-        security = next((t for t in market.securities.values() if t.address == result.token), None)
-        cash = next((t for t in market.cash.values() if t.address == result.token), None)
-        if security is not None and result.code in RULES_BY_CODE:
-            rule, message = RULES_BY_CODE[result.code].name, security.rule_message(result.code)
-        elif cash is not None and result.code in CASH_RULES_BY_CODE:
-            rule, message = CASH_RULES_BY_CODE[result.code].name, cash.rule_message(result.code)
-        else:
-            known = result.code in {c.value for c in SettlementCode}
-            rule = SettlementCode(result.code).name if known else None
-            message = _dvp(market).message_for_settlement_code(result.code)
+    rule, message = market.explain_code(result.code, result.token) if result.code else (None, None)
     return SettlementOutcome(
         trade_id=result.trade_id,
         settled=result.settled,
@@ -162,34 +79,9 @@ def _outcome(market: Market, result: SettlementResult) -> SettlementOutcome:
 
 def _trade_or_404(market: Market, principal: Principal, trade_id: int) -> Trade:
     trade = _dvp(market).trade(trade_id)
-    if trade.status is TradeStatus.NONE or not _sees_trade(market, principal, trade):
+    if trade.status is TradeStatus.NONE or not sees_trade(principal, market, trade):
         raise not_found("trade", str(trade_id))
     return trade
-
-
-def _sees_trade(market: Market, principal: Principal, trade: Trade) -> bool:
-    if principal.role is Role.OPERATOR:
-        return True
-    if principal.role is Role.INVESTOR:
-        return bool({trade.seller, trade.buyer} & set(own_wallets(principal, market)))
-    symbol = _symbol_of(market, trade.security)
-    if principal.role is Role.ISSUER:
-        return issues(principal, market, symbol)
-    token = market.securities.get(symbol)
-    parties = {_jurisdiction_of(market, w) for w in (trade.seller, trade.buyer)}
-    return principal.jurisdiction in parties or (token is not None and home_of(token) == principal.jurisdiction)
-
-
-def _jurisdiction_of(market: Market, wallet: str) -> str | None:
-    """The jurisdiction of a wallet's investor; None for a wallet not (or no longer) registered, or of a
-    jurisdiction this gateway does not know (a trade proposed on chain directly may name any address)."""
-    record = market.registry.wallet_record(wallet)
-    if record.identity is None:
-        return None
-    try:
-        return Jurisdiction(record.jurisdiction).name
-    except ValueError:
-        return None
 
 
 @router.post(

@@ -16,16 +16,22 @@ interface IIssuanceApproval {
 /// @title BondPayingAgent
 /// @notice The paying agent of a bond issued as a sandbox security token: its terms are fixed at
 /// construction (`BondTerms`); each coupon and the redemption are distributions of `PayingAgent`
-/// (record date = payment date - record lag, scheduled on the token by `scheduleCoupon` /
+/// (record instants scheduled on the token by `scheduleCoupon` /
 /// `scheduleRedemption`), paid to the record-date holders exactly once per wallet, refused payments
-/// held until claimable.
+/// held until claimable. Each period has its unadjusted coupon date (interest accrues to it), its
+/// payment date (rolled to a business day off chain, at most `MAX_ROLL` later) and its record instant
+/// (close of business on the record date in the security's time zone, computed off chain with the
+/// time-zone database, which the chain does not have), all fixed at issuance.
 ///
 /// Coupon of period k, for a wallet holding `units` at its record date, in cash units:
 ///     floor(units * faceValue * couponRateBps * dayCountNumerator / (10,000 * dayCountDenominator))
 /// exact integer arithmetic, rounded down per holder, where for the period [start, end)
 /// - 30/360 US bond basis and 30E/360: numerator = 360 (Y2-Y1) + 30 (M2-M1) + (D2-D1) with the
 ///   convention's day-31 adjustments (`CivilDate`), denominator = 360;
-/// - ACT/365 Fixed: numerator = actual days, denominator = 365.
+/// - 30/360 US (SIFMA): as 30/360 bond basis plus the end-of-February rule (`CivilDate.days30360US`);
+/// - ACT/365 Fixed: numerator = actual days, denominator = 365;
+/// - ACT/ACT ICMA: 1/frequency for a regular period, odd periods by notional periods
+///   (`CivilDate.actualActualICMA`).
 /// Redemption at maturity pays `faceValue` per record-date unit and burns the wallet's units (the
 /// agent holds AGENT_ROLE on the token): the wallet's whole balance at the time it is redeemed, since
 /// after the final record date the bond trades ex-redemption. A wallet frozen on the security token is
@@ -34,9 +40,13 @@ interface IIssuanceApproval {
 contract BondPayingAgent is IBondPayingAgent, PayingAgent {
     /// @notice At most this many coupon dates.
     uint256 public constant MAX_COUPONS = 400;
+    /// @notice The furthest a payment date may be rolled past its coupon date.
+    uint256 public constant MAX_ROLL = 14 days;
 
     string private _isin;
-    uint256[] private _couponDates;
+    string private _closeOfBusiness;
+    /// @dev One word per coupon: coupon date (bits 0-39), payment date (40-79), record instant (80-119).
+    uint256[] private _schedule;
     address private immutable _cash;
     uint256 private immutable _faceValue;
     uint256 private immutable _couponRateBps;
@@ -44,7 +54,7 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
     uint256 private immutable _issueDate;
     uint256 private immutable _maturity;
     uint256 private immutable _issuanceLimit;
-    uint256 private immutable _recordLag;
+    uint256 private immutable _frequency;
 
     mapping(uint256 period => uint256 id) private _couponIds;
     uint256 private _redemptionId;
@@ -63,24 +73,19 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
         if (bondTerms.faceValue > MAX_AMOUNT_PER_UNIT) {
             revert PayingAgentAmountTooLarge(bondTerms.faceValue, 1, MAX_AMOUNT_PER_UNIT);
         }
-        uint256 n = bondTerms.couponDates.length;
-        if (n == 0) revert BondInvalidTerms(3);
-        if (n > MAX_COUPONS) revert BondInvalidTerms(6);
-        uint256 previous = bondTerms.issueDate;
-        for (uint256 i = 0; i < n; ++i) {
-            if (bondTerms.couponDates[i] <= previous) revert BondInvalidTerms(3);
-            previous = bondTerms.couponDates[i];
-        }
-        if (bondTerms.maturity != previous || previous > type(uint40).max) revert BondInvalidTerms(4);
-        if (bondTerms.couponDates[0] < bondTerms.recordLag || bondTerms.couponDates[0] - bondTerms.recordLag < bondTerms.issueDate) {
-            revert BondInvalidTerms(5);
-        }
+        _checkSchedule(bondTerms);
         (bool approved, uint256 approvedLimit) = IIssuanceApproval(security_).issuanceApproval();
         if (!approved || bondTerms.issuanceLimit > approvedLimit) {
             revert BondIssuanceLimitAboveApproval(bondTerms.issuanceLimit, approved, approvedLimit);
         }
         _isin = bondTerms.isin;
-        _couponDates = bondTerms.couponDates;
+        _closeOfBusiness = bondTerms.closeOfBusiness;
+        uint256 n = bondTerms.couponDates.length;
+        for (uint256 i = 0; i < n; ++i) {
+            _schedule.push(
+                bondTerms.couponDates[i] | (bondTerms.paymentDates[i] << 40) | (bondTerms.recordDates[i] << 80)
+            );
+        }
         _cash = bondTerms.cash;
         _faceValue = bondTerms.faceValue;
         _couponRateBps = bondTerms.couponRateBps;
@@ -88,7 +93,7 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
         _issueDate = bondTerms.issueDate;
         _maturity = bondTerms.maturity;
         _issuanceLimit = bondTerms.issuanceLimit;
-        _recordLag = bondTerms.recordLag;
+        _frequency = bondTerms.frequency;
         emit BondTermsFixed(
             bondTerms.isin,
             security_,
@@ -101,22 +106,60 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
         );
     }
 
+    /// @dev Reverts with `BondInvalidTerms(reason)` unless the dates are consistent (see the reasons).
+    function _checkSchedule(BondTerms memory t) private pure {
+        uint256 n = t.couponDates.length;
+        if (n == 0) revert BondInvalidTerms(3);
+        if (n > MAX_COUPONS) revert BondInvalidTerms(6);
+        if (t.paymentDates.length != n || t.recordDates.length != n) revert BondInvalidTerms(7);
+        uint256 previous = t.issueDate;
+        uint256 previousPayment = 0;
+        uint256 previousRecord = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 coupon = t.couponDates[i];
+            uint256 payment = t.paymentDates[i];
+            uint256 recordDate = t.recordDates[i];
+            if (coupon <= previous) revert BondInvalidTerms(3);
+            if (payment < coupon || payment > coupon + MAX_ROLL || payment <= previousPayment) {
+                revert BondInvalidTerms(8);
+            }
+            if (recordDate >= payment || recordDate <= previousRecord) revert BondInvalidTerms(9);
+            previous = coupon;
+            previousPayment = payment;
+            previousRecord = recordDate;
+        }
+        if (t.maturity != previous || previousPayment > type(uint40).max) revert BondInvalidTerms(4);
+        if (t.recordDates[0] < t.issueDate) revert BondInvalidTerms(5);
+        if (t.dayCount == DayCount.ActualActualICMA) {
+            uint256 f = t.frequency;
+            if (f != 1 && f != 2 && f != 4 && f != 12) revert BondInvalidTerms(10);
+        }
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @notice The bond's terms as fixed at construction.
-    function terms() external view returns (BondTerms memory) {
-        return BondTerms({
-            isin: _isin,
-            cash: _cash,
-            faceValue: _faceValue,
-            couponRateBps: _couponRateBps,
-            dayCount: _dayCount,
-            issueDate: _issueDate,
-            couponDates: _couponDates,
-            maturity: _maturity,
-            issuanceLimit: _issuanceLimit,
-            recordLag: _recordLag
-        });
+    function terms() external view returns (BondTerms memory t) {
+        uint256 n = _schedule.length;
+        t.isin = _isin;
+        t.cash = _cash;
+        t.faceValue = _faceValue;
+        t.couponRateBps = _couponRateBps;
+        t.dayCount = _dayCount;
+        t.issueDate = _issueDate;
+        t.maturity = _maturity;
+        t.issuanceLimit = _issuanceLimit;
+        t.frequency = _frequency;
+        t.closeOfBusiness = _closeOfBusiness;
+        t.couponDates = new uint256[](n);
+        t.paymentDates = new uint256[](n);
+        t.recordDates = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 w = _schedule[i];
+            t.couponDates[i] = uint40(w);
+            t.paymentDates[i] = uint40(w >> 40);
+            t.recordDates[i] = uint40(w >> 80);
+        }
     }
 
     /// @notice The bond's ISIN-like identifier.
@@ -126,30 +169,48 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
 
     /// @notice How many coupon periods the schedule has.
     function couponCount() external view returns (uint256) {
-        return _couponDates.length;
+        return _schedule.length;
     }
 
-    /// @notice Coupon period `period`'s accrual start and end (= payment date) and its record date.
+    /// @notice Coupon period `period`: interest accrues from `accrualStart` to `accrualEnd` (its
+    /// unadjusted coupon date), is paid on `paymentDate` (rolled to a business day) to the holders at
+    /// the end of second `recordDate` (the record instant).
+    /// @dev Requirements: `period` < couponCount().
+    function couponSchedule(uint256 period)
+        public
+        view
+        returns (uint256 accrualStart, uint256 accrualEnd, uint256 paymentDate, uint256 recordDate)
+    {
+        uint256 n = _schedule.length;
+        if (period >= n) revert BondUnknownPeriod(period, n);
+        accrualStart = period == 0 ? _issueDate : uint40(_schedule[period - 1]);
+        uint256 w = _schedule[period];
+        accrualEnd = uint40(w);
+        paymentDate = uint40(w >> 40);
+        recordDate = uint40(w >> 80);
+    }
+
+    /// @notice Coupon period `period`'s accrual start, payment date and record instant (see
+    /// `couponSchedule`).
     /// @dev Requirements: `period` < couponCount().
     function couponPeriod(uint256 period)
-        public
+        external
         view
         returns (uint256 accrualStart, uint256 paymentDate, uint256 recordDate)
     {
-        uint256 n = _couponDates.length;
-        if (period >= n) revert BondUnknownPeriod(period, n);
-        accrualStart = period == 0 ? _issueDate : _couponDates[period - 1];
-        paymentDate = _couponDates[period];
-        recordDate = paymentDate - _recordLag;
+        (accrualStart,, paymentDate, recordDate) = couponSchedule(period);
     }
 
     /// @notice The fraction of a year of coupon period `period` under the bond's day count, as
-    /// `numerator / denominator` (e.g. 180/360, or 181/365).
+    /// `numerator / denominator` (e.g. 180/360, 181/365, or 1/2 for a regular ACT/ACT ICMA half year).
     /// @dev Requirements: `period` < couponCount().
     function dayCountFraction(uint256 period) public view returns (uint256 numerator, uint256 denominator) {
-        (uint256 start, uint256 end,) = couponPeriod(period);
-        if (_dayCount == DayCount.Thirty360BondBasis) return (CivilDate.days30360BondBasis(start, end), 360);
-        if (_dayCount == DayCount.Thirty360European) return (CivilDate.days30E360(start, end), 360);
+        (uint256 start, uint256 end,,) = couponSchedule(period);
+        DayCount dc = _dayCount;
+        if (dc == DayCount.Thirty360BondBasis) return (CivilDate.days30360BondBasis(start, end), 360);
+        if (dc == DayCount.Thirty360European) return (CivilDate.days30E360(start, end), 360);
+        if (dc == DayCount.Thirty360US) return (CivilDate.days30360US(start, end), 360);
+        if (dc == DayCount.ActualActualICMA) return CivilDate.actualActualICMA(start, end, _frequency, period == 0);
         return (CivilDate.actualDays(start, end), 365);
     }
 
@@ -174,28 +235,30 @@ contract BondPayingAgent is IBondPayingAgent, PayingAgent {
 
     // ------------------------------------------------------------------ operations
 
-    /// @notice Declares coupon period `period`: schedules its record date on the security token and
-    /// opens its distribution (amount per unit from `couponPerUnit`).
+    /// @notice Declares coupon period `period`: schedules its record instant on the security token and
+    /// opens its distribution (amount per unit from `couponPerUnit`), payable from its payment date.
     /// @dev Requirements: caller has ISSUER_ROLE; `period` < couponCount() and not yet scheduled; the
-    /// record date is in the future; the coupon rate is not zero; the agent has AGENT_ROLE on the token.
+    /// record instant is in the future; the coupon rate is not zero; the agent has AGENT_ROLE on the
+    /// token.
     /// @return id The coupon's distribution id.
     function scheduleCoupon(uint256 period) external onlyRole(ISSUER_ROLE) nonReentrant returns (uint256 id) {
-        (,, uint256 recordDate) = couponPeriod(period);
+        (,, uint256 paymentDate, uint256 recordDate) = couponSchedule(period);
         uint256 existing = _couponIds[period];
         if (existing != 0) revert BondCouponAlreadyScheduled(period, existing);
         (uint256 numerator, uint256 denominator) = couponPerUnit(period);
-        id = _declare(DistributionKind.Coupon, _cash, recordDate, _couponDates[period], numerator, denominator, period);
+        id = _declare(DistributionKind.Coupon, _cash, recordDate, paymentDate, numerator, denominator, period);
         _couponIds[period] = id;
     }
 
-    /// @notice Declares the redemption at maturity: `faceValue` per record-date unit, record date
-    /// maturity - record lag (the last coupon's record date), units burned as each wallet is redeemed.
-    /// @dev Requirements: caller has ISSUER_ROLE; not yet scheduled; the record date is in the future;
-    /// the agent has AGENT_ROLE on the token.
+    /// @notice Declares the redemption at maturity: `faceValue` per record-date unit, with the last
+    /// coupon's record instant and payment date, units burned as each wallet is redeemed.
+    /// @dev Requirements: caller has ISSUER_ROLE; not yet scheduled; the record instant is in the
+    /// future; the agent has AGENT_ROLE on the token.
     /// @return id The redemption's distribution id.
     function scheduleRedemption() external onlyRole(ISSUER_ROLE) nonReentrant returns (uint256 id) {
         if (_redemptionId != 0) revert BondRedemptionAlreadyScheduled(_redemptionId);
-        id = _declare(DistributionKind.Redemption, _cash, _maturity - _recordLag, _maturity, _faceValue, 1, 0);
+        uint256 w = _schedule[_schedule.length - 1];
+        id = _declare(DistributionKind.Redemption, _cash, uint40(w >> 80), uint40(w >> 40), _faceValue, 1, 0);
         _redemptionId = id;
     }
 

@@ -97,6 +97,84 @@ library CivilDate {
         return _thirty(y1, m1, d1, y2, m2, d2);
     }
 
+    /// @notice The 30/360 day count from `start` to `end` as SIFMA states it for US corporate and
+    /// agency bonds (Standard Securities Calculation Methods), with the end-of-February rule, in this
+    /// order: D1 and D2 both the last day of February → D2 = 30; D1 the last day of February → D1 = 30;
+    /// D2 = 31 and D1 ≥ 30 → D2 = 30; D1 = 31 → D1 = 30.
+    /// @dev Requirements: start <= end.
+    function days30360US(uint256 start, uint256 end) internal pure returns (uint256) {
+        (uint256 y1, uint256 m1, uint256 d1) = fromTimestamp(start);
+        (uint256 y2, uint256 m2, uint256 d2) = fromTimestamp(end);
+        bool eom1 = m1 == 2 && d1 == daysInMonth(y1, 2);
+        if (eom1 && m2 == 2 && d2 == daysInMonth(y2, 2)) d2 = 30;
+        if (eom1) d1 = 30;
+        if (d2 == 31 && d1 >= 30) d2 = 30;
+        if (d1 == 31) d1 = 30;
+        return _thirty(y1, m1, d1, y2, m2, d2);
+    }
+
+    /// @notice Day number of the date `months` calendar months before (`back`) or after day number
+    /// `dayNumber`, the day of month clamped to the month's length (31 August - 6 months = 28/29 Feb).
+    function addMonths(uint256 dayNumber, uint256 months, bool back) internal pure returns (uint256) {
+        (uint256 y, uint256 m, uint256 d) = civilFromDays(dayNumber);
+        uint256 index = y * 12 + (m - 1);
+        index = back ? index - months : index + months;
+        y = index / 12;
+        m = index % 12 + 1;
+        uint256 last = daysInMonth(y, m);
+        return daysFromCivil(y, m, d < last ? d : last);
+    }
+
+    /// @notice The ACT/ACT ICMA (ICMA Rule 251) year fraction of the coupon period from `start` to
+    /// `end` of a bond paying `frequency` coupons a year, as `numerator / denominator` in lowest
+    /// terms. The period is cut by notional coupon dates 12/frequency months apart, counted back from
+    /// `end` for the first period (`first`: an odd first period ends on a real coupon date) and forward
+    /// from `start` otherwise (an odd last period); each piece counts its actual days over `frequency`
+    /// times the days of its notional period. A regular period is exactly 1/frequency.
+    /// @dev Requirements: start < end; frequency is 1, 2, 4 or 12.
+    function actualActualICMA(uint256 start, uint256 end, uint256 frequency, bool first)
+        internal
+        pure
+        returns (uint256 numerator, uint256 denominator)
+    {
+        uint256 s = start / SECONDS_PER_DAY;
+        uint256 e = end / SECONDS_PER_DAY;
+        uint256 step = 12 / frequency;
+        numerator = 0;
+        denominator = 1;
+        uint256 k = 0;
+        if (first) {
+            uint256 hi = e;
+            while (hi > s) {
+                ++k;
+                uint256 lo = addMonths(e, step * k, true);
+                (numerator, denominator) = _addFraction(numerator, denominator, hi - (lo > s ? lo : s), frequency * (hi - lo));
+                hi = lo;
+            }
+        } else {
+            uint256 lo = s;
+            while (lo < e) {
+                ++k;
+                uint256 hi = addMonths(s, step * k, false);
+                (numerator, denominator) = _addFraction(numerator, denominator, (hi < e ? hi : e) - lo, frequency * (hi - lo));
+                lo = hi;
+            }
+        }
+    }
+
+    /// @dev a/b + c/d in lowest terms.
+    function _addFraction(uint256 a, uint256 b, uint256 c, uint256 d) private pure returns (uint256, uint256) {
+        uint256 n = a * d + c * b;
+        uint256 m = b * d;
+        uint256 g = _gcd(n, m);
+        return (n / g, m / g);
+    }
+
+    function _gcd(uint256 a, uint256 b) private pure returns (uint256) {
+        while (b != 0) (a, b) = (b, a % b);
+        return a;
+    }
+
     /// @dev 360 (Y2 - Y1) + 30 (M2 - M1) + (D2 - D1), computed without negative intermediates.
     function _thirty(uint256 y1, uint256 m1, uint256 d1, uint256 y2, uint256 m2, uint256 d2)
         private
