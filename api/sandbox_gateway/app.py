@@ -13,8 +13,8 @@ from starlette.middleware.cors import CORSMiddleware
 from sandbox.market import Market, load_embedded
 from sandbox.readmodel import MarketReadModel, ReadModel
 from sandbox.scenario import Scenario
-from sandbox_gateway import console
 from sandbox_gateway.audit import AuditMiddleware, GatewayAuditLog
+from sandbox_gateway.console import mount as mount_console
 from sandbox_gateway.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, IdempotencyMiddleware, IdempotencyStore
 from sandbox_gateway.limits import RequestLimits
 from sandbox_gateway.principals import PrincipalDirectory
@@ -132,7 +132,7 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    console.mount(app)  # the supervisors' console under /console, and /docs
+    mount_console(app)  # the supervisors' console under /console, and /docs
     app.state.read_side = None
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.
