@@ -21,7 +21,7 @@ from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtensi
 from sandbox.contracts.settlement import BatchResult, DvPSettlement, ProposedTrade, SingleSettlement
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.replay import HistoryEntry, replay_history
-from sandbox.rules import RULEBOOK_BY_CODE, Family, InvestorCategory, Jurisdiction
+from sandbox.rules import RULEBOOK_BY_CODE, Family, HolderType, InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
 
 if TYPE_CHECKING:
@@ -55,6 +55,10 @@ class SymbolTaken(SandboxError):
     def __init__(self, symbol: str) -> None:
         super().__init__(f"a token {symbol!r} already exists")
         self.symbol = symbol
+
+
+class InvalidInvestorAttributes(SandboxError):
+    """Attributes the registry would refuse (`InvestorAttributes.refusal`), caught before sending anything."""
 
 
 @dataclass(frozen=True)
@@ -319,19 +323,36 @@ class Market:
         *,
         category: InvestorCategory | None = None,
         kyc_valid_until: int | None = None,
+        holder_type: HolderType | None = None,
+        us_person: bool | None = None,
+        qib: bool | None = None,
+        accredited_until: int | None = None,
         sender: str,
     ) -> Receipt:
-        """Changes an investor's category and/or KYC expiry, keeping what is not given as the registry
-        holds it. The registry takes both at once, so this reads the record and writes it back: under the
-        identity's lock, so two partial updates never undo each other."""
+        """Changes an investor's category, KYC expiry and/or attributes, keeping what is not given as the
+        registry holds it. The registry takes each group at once, so this reads the record and writes
+        it back: under the identity's lock, so two partial updates never undo each other. Attributes the
+        registry would refuse (a natural person as QIB) raise `InvalidInvestorAttributes` before anything
+        is sent. Returns the last receipt."""
         with self.accounts_locked(identity):
             current = self.registry.investor(identity)
-            return self.registry.update_investor(
-                identity,
-                current.category if category is None else category,
-                current.kyc_valid_until if kyc_valid_until is None else kyc_valid_until,
-                sender=sender,
+            was = current.attributes
+            attributes = was.overridden(
+                holder_type=holder_type, us_person=us_person, qib=qib, accredited_until=accredited_until
             )
+            if attributes.refusal is not None:
+                raise InvalidInvestorAttributes(attributes.refusal)
+            receipt = None
+            if attributes != was:
+                receipt = self.registry.set_investor_attributes(identity, attributes, sender=sender)
+            if category is not None or kyc_valid_until is not None or receipt is None:
+                receipt = self.registry.update_investor(
+                    identity,
+                    current.category if category is None else category,
+                    current.kyc_valid_until if kyc_valid_until is None else kyc_valid_until,
+                    sender=sender,
+                )
+            return receipt
 
     def create_security(
         self,
@@ -424,6 +445,7 @@ def terms_of(rules: RulesSpec, now: int) -> Terms:
         max_uk_holders=rules.max_uk_holders,
         max_us_holders=rules.max_us_holders,
         max_us_non_accredited=rules.max_us_non_accredited,
+        cross_border_window=rules.cross_border_window_days * SECONDS_PER_DAY,
     )
 
 
@@ -486,6 +508,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             Jurisdiction[investor.jurisdiction],
             InvestorCategory[investor.category],
             now + investor.kyc_valid_days * SECONDS_PER_DAY,
+            attributes=investor.attributes(now) if investor.gives_attributes else None,
             sender=operator,
         )
         for extra in investor.extra_accounts:

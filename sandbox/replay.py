@@ -18,24 +18,28 @@ from typing import Protocol
 from sandbox.chain.base import Chain, DevChain
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, EquityPayingAgent, payment_code_name
+from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.contracts.settlement import DvPSettlement, SettlementResult
 from sandbox.errors import ContractReverted, SandboxError
 from sandbox.history import holders_of
-from sandbox.rules import code_name
+from sandbox.rules import SanctionsRegime, code_name
 from sandbox.scenario import (
     Action,
     AdvanceTime,
     CrossBorderTransfer,
     DeclareCoupon,
     DeclareDividend,
+    Designate,
     DvPBatch,
     DvPTrade,
+    ExemptFromHoldingLimits,
     Freeze,
     Issue,
     PayCoupon,
     PayDividend,
+    RemoveDesignation,
     Scenario,
     Split,
     TradeTerms,
@@ -64,6 +68,8 @@ class ReplayMarket(Protocol):
     def cash_symbol_of(self) -> Mapping[str, str]: ...
     @property
     def settlement(self) -> DvPSettlement | None: ...
+    @property
+    def registry(self) -> InvestorRegistry: ...
     @property
     def treasuries(self) -> Mapping[str, str]: ...
     @property
@@ -150,6 +156,19 @@ def _replay(market: ReplayMarket, action: Action, dividends: dict[str, list[int]
             verb = "froze" if frozen else "unfroze"
             reason = f": {action.reason}" if isinstance(action, Freeze) and action.reason else ""
             return f"{action.by} {verb} {action.wallet} on {action.asset}{reason}", ()
+        case Designate() | RemoveDesignation():
+            regime, sender = SanctionsRegime[action.regime], market.accounts[action.by]
+            if isinstance(action, Designate):
+                market.registry.designate(regime, market.wallet(action.party), sender=sender)
+                return f"{action.by} designated {action.party} on the {action.regime} list", ()
+            market.registry.remove_designation(regime, market.wallet(action.party), sender=sender)
+            return f"{action.by} removed {action.party} from the {action.regime} list", ()
+        case ExemptFromHoldingLimits():
+            market.cash_token(action.currency).set_holding_limit_exemption(
+                market.wallet(action.investor), action.exempt, sender=market.accounts[action.by]
+            )
+            verb = "exempted" if action.exempt else "withdrew the exemption of"
+            return f"{action.by} {verb} {action.investor} from the {action.currency} holding limits", ()
         case DeclareCoupon():
             declared = _bond_agent(market, action.security).schedule_coupon(
                 action.period - 1, sender=market.accounts[market.issuer_of[action.security]]

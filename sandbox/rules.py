@@ -33,9 +33,96 @@ class InvestorCategory(IntEnum):
 
 
 class InvestorStatus(IntEnum):
+    """Mirrors `IInvestorRegistry.Status`. SANCTIONED only appears on wallet records: it overrides the
+    investor's own status while the investor or the wallet is on a sanctions list."""
+
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
+    SANCTIONED = 3
+
+
+class SanctionsRegime(IntEnum):
+    """A sanctions list kept on chain, by the jurisdiction whose regulators keep it (ISO 3166-1 numeric):
+    OFSI's UK consolidated list (Sanctions and Anti-Money Laundering Act 2018) and OFAC's SDN list (IEEPA,
+    31 CFR Chapter V)."""
+
+    OFSI = 826
+    OFAC = 840
+
+    @property
+    def bit(self) -> int:
+        """The regime's bit in `InvestorRegistry.designationsOf`."""
+        return 1 if self is SanctionsRegime.OFSI else 2
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        return Jurisdiction(int(self))
+
+
+class HolderType(IntEnum):
+    """Mirrors `IInvestorRegistry.HolderType`: a fact about the holder, not its client category."""
+
+    NATURAL_PERSON = 0
+    ENTITY = 1
+
+
+@dataclass(frozen=True)
+class InvestorAttributes:
+    """The investor attributes the rules read, independent of the supervising jurisdiction (mirrors
+    `IInvestorRegistry.Attributes`): holder type, US person under Regulation S (Rule 902(k)), qualified
+    institutional buyer (Rule 144A(a)(1); an entity), and the end of the current accredited-investor
+    verification (Rule 501(a) / 506(c)(2)(ii); 0 when not accredited)."""
+
+    holder_type: HolderType
+    us_person: bool
+    qib: bool = False
+    accredited_until: int = 0
+
+    def accredited_at(self, timestamp: int) -> bool:
+        return timestamp <= self.accredited_until
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the registry would refuse these attributes (`RegistryQibMustBeEntity`), None if it would not."""
+        if self.qib and self.holder_type is not HolderType.ENTITY:
+            return "a QIB is an entity (Rule 144A(a)(1) lists institutions), never a natural person"
+        return None
+
+    @classmethod
+    def default_for(
+        cls, jurisdiction: Jurisdiction | int, category: InvestorCategory, kyc_valid_until: int
+    ) -> InvestorAttributes:
+        """What the registry derives for an investor registered without attributes (as
+        `InvestorRegistry.defaultAttributes`): a natural person when UK retail or US non-accredited; a US
+        person when of the US; a QIB when US_QIB; accredited (US_ACCREDITED, US_QIB) until its KYC expires."""
+        natural = category in (InvestorCategory.UK_RETAIL, InvestorCategory.US_NON_ACCREDITED)
+        accredited = category in (InvestorCategory.US_ACCREDITED, InvestorCategory.US_QIB)
+        return InvestorAttributes(
+            holder_type=HolderType.NATURAL_PERSON if natural else HolderType.ENTITY,
+            us_person=int(jurisdiction) == Jurisdiction.US,
+            qib=category is InvestorCategory.US_QIB,
+            accredited_until=kyc_valid_until if accredited else 0,
+        )
+
+    def overridden(
+        self,
+        *,
+        holder_type: HolderType | None = None,
+        us_person: bool | None = None,
+        qib: bool | None = None,
+        accredited_until: int | None = None,
+    ) -> InvestorAttributes:
+        """These attributes with those given (not None) in their place."""
+        return InvestorAttributes(
+            holder_type=self.holder_type if holder_type is None else holder_type,
+            us_person=self.us_person if us_person is None else us_person,
+            qib=self.qib if qib is None else qib,
+            accredited_until=self.accredited_until if accredited_until is None else accredited_until,
+        )
+
+    def as_tuple(self) -> tuple[int, bool, bool, int]:
+        return (int(self.holder_type), self.us_person, self.qib, self.accredited_until)
 
 
 CATEGORIES_BY_JURISDICTION: dict[Jurisdiction, frozenset[InvestorCategory]] = {
@@ -117,6 +204,8 @@ RULEBOOK: tuple[Rule, ...] = (
     Rule(0x23, "RECEIVER_SUSPENDED", _T, ("ReceiverSuspended",), 0x57),
     Rule(0x24, "SENDER_KYC_EXPIRED", _T, ("SenderKycExpired",), 0x56),
     Rule(0x25, "RECEIVER_KYC_EXPIRED", _T, ("ReceiverKycExpired",), 0x57),
+    Rule(0x26, "SENDER_SANCTIONED", _T, ("SenderSanctioned",), 0x56),
+    Rule(0x27, "RECEIVER_SANCTIONED", _T, ("ReceiverSanctioned",), 0x57),
     Rule(0x30, "JURISDICTION_NOT_ADMITTED", _T, ("JurisdictionNotAdmitted",), 0x57),
     Rule(0x31, "CATEGORY_NOT_ADMITTED", _T, ("CategoryNotAdmitted",), 0x57),
     Rule(0x40, "LOCKUP_ACTIVE", _T, ("LockupActive",), 0x55),
@@ -138,6 +227,8 @@ RULEBOOK: tuple[Rule, ...] = (
     Rule(0x86, "CASH_RECEIVER_SUSPENDED", _C, ("CashReceiverSuspended",)),
     Rule(0x87, "CASH_SENDER_KYC_EXPIRED", _C, ("CashSenderKycExpired",)),
     Rule(0x88, "CASH_RECEIVER_KYC_EXPIRED", _C, ("CashReceiverKycExpired",)),
+    Rule(0x89, "CASH_SENDER_SANCTIONED", _C, ("CashSenderSanctioned",)),
+    Rule(0x8A, "CASH_RECEIVER_SANCTIONED", _C, ("CashReceiverSanctioned",)),
     Rule(0x90, "CASH_INDIVIDUAL_HOLDING_LIMIT", _C, ("CashIndividualHoldingLimitExceeded",)),
     Rule(0x91, "CASH_BUSINESS_HOLDING_LIMIT", _C, ("CashBusinessHoldingLimitExceeded",)),
     # DvP settlement's own failure codes (0xA0-0xAF); a token's refusal is recorded with its own code

@@ -28,6 +28,8 @@ from sandbox.rules import (
     CATEGORIES_BY_JURISDICTION,
     RULES_BY_NAME,
     Family,
+    HolderType,
+    InvestorAttributes,
     InvestorCategory,
     Jurisdiction,
     rules_of,
@@ -54,6 +56,8 @@ Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 WalletRef = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}(/[1-9])?$")]
 Symbol = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")]
 Currency = Literal["GBP", "USD"]
+HolderTypeName = Literal["NATURAL_PERSON", "ENTITY"]
+_SECONDS_PER_DAY = 86_400
 AccountIndex = Annotated[int, Field(ge=0, le=999)]
 ApiKey = Annotated[str, Field(min_length=16, max_length=200)]
 
@@ -92,15 +96,47 @@ class InvestorSpec(_Strict):
     extra_accounts: Annotated[list[AccountIndex], Field(max_length=9)] = []
     kyc_valid_days: Annotated[int, Field(ge=1, le=36_500)] = 365
     api_key: ApiKey | None = None
+    #: The attributes the rules read; each one left out is derived as the registry derives it for an
+    #: investor registered without attributes (`InvestorAttributes.default_for`): a natural person when
+    #: UK_RETAIL or US_NON_ACCREDITED; a US person when of the US; a QIB when US_QIB; accredited (US_ACCREDITED,
+    #: US_QIB) for as long as its KYC.
+    holder_type: HolderTypeName | None = None
+    us_person: bool | None = Field(None, description="A US person under Regulation S (Rule 902(k)).")
+    qib: bool | None = Field(None, description="A qualified institutional buyer (Rule 144A), of any jurisdiction.")
+    accreditation_valid_days: Annotated[int, Field(ge=0, le=36_500)] | None = Field(
+        None, description="Days the accredited-investor verification runs from loading; 0: not accredited."
+    )
 
     @property
     def all_accounts(self) -> list[int]:
         return [self.account, *self.extra_accounts]
 
+    @property
+    def gives_attributes(self) -> bool:
+        """Whether the scenario states any attribute (else the registry derives them all)."""
+        return any(v is not None for v in (self.holder_type, self.us_person, self.qib, self.accreditation_valid_days))
+
+    def attributes(self, now: int) -> InvestorAttributes:
+        """The investor's attributes when loaded at `now`: those stated, the rest derived."""
+        kyc_valid_until = now + self.kyc_valid_days * _SECONDS_PER_DAY
+        derived = InvestorAttributes.default_for(
+            Jurisdiction[self.jurisdiction], InvestorCategory[self.category], kyc_valid_until
+        )
+        days = self.accreditation_valid_days
+        return derived.overridden(
+            holder_type=None if self.holder_type is None else HolderType[self.holder_type],
+            us_person=self.us_person,
+            qib=self.qib,
+            accredited_until=None if days is None else (now + days * _SECONDS_PER_DAY if days else 0),
+        )
+
     @model_validator(mode="after")
     def _category_fits_jurisdiction(self) -> Self:
         if InvestorCategory[self.category] not in CATEGORIES_BY_JURISDICTION[Jurisdiction[self.jurisdiction]]:
             raise ValueError(f"investor {self.key}: category {self.category} is not a {self.jurisdiction} category")
+        refusal = self.attributes(0).refusal
+        if refusal is not None:
+            raise ValueError(f"investor {self.key}: {refusal}")
         return self
 
 
@@ -115,6 +151,11 @@ class RulesSpec(_Strict):
     lock_all_acquisitions: bool = False
     cross_border_threshold: Annotated[int, Field(ge=0, lt=2**96)] = 0
     approval_window_days: Annotated[int, Field(ge=1, le=365)] = 7
+    cross_border_window_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        30,
+        description="Days over which an investor's cross-border volume counts against the threshold (0: each "
+        "transfer on its own).",
+    )
     max_investor_balance: Annotated[int, Field(ge=0, lt=2**80)] = 0
     max_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
     max_uk_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
@@ -365,6 +406,35 @@ class Unfreeze(_Action):
     wallet: WalletRef
 
 
+class Designate(_Action):
+    """A regulator puts a party on its regime's sanctions list (OFSI: a GB regulator; OFAC: a US one):
+    ``party: key`` is the investor (all its wallets), ``key/N`` one wallet. The party can then neither
+    send nor receive."""
+
+    kind: Literal["designate"]
+    by: Key
+    regime: Literal["OFSI", "OFAC"]
+    party: WalletRef
+
+
+class RemoveDesignation(_Action):
+    kind: Literal["remove_designation"]
+    by: Key
+    regime: Literal["OFSI", "OFAC"]
+    party: WalletRef
+
+
+class ExemptFromHoldingLimits(_Action):
+    """A regulator of the cash token's home exempts an investor from its holding limits (the Bank of
+    England may exempt businesses that need larger balances), or withdraws the exemption."""
+
+    kind: Literal["exempt_from_holding_limits"]
+    by: Key
+    currency: Currency
+    investor: Key
+    exempt: bool = True
+
+
 class DeclareCoupon(_Action):
     """The issuer declares coupon `period` (1 = the first coupon date) of a bond: its record date is
     scheduled on the token, so this must come before that record date."""
@@ -418,6 +488,9 @@ Action = Annotated[
     | CrossBorderTransfer
     | Freeze
     | Unfreeze
+    | Designate
+    | RemoveDesignation
+    | ExemptFromHoldingLimits
     | DeclareCoupon
     | PayCoupon
     | DeclareDividend
@@ -622,6 +695,16 @@ class Scenario(_Strict):
                     self._investor_of(action.wallet, where)
                     if action.by not in regulators | issuers:
                         raise ValueError(f"{where}: {action.by!r} is neither a regulator nor an issuer")
+                case Designate() | RemoveDesignation():
+                    self._investor_of(action.party, where)
+                    keeper = "GB" if action.regime == "OFSI" else "US"
+                    if action.by not in {r.key for r in self.regulators if r.jurisdiction == keeper}:
+                        raise ValueError(f"{where}: the {action.regime} list is kept by a {keeper} regulator only")
+                case ExemptFromHoldingLimits():
+                    self._investor_of(action.investor, where)
+                    home = "GB" if action.currency == "GBP" else "US"
+                    if action.by not in {r.key for r in self.regulators if r.jurisdiction == home}:
+                        raise ValueError(f"{where}: only a {home} regulator exempts from {action.currency} limits")
 
     @property
     def history_days(self) -> int:

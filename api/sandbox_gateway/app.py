@@ -31,6 +31,7 @@ from sandbox_gateway.routers import (
     me,
     operator,
     positions,
+    sanctions,
     securities,
     settlements,
     transfers,
@@ -56,6 +57,7 @@ TAGS = [
     {"name": "positions", "description": "Positions and cap tables (issuers and regulators, within scope)."},
     {"name": "freezes", "description": "Freezes of wallets (regulators and issuers)."},
     {"name": "cash", "description": "GBP and USD settlement tokens (cash issuers; holders read)."},
+    {"name": "sanctions", "description": "OFSI's and OFAC's lists on chain (kept by each one's regulators)."},
     {"name": "settlements", "description": "Delivery versus payment: propose, affirm, settle (investors)."},
     {
         "name": "corporate-actions",
@@ -80,6 +82,7 @@ ROUTERS = [
     positions.router,
     freezes.router,
     cash.router,
+    sanctions.router,
     settlements.router,
     corporate_actions.router,
     audit.router,

@@ -135,6 +135,7 @@ JurisdictionCode = Literal["GB", "US"]
 CategoryName = Literal[
     "US_NON_ACCREDITED", "US_ACCREDITED", "US_QIB", "UK_RETAIL", "UK_PROFESSIONAL", "UK_ELIGIBLE_COUNTERPARTY"
 ]
+HolderTypeName = Literal["NATURAL_PERSON", "ENTITY"]
 
 
 class _Body(BaseModel):
@@ -225,11 +226,33 @@ class InvestorCreate(_Body):
     jurisdiction: JurisdictionCode
     category: CategoryName
     kyc_valid_until: Annotated[UnixTime, Field(description="Unix time the KYC is valid until.")]
+    holder_type: HolderTypeName | None = Field(
+        None, description="Natural person or entity; derived from the category when absent (retail: natural person)."
+    )
+    us_person: bool | None = Field(
+        None, description="A US person under Regulation S (Rule 902(k)); defaults to jurisdiction == US."
+    )
+    qib: bool | None = Field(
+        None, description="A qualified institutional buyer (Rule 144A), of any jurisdiction; an entity only."
+    )
+    accredited_until: UnixTime | None = Field(
+        None,
+        description="Unix time the accredited-investor verification runs to (0: not accredited); defaults to "
+        "the KYC expiry for US_ACCREDITED and US_QIB, else 0.",
+    )
+
+    @property
+    def gives_attributes(self) -> bool:
+        return any(v is not None for v in (self.holder_type, self.us_person, self.qib, self.accredited_until))
 
 
 class InvestorUpdate(_Body):
     category: CategoryName | None = None
     kyc_valid_until: UnixTime | None = None
+    holder_type: HolderTypeName | None = None
+    us_person: bool | None = None
+    qib: bool | None = Field(None, description="QIB status (Rule 144A); the chain refuses a natural person as QIB.")
+    accredited_until: UnixTime | None = Field(None, description="End of the accreditation verification (0: none).")
 
 
 class WalletLink(_Body):
@@ -243,6 +266,10 @@ class Investor(BaseModel):
     status: Literal["ACTIVE", "SUSPENDED"]
     kyc_valid_until: int
     wallets: list[str]
+    holder_type: HolderTypeName
+    us_person: bool = Field(description="A US person under Regulation S (Rule 902(k)), whatever the jurisdiction.")
+    qib: bool = Field(description="A qualified institutional buyer (Rule 144A), whatever the jurisdiction.")
+    accredited_until: int = Field(description="End of the accredited-investor verification; 0 when not accredited.")
 
 
 class InvestorPage(BaseModel):
@@ -434,6 +461,14 @@ class CashTokenInfo(BaseModel):
     business_limit: int | None = Field(description="Per-investor limit for businesses (minor units), if any.")
 
 
+class HoldingLimitExemption(TxResult):
+    symbol: str
+    investor: str
+    exempt: bool = Field(description="Whether the investor is now outside the holding limits.")
+    holder_type: HolderTypeName = Field(description="The investor's holder type, as the registry keeps it.")
+    limit: int | None = Field(description="The limit that now applies to the investor (minor units); None: none.")
+
+
 class CashPage(BaseModel):
     items: list[CashTokenInfo]
     page: PageInfo
@@ -615,3 +650,33 @@ class SecurityCreate(BaseModel):
 class IssuanceApproval(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"limit": 1_000_000}]})
     limit: Annotated[StrictInt, Field(gt=0, lt=2**96, description="Most units that may ever be issued.")]
+
+
+# ---------------------------------------------------------------- sanctions
+
+SanctionsRegimeName = Literal["OFSI", "OFAC"]
+
+
+class Designation(BaseModel):
+    party: str = Field(description="The designated investor identity or wallet.")
+    investor: str | None = Field(description="The investor the party is or belongs to; None for an unknown wallet.")
+
+
+class SanctionsList(BaseModel):
+    regime: SanctionsRegimeName
+    kept_by: JurisdictionCode = Field(description="The jurisdiction whose regulators keep the list on chain.")
+    items: list[Designation]
+    page: PageInfo
+
+
+class DesignationRequest(_Body):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"party": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"}]}
+    )
+    party: Address
+
+
+class DesignationChange(TxResult):
+    regime: SanctionsRegimeName
+    party: str
+    designated: bool = Field(description="Whether the party is on the list after the change.")

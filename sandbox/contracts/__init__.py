@@ -3,7 +3,7 @@
 from sandbox.abi import Artifact, load_artifact
 from sandbox.contracts import events
 from sandbox.contracts.base import ContractFacade, decode_event
-from sandbox.contracts.cash_token import CashToken, HolderType, HoldingLimit, HoldingLimits, minor_units
+from sandbox.contracts.cash_token import CashToken, HoldingLimit, HoldingLimits, minor_units
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     BondTerms,
@@ -22,7 +22,7 @@ from sandbox.contracts.corporate_actions import (
     wire_paying_agent,
 )
 from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
-from sandbox.contracts.registry import InvestorRecord, InvestorRegistry, WalletRecord
+from sandbox.contracts.registry import InvestorAttributes, InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import (
     CrossBorderClearance,
@@ -43,6 +43,7 @@ from sandbox.contracts.settlement import (
     Trade,
     TradeStatus,
 )
+from sandbox.rules import HolderType
 
 __all__ = [
     "Artifact",
@@ -69,6 +70,7 @@ __all__ = [
     "HolderType",
     "HoldingLimit",
     "HoldingLimits",
+    "InvestorAttributes",
     "InvestorRecord",
     "InvestorRegistry",
     "IssuanceApproval",

@@ -2,23 +2,22 @@
 only by registered investors and registered settlement contracts, with per-investor holding limits).
 
 Amounts are minor units (pence / cents, 2 decimals): `minor_units("19999.99") == 1_999_999`. The
-limits apply per investor identity across all its wallets. The registry has no individual/business
-flag, so the token classifies UK_RETAIL and US_NON_ACCREDITED investors as individuals and every
-other category as a business, unless the issuer sets a holder type (`set_holder_type`). Registered
-settlement contracts (`set_settlement_contract`, e.g. the DvP contract) need no registry record and
-no limit applies to them."""
+limits apply per investor identity across all its wallets, by the holder type the registry keeps
+(natural person: the individual limit; entity: the business limit), not by client category. Registered
+settlement contracts (`set_settlement_contract`, e.g. the DvP contract) need no registry record, and
+the transfers they execute (wholesale settlement in the DSS) are outside the limits; a regulator of the
+currency's home may exempt an investor (`set_holding_limit_exemption`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import IntEnum
 from typing import Self
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.errors import SandboxError
-from sandbox.rules import CASH_RULES_BY_ERROR, Jurisdiction  # the cash rulebook lives in sandbox.rules
+from sandbox.rules import CASH_RULES_BY_ERROR, HolderType, Jurisdiction  # the cash rulebook lives in sandbox.rules
 
 #: The contract's "no limit" value (type(uint256).max); the facade shows it as None.
 NO_LIMIT = 2**256 - 1
@@ -27,14 +26,6 @@ CASH_DECIMALS = 2
 #: Bank of England consultation on systemic sterling stablecoins (10 Nov 2025), in pence.
 GBP_INDIVIDUAL_LIMIT = 20_000_00
 GBP_BUSINESS_LIMIT = 10_000_000_00
-
-
-class HolderType(IntEnum):
-    """Mirrors `ICashToken.HolderType`. DERIVED: individual when UK_RETAIL or US_NON_ACCREDITED."""
-
-    DERIVED = 0
-    INDIVIDUAL = 1
-    BUSINESS = 2
 
 
 @dataclass(frozen=True)
@@ -47,7 +38,8 @@ class HoldingLimits:
 
 @dataclass(frozen=True)
 class HoldingLimit:
-    """The limit that applies to one wallet's investor, and the holder type it was chosen by."""
+    """The limit that applies to one wallet's investor (None: none, e.g. exempt), and the holder type
+    (the registry's) it was chosen by."""
 
     holder_type: HolderType
     limit: int | None
@@ -166,8 +158,8 @@ class CashToken(RestrictedToken):
     def identity_balance(self, identity: str) -> int:
         return int(self._read("identityBalance", identity))
 
-    def holder_type_of(self, identity: str) -> HolderType:
-        return HolderType(self._read("holderTypeOf", identity))
+    def is_holding_limit_exempt(self, identity: str) -> bool:
+        return bool(self._read("isHoldingLimitExempt", identity))
 
     def holding_limit_of(self, wallet: str) -> HoldingLimit:
         holder_type, limit = self._read("holdingLimitOf", wallet)
@@ -207,8 +199,9 @@ class CashToken(RestrictedToken):
     ) -> Receipt:
         return self._send("setHoldingLimits", _limit_in(individual_limit), _limit_in(business_limit), sender=sender)
 
-    def set_holder_type(self, identity: str, holder_type: HolderType, *, sender: str | None = None) -> Receipt:
-        return self._send("setHolderType", identity, int(holder_type), sender=sender)
+    def set_holding_limit_exemption(self, identity: str, exempt: bool, *, sender: str | None = None) -> Receipt:
+        """A regulator of the currency's home exempts investor `identity` from the limits (or withdraws it)."""
+        return self._send("setHoldingLimitExemption", identity, exempt, sender=sender)
 
     def set_settlement_contract(self, account: str, registered: bool, *, sender: str | None = None) -> Receipt:
         return self._send("setSettlementContract", account, registered, sender=sender)

@@ -15,8 +15,9 @@ from sandbox.contracts.event import ContractEvent, EventParam, events_by_topic
 
 @dataclass(frozen=True)
 class Terms:
-    """`ISecurityToken.Terms` (uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32), as
-    logged in events.
+    """`ISecurityToken.Terms`
+    (uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32), as logged in
+    events.
     """
 
     us_min_category: int
@@ -31,6 +32,7 @@ class Terms:
     max_uk_holders: int
     max_us_holders: int
     max_us_non_accredited: int
+    cross_border_window: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -446,18 +448,22 @@ class Frozen(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HolderTypeSet(ContractEvent):
-    """`HolderTypeSet(address indexed identity, uint8 holderType)`, declared by CashToken, ICashToken."""
+class HoldingLimitExemptionSet(ContractEvent):
+    """`HoldingLimitExemptionSet(address indexed identity, bool exempt, address indexed regulator)`, declared by
+    CashToken, ICashToken.
+    """
 
-    event_name = "HolderTypeSet"
-    topic = bytes.fromhex("60701c45e317036209f652cf7a5dfa39986736b27846f22cc445944248f6ef96")
+    event_name = "HoldingLimitExemptionSet"
+    topic = bytes.fromhex("9ee1d0d7e37815f168e3ee57c496fea3051d17a9dd9192a4e01ba79a1fa51766")
     params = (
         EventParam("identity", "identity", "address", indexed=True),
-        EventParam("holderType", "holder_type", "uint8"),
+        EventParam("exempt", "exempt", "bool"),
+        EventParam("regulator", "regulator", "address", indexed=True),
     )
 
     identity: ChecksumAddress
-    holder_type: int
+    exempt: bool
+    regulator: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -548,6 +554,31 @@ class IdentityUpdated(ContractEvent):
 
     old_identity: ChecksumAddress
     new_identity: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvestorAttributesSet(ContractEvent):
+    """`InvestorAttributesSet(address indexed identity, uint8 holderType, bool usPerson, bool qib, uint40
+    accreditedUntil, address indexed agent)`, declared by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "InvestorAttributesSet"
+    topic = bytes.fromhex("6ed1cc0a1f7c433a16e9e390faefd662e1ef057f8b67f9dc7825c1cc4438df31")
+    params = (
+        EventParam("identity", "identity", "address", indexed=True),
+        EventParam("holderType", "holder_type", "uint8"),
+        EventParam("usPerson", "us_person", "bool"),
+        EventParam("qib", "qib", "bool"),
+        EventParam("accreditedUntil", "accredited_until", "uint40"),
+        EventParam("agent", "agent", "address", indexed=True),
+    )
+
+    identity: ChecksumAddress
+    holder_type: int
+    us_person: bool
+    qib: bool
+    accredited_until: int
+    agent: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -996,6 +1027,44 @@ class RoleRevoked(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SanctionsDesignationAdded(ContractEvent):
+    """`SanctionsDesignationAdded(uint16 indexed regime, address indexed party, address indexed regulator)`, declared
+    by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "SanctionsDesignationAdded"
+    topic = bytes.fromhex("b4f3fa3342449bda46b49571ed72f7b289b951b5663ca488642ee43f2c1949ea")
+    params = (
+        EventParam("regime", "regime", "uint16", indexed=True),
+        EventParam("party", "party", "address", indexed=True),
+        EventParam("regulator", "regulator", "address", indexed=True),
+    )
+
+    regime: int
+    party: ChecksumAddress
+    regulator: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class SanctionsDesignationRemoved(ContractEvent):
+    """`SanctionsDesignationRemoved(uint16 indexed regime, address indexed party, address indexed regulator)`,
+    declared by IInvestorRegistry, InvestorRegistry.
+    """
+
+    event_name = "SanctionsDesignationRemoved"
+    topic = bytes.fromhex("753a5a7dc69b68d902349d2dbbbddadbb4a7e385aaffe428f04016938e2a8d7b")
+    params = (
+        EventParam("regime", "regime", "uint16", indexed=True),
+        EventParam("party", "party", "address", indexed=True),
+        EventParam("regulator", "regulator", "address", indexed=True),
+    )
+
+    regime: int
+    party: ChecksumAddress
+    regulator: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
 class SettlementContractSet(ContractEvent):
     """`SettlementContractSet(address indexed account, bool registered)`, declared by CashToken, ICashToken."""
 
@@ -1107,18 +1176,18 @@ class SplitStarted(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TermsSet(ContractEvent):
-    """`TermsSet((uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32) terms, address
-    indexed actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
-    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """`TermsSet((uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32) terms,
+    address indexed actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase,
+    SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "TermsSet"
-    topic = bytes.fromhex("2cb20685d47bb37a7e786458149e33197dadc7125596305692145a3a0089fed1")
+    topic = bytes.fromhex("01da6cc163c085e973f24aa212ae1129bb75937eef6fa9c99d1d3b7d090cb588")
     params = (
         EventParam(
             "terms",
             "terms",
-            "(uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32)",
+            "(uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32)",
         ),
         EventParam("actor", "actor", "address", indexed=True),
     )
@@ -1471,13 +1540,14 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     DistributionFunded,
     ForcedTransfer,
     Frozen,
-    HolderTypeSet,
+    HoldingLimitExemptionSet,
     HoldingLimitsSet,
     IdentityRegistered,
     IdentityRegistryAdded,
     IdentityRemoved,
     IdentityStorageSet,
     IdentityUpdated,
+    InvestorAttributesSet,
     InvestorRegistered,
     InvestorStatusChanged,
     InvestorUpdated,
@@ -1503,6 +1573,8 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     RoleAdminChanged,
     RoleGranted,
     RoleRevoked,
+    SanctionsDesignationAdded,
+    SanctionsDesignationRemoved,
     SettlementContractSet,
     SettlementFailed,
     ShareClassFixed,

@@ -10,12 +10,35 @@ from eth_utils import to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
 from sandbox.contracts.base import ContractFacade
-from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
+from sandbox.rules import (
+    HolderType,
+    InvestorAttributes,
+    InvestorCategory,
+    InvestorStatus,
+    Jurisdiction,
+    SanctionsRegime,
+)
+
+__all__ = [
+    "FLAG_ENTITY",
+    "FLAG_QIB",
+    "FLAG_US_PERSON",
+    "InvestorAttributes",
+    "InvestorRecord",
+    "InvestorRegistry",
+    "WalletRecord",
+]
+
+#: `WalletRecord.flags` bits (`InvestorRegistry.FLAG_*`).
+FLAG_ENTITY = 1
+FLAG_US_PERSON = 2
+FLAG_QIB = 4
 
 
 @dataclass(frozen=True)
 class WalletRecord:
-    """What the registry knows of a wallet; `identity` is None when the wallet is not registered."""
+    """What the registry knows of a wallet; `identity` is None when the wallet is not registered.
+    `flags` holds the time-independent attributes (`FLAG_ENTITY`, `FLAG_US_PERSON`, `FLAG_QIB`)."""
 
     identity: str | None
     jurisdiction: int
@@ -23,6 +46,19 @@ class WalletRecord:
     status: InvestorStatus
     kyc_valid_until: int
     wallet_count: int = 0
+    flags: int = 0
+
+    @property
+    def holder_type(self) -> HolderType:
+        return HolderType.ENTITY if self.flags & FLAG_ENTITY else HolderType.NATURAL_PERSON
+
+    @property
+    def us_person(self) -> bool:
+        return bool(self.flags & FLAG_US_PERSON)
+
+    @property
+    def qib(self) -> bool:
+        return bool(self.flags & FLAG_QIB)
 
 
 @dataclass(frozen=True)
@@ -31,6 +67,7 @@ class InvestorRecord:
     category: InvestorCategory
     status: InvestorStatus
     kyc_valid_until: int
+    attributes: InvestorAttributes
 
 
 _ZERO = "0x0000000000000000000000000000000000000000"
@@ -57,17 +94,47 @@ class InvestorRegistry(ContractFacade):
         category: InvestorCategory,
         kyc_valid_until: int,
         *,
+        attributes: InvestorAttributes | None = None,
         sender: str | None = None,
     ) -> Receipt:
-        return self._send(
-            "registerInvestor",
-            identity,
-            wallet,
-            int(jurisdiction),
-            int(category),
-            kyc_valid_until,
-            sender=sender,
-        )
+        """Registers an investor with its first wallet; without `attributes` the registry derives them
+        (`InvestorAttributes.default_for`)."""
+        args = (identity, wallet, int(jurisdiction), int(category), kyc_valid_until)
+        if attributes is None:
+            return self._send("registerInvestor", *args, sender=sender)
+        return self._send("registerInvestorWithAttributes", *args, attributes.as_tuple(), sender=sender)
+
+    def set_investor_attributes(
+        self, identity: str, attributes: InvestorAttributes, *, sender: str | None = None
+    ) -> Receipt:
+        return self._send("setInvestorAttributes", identity, attributes.as_tuple(), sender=sender)
+
+    def attributes_of(self, identity: str) -> InvestorAttributes:
+        holder_type, us_person, qib, accredited_until = self._read("attributesOf", identity)
+        return InvestorAttributes(HolderType(holder_type), us_person, qib, accredited_until)
+
+    def is_accredited_at(self, wallet: str, timestamp: int) -> bool:
+        return bool(self._read("isAccreditedAt", wallet, timestamp))
+
+    def designate(self, regime: SanctionsRegime, party: str, *, sender: str | None = None) -> Receipt:
+        """A regulator of `regime`'s jurisdiction puts `party` (an investor's identity or a wallet) on its
+        sanctions list: while designated anywhere, it can neither send nor receive."""
+        return self._send("designate", int(regime), party, sender=sender)
+
+    def remove_designation(self, regime: SanctionsRegime, party: str, *, sender: str | None = None) -> Receipt:
+        return self._send("removeDesignation", int(regime), party, sender=sender)
+
+    def designated_parties(self, regime: SanctionsRegime) -> tuple[str, ...]:
+        return tuple(sorted(to_checksum_address(a) for a in self._read("designatedParties", int(regime))))
+
+    def designations_of(self, party: str) -> frozenset[SanctionsRegime]:
+        """The regimes that designate `party` itself (not through its investor)."""
+        bits = int(self._read("designationsOf", party))
+        return frozenset(r for r in SanctionsRegime if bits & r.bit)
+
+    def is_sanctioned(self, wallet: str) -> bool:
+        """Whether `wallet` or its investor is designated on any list."""
+        return bool(self._read("isSanctioned", wallet))
 
     def add_wallet(self, identity: str, wallet: str, *, sender: str | None = None) -> Receipt:
         return self._send("addWallet", identity, wallet, sender=sender)
@@ -84,8 +151,11 @@ class InvestorRegistry(ContractFacade):
         return self._send("reinstateInvestor", identity, sender=sender)
 
     def investor(self, identity: str) -> InvestorRecord:
-        jurisdiction, category, status, kyc = self._read("investor", identity)
-        return InvestorRecord(jurisdiction, InvestorCategory(category), InvestorStatus(status), kyc)
+        jurisdiction, category, status, kyc, holder_type, us_person, qib, accredited_until = self._read(
+            "investor", identity
+        )
+        attributes = InvestorAttributes(HolderType(holder_type), us_person, qib, accredited_until)
+        return InvestorRecord(jurisdiction, InvestorCategory(category), InvestorStatus(status), kyc, attributes)
 
     def onboarding_agent_of(self, identity: str) -> str | None:
         """The agent who registered investor `identity` (None when it is not registered): with the
@@ -97,7 +167,7 @@ class InvestorRegistry(ContractFacade):
         return tuple(self._read("walletsOf", identity))
 
     def wallet_record(self, wallet: str) -> WalletRecord:
-        identity, jurisdiction, category, status, kyc, count = self._read("walletRecord", wallet)
+        identity, jurisdiction, category, status, kyc, count, flags = self._read("walletRecord", wallet)
         return WalletRecord(
             None if identity == _ZERO else to_checksum_address(identity),
             jurisdiction,
@@ -105,6 +175,7 @@ class InvestorRegistry(ContractFacade):
             InvestorStatus(status),
             kyc,
             count,
+            flags,
         )
 
     def batch_register_investors(

@@ -36,6 +36,9 @@ class Terms:
     max_uk_holders: int = 0
     max_us_holders: int = 0
     max_us_non_accredited: int = 0
+    #: Seconds over which an investor's cross-border volume counts against `cross_border_threshold`
+    #: (a transfer at `t` counts through `t + window - 1`); 0: each transfer on its own.
+    cross_border_window: int = 30 * 86_400
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -51,6 +54,7 @@ class Terms:
             self.max_uk_holders,
             self.max_us_holders,
             self.max_us_non_accredited,
+            self.cross_border_window,
         )
 
     @classmethod
@@ -313,6 +317,12 @@ class SecurityToken(RestrictedToken):
             bool(from_approved),
             bool(to_approved),
         )
+
+    def cross_border_volume(self, identity: str) -> tuple[int, int]:
+        """(volume, window): what investor `identity` sent to other jurisdictions in this security within
+        the window now, and the window in seconds (0: each transfer counts on its own)."""
+        volume, window = self._read("crossBorderVolume", identity)
+        return int(volume), int(window)
 
     def cross_border_clearance(self, transfer_id: int) -> CrossBorderClearance:
         """Who requested cross-border request `transfer_id` as a clearance, for which trade."""

@@ -56,6 +56,7 @@ BASE_BODIES: dict[str, Callable[[Market], dict[str, Any]]] = {
     "cash-attest-reserves": lambda m: {"reserves": 100_000_000},
     "cash-mint": lambda m: {"to": m.accounts["alice"], "amount": 1},
     "cash-burn": lambda m: {"from": m.accounts["alice"], "amount": 1},
+    "sanctions-designate": lambda m: {"party": m.accounts["bob"]},
     "settlements-propose": lambda m: {
         "side": "sell",
         "counterparty": m.accounts["bob"],

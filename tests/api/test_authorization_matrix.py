@@ -57,6 +57,12 @@ def _pause_first(client: TestClient, market: Market, keys: dict[str, str]) -> No
     assert client.post(f"{S}/pause", headers=bearer(keys["thames"])).status_code == 200
 
 
+def _designate_carol_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    body = {"party": market.accounts["carol"]}
+    response = client.post("/sanctions/OFAC/designations", json=body, headers=bearer(keys["sec"]))
+    assert response.status_code == 201, response.text
+
+
 def _suspend_alice_first(client: TestClient, market: Market, keys: dict[str, str]) -> None:
     assert (
         client.post(f"/investors/{market.accounts['alice']}/suspension", headers=bearer(keys["fca"])).status_code == 200
@@ -348,6 +354,33 @@ CASES = [
         setup=_fca_freezes_carol_first,
     ),
     Case("cash-list", "GET", _const("/cash"), _statuses(200)),
+    Case("sanctions-list", "GET", _const("/sanctions/OFSI"), _statuses(200)),
+    Case(
+        "sanctions-designate",
+        "POST",
+        _const("/sanctions/OFSI/designations"),
+        _statuses(403, fca=201),
+        body=lambda m: {"party": m.accounts["bob"]},
+    ),
+    Case(
+        "sanctions-remove",
+        "DELETE",
+        lambda m: f"/sanctions/OFAC/designations/{m.accounts['carol']}",
+        _statuses(403, sec=200),
+        setup=_designate_carol_first,
+    ),
+    Case(
+        "cash-exempt",
+        "PUT",
+        lambda m: f"/cash/GBPS/holding-limit-exemptions/{m.accounts['bob']}",
+        _statuses(403, fca=200),
+    ),
+    Case(
+        "cash-unexempt",
+        "DELETE",
+        lambda m: f"/cash/GBPS/holding-limit-exemptions/{m.accounts['bob']}",
+        _statuses(403, fca=200),
+    ),
     Case("cash-get", "GET", _const("/cash/GBPS"), _statuses(200)),
     Case(
         "cash-balance",

@@ -94,7 +94,7 @@ def test_individual_cap_spans_an_investors_wallets(markets: MarketsWorld) -> Non
 
 def test_business_cap_at_ten_million(markets: MarketsWorld) -> None:
     gbp, admin, bob = markets.gbp, markets.admin, markets.bob
-    assert gbp.holding_limit_of(bob.wallet) == HoldingLimit(HolderType.BUSINESS, GBP_BUSINESS_LIMIT)
+    assert gbp.holding_limit_of(bob.wallet) == HoldingLimit(HolderType.ENTITY, GBP_BUSINESS_LIMIT)
     gbp.mint(bob.wallets[0], minor_units("6000000"), sender=admin)
     gbp.mint(bob.wallets[1], minor_units("3999999.99"), sender=admin)
     gbp.mint(bob.wallets[1], minor_units("0.01"), sender=admin)
@@ -108,7 +108,7 @@ def test_business_cap_at_ten_million(markets: MarketsWorld) -> None:
 def test_settlement_contract_is_exempt_from_limits_and_registry(markets: MarketsWorld) -> None:
     gbp, admin, bob, dvp = markets.gbp, markets.admin, markets.bob, markets.dvp
     assert gbp.is_settlement_contract(dvp.address)
-    assert gbp.holding_limit_of(dvp.address) == HoldingLimit(HolderType.DERIVED, None)
+    assert gbp.holding_limit_of(dvp.address) == HoldingLimit(HolderType.ENTITY, None)
     over = GBP_BUSINESS_LIMIT + 1
     assert gbp.detect_transfer_restriction(bob.wallet, dvp.address, over) == 0
     gbp.mint(bob.wallet, GBP_BUSINESS_LIMIT, sender=admin)
@@ -126,24 +126,33 @@ def test_settlement_contract_is_exempt_from_limits_and_registry(markets: Markets
     assert info.value.error_name == "CashNotAContract"
 
 
-def test_holder_type_derived_from_category_and_set_by_issuer(markets: MarketsWorld) -> None:
+def test_holder_type_is_the_registrys_and_only_the_home_regulator_exempts(markets: MarketsWorld) -> None:
     gbp, admin, carol, erin = markets.gbp, markets.admin, markets.carol, markets.erin
-    assert gbp.holding_limit_of(carol.wallet) == HoldingLimit(HolderType.BUSINESS, GBP_BUSINESS_LIMIT)
-    assert gbp.holding_limit_of(erin.wallet) == HoldingLimit(HolderType.INDIVIDUAL, GBP_INDIVIDUAL_LIMIT)
+    # Registered without attributes: derived by the registry (US accredited: an entity).
+    assert gbp.holding_limit_of(carol.wallet) == HoldingLimit(HolderType.ENTITY, GBP_BUSINESS_LIMIT)
+    assert gbp.holding_limit_of(erin.wallet) == HoldingLimit(HolderType.NATURAL_PERSON, GBP_INDIVIDUAL_LIMIT)
     gbp.mint(carol.wallet, minor_units("50000"), sender=admin)
-    # The issuer classifies carol as an individual: she keeps what she holds but cannot receive more.
-    gbp.set_holder_type(carol.identity, HolderType.INDIVIDUAL, sender=admin)
-    assert gbp.holder_type_of(carol.identity) == HolderType.INDIVIDUAL
+    # The registry records carol as a natural person: she keeps what she holds but cannot receive more.
+    attributes = markets.registry.attributes_of(carol.identity)
+    markets.registry.set_investor_attributes(
+        carol.identity, attributes.overridden(holder_type=HolderType.NATURAL_PERSON), sender=admin
+    )
+    assert gbp.holding_limit_of(carol.wallet) == HoldingLimit(HolderType.NATURAL_PERSON, GBP_INDIVIDUAL_LIMIT)
     _refused(lambda: gbp.mint(carol.wallet, 1, sender=admin), INDIVIDUAL_ERROR, 0x90)
+    # Exemptions are the Bank's: neither the issuer nor a US regulator may grant one on sterling.
     with pytest.raises(ContractReverted) as info:
-        gbp.set_holder_type(carol.identity, HolderType.BUSINESS, sender=carol.wallet)
-    assert info.value.error_name == "AccessControlUnauthorizedAccount"
+        gbp.set_holding_limit_exemption(carol.identity, True, sender=admin)
+    assert info.value.error_name == "CashNotRegulator"
+    with pytest.raises(ContractReverted) as info:
+        gbp.set_holding_limit_exemption(carol.identity, True, sender=markets.us_regulator)
+    assert info.value.error_name == "CashRegulatorOutOfScope"
+    assert not gbp.is_holding_limit_exempt(carol.identity)
 
 
 def test_usd_has_no_limit_by_default_and_configurable_limits(markets: MarketsWorld) -> None:
     usd, admin, erin = markets.usd, markets.admin, markets.erin
     usd.mint(erin.wallet, minor_units("5000000"), sender=admin)
-    assert usd.holding_limit_of(erin.wallet) == HoldingLimit(HolderType.INDIVIDUAL, None)
+    assert usd.holding_limit_of(erin.wallet) == HoldingLimit(HolderType.NATURAL_PERSON, None)
     usd.set_holding_limits(minor_units("5000000"), None, sender=admin)
     assert usd.holding_limits() == HoldingLimits(minor_units("5000000"), None)
     _refused(lambda: usd.mint(erin.wallet, 1, sender=admin), INDIVIDUAL_ERROR, 0x90)

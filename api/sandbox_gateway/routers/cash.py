@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path
 
 from sandbox.contracts.cash_token import CashToken
 from sandbox.market import Market
-from sandbox.rules import Jurisdiction
-from sandbox_gateway.deps import AnyPrincipal, IssuerPrincipal, MarketDep
+from sandbox.rules import InvestorStatus, Jurisdiction
+from sandbox_gateway.deps import AnyPrincipal, IssuerPrincipal, MarketDep, RegulatorPrincipal
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.schemas import (
@@ -19,6 +19,8 @@ from sandbox_gateway.schemas import (
     CashPage,
     CashRedeem,
     CashTokenInfo,
+    HoldingLimitExemption,
+    IdentityPath,
     ReserveAttestation,
     WalletPath,
 )
@@ -148,3 +150,54 @@ def burn(symbol: CashSymbolPath, body: CashRedeem, market: MarketDep, principal:
     token = _issuer_of(principal, market, symbol)
     receipt = token.burn(body.holder, body.amount, sender=principal.account)
     return CashChange(symbol=symbol, total_supply=token.total_supply(), reserves=token.reserves(), **tx_fields(receipt))
+
+
+def _set_exemption(
+    symbol: str, identity: str, exempt: bool, market: Market, principal: Principal
+) -> HoldingLimitExemption:
+    token = _token(market, symbol)
+    home = Jurisdiction(token.home_jurisdiction()).name
+    if principal.jurisdiction != home:
+        raise forbidden(
+            f"Only a regulator of {home}, the home of {symbol}, grants or withdraws exemptions from its holding "
+            "limits (the chain refuses others: CashRegulatorOutOfScope)."
+        )
+    if market.registry.investor(identity).status is InvestorStatus.NONE:
+        raise not_found("investor", identity)
+    receipt = token.set_holding_limit_exemption(identity, exempt, sender=principal.account)
+    limit = token.holding_limit_of(market.registry.wallets_of(identity)[0])
+    return HoldingLimitExemption(
+        symbol=symbol,
+        investor=identity,
+        exempt=token.is_holding_limit_exempt(identity),
+        holder_type=limit.holder_type.name,
+        limit=limit.limit,
+        **tx_fields(receipt),
+    )
+
+
+@router.put(
+    "/{symbol}/holding-limit-exemptions/{identity}",
+    operation_id="cash-exempt",
+    summary="Exempt an investor from the holding limits (home regulator)",
+    description="A regulator of the cash token's home only (for GBP: the UK regulator, standing for the Bank of "
+    "England, which may exempt businesses that need larger balances; enforced on chain). The limits no longer "
+    "apply to the investor until the exemption is withdrawn.",
+)
+def exempt(
+    symbol: CashSymbolPath, identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal
+) -> HoldingLimitExemption:
+    return _set_exemption(symbol, identity, True, market, principal)
+
+
+@router.delete(
+    "/{symbol}/holding-limit-exemptions/{identity}",
+    operation_id="cash-unexempt",
+    summary="Withdraw an exemption from the holding limits (home regulator)",
+    description="A regulator of the cash token's home only (enforced on chain). Nothing is taken away: an "
+    "investor above its limit only cannot receive more.",
+)
+def unexempt(
+    symbol: CashSymbolPath, identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal
+) -> HoldingLimitExemption:
+    return _set_exemption(symbol, identity, False, market, principal)

@@ -66,6 +66,17 @@ class CrossBorderTransfer(BaseModel):
         None, description="The settlement contract that requested this transfer as a trade's clearance."
     )
     settlement_trade_id: int | None = Field(None, description="That contract's trade (GET /settlements/{id}).")
+    window_seconds: int = Field(
+        0, description="The window over which the sender's cross-border volume counts (0: each transfer alone)."
+    )
+    sender_window_volume: int = Field(
+        0, description="What the sender's investor sent to other jurisdictions in this security within the window, now."
+    )
+    window_total: int | None = Field(
+        None,
+        description="For an open request: the window's volume with this request's units, what the threshold is "
+        "held against.",
+    )
 
 
 class CrossBorderPage(BaseModel):
@@ -78,6 +89,7 @@ class CrossBorderChange(TxResult):
 
 
 def _load(
+    market: Market,
     symbol: str,
     token: SecurityToken,
     transfer_id: int,
@@ -85,6 +97,9 @@ def _load(
     clearance: tuple[str, int] | None = None,
 ) -> CrossBorderTransfer:
     state = token.cross_border_transfer(transfer_id)
+    identity = market.registry.wallet_record(state.from_).identity
+    volume, window = token.cross_border_volume(identity) if identity is not None else (0, 0)
+    is_open = state.status.name in ("PENDING", "CLEARED")
     return CrossBorderTransfer(
         security=symbol,
         transfer_id=transfer_id,
@@ -99,6 +114,9 @@ def _load(
         receiver_regulator_approved=state.to_approved,
         settlement_contract=clearance[0] if clearance else None,
         settlement_trade_id=clearance[1] if clearance else None,
+        window_seconds=window,
+        sender_window_volume=volume,
+        window_total=volume + state.value if is_open else None,
     )
 
 
@@ -108,7 +126,7 @@ def _all(market: Market, live: MarketReadModel) -> list[CrossBorderTransfer]:
         token = market.securities[symbol]
         for request in cross_border_requests(live, token.address):
             jurisdictions = (request.from_jurisdiction, request.to_jurisdiction)
-            out.append(_load(symbol, token, request.transfer_id, jurisdictions, request.clearance))
+            out.append(_load(market, symbol, token, request.transfer_id, jurisdictions, request.clearance))
     return out
 
 
@@ -169,7 +187,7 @@ def request_transfer(
         raise forbidden("You have no wallet to transfer from.")
     receipt = token.request_cross_border_transfer(body.to, body.amount, sender=wallets[0])
     (event,) = token.events(receipt, CrossBorderTransferRequested)
-    transfer = _load(symbol, token, event.id, (event.from_jurisdiction, event.to_jurisdiction))
+    transfer = _load(market, symbol, token, event.id, (event.from_jurisdiction, event.to_jurisdiction))
     return CrossBorderChange(transfer=transfer, **tx_fields(receipt))
 
 

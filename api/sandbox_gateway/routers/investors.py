@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from sandbox.market import Market
+from sandbox.contracts.registry import InvestorAttributes
+from sandbox.market import InvalidInvestorAttributes, Market
 from sandbox.readmodel import MarketReadModel
-from sandbox.rules import InvestorCategory, InvestorStatus, Jurisdiction
+from sandbox.rules import HolderType, InvestorCategory, InvestorStatus, Jurisdiction
 from sandbox_gateway.asof import AsOf, resolve_as_of
 from sandbox_gateway.deps import AnyPrincipal, IndexedDep, MarketDep, OnboardingPrincipal, RegulatorPrincipal
 from sandbox_gateway.pagination import Paging, page_of
@@ -52,6 +53,10 @@ def load_investor(market: Market, identity: str) -> Investor | None:
         status=record.status.name,
         kyc_valid_until=record.kyc_valid_until,
         wallets=list(market.registry.wallets_of(identity)),
+        holder_type=record.attributes.holder_type.name,
+        us_person=record.attributes.us_person,
+        qib=record.attributes.qib,
+        accredited_until=record.attributes.accredited_until,
     )
 
 
@@ -68,6 +73,11 @@ def _in_remit_or_403(market: Market, principal: Principal, identity: str) -> Non
             "Only the agent who onboarded this investor (or the operator) may change it; the registry refuses "
             "other agents (RegistryOutsideAgentRemit)."
         )
+
+
+def _invalid_attributes(reason: str) -> Problem:
+    """The registry's refusal (`RegistryQibMustBeEntity`), told before any transaction is sent."""
+    return Problem(422, "QIB_MUST_BE_ENTITY", "QIB must be an entity", f"Refused: {reason}. Nothing was changed.")
 
 
 def _wallet_available_or_409(market: Market, wallet: str, identity: str) -> None:
@@ -92,12 +102,24 @@ def create_investor(body: InvestorCreate, market: MarketDep, principal: Onboardi
         )
     for account in dict.fromkeys((identity, body.wallet)):
         _wallet_available_or_409(market, account, identity)
+    jurisdiction, category = Jurisdiction[body.jurisdiction], InvestorCategory[body.category]
+    attributes = None
+    if body.gives_attributes:
+        attributes = InvestorAttributes.default_for(jurisdiction, category, body.kyc_valid_until).overridden(
+            holder_type=None if body.holder_type is None else HolderType[body.holder_type],
+            us_person=body.us_person,
+            qib=body.qib,
+            accredited_until=body.accredited_until,
+        )
+        if attributes.refusal is not None:
+            raise _invalid_attributes(attributes.refusal)
     receipt = market.registry.register_investor(
         identity,
         body.wallet,
-        Jurisdiction[body.jurisdiction],
-        InvestorCategory[body.category],
+        jurisdiction,
+        category,
         body.kyc_valid_until,
+        attributes=attributes,
         sender=principal.account,
     )
     investor = load_investor(market, identity)
@@ -149,20 +171,29 @@ def get_investor(identity: IdentityPath, market: MarketDep, principal: AnyPrinci
 @router.patch(
     "/{identity}",
     operation_id="investors-update",
-    summary="Update category or KYC expiry",
-    description="The investor's onboarding agent and the operator only (enforced on chain).",
+    summary="Update category, KYC expiry or attributes",
+    description="The investor's onboarding agent and the operator only (enforced on chain). Attributes (holder "
+    "type, US person, QIB, accreditation expiry) are independent of the jurisdiction; the chain refuses a natural "
+    "person as QIB; the gateway tells it first (422 QIB_MUST_BE_ENTITY) and sends nothing.",
 )
 def update_investor(
     identity: IdentityPath, body: InvestorUpdate, market: MarketDep, principal: OnboardingPrincipal
 ) -> InvestorChange:
     _visible_or_404(market, principal, identity)
     _in_remit_or_403(market, principal, identity)
-    receipt = market.update_investor(  # read-modify-write of the record under the investor's lock
-        identity,
-        category=None if body.category is None else InvestorCategory[body.category],
-        kyc_valid_until=body.kyc_valid_until,
-        sender=principal.account,
-    )
+    try:
+        receipt = market.update_investor(  # read-modify-write of the record under the investor's lock
+            identity,
+            category=None if body.category is None else InvestorCategory[body.category],
+            kyc_valid_until=body.kyc_valid_until,
+            holder_type=None if body.holder_type is None else HolderType[body.holder_type],
+            us_person=body.us_person,
+            qib=body.qib,
+            accredited_until=body.accredited_until,
+            sender=principal.account,
+        )
+    except InvalidInvestorAttributes as exc:
+        raise _invalid_attributes(str(exc)) from None
     return InvestorChange(investor=_visible_or_404(market, principal, identity), **tx_fields(receipt))
 
 

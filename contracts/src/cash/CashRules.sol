@@ -16,6 +16,8 @@ library CashRules {
     uint8 internal constant RECEIVER_SUSPENDED = 0x86;
     uint8 internal constant SENDER_KYC_EXPIRED = 0x87;
     uint8 internal constant RECEIVER_KYC_EXPIRED = 0x88;
+    uint8 internal constant SENDER_SANCTIONED = 0x89;
+    uint8 internal constant RECEIVER_SANCTIONED = 0x8A;
     uint8 internal constant INDIVIDUAL_HOLDING_LIMIT = 0x90;
     uint8 internal constant BUSINESS_HOLDING_LIMIT = 0x91;
 
@@ -37,11 +39,17 @@ library CashRules {
         if (code == RECEIVER_SUSPENDED) return "CASH_RECEIVER_SUSPENDED: the receiving investor is suspended by its regulator";
         if (code == SENDER_KYC_EXPIRED) return "CASH_SENDER_KYC_EXPIRED: the sending investor's KYC has expired";
         if (code == RECEIVER_KYC_EXPIRED) return "CASH_RECEIVER_KYC_EXPIRED: the receiving investor's KYC has expired";
+        if (code == SENDER_SANCTIONED) {
+            return "CASH_SENDER_SANCTIONED: the sending investor or wallet is designated on a sanctions list its regulator keeps on chain (UK: OFSI's consolidated list, Sanctions and Anti-Money Laundering Act 2018; US: OFAC's SDN list, IEEPA and 31 CFR Chapter V): its assets are frozen and no one may deal with them";
+        }
+        if (code == RECEIVER_SANCTIONED) {
+            return "CASH_RECEIVER_SANCTIONED: the receiving investor or wallet is designated on a sanctions list its regulator keeps on chain (UK: OFSI's consolidated list, Sanctions and Anti-Money Laundering Act 2018; US: OFAC's SDN list, IEEPA and 31 CFR Chapter V): no funds or assets may be made available to it";
+        }
         if (code == INDIVIDUAL_HOLDING_LIMIT) {
-            return "CASH_INDIVIDUAL_HOLDING_LIMIT: the receiving individual would exceed its holding limit across all its wallets (GBP: 20,000 pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; individual = UK retail or US non-accredited unless the issuer classifies otherwise)";
+            return "CASH_INDIVIDUAL_HOLDING_LIMIT: the receiving natural person would exceed its holding limit across all its wallets (GBP: 20,000 pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; the holder type is the registry's, not the client category)";
         }
         if (code == BUSINESS_HOLDING_LIMIT) {
-            return "CASH_BUSINESS_HOLDING_LIMIT: the receiving business would exceed its holding limit across all its wallets (GBP: 10 million pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; settlement contracts of the Digital Securities Sandbox are exempt)";
+            return "CASH_BUSINESS_HOLDING_LIMIT: the receiving entity would exceed its holding limit across all its wallets (GBP: 10 million pounds per coin, Bank of England consultation on systemic sterling stablecoins, 10 Nov 2025; wholesale settlement in the Digital Securities Sandbox (an entity paid through a registered settlement contract) and holders the Bank exempts are outside the limits)";
         }
         return "UNKNOWN: the cash rulebook defines no such code";
     }

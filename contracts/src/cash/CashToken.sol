@@ -5,7 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {IInvestorRegistry, REGISTRY_FLAG_ENTITY} from "../interfaces/IInvestorRegistry.sol";
 import {ICashToken} from "../interfaces/ICashToken.sol";
 import {CashRules} from "./CashRules.sol";
 
@@ -16,17 +16,20 @@ import {CashRules} from "./CashRules.sol";
 /// settlement contracts registered here may hold it. Holding limits apply per investor *identity*,
 /// summed over all its wallets: for the GBP token the Bank of England consultation on systemic
 /// sterling stablecoins (10 Nov 2025) proposes 20,000 pounds per individual and 10 million pounds per
-/// business, per coin, and exempts wholesale settlement in the Digital Securities Sandbox, so
-/// registered settlement contracts are exempt. Regulators freeze wallets as on the security token.
-/// @dev Simplification, stated in the rule's sentence too: the registry has no individual/business
-/// flag, so an investor is an individual when its category is UK_RETAIL or US_NON_ACCREDITED and a
-/// business otherwise, unless the issuer sets its holder type explicitly (`setHolderType`).
+/// business, per coin. The holder's type is a fact the registry keeps (natural person or entity), not
+/// its client category. The limits do not apply to wholesale settlement in the Digital Securities
+/// Sandbox (an entity paid by a transfer a registered settlement contract executes, e.g. the DvP
+/// contract's cash leg; a natural person's settlement is retail and stays capped), nor to a holder
+/// the currency's home regulator exempts (`setHoldingLimitExemption`: the Bank could exempt businesses
+/// that need larger balances). Regulators freeze wallets as on the security token.
+/// @dev The DSS exemption follows the caller: `transferFrom` by a registered settlement contract, and
+/// `detectTransferRestriction` asked by one, see no business limit.
 /// Invariant kept by `_update`: every non-settlement wallet with a balance is linked to an identity,
 /// and `identityBalance(id)` is the sum of the balances of `id`'s non-settlement wallets; a wallet's
 /// settlement status only changes while it holds nothing, so the sum never goes stale.
 /// Amounts have 2 decimals (pence / cents), so 19,999.99 pounds is exactly 1,999,999.
 contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
-    /// @notice Role of the issuer: mint, burn, freeze, pause, classify holders.
+    /// @notice Role of the issuer: mint, burn, freeze, pause.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     /// @notice Role of whoever attests the reserves (the issuer's auditor in a real scheme).
     bytes32 public constant RESERVE_ATTESTOR_ROLE = keccak256("RESERVE_ATTESTOR_ROLE");
@@ -54,7 +57,8 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
     struct Holding {
         /// @dev The sum of the balances of the identity's non-settlement wallets.
         uint248 balance;
-        HolderType holderType;
+        /// @dev Exempted from the holding limits by a regulator of the currency's home.
+        bool exempt;
     }
 
     mapping(address wallet => WalletState) private _wallets;
@@ -126,19 +130,25 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         return _holdings[identity].balance;
     }
 
-    /// @notice The holder type the issuer set for `identity` (`Derived` if none).
-    function holderTypeOf(address identity) external view returns (HolderType) {
-        return _holdings[identity].holderType;
+    /// @notice Whether a regulator of the currency's home exempted investor `identity` from the limits.
+    function isHoldingLimitExempt(address identity) external view returns (bool) {
+        return _holdings[identity].exempt;
     }
 
-    /// @notice The holder type the limits apply to `wallet`'s investor (Individual or Business), and
-    /// the limit that follows; (Derived, NO_LIMIT) for an unregistered wallet or a settlement contract.
-    function holdingLimitOf(address wallet) external view returns (HolderType holderType, uint256 limit) {
-        if (_wallets[wallet].settlementContract) return (HolderType.Derived, NO_LIMIT);
+    /// @notice The holder type of `wallet`'s investor, as the registry keeps it, and the limit that
+    /// follows (the individual limit for a natural person, the business limit for an entity); NO_LIMIT
+    /// for an unregistered wallet, a settlement contract or an exempted investor.
+    function holdingLimitOf(address wallet)
+        external
+        view
+        returns (IInvestorRegistry.HolderType holderType, uint256 limit)
+    {
+        if (_wallets[wallet].settlementContract) return (IInvestorRegistry.HolderType.Entity, NO_LIMIT);
         IInvestorRegistry.WalletRecord memory record = _registry.walletRecord(wallet);
-        if (record.identity == address(0)) return (HolderType.Derived, NO_LIMIT);
-        holderType = _effectiveHolderType(record, _holdings[record.identity].holderType);
-        limit = holderType == HolderType.Individual ? _individualLimit : _businessLimit;
+        bool individual = _isIndividual(record);
+        holderType = individual ? IInvestorRegistry.HolderType.NaturalPerson : IInvestorRegistry.HolderType.Entity;
+        if (record.identity == address(0) || _holdings[record.identity].exempt) return (holderType, NO_LIMIT);
+        limit = individual ? _individualLimit : _businessLimit;
     }
 
     /// @inheritdoc ICashToken
@@ -158,7 +168,8 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
     }
 
     /// @inheritdoc ICashToken
-    /// @dev `from == address(0)` checks a mint; `to == address(0)` checks a holder's redemption.
+    /// @dev `from == address(0)` checks a mint; `to == address(0)` checks a holder's redemption. Asked
+    /// by a registered settlement contract, the answer is for a transfer it executes (no business limit).
     function detectTransferRestriction(address from, address to, uint256 value) external view returns (uint8) {
         (IInvestorRegistry.WalletRecord memory sender, IInvestorRegistry.WalletRecord memory receiver) =
             _records(from, to);
@@ -221,13 +232,20 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         emit HoldingLimitsSet(individualLimit, businessLimit);
     }
 
-    /// @notice Classifies investor `identity` as an individual or a business for the holding limits
-    /// (`Derived` returns to the category-based default).
-    /// @dev Requirements: caller has ISSUER_ROLE; `identity` is not the zero address.
-    function setHolderType(address identity, HolderType holderType) external onlyRole(ISSUER_ROLE) {
+    /// @notice Exempts investor `identity` from the holding limits, or withdraws the exemption: the
+    /// Bank of England's power (consultation, 10 Nov 2025: businesses that need larger balances), so
+    /// only a regulator of the currency's home may use it, not the issuer. Withdrawing it takes
+    /// nothing away: a holder above its limit only cannot receive more.
+    /// @dev Requirements: caller is a regulator of the home jurisdiction; `identity` is not zero.
+    function setHoldingLimitExemption(address identity, bool exempt) external {
         if (identity == address(0)) revert CashZeroAddress();
-        _holdings[identity].holderType = holderType;
-        emit HolderTypeSet(identity, holderType);
+        uint16 regulator = _registry.regulatorJurisdiction(_msgSender());
+        if (regulator == 0) revert CashNotRegulator(_msgSender());
+        if (regulator != _homeJurisdiction) {
+            revert CashRegulatorOutOfScope(_msgSender(), regulator, _homeJurisdiction);
+        }
+        _holdings[identity].exempt = exempt;
+        emit HoldingLimitExemptionSet(identity, exempt, _msgSender());
     }
 
     /// @notice Registers or deregisters a settlement contract (e.g. the DvP contract): it may hold and
@@ -322,16 +340,28 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         if (!isRedemption && _wallets[to].frozenBy != 0) return CashRules.RECEIVER_FROZEN;
         if (!isMint && !_wallets[from].settlementContract) {
             if (sender.identity == address(0)) return CashRules.SENDER_NOT_ELIGIBLE;
-            if (sender.status != IInvestorRegistry.Status.Active) return CashRules.SENDER_SUSPENDED;
+            if (sender.status != IInvestorRegistry.Status.Active) {
+                return sender.status == IInvestorRegistry.Status.Sanctioned
+                    ? CashRules.SENDER_SANCTIONED
+                    : CashRules.SENDER_SUSPENDED;
+            }
             if (sender.kycValidUntil < block.timestamp) return CashRules.SENDER_KYC_EXPIRED;
         }
         if (isRedemption || _wallets[to].settlementContract) return CashRules.SUCCESS;
         if (receiver.identity == address(0)) return CashRules.RECEIVER_NOT_ELIGIBLE;
-        if (receiver.status != IInvestorRegistry.Status.Active) return CashRules.RECEIVER_SUSPENDED;
+        if (receiver.status != IInvestorRegistry.Status.Active) {
+            return receiver.status == IInvestorRegistry.Status.Sanctioned
+                ? CashRules.RECEIVER_SANCTIONED
+                : CashRules.RECEIVER_SUSPENDED;
+        }
         if (receiver.kycValidUntil < block.timestamp) return CashRules.RECEIVER_KYC_EXPIRED;
         if (sender.identity == receiver.identity) return CashRules.SUCCESS; // same investor: holdings unchanged
         Holding memory holding = _holdings[receiver.identity];
-        bool individual = _effectiveHolderType(receiver, holding.holderType) == HolderType.Individual;
+        if (holding.exempt) return CashRules.SUCCESS;
+        bool individual = _isIndividual(receiver);
+        // Wholesale settlement in the DSS: an entity paid by a transfer a registered settlement contract
+        // executes (the DvP contract's cash leg). A natural person's settlement is retail, still capped.
+        if (!individual && _wallets[_msgSender()].settlementContract) return CashRules.SUCCESS;
         uint256 limit = individual ? _individualLimit : _businessLimit;
         if (limit != NO_LIMIT && holding.balance + value > limit) {
             return individual ? CashRules.INDIVIDUAL_HOLDING_LIMIT : CashRules.BUSINESS_HOLDING_LIMIT;
@@ -355,6 +385,8 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         if (code == CashRules.RECEIVER_NOT_ELIGIBLE) revert CashReceiverNotEligible(to);
         if (code == CashRules.SENDER_SUSPENDED) revert CashSenderSuspended(from, sender.identity);
         if (code == CashRules.RECEIVER_SUSPENDED) revert CashReceiverSuspended(to, receiver.identity);
+        if (code == CashRules.SENDER_SANCTIONED) revert CashSenderSanctioned(from, sender.identity);
+        if (code == CashRules.RECEIVER_SANCTIONED) revert CashReceiverSanctioned(to, receiver.identity);
         if (code == CashRules.SENDER_KYC_EXPIRED) revert CashSenderKycExpired(from, sender.kycValidUntil, block.timestamp);
         if (code == CashRules.RECEIVER_KYC_EXPIRED) {
             revert CashReceiverKycExpired(to, receiver.kycValidUntil, block.timestamp);
@@ -366,17 +398,9 @@ contract CashToken is ICashToken, ERC20, AccessControl, Pausable {
         revert CashBusinessHoldingLimitExceeded(receiver.identity, held, value, _businessLimit);
     }
 
-    /// @dev The issuer's explicit classification, else UK_RETAIL and US_NON_ACCREDITED are individuals.
-    function _effectiveHolderType(IInvestorRegistry.WalletRecord memory record, HolderType set)
-        private
-        pure
-        returns (HolderType)
-    {
-        if (set != HolderType.Derived) return set;
-        IInvestorRegistry.Category category = record.category;
-        return category == IInvestorRegistry.Category.UkRetail || category == IInvestorRegistry.Category.UsNonAccredited
-            ? HolderType.Individual
-            : HolderType.Business;
+    /// @dev A natural person, as the registry records it (its holder type, not its client category).
+    function _isIndividual(IInvestorRegistry.WalletRecord memory record) private pure returns (bool) {
+        return record.flags & REGISTRY_FLAG_ENTITY == 0;
     }
 
     // ------------------------------------------------------------------ powers

@@ -2,7 +2,13 @@
 pragma solidity ^0.8.26;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {
+    IInvestorRegistry,
+    REGISTRY_FLAG_ENTITY,
+    REGISTRY_FLAG_QIB,
+    REGISTRY_FLAG_US_PERSON
+} from "../interfaces/IInvestorRegistry.sol";
 
 /// @title InvestorRegistry
 /// @notice The sandbox's register of investors and regulators (the identity half of T-REX's
@@ -15,11 +21,17 @@ import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 /// Who may change whom (each party's account is one party's only):
 /// - an investor is changed (category, KYC expiry, wallets) only by the agent who onboarded it or by
 ///   the admin; suspension and reinstatement belong to the regulators of its jurisdiction;
+/// - a party designated on a sanctions list (an investor's identity: all its wallets; or one wallet)
+///   can neither send nor receive: its wallet records carry `Status.Sanctioned` whatever the investor's
+///   own status; each regime's list is kept by the regulators of its jurisdiction only (OFSI's by the
+///   UK's, OFAC's by the US's);
 /// - a regulator's account, an account holding a role of this registry (an onboarding agent, the
 ///   admin) and an investor's identity or wallet are three disjoint sets: an agent can neither register
 ///   nor link a regulator's or an agent's account as an investor's, and neither a regulator nor a role
 ///   can be given to an investor's account.
 contract InvestorRegistry is IInvestorRegistry, AccessControl {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
     /// @notice Role of the onboarding agents who register investors and their wallets.
     bytes32 public constant ONBOARDING_AGENT_ROLE = keccak256("ONBOARDING_AGENT_ROLE");
 
@@ -27,18 +39,21 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
     uint16 public constant JURISDICTION_US = 840;
     uint256 public constant MAX_WALLETS_PER_INVESTOR = 16;
 
-    struct Investor {
-        uint16 jurisdiction;
-        Category category;
-        Status status;
-        uint40 kycValidUntil;
-    }
+    /// @notice `WalletRecord.flags` bit: the investor is an entity (clear: a natural person).
+    uint8 public constant FLAG_ENTITY = REGISTRY_FLAG_ENTITY;
+    /// @notice `WalletRecord.flags` bit: the investor is a US person under Regulation S.
+    uint8 public constant FLAG_US_PERSON = REGISTRY_FLAG_US_PERSON;
+    /// @notice `WalletRecord.flags` bit: the investor is a qualified institutional buyer (Rule 144A).
+    uint8 public constant FLAG_QIB = REGISTRY_FLAG_QIB;
 
     mapping(address wallet => WalletRecord) private _wallets;
     mapping(address identity => Investor) private _investors;
     mapping(address identity => address[]) private _investorWallets;
     mapping(address account => uint16 jurisdiction) private _regulators;
     mapping(address identity => address agent) private _onboardingAgents;
+    /// @dev Bits of the regimes designating a party (1: OFSI / UK, 2: OFAC / US).
+    mapping(address party => uint8 regimes) private _designations;
+    mapping(uint16 regime => EnumerableSet.AddressSet) private _designated;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE and ONBOARDING_AGENT_ROLE.
     constructor(address admin) {
@@ -67,6 +82,50 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         return _regulators[account];
     }
 
+    // ------------------------------------------------------------------ sanctions
+
+    /// @notice Designates `party` (an investor's identity, covering all its wallets, or a single wallet,
+    /// registered or not) on the sanctions list of `regime`: while designated on any list it can
+    /// neither send nor receive (UK: Sanctions and Anti-Money Laundering Act 2018, OFSI's consolidated
+    /// list; US: IEEPA and 31 CFR Chapter V, OFAC's SDN list: the assets are frozen).
+    /// @dev Requirements: caller is a regulator of jurisdiction `regime` (826 keeps OFSI's list, 840
+    /// OFAC's); `party` is not zero and not yet on that list.
+    function designate(uint16 regime, address party) external {
+        uint8 bit = _requireSanctionsAuthority(regime, party);
+        if (_designations[party] & bit != 0) revert RegistryAlreadyDesignated(regime, party);
+        _designations[party] |= bit;
+        _designated[regime].add(party);
+        _syncParty(party);
+        emit SanctionsDesignationAdded(regime, party, _msgSender());
+    }
+
+    /// @notice Removes `party` from the sanctions list of `regime` (it stays barred while another list
+    /// designates it or its investor).
+    /// @dev Requirements: caller is a regulator of jurisdiction `regime`; `party` is on that list.
+    function removeDesignation(uint16 regime, address party) external {
+        uint8 bit = _requireSanctionsAuthority(regime, party);
+        if (_designations[party] & bit == 0) revert RegistryNotDesignated(regime, party);
+        _designations[party] &= ~bit;
+        _designated[regime].remove(party);
+        _syncParty(party);
+        emit SanctionsDesignationRemoved(regime, party, _msgSender());
+    }
+
+    /// @notice The parties designated on the sanctions list of `regime`, in no particular order.
+    function designatedParties(uint16 regime) external view returns (address[] memory) {
+        return _designated[regime].values();
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function designationsOf(address party) external view returns (uint8) {
+        return _designations[party];
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function isSanctioned(address wallet) external view returns (bool) {
+        return _designations[wallet] != 0 || _designations[_wallets[wallet].identity] != 0;
+    }
+
     // ------------------------------------------------------------------ investors
 
     /// @inheritdoc IInvestorRegistry
@@ -74,7 +133,8 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         return _onboardingAgents[identity];
     }
 
-    /// @notice Registers investor `identity` with its first wallet; the caller becomes the investor's
+    /// @notice Registers investor `identity` with its first wallet, its attributes derived from its
+    /// jurisdiction and category (see `defaultAttributes`); the caller becomes the investor's
     /// onboarding agent (see `onboardingAgentOf`).
     /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE; `identity` not yet registered; neither
     /// `identity` nor `wallet` is a regulator's account or holds a role here; `wallet` not linked to
@@ -86,21 +146,65 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         Category category,
         uint40 kycValidUntil
     ) external onlyRole(ONBOARDING_AGENT_ROLE) {
-        _register(identity, wallet, jurisdiction, category, kycValidUntil);
+        Attributes memory attributes = defaultAttributes(jurisdiction, category, kycValidUntil);
+        _register(identity, wallet, jurisdiction, category, kycValidUntil, attributes);
     }
 
-    function _register(address identity, address wallet, uint16 jurisdiction, Category category, uint40 kycValidUntil)
-        private
+    /// @notice Registers investor `identity` with its first wallet and the attributes given; the caller
+    /// becomes the investor's onboarding agent.
+    /// @dev Requirements: as `registerInvestor`; a QIB is an entity.
+    function registerInvestorWithAttributes(
+        address identity,
+        address wallet,
+        uint16 jurisdiction,
+        Category category,
+        uint40 kycValidUntil,
+        Attributes calldata attributes
+    ) external onlyRole(ONBOARDING_AGENT_ROLE) {
+        _register(identity, wallet, jurisdiction, category, kycValidUntil, attributes);
+    }
+
+    /// @notice The attributes `registerInvestor` gives an investor registered without any (what older
+    /// scenarios get): a natural person when UK retail or US non-accredited, an entity otherwise; a US
+    /// person when of the US; a QIB when in the US QIB category; accredited (US_ACCREDITED, US_QIB)
+    /// until its KYC expires.
+    function defaultAttributes(uint16 jurisdiction, Category category, uint40 kycValidUntil)
+        public
+        pure
+        returns (Attributes memory)
     {
+        bool natural = category == Category.UkRetail || category == Category.UsNonAccredited;
+        bool accredited = category == Category.UsAccredited || category == Category.UsQualifiedInstitutionalBuyer;
+        return Attributes({
+            holderType: natural ? HolderType.NaturalPerson : HolderType.Entity,
+            usPerson: jurisdiction == JURISDICTION_US,
+            qib: category == Category.UsQualifiedInstitutionalBuyer,
+            accreditedUntil: accredited ? kycValidUntil : 0
+        });
+    }
+
+    function _register(
+        address identity,
+        address wallet,
+        uint16 jurisdiction,
+        Category category,
+        uint40 kycValidUntil,
+        Attributes memory attributes
+    ) private {
         if (identity == address(0)) revert RegistryZeroAddress();
         if (_investors[identity].status != Status.None) revert RegistryInvestorAlreadyRegistered(identity);
         // An unregistered identity that is already a wallet is another investor's wallet.
         if (_wallets[identity].identity != address(0)) revert RegistryAccountIsInvestor(identity);
         _requireNotPrincipal(identity);
         _requireCategoryOf(jurisdiction, category);
-        _investors[identity] = Investor(jurisdiction, category, Status.Active, kycValidUntil);
+        Investor storage investor_ = _investors[identity];
+        investor_.jurisdiction = jurisdiction;
+        investor_.category = category;
+        investor_.status = Status.Active;
+        investor_.kycValidUntil = kycValidUntil;
         _onboardingAgents[identity] = _msgSender();
         emit InvestorRegistered(identity, jurisdiction, category, kycValidUntil, _msgSender());
+        _writeAttributes(identity, investor_, attributes);
         _linkWallet(identity, wallet);
     }
 
@@ -118,7 +222,14 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
             revert RegistryBatchLengthMismatch();
         }
         for (uint256 i = 0; i < n; ++i) {
-            _register(identities[i], wallets[i], jurisdictions[i], categories[i], kycValidUntil[i]);
+            _register(
+                identities[i],
+                wallets[i],
+                jurisdictions[i],
+                categories[i],
+                kycValidUntil[i],
+                defaultAttributes(jurisdictions[i], categories[i], kycValidUntil[i])
+            );
         }
     }
 
@@ -148,6 +259,32 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         emit InvestorUpdated(identity, category, kycValidUntil, _msgSender());
     }
 
+    /// @notice Sets an investor's attributes (holder type, US person, QIB, accreditation expiry).
+    /// @dev Requirements: caller has ONBOARDING_AGENT_ROLE and is the investor's onboarding agent or
+    /// has DEFAULT_ADMIN_ROLE; investor registered; a QIB is an entity.
+    function setInvestorAttributes(address identity, Attributes calldata attributes)
+        external
+        onlyRole(ONBOARDING_AGENT_ROLE)
+    {
+        Investor storage investor_ = _requireInvestor(identity);
+        _requireRemit(identity);
+        _writeAttributes(identity, investor_, attributes);
+        _syncWallets(identity, investor_);
+    }
+
+    /// @notice The attributes of investor `identity` (all zero when it is not registered).
+    function attributesOf(address identity) external view returns (Attributes memory) {
+        Investor storage investor_ = _investors[identity];
+        return Attributes(investor_.holderType, investor_.usPerson, investor_.qib, investor_.accreditedUntil);
+    }
+
+    /// @notice Whether the investor holding `wallet` is an accredited investor with a current
+    /// verification at `at` (false for an unregistered wallet).
+    function isAccreditedAt(address wallet, uint256 at) external view returns (bool) {
+        address identity = _wallets[wallet].identity;
+        return identity != address(0) && at <= _investors[identity].accreditedUntil;
+    }
+
     /// @notice Suspends an investor: its wallets can neither send nor receive until reinstated.
     /// @dev Requirements: caller is a regulator of the investor's jurisdiction.
     function suspendInvestor(address identity) external {
@@ -160,7 +297,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         _setStatus(identity, Status.Active);
     }
 
-    /// @notice The investor record of `identity` (status None when it is not registered).
+    /// @inheritdoc IInvestorRegistry
     function investor(address identity) external view returns (Investor memory) {
         return _investors[identity];
     }
@@ -230,11 +367,53 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         address[] storage wallets = _investorWallets[identity];
         uint256 n = wallets.length;
         WalletRecord memory record = WalletRecord(
-            identity, investor_.jurisdiction, investor_.category, investor_.status, investor_.kycValidUntil, uint8(n)
+            identity,
+            investor_.jurisdiction,
+            investor_.category,
+            investor_.status,
+            investor_.kycValidUntil,
+            uint8(n),
+            _flagsOf(investor_)
         );
+        bool investorDesignated = _designations[identity] != 0;
         for (uint256 i = 0; i < n; ++i) {
-            _wallets[wallets[i]] = record;
+            address wallet = wallets[i];
+            // A designation overrides the investor's own status on the wallets it covers.
+            record.status = investorDesignated || _designations[wallet] != 0 ? Status.Sanctioned : investor_.status;
+            _wallets[wallet] = record;
         }
+    }
+
+    /// @dev Re-writes the wallet records a designation of `party` touches (none for a wallet or identity
+    /// the registry does not know: the designation applies when it is registered or linked).
+    function _syncParty(address party) private {
+        address identity = _investors[party].status != Status.None ? party : _wallets[party].identity;
+        if (identity != address(0)) _syncWallets(identity, _investors[identity]);
+    }
+
+    /// @dev The caller keeps `regime`'s list; returns the regime's bit.
+    function _requireSanctionsAuthority(uint16 regime, address party) private view returns (uint8) {
+        if (party == address(0)) revert RegistryZeroAddress();
+        _requireKnownJurisdiction(regime);
+        uint16 regulator = _regulators[_msgSender()];
+        if (regulator == 0) revert RegistryNotRegulator(_msgSender());
+        if (regulator != regime) revert RegulatorOutOfScope(_msgSender(), regulator, regime);
+        return regime == JURISDICTION_UK ? 1 : 2;
+    }
+
+    function _writeAttributes(address identity, Investor storage investor_, Attributes memory a) private {
+        if (a.qib && a.holderType != HolderType.Entity) revert RegistryQibMustBeEntity(identity);
+        investor_.holderType = a.holderType;
+        investor_.usPerson = a.usPerson;
+        investor_.qib = a.qib;
+        investor_.accreditedUntil = a.accreditedUntil;
+        emit InvestorAttributesSet(identity, a.holderType, a.usPerson, a.qib, a.accreditedUntil, _msgSender());
+    }
+
+    function _flagsOf(Investor storage investor_) private view returns (uint8 flags) {
+        if (investor_.holderType == HolderType.Entity) flags |= FLAG_ENTITY;
+        if (investor_.usPerson) flags |= FLAG_US_PERSON;
+        if (investor_.qib) flags |= FLAG_QIB;
     }
 
     /// @dev The caller is the investor's onboarding agent or the admin.

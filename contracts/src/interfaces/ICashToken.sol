@@ -7,15 +7,6 @@ pragma solidity ^0.8.26;
 /// contracts, with per-investor holding limits. Every rule error names the rule of `CashRules` it
 /// enforces and carries the values involved.
 interface ICashToken {
-    /// @notice How the holding limits classify an investor (the registry has no individual/business flag).
-    /// `Derived` follows the registry category: UK_RETAIL and US_NON_ACCREDITED are individuals, every
-    /// other category is a business.
-    enum HolderType {
-        Derived,
-        Individual,
-        Business
-    }
-
     /// @notice The reserves backing the token, as attested by `attestor` (in token units).
     event ReservesAttested(uint256 reserves, uint256 supply, bytes32 indexed attestationRef, address indexed attestor);
     /// @notice `amount` minted to `to` by the issuer, against attested reserves.
@@ -24,8 +15,9 @@ interface ICashToken {
     event Redeemed(address indexed holder, uint256 amount, address indexed operator);
     /// @notice Holding limits changed (type(uint256).max means no limit).
     event HoldingLimitsSet(uint256 individualLimit, uint256 businessLimit);
-    /// @notice An investor's holder type for the limits was set by the issuer.
-    event HolderTypeSet(address indexed identity, HolderType holderType);
+    /// @notice A regulator of the currency's home exempted investor `identity` from the holding limits
+    /// (`exempt`), or withdrew the exemption (Bank of England: businesses that need larger balances).
+    event HoldingLimitExemptionSet(address indexed identity, bool exempt, address indexed regulator);
     /// @notice `account` added to or removed from the settlement contracts (exempt from registry and limits).
     event SettlementContractSet(address indexed account, bool registered);
     /// @notice ERC-3643 event: `userAddress` frozen or unfrozen by `owner`.
@@ -38,6 +30,10 @@ interface ICashToken {
     error CashReceiverNotEligible(address wallet);
     error CashSenderSuspended(address wallet, address investor);
     error CashReceiverSuspended(address wallet, address investor);
+    /// @notice The sender (its wallet or its investor) is designated on a sanctions list.
+    error CashSenderSanctioned(address wallet, address investor);
+    /// @notice The receiver (its wallet or its investor) is designated on a sanctions list.
+    error CashReceiverSanctioned(address wallet, address investor);
     error CashSenderKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error CashReceiverKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     /// @notice The receiving individual would hold more than the individual limit across its wallets.
@@ -53,6 +49,8 @@ interface ICashToken {
     error CashZeroAddress();
     /// @notice The caller is neither the issuer nor a regulator.
     error CashNotIssuerOrRegulator(address account);
+    /// @notice The caller is not a regulator (only the currency's home regulators grant exemptions).
+    error CashNotRegulator(address account);
     /// @notice The regulator supervises neither the holder's jurisdiction nor the currency's home.
     error CashRegulatorOutOfScope(address regulator, uint16 regulatorJurisdiction, uint16 targetJurisdiction);
     /// @notice A regulator's freeze may only be lifted by a regulator of the same jurisdiction.

@@ -15,7 +15,8 @@ interface ISecurityToken {
     /// year); until then no transfer or issue to a US investor. 0 = not a Reg S security.
     /// @param holdingPeriod Rule 144(d) holding period in seconds (6 months / 1 year) applied per lot.
     /// @param lockAllAcquisitions Lots are made by every acquisition, not only by issuance.
-    /// @param crossBorderThreshold Transfers between jurisdictions at or above it need both
+    /// @param crossBorderThreshold A transfer between jurisdictions that takes the sender's volume of
+    /// cross-border transfers in this security over `crossBorderWindow` to it or above needs both
     /// regulators' approval; 0 = off.
     /// @param approvalWindow Seconds a cross-border request waits for approval before it expires.
     /// @param maxInvestorBalance Per-investor cap across all its wallets; 0 = off.
@@ -23,6 +24,9 @@ interface ISecurityToken {
     /// @param maxUkHolders Holders in the UK; 0 = off.
     /// @param maxUsHolders Holders in the US; 0 = off.
     /// @param maxUsNonAccredited US non-accredited holders (12(g): 500; Reg D 506(b): 35); 0 = off.
+    /// @param crossBorderWindow Seconds over which an investor's cross-border volume (transfers it sent
+    /// to another jurisdiction, directly or approved) counts against `crossBorderThreshold`: a transfer
+    /// made at `t` counts until `t + crossBorderWindow - 1` inclusive. 0 = each transfer on its own.
     struct Terms {
         uint8 usMinCategory;
         uint8 ukMinCategory;
@@ -36,6 +40,7 @@ interface ISecurityToken {
         uint32 maxUkHolders;
         uint32 maxUsHolders;
         uint32 maxUsNonAccredited;
+        uint32 crossBorderWindow;
     }
 
     /// @notice Status of a cross-border transfer request. A request opened by a settlement contract
@@ -96,6 +101,10 @@ interface ISecurityToken {
     error ReceiverNotRegistered(address wallet);
     error SenderSuspended(address wallet, address investor);
     error ReceiverSuspended(address wallet, address investor);
+    /// @notice The sender (its wallet or its investor) is designated on a sanctions list (SENDER_SANCTIONED).
+    error SenderSanctioned(address wallet, address investor);
+    /// @notice The receiver (its wallet or its investor) is designated on a sanctions list (RECEIVER_SANCTIONED).
+    error ReceiverSanctioned(address wallet, address investor);
     error SenderKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error ReceiverKycExpired(address wallet, uint256 kycValidUntil, uint256 checkedAt);
     error JurisdictionNotAdmitted(address wallet, uint16 jurisdiction);
@@ -106,7 +115,11 @@ interface ISecurityToken {
     error JurisdictionHolderLimitReached(uint16 jurisdiction, uint256 holdersAfter, uint256 limit);
     error NonAccreditedHolderLimitReached(uint256 holdersAfter, uint256 limit);
     error InvestorBalanceLimitExceeded(address investor, uint256 balanceAfter, uint256 limit);
-    error CrossBorderApprovalRequired(uint16 fromJurisdiction, uint16 toJurisdiction, uint256 value, uint256 threshold);
+    /// @notice `windowVolume` is what the sender's investor already sent to other jurisdictions in this
+    /// security within the window; with `value` it reaches `threshold`.
+    error CrossBorderApprovalRequired(
+        uint16 fromJurisdiction, uint16 toJurisdiction, uint256 value, uint256 threshold, uint256 windowVolume
+    );
     error IssuanceNotApproved();
     error IssuanceLimitExceeded(uint256 supplyAfter, uint256 limit);
 

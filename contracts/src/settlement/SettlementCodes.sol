@@ -64,6 +64,8 @@ library SettlementCodes {
         if (e == ISecurityToken.ReceiverNotRegistered.selector) return TransferRules.RECEIVER_NOT_REGISTERED;
         if (e == ISecurityToken.SenderSuspended.selector) return TransferRules.SENDER_SUSPENDED;
         if (e == ISecurityToken.ReceiverSuspended.selector) return TransferRules.RECEIVER_SUSPENDED;
+        if (e == ISecurityToken.SenderSanctioned.selector) return TransferRules.SENDER_SANCTIONED;
+        if (e == ISecurityToken.ReceiverSanctioned.selector) return TransferRules.RECEIVER_SANCTIONED;
         if (e == ISecurityToken.SenderKycExpired.selector) return TransferRules.SENDER_KYC_EXPIRED;
         if (e == ISecurityToken.ReceiverKycExpired.selector) return TransferRules.RECEIVER_KYC_EXPIRED;
         if (e == ISecurityToken.JurisdictionNotAdmitted.selector) return TransferRules.JURISDICTION_NOT_ADMITTED;

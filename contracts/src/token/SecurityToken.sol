@@ -14,6 +14,7 @@ import {TransferRules} from "./TransferRules.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {SecurityTokenExtension} from "./SecurityTokenExtension.sol";
 import {SecurityTokenModule} from "./SecurityTokenModule.sol";
+import {ISecurityTokenPlumbing} from "./SecurityTokenCrossBorder.sol";
 import {ERC3643IdentityRegistry} from "./ERC3643IdentityRegistry.sol";
 import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 
@@ -284,7 +285,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             emit Transfer(from, to, value);
             return;
         }
-        if (c.cfg.flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+        uint8 flags = c.cfg.flags;
+        if (flags & (F_RECORD_DATES | F_COUNT_CROSS_BORDER) != 0) {
+            if (flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+            // A cross-border transfer (direct or approved) adds to the sender's volume in the window.
+            if (flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
+        }
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
@@ -303,6 +309,37 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
         if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
         emit Transfer(from, to, value);
+    }
+
+    /// @dev The volume investor `identity` sent across in the window (`crossBorderVolume`, which this
+    /// token's fallback runs in `SecurityTokenCrossBorder`, under staticcall).
+    function _crossBorderVolume(address identity) private view returns (uint256 volume) {
+        bytes4 selector = ISecurityTokenPlumbing.crossBorderVolume.selector;
+        assembly ("memory-safe") {
+            mstore(0, selector)
+            mstore(4, identity)
+            if iszero(staticcall(gas(), address(), 0, 36, 0, 32)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            volume := mload(0)
+        }
+    }
+
+    /// @dev Adds `value` to investor `identity`'s cross-border volume (`recordCrossBorderVolume`, which
+    /// accepts only this token as caller).
+    function _recordCrossBorder(address identity, uint256 value) private {
+        bytes4 selector = ISecurityTokenPlumbing.recordCrossBorderVolume.selector;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), identity)
+            mstore(add(ptr, 36), value)
+            if iszero(call(gas(), address(), 0, ptr, 68, 0, 0)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+        }
     }
 
     /// @dev Record-date tokens: before a balance changes, records it under the latest scheduled record
@@ -391,19 +428,37 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             _record(rw, c.rr);
             if (mode != M_FORCED) {
                 if (c.sr.identity == address(0)) return TransferRules.SENDER_NOT_REGISTERED;
-                if (c.sr.status != IInvestorRegistry.Status.Active) return TransferRules.SENDER_SUSPENDED;
+                if (c.sr.status != IInvestorRegistry.Status.Active) {
+                    return c.sr.status == IInvestorRegistry.Status.Sanctioned
+                        ? TransferRules.SENDER_SANCTIONED
+                        : TransferRules.SENDER_SUSPENDED;
+                }
                 if (c.sr.kycValidUntil < block.timestamp) return TransferRules.SENDER_KYC_EXPIRED;
             }
         }
         if (c.rr.identity == address(0)) return TransferRules.RECEIVER_NOT_REGISTERED;
-        if (c.rr.status != IInvestorRegistry.Status.Active) return TransferRules.RECEIVER_SUSPENDED;
+        if (c.rr.status != IInvestorRegistry.Status.Active) {
+            return c.rr.status == IInvestorRegistry.Status.Sanctioned
+                ? TransferRules.RECEIVER_SANCTIONED
+                : TransferRules.RECEIVER_SUSPENDED;
+        }
         if (c.rr.kycValidUntil < block.timestamp) return TransferRules.RECEIVER_KYC_EXPIRED;
         uint8 code;
         (code, c.limitValue) = _offeringCheck(c.cfg, c.rr);
         if (code != TransferRules.SUCCESS) return code;
-        if (mode == M_TRANSFER && c.sr.jurisdiction != c.rr.jurisdiction) {
+        if ((mode == M_TRANSFER || mode == M_SETTLE) && c.sr.jurisdiction != c.rr.jurisdiction) {
             _loadLimits(c);
-            if (value >= c.lim.crossBorderThreshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+            uint256 threshold = c.lim.crossBorderThreshold;
+            if (mode == M_TRANSFER && value >= threshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+            if (threshold != type(uint96).max && _caps.crossBorderWindow != 0) {
+                // Counted over a window: what the investor already sent across in it counts too, and this
+                // transfer (direct, or approved: M_SETTLE) is added to it once made.
+                c.cfg.flags |= F_COUNT_CROSS_BORDER;
+                if (mode == M_TRANSFER) {
+                    c.countAfter = _crossBorderVolume(c.sr.identity);
+                    if (c.countAfter + value >= threshold) return TransferRules.CROSS_BORDER_APPROVAL_REQUIRED;
+                }
+            }
         }
         return _holdingCheck(from, to, value, mode, c);
     }
@@ -466,6 +521,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         if (code == TransferRules.RECEIVER_NOT_REGISTERED) revert ReceiverNotRegistered(to);
         if (code == TransferRules.SENDER_SUSPENDED) revert SenderSuspended(from, c.sr.identity);
         if (code == TransferRules.RECEIVER_SUSPENDED) revert ReceiverSuspended(to, c.rr.identity);
+        if (code == TransferRules.SENDER_SANCTIONED) revert SenderSanctioned(from, c.sr.identity);
+        if (code == TransferRules.RECEIVER_SANCTIONED) revert ReceiverSanctioned(to, c.rr.identity);
         if (code == TransferRules.SENDER_KYC_EXPIRED) revert SenderKycExpired(from, c.sr.kycValidUntil, block.timestamp);
         if (code == TransferRules.RECEIVER_KYC_EXPIRED) {
             revert ReceiverKycExpired(to, c.rr.kycValidUntil, block.timestamp);
@@ -478,7 +535,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             revert RegSDistributionCompliancePeriod(to, c.limitValue, block.timestamp);
         }
         if (code == TransferRules.CROSS_BORDER_APPROVAL_REQUIRED) {
-            revert CrossBorderApprovalRequired(c.sr.jurisdiction, c.rr.jurisdiction, value, c.lim.crossBorderThreshold);
+            revert CrossBorderApprovalRequired(
+                c.sr.jurisdiction, c.rr.jurisdiction, value, c.lim.crossBorderThreshold, c.countAfter
+            );
         }
         if (code == TransferRules.INVESTOR_BALANCE_LIMIT) {
             revert InvestorBalanceLimitExceeded(c.rr.identity, c.countAfter, c.limitValue);

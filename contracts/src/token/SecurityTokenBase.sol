@@ -34,6 +34,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev A share split is being processed: every transfer, mint, burn and forced transfer is
     /// refused with the PAUSED rule until every unit outstanding has been split.
     uint8 internal constant F_SPLITTING = 32;
+    /// @dev Never stored: marks, in a transfer's memory copy of the config, a cross-border transfer to
+    /// add to the sender's volume in the window once made.
+    uint8 internal constant F_COUNT_CROSS_BORDER = 128;
 
     uint8 internal constant W_RESERVED = 1;
     uint8 internal constant W_COUNTED_NON_ACC = 2;
@@ -72,6 +75,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint96 issuanceLimit;
         uint16 homeJurisdiction;
         uint8 decimals;
+        /// @dev `Terms.crossBorderWindow` (read only on a cross-border transfer).
+        uint32 crossBorderWindow;
     }
 
     struct Counts {
@@ -141,6 +146,23 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     mapping(address wallet => mapping(uint16 jurisdiction => uint256)) internal _regulatorFrozenBy;
     mapping(address identity => Position) internal _positions;
     mapping(uint256 id => CrossBorder) internal _crossBorders;
+
+    /// @dev An investor's cross-border volume in the window: `total` is the sum of its entries
+    /// [head, tail), oldest first (expired ones are dropped when the next one is recorded).
+    struct CrossBorderVolume {
+        uint128 total;
+        uint32 head;
+        uint32 tail;
+    }
+
+    /// @dev Units an investor sent to another jurisdiction at second `at` (one entry per second).
+    struct CrossBorderEntry {
+        uint128 amount;
+        uint40 at;
+    }
+
+    mapping(address identity => CrossBorderVolume) internal _crossBorderVolumes;
+    mapping(address identity => mapping(uint256 index => CrossBorderEntry)) internal _crossBorderEntries;
 
 
     /// @dev The storage slot of `wallet`'s `Wallet` record.
@@ -219,7 +241,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
             maxHolders: lim.maxHolders,
             maxUkHolders: caps.maxUkHolders,
             maxUsHolders: caps.maxUsHolders,
-            maxUsNonAccredited: caps.maxUsNonAccredited
+            maxUsNonAccredited: caps.maxUsNonAccredited,
+            crossBorderWindow: caps.crossBorderWindow
         });
     }
 
@@ -232,7 +255,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
             && _stricterCap(n.crossBorderThreshold, o.crossBorderThreshold)
             && _stricterCap(n.maxInvestorBalance, o.maxInvestorBalance) && _stricterCap(n.maxHolders, o.maxHolders)
             && _stricterCap(n.maxUkHolders, o.maxUkHolders) && _stricterCap(n.maxUsHolders, o.maxUsHolders)
-            && _stricterCap(n.maxUsNonAccredited, o.maxUsNonAccredited);
+            && _stricterCap(n.maxUsNonAccredited, o.maxUsNonAccredited) && n.crossBorderWindow >= o.crossBorderWindow;
     }
 
     function _stricterMin(uint8 n, uint8 o) private pure returns (bool) {
@@ -451,6 +474,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         caps.maxUkHolders = t.maxUkHolders;
         caps.maxUsHolders = t.maxUsHolders;
         caps.maxUsNonAccredited = t.maxUsNonAccredited;
+        caps.crossBorderWindow = t.crossBorderWindow;
         emit TermsSet(t, _msgSender());
     }
     /// @dev Jurisdiction admitted, category at or above the minimum, Reg S period over for US persons.

@@ -8,6 +8,8 @@ import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 interface ISecurityTokenPlumbing {
     function checkCrossBorder(address from, address to, uint256 value) external view returns (uint16, uint16);
     function settleCrossBorder(address from, address to, uint256 value) external;
+    function crossBorderVolume(address identity) external view returns (uint256 volume, uint256 window);
+    function recordCrossBorderVolume(address identity, uint256 value) external;
 }
 
 /// @title SecurityTokenCrossBorder
@@ -87,6 +89,48 @@ contract SecurityTokenCrossBorder is SecurityTokenBase {
         // After `_close`, so that a closed request reports NotPending first (the revert undoes the close).
         if (block.timestamp <= x.deadline) revert CrossBorderTransferNotExpired(id, x.deadline, block.timestamp);
         emit CrossBorderTransferExpired(id);
+    }
+
+    // ================================================================== cross-border volume
+
+    /// @notice What investor `identity` sent to other jurisdictions in this security within the window
+    /// now (transfers made at `t` count while `block.timestamp < t + window`), and the window in seconds
+    /// (0: each transfer on its own, nothing is counted).
+    /// @dev Requirements: none (a view).
+    function crossBorderVolume(address identity) external view returns (uint256 volume, uint256 window) {
+        window = _caps.crossBorderWindow;
+        (volume,) = _windowVolume(identity, window);
+    }
+
+    /// @notice Plumbing for the token's transfer hook: adds `value` sent by investor `identity` to
+    /// another jurisdiction now to its volume, dropping the entries that left the window.
+    /// @dev Requirements: the caller is this token itself (its hook, after a cross-border transfer).
+    function recordCrossBorderVolume(address identity, uint256 value) external {
+        if (_msgSender() != address(this)) revert NotRegulator(_msgSender());
+        (uint256 total, uint256 head) = _windowVolume(identity, _caps.crossBorderWindow);
+        mapping(uint256 index => CrossBorderEntry) storage entries = _crossBorderEntries[identity];
+        uint256 tail = _crossBorderVolumes[identity].tail;
+        if (tail > head && entries[tail - 1].at == block.timestamp) {
+            entries[tail - 1].amount += uint128(value);
+        } else {
+            entries[tail] = CrossBorderEntry(uint128(value), uint40(block.timestamp));
+            ++tail;
+        }
+        _crossBorderVolumes[identity] = CrossBorderVolume(uint128(total + value), uint32(head), uint32(tail));
+    }
+
+    /// @dev The volume in the window now and the index of its oldest entry still inside.
+    function _windowVolume(address identity, uint256 window) private view returns (uint256 total, uint256 head) {
+        CrossBorderVolume memory v = _crossBorderVolumes[identity];
+        total = v.total;
+        head = v.head;
+        mapping(uint256 index => CrossBorderEntry) storage entries = _crossBorderEntries[identity];
+        while (head < v.tail) {
+            CrossBorderEntry memory e = entries[head];
+            if (uint256(e.at) + window > block.timestamp) break;
+            total -= e.amount;
+            ++head;
+        }
     }
 
     // ================================================================== settlement clearances

@@ -19,6 +19,8 @@ library TransferRules {
     uint8 internal constant RECEIVER_SUSPENDED = 0x23;
     uint8 internal constant SENDER_KYC_EXPIRED = 0x24;
     uint8 internal constant RECEIVER_KYC_EXPIRED = 0x25;
+    uint8 internal constant SENDER_SANCTIONED = 0x26;
+    uint8 internal constant RECEIVER_SANCTIONED = 0x27;
     uint8 internal constant JURISDICTION_NOT_ADMITTED = 0x30;
     uint8 internal constant CATEGORY_NOT_ADMITTED = 0x31;
     uint8 internal constant LOCKUP_ACTIVE = 0x40;
@@ -55,6 +57,12 @@ library TransferRules {
         }
         if (code == RECEIVER_KYC_EXPIRED) {
             return "RECEIVER_KYC_EXPIRED: the receiving investor's KYC has expired (FCA MLR 2017 / FinCEN CDD rule: ongoing due diligence)";
+        }
+        if (code == SENDER_SANCTIONED) {
+            return "SENDER_SANCTIONED: the sending investor or wallet is designated on a sanctions list its regulator keeps on chain (UK: OFSI's consolidated list, Sanctions and Anti-Money Laundering Act 2018; US: OFAC's SDN list, IEEPA and 31 CFR Chapter V): its assets are frozen and no one may deal with them";
+        }
+        if (code == RECEIVER_SANCTIONED) {
+            return "RECEIVER_SANCTIONED: the receiving investor or wallet is designated on a sanctions list its regulator keeps on chain (UK: OFSI's consolidated list, Sanctions and Anti-Money Laundering Act 2018; US: OFAC's SDN list, IEEPA and 31 CFR Chapter V): no funds or assets may be made available to it";
         }
         if (code == JURISDICTION_NOT_ADMITTED) {
             return "JURISDICTION_NOT_ADMITTED: the receiver's jurisdiction is not admitted by this security's offering terms";
