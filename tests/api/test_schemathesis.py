@@ -42,6 +42,7 @@ CALLER_BY_TAG = {
     "cross-border": "fca",
     "corporate-actions": "thames",
     "me": "fca",
+    "sanctions": "fca",
 }
 
 
