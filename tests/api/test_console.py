@@ -240,3 +240,15 @@ def test_freezes_and_refusals_over_a_period_are_named_and_dated(
     assert browser.get("/console/reports/freezes.json", params={"since": before, "until": before}).json()["items"] == []
     refusals = browser.get("/console/reports/refusals.json", params={"since": "2000-01-01", "until": "2100-12-31"})
     assert refusals.headers["content-disposition"].endswith('refusals-2000-01-01-to-2100-12-31.json"')
+
+
+def test_sanctions_lists_show_the_regulators_own_list_first(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    bob = market.accounts["bob"]
+    designated = client.post("/sanctions/OFSI/designations", json={"party": bob}, headers=bearer(keys["fca"]))
+    assert designated.status_code == 201, designated.text
+    sign_in(browser, keys["fca"])
+    page = browser.get("/console/sanctions").text
+    assert page.index("OFSI") < page.index("OFAC")
+    assert "Bob Capital LLP" in page.split('id="list-OFAC"')[0]

@@ -38,6 +38,7 @@ from sandbox_gateway.routers import (
     freezes,
     investors,
     positions,
+    sanctions,
     securities,
 )
 from sandbox_gateway.schemas import FreezeRequest, MintRequest
@@ -512,6 +513,24 @@ def freeze(
     outcome = {"action": action, "wallet": wallet, "tx_hash": done.tx_hash if done else None, "refused": refused}
     status = refused[0] if refused else 200
     return render(request, "_security_body.html", session, status=status, **context, outcome=outcome)
+
+
+# ---------------------------------------------------------------- sanctions
+
+
+@router.get("/sanctions")
+def sanctions_lists(request: Request, session: SessionDep) -> HTMLResponse:
+    """The sanctions lists (public, GET /sanctions/{regime}), the one the regulator keeps first. Read only:
+    designations are made through the API (POST /sanctions/{regime}/designations)."""
+    principal = session.principal
+    _require(principal, Role.REGULATOR, Role.OPERATOR)
+    market = _market(request)
+    regimes = ["OFSI", "OFAC"] if principal.jurisdiction != "US" else ["OFAC", "OFSI"]
+    lists = [
+        sanctions.list_designations(regime, market, principal, PageParams(limit=500, offset=0))  # type: ignore[arg-type]
+        for regime in regimes
+    ]
+    return render(request, "sanctions.html", session, lists=lists)
 
 
 # ---------------------------------------------------------------- refusals
