@@ -12,7 +12,7 @@ BIN     := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run run-uk-us test test-fast lint contracts check-contracts bench clean node-tools postgres-server
+.PHONY: install run run-uk-us test test-fast lint contracts check-contracts bench clean node-tools postgres-server browser screens
 
 $(UV):
 	$(PY) -m venv .tools
@@ -49,6 +49,22 @@ postgres-server:
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
 		{ echo "apt-get installed postgresql but no /usr/lib/postgresql/*/bin/postgres appeared" >&2; exit 1; }
 
+## Debian's Chromium for the console's browser tests (tests marked `browser`, driven by Playwright for Python
+## with `executable_path`; Playwright's own browser download is not used): installed with apt-get when no
+## `chromium` is on the PATH (root only; otherwise this fails and says what to install).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "Chromium is missing and this is not root: sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+		{ apt-get update && apt-get install -y --no-install-recommends chromium; } || exit 1; \
+	command -v chromium >/dev/null 2>&1 || { echo "apt-get installed chromium but no chromium is on the PATH" >&2; exit 1; }
+
+## The console's screenshots in docs/screens (1280x800, taken by the browser tests).
+screens: install browser
+	SANDBOX_SCREENS=docs/screens $(BIN)/pytest -q -p no:cacheprovider tests/browser
+
 ## Serve the sandbox (embedded chain + demo scenario + API) on 127.0.0.1:8000.
 run: install
 	$(BIN)/sandbox serve
@@ -61,7 +77,7 @@ run-uk-us: install
 ## on one worker, so its module fixtures are built once). `make test PYTEST_WORKERS=0` runs it serially.
 PYTEST_WORKERS ?= auto
 PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
-test: install node-tools postgres-server
+test: install node-tools postgres-server browser
 	$(BIN)/pytest -q $(PYTEST_XDIST)
 
 ## The inner loop: everything but the tests marked slow, postgres, node or browser; needs no npm and

@@ -14,6 +14,7 @@ from sandbox.market import Market, load_embedded
 from sandbox.readmodel import MarketReadModel, ReadModel
 from sandbox.scenario import Scenario
 from sandbox_gateway.audit import AuditMiddleware, GatewayAuditLog
+from sandbox_gateway.console import mount as mount_console
 from sandbox_gateway.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, IdempotencyMiddleware, IdempotencyStore
 from sandbox_gateway.limits import RequestLimits
 from sandbox_gateway.principals import PrincipalDirectory
@@ -23,9 +24,11 @@ from sandbox_gateway.routers import (
     cash,
     corporate_actions,
     crossborder,
+    events,
     freezes,
     health,
     investors,
+    me,
     offerings,
     operator,
     positions,
@@ -47,6 +50,7 @@ RFC 9457 `application/problem+json` documents with a stable machine `code`.
 
 TAGS = [
     {"name": "health", "description": "Liveness; needs no key."},
+    {"name": "me", "description": "Who the key authenticates: name, role, jurisdiction."},
     {"name": "securities", "description": "Securities, their terms and issuance (issuers; everyone reads)."},
     {"name": "offerings", "description": "Offerings of a security and issuance in them (issuers; regulators read)."},
     {"name": "investors", "description": "Onboarding (operator, issuers), suspension (regulators), holdings."},
@@ -64,9 +68,15 @@ TAGS = [
     },
     {"name": "audit", "description": "What changed, who asked (operator and regulators)."},
     {"name": "operator", "description": "Development tools of the sandbox operator."},
+    {
+        "name": "events",
+        "description": "A live, scoped, resumable stream of chain events (Server-Sent Events) for supervisors' "
+        "own systems; the console's pages use it too.",
+    },
 ]
 ROUTERS = [
     health.router,
+    me.router,
     securities.router,
     offerings.router,
     investors.router,
@@ -80,6 +90,7 @@ ROUTERS = [
     corporate_actions.router,
     audit.router,
     operator.router,
+    events.router,
 ]
 
 
@@ -121,10 +132,13 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_tags=TAGS,
+        docs_url=None,  # served from local files by the console (no CDN): `console.mount`
+        redoc_url=None,
     )
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_console(app)  # the supervisors' console under /console, and /docs
     app.state.read_side = None
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.

@@ -39,6 +39,7 @@ from sandbox.readmodel._model import (
     Register,
     RegisterPage,
     Security,
+    SequencedEvent,
 )
 
 __all__ = [
@@ -66,5 +67,6 @@ __all__ = [
     "Register",
     "RegisterPage",
     "Security",
+    "SequencedEvent",
     "SyncReport",
 ]

@@ -251,6 +251,25 @@ class AuditPage:
         return end if end < self.total else None
 
 
+@dataclass(frozen=True)
+class SequencedEvent:
+    """Any indexed event of a watched contract with its place in the read model's event sequence (ids grow
+    in chain order as blocks are indexed; a rebuilt read model starts again from 1)."""
+
+    sequence: int
+    event: str
+    contract: str
+    symbol: str | None
+    actor: str
+    target: str | None
+    tx_hash: str
+    block_number: int
+    log_index: int
+    timestamp: int
+    audit: bool
+    args: Mapping[str, Any]
+
+
 UNREGISTERED = "UNREGISTERED"
 MAX_PAGE = 1000
 
@@ -869,6 +888,41 @@ class ReadModel:
             for e, address, symbol in rows
         )
         return AuditPage(entries, int(total), offset, limit)
+
+    def last_event_sequence(self) -> int:
+        """The newest event's sequence number (0 when none is indexed)."""
+        with self.session() as session:
+            return int(session.scalar(select(func.max(EventRow.id))) or 0)
+
+    def events_after(self, sequence: int, *, limit: int = 500) -> tuple[SequencedEvent, ...]:
+        """Indexed events whose sequence number is above `sequence`, in sequence (chain) order, at most `limit`."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ReadModelError(f"limit must be between 1 and {MAX_PAGE}, not {limit}")
+        with self.session() as session:
+            rows = session.execute(
+                select(EventRow, ContractRow.address, ContractRow.symbol)
+                .join(ContractRow, ContractRow.id == EventRow.contract_id)
+                .where(EventRow.id > sequence)
+                .order_by(EventRow.id)
+                .limit(limit)
+            ).all()
+        return tuple(
+            SequencedEvent(
+                e.id,
+                e.name,
+                address,
+                symbol,
+                e.actor,
+                e.target,
+                e.tx_hash,
+                e.block_number,
+                e.log_index,
+                e.timestamp,
+                e.audit,
+                e.args,
+            )
+            for e, address, symbol in rows
+        )
 
     # ------------------------------------------------------------------ helpers
 

@@ -186,6 +186,9 @@ def _last_trade(market: Market) -> int:
 
 CASES = [
     Case("health-get", "GET", _const("/health"), dict.fromkeys(PRINCIPALS, 200)),
+    Case("me-get", "GET", _const("/me"), _statuses(200)),
+    # follow=false: the stream sends what is there after the id and ends (scope: tests/api/test_console.py).
+    Case("events-stream", "GET", _const("/events"), _statuses(200), params={"follow": "false", "last_event_id": "0"}),
     Case("securities-list", "GET", _const("/securities"), _statuses(200)),
     Case("securities-get", "GET", _const(S), _statuses(200)),
     Case(

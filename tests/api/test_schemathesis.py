@@ -41,6 +41,8 @@ CALLER_BY_TAG = {
     "settlements": "alice",
     "cross-border": "fca",
     "corporate-actions": "thames",
+    "me": "fca",
+    "sanctions": "fca",
 }
 
 
@@ -48,7 +50,8 @@ CALLER_BY_TAG = {
 # requests change its state as they go, which is what a long-running sandbox sees too.
 _SCENARIO = Scenario.from_file(DEMO_SCENARIO)
 _APP = create_app(Settings(), market=load_scenario(EmbeddedChain(num_accounts=20), _SCENARIO))
-schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
+# The live event stream (GET /events) never ends while it follows: tests/api/test_console.py covers it.
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP).exclude(operation_id="events-stream")
 
 
 @schema.parametrize()

@@ -1,0 +1,254 @@
+"""The console over HTTP (no browser): sign-in sessions and CSRF, who-am-I, the event stream's scope and
+resumption, the offline API docs, the pinned assets, the dated reports, and scope on the console's pages."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sandbox.market import Market
+from tests.api.conftest import bearer
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCK = ROOT / "api/sandbox_gateway/console/static/ASSETS.lock"
+
+
+@pytest.fixture
+def browser(client: TestClient) -> Iterator[TestClient]:
+    """A client of the same gateway with a cookie jar of its own (a browser)."""
+    with TestClient(client.app, raise_server_exceptions=False) as fresh:
+        yield fresh
+
+
+def sign_in(browser: TestClient, key: str) -> str:
+    """Signs in; returns the session's CSRF token (read from a page, as a browser's form would)."""
+    answer = browser.post("/console/login", data={"api_key": key}, follow_redirects=False)
+    assert answer.status_code == 303
+    page = browser.get(answer.headers["location"])
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def events(client: TestClient, key: str, after: int, **headers: str) -> list[tuple[int, str, str]]:
+    answer = client.get(
+        "/events", params={"follow": "false", "last_event_id": after}, headers={**bearer(key), **headers}
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/event-stream")
+    found = re.findall(r"id: (\d+)\nevent: (\w+)\ndata: (.*)\n", answer.text)
+    return [(int(i), name, data) for i, name, data in found]
+
+
+def test_me_names_the_principal(client: TestClient, keys: dict[str, str], market: Market) -> None:
+    me = client.get("/me", headers=bearer(keys["fca"]))
+    assert me.status_code == 200
+    assert me.json() == {
+        "key": "fca",
+        "name": "Financial Conduct Authority",
+        "role": "regulator",
+        "jurisdiction": "GB",
+        "account": market.accounts["fca"],
+    }
+    assert client.get("/me", headers=bearer("demo-fca-regulator-key-9999")).json()["code"] == "INVALID_API_KEY"
+
+
+def test_api_docs_need_no_cdn(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert re.findall(r"(?:src|href)=\"(https?:)?//", docs.text) == []
+    for asset in re.findall(r"(?:src|href)=\"(/console/static/[^\"]+)\"", docs.text):
+        assert client.get(asset).status_code == 200, asset
+    assert "swagger-ui-bundle.js" in docs.text
+
+
+def test_vendored_assets_match_the_lock() -> None:
+    files = re.findall(r"^  file (\S+) (\S+) sha256:([0-9a-f]{64})$", LOCK.read_text(), re.MULTILINE)
+    assert {Path(path).name for _, path, _ in files} >= {
+        "htmx-2.0.11.min.js",
+        "swagger-ui-bundle.js",
+        "axe-4.14.1.min.js",
+    }
+    for _, path, digest in files:
+        assert hashlib.sha256((ROOT / path).read_bytes()).hexdigest() == digest, path
+
+
+def test_sign_in_gives_an_httponly_strict_session_and_never_echoes_the_key(
+    browser: TestClient, keys: dict[str, str]
+) -> None:
+    answer = browser.post("/console/login", data={"api_key": keys["fca"]}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/overview"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert keys["fca"] not in cookie
+    page = browser.get("/console/overview")
+    assert "Financial Conduct Authority" in page.text and "regulator · GB" in page.text
+    assert keys["fca"] not in page.text
+
+
+def test_a_wrong_key_does_not_sign_in(browser: TestClient) -> None:
+    answer = browser.post("/console/login", data={"api_key": "demo-fca-regulator-key-9999"}, follow_redirects=False)
+    assert answer.status_code == 401
+    assert "not known to this sandbox" in answer.text
+    assert "set-cookie" not in answer.headers
+    assert browser.get("/console/overview", follow_redirects=False).headers["location"] == "/console/login"
+
+
+def test_a_post_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    csrf = sign_in(browser, keys["fca"])
+    dan = market.wallets["dan"][0]
+    for headers, data in [({}, {}), ({"X-CSRF-Token": "forged"}, {}), ({}, {"csrf_token": csrf[:-1] + "x"})]:
+        refused = browser.post(
+            "/console/securities/THAMES28/freezes", data={"wallet": dan, "action": "freeze", **data}, headers=headers
+        )
+        assert refused.status_code == 403
+        assert refused.json()["code"] == "CSRF_TOKEN_INVALID"
+    assert client.get("/securities/THAMES28/frozen-wallets", headers=bearer(keys["fca"])).json()["items"] == []
+    # With the token the same form freezes (and the chain records it).
+    done = browser.post(
+        "/console/securities/THAMES28/freezes",
+        data={"wallet": dan, "action": "freeze"},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    frozen = client.get("/securities/THAMES28/frozen-wallets", headers=bearer(keys["fca"])).json()["items"]
+    assert [(f["wallet"], f["frozen_by"]) for f in frozen] == [(dan, "GB")]
+
+
+def test_sign_out_ends_the_session(browser: TestClient, keys: dict[str, str]) -> None:
+    csrf = sign_in(browser, keys["sec"])
+    session = browser.cookies.get("sandbox_console")
+    assert browser.post("/console/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    browser.cookies.set("sandbox_console", session or "")  # replaying the old cookie does not work either
+    assert browser.get("/console/overview", follow_redirects=False).headers["location"] == "/console/login"
+
+
+def test_the_event_stream_is_scoped_and_resumable(client: TestClient, keys: dict[str, str], market: Market) -> None:
+    start = max([i for i, _, _ in events(client, keys["operator"], 0)], default=0)
+    alice, bob, carol = (market.wallets[k][0] for k in ("alice", "bob", "carol"))
+    held = client.post(
+        "/securities/THAMES28/cross-border-transfers", json={"to": carol, "amount": 600}, headers=bearer(keys["alice"])
+    )
+    assert held.status_code == 201
+    assert (
+        client.post(
+            "/securities/THAMES28/frozen-wallets", json={"wallet": bob}, headers=bearer(keys["fca"])
+        ).status_code
+        == 201
+    )
+
+    fca = events(client, keys["fca"], start)
+    sec = events(client, keys["sec"], start)
+    assert [name for _, name, _ in fca] == ["CrossBorderTransferRequested", "AddressFrozen"]
+    assert [name for _, name, _ in sec] == ["CrossBorderTransferRequested"]  # Bob (GB) is not the SEC's
+    assert bob not in sec[0][2] and alice in sec[0][2]
+    assert [name for _, name, _ in events(client, keys["carol"], start)] == ["CrossBorderTransferRequested"]
+    assert events(client, keys["dan"], start) == []
+    # Resumed after the first event (as EventSource does with Last-Event-ID): only what came after it.
+    resumed = events(client, keys["fca"], 0, **{"Last-Event-ID": str(fca[0][0])})
+    assert [name for _, name, _ in resumed] == ["AddressFrozen"]
+
+
+def test_console_pages_are_scoped_as_the_api(browser: TestClient, keys: dict[str, str], market: Market) -> None:
+    alice, carol = market.wallets["alice"][0], market.wallets["carol"][0]
+    sign_in(browser, keys["sec"])
+    page = browser.get("/console/securities/THAMES28")
+    assert page.status_code == 200
+    assert carol in page.text and alice not in page.text
+    browser.post("/console/logout", headers={"X-CSRF-Token": sign_in(browser, keys["hudson"])})
+    sign_in(browser, keys["hudson"])
+    other = browser.get("/console/securities/THAMES28", headers={"accept": "text/html"})
+    assert other.status_code == 404 and "SECURITY_NOT_FOUND" in other.text
+
+
+def test_holdings_report_is_named_and_dated(browser: TestClient, keys: dict[str, str], market: Market) -> None:
+    alice = market.wallets["alice"][0]
+    sign_in(browser, keys["fca"])
+    csv_report = browser.get("/console/reports/holdings/THAMES28.csv", params={"as_of": "2026-01-01"})
+    assert csv_report.headers["content-disposition"] == 'attachment; filename="THAMES28-holdings-as-of-2026-01-01.csv"'
+    lines = csv_report.text.splitlines()
+    assert lines[0] == "security,wallet,investor,name,jurisdiction,category,balance,frozen"
+    assert f"THAMES28,{alice},{alice},Alice Holdings Ltd,GB,UK_PROFESSIONAL,5000,False" in lines
+    json_report = browser.get("/console/reports/holdings/THAMES28.json", params={"as_of": "2026-01-01"})
+    assert json_report.headers["content-disposition"].endswith('THAMES28-holdings-as-of-2026-01-01.json"')
+    body = json_report.json()
+    assert body["as_of_date"] == "2026-01-01" and body["prepared_for"] == "Financial Conduct Authority"
+    assert sum(h["balance"] for h in body["holdings"]) == 11_000
+
+
+def test_one_investors_holdings_across_securities_within_remit(
+    browser: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    bob = market.accounts["bob"]  # GB: THAMES28 (GB) and HUDS (US)
+    sign_in(browser, keys["fca"])
+    page = browser.get(f"/console/investors/{bob}")
+    assert page.status_code == 200
+    assert "Holdings of Bob Capital LLP" in page.text
+    assert ">THAMES28<" in page.text and ">HUDS<" in page.text
+    sign_in(browser, keys["sec"])  # Bob is not the SEC's investor: as the API, not found
+    assert browser.get(f"/console/investors/{bob}", headers={"accept": "text/html"}).status_code == 404
+
+
+def test_refusals_are_listed_by_rule_within_remit(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    alice, carol = market.wallets["alice"][0], market.wallets["carol"][0]
+    assert (
+        client.post(
+            "/securities/THAMES28/frozen-wallets", json={"wallet": alice}, headers=bearer(keys["fca"])
+        ).status_code
+        == 201
+    )
+    refused = client.post(
+        "/securities/THAMES28/transfers", json={"to": carol, "amount": 10}, headers=bearer(keys["alice"])
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "SENDER_FROZEN"
+    sign_in(browser, keys["fca"])
+    page = browser.get("/console/refusals")
+    assert "SENDER_FROZEN" in page.text and "Alice Holdings Ltd" in page.text
+    assert "/securities/THAMES28/transfers" in page.text
+    sign_in(browser, keys["sec"])  # a GB security's refusals are the FCA's (as the gateway's request audit)
+    assert "SENDER_FROZEN" not in browser.get("/console/refusals").text
+
+
+def test_freezes_and_refusals_over_a_period_are_named_and_dated(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    bob = market.wallets["bob"][0]
+    frozen = client.post("/securities/THAMES28/frozen-wallets", json={"wallet": bob}, headers=bearer(keys["fca"]))
+    assert frozen.status_code == 201
+    day = time.strftime("%Y-%m-%d", time.gmtime(frozen.json()["block_timestamp"]))
+    sign_in(browser, keys["fca"])
+    report = browser.get("/console/reports/freezes.csv", params={"since": day, "until": day})
+    assert report.headers["content-disposition"] == f'attachment; filename="freezes-{day}-to-{day}.csv"'
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert [(r["security"], r["wallet"], r["holder"], r["frozen"], r["by"]) for r in rows] == [
+        ("THAMES28", bob, "Bob Capital LLP", "True", "Financial Conduct Authority")
+    ]
+    # The day before: nothing.
+    before = time.strftime("%Y-%m-%d", time.gmtime(frozen.json()["block_timestamp"] - 86_400))
+    assert browser.get("/console/reports/freezes.json", params={"since": before, "until": before}).json()["items"] == []
+    refusals = browser.get("/console/reports/refusals.json", params={"since": "2000-01-01", "until": "2100-12-31"})
+    assert refusals.headers["content-disposition"].endswith('refusals-2000-01-01-to-2100-12-31.json"')
+
+
+def test_sanctions_lists_show_the_regulators_own_list_first(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    bob = market.accounts["bob"]
+    designated = client.post("/sanctions/OFSI/designations", json={"party": bob}, headers=bearer(keys["fca"]))
+    assert designated.status_code == 201, designated.text
+    sign_in(browser, keys["fca"])
+    page = browser.get("/console/sanctions").text
+    assert page.index("OFSI") < page.index("OFAC")
+    assert "Bob Capital LLP" in page.split('id="list-OFAC"')[0]
