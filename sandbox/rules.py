@@ -333,6 +333,9 @@ class CustomError:
 #: Custom errors outside the rulebook, by the kind of refusal they are. Every other custom error of the
 #: artifacts enforces a rule of `RULEBOOK` (and is a CONFLICT).
 _FORBIDDEN = (
+    "CashNotRegulator",
+    "OfferingNotAgent",
+    "OfferingNotToken",
     "AccessControlUnauthorizedAccount",
     "CashFreezeImposedByRegulator",
     "CashNotIssuerOrRegulator",
@@ -355,6 +358,7 @@ _FORBIDDEN = (
     "UnfreezeExceedsOwnFreeze",
 )
 _NOT_FOUND = (
+    "OfferingUnknown",
     "BondUnknownPeriod",
     "DvPUnknownTrade",
     "PayingAgentUnknownDistribution",
@@ -362,6 +366,8 @@ _NOT_FOUND = (
     "UnknownCrossBorderTransfer",
 )
 _INVALID = (
+    "OfferingInvalidTerms",
+    "RegistryQibMustBeEntity",
     "AccessControlBadConfirmation",
     "AmountTooLarge",
     "BatchLengthMismatch",
@@ -397,6 +403,10 @@ _INVALID = (
 #: State the operation does not fit (already done, not yet time, in progress, not allowed by the
 #: contract's lifecycle), and failures of a leg or payment named by a code in their arguments.
 _CONFLICT = (
+    "OfferingRegistryNotAllowed",
+    "RegistryAlreadyDesignated",
+    "RegistryNotDesignated",
+    "SplitWithOfferingLots",
     "AgentAlreadyAdded",
     "BondCouponAlreadyScheduled",
     "BondIssuanceLimitAboveApproval",
