@@ -429,6 +429,8 @@ class EmbeddedChain(Web3Chain):
                     block_number=number,
                     transaction_hash=hex_hash,
                     log_index=log_index,
+                    block_hash="0x" + bytes(block.hash).hex(),
+                    transaction_index=index,
                 )
                 for log_index, entry in enumerate(receipt.logs)
             ),

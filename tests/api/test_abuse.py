@@ -39,6 +39,12 @@ BASE_BODIES: dict[str, Callable[[Market], dict[str, Any]]] = {
     "securities-create": lambda m: {"symbol": "ABUSE1", "name": "Abuse plc", "home": "GB", "admitted": ["GB"]},
     "securities-approve-issuance": lambda m: {"limit": 1_000},
     "securities-mint": lambda m: {"to": m.accounts["alice"], "amount": 1},
+    "offerings-create": lambda m: {
+        "exemption": "UK_PUBLIC_OFFER",
+        "first_offer_at": m.chain.timestamp(),
+        "closing_at": 2_000_000_000,
+    },
+    "offerings-issue": lambda m: {"to": m.accounts["alice"], "amount": 1},
     "investors-create": lambda m: {
         "wallet": m.chain.accounts[12].address,
         "jurisdiction": "GB",

@@ -272,6 +272,7 @@ class ObservedChain(EmbeddedChain):
         super().__init__(**kwargs)
         self._depth = threading.local()
         self.after_release: Callable[[], None] | None = None
+        self.during_read: Callable[[], None] | None = None
         #: (from_block, to_block, chain head) of every get_logs call.
         self.reads: list[tuple[int, int, int]] = []
 
@@ -292,6 +293,8 @@ class ObservedChain(EmbeddedChain):
 
     def get_logs(self, from_block: int, to_block: int, addresses: Any = None) -> list[Log]:
         self.reads.append((from_block, to_block, self.block_number()))
+        if self.during_read is not None:
+            self.during_read()  # as if a writer came while this chunk is being read
         return super().get_logs(from_block, to_block, addresses)
 
 
@@ -303,7 +306,8 @@ def _get_logs(handler: RpcHandler, spec: dict[str, Any]) -> dict[str, Any]:
 
 def test_get_logs_lets_writers_in_between_its_chunks(demo: Scenario) -> None:
     """Issue 10: a full-range eth_getLogs held the chain's lock throughout (90 s), stalling every
-    transfer. Now a transfer sent while it reads goes through between two chunks."""
+    transfer. Now the log index reads mined blocks off the write lock (issue 15): a transfer sent while
+    a chunk is being read goes through at once, and the next chunk sees its block."""
     chain = ObservedChain(num_accounts=20)
     market = load_scenario(chain, demo)
     token = market.security("THAMES28")
@@ -317,19 +321,20 @@ def test_get_logs_lets_writers_in_between_its_chunks(demo: Scenario) -> None:
         token.transfer(bob, 1, sender=alice)
         transferred.set()
 
-    def after_release() -> None:
-        if threading.current_thread() is reader and chain.reads and not transferred.is_set():
+    def during_read() -> None:
+        if threading.current_thread() is reader and not transferred.is_set():
             writer = threading.Thread(target=transfer)
             writer.start()
-            writer.join(timeout=120)  # a reader still holding the lock would make this wait in vain
+            writer.join(timeout=120)  # a reader holding the write lock would make this wait in vain
+            assert transferred.is_set(), "a transfer waited for eth_getLogs"
 
-    chain.after_release = after_release
+    chain.during_read = during_read
     reply = _get_logs(handler, {"fromBlock": "0x0", "toBlock": hex(head)})
-    chain.after_release = None
+    chain.during_read = None
     assert transferred.is_set()
     assert [(low, high) for low, high, _ in chain.reads] == [(low, min(low + 7, head)) for low in range(0, head + 1, 8)]
     assert len(chain.reads) == math.ceil((head + 1) / 8) > 2
-    assert chain.reads[0][2] == head and chain.reads[1][2] == head + 1  # the transfer went in between
+    assert chain.reads[0][2] == head and chain.reads[1][2] == head + 1  # the transfer went in meanwhile
     # The answer is the range asked for (the new block is after it), the same as eth-tester's own.
     assert reply["result"] == _tester_logs(chain, {"fromBlock": 0, "toBlock": head})
 
