@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
+from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
 from sandbox.rules import InvestorCategory as Cat
@@ -170,6 +171,107 @@ def main() -> None:
     print("\n| investor with two wallets (every rule) | gas |\n| --- | ---: |")
     print(f"| first transfer after its second wallet is linked (aggregate initialised) | {first_use:,} |")
     print(f"| repeat transfer to its second wallet (aggregate updated) | {again:,} |")
+
+    offering_rows(chain, registry.address, every_rule, plain_repeat, a, operator, fca, issuer, kyc, registry)
+
+
+def offering_rows(
+    chain: EmbeddedChain,
+    registry_address: str,
+    every_rule: Terms,
+    plain_repeat: int,
+    a: list[str],
+    operator: str,
+    fca: str,
+    issuer: str,
+    kyc: int,
+    registry: InvestorRegistry,
+) -> None:
+    """A security that issues in offerings (`OfferingRegistry`): lots live in the registry, and the
+    token consults it only for a sender still holding a lot within its period."""
+    uk_a, uk_b, us_acc, us_acc2, us_qib = a[30], a[31], a[32], a[33], a[34]
+    for wallet, jurisdiction, category in (
+        (uk_a, Jur.GB, Cat.UK_PROFESSIONAL),
+        (uk_b, Jur.GB, Cat.UK_PROFESSIONAL),
+        (us_acc, Jur.US, Cat.US_ACCREDITED),
+        (us_qib, Jur.US, Cat.US_QIB),
+    ):
+        registry.register_investor(wallet, wallet, jurisdiction, category, kyc, sender=operator)
+    registry.add_wallet(us_acc, us_acc2, sender=operator)
+    terms = replace(every_rule, holding_period=0, reg_s_period_end=0)
+    token = SecurityToken.deploy(
+        chain,
+        name="Offered",
+        symbol="OFFR",
+        decimals=0,
+        registry=registry_address,
+        home_jurisdiction=Jur.GB,
+        admitted_jurisdictions=[Jur.GB, Jur.US],
+        admin=issuer,
+        sender=issuer,
+        terms=terms,
+    )
+    token.approve_issuance(10**12, sender=fca)
+    offerings = OfferingRegistry.deploy(chain, token=token, registry=registry_address, sender=issuer)
+    offerings.attach(admin=issuer)
+    now = chain.timestamp()
+    public = offerings.open_offering(OfferingTerms(Exemption.UK_PUBLIC_OFFER, now, now + 30 * DAY), sender=issuer)
+    reg_d = offerings.open_offering(OfferingTerms(Exemption.REG_D_506C, now, now + 30 * DAY), sender=issuer)
+    rows: list[tuple[str, int]] = []
+    rows.append(
+        (
+            "issue in a UK public offer (new holder, no lot)",
+            offerings.issue(public, uk_a, 10**6, sender=issuer).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "issue in a 506(c) offering (new holder, restricted lot)",
+            offerings.issue(reg_d, us_acc, 1000, sender=issuer).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "issue in a 506(c) offering (same purchaser, lot merged)",
+            offerings.issue(reg_d, us_acc, 1000, sender=issuer).gas_used,
+        )
+    )
+    token.transfer(uk_b, 1, sender=uk_a)
+    repeat = token.transfer(uk_b, 1, sender=uk_a).gas_used
+    rows.append(("repeat compliant transfer, every rule, sender holds no lot", repeat))
+    token.transfer(us_acc, 5, sender=uk_a)  # us_acc now holds 5 free units beside its lot
+    token.transfer(us_qib, 1, sender=us_acc)
+    rows.append(
+        (
+            "repeat transfer of free units by a sender holding a lot (registry consulted)",
+            token.transfer(us_qib, 1, sender=us_acc).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "transfer that moves a lot: 144A resale to a QIB in the holding period",
+            token.transfer(us_qib, 100, sender=us_acc).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "transfer that moves a lot: again (receiver's lot merged)",
+            token.transfer(us_qib, 100, sender=us_acc).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "transfer that moves a lot: to the investor's own other wallet",
+            token.transfer(us_acc2, 100, sender=us_acc).gas_used,
+        )
+    )
+    print("\n| security issuing in offerings (every rule; lots in OfferingRegistry) | gas |\n| --- | ---: |")
+    for label, gas in rows:
+        print(f"| {label} | {gas:,} |")
+    print(
+        f"\noffering security: repeat compliant transfer / plain repeat = {repeat / plain_repeat:.3f} "
+        f"(target <= {TARGET_FACTOR}, i.e. <= {int(plain_repeat * TARGET_FACTOR):,} gas)"
+    )
 
 
 if __name__ == "__main__":

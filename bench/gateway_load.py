@@ -46,6 +46,8 @@ class Phase:
     wall: float
     cpu: float
     cpu_in_transact: float
+    #: Blocks mined over the phase (group commit puts concurrent transfers in one block).
+    blocks: int = 0
 
 
 # ---------------------------------------------------------------- server process
@@ -76,7 +78,7 @@ def _server(control: Connection, port: int) -> None:
     market = load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     chain = market.chain
     assert isinstance(chain, Web3Chain)
-    counters = {"transfers": 0, "cpu_in_transact": 0.0}
+    counters = {"transfers": 0, "cpu_in_transact": 0.0, "head": 0}
     counters_lock = threading.Lock()
     transact = chain.transact
 
@@ -109,12 +111,14 @@ def _server(control: Connection, port: int) -> None:
         with counters_lock:
             counters["transfers"] = 0
             counters["cpu_in_transact"] = 0.0
+            counters["head"] = chain.block_number()
         return time.perf_counter(), time.process_time()
 
     def end(started: tuple[float, float]) -> Phase:
         wall, cpu = time.perf_counter() - started[0], time.process_time() - started[1]
         with counters_lock:
-            return Phase(int(counters["transfers"]), wall, cpu, float(counters["cpu_in_transact"]))
+            blocks = chain.block_number() - int(counters["head"])
+            return Phase(int(counters["transfers"]), wall, cpu, float(counters["cpu_in_transact"]), blocks)
 
     mark = begin()
     while True:
@@ -220,7 +224,8 @@ def _per_transfer(phase: Phase) -> str:
     outside = phase.cpu - phase.cpu_in_transact
     return (
         f"server CPU {1000 * phase.cpu / n:5.2f} ms/transfer "
-        f"(in Chain.transact {1000 * phase.cpu_in_transact / n:5.2f}, elsewhere {1000 * outside / n:5.2f})"
+        f"(in Chain.transact {1000 * phase.cpu_in_transact / n:5.2f}, elsewhere {1000 * outside / n:5.2f}); "
+        f"{phase.transfers / max(phase.blocks, 1):.2f} transfers per block"
     )
 
 

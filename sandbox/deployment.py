@@ -59,7 +59,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sandbox.chain.embedded import DEFAULT_MNEMONIC, Clock, EmbeddedChain, random_mnemonic
+from sandbox.chain.embedded import DEFAULT_MNEMONIC, Clock, random_mnemonic
+from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.chain.persistence import PersistenceError
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import SandboxError
@@ -167,7 +168,7 @@ def encode_value(value: Any, where: str) -> Any:
     raise DeploymentError(f"{where}: cannot persist a {type(value).__name__} (teach sandbox.deployment about it)")
 
 
-def decode_value(data: Any, chain: EmbeddedChain) -> Any:
+def decode_value(data: Any, chain: InProcessChain) -> Any:
     if data is None or isinstance(data, bool | int | float | str):
         return data
     if isinstance(data, list):
@@ -206,7 +207,7 @@ def encode_market(market: Market, *, num_accounts: int) -> dict[str, Any]:
     }
 
 
-def decode_market(document: dict[str, Any], chain: EmbeddedChain) -> Market:
+def decode_market(document: dict[str, Any], chain: InProcessChain) -> Market:
     """The `Market` a deployment document describes, on `chain` (which must hold its contracts)."""
     if document.get("format") != FORMAT_VERSION:
         raise DeploymentError(f"deployment format {document.get('format')!r}; this sandbox reads {FORMAT_VERSION}")
@@ -218,7 +219,7 @@ def decode_market(document: dict[str, Any], chain: EmbeddedChain) -> Market:
     if unknown:
         raise DeploymentError(f"the deployment holds fields this sandbox's Market lacks: {sorted(unknown)}")
     market = Market(chain=chain, **fields)
-    if not chain.w3.eth.get_code(market.registry.address):
+    if not chain.code(market.registry.address):
         raise DeploymentError(f"the chain holds no contract at the registry's address {market.registry.address}")
     return market
 
@@ -314,7 +315,7 @@ def write_mnemonic(data_dir: Path, mnemonic: str) -> None:
 @dataclass
 class OpenedMarket:
     market: Market
-    chain: EmbeddedChain
+    chain: InProcessChain
     data_dir: Path
     #: True when the scenario was loaded by this call; False when the market was restored.
     seeded: bool
@@ -342,6 +343,7 @@ def open_market(
     progress: Progress | None = None,
     snapshot_every: int | None = None,
     mnemonic: str | None = None,
+    engine: str | None = None,
 ) -> OpenedMarket:
     """Opens (or creates) a persistent sandbox in `data_dir`: restores its market, or loads `scenario`
     on a fresh directory (a callable is called only then). `accounts` applies to a fresh directory; a
@@ -355,6 +357,8 @@ def open_market(
     document = read_deployment(data_dir)
     stored = read_mnemonic(data_dir)
     extra: dict[str, Any] = {} if snapshot_every is None else {"snapshot_every": snapshot_every}
+    if engine is not None:
+        extra["engine"] = engine  # a directory must be reopened on the engine that created it
     if document is not None:
         keys = _restored_keys(data_dir, stored, mnemonic)
         num_accounts = int(document.get("num_accounts", 0))
@@ -432,10 +436,15 @@ def _restored_keys(data_dir: Path, stored: str | None, asked: str | None) -> str
     return stored
 
 
-def _open_chain(data_dir: Path, num_accounts: int, clock: Clock, mnemonic: str, extra: dict[str, Any]) -> EmbeddedChain:
+def _open_chain(
+    data_dir: Path, num_accounts: int, clock: Clock, mnemonic: str, extra: dict[str, Any]
+) -> InProcessChain:
+    """The data directory's chain, on the engine `extra` names (``engine=``; default ``SANDBOX_ENGINE``)."""
+    options = dict(extra)
+    engine = options.pop("engine", None)
     try:
-        return EmbeddedChain(
-            num_accounts=num_accounts, clock=clock, mnemonic=mnemonic, data_dir=data_dir / CHAIN_DIR, **extra
+        return in_process_chain(
+            engine, num_accounts=num_accounts, clock=clock, mnemonic=mnemonic, data_dir=data_dir / CHAIN_DIR, **options
         )
     except PersistenceError as exc:
         raise DeploymentError(f"cannot open the chain in {data_dir / CHAIN_DIR}: {exc}") from None

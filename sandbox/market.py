@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Literal
-
-from eth_utils import to_checksum_address
+from typing import Any, Literal
 
 from sandbox.chain.base import Chain, DevChain, Receipt
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent
+from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
@@ -23,9 +22,6 @@ from sandbox.errors import ContractReverted, SandboxError
 from sandbox.replay import HistoryEntry, replay_history
 from sandbox.rules import RULEBOOK_BY_CODE, Family, HolderType, InvestorCategory, Jurisdiction
 from sandbox.scenario import CashTokenSpec, DayCountName, RulesSpec, Scenario, SecuritySpec
-
-if TYPE_CHECKING:
-    from sandbox.chain.embedded import EmbeddedChain
 
 SECONDS_PER_DAY = 86_400
 #: Units (whole tokens) a scenario's home regulator approves beyond the seeded holdings.
@@ -157,6 +153,28 @@ class Market:
             if token.address.lower() == address.lower():
                 return symbol
         return None
+
+    def scenario_security(self, symbol: str) -> SecuritySpec:
+        """The scenario's spec of security `symbol` (its offerings, in particular)."""
+        spec = next((s for s in self.scenario.securities if s.symbol == symbol), None)
+        if spec is None:
+            raise SandboxError(f"no security {symbol!r} in this market's scenario")
+        return spec
+
+    def offerings(self, symbol: str) -> OfferingRegistry | None:
+        """The offering registry of security `symbol`, or None when it issues without offerings."""
+        return OfferingRegistry.for_token(self.security(symbol))
+
+    def open_offering(self, symbol: str, terms: OfferingTerms, *, sender: str) -> tuple[OfferingRegistry, int]:
+        """Opens an offering of security `symbol` for its issuer `sender`; the security's first
+        offering deploys and attaches its `OfferingRegistry` (on chain, only before anything is issued:
+        `SecurityToken.setOfferingRegistry` refuses otherwise). Returns the registry and the id."""
+        token = self.security(symbol)
+        offerings = OfferingRegistry.for_token(token)
+        if offerings is None:
+            offerings = OfferingRegistry.deploy(self.chain, token=token, registry=self.registry.address, sender=sender)
+            offerings.attach(admin=sender)
+        return offerings, offerings.open_offering(terms, sender=sender)
 
     def cash_token(self, currency: str) -> CashToken:
         """The cash token of a currency ("GBP", "USD")."""
@@ -462,7 +480,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         + len(scenario.regulators)
         + len(scenario.issuers)
         + len(scenario.investors)
-        + sum(1 + len(s.holdings) for s in scenario.securities)
+        + sum(1 + len(s.holdings) + sum(len(o.holdings) for o in s.offerings) for s in scenario.securities)
         + (1 if scenario.cash_tokens else 0)
         + sum(1 + len(c.holdings) for c in scenario.cash_tokens)
         + sum(1 for i in scenario.issuers if i.treasury_account is not None)
@@ -552,14 +570,17 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             record_dates=spec.record_dates,
         )
         # The DSS notary gate: the home regulator approves issuance before anything is minted.
+        offered = sum(sum(o.holdings.values()) for o in spec.offerings)
         token.approve_issuance(
-            sum(spec.holdings.values()) + ISSUANCE_HEADROOM * 10**spec.decimals,
+            sum(spec.holdings.values()) + offered + ISSUANCE_HEADROOM * 10**spec.decimals,
             sender=address[home_regulator.account],
         )
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
         step(f"security {spec.symbol} deployed")
-        if spec.bond is None and spec.equity is None:
+        if spec.offerings:
+            _open_offerings(market, spec, token, step)
+        elif spec.bond is None and spec.equity is None:
             _issue_holdings(market, spec, step)
     if scenario.cash_tokens:
         market.settlement = DvPSettlement.deploy(chain, sender=operator)
@@ -576,6 +597,28 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
     if scenario.history:
         market.history.extend(replay_history(market, scenario.history, step).history)
     return market
+
+
+def _open_offerings(market: Market, spec: SecuritySpec, token: SecurityToken, step: Callable[[str], None]) -> None:
+    """Deploys and attaches the security's `OfferingRegistry`, records the issuer's reporting status,
+    opens each offering (ids 1, 2, ... in the order listed) and issues its holdings in it."""
+    issuer = market.accounts[spec.issuer]
+    offerings = OfferingRegistry.deploy(market.chain, token=token, registry=market.registry.address, sender=issuer)
+    offerings.attach(admin=issuer)
+    if spec.reporting_since is not None:
+        offerings.set_reporting_since(market.chain_date(spec.reporting_since), sender=issuer)
+    for offering in spec.offerings:
+        terms = OfferingTerms(
+            Exemption[offering.exemption],
+            market.chain_time(offering.first_offer),
+            market.chain_time(offering.closing),
+            offering.equity,
+        )
+        offerings.open_offering(terms, sender=issuer)
+    for number, offering in enumerate(spec.offerings, 1):
+        for holder, amount in offering.holdings.items():
+            offerings.issue(number, market.wallet(holder), amount, sender=issuer)
+            step(f"{amount} {spec.symbol} issued to {holder} in offering {offering.key}")
 
 
 def _issue_holdings(market: Market, spec: SecuritySpec, step: Callable[[str], None]) -> None:
@@ -665,14 +708,13 @@ def fund_accounts(
     `SandboxError` says so and nothing is sent."""
     if count > len(chain.accounts):
         raise SandboxError(f"the scenario needs {count} accounts; this chain signs for {len(chain.accounts)}")
-    eth = chain.w3.eth
     funder = chain.accounts[0].address
-    poor = [a.address for a in chain.accounts[1:count] if eth.get_balance(to_checksum_address(a.address)) < minimum]
+    poor = [a.address for a in chain.accounts[1:count] if chain.balance(a.address) < minimum]
     if not poor:
         return []
-    gas_price = int(eth.gas_price)
+    gas_price = chain.gas_price()
     needed = len(poor) * (amount + 2 * _PLAIN_TRANSFER_GAS * gas_price) + minimum
-    available = int(eth.get_balance(to_checksum_address(funder)))
+    available = chain.balance(funder)
     if available < needed:
         raise SandboxError(
             f"{len(poor)} of the {count} accounts the scenario needs hold less than {minimum / 10**18:g} ether, "
@@ -693,8 +735,10 @@ def load_embedded(
     progress: Progress | None = None,
     now: int | None = None,
     mnemonic: str | None = None,
+    engine: str | None = None,
 ) -> Market:
-    """A new embedded chain with `scenario` loaded on it (at least `accounts` accounts, derived from
+    """A new in-process chain (`engine`: ``"embedded"`` for py-evm, ``"revm"``; default ``SANDBOX_ENGINE``,
+    else py-evm) with `scenario` loaded on it (at least `accounts` accounts, derived from
     `mnemonic`; by default the well-known development one).
 
     With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
@@ -702,20 +746,20 @@ def load_embedded(
     the fixed clock from a genesis as many days before today (`now`, default the wall clock) as the
     history spans, so the history ends in the past; the chain then follows the wall clock. Without a
     history the chain follows the wall clock throughout."""
-    from sandbox.chain.embedded import EmbeddedChain  # noqa: PLC0415
+    from sandbox.chain.factory import InProcessChain, in_process_chain  # noqa: PLC0415
 
     num_accounts = max(accounts, scenario.accounts_needed)
     keys: dict[str, Any] = {} if mnemonic is None else {"mnemonic": mnemonic}
-    chain: EmbeddedChain
+    chain: InProcessChain
     if clock == "wall" and scenario.history_days:
         today = int(time.time()) if now is None else now
         today -= today % SECONDS_PER_DAY
         genesis = today - scenario.history_days * SECONDS_PER_DAY
-        chain = EmbeddedChain(num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
+        chain = in_process_chain(engine, num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
         market = load_scenario(chain, scenario, progress)
         chain.set_clock("wall")
         return market
-    chain = EmbeddedChain(num_accounts=num_accounts, clock=clock, **keys)
+    chain = in_process_chain(engine, num_accounts=num_accounts, clock=clock, **keys)
     return load_scenario(chain, scenario, progress)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.market import Market, load_scenario
 from sandbox.scenario import DEMO_SCENARIO, Scenario
 
@@ -35,19 +35,19 @@ def sandbox_scenario(pytestconfig: pytest.Config) -> Scenario:
 
 
 @pytest.fixture(scope="session")
-def sandbox_chain(pytestconfig: pytest.Config, sandbox_scenario: Scenario) -> EmbeddedChain:
+def sandbox_chain(pytestconfig: pytest.Config, sandbox_scenario: Scenario) -> InProcessChain:
     """One embedded chain for the whole session."""
     accounts = max(int(pytestconfig.getoption("sandbox_accounts")), sandbox_scenario.accounts_needed)
-    return EmbeddedChain(num_accounts=accounts)
+    return in_process_chain(num_accounts=accounts)
 
 
 @pytest.fixture(scope="session")
-def _sandbox_market_loaded(sandbox_chain: EmbeddedChain, sandbox_scenario: Scenario) -> Market:
+def _sandbox_market_loaded(sandbox_chain: InProcessChain, sandbox_scenario: Scenario) -> Market:
     return load_scenario(sandbox_chain, sandbox_scenario)
 
 
 @pytest.fixture
-def sandbox_market(_sandbox_market_loaded: Market, sandbox_chain: EmbeddedChain) -> Iterator[Market]:
+def sandbox_market(_sandbox_market_loaded: Market, sandbox_chain: InProcessChain) -> Iterator[Market]:
     """The deployed scenario, as just loaded, for this test alone (snapshot before, revert after)."""
     snapshot = _sandbox_market_loaded.snapshot()
     try:

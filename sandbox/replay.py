@@ -18,6 +18,7 @@ from typing import Protocol
 from sandbox.chain.base import Chain, DevChain
 from sandbox.contracts.cash_token import CashToken
 from sandbox.contracts.corporate_actions import BondPayingAgent, EquityPayingAgent, payment_code_name
+from sandbox.contracts.offerings import OfferingRegistry
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import SecurityToken
@@ -41,6 +42,7 @@ from sandbox.scenario import (
     PayDividend,
     RemoveDesignation,
     Scenario,
+    SecuritySpec,
     Split,
     TradeTerms,
     Transfer,
@@ -79,6 +81,7 @@ class ReplayMarket(Protocol):
     def wallet(self, ref: str) -> str: ...
     def chain_time(self, moment: datetime) -> int: ...
     def paying_agent(self, symbol: str) -> BondPayingAgent | EquityPayingAgent: ...
+    def scenario_security(self, symbol: str) -> SecuritySpec: ...
 
 
 SECONDS_PER_DAY = 86_400
@@ -139,10 +142,7 @@ def _replay(market: ReplayMarket, action: Action, dividends: dict[str, list[int]
         case Transfer():
             return _transfer(market, action), ()
         case Issue():
-            token = market.security(action.security)
-            issuer = market.accounts[market.issuer_of[action.security]]
-            token.mint(market.wallet(action.receiver), action.amount, sender=issuer)
-            return f"{action.amount} {action.security} issued to {action.receiver}", ()
+            return _issue(market, action), ()
         case DvPTrade():
             return _settle_trades(market, [action], batch=False)
         case DvPBatch():
@@ -307,6 +307,34 @@ def _transfer(market: ReplayMarket, action: Transfer) -> str:
     raise ScenarioReplayError(
         f"transfer of {what} was expected to be refused by {action.expect_refusal}, but it went through"
     )
+
+
+def _issue(market: ReplayMarket, action: Issue) -> str:
+    """Issues units: in the named offering when the security has offerings (its rules apply), else by
+    a plain mint; a refusal the step expects must come from exactly that rule."""
+    token = market.security(action.security)
+    issuer = market.accounts[market.issuer_of[action.security]]
+    receiver = market.wallet(action.receiver)
+    where = f" in offering {action.offering}" if action.offering else ""
+    what = f"{action.amount} {action.security} to {action.receiver}{where}"
+    try:
+        if action.offering is None:
+            token.mint(receiver, action.amount, sender=issuer)
+        else:
+            offerings = OfferingRegistry.for_token(token)
+            if offerings is None:
+                raise ScenarioReplayError(f"{action.security} has no offerings")
+            offering_id = market.scenario_security(action.security).offering_id(action.offering)
+            offerings.issue(offering_id, receiver, action.amount, sender=issuer)
+    except ContractReverted as exc:
+        if action.expect_refusal is None or exc.rule_name != action.expect_refusal:
+            raise
+        return f"issuance of {what} refused by {exc.rule_name}, as expected"
+    if action.expect_refusal is not None:
+        raise ScenarioReplayError(
+            f"issuance of {what} was expected to be refused by {action.expect_refusal}, but it went through"
+        )
+    return f"{action.amount} {action.security} issued to {action.receiver}{where}"
 
 
 def _amount(asset: str, amount: int) -> str:

@@ -209,7 +209,22 @@ RULEBOOK: tuple[Rule, ...] = (
     Rule(0x30, "JURISDICTION_NOT_ADMITTED", _T, ("JurisdictionNotAdmitted",), 0x57),
     Rule(0x31, "CATEGORY_NOT_ADMITTED", _T, ("CategoryNotAdmitted",), 0x57),
     Rule(0x40, "LOCKUP_ACTIVE", _T, ("LockupActive",), 0x55),
-    Rule(0x41, "REG_S_DISTRIBUTION_COMPLIANCE", _T, ("RegSDistributionCompliancePeriod",), 0x57),
+    Rule(
+        0x41,
+        "REG_S_DISTRIBUTION_COMPLIANCE",
+        _T,
+        ("RegSDistributionCompliancePeriod", "OfferingPurchaserUsPerson"),
+        0x57,
+    ),
+    Rule(0x42, "NON_ACCREDITED_PURCHASER_LIMIT", _T, ("NonAccreditedPurchaserLimitReached",), 0x57),
+    Rule(
+        0x43,
+        "OFFERING_PURCHASER_NOT_ELIGIBLE",
+        _T,
+        ("OfferingPurchaserNotAccredited", "OfferingPurchaserNotQib", "OfferingPurchaserNotProfessional"),
+        0x57,
+    ),
+    Rule(0x44, "OFFERING_NOT_OPEN", _T, ("OfferingNotOpen",), 0x50),
     Rule(0x50, "HOLDER_LIMIT", _T, ("HolderLimitReached",), 0x57),
     Rule(0x51, "JURISDICTION_HOLDER_LIMIT", _T, ("JurisdictionHolderLimitReached",), 0x57),
     Rule(0x52, "NON_ACCREDITED_HOLDER_LIMIT", _T, ("NonAccreditedHolderLimitReached",), 0x57),
@@ -217,6 +232,7 @@ RULEBOOK: tuple[Rule, ...] = (
     Rule(0x60, "CROSS_BORDER_APPROVAL_REQUIRED", _T, ("CrossBorderApprovalRequired",), 0x50),
     Rule(0x70, "ISSUANCE_NOT_APPROVED", _T, ("IssuanceNotApproved",), 0x50),
     Rule(0x71, "ISSUANCE_LIMIT_EXCEEDED", _T, ("IssuanceLimitExceeded",), 0x50),
+    Rule(0x72, "ISSUANCE_OUTSIDE_OFFERING", _T, ("IssuanceOutsideOffering",), 0x50),
     # cash tokens (0x80-0x9F)
     Rule(0x80, "CASH_PAUSED", _C, ("CashTransferPaused",)),
     Rule(0x81, "CASH_SENDER_FROZEN", _C, ("CashSenderFrozen",)),
@@ -317,6 +333,9 @@ class CustomError:
 #: Custom errors outside the rulebook, by the kind of refusal they are. Every other custom error of the
 #: artifacts enforces a rule of `RULEBOOK` (and is a CONFLICT).
 _FORBIDDEN = (
+    "CashNotRegulator",
+    "OfferingNotAgent",
+    "OfferingNotToken",
     "AccessControlUnauthorizedAccount",
     "CashFreezeImposedByRegulator",
     "CashNotIssuerOrRegulator",
@@ -339,6 +358,7 @@ _FORBIDDEN = (
     "UnfreezeExceedsOwnFreeze",
 )
 _NOT_FOUND = (
+    "OfferingUnknown",
     "BondUnknownPeriod",
     "DvPUnknownTrade",
     "PayingAgentUnknownDistribution",
@@ -346,6 +366,8 @@ _NOT_FOUND = (
     "UnknownCrossBorderTransfer",
 )
 _INVALID = (
+    "OfferingInvalidTerms",
+    "RegistryQibMustBeEntity",
     "AccessControlBadConfirmation",
     "AmountTooLarge",
     "BatchLengthMismatch",
@@ -381,6 +403,10 @@ _INVALID = (
 #: State the operation does not fit (already done, not yet time, in progress, not allowed by the
 #: contract's lifecycle), and failures of a leg or payment named by a code in their arguments.
 _CONFLICT = (
+    "OfferingRegistryNotAllowed",
+    "RegistryAlreadyDesignated",
+    "RegistryNotDesignated",
+    "SplitWithOfferingLots",
     "AgentAlreadyAdded",
     "BondCouponAlreadyScheduled",
     "BondIssuanceLimitAboveApproval",

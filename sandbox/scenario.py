@@ -243,6 +243,40 @@ class EquitySpec(_Strict):
     par_value: Annotated[int, Field(ge=0, lt=2**96)] = 0
 
 
+ExemptionName = Literal[
+    "REG_D_506B",
+    "REG_D_506C",
+    "REG_S_CATEGORY_1",
+    "REG_S_CATEGORY_2",
+    "REG_S_CATEGORY_3",
+    "RULE_144A",
+    "UK_PUBLIC_OFFER",
+    "UK_PROFESSIONAL_PLACEMENT",
+]
+
+
+class OfferingSpec(_Strict):
+    """An offering of a security (`OfferingRegistry`): the exemption its sales rely on, when the
+    securities are first offered and when it closes (moments of the scenario's calendar), and what the
+    issuer sells in it when the scenario loads (`holdings`; later sales are history ``issue`` steps
+    naming the offering). Offerings get ids 1, 2, ... in the order listed. A later tranche (a tap) is
+    an offering of its own, with its own Regulation S period."""
+
+    key: Key
+    exemption: ExemptionName
+    first_offer: datetime
+    closing: datetime
+    #: Reg S Category 3: equity (1 year / 6 months) or debt (40 days).
+    equity: bool = True
+    holdings: dict[WalletRef, Annotated[int, Field(gt=0, lt=2**96)]] = {}
+
+    @model_validator(mode="after")
+    def _dates_are_ordered(self) -> Self:
+        if self.first_offer > self.closing:
+            raise ValueError(f"offering {self.key}: the first offer comes after the closing")
+        return self
+
+
 class SecuritySpec(_Strict):
     symbol: Symbol
     name: str
@@ -261,12 +295,40 @@ class SecuritySpec(_Strict):
     #: `EquityPayingAgent` pays its dividends and runs its splits); neither for a plain security.
     bond: BondSpec | None = None
     equity: EquitySpec | None = None
+    #: The security's offerings: when listed, every unit is issued in one of them (an
+    #: `OfferingRegistry` keeps the offerings and the lots carrying restricted / Reg S status), and the
+    #: security's own `holdings` and Rule 144 terms (`holding_period_days`, `lock_all_acquisitions`)
+    #: must be empty.
+    offerings: list[OfferingSpec] = []
+    #: When the issuer became an SEC reporting company (Rule 144(d)(1): 6-month holding period once it
+    #: has reported for 90 days, else 1 year); absent: non-reporting.
+    reporting_since: date | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
         if self.bond is not None and self.equity is not None:
             raise ValueError(f"security {self.symbol} cannot be both a bond and an equity")
+        if self.offerings:
+            if self.holdings:
+                raise ValueError(f"security {self.symbol}: with offerings, units are issued in an offering's holdings")
+            if self.rules.holding_period_days or self.rules.lock_all_acquisitions:
+                raise ValueError(
+                    f"security {self.symbol}: with offerings, Rule 144 periods follow each lot's offering "
+                    "(holding_period_days and lock_all_acquisitions must be off)"
+                )
+            if self.bond is not None or self.equity is not None:
+                raise ValueError(f"security {self.symbol}: offerings are for plain securities (no paying agent yet)")
+            keys = [o.key for o in self.offerings]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"security {self.symbol}: offering keys must be unique")
         return self
+
+    def offering_id(self, key: str) -> int:
+        """The on-chain id of offering `key` (1, 2, ... in the order listed)."""
+        for number, offering in enumerate(self.offerings, 1):
+            if offering.key == key:
+                return number
+        raise ValueError(f"security {self.symbol}: unknown offering {key!r}")
 
 
 class CashTokenSpec(_Strict):
@@ -321,12 +383,16 @@ class Transfer(_Action):
 
 
 class Issue(_Action):
-    """A further issuance (a tap) of a security by its issuer, within the regulator's approval."""
+    """A further issuance (a tap) of a security by its issuer, within the regulator's approval; for a
+    security with offerings, in the offering named (whose rules then apply). With ``expect_refusal``
+    the issuance must be refused by that rule."""
 
     kind: Literal["issue"]
     security: Symbol
     receiver: WalletRef = Field(alias="to")
     amount: Amount
+    offering: Key | None = None
+    expect_refusal: str | None = None
 
 
 class TradeTerms(_Strict):
@@ -556,6 +622,9 @@ class Scenario(_Strict):
                         f"security {security.symbol}: its issuer {security.issuer} needs a treasury_account "
                         "to fund payments"
                     )
+            for offering in security.offerings:
+                for holder in offering.holdings:
+                    self._investor_of(holder, f"security {security.symbol}, offering {offering.key}")
             for holder in security.holdings:
                 investor = self._investor_of(holder, f"security {security.symbol}")
                 if investor.jurisdiction not in security.admitted:
@@ -643,6 +712,12 @@ class Scenario(_Strict):
                 case Issue():
                     security(action.security)
                     self._investor_of(action.receiver, where)
+                    spec = next(s for s in self.securities if s.symbol == action.security)
+                    if spec.offerings and action.offering is None:
+                        raise ValueError(f"{where}: {action.security} is issued in an offering; name it")
+                    if action.offering is not None:
+                        spec.offering_id(action.offering)
+                    refusal(action.expect_refusal, False)
                 case DvPTrade() | DvPBatch():
                     trades = action.trades if isinstance(action, DvPBatch) else [action]
                     for trade in trades:

@@ -135,7 +135,7 @@ def test_check_scenario_accepts_it() -> None:
         [str(SANDBOX), "check-scenario", str(UK_US_SCENARIO)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "is valid" in result.stdout and "44 investors" in result.stdout
+    assert "is valid" in result.stdout and "74 investors" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -325,6 +325,9 @@ def _expected(scenario: Scenario) -> Expected:
     for security in scenario.securities:
         for wallet, amount in security.holdings.items():
             balances[security.symbol][wallet] += amount
+        for offering in security.offerings:
+            for wallet, amount in offering.holdings.items():
+                balances[security.symbol][wallet] += amount
     for cash in scenario.cash_tokens:
         for wallet, amount in cash.holdings.items():
             balances[cash.currency][wallet] += amount
@@ -367,7 +370,7 @@ def _expected(scenario: Scenario) -> Expected:
                 move(action.asset, action.sender, action.receiver, action.amount)
             case CrossBorderTransfer():
                 move(action.security, action.sender, action.receiver, action.amount)
-            case Issue():
+            case Issue() if action.expect_refusal is None:
                 balances[action.security][action.receiver] += action.amount
             case DvPTrade():
                 trade(action)
@@ -527,7 +530,7 @@ def test_a_history_that_does_not_go_as_written_stops_loading() -> None:
 
 
 def test_a_chain_without_enough_accounts_is_refused(scenario: Scenario) -> None:
-    with pytest.raises(SandboxError, match="needs 63 accounts; the chain has 20"):
+    with pytest.raises(SandboxError, match="needs 93 accounts; the chain has 20"):
         load_scenario(EmbeddedChain(num_accounts=20), scenario)
 
 
@@ -564,3 +567,38 @@ def test_on_the_wall_clock_the_history_ends_before_today() -> None:
     assert chain.timestamp() < time.time()
     market.security("THAMES28").transfer(market.wallet("bob"), 1, sender=market.wallet("alice"))
     assert abs(chain.timestamp() - time.time()) < 300  # the wall clock took over
+
+
+# ------------------------------------------------------------------------------------ offerings (#11)
+
+
+def test_harbour_notes_are_issued_in_offerings_with_their_own_periods(market: Market) -> None:
+    """The story's Harbour Robotics notes: a Reg S tap with its own distribution compliance period, a
+    506(b) offering that reaches its 35th non-accredited purchaser and refuses a 36th, and a Rule 144A
+    resale to a QIB during the holding period (the replayed history checks each refusal's rule)."""
+    offerings = market.offerings("HARB29")
+    assert offerings is not None
+    regd, regs, tap = offerings.offerings()
+    assert (regd.exemption.name, regd.non_accredited_purchasers, regd.restricted) == ("REG_D_506B", 35, True)
+    assert regs.period_ends_at == market.chain_time(datetime(2026, 2, 14, 17, tzinfo=UTC))
+    assert tap.period_ends_at == market.chain_time(datetime(2026, 3, 31, 17, tzinfo=UTC))
+    atlantic = market.wallet("atlantic-pension")
+    (lot,) = offerings.lots_of(atlantic)
+    assert (lot.offering_id, lot.amount, lot.restricted) == (1, 100, True)
+    assert lot.unlock_at == offerings.add_months(lot.acquired_at, 12)
+    refused = [e.summary for e in market.history if "refused by" in e.summary]
+    assert any("NON_ACCREDITED_PURCHASER_LIMIT" in e for e in refused)
+    assert sum("REG_S_DISTRIBUTION_COMPLIANCE" in e and "HARB29" in e for e in refused) == 2
+    assert any("LOCKUP_ACTIVE" in e and "HARB29" in e for e in refused)
+
+
+def test_a_security_with_offerings_issues_only_in_them(scenario: Scenario) -> None:
+    raw = _raw()
+    harbour = next(s for s in raw["securities"] if s["symbol"] == "HARB29")
+    harbour["holdings"] = {"emma-johnson": 1}
+    with pytest.raises(ValueError, match="issued in an offering"):
+        Scenario.model_validate(raw)
+    raw = _raw()
+    raw["history"].insert(-1, {"kind": "issue", "security": "HARB29", "to": "emma-johnson", "amount": 1})
+    with pytest.raises(ValueError, match="name it"):
+        Scenario.model_validate(raw)

@@ -51,4 +51,4 @@ def resolve_as_of(market: Market, as_of: AsOfParams) -> tuple[int, int]:
 
 def frozen_at(token: SecurityToken, wallet: str, block: int) -> bool:
     """ERC-3643 `isFrozen` as of `block`."""
-    return bool(token._read("isFrozen", wallet, block=block))  # the facade reads "now" only
+    return token.is_frozen(wallet, block=block)

@@ -37,6 +37,9 @@ def serve(
         Path | None, typer.Option(help="Scenario to load (default: the demo; SANDBOX_SCENARIO).", dir_okay=False)
     ] = None,
     clock: Annotated[str | None, typer.Option(help="'wall' or 'fixed' block times (SANDBOX_CLOCK).")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="'embedded' (py-evm, default) or 'revm' in-process EVM (SANDBOX_ENGINE).")
+    ] = None,
     accounts: Annotated[int | None, typer.Option(help="Funded accounts on the embedded chain.")] = None,
     data_dir: Annotated[
         Path | None,
@@ -86,6 +89,7 @@ def serve(
         "port": port,
         "scenario": scenario,
         "clock": clock,
+        "engine": engine,
         "accounts": accounts,
         "data_dir": data_dir,
         "reproducible": reproducible,
@@ -140,12 +144,18 @@ def serve(
                     clock=settings.clock,
                     progress=report,
                     mnemonic=DEFAULT_MNEMONIC if settings.reproducible else None,
+                    engine=settings.engine,
                 )
                 market, chain = opened.market, opened.chain
             else:
                 mnemonic = DEFAULT_MNEMONIC if settings.reproducible else random_mnemonic()
                 market = load_embedded(
-                    spec, clock=settings.clock, accounts=settings.accounts, progress=report, mnemonic=mnemonic
+                    spec,
+                    clock=settings.clock,
+                    accounts=settings.accounts,
+                    progress=report,
+                    mnemonic=mnemonic,
+                    engine=settings.engine,
                 )
                 assert isinstance(market.chain, Web3Chain)
                 chain = market.chain

@@ -289,7 +289,7 @@ class RpcHandler:
         # py-evm is not thread-safe: on the embedded chain (``serialize_reads``) a request holds the
         # chain's own (reentrant) write lock, so it never runs beside a write from the API or a
         # facade; writes inside it take the same lock again. A node serves requests concurrently.
-        self._guard = chain._read_guard
+        self._guard = chain.exclusive
         # The receipt cache is ours: its own lock, for backends that do not serialize.
         self._cache_lock = threading.Lock()
         self._receipts: OrderedDict[str, tuple[dict[str, Any], dict[str, Any] | None]] = OrderedDict()

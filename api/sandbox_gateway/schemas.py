@@ -11,7 +11,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 from pydantic_core import PydanticCustomError
 
-from sandbox.scenario import RulesSpec
+from sandbox.scenario import ExemptionName, RulesSpec
 from sandbox_gateway.pagination import PageInfo
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
@@ -203,6 +203,59 @@ class MintResult(TxResult):
     security: str
     to: str
     amount: int
+
+
+# ---------------------------------------------------------------- offerings
+
+#: A unix time (seconds, UTC) from 2001 to 2100.
+OfferingTime = Annotated[StrictInt, Field(ge=1_000_000_000, lt=4_102_444_800)]
+
+
+class OfferingCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "exemption": "REG_S_CATEGORY_2",
+                    "first_offer_at": 1788220800,
+                    "closing_at": 1788566400,
+                    "equity": False,
+                }
+            ]
+        }
+    )
+    exemption: ExemptionName
+    first_offer_at: OfferingTime
+    closing_at: OfferingTime
+    equity: bool = True
+
+
+class OfferingDetail(BaseModel):
+    security: str
+    offering_id: int
+    exemption: str
+    equity: bool
+    restricted: bool = Field(description="Units sold in it are restricted securities (Rule 144(a)(3)).")
+    first_offer_at: int
+    closing_at: int
+    period_ends_at: int = Field(description="End of its Regulation S distribution compliance period (0: none).")
+    purchasers: int
+    non_accredited_purchasers: int
+    non_accredited_purchasers_counted: int = Field(
+        description="Counted against its 35 (Rule 506(b)), with 506(b) offerings within 90 days (Rule 152(b)(1))."
+    )
+    issued: int
+
+
+class OfferingList(BaseModel):
+    security: str
+    offering_registry: str | None
+    reporting_since: int
+    items: list[OfferingDetail]
+
+
+class OfferingIssueResult(MintResult):
+    offering_id: int
 
 
 # ---------------------------------------------------------------- investors

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     #: Block timestamps: "wall" follows the clock (a sandbox that runs for weeks), "fixed" advances one
     #: second per block (reproducible runs).
     clock: Literal["fixed", "wall"] = "wall"
+    #: The in-process EVM: "embedded" (py-evm, the reference) or "revm" (pyrevm; see
+    #: `sandbox.chain.revm_engine`). A data directory must be reopened on the engine that created it.
+    engine: Literal["embedded", "revm"] = "embedded"
     #: Funded accounts on the embedded chain (at least what the scenario needs).
     accounts: int = 20
     #: Derive the embedded chain's accounts from the well-known development mnemonic ("test … junk", as

@@ -10,8 +10,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from web3 import Web3
-
 
 @dataclass(frozen=True)
 class ChainAccount:
@@ -47,13 +45,28 @@ class Receipt:
     logs: tuple[Log, ...]
 
 
+@dataclass(frozen=True)
+class BlockTransaction:
+    """A transaction as its block lists it."""
+
+    hash: str
+    sender: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A mined block: what the read model records of it, and its transactions in block order."""
+
+    number: int
+    hash: str
+    timestamp: int
+    transactions: tuple[BlockTransaction, ...]
+
+
 @runtime_checkable
 class Chain(Protocol):
-    """What the sandbox needs of any EVM chain."""
-
-    @property
-    def w3(self) -> Web3:
-        """A web3.py handle on the same chain, for anything the protocol does not cover."""
+    """What the sandbox needs of any EVM chain. Everything above `sandbox.chain` goes through these
+    methods; an engine's own handle (`Web3Chain.w3`) is not part of the seam."""
 
     @property
     def chain_id(self) -> int: ...
@@ -86,6 +99,24 @@ class Chain(Protocol):
         """Timestamp of block `number`."""
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]: ...
+
+    def block(self, number: int) -> Block:
+        """Mined block `number` with its transactions' hashes and senders; web3's `BlockNotFound` if
+        it is not mined."""
+
+    def code(self, address: str, *, block: int | str = "latest") -> bytes:
+        """The runtime bytecode at `address` (empty when no contract is there)."""
+
+    def balance(self, address: str, *, block: int | str = "latest") -> int:
+        """Ether balance of `address`, in wei."""
+
+    def gas_price(self) -> int:
+        """What the chain suggests paying per unit of gas, in wei."""
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Around reads through the engine's own handle (the JSON-RPC endpoint's web3 reads): on an
+        engine that is not thread-safe (py-evm in this process) it holds off writes; on a node it does
+        nothing. Nothing is needed around the methods of this protocol."""
 
     def acting_as(self, sender: str) -> AbstractContextManager[str]:
         """``with chain.acting_as(addr):`` makes `addr` the default sender of facades used inside."""

@@ -8,11 +8,12 @@ This is the only module that imports eth_tester.
 
 Block time. py-evm stamps the *pending* block when its parent is mined, so left alone a transaction
 sent after an idle minute would run (and be judged: KYC expiry, lock-ups, approval windows) at the
-time the previous block was mined. The chain stamps the pending block itself right before each
-transaction executes and each block is mined: the parent's time + 1 with the fixed clock, the wall
-clock (`now`, `time.time` unless a test injects one) with the wall clock, never earlier than the
-parent's time + 1. With the wall clock, ``eth_call`` and ``eth_estimateGas`` on ``latest`` (and on
-``pending`` with either clock) run on that freshly stamped pending block too, so a pre-check judges
+time the previous block was mined. The chain stamps the pending block itself right before a block's
+first transaction executes (transactions sent at once share a block: `sandbox.chain.groupcommit`)
+and before each empty block is mined: the parent's time + 1 with the fixed clock, the wall clock
+(`now`, `time.time` unless a test injects one) with the wall clock, never earlier than the parent's
+time + 1. With the wall clock, ``eth_call`` and ``eth_estimateGas`` on ``latest`` (and on
+``pending`` with either clock) run on a freshly stamped child of the newest block, so a pre-check judges
 the time the send will be judged at; the fixed clock keeps ``latest`` the newest mined block. Journal
 replay re-mines each block with its recorded timestamp.
 
@@ -43,6 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from eth._utils.address import generate_contract_address
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 from eth.exceptions import InvalidInstruction, Revert
@@ -53,13 +55,15 @@ from eth_account.hdaccount import generate_mnemonic
 from eth_account.types import Language
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
+from eth_tester.exceptions import ValidationError as TesterValidationError
+from eth_utils import ValidationError as EVMValidationError
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, Web3
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
-from sandbox.chain.base import ChainAccount, Log
+from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
 from sandbox.chain.persistence import (
     BlockRecord,
     ChainStore,
@@ -70,7 +74,7 @@ from sandbox.chain.persistence import (
 )
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.trace import call_frame
-from sandbox.chain.web3chain import Web3Chain
+from sandbox.chain.web3chain import DEFAULT_GAS, Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
 #: The well-known development mnemonic (anvil, Hardhat): account 0 is 0xf39F…2266. Its keys are public:
@@ -83,10 +87,16 @@ DEFAULT_ACCOUNT_BALANCE = 1_000_000 * 10**18
 GENESIS_GAS_LIMIT = 60_000_000
 
 #: Blocks between two snapshots of a persistent chain. A snapshot writes the whole store (about 2.6 KB
-#: per transaction of history: 27 MB and 0.2 s at 10,500); re-mining a journalled block on restart costs
-#: about 7.5 ms of CPU, so this bounds replay to about 8 s (bench/RESULTS.md).
-DEFAULT_SNAPSHOT_EVERY = 1_000
+#: per transaction of history: 27 MB and 0.2 s at 10,500, i.e. under 1 ms per block amortised over 250);
+#: re-mining a journalled block on restart costs about 7.5 ms of CPU, so this bounds the replay after a
+#: crash to about 2 s (bench/RESULTS.md). A graceful close snapshots too, so a restart replays nothing.
+DEFAULT_SNAPSHOT_EVERY = 250
+#: Seconds after which a block is snapshotted even if fewer than `snapshot_every` came since the last
+#: snapshot: a quiet sandbox does not keep a journal to replay for long.
+DEFAULT_SNAPSHOT_SECONDS = 600.0
 _ZERO_ADDRESS = b"\x00" * 20
+#: Fee caps of a read-only call, as eth-tester sets them when a call names none.
+_CALL_FEE = 10**9
 _log = logging.getLogger(__name__)
 
 Clock = Literal["fixed", "wall"]
@@ -188,12 +198,16 @@ class EmbeddedChain(Web3Chain):
         decoder: RevertDecoder | None = None,
         data_dir: Path | str | None = None,
         snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS,
+        snapshot_on_close: bool = True,
         fsync: bool = True,
         now: Callable[[], float] = time.time,
     ) -> None:
         """`data_dir` makes the chain persistent (created if missing, reopened if not); the other
         parameters must then be the ones it was created with, or opening fails with
-        `PersistenceError`. `snapshot_every` is the number of blocks between two snapshots. With
+        `PersistenceError`. A snapshot is written after `snapshot_every` blocks, or after the first block
+        mined `snapshot_seconds` after the last snapshot, and on `close` (unless `snapshot_on_close` is
+        false), so that a restart replays little of the journal. With
         ``fsync=False`` journal records are not flushed to the disk before a call returns: a killed
         process loses nothing, a power cut may lose the last acknowledged blocks; the flush is most
         of what persistence costs per transaction (bench/RESULTS.md). `now` is the wall clock the
@@ -216,6 +230,11 @@ class EmbeddedChain(Web3Chain):
         self._now = now
         self._store: ChainStore | None = None
         self._snapshot_every = snapshot_every
+        self._snapshot_seconds = snapshot_seconds
+        self._snapshot_on_close = snapshot_on_close
+        #: The block `_seal_block` mined last, its transactions' positions and its receipts.
+        self._sealed: tuple[Any, dict[bytes, int], Any] = (None, {}, ())
+        self._last_snapshot = time.monotonic()
         #: What opening the data directory found (None for an in-memory chain).
         self.recovery: Recovery | None = None
         if data_dir is not None:
@@ -309,13 +328,19 @@ class EmbeddedChain(Web3Chain):
                 transactions=tuple(tx.encode() for tx in block.transactions),
             )
         )
-        if store.records_since_snapshot >= self._snapshot_every:
+        if self._snapshot_due(store):
             try:
                 self._write_snapshot()
             except (OSError, PersistenceError):
                 # The block is journalled, hence acknowledged; a failed snapshot only means a longer
                 # replay next time, so it must not fail the transaction.
                 _log.exception("snapshot of %s failed; the journal still holds every block", store.path)
+
+    def _snapshot_due(self, store: ChainStore) -> bool:
+        since = store.records_since_snapshot
+        return since >= self._snapshot_every or (
+            since > 0 and time.monotonic() - self._last_snapshot >= self._snapshot_seconds
+        )
 
     def _journal_revert(self, block_hash: bytes) -> None:
         header = self._backend.chain.get_block_header_by_hash(block_hash)
@@ -326,6 +351,7 @@ class EmbeddedChain(Web3Chain):
         head = chain.get_canonical_head()
         kv = chain.chaindb.db.wrapped_db.kv_store
         self._require_store().write_snapshot(kv, head_number=int(head.block_number), head_hash=bytes(head.hash))
+        self._last_snapshot = time.monotonic()
 
     def _require_store(self) -> ChainStore:
         if self._store is None:
@@ -339,9 +365,15 @@ class EmbeddedChain(Web3Chain):
 
     def close(self) -> None:
         """Releases the data directory; nothing to do for an in-memory chain. Every acknowledged write
-        is already on disk; a closed persistent chain refuses to mine."""
+        is already on disk; a graceful close also snapshots (unless `snapshot_on_close` is false) so
+        the next start replays nothing. A closed persistent chain refuses to mine."""
         if self._store is not None:
             with self._write_lock:
+                if self._snapshot_on_close and not self._store.closed and self._store.records_since_snapshot > 0:
+                    try:
+                        self._write_snapshot()
+                    except (OSError, PersistenceError):  # the journal still holds every block
+                        _log.exception("snapshot of %s on close failed", self._store.path)
                 self._store.close()
 
     def __enter__(self) -> Self:
@@ -352,8 +384,55 @@ class EmbeddedChain(Web3Chain):
     ) -> None:
         self.close()
 
-    def _before_send(self) -> None:
+    def _begin_block(self) -> None:
         self._stamp_pending()
+
+    def _send_pending(self, raw: bytes) -> bytes:
+        """Applies the transaction to the pending block (py-evm's `apply_transaction`), without
+        mining: eth-tester's own send mines one block per transaction. A transaction py-evm will not
+        take (bad nonce, not enough ether for its gas) leaves the pending block as it was."""
+        try:
+            return bytes(self._backend.send_raw_transaction(raw))
+        except (EVMValidationError, TesterValidationError) as exc:
+            raise ChainError(f"the chain refused the transaction: {exc}") from exc
+
+    def _seal_block(self) -> None:
+        self._tester.mine_blocks(1)
+        chain = self._backend.chain
+        block = chain.get_canonical_block_by_number(chain.get_canonical_head().block_number)
+        receipts = block.get_receipts(chain.chaindb)
+        self._sealed = (block, {bytes(tx.hash): i for i, tx in enumerate(block.transactions)}, receipts)
+
+    def _receipt_for(self, tx_hash: bytes, tx: dict[str, Any] | None) -> Receipt:
+        """Straight from the block just sealed (as eth-tester serialises it: gas used is the
+        difference of cumulative gas, log indices count within the receipt), without web3's lookups."""
+        block, positions, receipts = self._sealed
+        index = positions[tx_hash]
+        transaction, receipt = block.transactions[index], receipts[index]
+        number, hex_hash = int(block.header.block_number), "0x" + tx_hash.hex()
+        if not receipt.state_root:  # status 0: it ran and reverted
+            raise self._explain_failure(tx, {"blockNumber": number, "transactionHash": tx_hash}, hex_hash)
+        contract = None
+        if transaction.to == b"":
+            contract = to_checksum_address(generate_contract_address(transaction.sender, transaction.nonce))
+        return Receipt(
+            transaction_hash=hex_hash,
+            block_number=number,
+            block_timestamp=int(block.header.timestamp),
+            gas_used=receipt.gas_used - (receipts[index - 1].gas_used if index else 0),
+            contract_address=contract,
+            logs=tuple(
+                Log(
+                    address=to_checksum_address(entry.address),
+                    topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
+                    data=bytes(entry.data),
+                    block_number=number,
+                    transaction_hash=hex_hash,
+                    log_index=log_index,
+                )
+                for log_index, entry in enumerate(receipt.logs)
+            ),
+        )
 
     def _stamp_pending(self) -> None:
         """Stamps the pending block with the time it would be mined at now (called with the write lock
@@ -374,15 +453,115 @@ class EmbeddedChain(Web3Chain):
             yield self._clock == "wall"
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
-        # Auto-mining has already mined the transaction; the receipt is at the head, so the lookup
-        # (which walks back from the newest block) stops at once.
+        # `_seal_block` has mined the transaction; the receipt is at the head, so the lookup (which
+        # walks back from the newest block) stops at once.
         return self._w3.eth.get_transaction_receipt(HexBytes(tx_hash))
 
+    # ------------------------------------------------------------------ reads off the write lock
+    #
+    # Reads never wait for a block being made. A read resolves the state it reads to a header of a
+    # mined block (the canonical head for ``latest``) and executes on a VM of its own over that header's
+    # state root: trie nodes are never overwritten (content-addressed) and the canonical pointers are
+    # single-key writes, so a concurrent writer can only make the read one block stale, never torn.
+    # The writer's pending block (`chain.header`) is not touched. A caller whose write has returned
+    # reads it: its block is canonical before `transact` returns (read-your-writes).
+
+    def _head(self) -> Any:
+        return self._backend.chain.chaindb.get_canonical_head()
+
+    def _header_at(self, number: int) -> Any:
+        chaindb = self._backend.chain.chaindb
+        if number < 0 or number > int(chaindb.get_canonical_head().block_number):
+            raise BlockNotFound(f"block {number} is not mined yet")
+        return chaindb.get_canonical_block_header_by_number(number)
+
+    def block_number(self) -> int:
+        return int(self._head().block_number)
+
+    def timestamp(self) -> int:
+        return int(self._head().timestamp)
+
+    def block_timestamp(self, number: int) -> int:
+        return int(self._header_at(number).timestamp)
+
+    def _block_timestamp(self, block_number: int) -> int:
+        return self.block_timestamp(block_number)
+
+    def block(self, number: int) -> Block:
+        found = self._backend.chain.get_canonical_block_by_number(self._header_at(number).block_number)
+        return Block(
+            number=int(found.header.block_number),
+            hash="0x" + bytes(found.header.hash).hex(),
+            timestamp=int(found.header.timestamp),
+            transactions=tuple(
+                BlockTransaction("0x" + bytes(tx.hash).hex(), to_checksum_address(tx.sender))
+                for tx in found.transactions
+            ),
+        )
+
+    def code(self, address: str, *, block: int | str = "latest") -> bytes:
+        return bytes(self._state_at(block).get_code(_canonical(address)))
+
+    def balance(self, address: str, *, block: int | str = "latest") -> int:
+        return int(self._state_at(block).get_balance(_canonical(address)))
+
+    def _state_at(self, block: int | str) -> Any:
+        """The state after mined block `block` (``latest``: the head), read off the write lock."""
+        if isinstance(block, str) and block != "latest":
+            raise ChainError(f"the embedded chain reads state at a block number or 'latest', not {block!r}")
+        header = self._head() if block == "latest" else self._header_at(int(block))
+        return self._backend.chain.get_vm(at_header=header).state
+
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
+        header = self._call_header(block)
+        if header is None:  # "pending", "earliest", …: eth-tester's path, beside the writer
+            try:
+                return super().call(to, data, sender=sender, block=block)
+            except TransactionFailed as exc:
+                raise self._decoder.to_exception(_revert_bytes(exc)) from None
+        return self._call_on(header, to, data, sender)
+
+    def _call_header(self, block: int | str) -> Any:
+        """The header a call on `block` executes under, or None for tags read through eth-tester.
+        ``latest`` is the head with the fixed clock; with the wall clock it is a child of the head
+        stamped with the time a transaction sent now would be mined at (see the module docstring)."""
+        if isinstance(block, int) and not isinstance(block, bool):
+            return self._header_at(block)
+        if block != "latest":
+            return None
+        head = self._head()
+        if self._clock == "fixed":
+            return head
+        timestamp = max(int(self._now()), int(head.timestamp) + 1)
+        return self._backend.chain.create_header_from_parent(head, timestamp=timestamp)
+
+    def _call_on(self, header: Any, to: str, data: bytes, sender: str | None) -> bytes:
+        """eth-tester's `call` (same defaults: 1 gwei fees, the sender's nonce, `DEFAULT_GAS`) on a VM
+        of its own over `header`."""
+        chain = self._backend.chain
+        vm = chain.get_vm(at_header=header)
+        state = vm.state
+        origin = _canonical(sender or self._call_sender)
+        unsigned = vm.get_transaction_builder().new_unsigned_dynamic_fee_transaction(
+            chain_id=self._chain_id,
+            nonce=state.get_nonce(origin),
+            max_fee_per_gas=_CALL_FEE,
+            max_priority_fee_per_gas=_CALL_FEE,
+            gas=DEFAULT_GAS,
+            to=_canonical(to),
+            value=0,
+            data=data,
+            access_list=(),
+        )
+        snapshot = state.snapshot()
         try:
-            return super().call(to, data, sender=sender, block=block)
-        except TransactionFailed as exc:
-            raise self._decoder.to_exception(_revert_bytes(exc)) from None
+            computation = state.apply_transaction(SpoofTransaction(unsigned, from_=origin))
+        finally:
+            state.revert(snapshot)
+        if computation.is_error:
+            error = computation.error
+            raise self._decoder.to_exception(error.args[0] if error.args and isinstance(error.args[0], bytes) else b"")
+        return bytes(computation.output)
 
     def _explain_failure(self, tx: dict[str, Any] | None, raw: Any, tx_hash: str) -> ContractReverted:
         """Re-executes the failed transaction on its parent state *with its own block header* (same
@@ -390,15 +569,16 @@ class EmbeddedChain(Web3Chain):
         chain = self._backend.chain
         block = chain.get_canonical_block_by_number(int(raw["blockNumber"]))
         parent = chain.get_block_header_by_hash(block.header.parent_hash)
-        for transaction in block.transactions:
+        header = block.header.copy(state_root=parent.state_root, gas_used=0)
+        state = chain.get_vm(header).state
+        for transaction in block.transactions:  # those before it in its block ran first (group commit)
+            computation = state.apply_transaction(transaction)
             if transaction.hash == bytes(raw["transactionHash"]):
-                header = block.header.copy(state_root=parent.state_root, gas_used=0)
-                vm = chain.get_vm(header)
-                computation = vm.state.apply_transaction(transaction)
                 if computation.is_error:
                     error = computation.error
                     data = error.args[0] if error.args and isinstance(error.args[0], bytes) else b""
                     return self._decoder.to_exception(data, tx_hash=tx_hash)
+                break
         return ContractReverted(None, {}, b"", tx_hash=tx_hash)
 
     def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
@@ -427,37 +607,37 @@ class EmbeddedChain(Web3Chain):
 
         eth-tester's own `get_logs` looks each transaction's receipt up by hash, walking back from the
         newest block, so its cost grows with the whole history (26 s for 313 blocks after 300
-        transfers). Same results: log indices are per receipt, as in eth-tester's receipts.
+        transfers). Same results: log indices are per receipt, as in eth-tester's receipts. Read off the
+        write lock, from mined blocks only.
         """
         wanted = {to_checksum_address(a) for a in addresses} if addresses else None
         out: list[Log] = []
-        with self._read_guard():  # py-evm is not thread-safe: no reading beside a write
-            chain = self._backend.chain
-            head = self.block_number()
-            for number in range(max(0, from_block), min(to_block, head) + 1):
-                block = chain.get_canonical_block_by_number(number)
-                if not block.transactions:
-                    continue
-                receipts = block.get_receipts(chain.chaindb)
-                block_hash = "0x" + bytes(block.hash).hex()
-                for tx_index, (transaction, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
-                    tx_hash = "0x" + bytes(transaction.hash).hex()
-                    for log_index, entry in enumerate(receipt.logs):
-                        address = to_checksum_address(entry.address)
-                        if wanted is not None and address not in wanted:
-                            continue
-                        out.append(
-                            Log(
-                                address=address,
-                                topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
-                                data=bytes(entry.data),
-                                block_number=number,
-                                transaction_hash=tx_hash,
-                                log_index=log_index,
-                                block_hash=block_hash,
-                                transaction_index=tx_index,
-                            )
+        chain = self._backend.chain
+        head = self.block_number()
+        for number in range(max(0, from_block), min(to_block, head) + 1):
+            block = chain.get_canonical_block_by_number(number)
+            if not block.transactions:
+                continue
+            receipts = block.get_receipts(chain.chaindb)
+            block_hash = "0x" + bytes(block.hash).hex()
+            for tx_index, (transaction, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
+                tx_hash = "0x" + bytes(transaction.hash).hex()
+                for log_index, entry in enumerate(receipt.logs):
+                    address = to_checksum_address(entry.address)
+                    if wanted is not None and address not in wanted:
+                        continue
+                    out.append(
+                        Log(
+                            address=address,
+                            topics=tuple(int(t).to_bytes(32, "big") for t in entry.topics),
+                            data=bytes(entry.data),
+                            block_number=number,
+                            transaction_hash=tx_hash,
+                            log_index=log_index,
+                            block_hash=block_hash,
+                            transaction_index=tx_index,
                         )
+                    )
         return out
 
     # ------------------------------------------------------------------ dev powers
@@ -487,6 +667,11 @@ class EmbeddedChain(Web3Chain):
             for _ in range(blocks):
                 self._stamp_pending()
                 self._tester.mine_blocks(1)
+
+
+def _canonical(address: str) -> bytes:
+    """An address as py-evm takes it (20 bytes), checked as web3 checks it."""
+    return bytes.fromhex(to_checksum_address(address)[2:])
 
 
 def _revert_bytes(exc: TransactionFailed) -> bytes:

@@ -459,6 +459,10 @@ class ChainStore:
             raise PersistenceError("recover() must run before anything is appended")
         return self._journal_fd
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._mutex:
             if self._closed:

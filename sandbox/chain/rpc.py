@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from eth_account import Account
@@ -31,7 +31,7 @@ from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
-from web3.exceptions import TimeExhausted, Web3RPCError
+from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
 from sandbox.chain.base import ChainAccount, Log, Receipt
@@ -89,7 +89,8 @@ class RpcChain(Web3Chain):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         """`headers` go with every request, e.g. ``{"Authorization": "Bearer <key>"}`` for the
-        sandbox's own endpoint (``sandbox serve``'s ``/rpc``)."""
+        sandbox's own endpoint (``sandbox serve``'s ``/rpc``). `poll_interval` is the longest pause
+        between two receipt lookups (the first is immediate, the next ones 1 ms, 2 ms, 4 ms, …)."""
         if not url.startswith(("http://", "https://")):
             raise ChainError(f"RpcChain needs an http(s):// JSON-RPC URL, not {url!r}")
         if confirmations < 0:
@@ -187,9 +188,20 @@ class RpcChain(Web3Chain):
         return receipt
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
-        return self._w3.eth.wait_for_transaction_receipt(
-            HexBytes(tx_hash), timeout=self._receipt_timeout, poll_latency=self._poll_interval
-        )
+        """Asks at once (a node mining on arrival, like anvil, has the receipt already), then polls
+        at growing intervals (`receipt_poll_delays`) up to `poll_interval`: no fixed sleep between a
+        transaction mined in a millisecond and its receipt."""
+        deadline = time.monotonic() + self._receipt_timeout
+        delays = receipt_poll_delays(self._poll_interval)
+        while True:
+            try:
+                return self._w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeExhausted(f"transaction 0x{tx_hash.hex()} not mined within {self._receipt_timeout} s")
+            time.sleep(min(next(delays), left))
 
     def _explain_failure(self, tx: dict[str, Any] | None, raw: Any, tx_hash: str) -> ContractReverted:
         """Asks the node for the failed transaction's own output (``debug_traceTransaction`` with the
@@ -265,6 +277,14 @@ class RpcChain(Web3Chain):
         with self._write_lock:
             for _ in range(blocks):
                 self._dev("evm_mine", [])
+
+
+def receipt_poll_delays(cap: float, first: float = 0.001) -> Iterator[float]:
+    """Pauses between two receipt lookups: `first`, then doubling, never more than `cap`."""
+    delay = min(first, cap)
+    while True:
+        yield delay
+        delay = min(delay * 2, cap)
 
 
 def _is_nonce_error(exc: Web3RPCError) -> bool:

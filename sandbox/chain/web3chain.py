@@ -16,7 +16,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.types import FilterParams, RPCEndpoint, TxParams
 
-from sandbox.chain.base import ChainAccount, Log, Receipt
+from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
+from sandbox.chain.groupcommit import GroupCommit, PendingWrite
 from sandbox.chain.revert import RevertDecoder
 from sandbox.errors import ChainError, ContractReverted
 
@@ -28,12 +29,14 @@ MAX_FEE_PER_GAS = 100 * 10**9
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-class Web3Chain:
+class Web3Chain(GroupCommit):
     """The part of every backend that only needs a web3.py provider.
 
-    All writes go through one lock, so concurrent callers get consecutive nonces in the order they
-    entered. Reads (`call`, `get_logs`, ...) do not take it on a node, which serves reads concurrently;
-    a backend whose engine is not thread-safe sets `serialize_reads`.
+    All writes go through one lock and one queue (`GroupCommit`): concurrent callers get
+    consecutive nonces in the order they arrived, and writes that arrive while a block is being made
+    share the next block. Reads (`call`, `get_logs`, ...) do not take the lock on a node, which serves
+    reads concurrently; a backend whose engine is not thread-safe sets `serialize_reads` for reads
+    through web3 (the embedded chain answers the protocol's reads off the lock by itself).
     """
 
     #: True when reads must not run beside a write (py-evm in this process is not thread-safe).
@@ -47,6 +50,7 @@ class Web3Chain:
             self._signers[account.address] = Account.from_key(account.private_key)
         self._decoder = decoder or RevertDecoder()
         self._write_lock = threading.RLock()
+        GroupCommit.__init__(self, self._write_lock)
         self._nonces: dict[str, int] = {}
         self._chain_id = int(w3.eth.chain_id)
         # Sender of read-only calls made on nobody's behalf (funded: eth-tester checks the gas budget).
@@ -57,6 +61,8 @@ class Web3Chain:
 
     @property
     def w3(self) -> Web3:
+        """This engine's web3.py handle: for the JSON-RPC endpoint and tests, not part of the `Chain`
+        seam (hold `exclusive()` around reads through it)."""
         return self._w3
 
     @property
@@ -97,21 +103,51 @@ class Web3Chain:
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = to_checksum_address(sender)
         signer, tx = self._unsigned(sender, to, data, value=value, gas=gas)
-        with self._write_lock:
-            nonce = self._nonces.get(sender)
-            if nonce is None:
-                nonce = int(self._w3.eth.get_transaction_count(sender, "pending"))
-            tx["nonce"] = nonce
-            signed = signer.sign_transaction(tx)
-            try:
-                receipt = self._submit_raw(bytes(signed.raw_transaction), tx)
-            except ContractReverted:
-                self._nonces[sender] = nonce + 1  # mined, so the nonce is spent
-                raise
-            except Exception:
-                self._nonces.pop(sender, None)  # re-read from the node next time
-                raise
-            self._nonces[sender] = nonce + 1
+        return self._commit(PendingWrite(signer=signer, tx=tx))
+
+    def _sign(self, write: PendingWrite) -> bytes:
+        """The write's signed bytes; a write of ours gets its sender's next nonce here, in block order."""
+        if write.raw is not None:
+            self._nonces.clear()  # the signer may be one of ours: re-read nonces from the chain
+            return write.raw
+        assert write.signer is not None and write.tx is not None
+        sender = write.tx["from"]
+        nonce = self._nonces.get(sender)
+        if nonce is None:
+            nonce = int(self._w3.eth.get_transaction_count(sender, "pending"))
+        write.tx["nonce"] = nonce
+        return bytes(write.signer.sign_transaction(write.tx).raw_transaction)
+
+    def _spend_nonce(self, write: PendingWrite) -> None:
+        if write.tx is not None:  # sent: mined next, whether it succeeds or reverts
+            self._nonces[write.tx["from"]] = int(write.tx["nonce"]) + 1
+
+    def _forget_nonces(self) -> None:
+        self._nonces.clear()
+
+    def _release_nonce(self, write: PendingWrite) -> None:
+        if write.tx is not None:
+            self._nonces.pop(write.tx["from"], None)  # re-read from the chain next time
+
+    # The block-making primitive of `GroupCommit` (sandbox/chain/groupcommit.py), over web3.py: a node
+    # mining by itself takes the transaction in `_send_pending`, and `_receipt_for` waits for it.
+
+    def _begin_block(self) -> None:
+        """Prepares the next block (the embedded chain stamps its time here)."""
+
+    def _send_pending(self, raw: bytes) -> bytes:
+        """Adds a signed transaction to the block being made; returns its hash."""
+        return bytes(self._w3.eth.send_raw_transaction(raw))
+
+    def _seal_block(self) -> None:
+        """Mines the block holding everything `_send_pending` took."""
+
+    def _receipt_for(self, tx_hash: bytes, tx: dict[str, Any] | None) -> Receipt:
+        """The receipt of a sent transaction; `ContractReverted` when it failed."""
+        raw_receipt = self._wait_for_receipt(tx_hash)
+        receipt = self._to_receipt(raw_receipt)
+        if int(raw_receipt["status"]) != 1:
+            raise self._explain_failure(tx, raw_receipt, receipt.transaction_hash)
         return receipt
 
     def _unsigned(
@@ -143,22 +179,7 @@ class Web3Chain:
         chain id, or a legacy one without a chain id (pre-EIP-155, replayable on every chain), is
         refused with `ChainError` before anything is sent, as geth refuses them over RPC."""
         check_signed_for(self._chain_id, raw)
-        with self._write_lock:
-            self._nonces.clear()  # the signer may be one of ours: re-read nonces from the chain
-            return self._submit_raw(raw, None)
-
-    def _submit_raw(self, raw: bytes, tx: dict[str, Any] | None) -> Receipt:
-        """The one place every write reaches the node (called with the write lock held)."""
-        self._before_send()
-        tx_hash = self._w3.eth.send_raw_transaction(raw)
-        raw_receipt = self._wait_for_receipt(tx_hash)
-        receipt = self._to_receipt(raw_receipt)
-        if int(raw_receipt["status"]) != 1:
-            raise self._explain_failure(tx, raw_receipt, receipt.transaction_hash)
-        return receipt
-
-    def _before_send(self) -> None:
-        """Hook for backends that must prepare the next block (the embedded chain's clock)."""
+        return self._commit(PendingWrite(raw=raw))
 
     def _wait_for_receipt(self, tx_hash: bytes) -> Any:
         return self._w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=120, poll_latency=0.01)
@@ -233,6 +254,39 @@ class Web3Chain:
 
     def _read_guard(self) -> AbstractContextManager[Any]:
         return self._write_lock if self.serialize_reads else nullcontext()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._read_guard():  # the write lock where the engine is not thread-safe, else nothing
+            yield
+
+    def block(self, number: int) -> Block:
+        with self._read_guard():
+            found = self._w3.eth.get_block(number, full_transactions=True)
+        transactions = []
+        for entry in found["transactions"]:
+            if isinstance(entry, bytes):  # a node that ignored full_transactions
+                raise ChainError(f"the node returned block {number} without its transactions")
+            tx = cast(Any, entry)
+            transactions.append(BlockTransaction("0x" + bytes(tx["hash"]).hex(), to_checksum_address(tx["from"])))
+        return Block(
+            number=int(found["number"]),
+            hash="0x" + bytes(found["hash"]).hex(),
+            timestamp=int(found["timestamp"]),
+            transactions=tuple(transactions),
+        )
+
+    def code(self, address: str, *, block: int | str = "latest") -> bytes:
+        with self._read_guard():
+            return bytes(self._w3.eth.get_code(to_checksum_address(address), cast(Any, block)))
+
+    def balance(self, address: str, *, block: int | str = "latest") -> int:
+        with self._read_guard():
+            return int(self._w3.eth.get_balance(to_checksum_address(address), cast(Any, block)))
+
+    def gas_price(self) -> int:
+        with self._read_guard():
+            return int(self._w3.eth.gas_price)
 
     def block_number(self) -> int:
         with self._read_guard():

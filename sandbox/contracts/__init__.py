@@ -22,6 +22,7 @@ from sandbox.contracts.corporate_actions import (
     wire_paying_agent,
 )
 from sandbox.contracts.event import ContractEvent, EventParam, GenericEvent
+from sandbox.contracts.offerings import Exemption, Lot, Offering, OfferingRegistry, OfferingTerms
 from sandbox.contracts.registry import InvestorAttributes, InvestorRecord, InvestorRegistry, WalletRecord
 from sandbox.contracts.restricted_token import RestrictedToken
 from sandbox.contracts.security_token import (
@@ -64,6 +65,7 @@ __all__ = [
     "DvPSettlement",
     "EquityPayingAgent",
     "EventParam",
+    "Exemption",
     "GenericEvent",
     "HeldPayment",
     "HolderCounts",
@@ -76,6 +78,10 @@ __all__ = [
     "IssuanceApproval",
     "Leg",
     "LockedTokens",
+    "Lot",
+    "Offering",
+    "OfferingRegistry",
+    "OfferingTerms",
     "PayingAgent",
     "Payment",
     "PaymentBatch",

@@ -686,6 +686,29 @@ class Issued(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IssuedInOffering(ContractEvent):
+    """`IssuedInOffering(uint256 indexed offeringId, address indexed wallet, address indexed investor, uint256
+    amount, bool newPurchaser)`, declared by IOfferingRegistry, OfferingRegistry.
+    """
+
+    event_name = "IssuedInOffering"
+    topic = bytes.fromhex("0717d3919d6ba433371d2cb86dae5c5b200de4802f235ba775d3bc0f2d9ec899")
+    params = (
+        EventParam("offeringId", "offering_id", "uint256", indexed=True),
+        EventParam("wallet", "wallet", "address", indexed=True),
+        EventParam("investor", "investor", "address", indexed=True),
+        EventParam("amount", "amount", "uint256"),
+        EventParam("newPurchaser", "new_purchaser", "bool"),
+    )
+
+    offering_id: int
+    wallet: ChecksumAddress
+    investor: ChecksumAddress
+    amount: int
+    new_purchaser: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class JurisdictionAdmissionSet(ContractEvent):
     """`JurisdictionAdmissionSet(uint16 indexed jurisdiction, uint8 minCategory)`, declared by ISecurityToken,
     SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule,
@@ -724,6 +747,29 @@ class LotAdded(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LotMoved(ContractEvent):
+    """`LotMoved(address indexed from, address indexed to, uint256 indexed offeringId, uint256 amount, uint256
+    acquiredAt)`, declared by IOfferingRegistry, OfferingRegistry.
+    """
+
+    event_name = "LotMoved"
+    topic = bytes.fromhex("b948fac3b346cb0f61590af34f717514be0707aad2a48e79c480422d73af3de3")
+    params = (
+        EventParam("from", "from_", "address", indexed=True),
+        EventParam("to", "to", "address", indexed=True),
+        EventParam("offeringId", "offering_id", "uint256", indexed=True),
+        EventParam("amount", "amount", "uint256"),
+        EventParam("acquiredAt", "acquired_at", "uint256"),
+    )
+
+    from_: ChecksumAddress
+    to: ChecksumAddress
+    offering_id: int
+    amount: int
+    acquired_at: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModuleAdded(ContractEvent):
     """`ModuleAdded(address indexed module)`, declared by ERC3643Compliance."""
 
@@ -758,6 +804,46 @@ class ModuleRemoved(ContractEvent):
     params = (EventParam("module", "module", "address", indexed=True),)
 
     module: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferingCreated(ContractEvent):
+    """`OfferingCreated(uint256 indexed offeringId, uint8 exemption, uint256 firstOfferAt, uint256 closingAt, uint256
+    periodEndsAt, bool restricted, address indexed agent)`, declared by IOfferingRegistry, OfferingRegistry.
+    """
+
+    event_name = "OfferingCreated"
+    topic = bytes.fromhex("2ad94b126976b72478748a9116824788e0697a8569bfc81a9277073e6094ff93")
+    params = (
+        EventParam("offeringId", "offering_id", "uint256", indexed=True),
+        EventParam("exemption", "exemption", "uint8"),
+        EventParam("firstOfferAt", "first_offer_at", "uint256"),
+        EventParam("closingAt", "closing_at", "uint256"),
+        EventParam("periodEndsAt", "period_ends_at", "uint256"),
+        EventParam("restricted", "restricted", "bool"),
+        EventParam("agent", "agent", "address", indexed=True),
+    )
+
+    offering_id: int
+    exemption: int
+    first_offer_at: int
+    closing_at: int
+    period_ends_at: int
+    restricted: bool
+    agent: ChecksumAddress
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferingRegistrySet(ContractEvent):
+    """`OfferingRegistrySet(address indexed offeringRegistry)`, declared by ISecurityToken, SecurityToken,
+    SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """
+
+    event_name = "OfferingRegistrySet"
+    topic = bytes.fromhex("a2a59c22c594b44fc1bb5a567196e2d38967cfdbc0ae4754178c0347748da042")
+    params = (EventParam("offeringRegistry", "offering_registry", "address", indexed=True),)
+
+    offering_registry: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -943,6 +1029,23 @@ class RemainderReturned(ContractEvent):
     id: int
     to: ChecksumAddress
     amount: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportingStatusSet(ContractEvent):
+    """`ReportingStatusSet(uint256 reportingSince, address indexed agent)`, declared by IOfferingRegistry,
+    OfferingRegistry.
+    """
+
+    event_name = "ReportingStatusSet"
+    topic = bytes.fromhex("6b6325a4365a8719ab10022f95c2dce8cf813d8f2ebd98b01893499980bd68dd")
+    params = (
+        EventParam("reportingSince", "reporting_since", "uint256"),
+        EventParam("agent", "agent", "address", indexed=True),
+    )
+
+    reporting_since: int
+    agent: ChecksumAddress
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1553,11 +1656,15 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     InvestorUpdated,
     IssuanceApproved,
     Issued,
+    IssuedInOffering,
     JurisdictionAdmissionSet,
     LotAdded,
+    LotMoved,
     ModuleAdded,
     ModuleInteraction,
     ModuleRemoved,
+    OfferingCreated,
+    OfferingRegistrySet,
     OwnershipTransferred,
     PartialFreezeByRegulator,
     Paused,
@@ -1569,6 +1676,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     Redeemed,
     RegulatorSet,
     RemainderReturned,
+    ReportingStatusSet,
     ReservesAttested,
     RoleAdminChanged,
     RoleGranted,

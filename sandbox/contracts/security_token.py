@@ -265,8 +265,8 @@ class SecurityToken(RestrictedToken):
     def can_receive(self, account: str) -> bool:
         return bool(self._read("canReceive", account))
 
-    def is_frozen(self, wallet: str) -> bool:
-        return bool(self._read("isFrozen", wallet))
+    def is_frozen(self, wallet: str, *, block: int | str = "latest") -> bool:
+        return bool(self._read("isFrozen", wallet, block=block))
 
     def frozen_by(self, wallet: str) -> int:
         return int(self._read("frozenBy", wallet))
@@ -420,6 +420,14 @@ class SecurityToken(RestrictedToken):
         self, jurisdiction: Jurisdiction | int, admitted: bool, *, sender: str | None = None
     ) -> Receipt:
         return self._send("setJurisdictionAdmitted", int(jurisdiction), admitted, sender=sender)
+
+    def set_offering_registry(self, offering_registry: str, *, sender: str | None = None) -> Receipt:
+        """Attaches an `OfferingRegistry`: from then on units are issued only in its offerings."""
+        return self._send("setOfferingRegistry", offering_registry, sender=sender)
+
+    def offering_registry(self) -> str:
+        """The attached `OfferingRegistry` (the zero address when none is)."""
+        return str(self._read("offeringRegistry"))
 
     def set_terms(self, terms: Terms, *, sender: str | None = None) -> Receipt:
         return self._send("setTerms", terms.as_tuple(), sender=sender)

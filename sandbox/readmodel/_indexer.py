@@ -11,8 +11,7 @@ loses at most the range in flight, which the next `sync` redoes. Every event is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -48,13 +47,6 @@ _IN_CHUNK = 500  # members of one SQL IN (...) list
 
 #: Called with (blocks done, blocks to do) after each indexed range.
 SyncProgress = Callable[[int, int], None]
-
-
-def _read_guard(chain: Chain) -> AbstractContextManager[Any]:
-    """What a backend whose engine is not thread-safe (py-evm in this process) wants held around a raw
-    `w3` read, so the indexer can follow the chain from a thread of its own; nothing elsewhere."""
-    guard = getattr(chain, "_read_guard", None)
-    return cast(AbstractContextManager[Any], guard()) if callable(guard) else nullcontext()
 
 
 @dataclass(frozen=True)
@@ -429,15 +421,9 @@ class Indexer:
     def _blocks(self, numbers: Sequence[int]) -> dict[int, _BlockInfo]:
         out: dict[int, _BlockInfo] = {}
         for number in numbers:
-            with _read_guard(self.chain):
-                block = self.chain.w3.eth.get_block(number, full_transactions=True)
-            transactions: dict[str, tuple[int, str]] = {}
-            for position, entry in enumerate(block["transactions"]):
-                if isinstance(entry, bytes):  # a node that ignored full_transactions
-                    raise ReadModelError(f"the node returned block {number} without its transactions")
-                tx = cast(Mapping[str, Any], entry)
-                transactions["0x" + bytes(tx["hash"]).hex()] = (position, to_checksum_address(tx["from"]))
-            out[number] = _BlockInfo(int(block["timestamp"]), "0x" + bytes(block["hash"]).hex(), transactions)
+            block = self.chain.block(number)
+            transactions = {tx.hash: (position, tx.sender) for position, tx in enumerate(block.transactions)}
+            out[number] = _BlockInfo(block.timestamp, block.hash, transactions)
         return out
 
     @staticmethod
@@ -477,8 +463,7 @@ class Indexer:
             raise ReadModelDiverged(
                 f"the read model has block {newest.number} but the chain's head is {self.chain.block_number()}"
             )
-        with _read_guard(self.chain):
-            on_chain = "0x" + bytes(self.chain.w3.eth.get_block(newest.number)["hash"]).hex()
+        on_chain = self.chain.block(newest.number).hash
         if on_chain != newest.hash:
             raise ReadModelDiverged(
                 f"block {newest.number} is {on_chain} on the chain but {newest.hash} in the read model"

@@ -76,6 +76,23 @@ def _fca_freezes_carol_first(client: TestClient, market: Market, keys: dict[str,
     assert response.status_code == 201
 
 
+def _thames_creates_offr1(client: TestClient, market: Market, keys: dict[str, str], *, offering: bool = False) -> None:
+    """A fresh security of thames with issuance approved (offerings attach only before any issue)."""
+    body = {"symbol": "OFFR1", "name": "Offered 1", "home": "GB", "admitted": ["GB", "US"]}
+    assert client.post("/securities", json=body, headers=bearer(keys["thames"])).status_code == 201
+    response = client.post("/securities/OFFR1/issuance-approval", json={"limit": 10**6}, headers=bearer(keys["fca"]))
+    assert response.status_code == 200, response.text
+    if offering:
+        now = market.chain.timestamp()
+        terms = {"exemption": "UK_PUBLIC_OFFER", "first_offer_at": now, "closing_at": now + 86_400 * 30}
+        response = client.post("/securities/OFFR1/offerings", json=terms, headers=bearer(keys["thames"]))
+        assert response.status_code == 201, response.text
+
+
+def _thames_opens_an_offering(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    _thames_creates_offr1(client, market, keys, offering=True)
+
+
 # ---------------------------------------------------------------- corporate actions (THAMES28 is a bond)
 FIRST_COUPON_DATE = 1_782_864_000  # 2026-07-01 00:00 UTC, the first coupon date of THAMES28 in the demo
 
@@ -187,6 +204,38 @@ CASES = [
         _const(f"{S}/mint"),
         _statuses(403, thames=201),
         body=lambda m: {"to": m.accounts["alice"], "amount": 1},
+    ),
+    Case("offerings-list", "GET", _const(f"{S}/offerings"), _statuses(403, fca=200, sec=200, thames=200)),
+    Case(
+        "offerings-create",
+        "POST",
+        _const("/securities/OFFR1/offerings"),
+        _statuses(403, thames=201),
+        body=lambda m: {
+            "exemption": "REG_S_CATEGORY_2",
+            "first_offer_at": m.chain.timestamp(),
+            "closing_at": m.chain.timestamp() + 86_400,
+        },
+        setup=_thames_creates_offr1,
+    ),
+    Case(
+        "offerings-create-after-issuance",
+        "POST",
+        _const(f"{S}/offerings"),
+        _statuses(403, thames=409),
+        body=lambda m: {
+            "exemption": "UK_PUBLIC_OFFER",
+            "first_offer_at": m.chain.timestamp(),
+            "closing_at": 2_000_000_000,
+        },
+    ),
+    Case(
+        "offerings-issue",
+        "POST",
+        _const("/securities/OFFR1/offerings/1/issue"),
+        _statuses(403, thames=201),
+        body=lambda m: {"to": m.accounts["alice"], "amount": 1},
+        setup=_thames_opens_an_offering,
     ),
     Case("securities-pause", "POST", _const(f"{S}/pause"), _statuses(403, fca=200, thames=200)),
     Case("securities-unpause", "POST", _const(f"{S}/unpause"), _statuses(403, fca=200, thames=200), setup=_pause_first),

@@ -66,7 +66,9 @@ def _busy_history(chain: EmbeddedChain) -> Plain:
 
 @pytest.mark.parametrize("snapshot_every", [3, 1_000], ids=["snapshots", "journal-only"])
 def test_restart_reproduces_blocks_and_state(tmp_path: Path, snapshot_every: int) -> None:
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every) as chain:
+    with EmbeddedChain(
+        num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every, snapshot_on_close=False
+    ) as chain:
         token = _busy_history(chain)
         before = _state(chain, token)
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -96,7 +98,7 @@ def test_persistent_chain_mines_the_same_blocks_as_an_in_memory_one(tmp_path: Pa
 
 
 def test_torn_last_record_is_dropped_and_the_journal_truncated(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=3, data_dir=tmp_path) as chain:
+    with EmbeddedChain(num_accounts=3, data_dir=tmp_path, snapshot_on_close=False) as chain:
         token = Plain.deploy_contract(chain, [SUPPLY], sender=chain.accounts[0].address)
         acknowledged = _state(chain, token)
         journal = tmp_path / "journal-00000000.log"
@@ -122,7 +124,7 @@ def test_torn_last_record_is_dropped_and_the_journal_truncated(tmp_path: Path) -
 
 
 def test_checksum_failure_in_the_last_record_drops_it(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as chain:
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, snapshot_on_close=False) as chain:
         chain.mine(2)
         first_block_hash = bytes(chain.w3.eth.get_block(1)["hash"])
     journal = tmp_path / "journal-00000000.log"
@@ -135,7 +137,7 @@ def test_checksum_failure_in_the_last_record_drops_it(tmp_path: Path) -> None:
 
 
 def test_damage_before_the_last_record_is_refused(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as chain:
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, snapshot_on_close=False) as chain:
         chain.mine(3)
     journal = tmp_path / "journal-00000000.log"
     data = bytearray(journal.read_bytes())
@@ -305,10 +307,32 @@ def test_revert_to_genesis_and_to_an_older_snapshot_survive_a_restart(tmp_path: 
 
 
 def test_without_fsync_records_still_reach_the_journal(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, fsync=False) as chain:
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, fsync=False, snapshot_on_close=False) as chain:
         chain.mine(2)
         chain.time_travel(chain.timestamp() + 60)
         head = bytes(chain.w3.eth.get_block("latest")["hash"])
     with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as reopened:
         assert reopened.recovery is not None and len(reopened.recovery.records) == 3
         assert bytes(reopened.w3.eth.get_block("latest")["hash"]) == head
+
+
+def test_a_graceful_close_snapshots_so_a_restart_replays_nothing(tmp_path: Path) -> None:
+    """On today's main a restart after a graceful close re-mines every block since the last scheduled
+    snapshot (up to 999)."""
+    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000) as chain:
+        token = _busy_history(chain)
+        before = _state(chain, token)
+    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000) as again:
+        assert again.recovery is not None and again.recovery.records == []
+        assert _state(again, Plain(again, token.address)) == before
+
+
+def test_a_snapshot_is_due_after_snapshot_seconds_even_with_few_blocks(tmp_path: Path) -> None:
+    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000, snapshot_seconds=0) as chain:
+        owner = chain.accounts[0].address
+        chain.transact(owner, chain.accounts[1].address, b"", value=1, gas=21_000)
+        # `snapshot_seconds=0`: the block just mined was snapshotted at once, nothing is left to replay.
+        head = chain.block_number()
+    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_on_close=False) as again:
+        assert again.recovery is not None and again.recovery.records == []
+        assert again.block_number() == head

@@ -104,7 +104,13 @@ def test_rule_table_matches_transfer_rules_code_by_code(w: World) -> None:
     }
     assert on_chain == {r.code: r.name for r in RULES}
     t = w.token
-    error_names = {i["name"] for i in load_artifact("SecurityToken").abi if i.get("type") == "error"}
+    # The offering rules are enforced by the security's `OfferingRegistry`.
+    error_names = {
+        i["name"]
+        for artifact in ("SecurityToken", "OfferingRegistry")
+        for i in load_artifact(artifact).abi
+        if i.get("type") == "error"
+    }
     for rule in RULES:
         message = t.message_for_transfer_restriction(rule.code)
         assert message.startswith(rule.name + ": "), message
@@ -121,7 +127,9 @@ def test_rule_sentences_cite_their_sources(w: World) -> None:
         "LOCKUP_ACTIVE": "Rule 144(d)",
         "REG_S_DISTRIBUTION_COMPLIANCE": "Regulation S",
         "HOLDER_LIMIT": "12(g)",
-        "NON_ACCREDITED_HOLDER_LIMIT": "506(b)",
+        "NON_ACCREDITED_HOLDER_LIMIT": "12(g)(1)(A)",
+        "NON_ACCREDITED_PURCHASER_LIMIT": "506(b)",
+        "OFFERING_PURCHASER_NOT_ELIGIBLE": "506(c)",
         "CATEGORY_NOT_ADMITTED": "506(c)",
         "ISSUANCE_NOT_APPROVED": "Digital Securities Sandbox",
     }

@@ -92,6 +92,8 @@ interface ISecurityToken {
     event WalletSplit(address indexed wallet, uint256 balanceBefore, uint256 balanceAfter);
     /// @notice Every unit outstanding has been split; transfers resume unless the token is paused.
     event SplitCompleted(uint256 ratio, uint256 supplyAfter);
+    /// @notice The security issues in `offeringRegistry`'s offerings, which keep its lots.
+    event OfferingRegistrySet(address indexed offeringRegistry);
 
     // ----- rule errors (one per rule code; see TransferRules)
     error TransferPaused();
@@ -122,6 +124,9 @@ interface ISecurityToken {
     );
     error IssuanceNotApproved();
     error IssuanceLimitExceeded(uint256 supplyAfter, uint256 limit);
+    /// @notice A mint outside the security's offerings: once an offering registry is attached, units
+    /// are issued only in an offering (`OfferingRegistry.issue`).
+    error IssuanceOutsideOffering();
 
     // ----- power errors
     /// @notice The caller is a regulator, but neither of the holder's jurisdiction nor of the
@@ -184,4 +189,9 @@ interface ISecurityToken {
     /// @notice A split cannot start before a scheduled record date has passed (its balances would
     /// mix pre- and post-split units).
     error SplitBeforeRecordDate(uint256 recordDate);
+    /// @notice The offering registry cannot be attached: one is already, units were issued, it serves
+    /// another token, or the terms keep lots of their own.
+    error OfferingRegistryNotAllowed(address offeringRegistry);
+    /// @notice A share split of a security whose lots live in an offering registry (not supported yet).
+    error SplitWithOfferingLots();
 }

@@ -7,6 +7,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {ISecurityToken} from "../interfaces/ISecurityToken.sol";
+import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {IERC3643AgentRoleEvents} from "../interfaces/IERC3643AgentRole.sol";
@@ -193,6 +194,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev Requirements: caller has AGENT_ROLE (or is this token, running a batch of the extension).
     function mint(address to, uint256 amount) public {
         _checkAgent();
+        address offerings = _offeringRegistry;
+        if (offerings != address(0) && _msgSender() != offerings) revert IssuanceOutsideOffering();
         _mint(to, amount);
     }
 
@@ -294,7 +297,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
         if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
-        if (mode != M_MINT) _debit(from, value, mode, c);
+        if (mode != M_MINT) _debit(from, to, value, mode, c);
         if (mode != M_BURN) _credit(to, value, mode, c);
         if (c.sMulti) {
             _positions[c.sr.identity] = Position(
@@ -408,9 +411,21 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             uint256 blocked = (mode == M_FORCED || mode == M_BURN) ? _extra[from].regulatorFrozen : c.s.frozen;
             if (value + blocked + reserved > balance) return TransferRules.INSUFFICIENT_UNFROZEN_BALANCE;
             if (block.timestamp < c.s.lockedUntil) {
-                (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
-                if ((mode == M_TRANSFER || mode == M_SETTLE) && value + reserved + c.locked > balance) {
-                    return TransferRules.LOCKUP_ACTIVE;
+                address offerings = _offeringRegistry;
+                if (offerings != address(0)) {
+                    // Lots live in the offering registry: it says which may go to this receiver.
+                    uint256 lotCode;
+                    (lotCode, c.locked, c.nextUnlockAt) =
+                        _lotsCheck(offerings, from, to, value, mode, balance - reserved);
+                    if (lotCode != TransferRules.SUCCESS) {
+                        c.limitValue = c.nextUnlockAt;
+                        return uint8(lotCode);
+                    }
+                } else {
+                    (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
+                    if ((mode == M_TRANSFER || mode == M_SETTLE) && value + reserved + c.locked > balance) {
+                        return TransferRules.LOCKUP_ACTIVE;
+                    }
                 }
             }
         }
@@ -555,7 +570,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
 
     // ================================================================== effects
 
-    function _debit(address from, uint256 value, uint8 mode, Ctx memory c) private {
+    function _debit(address from, address to, uint256 value, uint8 mode, Ctx memory c) private {
         Wallet memory s = c.s;
         uint256 balance = s.balance;
         if (mode == M_FORCED || mode == M_BURN) {
@@ -581,11 +596,72 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
                 WalletExtra storage x = _extra[from];
                 x.head = x.tail;
                 s.lockedUntil = 0;
+            } else if (_offeringRegistry != address(0)) {
+                // Only when free units do not cover the movement does a lot move (and keep its status).
+                if (value + c.reserved + c.locked > balance) {
+                    (uint256 sh, uint256 rh,) = _lotsMove(from, to, value, mode, balance - c.reserved);
+                    s.lockedUntil = uint40(sh);
+                    if (rh > c.r.lockedUntil) c.r.lockedUntil = uint40(rh);
+                }
             } else {
                 _consumeLots(from, balance, value, c);
             }
         }
         _storeWalletAt(c.sSlot, s);
+    }
+
+    /// @dev Runs the offering registry's `moveLots` (the same arguments as `checkLots`).
+    function _lotsMove(address from, address to, uint256 value, uint8 mode, uint256 spendable)
+        private
+        returns (uint256, uint256, uint256)
+    {
+        address lots = _offeringRegistry;
+        bytes4 selector = IOfferingRegistry.moveLots.selector;
+        uint256 ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 4), from)
+            mstore(add(p, 36), to)
+            mstore(add(p, 68), value)
+            mstore(add(p, 100), mode)
+            mstore(add(p, 132), spendable)
+            ok := call(gas(), lots, 0, p, 164, 0, 0)
+        }
+        return _lotsResult(ok);
+    }
+
+    /// @dev Runs the offering registry's `checkLots` read-only; returns its three return words.
+    function _lotsCheck(address lots, address from, address to, uint256 value, uint8 mode, uint256 spendable)
+        private
+        view
+        returns (uint256, uint256, uint256)
+    {
+        bytes4 selector = IOfferingRegistry.checkLots.selector;
+        uint256 ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, selector)
+            mstore(add(p, 4), from)
+            mstore(add(p, 36), to)
+            mstore(add(p, 68), value)
+            mstore(add(p, 100), mode)
+            mstore(add(p, 132), spendable)
+            ok := staticcall(gas(), lots, p, 164, 0, 0)
+        }
+        return _lotsResult(ok);
+    }
+
+    /// @dev The three return words of the offering registry's last call, or its revert bubbled up.
+    function _lotsResult(uint256 ok) private pure returns (uint256 a, uint256 b, uint256 d) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) { revert(p, returndatasize()) }
+            a := mload(p)
+            b := mload(add(p, 32))
+            d := mload(add(p, 64))
+        }
     }
 
     /// @dev Pops unlocked lots; a forced transfer or burn that takes locked units removes them from
@@ -684,28 +760,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
     // ================================================================== powers run by the extension
 
-    /// @notice Requests a transfer to an investor of another jurisdiction: the units are escrowed in
-    /// the sender's wallet until the regulators of both jurisdictions approve (then it settles) or
-    /// either rejects or the window passes (then they are released). Every other rule is checked now
-    /// and again at settlement.
-    /// @dev Requirements: the rulebook, except the cross-border rule, allows the transfer now; the
-    /// parties are in different jurisdictions.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function requestCrossBorderTransfer(address, uint256) external returns (uint256) {
-        _delegate();
-    }
-
-    /// @notice A regulator of the sender's or the receiver's jurisdiction approves request `id`; when
-    /// both have, an investor's request settles, re-checking every other rule now (a refusal reverts
-    /// this approval with the rule's error and leaves the request pending), and a settlement
-    /// contract's clearance becomes Cleared for that contract to settle.
-    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending
-    /// and within its deadline; that side has not approved yet.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function approveCrossBorderTransfer(uint256) external {
-        _delegate();
-    }
-
     /// @notice ERC-3643: several forced transfers.
     /// @dev Requirements: as `forcedTransfer` for each; arrays of equal length.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
@@ -724,21 +778,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev Requirements: as `burn` for each; arrays of equal length.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function batchBurn(address[] calldata, uint256[] calldata) external {
-        _delegate();
-    }
-
-    /// @notice Replaces the security's rule parameters; emits `TermsSet`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; amounts fit in uint96.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
-    function setTerms(Terms calldata) external {
-        _delegate();
-    }
-
-    /// @notice Admits (at the jurisdiction's lowest category, unless a higher minimum is already set)
-    /// or refuses investors of `jurisdiction`.
-    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; `jurisdiction` is 826 or 840.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
-    function setJurisdictionAdmitted(uint16, bool) external {
         _delegate();
     }
 
@@ -848,35 +887,12 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _delegate();
     }
 
-    /// @notice The DSS "notary" gate: the home regulator approves issuance up to `limit` units
-    /// outstanding. Until then nothing can be minted; afterwards never beyond the limit.
-    /// @dev Requirements: caller is a regulator of the home jurisdiction; `limit` fits in uint96.
-    /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
-    function approveIssuance(uint256) external {
-        _delegate();
-    }
-
     /// @notice ERC-3643: moves the whole position of `lostWallet` (balance, freezes, lots) to
     /// `newWallet`. `investorOnchainID` is the investor's identity in the registry (standing in for
     /// the ONCHAINID): both wallets must be linked to it.
     /// @dev Requirements: caller has AGENT_ROLE; `newWallet` holds nothing; no escrowed units.
     /// @dev Runs `SecurityTokenExtension` by delegatecall in this token's storage.
     function recoveryAddress(address, address, address) external returns (bool) {
-        _delegate();
-    }
-
-    /// @notice A regulator of either party's jurisdiction rejects request `id`; the units are released.
-    /// @dev Requirements: caller is a regulator of one party's jurisdiction; the request is pending.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function rejectCrossBorderTransfer(uint256) external {
-        _delegate();
-    }
-
-    /// @notice Anyone may close request `id` once its deadline has passed (pending, or cleared and not
-    /// settled in time); the units are released.
-    /// @dev Requirements: the request is pending or cleared and `block.timestamp > deadline`.
-    /// @dev Runs `SecurityTokenCrossBorder` by delegatecall in this token's storage.
-    function expireCrossBorderTransfer(uint256) external {
         _delegate();
     }
 
@@ -891,61 +907,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
     /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
     function canReceive(address) external view returns (bool allowed) {
-        _delegateView();
-    }
-
-    /// @notice Units of `wallet` frozen by regulators of `jurisdiction` (agents cannot unfreeze them).
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function regulatorFrozenTokens(address, uint16) external view returns (uint256) {
-        _delegateView();
-    }
-
-    /// @notice Units of `wallet` escrowed by pending cross-border transfers.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function escrowedTokens(address) external view returns (uint256) {
-        _delegateView();
-    }
-
-    /// @notice Units of `wallet` still inside a Rule 144(d) holding period now, and when the oldest of
-    /// them unlocks (0 when none is locked).
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function lockedTokens(address) external view returns (uint256 locked, uint256 nextUnlockAt) {
-        _delegateView();
-    }
-
-    /// @notice The position of investor `identity` across all its wallets, as this token counts it.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function investorBalance(address) external view returns (uint256) {
-        _delegateView();
-    }
-
-    /// @notice Holders of record counted per investor: total, UK, US, US non-accredited.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function holderCounts() external view returns (uint256 total, uint256 uk, uint256 us, uint256 usNonAccredited) {
-        _delegateView();
-    }
-
-    /// @notice The security's current rule parameters.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function terms() external view returns (Terms memory t) {
-        _delegateView();
-    }
-
-    /// @notice Whether the home regulator has approved issuance, and the approved limit.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function issuanceApproval() external view returns (bool approved, uint256 limit) {
-        _delegateView();
-    }
-
-    /// @notice Whether investors of `jurisdiction` may hold this security (in some category).
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function isJurisdictionAdmitted(uint16) external view returns (bool) {
-        _delegateView();
-    }
-
-    /// @notice A cross-border transfer request.
-    /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
-    function crossBorderTransfer(uint256) external view returns ( address from, address to, uint256 value, CrossBorderStatus status, uint256 deadline, bool fromApproved, bool toApproved ) {
         _delegateView();
     }
 
@@ -1029,7 +990,10 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
 
     /// @notice Runs any function this contract does not declare in its extension's code, in this
-    /// token's storage: the settlement clearances of `SecurityTokenCrossBorder`
+    /// token's storage: the powers no ERC-3643 / ERC-7943 interface declares (`setTerms`,
+    /// `setJurisdictionAdmitted`, `approveIssuance`, the cross-border requests and decisions, the
+    /// offering registry's `setOfferingRegistry`; see `SecurityTokenExtension` and
+    /// `SecurityTokenCrossBorder` for their NatSpec), and the settlement clearances of `SecurityTokenCrossBorder`
     /// (`requestCrossBorderClearance`, `settleCrossBorderClearance`, `withdrawCrossBorderClearance`,
     /// `crossBorderClearance`), which the extension's own fallback reaches. A fallback rather than
     /// more stubs keeps this contract's function dispatch, and so its transfer gas, unchanged.

@@ -316,6 +316,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     address internal _identityRegistryAdapter;
     /// @dev What `compliance()` answers when set: an `ERC3643Compliance` bound to this token.
     address internal _complianceAdapter;
+    /// @dev The `OfferingRegistry` this security issues in and keeps its lots in (zero: none; the
+    /// token then keeps lots itself from `Terms.holdingPeriod`).
+    address internal _offeringRegistry;
 
 
     /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.26;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {SecurityTokenBase} from "./SecurityTokenBase.sol";
+import {SecurityTokenViews} from "./SecurityTokenViews.sol";
 
 /// @dev The two functions the cross-border code calls back on the token it runs for.
 interface ISecurityTokenPlumbing {
@@ -22,9 +22,44 @@ interface ISecurityTokenPlumbing {
 /// it when the trade is cancelled or expires.
 /// @dev A token runs this code by `delegatecall`, in its own storage, through its extension's
 /// fallback (token -> extension -> here); called directly, it only touches its own (empty) storage.
-/// Kept apart from the extension because together they exceed the EIP-170 code-size limit.
-contract SecurityTokenCrossBorder is SecurityTokenBase {
-    constructor() ERC20("", "") {}
+/// Kept apart from the extension because together they exceed the EIP-170 code-size limit. It also
+/// carries the read-only views of `SecurityTokenViews`, which the token reaches through its fallback.
+contract SecurityTokenCrossBorder is SecurityTokenViews {
+
+    // ================================================================== offerings (kept here, apart from
+    // the extension, for EIP-3860: the extension creates the module and rulebook in its constructor)
+
+    /// @notice Attaches the `OfferingRegistry` this security issues in: from then on units are minted
+    /// only in one of its offerings (`OfferingRegistry.issue`, which receives AGENT_ROLE here), and the
+    /// lots that carry restricted and Regulation S status live there; emits `OfferingRegistrySet`.
+    /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; nothing issued yet; no registry attached yet;
+    /// the registry serves this token; the terms keep no lots of their own (holding period 0, no
+    /// lock on every acquisition).
+    function setOfferingRegistry(address offeringRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        (bool ok, bytes memory ret) = offeringRegistry_.staticcall(abi.encodeWithSignature("token()"));
+        if (
+            _offeringRegistry != address(0) || _counts.totalSupply != 0 || !ok || ret.length != 32
+                || abi.decode(ret, (address)) != address(this) || _limits.holdingPeriod != 0
+                || _config.flags & F_LOCK_ALL != 0
+        ) revert OfferingRegistryNotAllowed(offeringRegistry_);
+        _offeringRegistry = offeringRegistry_;
+        _grantRole(AGENT_ROLE, offeringRegistry_);
+        emit OfferingRegistrySet(offeringRegistry_);
+    }
+
+    /// @notice The `OfferingRegistry` this security issues in (zero when none is attached).
+    function offeringRegistry() external view returns (address) {
+        return _offeringRegistry;
+    }
+
+    /// @notice Plumbing for `OfferingRegistry.issue`: raises `wallet`'s lot horizon (the time until
+    /// which transfers from it consult the offering registry) to `horizon`.
+    /// @dev Requirements: caller is the attached offering registry.
+    function raiseLockHorizon(address wallet, uint256 horizon) external {
+        if (_offeringRegistry == address(0) || _msgSender() != _offeringRegistry) revert NotAgentOrRegulator(_msgSender());
+        Wallet storage w = _wallets[wallet];
+        if (horizon > w.lockedUntil) w.lockedUntil = uint40(horizon);
+    }
 
     // ================================================================== requests and decisions
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.26;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {IERC3643AgentRole} from "../interfaces/IERC3643AgentRole.sol";
@@ -384,6 +385,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
                 || _wallets[newWallet].frozenBy != 0 || x.reserved != 0
         ) revert RecoveryNotPossible(lostWallet, newWallet, investorOnchainID);
         _beforeRecovery(lostWallet, newWallet);
+        if (_offeringRegistry != address(0)) IOfferingRegistry(_offeringRegistry).recoverLots(lostWallet, newWallet);
         WalletExtra memory nx = _extra[newWallet];
         uint32 base = nx.tail;
         for (uint256 i = x.head; i < x.tail; ++i) {

@@ -164,6 +164,8 @@ contract SecurityTokenModule is SecurityTokenViews {
     /// their storage widths.
     function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
         if (ratio < 2) revert InvalidSplitRatio(ratio);
+        // Lots kept by an offering registry are not split (yet): refuse rather than leave them unscaled.
+        if (_offeringRegistry != address(0)) revert SplitWithOfferingLots();
         uint8 flags = _config.flags;
         if (flags & F_SPLITTING != 0) revert SplitInProgress();
         if (_pendingCrossBorder != 0) revert CrossBorderTransfersPending(_pendingCrossBorder);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.26;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {TransferRules} from "./TransferRules.sol";
 
@@ -49,6 +50,8 @@ abstract contract SecurityTokenViews is SecurityTokenBase {
     function lockedTokens(address wallet) external view returns (uint256 locked, uint256 nextUnlockAt) {
         Wallet memory w = _wallets[wallet];
         if (block.timestamp >= w.lockedUntil) return (0, 0);
+        address offerings = _offeringRegistry;
+        if (offerings != address(0)) return IOfferingRegistry(offerings).lockedTokens(wallet);
         (locked, nextUnlockAt,) = _lockedAmount(wallet);
     }
 

@@ -25,6 +25,9 @@ library TransferRules {
     uint8 internal constant CATEGORY_NOT_ADMITTED = 0x31;
     uint8 internal constant LOCKUP_ACTIVE = 0x40;
     uint8 internal constant REG_S_DISTRIBUTION_COMPLIANCE = 0x41;
+    uint8 internal constant NON_ACCREDITED_PURCHASER_LIMIT = 0x42;
+    uint8 internal constant OFFERING_PURCHASER_NOT_ELIGIBLE = 0x43;
+    uint8 internal constant OFFERING_NOT_OPEN = 0x44;
     uint8 internal constant HOLDER_LIMIT = 0x50;
     uint8 internal constant JURISDICTION_HOLDER_LIMIT = 0x51;
     uint8 internal constant NON_ACCREDITED_HOLDER_LIMIT = 0x52;
@@ -32,6 +35,7 @@ library TransferRules {
     uint8 internal constant CROSS_BORDER_APPROVAL_REQUIRED = 0x60;
     uint8 internal constant ISSUANCE_NOT_APPROVED = 0x70;
     uint8 internal constant ISSUANCE_LIMIT_EXCEEDED = 0x71;
+    uint8 internal constant ISSUANCE_OUTSIDE_OFFERING = 0x72;
 
     /// @notice "NAME: sentence (source)" for a code, or "UNKNOWN" for a code the rulebook does not define.
     function message(uint8 code) internal pure returns (string memory) {
@@ -71,10 +75,19 @@ library TransferRules {
             return "CATEGORY_NOT_ADMITTED: the receiver's investor category is below the offering's minimum (Reg D 506(c): accredited only; Rule 144A: QIBs only; FCA COBS 4.12A: professional only)";
         }
         if (code == LOCKUP_ACTIVE) {
-            return "LOCKUP_ACTIVE: Rule 144(d): units acquired less than the holding period (6 months / 1 year) ago are restricted; oldest lots unlock first";
+            return "LOCKUP_ACTIVE: Rule 144(d): restricted units may not be resold until the holding period, counted in calendar months from their acquisition from the issuer (6 months if the issuer has reported for 90 days, else 1 year), has passed; during it they may go to the holder's own wallets (144(d)(3)), to a QIB (Rule 144A) or offshore (Rule 904)";
         }
         if (code == REG_S_DISTRIBUTION_COMPLIANCE) {
-            return "REG_S_DISTRIBUTION_COMPLIANCE: Regulation S (Rules 903/904): no offer or sale to a US person during the distribution compliance period (40 days / 1 year)";
+            return "REG_S_DISTRIBUTION_COMPLIANCE: Regulation S (Rules 903/904): no offer or sale to a US person during the distribution compliance period, which each tranche starts at the later of first offer and closing (Rule 902(f): 40 days / 6 months / 1 year)";
+        }
+        if (code == NON_ACCREDITED_PURCHASER_LIMIT) {
+            return "NON_ACCREDITED_PURCHASER_LIMIT: the issuer may sell to at most 35 non-accredited purchasers in a Rule 506(b) offering, counted with 506(b) offerings within 90 days (Rule 506(b)(2)(i), Rule 152(b)(1)); resales are not counted";
+        }
+        if (code == OFFERING_PURCHASER_NOT_ELIGIBLE) {
+            return "OFFERING_PURCHASER_NOT_ELIGIBLE: the purchaser may not buy in this offering (Rule 506(c)(2)(ii): verified accredited investors only; Rule 144A(d)(1): QIBs only; FCA COBS 4.12A: professional clients only)";
+        }
+        if (code == OFFERING_NOT_OPEN) {
+            return "OFFERING_NOT_OPEN: the issuer sells in an offering only from its first offer to its closing; a later tranche is a new offering";
         }
         if (code == HOLDER_LIMIT) {
             return "HOLDER_LIMIT: the security's cap on holders of record would be exceeded (Exchange Act 12(g)(1)(A): 2,000 persons)";
@@ -83,7 +96,7 @@ library TransferRules {
             return "JURISDICTION_HOLDER_LIMIT: the security's cap on holders in the receiver's jurisdiction would be exceeded";
         }
         if (code == NON_ACCREDITED_HOLDER_LIMIT) {
-            return "NON_ACCREDITED_HOLDER_LIMIT: the cap on non-accredited US holders would be exceeded (Reg D 506(b): 35 purchasers; Exchange Act 12(g)(1)(A): 500 persons)";
+            return "NON_ACCREDITED_HOLDER_LIMIT: the cap on non-accredited holders of record would be exceeded (Exchange Act 12(g)(1)(A): 500 persons who are not accredited investors)";
         }
         if (code == INVESTOR_BALANCE_LIMIT) {
             return "INVESTOR_BALANCE_LIMIT: the receiving investor's balance across all its wallets would exceed the security's per-investor maximum";
@@ -96,6 +109,9 @@ library TransferRules {
         }
         if (code == ISSUANCE_LIMIT_EXCEEDED) {
             return "ISSUANCE_LIMIT_EXCEEDED: the issue would exceed the limit the home regulator approved (DSS Sandbox Approval Notice limits)";
+        }
+        if (code == ISSUANCE_OUTSIDE_OFFERING) {
+            return "ISSUANCE_OUTSIDE_OFFERING: units of this security are issued only in one of its offerings, whose exemption decides who may buy (Securities Act s5; Reg D, Reg S, Rule 144A)";
         }
         return "UNKNOWN: the rulebook defines no such code";
     }

@@ -1,0 +1,94 @@
+"""Transactions per second on each in-process engine through the same `Chain` seam, in one run:
+py-evm (`EmbeddedChain`) and revm (`RevmChain`), for a plain OpenZeppelin ERC-20 transfer and for our
+compliant transfer (THAMES28 of the demo scenario: every rule of the security checked), and the ratios
+issue 15 asks for (ours on revm >= 10x ours on py-evm; ours >= 0.8x ERC-20 on the same engine).
+
+Each figure is sequential signed transfers, each waiting for its receipt, sent through the facades
+(`token.transfer(..., sender=)` -> `chain.transact`), the median of ROUNDS rounds; the gas of the last
+transfer is printed beside it (identical on both engines). `python -m bench engines [ROUNDS]`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.chain.factory import in_process_chain
+from sandbox.contracts.base import ContractFacade
+from sandbox.market import load_scenario
+from sandbox.scenario import DEMO_SCENARIO as DEMO
+from sandbox.scenario import Scenario
+
+ROUNDS = 3
+#: Transfers per round: enough for about a second of work on each engine.
+TRANSFERS = {"embedded": 60, "revm": 1_000}
+
+
+class PlainERC20(ContractFacade):
+    artifact_name = "PlainERC20"
+
+
+def _rate(send: Any, count: int) -> tuple[float, int]:
+    gas = 0
+    start = time.perf_counter()
+    for _ in range(count):
+        gas = send()
+    return count / (time.perf_counter() - start), gas
+
+
+def measure(engine: str, rounds: int) -> dict[str, tuple[float, int]]:
+    scenario = Scenario.from_file(DEMO)
+    chain = in_process_chain(engine, num_accounts=max(20, scenario.accounts_needed))
+    market = load_scenario(chain, scenario)
+    operator = market.operator
+    alice, bob = market.accounts["alice"], market.accounts["bob"]
+    erc20 = PlainERC20.deploy_contract(chain, [10**24], sender=operator)
+    erc20._send("transfer", alice, 10**20, sender=operator)
+    erc20._send("transfer", bob, 1, sender=alice)  # bob is an existing holder from here on
+    thames = market.security("THAMES28")
+    count = TRANSFERS[engine]
+
+    def plain() -> int:
+        return erc20._send("transfer", bob, 1, sender=alice).gas_used
+
+    def ours() -> int:
+        return thames.transfer(bob, 1, sender=alice).gas_used
+
+    plain(), ours()  # warm up: bob already holds both
+    figures: dict[str, list[tuple[float, int]]] = {"erc20": [], "ours": []}
+    for _ in range(rounds):
+        figures["erc20"].append(_rate(plain, count))
+        figures["ours"].append(_rate(ours, count))
+    return {name: (statistics.median(r for r, _ in runs), runs[-1][1]) for name, runs in figures.items()}
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else ROUNDS
+    load_before = os.getloadavg()[0]
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; load average {load_before:.2f}; median of {rounds} rounds",
+        flush=True,
+    )
+    results = {engine: measure(engine, rounds) for engine in ("embedded", "revm")}
+    header = ("engine", "ERC-20 tx/s", "ours tx/s", "ours/ERC-20", "gas ERC-20", "gas ours")
+    print("{:<10} {:>12} {:>10} {:>12} {:>11} {:>9}".format(*header))
+    for engine, figures in results.items():
+        (erc20, erc20_gas), (ours, ours_gas) = figures["erc20"], figures["ours"]
+        print(f"{engine:<10} {erc20:>12.1f} {ours:>10.1f} {ours / erc20:>12.2f} {erc20_gas:>11,} {ours_gas:>9,}")
+    speedup = results["revm"]["ours"][0] / results["embedded"]["ours"][0]
+    erc_speedup = results["revm"]["erc20"][0] / results["embedded"]["erc20"][0]
+    print(f"ours on revm / ours on py-evm: {speedup:.1f}x (target >= 10x)")
+    print(f"ERC-20 on revm / ERC-20 on py-evm: {erc_speedup:.1f}x")
+    ratio = results["revm"]["ours"][0] / results["revm"]["erc20"][0]
+    print(f"ours / ERC-20 on revm: {ratio:.2f} (target >= 0.8)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The revm engine's own bookkeeping: blocks, receipts, nonces, fees, raw transactions, reads at past
+blocks, snapshots, time travel, persistence and the web3 surface. (That execution matches py-evm is
+tests/chain/test_revm_differential.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from sandbox.chain import connect
+from sandbox.chain.base import DevChain
+from sandbox.chain.revm_engine import DEFAULT_GENESIS_TIMESTAMP, INITIAL_BASE_FEE, RevmChain, next_base_fee
+from sandbox.contracts.base import ContractFacade
+from sandbox.errors import ChainError, ContractReverted
+
+SUPPLY = 10**24
+#: 2026-02-28T23:59:59Z, the last second of February in a non-leap year.
+FEB_28_LAST_SECOND = 1_772_323_199
+
+
+class PlainERC20(ContractFacade):
+    artifact_name = "PlainERC20"
+
+
+def _token(chain: RevmChain) -> PlainERC20:
+    return PlainERC20.deploy_contract(chain, [SUPPLY], sender=chain.accounts[0].address)
+
+
+def _balance(token: PlainERC20, who: str, block: int | str = "latest") -> int:
+    return int(token._read("balanceOf", who, block=block))
+
+
+def test_connect_revm_gives_a_dev_chain_with_the_embedded_chains_accounts_and_clock() -> None:
+    chain = connect("revm")
+    assert isinstance(chain, RevmChain)
+    assert isinstance(chain, DevChain)
+    assert chain.accounts[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    assert chain.chain_id == 131277322940537
+    assert chain.block_number() == 0
+    assert chain.timestamp() == DEFAULT_GENESIS_TIMESTAMP
+    _token(chain)
+    assert chain.block_number() == 1
+    assert chain.block_timestamp(1) == DEFAULT_GENESIS_TIMESTAMP + 1
+
+
+def test_connect_unknown_engine_names_both() -> None:
+    with pytest.raises(ChainError, match=r"embedded.*revm"):
+        connect("evmone")
+
+
+def test_receipts_logs_fees_and_nonces_are_kept_per_block() -> None:
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    before = chain.w3.eth.get_balance(a)
+    receipt = token._send("transfer", b, 5, sender=a)
+    assert receipt.block_number == 2
+    (log,) = receipt.logs
+    assert log.address == token.address and log.data == (5).to_bytes(32, "big")
+    raw = chain.w3.eth.get_transaction_receipt(receipt.transaction_hash)
+    assert raw["status"] == 1 and raw["gasUsed"] == receipt.gas_used == 51_411
+    assert raw["from"] == a and raw["to"] == token.address
+    block = chain.w3.eth.get_block(2)
+    assert block["gasUsed"] == receipt.gas_used
+    parent = chain.mined_block(1)
+    assert parent is not None
+    assert block["baseFeePerGas"] == next_base_fee(parent.base_fee, parent.gas_used, 60_000_000)
+    assert int(raw["logsBloom"].hex(), 16) != 0
+    assert before - chain.w3.eth.get_balance(a) == receipt.gas_used * block["baseFeePerGas"]
+    assert chain.w3.eth.get_transaction_count(a) == 2
+    assert chain.w3.eth.get_block(0)["baseFeePerGas"] == INITIAL_BASE_FEE
+
+
+def test_a_reverted_transaction_is_mined_spends_its_nonce_and_raises_the_custom_error() -> None:
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    with pytest.raises(ContractReverted) as caught:
+        token._send("transfer", a, 1, sender=b)
+    assert caught.value.error_name == "ERC20InsufficientBalance"
+    raw = chain.w3.eth.get_transaction_receipt(caught.value.tx_hash)
+    assert raw["status"] == 0 and raw["logs"] == []
+    assert chain.w3.eth.get_transaction_count(b) == 1
+    assert chain.block_number() == 2
+
+
+def test_raw_transactions_signed_elsewhere_are_checked_before_anything_is_mined() -> None:
+    chain = RevmChain()
+    key = chain.accounts[2].private_key
+    to = chain.accounts[3].address
+    tx = {"to": to, "value": 7, "gas": 21_000, "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 0, "nonce": 0}
+    wrong_chain = Account.sign_transaction({**tx, "chainId": 1}, key).raw_transaction
+    with pytest.raises(ChainError, match="chain"):
+        chain.send_raw_transaction(bytes(wrong_chain))
+    wrong_nonce = Account.sign_transaction({**tx, "chainId": chain.chain_id, "nonce": 5}, key).raw_transaction
+    with pytest.raises(ChainError, match="nonce"):
+        chain.send_raw_transaction(bytes(wrong_nonce))
+    assert chain.block_number() == 0
+    good = Account.sign_transaction({**tx, "chainId": chain.chain_id}, key)
+    receipt = chain.send_raw_transaction(bytes(good.raw_transaction))
+    assert receipt.transaction_hash == "0x" + bytes(good.hash).hex()
+    assert receipt.gas_used == 21_000
+    found = chain.w3.eth.get_transaction(receipt.transaction_hash)
+    assert found["from"] == chain.accounts[2].address and found["value"] == 7
+
+
+def test_reads_at_a_past_block_see_the_state_as_it_was() -> None:
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    first = token._send("transfer", b, 5, sender=a).block_number
+    token._send("transfer", b, 6, sender=a)
+    assert _balance(token, b) == 11
+    assert _balance(token, b, first) == 5
+    assert _balance(token, b, first - 1) == 0
+    assert chain.w3.eth.get_transaction_count(a, first) == 2
+    assert chain.w3.eth.get_code(token.address, 0) == b""
+    assert _balance(token, b) == 11  # the past read left the head alone
+
+
+def test_several_calls_in_one_block_each_get_their_own_receipt_or_refusal() -> None:
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    transfer = token._abi.encode_call
+    results = chain.transact_many(
+        [(a, token.address, transfer("transfer", (b, 5))), (b, token.address, transfer("transfer", (a, 50))),
+         (b, token.address, transfer("transfer", (a, 2)))]
+    )  # fmt: skip
+    ok, refused, after = results
+    assert isinstance(refused, ContractReverted) and refused.error_name == "ERC20InsufficientBalance"
+    assert not isinstance(ok, Exception) and not isinstance(after, Exception)
+    assert ok.block_number == after.block_number == 2 == chain.block_number()
+    assert len(chain.w3.eth.get_block(2)["transactions"]) == 3
+    assert _balance(token, b) == 3
+
+
+def test_snapshot_and_revert_undo_blocks_state_and_nonces() -> None:
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    mark = chain.snapshot()
+    balance = chain.w3.eth.get_balance(a)
+    token._send("transfer", b, 5, sender=a)
+    chain.time_travel(FEB_28_LAST_SECOND)
+    chain.revert(mark)
+    assert chain.block_number() == 1 and _balance(token, b) == 0
+    assert chain.w3.eth.get_balance(a) == balance and chain.w3.eth.get_transaction_count(a) == 1
+    receipt = token._send("transfer", b, 1, sender=a)  # the nonce is re-used after the revert
+    assert receipt.block_number == 2 and _balance(token, b) == 1
+
+
+def test_time_travel_stamps_a_block_and_never_goes_back() -> None:
+    chain = RevmChain()
+    chain.time_travel(FEB_28_LAST_SECOND)
+    assert chain.timestamp() == FEB_28_LAST_SECOND
+    with pytest.raises(ChainError, match="cannot travel"):
+        chain.time_travel(FEB_28_LAST_SECOND)
+    _token(chain)
+    assert chain.timestamp() == FEB_28_LAST_SECOND + 1  # 2026-03-01T00:00:00Z, the first second after
+    chain.mine(2)
+    assert chain.block_number() == 4
+
+
+def test_wall_clock_stamps_blocks_with_the_time_they_are_mined() -> None:
+    now = [float(FEB_28_LAST_SECOND)]
+    chain = RevmChain(clock="wall", now=lambda: now[0])
+    _token(chain)
+    assert chain.timestamp() == FEB_28_LAST_SECOND
+    now[0] += 60
+    chain.mine()
+    assert chain.timestamp() == FEB_28_LAST_SECOND + 60
+
+
+def test_a_data_directory_keeps_every_block_and_revert_across_a_restart(tmp_path: Path) -> None:
+    with RevmChain(data_dir=tmp_path) as chain:
+        a, b = chain.accounts[0].address, chain.accounts[1].address
+        token = _token(chain)
+        token._send("transfer", b, 5, sender=a)
+        mark = chain.snapshot()
+        token._send("transfer", b, 6, sender=a)
+        chain.revert(mark)
+        chain.time_travel(FEB_28_LAST_SECOND)
+        head = chain.w3.eth.get_block("latest")["hash"]
+    with RevmChain(data_dir=tmp_path) as reopened:
+        assert reopened.w3.eth.get_block("latest")["hash"] == head
+        assert reopened.timestamp() == FEB_28_LAST_SECOND
+        again = PlainERC20(reopened, token.address)
+        assert _balance(again, b) == 5
+        again._send("transfer", b, 1, sender=a)
+        assert _balance(again, b) == 6
+
+
+def test_a_data_directory_of_the_other_engine_is_refused(tmp_path: Path) -> None:
+    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.persistence import PersistenceError
+
+    EmbeddedChain(data_dir=tmp_path).close()
+    with pytest.raises(PersistenceError):
+        RevmChain(data_dir=tmp_path)
+
+
+def test_a_data_directory_opened_with_other_keys_or_accounts_is_refused(tmp_path: Path) -> None:
+    from sandbox.chain.persistence import PersistenceError
+
+    RevmChain(data_dir=tmp_path, num_accounts=3).close()
+    with pytest.raises(PersistenceError, match="different chain"):
+        RevmChain(data_dir=tmp_path, num_accounts=4)
+    with pytest.raises(PersistenceError, match="different chain"):
+        RevmChain(
+            data_dir=tmp_path,
+            num_accounts=3,
+            mnemonic="legal winner thank year wave sausage worth useful legal winner thank yellow",
+        )
+    RevmChain(data_dir=tmp_path, num_accounts=3).close()
+
+
+def test_reading_code_leaves_the_contract_out_of_revms_journal() -> None:
+    """A code read at the head loaded the contract into pyrevm's journal for good: every later write to
+    its storage then went into the journal and was thrown away with the transaction's checkpoint
+    (transfers after it were all "new holder" transfers and balances never moved), and a data directory
+    written after such a read could not be replayed (`sandbox serve` reads the registry's code at start)."""
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    assert chain.w3.eth.get_code(token.address) != b""
+    first = token._send("transfer", b, 1, sender=a)
+    second = token._send("transfer", b, 1, sender=a)
+    assert (first.gas_used, second.gas_used) == (51_411, 34_311)  # py-evm's figures (bench.gas)
+    assert _balance(token, b) == 2
