@@ -8,10 +8,11 @@ so."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -86,10 +87,20 @@ def sides(node_tools: Path) -> Iterator[tuple[Side, Side]]:
             hashes = {side.result("eth_sendRawTransaction", "0x" + raw.hex()) for side in pair}
             assert len(hashes) == 1  # the same transaction, the same hash
             for side in pair:
-                side.receipts.append(side.result("eth_getTransactionReceipt", next(iter(hashes))))
+                side.receipts.append(_mined(side, next(iter(hashes))))
         for side in pair:
             side.filters = {"logs": filters[side.name], "blocks": blocks[side.name]}  # type: ignore[attr-defined]
         yield pair
+
+
+def _mined(side: Side, tx_hash: str) -> dict[str, Any]:
+    """The transaction's receipt once mined: anvil answers eth_sendRawTransaction before its automine
+    has sealed the block (a busy machine shows it), so ask until the receipt is there."""
+    deadline = time.monotonic() + 60
+    while (receipt := side.result("eth_getTransactionReceipt", tx_hash)) is None:
+        assert time.monotonic() < deadline, f"{side.name} never mined {tx_hash}"
+        time.sleep(0.01)
+    return cast(dict[str, Any], receipt)
 
 
 RECEIPT_FIELDS = (
