@@ -1,7 +1,7 @@
 """A local anvil node for tests and benchmarks, from the npm-pinned binary in ``tools/node``.
 
 `ensure_node_tools` runs ``npm ci`` in ``tools/node`` when the binary is missing (the package-lock
-pins anvil 1.7.1 and ethers.js); `AnvilNode` starts anvil on 127.0.0.1 on a free port and stops it by
+pins anvil 1.7.1 and ethers.js); `AnvilNode` starts anvil on 127.0.0.1 on a port the kernel picks and stops it by
 its own PID. Nothing is downloaded at run time except by npm from its registry.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import tempfile
@@ -94,8 +95,27 @@ def wait_for_rpc(url: str, timeout: float = 30.0, process: subprocess.Popen[byte
         time.sleep(0.05)
 
 
+_LISTENING = re.compile(rb"Listening on 127\.0\.0\.1:(\d+)")
+
+
+def _listening_port(log: IO[bytes], process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    """The port anvil announces in its output ("Listening on 127.0.0.1:N")."""
+    deadline = time.monotonic() + timeout
+    while True:
+        # pread: the child writes through the same open file, so moving its offset would make anvil
+        # write over what it printed before
+        found = _LISTENING.search(os.pread(log.fileno(), 1 << 20, 0))
+        if found is not None:
+            return int(found.group(1))
+        if process.poll() is not None:
+            raise ChainError(f"anvil exited with code {process.returncode} before listening")
+        if time.monotonic() > deadline:
+            raise ChainError(f"anvil did not say where it listens within {timeout} s")
+        time.sleep(0.02)
+
+
 class AnvilNode:
-    """``with AnvilNode() as node: RpcChain(node.url)`` — anvil on 127.0.0.1, auto-mining, silent."""
+    """``with AnvilNode() as node: RpcChain(node.url)`` — anvil on 127.0.0.1 (a port the kernel picks), auto-mining."""
 
     def __init__(
         self,
@@ -122,38 +142,38 @@ class AnvilNode:
         return self._process.pid if self._process is not None else None
 
     def start(self) -> Self:
+        """Starts anvil on a port the kernel picks (``--port 0``) and reads the port from the line anvil
+        prints when it listens, so two nodes started at once (parallel test workers) can never end up
+        on one port, or a caller talking to another's node."""
         if self._process is not None:
             raise ChainError("this anvil node is already running")
-        last_error: Exception | None = None
-        for _ in range(3):  # another process may take the free port between our probe and anvil's bind
-            self.port = free_port()
-            args = [
-                str(self._binary),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--accounts",
-                str(self._accounts),
-                "--silent",
-                *(["--chain-id", str(self._chain_id)] if self._chain_id is not None else []),
-                *self._extra_args,
-            ]
-            # stderr to a file, not a pipe: nobody drains a pipe while the node runs.
-            log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-            process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                wait_for_rpc(self.url, process=process)
-            except ChainError as exc:
-                self._terminate(process)
-                log.seek(0)
-                last_error = ChainError(f"{exc}: {log.read().decode(errors='replace')[-2000:]}")
-                log.close()
-                continue
-            self._log = log
-            self._process = process
-            return self
-        raise ChainError(f"anvil did not start: {last_error}")
+        args = [
+            str(self._binary),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--accounts",
+            str(self._accounts),
+            *(["--chain-id", str(self._chain_id)] if self._chain_id is not None else []),
+            *self._extra_args,
+        ]
+        # stdout and stderr to a file, not a pipe: nobody drains a pipe while the node runs (without
+        # --silent anvil logs a line per request; --silent would hide the "Listening on" line too).
+        log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.port = _listening_port(log, process)
+            wait_for_rpc(self.url, process=process)
+        except ChainError as exc:
+            self._terminate(process)
+            log.seek(0)
+            printed = log.read().decode(errors="replace")[-2000:]
+            log.close()
+            raise ChainError(f"anvil did not start: {exc}: {printed}") from exc
+        self._log = log
+        self._process = process
+        return self
 
     def stop(self) -> None:
         if self._process is not None:
