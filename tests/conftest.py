@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 
 import pytest
 
@@ -44,7 +46,31 @@ def chain(market: Market) -> EmbeddedChain:
 NEEDS_MARKER = {"postgres": "postgres", "node_tools": "node", "anvil": "node", "trex_abis": "node"}
 
 
+def _unique_schemathesis_ids(items: list[pytest.Item]) -> None:
+    """schemathesis 4 names each operation's item ``test[GET /path]`` but gives them all the function's
+    node id; pytest-xdist schedules by node id, so under `make test` only one operation of the API's
+    conformance test ran. Give each item its name as its node id."""
+    from _pytest.nodeid import coerce_node_id  # pytest 9.2 (pinned) keeps a node's id structured
+
+    for item in items:
+        if type(item).__name__ == "SchemathesisFunction" and not item.nodeid.endswith("]"):
+            label = re.sub(r"[^A-Za-z0-9_{}.-]+", "-", item.name.partition("[")[2].rstrip("]"))
+            item._id = coerce_node_id(f"{item.nodeid}[{label}]")
+
+
+@pytest.hookimpl(trylast=True)  # after schemathesis has named its items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _unique_schemathesis_ids(items)
+    # pytest-xdist schedules by node id: two items with one id would silently run as one.
+    twice = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
+    if twice:
+        raise pytest.UsageError(
+            "tests that share a node id (only one of each would run in parallel):\n" + "\n".join(twice)
+        )
+    _require_markers(items)
+
+
+def _require_markers(items: list[pytest.Item]) -> None:
     """A test that uses a PostgreSQL or Node fixture without its marker is an error: `make test-fast`
     would run it without the server or tools it needs. (Parametrised fixtures that reach them through
     `request.getfixturevalue` mark their parameter instead: `pytest.param(..., marks=...)`.)"""

@@ -43,6 +43,7 @@ CALLER_BY_TAG = {
     "corporate-actions": "thames",
     "me": "fca",
     "sanctions": "fca",
+    "offerings": "thames",
 }
 
 
