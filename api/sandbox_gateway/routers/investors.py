@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from sandbox.chain.base import Receipt
 from sandbox.contracts.registry import InvestorAttributes
 from sandbox.market import InvalidInvestorAttributes, Market
 from sandbox.readmodel import MarketReadModel
@@ -224,12 +226,9 @@ def add_wallet(
     "neither send nor receive.",
 )
 def suspend(identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal) -> InvestorChange:
-    if load_investor(market, identity) is None:
-        raise not_found("investor", identity)
-    receipt = market.registry.suspend_investor(identity, sender=principal.account)
-    investor = load_investor(market, identity)
-    assert investor is not None
-    return InvestorChange(investor=investor, **tx_fields(receipt))
+    return _change_suspension(
+        market, identity, lambda: market.registry.suspend_investor(identity, sender=principal.account)
+    )
 
 
 @router.delete(
@@ -242,9 +241,16 @@ def suspend(identity: IdentityPath, market: MarketDep, principal: RegulatorPrinc
     summary="Lift a suspension",
 )
 def reinstate(identity: IdentityPath, market: MarketDep, principal: RegulatorPrincipal) -> InvestorChange:
+    return _change_suspension(
+        market, identity, lambda: market.registry.reinstate_investor(identity, sender=principal.account)
+    )
+
+
+def _change_suspension(market: Market, identity: str, send: Callable[[], Receipt]) -> InvestorChange:
+    """An unknown investor is 404 before anything is sent; the chain decides who may (un)suspend."""
     if load_investor(market, identity) is None:
         raise not_found("investor", identity)
-    receipt = market.registry.reinstate_investor(identity, sender=principal.account)
+    receipt = send()
     investor = load_investor(market, identity)
     assert investor is not None
     return InvestorChange(investor=investor, **tx_fields(receipt))
