@@ -733,3 +733,181 @@ class DesignationChange(TxResult):
     regime: SanctionsRegimeName
     party: str
     designated: bool = Field(description="Whether the party is on the list after the change.")
+
+
+# ------------------------------------------------------------------ crossborder (routers/crossborder.py)
+
+
+class CrossBorderRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 600}]},
+    )
+    to: Address
+    amount: Units
+
+
+class CrossBorderTransfer(BaseModel):
+    security: str
+    transfer_id: int
+    sender: str
+    receiver: str
+    amount: int
+    from_jurisdiction: Literal["GB", "US"]
+    to_jurisdiction: Literal["GB", "US"]
+    status: str = Field(
+        description="PENDING awaits the regulators; a settlement's clearance is CLEARED once both approve (it "
+        "settles with its trade) and WITHDRAWN if the trade was cancelled or expired."
+    )
+    deadline: int
+    sender_regulator_approved: bool
+    receiver_regulator_approved: bool
+    settlement_contract: str | None = Field(
+        None, description="The settlement contract that requested this transfer as a trade's clearance."
+    )
+    settlement_trade_id: int | None = Field(None, description="That contract's trade (GET /settlements/{id}).")
+    window_seconds: int = Field(
+        0, description="The window over which the sender's cross-border volume counts (0: each transfer alone)."
+    )
+    sender_window_volume: int = Field(
+        0, description="What the sender's investor sent to other jurisdictions in this security within the window, now."
+    )
+    window_total: int | None = Field(
+        None,
+        description="For an open request: the window's volume with this request's units, what the threshold is "
+        "held against.",
+    )
+
+
+class CrossBorderPage(BaseModel):
+    items: list[CrossBorderTransfer]
+    page: PageInfo
+
+
+class CrossBorderChange(TxResult):
+    transfer: CrossBorderTransfer
+
+
+# ------------------------------------------------------------------ corporate_actions (routers/corporate_actions.py)
+
+#: Most wallets one payment run may name.
+MAX_BATCH = 200
+
+
+class DistributionView(BaseModel):
+    security: str
+    distribution_id: int
+    kind: Literal["COUPON", "REDEMPTION", "DIVIDEND"]
+    state: Literal["DECLARED", "FUNDED", "CLOSED"]
+    cash: str = Field(description="The cash token's symbol.")
+    record_date: int = Field(description="Unix time: holders at the end of this second are paid.")
+    record_instant: str = Field(
+        description="ISO 8601 (the scenario's calendar): the instant the register of record is taken (close of "
+        "business on the record date, in the security's time zone for a bond; record_date + 1 second)."
+    )
+    payment_date: int = Field(description="Unix time (a bond's coupon date rolled to a business day).")
+    payment_day: str = Field(description="ISO 8601 date of payment_date (UTC).")
+    period: int = Field(description="The coupon number (1 = the first coupon date); 0 for other kinds.")
+    amount_per_unit: str = Field(description="Cash minor units per unit of the security, exactly (a fraction).")
+    funded: int
+    paid: int
+    held: int
+    returned: int
+
+
+class DistributionPage(BaseModel):
+    items: list[DistributionView]
+    page: PageInfo
+
+
+class DistributionChange(TxResult):
+    distribution: DistributionView
+
+
+class CouponPeriodView(BaseModel):
+    period: int = Field(description="The coupon number (1 = the first coupon date).")
+    accrual_start: str = Field(description="ISO 8601 date interest accrues from.")
+    accrual_end: str = Field(description="ISO 8601 date: the unadjusted coupon date interest accrues to.")
+    payment_day: str = Field(description="ISO 8601 date it is paid: the coupon date rolled to a business day.")
+    rolled: bool = Field(description="Whether the payment date was rolled past a weekend or holiday.")
+    record_instant: str = Field(
+        description="ISO 8601 in the security's time zone: close of business on the record date."
+    )
+    record_date: int = Field(description="Unix time: the token's record key (record_instant - 1 second).")
+    day_count_fraction: str = Field(description="The period's fraction of a year under the bond's day count.")
+    amount_per_unit: str = Field(description="Cash minor units per unit of the security, exactly (a fraction).")
+    distribution_id: int = Field(description="The coupon's distribution id once scheduled, else 0.")
+
+
+class CouponScheduleView(BaseModel):
+    security: str
+    day_count: str
+    close_of_business: str = Field(description='How record instants are set, e.g. "17:00 Europe/London".')
+    items: list[CouponPeriodView]
+
+
+class CouponSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"period": 2}]})
+    period: Annotated[StrictInt, Field(ge=1, le=400, description="Coupon number: 1 = the first coupon date.")]
+
+
+class DividendDeclaration(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"amount_per_share": 25, "record_date": 1800000000, "payment_date": 1800604800}]
+        },
+    )
+    amount_per_share: PerUnitAmount = Field(description="Cash minor units per share.")
+    record_date: Annotated[UnixTime, Field(description="Unix time; must be in the future.")]
+    payment_date: Annotated[UnixTime, Field(description="Unix time; not before the record date.")]
+
+
+class PaymentRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holders: Annotated[list[Address], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class HeldPaymentView(BaseModel):
+    holder: str
+    amount: int
+    code: int
+    code_name: str
+
+
+class PaymentRunResult(TxResult):
+    distribution: DistributionView
+    paid: dict[str, int] = Field(description="Wallet → amount paid by this run.")
+    held: list[HeldPaymentView] = Field(description="Payments refused on chain and held for a later claim.")
+    redeemed_units: dict[str, int] = Field(description="Wallet → units burned (a redemption).")
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wallet: Address = Field(description="Your wallet that held units at the record date.")
+
+
+class PaymentView(BaseModel):
+    security: str
+    distribution_id: int
+    wallet: str
+    entitlement: int = Field(description="What the wallet's record-date balance earns (rounded down).")
+    status: Literal["UNPAID", "PAID", "HELD"]
+    amount: int = Field(description="Paid, or held; 0 while unpaid.")
+    code: int = Field(description="Why a payment is held (0 otherwise).")
+    code_name: str
+
+
+class ClaimResult(TxResult):
+    payment: PaymentView
+
+
+# ------------------------------------------------------------------ me (routers/me.py)
+
+
+class Me(BaseModel):
+    key: str = Field(description="The participant's key in the scenario (`operator` for the operator).")
+    name: str
+    role: str = Field(description="operator, regulator, issuer or investor.")
+    jurisdiction: str | None = Field(description="GB or US; null for the operator.")
+    account: str = Field(description="The chain account the gateway signs with for this principal.")

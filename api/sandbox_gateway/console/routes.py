@@ -41,7 +41,14 @@ from sandbox_gateway.routers import (
     sanctions,
     securities,
 )
-from sandbox_gateway.schemas import FreezeRequest, MintRequest
+from sandbox_gateway.schemas import (
+    MAX_BATCH,
+    CouponSchedule,
+    CrossBorderTransfer,
+    FreezeRequest,
+    MintRequest,
+    PaymentRun,
+)
 from sandbox_gateway.scope import sees_request
 
 HERE = Path(__file__).parent
@@ -341,7 +348,7 @@ def _detail(request: Request, symbol: str, total_supply: int, *, approval: bool 
     return detail
 
 
-def _pending(request: Request, principal: Principal) -> list[crossborder.CrossBorderTransfer]:
+def _pending(request: Request, principal: Principal) -> list[CrossBorderTransfer]:
     page = crossborder.list_transfers(
         _market(request), _live(request), principal, PageParams(limit=500, offset=0), "PENDING"
     )
@@ -370,7 +377,7 @@ def overview_figures(request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "_figures.html", session, rows=rows, awaiting=awaiting, unapproved=unapproved)
 
 
-def _awaits(principal: Principal, transfer: crossborder.CrossBorderTransfer) -> bool:
+def _awaits(principal: Principal, transfer: CrossBorderTransfer) -> bool:
     """Whether a pending transfer still waits for this regulator's own decision."""
     if principal.role is not Role.REGULATOR:
         return True
@@ -812,7 +819,7 @@ def issuer_action(
 
     def run() -> str:
         if action == "coupon" and period is not None:
-            body = corporate_actions.CouponSchedule(period=period)
+            body = CouponSchedule(period=period)
             return corporate_actions.schedule_coupon(symbol, body, market, principal).tx_hash
         if action == "fund" and distribution_id is not None:
             return corporate_actions.fund(symbol, distribution_id, market, principal).tx_hash
@@ -825,15 +832,13 @@ def issuer_action(
                     market,
                     live,
                     principal,
-                    PageParams(limit=corporate_actions.MAX_BATCH, offset=0),
+                    PageParams(limit=MAX_BATCH, offset=0),
                     AsOfParams(block=None, at=view.record_date),
                 ).items
             ]
             if not holders:
                 raise Problem(409, "NO_HOLDERS_OF_RECORD", "Nobody to pay", "No wallet held units at the record date.")
-            run = corporate_actions.pay(
-                symbol, distribution_id, corporate_actions.PaymentRun(holders=holders), market, principal
-            )
+            run = corporate_actions.pay(symbol, distribution_id, PaymentRun(holders=holders), market, principal)
             return run.tx_hash
         if action == "mint" and to and units:
             return securities.mint(symbol, MintRequest(to=to, amount=units), market, principal).tx_hash

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.contracts.events import CrossBorderTransferRequested
 from sandbox.contracts.security_token import SecurityToken
@@ -25,10 +24,16 @@ from sandbox_gateway.deps import (
     RegulatorPrincipal,
     security_or_404,
 )
-from sandbox_gateway.pagination import PageInfo, Paging, page_of
+from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal
 from sandbox_gateway.reads import cross_border_requests
-from sandbox_gateway.schemas import Address, SymbolPath, TxResult, Units
+from sandbox_gateway.schemas import (
+    CrossBorderChange,
+    CrossBorderPage,
+    CrossBorderRequest,
+    CrossBorderTransfer,
+    SymbolPath,
+)
 from sandbox_gateway.scope import forbidden, not_found, own_wallets, sees_cross_border
 from sandbox_gateway.txresult import tx_fields
 
@@ -36,56 +41,6 @@ router = APIRouter(tags=["cross-border"])
 
 TransferIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Cross-border transfer id.")]
 StatusName = Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED", "CLEARED", "WITHDRAWN"]
-
-
-class CrossBorderRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"to": "0x976EA74026E726554dB657fA54763abd0C3a0aa9", "amount": 600}]},
-    )
-    to: Address
-    amount: Units
-
-
-class CrossBorderTransfer(BaseModel):
-    security: str
-    transfer_id: int
-    sender: str
-    receiver: str
-    amount: int
-    from_jurisdiction: Literal["GB", "US"]
-    to_jurisdiction: Literal["GB", "US"]
-    status: str = Field(
-        description="PENDING awaits the regulators; a settlement's clearance is CLEARED once both approve (it "
-        "settles with its trade) and WITHDRAWN if the trade was cancelled or expired."
-    )
-    deadline: int
-    sender_regulator_approved: bool
-    receiver_regulator_approved: bool
-    settlement_contract: str | None = Field(
-        None, description="The settlement contract that requested this transfer as a trade's clearance."
-    )
-    settlement_trade_id: int | None = Field(None, description="That contract's trade (GET /settlements/{id}).")
-    window_seconds: int = Field(
-        0, description="The window over which the sender's cross-border volume counts (0: each transfer alone)."
-    )
-    sender_window_volume: int = Field(
-        0, description="What the sender's investor sent to other jurisdictions in this security within the window, now."
-    )
-    window_total: int | None = Field(
-        None,
-        description="For an open request: the window's volume with this request's units, what the threshold is "
-        "held against.",
-    )
-
-
-class CrossBorderPage(BaseModel):
-    items: list[CrossBorderTransfer]
-    page: PageInfo
-
-
-class CrossBorderChange(TxResult):
-    transfer: CrossBorderTransfer
 
 
 def _load(

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from sandbox_gateway.deps import AnyPrincipal
+from sandbox_gateway.schemas import Me
 
 router = APIRouter(tags=["me"])
-
-
-class Me(BaseModel):
-    key: str = Field(description="The participant's key in the scenario (`operator` for the operator).")
-    name: str
-    role: str = Field(description="operator, regulator, issuer or investor.")
-    jurisdiction: str | None = Field(description="GB or US; null for the operator.")
-    account: str = Field(description="The chain account the gateway signs with for this principal.")
 
 
 @router.get(
