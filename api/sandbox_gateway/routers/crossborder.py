@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from sandbox.contracts.events import CrossBorderTransferRequested
-from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel.lists import ListedCrossBorder
 from sandbox.rules import Jurisdiction
 from sandbox_gateway.deps import (
     AnyPrincipal,
@@ -25,8 +25,8 @@ from sandbox_gateway.deps import (
     security_or_404,
 )
 from sandbox_gateway.pagination import Paging, page_of
-from sandbox_gateway.principals import Principal
-from sandbox_gateway.reads import cross_border_requests
+from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.reads import event_lists, owners_of_wallets
 from sandbox_gateway.schemas import (
     CrossBorderChange,
     CrossBorderPage,
@@ -43,64 +43,82 @@ TransferIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Cross-border t
 StatusName = Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED", "CLEARED", "WITHDRAWN"]
 
 
-def _load(
-    market: Market,
-    symbol: str,
-    token: SecurityToken,
-    transfer_id: int,
-    jurisdictions: tuple[int, int],
-    clearance: tuple[str, int] | None = None,
-) -> CrossBorderTransfer:
-    state = token.cross_border_transfer(transfer_id)
-    identity = market.registry.wallet_record(state.from_).identity
-    volume, window = token.cross_border_volume(identity) if identity is not None else (0, 0)
-    is_open = state.status.name in ("PENDING", "CLEARED")
+class _Volumes:
+    """The senders' cross-border volumes in their windows now (`crossBorderVolume`): no event carries
+    them, so they are read from the chain, once per (security, sender investor) shown in one answer."""
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self._read: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def of(self, symbol: str, identity: str | None) -> tuple[int, int]:
+        if identity is None:
+            return 0, 0
+        key = (symbol, identity)
+        if key not in self._read:
+            self._read[key] = self.market.securities[symbol].cross_border_volume(identity)
+        return self._read[key]
+
+
+def _transfer(symbol: str, request: ListedCrossBorder, sender: str | None, volumes: _Volumes) -> CrossBorderTransfer:
+    volume, window = volumes.of(symbol, sender)
+    is_open = request.status in ("PENDING", "CLEARED")
     return CrossBorderTransfer(
         security=symbol,
-        transfer_id=transfer_id,
-        sender=state.from_,
-        receiver=state.to,
-        amount=state.value,
-        from_jurisdiction=Jurisdiction(jurisdictions[0]).name,
-        to_jurisdiction=Jurisdiction(jurisdictions[1]).name,
-        status=state.status.name,
-        deadline=state.deadline,
-        sender_regulator_approved=state.from_approved,
-        receiver_regulator_approved=state.to_approved,
-        settlement_contract=clearance[0] if clearance else None,
-        settlement_trade_id=clearance[1] if clearance else None,
+        transfer_id=request.transfer_id,
+        sender=request.sender,
+        receiver=request.receiver,
+        amount=request.amount,
+        from_jurisdiction=Jurisdiction(request.from_jurisdiction).name,
+        to_jurisdiction=Jurisdiction(request.to_jurisdiction).name,
+        status=request.status,
+        deadline=request.deadline,
+        sender_regulator_approved=request.from_approved,
+        receiver_regulator_approved=request.to_approved,
+        settlement_contract=request.clearance[0] if request.clearance else None,
+        settlement_trade_id=request.clearance[1] if request.clearance else None,
         window_seconds=window,
         sender_window_volume=volume,
-        window_total=volume + state.value if is_open else None,
+        window_total=volume + request.amount if is_open else None,
     )
 
 
-def _all(market: Market, live: MarketReadModel) -> list[CrossBorderTransfer]:
-    out = []
-    for symbol in sorted(market.securities):
-        token = market.securities[symbol]
-        for request in cross_border_requests(live, token.address):
-            jurisdictions = (request.from_jurisdiction, request.to_jurisdiction)
-            out.append(_load(market, symbol, token, request.transfer_id, jurisdictions, request.clearance))
-    return out
+class _Listing:
+    """The cross-border requests of the market's securities, from the read model's indexed events (one
+    catch-up, one query per security), scoped to one principal."""
 
+    def __init__(self, market: Market, live: MarketReadModel, principal: Principal) -> None:
+        self.market = market
+        self.principal = principal
+        lists = event_lists(live)
+        self._owners = {wallet: investor.identity for wallet, investor in owners_of_wallets(lists.investors()).items()}
+        self._own = set(own_wallets(principal, market))  # read once, not per request
+        self.requests = [
+            (symbol, request)
+            for symbol in sorted(market.securities)
+            for request in lists.cross_border_requests(market.securities[symbol].address)
+        ]
 
-def _visible(principal: Principal, market: Market, transfer: CrossBorderTransfer) -> bool:
-    parties = (transfer.sender, transfer.receiver)
-    jurisdictions = (transfer.from_jurisdiction, transfer.to_jurisdiction)
-    return sees_cross_border(principal, market, transfer.security, parties, jurisdictions)
+    def visible(self, symbol: str, request: ListedCrossBorder) -> bool:
+        principal = self.principal
+        if principal.role is Role.INVESTOR:
+            return bool({request.sender, request.receiver} & self._own)
+        jurisdictions = (Jurisdiction(request.from_jurisdiction).name, Jurisdiction(request.to_jurisdiction).name)
+        return sees_cross_border(principal, self.market, symbol, (request.sender, request.receiver), jurisdictions)
+
+    def shown(self, items: list[tuple[str, ListedCrossBorder]]) -> list[CrossBorderTransfer]:
+        volumes = _Volumes(self.market)
+        return [_transfer(symbol, request, self._owners.get(request.sender), volumes) for symbol, request in items]
 
 
 def _one(
     market: Market, live: MarketReadModel, principal: Principal, symbol: str, transfer_id: int
 ) -> CrossBorderTransfer:
     security_or_404(market, symbol)
-    for transfer in _all(market, live):
-        if (
-            transfer.security == symbol
-            and transfer.transfer_id == transfer_id
-            and _visible(principal, market, transfer)
-        ):
+    listing = _Listing(market, live, principal)
+    for item in listing.requests:
+        if item[0] == symbol and item[1].transfer_id == transfer_id and listing.visible(*item):
+            (transfer,) = listing.shown([item])
             return transfer
     raise not_found("cross-border transfer", f"{symbol}/{transfer_id}")
 
@@ -119,10 +137,12 @@ def list_transfers(
     paging: Paging,
     status: Annotated[StatusName | None, Query()] = None,
 ) -> CrossBorderPage:
+    listing = _Listing(market, live, principal)
     visible = [
-        t for t in _all(market, live) if _visible(principal, market, t) and (status is None or t.status == status)
+        item for item in listing.requests if (status is None or item[1].status == status) and listing.visible(*item)
     ]
-    items, page = page_of(visible, paging)
+    page_items, page = page_of(visible, paging)
+    items = listing.shown(page_items)  # the senders' window volumes: read for this page only
     return CrossBorderPage(items=items, page=page)
 
 
@@ -134,7 +154,7 @@ def list_transfers(
     description="Holds the units until both regulators approve; settles then, re-checking every rule.",
 )
 def request_transfer(
-    symbol: SymbolPath, body: CrossBorderRequest, market: MarketDep, principal: InvestorPrincipal
+    symbol: SymbolPath, body: CrossBorderRequest, market: MarketDep, live: IndexedDep, principal: InvestorPrincipal
 ) -> CrossBorderChange:
     token = security_or_404(market, symbol)
     wallets = own_wallets(principal, market)
@@ -142,8 +162,7 @@ def request_transfer(
         raise forbidden("You have no wallet to transfer from.")
     receipt = token.request_cross_border_transfer(body.to, body.amount, sender=wallets[0])
     (event,) = token.events(receipt, CrossBorderTransferRequested)
-    transfer = _load(market, symbol, token, event.id, (event.from_jurisdiction, event.to_jurisdiction))
-    return CrossBorderChange(transfer=transfer, **tx_fields(receipt))
+    return CrossBorderChange(transfer=_one(market, live, principal, symbol, event.id), **tx_fields(receipt))
 
 
 @router.post(

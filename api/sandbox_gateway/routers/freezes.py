@@ -7,11 +7,12 @@ from fastapi import APIRouter
 
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
+from sandbox.readmodel.lists import FROZEN_BY_AGENT
 from sandbox.rules import Jurisdiction
 from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, RegulatorOrIssuerPrincipal, security_or_404
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
-from sandbox_gateway.reads import ever_frozen
+from sandbox_gateway.reads import event_lists, owners_of_wallets
 from sandbox_gateway.schemas import (
     Freeze,
     FreezeChange,
@@ -27,17 +28,18 @@ from sandbox_gateway.txresult import tx_fields
 
 router = APIRouter(prefix="/securities", tags=["freezes"])
 
-_AGENT = 65535
 
-
-def _freeze(symbol: str, token: SecurityToken, wallet: str) -> Freeze:
-    by = token.frozen_by(wallet)
+def _freeze(symbol: str, wallet: str, by: int) -> Freeze:
     return Freeze(
         security=symbol,
         wallet=wallet,
         frozen=by != 0,
-        frozen_by=None if by == 0 else ("issuer" if by == _AGENT else Jurisdiction(by).name),
+        frozen_by=None if by == 0 else ("issuer" if by == FROZEN_BY_AGENT else Jurisdiction(by).name),
     )
+
+
+def _freeze_now(symbol: str, token: SecurityToken, wallet: str) -> Freeze:
+    return _freeze(symbol, wallet, token.frozen_by(wallet))
 
 
 def _actor_token(market: Market, principal: Principal, symbol: str) -> SecurityToken:
@@ -63,15 +65,14 @@ def list_freezes(
     if principal.role is Role.ISSUER and not issues(principal, market, symbol):
         raise not_found("security", symbol)
     home = home_of(token)
-    wallets = ever_frozen(live, token.address)
+    lists = event_lists(live)  # from indexed events: no chain read per wallet
+    owners = owners_of_wallets(lists.investors())
     active = []
-    for wallet in wallets:
-        record = market.registry.wallet_record(wallet)
-        holder = Jurisdiction(record.jurisdiction).name if record.identity else None
-        if sees_position(principal, market, symbol, home, holder, wallet):
-            freeze = _freeze(symbol, token, wallet)
-            if freeze.frozen:
-                active.append(freeze)
+    for freeze in lists.active_freezes(token.address):
+        owner = owners.get(freeze.wallet)
+        holder = Jurisdiction(owner.jurisdiction).name if owner is not None else None
+        if sees_position(principal, market, symbol, home, holder, freeze.wallet):
+            active.append(_freeze(symbol, freeze.wallet, freeze.frozen_by))
     items, page = page_of(active, paging)
     return FreezePage(items=items, page=page)
 
@@ -91,7 +92,7 @@ def freeze_wallet(
 ) -> FreezeChange:
     token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(body.wallet, True, sender=principal.account)
-    return FreezeChange(**_freeze(symbol, token, body.wallet).model_dump(), **tx_fields(receipt))
+    return FreezeChange(**_freeze_now(symbol, token, body.wallet).model_dump(), **tx_fields(receipt))
 
 
 @router.delete(
@@ -106,7 +107,7 @@ def unfreeze_wallet(
 ) -> FreezeChange:
     token = _actor_token(market, principal, symbol)
     receipt = token.set_address_frozen(wallet, False, sender=principal.account)
-    return FreezeChange(**_freeze(symbol, token, wallet).model_dump(), **tx_fields(receipt))
+    return FreezeChange(**_freeze_now(symbol, token, wallet).model_dump(), **tx_fields(receipt))
 
 
 @router.post(

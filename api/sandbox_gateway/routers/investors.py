@@ -11,13 +11,14 @@ from sandbox.chain.base import Receipt
 from sandbox.contracts.registry import InvestorAttributes
 from sandbox.market import InvalidInvestorAttributes, Market
 from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel.lists import ListedInvestor
 from sandbox.rules import HolderType, InvestorCategory, InvestorStatus, Jurisdiction
 from sandbox_gateway.asof import AsOf, resolve_as_of
 from sandbox_gateway.deps import AnyPrincipal, IndexedDep, MarketDep, OnboardingPrincipal, RegulatorPrincipal
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal
 from sandbox_gateway.problems import Problem
-from sandbox_gateway.reads import registered_identities
+from sandbox_gateway.reads import event_lists
 from sandbox_gateway.schemas import (
     IdentityPath,
     Investor,
@@ -59,6 +60,21 @@ def load_investor(market: Market, identity: str) -> Investor | None:
         us_person=record.attributes.us_person,
         qib=record.attributes.qib,
         accredited_until=record.attributes.accredited_until,
+    )
+
+
+def _listed(investor: ListedInvestor) -> Investor:
+    return Investor(
+        identity=investor.identity,
+        jurisdiction=Jurisdiction(investor.jurisdiction).name,
+        category=investor.category.name,
+        status=investor.status.name,
+        kyc_valid_until=investor.kyc_valid_until,
+        wallets=list(investor.wallets),
+        holder_type=investor.holder_type.name,
+        us_person=investor.us_person,
+        qib=investor.qib,
+        accredited_until=investor.accredited_until,
     )
 
 
@@ -139,17 +155,15 @@ def create_investor(body: InvestorCreate, market: MarketDep, principal: Onboardi
     summary="Investors you may see",
 )
 def list_investors(
-    market: MarketDep,
     live: IndexedDep,
     principal: AnyPrincipal,
     paging: Paging,
     jurisdiction: Annotated[JurisdictionCode | None, Query(description="Only investors of this jurisdiction.")] = None,
 ) -> InvestorPage:
-    identities = registered_identities(live)
     visible = []
-    for identity in identities:
-        investor = load_investor(market, identity)
-        if investor is None or not sees_investor(principal, identity, investor.jurisdiction):
+    for listed in event_lists(live).investors():  # from indexed events: no chain read per investor
+        investor = _listed(listed)
+        if not sees_investor(principal, investor.identity, investor.jurisdiction):
             continue
         if jurisdiction is None or investor.jurisdiction == jurisdiction:
             visible.append(investor)
