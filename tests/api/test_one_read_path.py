@@ -4,6 +4,8 @@ the chain's logs from block 0."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,6 +64,22 @@ def test_lists_scan_no_logs_and_see_the_gateways_own_writes(
     assert bob in [item["wallet"] for item in listed.json()["items"]]
     # Catching up indexes only what is new (the freeze's block), never from block 0.
     assert [r for r in scans.ranges if r[0] == 0] == []
+    # The same for an investor just onboarded and a cross-border request just made.
+    wallet = _new_wallet(200)
+    body = {
+        "wallet": wallet,
+        "jurisdiction": "GB",
+        "category": "UK_PROFESSIONAL",
+        "kyc_valid_until": market.chain.timestamp() + 365 * 86_400,
+    }
+    assert client.post("/investors", json=body, headers=bearer(keys["thames"])).status_code == 201
+    onboarded = client.get("/investors?limit=100", headers=bearer(keys["thames"])).json()["items"]
+    assert wallet in [i["identity"] for i in onboarded]
+    request = {"to": market.accounts["carol"], "amount": 600}
+    held = client.post(f"/securities/{SYMBOL}/cross-border-transfers", json=request, headers=bearer(keys["alice"]))
+    assert held.status_code == 201, held.text
+    pending = client.get("/cross-border-transfers?status=PENDING", headers=bearer(keys["sec"])).json()["items"]
+    assert held.json()["transfer"]["transfer_id"] in [t["transfer_id"] for t in pending]
     answers: dict[str, Any] = {}
     for path, headers in _lists(market, keys):
         response = client.get(path, headers=headers)
@@ -224,3 +242,29 @@ def test_listed_freezes_investors_and_requests_are_what_the_chain_holds(
         )
     statuses = {r["transfer_id"]: (r["status"], r["sender_regulator_approved"]) for r in requests}
     assert statuses[first] == ("PENDING", True) and statuses[second] == ("REJECTED", False)
+
+
+def test_one_cap_table_the_csv_rows_add_up_to_the_json_figures(client: TestClient, keys: dict[str, str]) -> None:
+    """The cap table is computed once, by the read model's database; its CSV lists the positions it is
+    made of. For every reader's scope (operator, home regulator, another jurisdiction's regulator,
+    issuer) the rows add up to the figures."""
+    for key in ("operator", "fca", "sec", "thames"):
+        table = client.get(f"/securities/{SYMBOL}/cap-table", headers=bearer(keys[key]))
+        rows = client.get(f"/securities/{SYMBOL}/cap-table?format=csv", headers=bearer(keys[key]))
+        assert table.status_code == rows.status_code == 200, (key, table.text, rows.text)
+        figures = table.json()
+        by_jurisdiction: dict[str, int] = {}
+        by_category: dict[str, int] = {}
+        holders: set[str] = set()
+        for row in csv.DictReader(io.StringIO(rows.text)):
+            balance = int(row["balance"])
+            j, c = row["jurisdiction"] or "UNREGISTERED", row["category"] or "UNREGISTERED"
+            by_jurisdiction[j] = by_jurisdiction.get(j, 0) + balance
+            by_category[c] = by_category.get(c, 0) + balance
+            holders.add(row["investor"] or row["wallet"])
+        assert holders, key
+        assert (figures["by_jurisdiction"], figures["by_category"], figures["holders"]) == (
+            by_jurisdiction,
+            by_category,
+            len(holders),
+        ), key

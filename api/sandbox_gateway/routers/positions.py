@@ -7,7 +7,7 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -15,32 +15,15 @@ from fastapi.responses import Response
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.errors import ContractNotDeployed
 from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel import Holding, MarketReadModel
 from sandbox_gateway.asof import AsOf, AsOfParams, resolve_as_of
 from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, security_or_404
-from sandbox_gateway.pagination import PageInfo, PageParams, Paging, page_of
+from sandbox_gateway.pagination import PageInfo, PageParams, Paging
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
 from sandbox_gateway.scope import home_of, issues, not_found, sees_position
 
 router = APIRouter(prefix="/securities", tags=["positions"])
-
-
-class _Holding(Protocol):
-    """A position as both sources give it (`sandbox_gateway.schemas.Position`, `sandbox.readmodel.Holding`)."""
-
-    @property
-    def wallet(self) -> str: ...
-    @property
-    def investor(self) -> str | None: ...
-    @property
-    def jurisdiction(self) -> str | None: ...
-    @property
-    def category(self) -> str | None: ...
-    @property
-    def balance(self) -> int: ...
-    @property
-    def frozen(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +33,7 @@ class _Register:
     block: int
     timestamp: int
     total_supply: int
-    holdings: Sequence[_Holding]
+    holdings: Sequence[Holding]
 
 
 def _checked_token(market: Market, principal: Principal, symbol: str) -> SecurityToken:
@@ -81,9 +64,7 @@ def _as_of_deployed(market: Market, token: SecurityToken, as_of: AsOfParams) -> 
     return block, stamp
 
 
-def _position(symbol: str, holding: _Holding) -> Position:
-    if isinstance(holding, Position):
-        return holding
+def _position(symbol: str, holding: Holding) -> Position:
     return Position.model_validate(
         {
             "security": symbol,
@@ -115,18 +96,7 @@ def list_positions(
     paging: Paging,
     as_of: AsOf,
 ) -> Positions:
-    if principal.role is not Role.INVESTOR:
-        return _positions_page(market, live, principal, symbol, paging, as_of)
-    register = _register(market, live, principal, symbol, as_of)
-    holdings, page = page_of(register.holdings, paging)
-    return Positions(
-        security=symbol,
-        block_number=register.block,
-        block_timestamp=register.timestamp,
-        total_supply=register.total_supply,
-        items=[_position(symbol, h) for h in holdings],
-        page=page,
-    )
+    return _positions_page(market, live, principal, symbol, paging, as_of)
 
 
 def _positions_page(
@@ -161,6 +131,8 @@ def _in_scope_only(market: Market, principal: Principal, symbol: str) -> tuple[S
     operator, issuer of the security, home regulator see every position; a regulator of another
     jurisdiction those of its own investors (as `sees_position`)."""
     token = _checked_token(market, principal, symbol)
+    if principal.role is Role.INVESTOR:  # these routes are for readers of whole registers (ReaderPrincipal)
+        raise not_found("security", symbol)
     home = home_of(token)
     if principal.role is Role.REGULATOR and principal.jurisdiction != home:
         return token, principal.jurisdiction
@@ -198,35 +170,6 @@ def _cap_table_from(
     )
 
 
-def _cap_table(symbol: str, register: _Register) -> CapTable:
-    positions = register.holdings
-    buckets: dict[tuple[str | None, str | None], tuple[set[str], int]] = defaultdict(lambda: (set(), 0))
-    by_jurisdiction: dict[str, int] = defaultdict(int)
-    by_category: dict[str, int] = defaultdict(int)
-    investors: set[str] = set()
-    for p in positions:
-        holders, balance = buckets[(p.jurisdiction, p.category)]
-        holder = p.investor or p.wallet
-        holders.add(holder)
-        investors.add(holder)
-        buckets[(p.jurisdiction, p.category)] = (holders, balance + p.balance)
-        by_jurisdiction[p.jurisdiction or "UNREGISTERED"] += p.balance
-        by_category[p.category or "UNREGISTERED"] += p.balance
-    return CapTable(
-        security=symbol,
-        block_number=register.block,
-        block_timestamp=register.timestamp,
-        total_supply=register.total_supply,
-        holders=len(investors),
-        by_jurisdiction=dict(by_jurisdiction),
-        by_category=dict(by_category),
-        buckets=[
-            CapTableBucket(jurisdiction=j, category=c, holders=len(h), balance=b)
-            for (j, c), (h, b) in sorted(buckets.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or ""))
-        ],
-    )
-
-
 @router.get(
     "/{symbol}/cap-table",
     operation_id="positions-cap-table",
@@ -243,20 +186,17 @@ def cap_table(
     as_of: AsOf,
     format: Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv.")] = "json",
 ) -> CapTable | Response:
-    if format == "json" and principal.role is not Role.INVESTOR:
+    if format == "json":
         return _cap_table_from(market, live, principal, symbol, as_of)
-    register = _register(market, live, principal, symbol, as_of)
+    register = _register(market, live, principal, symbol, as_of)  # the CSV lists every position in scope
     block = register.block
-    if format == "csv":
-        rows = register.holdings
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["security", "block", "wallet", "investor", "jurisdiction", "category", "balance", "frozen"])
-        for p in rows:
-            writer.writerow([symbol, block, p.wallet, p.investor, p.jurisdiction, p.category, p.balance, p.frozen])
-        return Response(
-            out.getvalue(),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{symbol}-cap-table-{block}.csv"'},
-        )
-    return _cap_table(symbol, register)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["security", "block", "wallet", "investor", "jurisdiction", "category", "balance", "frozen"])
+    for p in register.holdings:
+        writer.writerow([symbol, block, p.wallet, p.investor, p.jurisdiction, p.category, p.balance, p.frozen])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{symbol}-cap-table-{block}.csv"'},
+    )
