@@ -84,7 +84,7 @@ from typing import Any, cast
 
 import uvicorn
 from eth_abi import decode as abi_decode
-from eth_typing import ChecksumAddress, HexStr
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from starlette.applications import Starlette
@@ -95,9 +95,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from web3.exceptions import BlockNotFound, TransactionNotFound
-from web3.types import BlockIdentifier, TxParams
 
-from sandbox.chain.web3chain import Web3Chain
+from sandbox.chain.base import NodeChain
 from sandbox.errors import ChainError, ContractReverted
 from sandbox.rules import CASH_RULES_BY_ERROR, RULES_BY_ERROR
 from sandbox_gateway.log_index import LogIndex
@@ -266,7 +265,7 @@ class RpcHandler:
 
     def __init__(
         self,
-        chain: Web3Chain,
+        chain: NodeChain,
         *,
         client_version: str = "uk-us-dss-sandbox/0.1.0",
         clock: Callable[[], float] = time.monotonic,
@@ -281,7 +280,6 @@ class RpcHandler:
         #: Every log of the chain, read once per block (`LogIndex`): eth_getLogs, log filters and
         #: log subscriptions answer from it.
         self.log_index = LogIndex(chain, self._block_summary, chunk_blocks=log_chunk_blocks)
-        self._w3 = chain.w3
         self._client_version = client_version
         self._clock = clock
         self._filter_lock = threading.Lock()
@@ -304,14 +302,16 @@ class RpcHandler:
             "eth_mining": lambda p: False,
             "eth_accounts": lambda p: [],  # the endpoint signs for nobody
             "eth_blockNumber": lambda p: hex(self._chain.block_number()),
-            "eth_gasPrice": lambda p: hex(self._w3.eth.gas_price),
-            "eth_maxPriorityFeePerGas": lambda p: hex(self._w3.eth.max_priority_fee),
+            "eth_gasPrice": lambda p: hex(self._chain.gas_price()),
+            "eth_maxPriorityFeePerGas": lambda p: hex(self._chain.max_priority_fee()),
             "eth_feeHistory": self._fee_history,
-            "eth_getBalance": lambda p: hex(self._w3.eth.get_balance(_address(_param(p, 0)), self._state_at(p, 1))),
-            "eth_getTransactionCount": lambda p: hex(
-                self._w3.eth.get_transaction_count(_address(_param(p, 0)), self._state_at(p, 1))
+            "eth_getBalance": lambda p: hex(
+                self._chain.get_balance(_address(_param(p, 0)), block=self._state_at(p, 1))
             ),
-            "eth_getCode": lambda p: to_wire(self._w3.eth.get_code(_address(_param(p, 0)), self._state_at(p, 1))),
+            "eth_getTransactionCount": lambda p: hex(
+                self._chain.get_transaction_count(_address(_param(p, 0)), block=self._state_at(p, 1))
+            ),
+            "eth_getCode": lambda p: to_wire(self._chain.get_code(_address(_param(p, 0)), block=self._state_at(p, 1))),
             "eth_getStorageAt": self._storage_at,
             "eth_getBlockByNumber": lambda p: self._block_or_none(_block_id(_param(p, 0)), bool(_param(p, 1, False))),
             "eth_getBlockByHash": lambda p: self._block_or_none(
@@ -414,7 +414,7 @@ class RpcHandler:
 
     # ------------------------------------------------------------------ reads
 
-    def _state_at(self, params: list[Any], index: int) -> BlockIdentifier:
+    def _state_at(self, params: list[Any], index: int) -> int | str:
         """A block parameter as web3 takes it: a tag, a number, or EIP-1898's ``{"blockNumber": …}`` /
         ``{"blockHash": …, "requireCanonical"?: bool}`` resolved to the number of that block. A hash
         naming no block of the canonical chain is -32001 "Resource not found", as anvil answers (and
@@ -436,26 +436,22 @@ class RpcHandler:
 
     def _storage_at(self, p: list[Any]) -> Any:
         address, slot, block = _address(_param(p, 0)), _quantity(_param(p, 1)), self._state_at(p, 2)
-        tester = getattr(self._chain, "_tester", None)
-        if tester is not None and isinstance(block, int):
-            # web3.py hands eth-tester a block number as hex, which eth-tester refuses: ask it directly.
-            return tester.get_storage_at(address, hex(slot), block)
-        return to_wire(self._w3.eth.get_storage_at(address, slot, block))
+        return to_wire(self._chain.get_storage_at(address, slot, block=block))
 
     def _canonical_number(self, block_hash: str) -> int:
         """The number of the canonical block `block_hash`, or -32001 "Resource not found"."""
         try:
-            number = int(self._w3.eth.get_block(HexBytes(block_hash))["number"])
-            canonical = to_wire(self._w3.eth.get_block(number)["hash"])
+            number = int(self._chain.get_block(HexBytes(block_hash))["number"])
+            canonical = to_wire(self._chain.get_block(number)["hash"])
         except BlockNotFound:
             canonical = None
         if canonical != block_hash:  # unknown, or left behind by a revert
             raise RpcError(RESOURCE_NOT_FOUND, "Resource not found", {"blockHash": block_hash})
         return number
 
-    def _block_or_none(self, block: BlockIdentifier, full: bool) -> Any:
+    def _block_or_none(self, block: int | str | bytes, full: bool) -> Any:
         try:
-            wire = to_wire(self._w3.eth.get_block(block, full))
+            wire = to_wire(self._chain.get_block(block, full_transactions=full))
         except BlockNotFound:
             return None
         # eth-tester keeps the bloom as an integer, so web3.py drops its leading zero bytes.
@@ -484,7 +480,7 @@ class RpcHandler:
                 raise RpcError(INVALID_PARAMS, f"invalid reward percentile: #{len(percentiles)}:{value} < previous")
             percentiles.append(float(value))
         try:
-            newest = int(self._w3.eth.get_block(newest_id)["number"])
+            newest = int(self._chain.get_block(newest_id)["number"])
         except BlockNotFound:
             raise RpcError(INVALID_PARAMS, f"block {newest_id!r} not found") from None
         if count == 0:
@@ -495,7 +491,7 @@ class RpcHandler:
         rewards: list[list[str]] = []
         block: Any = None
         for number in range(oldest, newest + 1):
-            block = self._w3.eth.get_block(number, True)
+            block = self._chain.get_block(number, full_transactions=True)
             base_fee = int(block.get("baseFeePerGas", 0))
             base_fees.append(base_fee)
             ratios.append(int(block["gasUsed"]) / int(block["gasLimit"]) if int(block["gasLimit"]) else 0.0)
@@ -517,7 +513,7 @@ class RpcHandler:
         tipped: list[tuple[int, int]] = []
         previous_cumulative = 0
         for tx in transactions:
-            receipt = self._w3.eth.get_transaction_receipt(tx["hash"])
+            receipt = self._chain.get_transaction_receipt(to_wire(tx["hash"]))
             cumulative = int(receipt["cumulativeGasUsed"])
             gas_used, previous_cumulative = cumulative - previous_cumulative, cumulative
             wire = cast(dict[str, Any], to_wire(tx))  # eth-tester's keys in camelCase, quantities as hex
@@ -592,7 +588,7 @@ class RpcHandler:
         """Block `number`'s hash and its transactions' hashes (for the log index), or None."""
         try:
             with self._guard():
-                block = self._w3.eth.get_block(number)
+                block = self._chain.get_block(number)
         except BlockNotFound:
             return None
         return "0x" + bytes(block["hash"]).hex(), [cast(str, to_wire(h)) for h in block["transactions"]]
@@ -754,7 +750,7 @@ class RpcHandler:
                 start = min(found.cursor, head) + 1  # a revert may have rewound the chain since
                 found.cursor = head
             if found.kind == "blocks":
-                return [to_wire(self._w3.eth.get_block(n)["hash"]) for n in range(start, head + 1)]
+                return [to_wire(self._chain.get_block(n)["hash"]) for n in range(start, head + 1)]
         addresses, topics = _log_criteria(found.spec)
         low = max(start, _log_bound(found.spec.get("fromBlock", "earliest"), head))
         high = min(head, _log_bound(found.spec.get("toBlock", "latest"), head))
@@ -772,13 +768,13 @@ class RpcHandler:
 
     def _block_by_hash(self, p: list[Any], index: int) -> Any:
         try:
-            return self._w3.eth.get_block(HexBytes(_hash(_param(p, index))), True)
+            return self._chain.get_block(HexBytes(_hash(_param(p, index))), full_transactions=True)
         except BlockNotFound:
             return None
 
     def _block_by_number(self, p: list[Any], index: int) -> Any:
         try:
-            return self._w3.eth.get_block(_block_id(_param(p, index)), True)
+            return self._chain.get_block(_block_id(_param(p, index)), full_transactions=True)
         except BlockNotFound:
             return None
 
@@ -818,7 +814,7 @@ class RpcHandler:
         if cached is not None and cached[1] is not None:
             return cached[1]
         try:
-            return _wire_transaction(self._w3.eth.get_transaction(HexStr(tx_hash)))
+            return _wire_transaction(self._chain.get_transaction(tx_hash))
         except TransactionNotFound:
             return None
 
@@ -828,7 +824,7 @@ class RpcHandler:
         if cached is not None:
             return cached[0]
         try:
-            return _wire_receipt(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
+            return _wire_receipt(self._chain.get_transaction_receipt(tx_hash))
         except TransactionNotFound:
             return None
 
@@ -841,7 +837,7 @@ class RpcHandler:
         # The chain may have been reverted to a snapshot since: trust the entry only if its block is
         # still the canonical one at that height.
         try:
-            block = self._w3.eth.get_block(int(receipt["blockNumber"], 16))
+            block = self._chain.get_block(int(receipt["blockNumber"], 16))
         except BlockNotFound:
             block = None
         if block is None or to_wire(block["hash"]) != receipt["blockHash"]:
@@ -869,13 +865,13 @@ class RpcHandler:
                     str(to),
                     _data(tx.get("data", "0x")),
                     sender=cast(str | None, tx.get("from")),
-                    block=cast(int | str, block),
+                    block=block,
                 )
             except ContractReverted as exc:
                 raise _reverted(exc) from None
             return "0x" + out.hex()
         try:
-            return to_wire(self._w3.eth.call(cast(TxParams, tx), block))
+            return to_wire(self._chain.call_transaction(tx, block=block))
         except Exception as exc:
             raise self._explain(tx, exc) from None
 
@@ -888,7 +884,7 @@ class RpcHandler:
             )
         block = self._state_at(p, 1) if len(p) > 1 else None
         try:
-            return hex(self._w3.eth.estimate_gas(cast(TxParams, tx), block))
+            return hex(self._chain.estimate_transaction_gas(tx, block=block))
         except Exception as exc:
             raise self._explain(tx, exc) from None
 
@@ -923,8 +919,8 @@ class RpcHandler:
     def _remember(self, tx_hash: str) -> None:
         # Fetched right after mining, the transaction is at the head, so the lookup is short.
         try:
-            receipt = _wire_receipt(self._w3.eth.get_transaction_receipt(HexStr(tx_hash)))
-            transaction = _wire_transaction(self._w3.eth.get_transaction(HexStr(tx_hash)))
+            receipt = _wire_receipt(self._chain.get_transaction_receipt(tx_hash))
+            transaction = _wire_transaction(self._chain.get_transaction(tx_hash))
         except TransactionNotFound:
             return
         with self._cache_lock:
@@ -937,7 +933,7 @@ class JsonRpcApp:
     """ASGI app answering JSON-RPC over HTTP POST on any path under where it is mounted, to callers
     with a bearer API key `authenticate` accepts."""
 
-    def __init__(self, chain: Web3Chain, *, authenticate: Authenticator, max_body: int = 5 * 1024 * 1024) -> None:
+    def __init__(self, chain: NodeChain, *, authenticate: Authenticator, max_body: int = 5 * 1024 * 1024) -> None:
         self.handler = RpcHandler(chain)
         self._authenticate = authenticate
         self._max_body = max_body
@@ -1154,13 +1150,13 @@ def _unauthorized(code: str, message: str) -> Response:
     return JSONResponse(_error_response(None, error), status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-def create_rpc_app(chain: Web3Chain, *, authenticate: Authenticator) -> JsonRpcApp:
+def create_rpc_app(chain: NodeChain, *, authenticate: Authenticator) -> JsonRpcApp:
     """The JSON-RPC endpoint over `chain` (to mount, e.g. at ``/rpc``, or to serve alone), for
     callers with a bearer API key `authenticate` accepts."""
     return JsonRpcApp(chain, authenticate=authenticate)
 
 
-def mount_rpc(app: Starlette, chain: Web3Chain, path: str = "/rpc", *, authenticate: Authenticator) -> JsonRpcApp:
+def mount_rpc(app: Starlette, chain: NodeChain, path: str = "/rpc", *, authenticate: Authenticator) -> JsonRpcApp:
     """Serves the endpoint at exactly `path` and ``path/`` of a Starlette or FastAPI app.
 
     Unlike ``app.mount(path, …)``, which answers ``POST /rpc`` with a redirect to ``/rpc/``, both
@@ -1236,9 +1232,10 @@ def _address(value: Any) -> ChecksumAddress:
     return to_checksum_address(value)
 
 
-def _block_id(value: Any) -> BlockIdentifier:
+def _block_id(value: Any) -> int | str:
+    """A block number or tag ("latest", "pending", …)."""
     if value in _TAGS:
-        return cast(BlockIdentifier, value)
+        return cast(str, value)
     return _quantity(value)
 
 
@@ -1440,12 +1437,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(1) from None
     port = sock.getsockname()[1]
     mnemonic = DEFAULT_MNEMONIC if args.reproducible else random_mnemonic()
-    chain: Web3Chain
+    chain: NodeChain
     if args.scenario:
         market = load_embedded(
             Scenario.from_file(args.scenario), clock="wall", accounts=args.accounts, mnemonic=mnemonic
         )
-        assert isinstance(market.chain, Web3Chain)
+        assert isinstance(market.chain, NodeChain)
         chain = market.chain
         addresses = {symbol: token.address for symbol, token in market.securities.items()}
         print(json.dumps({"registry": market.registry.address, "securities": addresses}), flush=True)

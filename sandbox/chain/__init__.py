@@ -1,6 +1,6 @@
 """The chain seam: the `Chain` protocol, its dev sub-protocol and the backends."""
 
-from sandbox.chain.base import Block, BlockTransaction, Chain, ChainAccount, DevChain, Log, Receipt
+from sandbox.chain.base import Block, BlockTransaction, Chain, ChainAccount, DevChain, Log, NodeChain, Receipt
 from sandbox.chain.factory import connect
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.rpc import RpcChain
@@ -14,6 +14,7 @@ __all__ = [
     "ChainAccount",
     "DevChain",
     "Log",
+    "NodeChain",
     "Receipt",
     "RevertDecoder",
     "RpcChain",

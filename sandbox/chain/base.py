@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from sandbox.chain.revert import RevertDecoder
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,53 @@ class DevChain(Chain, Protocol):
         """Mines a block at `timestamp` (must be later than the newest block)."""
 
     def mine(self, blocks: int = 1) -> None: ...
+
+
+@runtime_checkable
+class NodeChain(Chain, Protocol):
+    """What a JSON-RPC endpoint needs to serve the chain as a node would: reads in the node's own terms
+    (web3's answers: blocks, transactions and receipts as mappings), so that the endpoint never reaches
+    for an engine's handle. Block identifiers are a number or a tag ("latest", "pending", …); a block
+    may also be named by its hash (bytes). Nothing is needed around these methods: each takes the
+    engine's guard itself."""
+
+    @property
+    def decoder(self) -> RevertDecoder:
+        """Decodes revert data into the contracts' custom errors."""
+
+    def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """geth's ``callTracer`` tree of a mined transaction; None for an unknown hash."""
+
+    def max_priority_fee(self) -> int:
+        """The priority fee per gas the chain suggests, in wei."""
+
+    def get_balance(self, address: str, *, block: int | str = "latest") -> int:
+        """Ether balance of `address` as of any block identifier the node takes, in wei."""
+
+    def get_code(self, address: str, *, block: int | str = "latest") -> bytes:
+        """The runtime bytecode at `address` as of any block identifier the node takes."""
+
+    def get_transaction_count(self, address: str, *, block: int | str = "latest") -> int:
+        """The nonce of `address` (transactions it sent) as of `block`."""
+
+    def get_storage_at(self, address: str, slot: int, *, block: int | str = "latest") -> bytes:
+        """The 32-byte word in storage `slot` of `address` as of `block`."""
+
+    def get_block(self, block: int | str | bytes, *, full_transactions: bool = False) -> Any:
+        """The node's block object (a mapping); web3's `BlockNotFound` if there is none."""
+
+    def get_transaction(self, tx_hash: str) -> Any:
+        """The node's transaction object (a mapping); web3's `TransactionNotFound` if unknown."""
+
+    def get_transaction_receipt(self, tx_hash: str) -> Any:
+        """The node's receipt object (a mapping); web3's `TransactionNotFound` if unknown or pending."""
+
+    def call_transaction(self, transaction: Any, *, block: int | str = "latest") -> bytes:
+        """`eth_call` of a whole transaction object (from, to, gas, value, data, …); web3's contract
+        errors as web3 raises them when it reverts."""
+
+    def estimate_transaction_gas(self, transaction: Any, *, block: int | str | None = None) -> int:
+        """`eth_estimateGas` of a whole transaction object (`block` None: the node's default)."""
 
 
 def iter_chunks(start: int, stop: int, size: int) -> Iterator[tuple[int, int]]:

@@ -504,6 +504,13 @@ class EmbeddedChain(Web3Chain):
     def code(self, address: str, *, block: int | str = "latest") -> bytes:
         return bytes(self._state_at(block).get_code(_canonical(address)))
 
+    def get_storage_at(self, address: str, slot: int, *, block: int | str = "latest") -> bytes:
+        if isinstance(block, int) and not isinstance(block, bool):
+            # web3.py hands eth-tester a block number as hex, which eth-tester refuses: ask it directly.
+            with self._read_guard():
+                return bytes.fromhex(self._tester.get_storage_at(to_checksum_address(address), hex(slot), block)[2:])
+        return super().get_storage_at(address, slot, block=block)
+
     def balance(self, address: str, *, block: int | str = "latest") -> int:
         return int(self._state_at(block).get_balance(_canonical(address)))
 

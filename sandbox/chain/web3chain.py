@@ -288,6 +288,49 @@ class Web3Chain(GroupCommit):
         with self._read_guard():
             return int(self._w3.eth.gas_price)
 
+    # ------------------------------------------------------------------ node reads (`NodeChain`)
+
+    def max_priority_fee(self) -> int:
+        with self._read_guard():
+            return int(self._w3.eth.max_priority_fee)
+
+    def get_balance(self, address: str, *, block: int | str = "latest") -> int:
+        with self._read_guard():
+            return int(self._w3.eth.get_balance(to_checksum_address(address), cast(Any, block)))
+
+    def get_code(self, address: str, *, block: int | str = "latest") -> bytes:
+        with self._read_guard():
+            return bytes(self._w3.eth.get_code(to_checksum_address(address), cast(Any, block)))
+
+    def get_transaction_count(self, address: str, *, block: int | str = "latest") -> int:
+        with self._read_guard():
+            return int(self._w3.eth.get_transaction_count(to_checksum_address(address), cast(Any, block)))
+
+    def get_storage_at(self, address: str, slot: int, *, block: int | str = "latest") -> bytes:
+        with self._read_guard():
+            return bytes(self._w3.eth.get_storage_at(to_checksum_address(address), slot, cast(Any, block)))
+
+    def get_block(self, block: int | str | bytes, *, full_transactions: bool = False) -> Any:
+        with self._read_guard():
+            named = HexBytes(block) if isinstance(block, bytes) else block
+            return self._w3.eth.get_block(cast(Any, named), full_transactions)
+
+    def get_transaction(self, tx_hash: str) -> Any:
+        with self._read_guard():
+            return self._w3.eth.get_transaction(cast(Any, tx_hash))
+
+    def get_transaction_receipt(self, tx_hash: str) -> Any:
+        with self._read_guard():
+            return self._w3.eth.get_transaction_receipt(cast(Any, tx_hash))
+
+    def call_transaction(self, transaction: Any, *, block: int | str = "latest") -> bytes:
+        with self._read_guard():
+            return bytes(self._w3.eth.call(cast(TxParams, transaction), cast(Any, block)))
+
+    def estimate_transaction_gas(self, transaction: Any, *, block: int | str | None = None) -> int:
+        with self._read_guard():
+            return int(self._w3.eth.estimate_gas(cast(TxParams, transaction), cast(Any, block)))
+
     def block_number(self) -> int:
         with self._read_guard():
             return int(self._w3.eth.block_number)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from eth_utils import keccak, to_checksum_address
 
-from sandbox.chain import RpcChain
+from sandbox.chain import NodeChain, RpcChain
 from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.base import Chain
 from sandbox.chain.embedded import DEFAULT_ACCOUNT_BALANCE, DEFAULT_GENESIS_TIMESTAMP, GENESIS_GAS_LIMIT, EmbeddedChain
@@ -18,12 +18,12 @@ from sandbox.errors import ContractReverted
 from sandbox.market import Market, load_scenario
 from sandbox.rules import RULES_BY_NAME
 from sandbox.scenario import Scenario
-from sandbox_gateway.rpc_server import RpcHandler, Web3Chain
+from sandbox_gateway.rpc_server import RpcHandler
 
 STRANGER = to_checksum_address(keccak(b"a wallet no registry knows")[-20:])
 
 
-def _trace(chain: Web3Chain, tx_hash: str, options: Any = None) -> dict[str, Any]:
+def _trace(chain: NodeChain, tx_hash: str, options: Any = None) -> dict[str, Any]:
     params: list[Any] = [tx_hash, {"tracer": "callTracer"} if options is None else options]
     reply = RpcHandler(chain).handle_one(
         {"jsonrpc": "2.0", "id": 1, "method": "debug_traceTransaction", "params": params}
