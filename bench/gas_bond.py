@@ -24,7 +24,8 @@ class PlainERC20(ContractFacade):
     artifact_name = "PlainERC20"
 
 
-def main() -> None:
+def measure() -> tuple[int, list[tuple[str, int]], int]:
+    """The plain ERC-20 repeat transfer, THAMES28's rows and its first coupon's record instant."""
     market = load_embedded(Scenario.from_file(DEMO_SCENARIO))
     chain = market.chain
     operator = market.operator
@@ -52,7 +53,11 @@ def main() -> None:
         )
     )
     rows.append(("THAMES28 repeat transfer after the record instant", bond.transfer(bob, 1, sender=alice).gas_used))
+    return erc20, rows, record_key
 
+
+def main() -> None:
+    erc20, rows, record_key = measure()
     at = datetime.fromtimestamp(record_key + 1, UTC).isoformat()
     print(f"record instant of coupon 1: {at}; plain OZ ERC-20 repeat transfer: {erc20:,} gas")
     print("| operation | gas | / ERC-20 |")
