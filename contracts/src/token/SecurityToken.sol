@@ -25,9 +25,11 @@ import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 /// very same evaluation (`detectTransferRestriction`), the ERC-3643 agent operations, the ERC-7943
 /// interface, regulator powers scoped by jurisdiction, issuance approval by the home regulator, and
 /// cross-border transfers escrowed until both regulators approve.
-/// @dev Gas layout: each wallet's token state (balance, frozen amount, freeze author, lock-up
-/// horizon, flags) is one slot; the hot terms are two slots; the registry is read once per transfer
-/// (`walletRecords`). Per-investor aggregates exist only for investors with more than one wallet
+/// @dev Gas layout: each wallet's token state (balance, frozen amount, lock-up horizon, record-date
+/// mark, flags) is one slot; the hot terms and the record-date state are one slot (`Config`), the
+/// rest of the terms a second read only by the rules that need them; the investor registry's address
+/// is an immutable, and the registry is called once per transfer (`walletWords`). A repeat transfer
+/// of a record-date security reads nothing more than one without record dates. Per-investor aggregates exist only for investors with more than one wallet
 /// (a wallet joins its investor with zero balance and never changes investor, so a single-wallet
 /// investor's position is its wallet's balance). Amounts are bounded by uint96 (the issuance limit).
 /// The compliance of ERC-3643 is built into this contract (`compliance()` returns this address).
