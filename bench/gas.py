@@ -15,13 +15,11 @@ calldata). The first lines say when and where it ran, ready to paste.
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from bench import gas_bond, gas_corporate, gas_corporate_actions, gas_markets
+from bench._machine import machine_block
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
@@ -36,22 +34,6 @@ TARGET_FACTOR = 1.5
 
 class PlainERC20(ContractFacade):
     artifact_name = "PlainERC20"
-
-
-def machine_block() -> str:
-    """Command, date, machine and load average, for the results file."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
-        with open("/proc/loadavg") as loadavg:
-            load = " ".join(loadavg.read().split()[:3])
-    except OSError:
-        load = "unknown"
-    return (
-        f"`python -m bench.gas`, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({model}), "
-        f"Python {sys.version.split()[0]}, load average {load} (gas is exact and does not depend on load)"
-    )
 
 
 def plain_transfer(token: PlainERC20, to: str, value: int, sender: str) -> int:
@@ -184,7 +166,7 @@ def main() -> None:
     )
     token.set_terms(every_rule, sender=fca)
 
-    print(machine_block())
+    print(machine_block("python -m bench.gas"))
     print("\n| operation | gas |\n| --- | ---: |")
     for label, gas in rows:
         print(f"| {label} | {gas:,} |")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bench._machine import machine_block
 from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.corporate_actions import BondPayingAgent
 from sandbox.market import load_embedded
@@ -58,6 +59,7 @@ def measure() -> tuple[int, list[tuple[str, int]], int]:
 
 def main() -> None:
     erc20, rows, record_key = measure()
+    print(machine_block("python -m bench.gas_bond"))
     at = datetime.fromtimestamp(record_key + 1, UTC).isoformat()
     print(f"record instant of coupon 1: {at}; plain OZ ERC-20 repeat transfer: {erc20:,} gas")
     print("| operation | gas | / ERC-20 |")
