@@ -1,15 +1,25 @@
-"""Gas of the security token against a plain OpenZeppelin ERC-20, on one EmbeddedChain run.
+"""Gas of every operation of the sandbox's contracts beside a plain OpenZeppelin ERC-20, in one run.
 
-Run: `.venv/bin/python -m bench.gas`. Prints a table of exact gas figures (receipts' gas_used):
-plain ERC-20 transfer (new holder / repeat), our transfer with every rule configured (new holder /
-repeat), mint, freeze, partial freeze, forced transfer, and the cost each rule adds to the repeat
-transfer when switched on alone.
+Run: `.venv/bin/python -m bench.gas`. Prints exact gas figures (receipts' gas_used; gas does not depend
+on the machine or its load): plain ERC-20 transfer (new holder / repeat), our transfer with every rule
+configured (new holder / repeat), mint, burn, freezes and unfreezes (whole and partial, agent and
+regulator), forced transfer, recovery, pause and unpause, batches, a cross-border request and its two
+approvals, and the cost each rule adds to the repeat transfer when switched on alone; then a security
+issuing in offerings (lot-moving transfers), and, from the other gas benches run in the same process,
+the demo bond THAMES28's transfers before and after a record date (`bench.gas_bond`), record dates and
+share splits (`bench.gas_corporate`), DvP settlement and cross-border clearances (`bench.gas_markets`)
+and coupon, dividend and redemption payments (`bench.gas_corporate_actions`). Each section measures its
+own OpenZeppelin ERC-20 repeat transfer (34,311 gas wherever the parties' addresses cost the same
+calldata). The first lines say when and where it ran, ready to paste.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
+from bench import gas_bond, gas_corporate, gas_corporate_actions, gas_markets
+from bench._machine import machine_block
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
@@ -108,8 +118,56 @@ def main() -> None:
     )
     rows.append(("ours: freezePartialTokens (agent)", token.freeze_partial_tokens(uk2, 1, sender=issuer).gas_used))
     rows.append(("ours: forcedTransfer (agent)", token.forced_transfer(uk1, uk2, 5, sender=issuer).gas_used))
+    rows.append(("ours: unfreezePartialTokens (agent)", token.unfreeze_partial_tokens(uk2, 1, sender=issuer).gas_used))
+    rows.append(("ours: setAddressFrozen false (agent)", token.set_address_frozen(uk3, False, sender=issuer).gas_used))
+    rows.append(("ours: setAddressFrozen false (regulator)", token.set_address_frozen(us2, False, sender=sec).gas_used))
+    rows.append(("ours: burn (agent)", token.burn(uk1, 1, sender=issuer).gas_used))
+    rows.append(("ours: pause (agent)", token.pause(sender=issuer).gas_used))
+    rows.append(("ours: unpause (agent)", token.unpause(sender=issuer).gas_used))
+    rows.append(
+        (
+            "ours: batchTransfer of 3 (existing holders)",
+            token.batch_transfer([uk2, uk3, us2], [1, 1, 1], sender=uk1).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "ours: batchMint of 3 (existing holders, new lots)",
+            token.batch_mint([uk2, uk3, us2], [1, 1, 1], sender=issuer).gas_used,
+        )
+    )
+    lost, new = a[9], a[10]
+    registry.register_investor(lost, lost, Jur.GB, Cat.UK_PROFESSIONAL, kyc, sender=operator)
+    registry.add_wallet(lost, new, sender=operator)
+    token.transfer(lost, 10, sender=uk1)
+    rows.append(
+        (
+            "ours: recoveryAddress (agent; wallet without lots)",
+            token.recovery_address(lost, new, lost, sender=issuer).gas_used,
+        )
+    )
+    # A cross-border transfer above the threshold: requested (units escrowed), then both regulators.
+    token.set_terms(replace(every_rule, cross_border_threshold=100), sender=fca)
+    request = token.request_cross_border_transfer(us1, 100, sender=uk1)
+    (opened,) = token.events(request, "CrossBorderTransferRequested")
+    transfer_id = opened.args["id"]
+    rows.append(("ours: requestCrossBorderTransfer (units escrowed)", request.gas_used))
+    rows.append(
+        (
+            "ours: approveCrossBorderTransfer (first regulator)",
+            token.approve_cross_border_transfer(transfer_id, sender=fca).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "ours: approveCrossBorderTransfer (second regulator: settles, new holder)",
+            token.approve_cross_border_transfer(transfer_id, sender=sec).gas_used,
+        )
+    )
+    token.set_terms(every_rule, sender=fca)
 
-    print("| operation | gas |\n| --- | ---: |")
+    print(machine_block("python -m bench.gas"))
+    print("\n| operation | gas |\n| --- | ---: |")
     for label, gas in rows:
         print(f"| {label} | {gas:,} |")
     print(
@@ -134,9 +192,6 @@ def main() -> None:
         ),
         "every rule": every_rule,
     }
-    token.set_address_frozen(uk3, False, sender=issuer)
-    token.unfreeze_partial_tokens(uk2, 1, sender=issuer)
-    token.set_address_frozen(us2, False, sender=sec)
     fresh = iter(a[16:])
 
     def new_holder() -> str:
@@ -173,6 +228,36 @@ def main() -> None:
     print(f"| repeat transfer to its second wallet (aggregate updated) | {again:,} |")
 
     offering_rows(chain, registry.address, every_rule, plain_repeat, a, operator, fca, issuer, kyc, registry)
+    other_benches()
+
+
+def other_benches() -> None:
+    """The other gas benches' figures, measured in this same run (each on its own chain)."""
+    erc20, bond, record_key = gas_bond.measure()
+    print(
+        f"\n| the demo bond THAMES28 (record dates on, paying agent wired; record instant "
+        f"{datetime.fromtimestamp(record_key + 1, UTC):%Y-%m-%d %H:%M:%S} UTC) | gas | / ERC-20 ({erc20:,}) |"
+        "\n| --- | ---: | ---: |"
+    )
+    for label, gas in bond:
+        print(f"| {label} | {gas:,} | {gas / erc20:.3f} |")
+    print(f"\ntarget: <= {TARGET_FACTOR} x ERC-20 = {int(TARGET_FACTOR * erc20):,} gas")
+
+    erc20, record_rows, split_rows = gas_corporate.measure()
+    print(f"\n| record dates, every rule (bench.gas_corporate) | gas | / ERC-20 ({erc20:,}) |\n| --- | ---: | ---: |")
+    for label, gas in record_rows:
+        print(f"| {label} | {gas:,} | {gas / erc20:.3f} |")
+    print("\n| share split, 2-for-1 | no record dates | record dates (date passed) |\n| --- | ---: | ---: |")
+    for label, (without, with_rd) in split_rows.items():
+        print(f"| {label} | {without:,} | {with_rd:,} |")
+
+    print("\n| markets: DvP, cross-border clearance, cash token (bench.gas_markets) | gas |\n| --- | ---: |")
+    for label, gas in gas_markets.measure():
+        print(f"| {label} | {gas:,} |")
+
+    print("\n| corporate actions: coupons, dividends, redemption (bench.gas_corporate_actions) | gas |\n| --- | ---: |")
+    for label, gas in gas_corporate_actions.measure():
+        print(f"| {label} | {gas:,} |")
 
 
 def offering_rows(

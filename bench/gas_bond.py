@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bench._machine import machine_block
 from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.corporate_actions import BondPayingAgent
 from sandbox.market import load_embedded
@@ -24,7 +25,8 @@ class PlainERC20(ContractFacade):
     artifact_name = "PlainERC20"
 
 
-def main() -> None:
+def measure() -> tuple[int, list[tuple[str, int]], int]:
+    """The plain ERC-20 repeat transfer, THAMES28's rows and its first coupon's record instant."""
     market = load_embedded(Scenario.from_file(DEMO_SCENARIO))
     chain = market.chain
     operator = market.operator
@@ -52,7 +54,12 @@ def main() -> None:
         )
     )
     rows.append(("THAMES28 repeat transfer after the record instant", bond.transfer(bob, 1, sender=alice).gas_used))
+    return erc20, rows, record_key
 
+
+def main() -> None:
+    erc20, rows, record_key = measure()
+    print(machine_block("python -m bench.gas_bond"))
     at = datetime.fromtimestamp(record_key + 1, UTC).isoformat()
     print(f"record instant of coupon 1: {at}; plain OZ ERC-20 repeat transfer: {erc20:,} gas")
     print("| operation | gas | / ERC-20 |")

@@ -37,7 +37,8 @@ def _ts(year: int, month: int, day: int) -> int:
     return int(dt.datetime(year, month, day, tzinfo=dt.UTC).timestamp())
 
 
-def main() -> None:
+def measure() -> list[tuple[str, int]]:
+    """The rows this bench prints: (operation, gas used)."""
     chain = EmbeddedChain(num_accounts=6)
     a = [acct.address for acct in chain.accounts]
     admin, regulator, claimers = a[0], a[1], a[2:6]
@@ -126,6 +127,11 @@ def main() -> None:
     assert len(batch.paid) == 10 and len(batch.redeemed_units) == 10
     rows.append(("redemption payBatch of 10, per holder (burn + principal)", batch.receipt.gas_used // 10))
 
+    return rows
+
+
+def main() -> None:
+    rows = measure()
     width = max(len(label) for label, _ in rows)
     for label, gas in rows:
         print(f"{label:<{width}}  {gas:>9,}")

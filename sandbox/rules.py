@@ -455,6 +455,7 @@ _CONFLICT = (
     "PayingAgentPaymentRefused",
     "PayingAgentRecordDateNotPassed",
     "PayingAgentRecordDatesDisabled",
+    "RecordDateLimitReached",
     "RecordDateNotInFuture",
     "RecordDateNotPassed",
     "RecordDateNotScheduled",

@@ -15,7 +15,8 @@ interface IRecordDateToken {
 
     /// @notice Schedules `recordDate` (a Unix time in the future): balances as they stand at that
     /// time stay readable afterwards through `balanceOfAt` / `totalSupplyAt`.
-    /// @dev Requirements: caller has AGENT_ROLE on the token; `recordDate` is in the future.
+    /// @dev Requirements: caller has AGENT_ROLE on the token; `recordDate` is in the future; the
+    /// token keeps at most 65,535 record dates (`RecordDateLimitReached`).
     function scheduleRecordDate(uint256 recordDate) external;
 
     /// @notice `wallet`'s balance at the scheduled `recordDate`.

@@ -176,6 +176,9 @@ interface ISecurityToken {
     error RecordDateNotScheduled(uint256 recordDate);
     /// @notice A record date must be scheduled in the future (and fit in 48 bits).
     error RecordDateNotInFuture(uint256 recordDate, uint256 checkedAt);
+    /// @notice The token already has `limit` record dates scheduled, the most it can keep exact
+    /// (a wallet's record-date mark is 16 bits wide).
+    error RecordDateLimitReached(uint256 limit);
     /// @notice The operation is refused while a share split is being processed.
     error SplitInProgress();
     /// @notice `splitBatch` without a split started.

@@ -25,9 +25,11 @@ import {ERC3643Compliance} from "./ERC3643Compliance.sol";
 /// very same evaluation (`detectTransferRestriction`), the ERC-3643 agent operations, the ERC-7943
 /// interface, regulator powers scoped by jurisdiction, issuance approval by the home regulator, and
 /// cross-border transfers escrowed until both regulators approve.
-/// @dev Gas layout: each wallet's token state (balance, frozen amount, freeze author, lock-up
-/// horizon, flags) is one slot; the hot terms are two slots; the registry is read once per transfer
-/// (`walletRecords`). Per-investor aggregates exist only for investors with more than one wallet
+/// @dev Gas layout: each wallet's token state (balance, frozen amount, lock-up horizon, record-date
+/// mark, flags) is one slot; the hot terms and the record-date state are one slot (`Config`), the
+/// rest of the terms a second read only by the rules that need them; the investor registry's address
+/// is an immutable, and the registry is called once per transfer (`walletWords`). A repeat transfer
+/// of a record-date security reads nothing more than one without record dates. Per-investor aggregates exist only for investors with more than one wallet
 /// (a wallet joins its investor with zero balance and never changes investor, so a single-wallet
 /// investor's position is its wallet's balance). Amounts are bounded by uint96 (the issuance limit).
 /// The compliance of ERC-3643 is built into this contract (`compliance()` returns this address).
@@ -35,6 +37,10 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev The extension's `SecurityTokenModule`: read-only views and corporate actions (record
     /// dates, splits), run by delegatecall in this token's storage.
     address private immutable _module;
+
+    /// @dev The investor registry the token was created with: transfers read it from the code, not
+    /// from storage, until `setIdentityRegistry` moves the token to another (F_REGISTRY_MOVED).
+    IInvestorRegistry private immutable _createdRegistry;
 
     /// @param name_ ERC-20 name.
     /// @param symbol_ ERC-20 symbol.
@@ -62,7 +68,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _caps.homeJurisdiction = homeJurisdiction_;
         _tokenName = name_;
         _tokenSymbol = symbol_;
-        _config.registry = registry_;
+        _registry = registry_;
+        _createdRegistry = registry_;
         _setTerms(terms_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(AGENT_ROLE, admin);
@@ -110,8 +117,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @notice ERC-1404: the rule that would refuse `value` from `from` to `to` now, 0 if none.
     /// `from == address(0)` checks a mint, `to == address(0)` a burn.
     function detectTransferRestriction(address from, address to, uint256 value) public view returns (uint8) {
-        Ctx memory c;
-        return _evaluate(from, to, value, _modeOf(from, to), c);
+        return _evaluate(from, to, value, _modeOf(from, to), _asCtx(_newCtx)());
     }
 
     /// @notice ERC-1404: "NAME: sentence (source)" for a restriction code.
@@ -136,13 +142,13 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
 
     /// @notice ERC-3643: whether `userAddress` is frozen as a whole.
     function isFrozen(address userAddress) external view returns (bool) {
-        return _wallets[userAddress].frozenBy != 0;
+        return _wallets[userAddress].flags & W_FROZEN != 0;
     }
 
     /// @notice Who froze `wallet`: 0 if not frozen, 65535 for the issuer's agent, otherwise the
     /// jurisdiction of the regulator who froze it.
     function frozenBy(address wallet) external view returns (uint16) {
-        return _wallets[wallet].frozenBy;
+        return _frozenByOf(wallet, _wallets[wallet].flags);
     }
 
     /// @notice ISO 3166-1 numeric code of the security's home jurisdiction.
@@ -154,7 +160,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// registry this token reads, once set (`setIdentityRegistry`); until then the investor registry.
     function identityRegistry() external view returns (address registry) {
         registry = _identityRegistryAdapter;
-        if (registry == address(0)) registry = address(_config.registry);
+        if (registry == address(0)) registry = address(_registry);
     }
 
     /// @notice ERC-3643: the compliance: an `ERC3643Compliance` bound to this token once set
@@ -241,7 +247,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         view
         returns (uint16 fromJurisdiction, uint16 toJurisdiction)
     {
-        Ctx memory c;
+        Ctx memory c = _asCtx(_newCtx)();
         uint8 code = _evaluate(from, to, value, M_SETTLE, c);
         if (code != TransferRules.SUCCESS) _revertFor(code, from, to, value, c);
         return (c.sr.jurisdiction, c.rr.jurisdiction);
@@ -278,7 +284,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev Evaluates the rulebook, reverts with the rule's error, else applies the move and the state
     /// the rules keep (lots, per-investor positions, holder counts).
     function _move(address from, address to, uint256 value, uint8 mode) private {
-        Ctx memory c;
+        Ctx memory c = _asCtx(_newCtx)();
         uint8 code = _evaluate(from, to, value, mode, c);
         if (code != TransferRules.SUCCESS) _revertFor(code, from, to, value, c);
         if (from == to) {
@@ -290,7 +296,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
         uint8 flags = c.cfg.flags;
         if (flags & (F_RECORD_DATES | F_COUNT_CROSS_BORDER) != 0) {
-            if (flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to);
+            if (flags & F_RECORD_DATES != 0) _checkpointIfDue(from, to, mode, c);
             // A cross-border transfer (direct or approved) adds to the sender's volume in the window.
             if (flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
         }
@@ -347,13 +353,16 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
 
     /// @dev Record-date tokens: before a balance changes, records it under the latest scheduled record
     /// date passed, if this wallet (or the supply, `address(0)`) has not been recorded there yet. The
-    /// common case, no date passed since the parties' last change, reads three words and writes
-    /// nothing; the module does the writing.
-    function _checkpointIfDue(address from, address to) private {
-        RecordDateState memory s = _recordDateState;
+    /// common case, no date passed since the parties' last change, reads only what the rulebook read
+    /// (the config word, both wallet words) and writes nothing; the module does the writing, and the
+    /// parties' marks, written with their wallet words, say they are recorded.
+    function _checkpointIfDue(address from, address to, uint8 mode, Ctx memory c) private {
+        Config memory cfg = c.cfg;
+        uint256 count = cfg.recordCount;
         if (
-            s.next < block.timestamp
-                || (s.passed != 0 && (_history[from].recordKey < s.passed || _history[to].recordKey < s.passed))
+            cfg.recordNext < block.timestamp
+                || (mode == M_MINT ? _supplyDue(cfg.recordPassed) : c.s.recordMark < count)
+                || (mode == M_BURN ? _supplyDue(cfg.recordPassed) : c.r.recordMark < count)
         ) {
             address module = _module;
             bytes4 selector = SecurityTokenModule.checkpointBalances.selector;
@@ -367,7 +376,17 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
                     revert(0, returndatasize())
                 }
             }
+            // Both parties are now recorded under the latest record date passed (the module may have
+            // moved it forward); their words are written after this with the marks.
+            uint16 recorded = _config.recordCount;
+            c.s.recordMark = recorded;
+            c.r.recordMark = recorded;
         }
+    }
+
+    /// @dev Whether the total supply has yet to be recorded under `passed` (mint and burn only).
+    function _supplyDue(uint48 passed) private view returns (bool) {
+        return _history[address(0)].recordKey < passed;
     }
 
     /// @dev Cheapest checks first: paused → issuance gate → frozen wallets → unfrozen balance →
@@ -380,6 +399,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     {
         _loadConfig(c.cfg);
         uint8 flags = c.cfg.flags;
+        c.registry = flags & F_REGISTRY_MOVED == 0 ? _createdRegistry : _registry;
         if (flags & (F_PAUSED | F_SPLITTING) != 0) {
             // A pause spares forced transfers and burns; a share split in progress stops everything.
             if (flags & F_SPLITTING != 0 || (mode != M_FORCED && mode != M_BURN)) return TransferRules.PAUSED;
@@ -396,13 +416,13 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             c.sSlot = _walletSlot(from);
             _loadWalletAt(c.sSlot, c.s);
             if (mode == M_TRANSFER || mode == M_SETTLE) {
-                if (c.s.frozenBy != 0) return TransferRules.SENDER_FROZEN;
+                if (c.s.flags & W_FROZEN != 0) return TransferRules.SENDER_FROZEN;
             }
         }
         if (mode != M_BURN) {
             c.rSlot = _walletSlot(to);
             _loadWalletAt(c.rSlot, c.r);
-            if (mode != M_FORCED && c.r.frozenBy != 0) return TransferRules.RECEIVER_FROZEN;
+            if (mode != M_FORCED && c.r.flags & W_FROZEN != 0) return TransferRules.RECEIVER_FROZEN;
         }
         if (mode != M_MINT) {
             uint256 reserved = c.s.flags & W_RESERVED != 0 ? _extra[from].reserved : 0;
@@ -430,15 +450,16 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             }
         }
         if (mode == M_BURN) {
-            c.sr = c.cfg.registry.walletRecord(from);
-            (c.sPos, c.sMulti, c.sCountedNonAcc) = _position(c.sr.identity, c.sr.walletCount, from, c.s);
+            c.sr = c.registry.walletRecord(from);
+            (c.sPos, c.sMulti, c.sCountedNonAcc) =
+                _position(c.registry, c.sr.identity, c.sr.walletCount, from, c.s);
             c.leaves = c.sPos == value && value != 0;
             return TransferRules.SUCCESS;
         }
         if (mode == M_MINT) {
-            c.rr = c.cfg.registry.walletRecord(to);
+            c.rr = c.registry.walletRecord(to);
         } else {
-            (uint256 sw, uint256 rw) = c.cfg.registry.walletWords(from, to);
+            (uint256 sw, uint256 rw) = c.registry.walletWords(from, to);
             _record(sw, c.sr);
             _record(rw, c.rr);
             if (mode != M_FORCED) {
@@ -485,10 +506,11 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         returns (uint8)
     {
         if (mode != M_MINT) {
-            (c.sPos, c.sMulti, c.sCountedNonAcc) = _position(c.sr.identity, c.sr.walletCount, from, c.s);
+            (c.sPos, c.sMulti, c.sCountedNonAcc) =
+                _position(c.registry, c.sr.identity, c.sr.walletCount, from, c.s);
             c.sameInvestor = c.sr.identity == c.rr.identity;
         }
-        (c.rPos, c.rMulti,) = _position(c.rr.identity, c.rr.walletCount, to, c.r);
+        (c.rPos, c.rMulti,) = _position(c.registry, c.rr.identity, c.rr.walletCount, to, c.r);
         if (c.sameInvestor) return TransferRules.SUCCESS;
         c.leaves = mode != M_MINT && c.sPos == value && value != 0;
         uint256 rAfter = c.rPos + value;
@@ -574,7 +596,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         Wallet memory s = c.s;
         uint256 balance = s.balance;
         if (mode == M_FORCED || mode == M_BURN) {
-            if (s.frozenBy != 0 && s.frozenBy != FROZEN_BY_AGENT) {
+            if (s.flags & W_FROZEN_BY_REGULATOR != 0) {
                 revert RegulatorFrozenUnits(from, value, 0);
             }
             // Agent-frozen units go first once the free ones are exhausted (as T-REX does).
@@ -732,7 +754,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _counts = n;
     }
 
-    /// @dev What one evaluation of the rulebook learnt; the state-changing hook reuses it.
+    /// @dev What one evaluation of the rulebook learnt; the state-changing hook reuses it. Allocated
+    /// by `_newCtx`, which lays it out by hand: KEEP its word counts in step with this
+    /// struct and the six it holds (Config 6 words, Limits 5, Wallet 5, WalletRecord 7).
     struct Ctx {
         Config cfg;
         Limits lim;
@@ -740,6 +764,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         Wallet r;
         IInvestorRegistry.WalletRecord sr;
         IInvestorRegistry.WalletRecord rr;
+        IInvestorRegistry registry;
         uint256 reserved;
         uint256 locked;
         uint256 nextUnlockAt;
@@ -757,6 +782,44 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         bool joins;
         uint256 limitValue;
         uint256 countAfter;
+    }
+
+    /// @dev A zeroed `Ctx` and the six structs it holds, in one block of memory, called as
+    /// `_asCtx(_newCtx)()`. `Ctx memory c;` would allocate and zero each struct field by field (about
+    /// 1,300 gas, a sixth of a transfer's own work); this zeroes the block with one copy from past
+    /// the end of the calldata. The block: the 24 words of `Ctx` (the first six point at its structs),
+    /// then Config (6 words), Limits (5), Wallet `s` (5), Wallet `r` (5), WalletRecord `sr` (7) and
+    /// `rr` (7), as the compiler lays memory structs out (a word per field, structs by pointer).
+    function _newCtx() private pure returns (uint256 p) {
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            let size := 0x760 // (24 + 6 + 5 + 5 + 5 + 7 + 7) * 32
+            calldatacopy(p, calldatasize(), size)
+            mstore(0x40, add(p, size))
+            let q := add(p, 0x300) // after Ctx's 24 words
+            mstore(p, q) // cfg
+            q := add(q, 0xc0)
+            mstore(add(p, 0x20), q) // lim
+            q := add(q, 0xa0)
+            mstore(add(p, 0x40), q) // s
+            q := add(q, 0xa0)
+            mstore(add(p, 0x60), q) // r
+            q := add(q, 0xa0)
+            mstore(add(p, 0x80), q) // sr
+            mstore(add(p, 0xa0), add(q, 0xe0)) // rr
+        }
+    }
+
+    /// @dev Types `_newCtx`'s block as a `Ctx` (a function returning `Ctx memory` would allocate and
+    /// zero its own return value field by field first).
+    function _asCtx(function() internal pure returns (uint256) f)
+        private
+        pure
+        returns (function() internal pure returns (Ctx memory) g)
+    {
+        assembly ("memory-safe") {
+            g := f
+        }
     }
     // ================================================================== powers run by the extension
 

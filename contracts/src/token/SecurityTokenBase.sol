@@ -13,9 +13,11 @@ import {TransferRules} from "./TransferRules.sol";
 /// @notice Storage layout and shared helpers of the sandbox security token. `SecurityToken` (ERC-20,
 /// the rulebook hook, agent and cross-border operations) and `SecurityTokenExtension` (cold powers,
 /// run by `delegatecall` in the token's storage) both derive from it, so they agree slot by slot.
-/// @dev Gas layout: each wallet's token state (balance, frozen amount, freeze author, lock-up
-/// horizon, flags) is one slot; the terms a transfer reads are two slots (`_config`, `_limits`);
-/// caps and counts are read only when a holder joins or leaves, or on mint and burn.
+/// @dev Gas layout: each wallet's token state (balance, frozen amount, lock-up horizon, record-date
+/// marker, flags) is one slot; the terms a transfer reads are one slot (`_config`, which also holds
+/// the record-date state), a second (`_limits`) only for the rules that need it; caps and counts
+/// are read only when a holder joins or leaves, or on mint and burn. A transfer thus reads only
+/// these three slots of the token, whether or not the security keeps record dates.
 abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @notice Role of the issuer's agents (ERC-3643 agent operations).
     bytes32 public constant AGENT_ROLE = keccak256("AGENT_ROLE");
@@ -34,12 +36,23 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev A share split is being processed: every transfer, mint, burn and forced transfer is
     /// refused with the PAUSED rule until every unit outstanding has been split.
     uint8 internal constant F_SPLITTING = 32;
+    /// @dev `setIdentityRegistry` has pointed the token at another investor registry than the one it
+    /// was created with: transfers read `_registry` instead of the token's immutable copy.
+    uint8 internal constant F_REGISTRY_MOVED = 64;
     /// @dev Never stored: marks, in a transfer's memory copy of the config, a cross-border transfer to
     /// add to the sender's volume in the window once made.
     uint8 internal constant F_COUNT_CROSS_BORDER = 128;
 
     uint8 internal constant W_RESERVED = 1;
     uint8 internal constant W_COUNTED_NON_ACC = 2;
+    /// @dev The wallet is frozen as a whole by the issuer's agent.
+    uint8 internal constant W_FROZEN_BY_AGENT = 4;
+    /// @dev The wallet is frozen as a whole by a regulator, whose jurisdiction is in `_frozenBy`.
+    uint8 internal constant W_FROZEN_BY_REGULATOR = 8;
+    uint8 internal constant W_FROZEN = W_FROZEN_BY_AGENT | W_FROZEN_BY_REGULATOR;
+
+    /// @dev Record dates a token may schedule: a wallet's record-date marker is a uint16.
+    uint256 internal constant MAX_RECORD_DATES = type(uint16).max;
 
     uint8 internal constant M_TRANSFER = 0;
     uint8 internal constant M_MINT = 1;
@@ -50,12 +63,19 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev The hot slot, read by every transfer. `categories`: low nibble = lowest US category
     /// admitted, high nibble = lowest UK category admitted (0 = not admitted).
-    /// `maxInvestorBalance`: type(uint80).max = off.
+    /// `maxInvestorBalance`: type(uint80).max = off. Record dates (`SecurityTokenModule`):
+    /// `recordPassed` is the latest scheduled record date known to have passed (0 = none),
+    /// `recordCount` the number of scheduled record dates up to it, `recordNext` the earliest
+    /// scheduled record date after it (type(uint48).max = none). The three move forward lazily, on
+    /// the first balance change after `recordNext` (`SecurityTokenModule.checkpointBalances`). The
+    /// investor registry is not here: the token keeps it in an immutable (`_registry` once moved).
     struct Config {
-        IInvestorRegistry registry;
         uint8 flags;
         uint8 categories;
         uint80 maxInvestorBalance;
+        uint48 recordNext;
+        uint48 recordPassed;
+        uint16 recordCount;
     }
 
     /// @dev Read only when a rule needs it: a US receiver (Reg S), parties in different
@@ -87,12 +107,17 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint32 usNonAccredited;
     }
 
-    /// @dev One slot per wallet: what a transfer reads and writes.
+    /// @dev One slot per wallet: what a transfer reads and writes. `recordMark`: the `recordCount`
+    /// under which the wallet's balance was last recorded (`WalletHistory`); a wallet whose mark is
+    /// below the token's `recordCount` must be recorded before its balance changes. A mark may lag
+    /// (the module then finds the wallet already recorded and writes nothing) but never runs ahead.
+    /// A wallet frozen as a whole carries W_FROZEN_BY_AGENT or W_FROZEN_BY_REGULATOR in its flags (the
+    /// regulator's jurisdiction is in `_frozenBy`, read only then).
     struct Wallet {
         uint96 balance;
         uint96 frozen;
         uint40 lockedUntil;
-        uint16 frozenBy;
+        uint16 recordMark;
         uint8 flags;
     }
 
@@ -132,6 +157,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     }
 
     Config internal _config;
+    /// @dev The investor registry the token reads (the token's immutable copy serves transfers until
+    /// `setIdentityRegistry` moves it: F_REGISTRY_MOVED).
+    IInvestorRegistry internal _registry;
     Limits internal _limits;
     Caps internal _caps;
     Counts internal _counts;
@@ -141,6 +169,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     uint256 internal _crossBorderCount;
 
     mapping(address wallet => Wallet) internal _wallets;
+    /// @dev The jurisdiction of the regulator who froze a wallet as a whole (read only when the
+    /// wallet's W_FROZEN_BY_REGULATOR flag is set).
+    mapping(address wallet => uint16) internal _frozenBy;
     mapping(address wallet => WalletExtra) internal _extra;
     mapping(address wallet => mapping(uint256 index => Lot)) internal _lots;
     mapping(address wallet => mapping(uint16 jurisdiction => uint256)) internal _regulatorFrozenBy;
@@ -174,54 +205,66 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         }
     }
 
+    /// @dev Who froze `wallet` (whose flags are `flags`) as a whole: 0 if no one, FROZEN_BY_AGENT for
+    /// the issuer's agent, otherwise the regulator's jurisdiction.
+    function _frozenByOf(address wallet, uint8 flags) internal view returns (uint16) {
+        if (flags & W_FROZEN_BY_AGENT != 0) return FROZEN_BY_AGENT;
+        return flags & W_FROZEN_BY_REGULATOR != 0 ? _frozenBy[wallet] : 0;
+    }
+
     /// @dev Reads a wallet's record with one SLOAD (the compiler would read each member apart).
     function _loadWallet(address wallet) internal view returns (Wallet memory w) {
         w = _loadWalletAt(_walletSlot(wallet), w);
     }
 
-    /// @dev Reads the wallet record at `slot` into `w` (filled in place) with one SLOAD.
+    /// @dev Reads the wallet record at `slot` into `w` (filled in place) with one SLOAD. The fields
+    /// are written straight into the memory struct (one word each, in declaration order), as the
+    /// compiler lays it out, without its per-field masking.
     function _loadWalletAt(uint256 slot, Wallet memory w) internal view returns (Wallet memory) {
-        uint256 v;
         assembly ("memory-safe") {
-            v := sload(slot)
+            let v := sload(slot)
+            mstore(w, and(v, 0xffffffffffffffffffffffff))
+            mstore(add(w, 0x20), and(shr(96, v), 0xffffffffffffffffffffffff))
+            mstore(add(w, 0x40), and(shr(192, v), 0xffffffffff))
+            mstore(add(w, 0x60), and(shr(232, v), 0xffff))
+            mstore(add(w, 0x80), shr(248, v))
         }
-        w.balance = uint96(v);
-        w.frozen = uint96(v >> 96);
-        w.lockedUntil = uint40(v >> 192);
-        w.frozenBy = uint16(v >> 232);
-        w.flags = uint8(v >> 248);
         return w;
     }
 
     /// @dev Writes a wallet's record at `slot` with one SSTORE (same layout as the struct in storage).
     function _storeWalletAt(uint256 slot, Wallet memory w) internal {
         uint256 v = uint256(w.balance) | (uint256(w.frozen) << 96) | (uint256(w.lockedUntil) << 192)
-            | (uint256(w.frozenBy) << 232) | (uint256(w.flags) << 248);
+            | (uint256(w.recordMark) << 232) | (uint256(w.flags) << 248);
         assembly ("memory-safe") {
             sstore(slot, v)
         }
     }
 
-    /// @dev Reads the hot terms slot with one SLOAD into `cfg` (filled in place).
+    /// @dev Reads the hot terms slot with one SLOAD into `cfg` (filled in place, as `_loadWalletAt`).
     function _loadConfig(Config memory cfg) internal view {
-        uint256 v;
         assembly ("memory-safe") {
-            v := sload(_config.slot)
+            let v := sload(_config.slot)
+            mstore(cfg, and(v, 0xff))
+            mstore(add(cfg, 0x20), and(shr(8, v), 0xff))
+            mstore(add(cfg, 0x40), and(shr(16, v), 0xffffffffffffffffffff))
+            mstore(add(cfg, 0x60), and(shr(96, v), 0xffffffffffff))
+            mstore(add(cfg, 0x80), and(shr(144, v), 0xffffffffffff))
+            mstore(add(cfg, 0xa0), and(shr(192, v), 0xffff))
         }
-        cfg.registry = IInvestorRegistry(address(uint160(v)));
-        cfg.flags = uint8(v >> 160);
-        cfg.categories = uint8(v >> 168);
-        cfg.maxInvestorBalance = uint80(v >> 176);
     }
 
-    /// @dev Decodes a registry record word (`IInvestorRegistry.walletWords`) into `r` in place.
+    /// @dev Decodes a registry record word (`IInvestorRegistry.walletWords`) into `r` in place (as
+    /// `_loadWalletAt`; the registry only stores valid categories and statuses).
     function _record(uint256 v, IInvestorRegistry.WalletRecord memory r) internal pure {
-        r.identity = address(uint160(v));
-        r.jurisdiction = uint16(v >> 160);
-        r.category = IInvestorRegistry.Category(uint8(v >> 176));
-        r.status = IInvestorRegistry.Status(uint8(v >> 184));
-        r.kycValidUntil = uint40(v >> 192);
-        r.walletCount = uint8(v >> 232);
+        assembly ("memory-safe") {
+            mstore(r, and(v, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(r, 0x20), and(shr(160, v), 0xffff))
+            mstore(add(r, 0x40), and(shr(176, v), 0xff))
+            mstore(add(r, 0x60), and(shr(184, v), 0xff))
+            mstore(add(r, 0x80), and(shr(192, v), 0xffffffffff))
+            mstore(add(r, 0xa0), and(shr(232, v), 0xff))
+        }
     }
 
     /// @dev The rule parameters as `Terms` (off limits as 0).
@@ -269,15 +312,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev Address of the code that runs the cold powers in this token's storage (set by the token).
     address internal _extension;
 
-    /// @dev Record dates (`SecurityTokenModule`). `passed`: the latest scheduled record date known to
-    /// have passed (0 = none); `next`: the earliest scheduled record date after `passed`
-    /// (type(uint48).max = none). The pair moves forward lazily, on the first balance change after
-    /// `next` (`SecurityTokenModule.checkpointBalances`).
-    struct RecordDateState {
-        uint48 passed;
-        uint48 next;
-    }
-
     /// @dev A share split: `ratio` (0 = none started yet), the pre-split units not yet split, and the
     /// split's sequence number (a wallet whose `splitId` equals it has been split).
     struct SplitState {
@@ -289,14 +323,13 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev Cold per-wallet bookkeeping of corporate actions, one slot: the wallet's latest record-date
     /// checkpoint (`recordKey`, 0 = none, and the balance then; earlier ones are in
     /// `_balanceCheckpoints`) and the last split that multiplied it. `address(0)` stands for the
-    /// total supply.
+    /// total supply. A transfer reads it only when the wallet's `recordMark` says it is due.
     struct WalletHistory {
         uint48 recordKey;
         uint96 recordBalance;
         uint32 splitId;
     }
 
-    RecordDateState internal _recordDateState;
     SplitState internal _split;
     /// @dev Cross-border requests whose units are escrowed (counted in `_reserve`); a split cannot
     /// start while any is.
@@ -312,7 +345,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev ERC-173 owner: the admin who last received ownership (`transferOwnership`); `owner()`
     /// answers zero once that account no longer holds DEFAULT_ADMIN_ROLE.
     address internal _owner;
-    /// @dev What `identityRegistry()` answers when set: an `ERC3643IdentityRegistry` over `_config.registry`.
+    /// @dev What `identityRegistry()` answers when set: an `ERC3643IdentityRegistry` over `_registry`.
     address internal _identityRegistryAdapter;
     /// @dev What `compliance()` answers when set: an `ERC3643Compliance` bound to this token.
     address internal _complianceAdapter;
@@ -322,16 +355,19 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
 
     /// @dev An investor's position: its wallet's balance if it has one wallet; otherwise the
-    /// aggregate, initialised on first use from the balances of all its wallets.
-    function _position(address identity, uint8 walletCount, address wallet, Wallet memory w)
-        internal
-        view
-        returns (uint256 pos, bool multi, bool countedNonAcc)
-    {
+    /// aggregate, initialised on first use from the balances of all its wallets (listed by `reg`,
+    /// the registry the token reads).
+    function _position(
+        IInvestorRegistry reg,
+        address identity,
+        uint8 walletCount,
+        address wallet,
+        Wallet memory w
+    ) internal view returns (uint256 pos, bool multi, bool countedNonAcc) {
         if (walletCount <= 1) return (w.balance, false, w.flags & W_COUNTED_NON_ACC != 0);
         Position memory p = _positions[identity];
         if (p.initialized) return (p.balance, true, p.countedNonAccredited);
-        address[] memory wallets = _config.registry.walletsOf(identity);
+        address[] memory wallets = reg.walletsOf(identity);
         for (uint256 i = 0; i < wallets.length; ++i) {
             Wallet memory other = wallets[i] == wallet ? w : _wallets[wallets[i]];
             pos += other.balance;
@@ -370,7 +406,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     function _pendingFor(uint256 id, bool checkDeadline ) internal view returns (CrossBorder storage x, uint16 j) {
         x = _crossBorders[id];
         if (x.status == CrossBorderStatus.None) revert UnknownCrossBorderTransfer(id);
-        j = _config.registry.regulatorJurisdiction(_msgSender());
+        j = _registry.regulatorJurisdiction(_msgSender());
         if (j == 0) revert NotRegulator(_msgSender());
         if (j != x.fromJurisdiction && j != x.toJurisdiction) {
             revert RegulatorOutOfScope(_msgSender(), j, x.fromJurisdiction);
@@ -421,7 +457,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// after checking it is in scope (holder's jurisdiction or the home jurisdiction).
     function _actorFor(address wallet ) internal view returns (uint16) {
         if (hasRole(AGENT_ROLE, _msgSender())) return FROZEN_BY_AGENT;
-        IInvestorRegistry reg = _config.registry;
+        IInvestorRegistry reg = _registry;
         uint16 regulator = reg.regulatorJurisdiction(_msgSender());
         if (regulator == 0) revert NotAgentOrRegulator(_msgSender());
         if (regulator != _caps.homeJurisdiction) {
@@ -434,7 +470,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev Returns true when the caller acts as the home regulator, false as an agent.
     function _requireAgentOrHomeRegulator( ) internal view returns (bool) {
         if (hasRole(AGENT_ROLE, _msgSender())) return false;
-        uint16 regulator = _config.registry.regulatorJurisdiction(_msgSender());
+        uint16 regulator = _registry.regulatorJurisdiction(_msgSender());
         if (regulator == 0) revert NotAgentOrRegulator(_msgSender());
         uint16 home = _caps.homeJurisdiction;
         if (regulator != home) revert RegulatorOutOfScope(_msgSender(), regulator, home);

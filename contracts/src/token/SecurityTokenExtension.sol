@@ -126,7 +126,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
     /// @dev True for a home regulator, false for the issuer (DEFAULT_ADMIN_ROLE); reverts otherwise.
     function _requireIssuerOrHomeRegulator() private view returns (bool) {
         if (hasRole(DEFAULT_ADMIN_ROLE, _msgSender())) return false;
-        uint16 j = _config.registry.regulatorJurisdiction(_msgSender());
+        uint16 j = _registry.regulatorJurisdiction(_msgSender());
         if (j == 0) revert AccessControlUnauthorizedAccount(_msgSender(), DEFAULT_ADMIN_ROLE);
         uint16 home = _caps.homeJurisdiction;
         if (j != home) revert RegulatorOutOfScope(_msgSender(), j, home);
@@ -168,7 +168,9 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
             address under = abi.decode(ret, (address));
             if (under != address(0) && under.code.length != 0) (registry, adapter) = (under, identityRegistry_);
         }
-        _config.registry = IInvestorRegistry(registry);
+        // Transfers read the token's immutable copy of the registry it was created with until then.
+        if (registry != address(_registry)) _config.flags |= F_REGISTRY_MOVED;
+        _registry = IInvestorRegistry(registry);
         _identityRegistryAdapter = adapter;
         emit IERC3643.IdentityRegistryAdded(identityRegistry_);
     }
@@ -276,11 +278,17 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
     function setAddressFrozen(address userAddress, bool freeze) public {
         uint16 actor = _actorFor(userAddress);
         Wallet storage w = _wallets[userAddress];
-        uint16 current = w.frozenBy;
+        uint8 flags = w.flags;
+        uint16 current = _frozenByOf(userAddress, flags);
         if (current != 0 && current != FROZEN_BY_AGENT && current != actor) {
             revert FreezeImposedByRegulator(userAddress, current);
         }
-        w.frozenBy = freeze ? actor : 0;
+        flags &= ~W_FROZEN;
+        if (freeze) flags |= actor == FROZEN_BY_AGENT ? W_FROZEN_BY_AGENT : W_FROZEN_BY_REGULATOR;
+        w.flags = flags;
+        // The regulator's jurisdiction, kept apart from the wallet's slot (read only when frozen).
+        if (freeze && actor != FROZEN_BY_AGENT) _frozenBy[userAddress] = actor;
+        else if (current != 0 && current != FROZEN_BY_AGENT) delete _frozenBy[userAddress];
         emit IERC3643.AddressFrozen(userAddress, freeze, _msgSender());
     }
 
@@ -355,7 +363,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
     /// outstanding. Until then nothing can be minted; afterwards never beyond the limit.
     /// @dev Requirements: caller is a regulator of the home jurisdiction; `limit` fits in uint96.
     function approveIssuance(uint256 limit) external {
-        uint16 j = _config.registry.regulatorJurisdiction(_msgSender());
+        uint16 j = _registry.regulatorJurisdiction(_msgSender());
         if (j == 0) revert NotRegulator(_msgSender());
         uint16 home = _caps.homeJurisdiction;
         if (j != home) revert RegulatorOutOfScope(_msgSender(), j, home);
@@ -376,13 +384,13 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
         returns (bool)
     {
         (IInvestorRegistry.WalletRecord memory a, IInvestorRegistry.WalletRecord memory b) =
-            _config.registry.walletRecords(lostWallet, newWallet);
+            _registry.walletRecords(lostWallet, newWallet);
         Wallet memory w = _wallets[lostWallet];
         WalletExtra memory x = _extra[lostWallet];
         if (
             investorOnchainID == address(0) || a.identity != investorOnchainID || b.identity != investorOnchainID
                 || lostWallet == newWallet || w.balance == 0 || _wallets[newWallet].balance != 0
-                || _wallets[newWallet].frozenBy != 0 || x.reserved != 0
+                || _wallets[newWallet].flags & W_FROZEN != 0 || x.reserved != 0
         ) revert RecoveryNotPossible(lostWallet, newWallet, investorOnchainID);
         _beforeRecovery(lostWallet, newWallet);
         if (_offeringRegistry != address(0)) IOfferingRegistry(_offeringRegistry).recoverLots(lostWallet, newWallet);
@@ -402,6 +410,12 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
                 delete _regulatorFrozenBy[lostWallet][j];
             }
         }
+        if (w.flags & W_FROZEN_BY_REGULATOR != 0) {
+            _frozenBy[newWallet] = _frozenBy[lostWallet];
+            delete _frozenBy[lostWallet];
+        }
+        // Both wallets were just recorded under the latest record date passed (`_beforeRecovery`).
+        if (_config.flags & F_RECORD_DATES != 0) w.recordMark = _config.recordCount;
         _wallets[newWallet] = w;
         delete _wallets[lostWallet];
         _recoveryEvents(lostWallet, newWallet, w);
@@ -413,7 +427,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
     /// the chain's state: the lost wallet's freezes lifted, the units moved, the same freezes on the
     /// new wallet (ERC-7943 `Frozen` with each new frozen amount; regulators' shares re-attributed).
     function _recoveryEvents(address lostWallet, address newWallet, Wallet memory w) private {
-        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(lostWallet, false, _msgSender());
+        if (w.flags & W_FROZEN != 0) emit IERC3643.AddressFrozen(lostWallet, false, _msgSender());
         if (w.frozen != 0) {
             emit IERC3643.TokensUnfrozen(lostWallet, w.frozen);
             emit IERC7943Fungible.Frozen(lostWallet, 0);
@@ -433,7 +447,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
             uint256 f = _regulatorFrozenBy[newWallet][j];
             if (f != 0) emit PartialFreezeByRegulator(newWallet, j, f);
         }
-        if (w.frozenBy != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
+        if (w.flags & W_FROZEN != 0) emit IERC3643.AddressFrozen(newWallet, true, _msgSender());
     }
 
     /// @dev No recovery during a split (it would carry a wallet's split state); with record dates on,

@@ -1,27 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.26;
 
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {Arrays} from "@openzeppelin/contracts/utils/Arrays.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
-import {SecurityTokenViews} from "./SecurityTokenViews.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {SecurityTokenBase} from "./SecurityTokenBase.sol";
+import {TransferRules} from "./TransferRules.sol";
 
 /// @title SecurityTokenModule
-/// @notice The token's cold module: its read-only views (`SecurityTokenViews`) and its corporate
-/// actions, record-date balances and N-for-1 share splits. `SecurityToken` runs these functions by
+/// @notice The token's cold module: the ERC-7943 views the token declares (`canSend`, `canReceive`;
+/// its other views are in `SecurityTokenViews`) and its corporate actions, record-date balances and
+/// N-for-1 share splits. `SecurityToken` runs these functions by
 /// `delegatecall` in its own storage (views under `staticcall`); called directly, the module only
 /// touches its own (empty) storage. One module serves any number of tokens.
 ///
 /// Record dates: balances are checkpointed lazily, in the manner of OpenZeppelin 4's
 /// `ERC20Snapshot`, with OpenZeppelin's `Checkpoints`: a wallet's balance (and the total supply) is
 /// written under the latest scheduled record date that has passed, only on the wallet's first balance
-/// change after that date, before the change. A transfer that crosses no record date since the
-/// wallet's last change costs three storage reads more than on a token without record dates (the
-/// record-date state, and one word per party); a checkpoint on every change (`ERC20Votes` style)
-/// would instead write a new slot for each party of every transfer. A wallet's latest checkpoint is
-/// kept in its history slot, so its first costs one new slot; older ones go to the `Checkpoints`
-/// trace. The price is that only scheduled record dates can be asked about.
+/// change after that date, before the change. The transfer hook decides whether that is due from the
+/// slots it reads anyway: the record-date state in the token's `Config` word (the latest passed
+/// date, how many have passed, the next one) and each party's `recordMark` in its `Wallet` word (how
+/// many had passed when its balance was last recorded); so a transfer that crosses no record date
+/// since the parties' last change costs what it costs on a token without record dates. A checkpoint
+/// on every change (`ERC20Votes` style) would instead write a new slot for each party of every
+/// transfer. A wallet's latest checkpoint is kept in its history slot, so its first costs one new
+/// slot; older ones go to the `Checkpoints` trace. The price is that only scheduled record dates
+/// (at most 65,535 per token, the width of a wallet's mark) can be asked about.
 ///
 /// Splits: `startSplit` stops every movement of units (the PAUSED rule, for forced transfers and
 /// burns too), scales the limits and records the pre-split supply; `splitBatch` multiplies each
@@ -29,8 +36,29 @@ import {SecurityTokenViews} from "./SecurityTokenViews.sol";
 /// aggregate position) and the total supply with it, so the supply always equals the sum of the
 /// balances; the split completes when the pre-split units not yet split reach zero.
 /// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
-contract SecurityTokenModule is SecurityTokenViews {
+contract SecurityTokenModule is SecurityTokenBase {
     using Checkpoints for Checkpoints.Trace208;
+
+    constructor() ERC20("", "") {}
+
+    /// @notice ERC-7943: whether `account` may send at all: not paused, not frozen, registered,
+    /// active and within its KYC validity.
+    function canSend(address account) external view returns (bool allowed) {
+        if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].flags & W_FROZEN != 0) return false;
+        return _eligible(_registry.walletRecord(account));
+    }
+
+
+    /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
+    /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
+    function canReceive(address account) external view returns (bool allowed) {
+        if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].flags & W_FROZEN != 0) return false;
+        IInvestorRegistry.WalletRecord memory rec = _registry.walletRecord(account);
+        if (!_eligible(rec)) return false;
+        (uint8 code,) = _offeringCheck(_config, rec);
+        return code == TransferRules.SUCCESS;
+    }
+
 
     // ================================================================== record dates
 
@@ -41,7 +69,7 @@ contract SecurityTokenModule is SecurityTokenViews {
         if (_counts.totalSupply != 0) revert RecordDatesNeedEmptySupply();
         if (_config.flags & F_RECORD_DATES == 0) {
             _config.flags |= F_RECORD_DATES;
-            _recordDateState = RecordDateState({passed: 0, next: type(uint48).max});
+            _config.recordNext = type(uint48).max;
         }
         emit RecordDatesEnabled();
     }
@@ -50,7 +78,8 @@ contract SecurityTokenModule is SecurityTokenViews {
     /// `totalSupplyAt` give the balances at the end of that second. Scheduling a date again is
     /// harmless (it is kept once).
     /// @dev Requirements: caller has AGENT_ROLE; record dates enabled; `block.timestamp < recordDate
-    /// < 2**48`; no split in progress. Costs a shift of the later dates already scheduled.
+    /// < 2**48`; no split in progress; fewer than 65,535 record dates scheduled so far. Costs a shift
+    /// of the later dates already scheduled.
     function scheduleRecordDate(uint256 recordDate) external onlyRole(AGENT_ROLE) {
         uint8 flags = _config.flags;
         if (flags & F_RECORD_DATES == 0) revert RecordDatesDisabled();
@@ -62,6 +91,8 @@ contract SecurityTokenModule is SecurityTokenViews {
         uint256 at = Arrays.lowerBound(dates, recordDate);
         uint256 n = dates.length;
         if (at == n || dates[at] != recordDate) {
+            // A wallet's mark counts the record dates passed in a uint16.
+            if (n >= MAX_RECORD_DATES) revert RecordDateLimitReached(MAX_RECORD_DATES);
             // Insert in order; only dates still in the future (after this one) move.
             dates.push(recordDate);
             for (uint256 i = n; i > at; --i) {
@@ -69,7 +100,7 @@ contract SecurityTokenModule is SecurityTokenViews {
             }
             dates[at] = recordDate;
             // A pending roll (next already passed) is never overwritten: then next < now < recordDate.
-            if (recordDate < _recordDateState.next) _recordDateState.next = uint48(recordDate);
+            if (recordDate < _config.recordNext) _config.recordNext = uint48(recordDate);
         }
         emit RecordDateScheduled(recordDate);
     }
@@ -109,15 +140,14 @@ contract SecurityTokenModule is SecurityTokenViews {
 
     /// @dev Moves the record-date state past every scheduled date before now; returns the latest.
     function _rollRecordDates() private returns (uint48) {
-        RecordDateState memory s = _recordDateState;
-        if (s.next < block.timestamp) {
+        Config storage cfg = _config;
+        if (cfg.recordNext < block.timestamp) {
             uint256[] storage dates = _recordDates;
             uint256 at = Arrays.lowerBound(dates, block.timestamp); // first date not yet passed
-            s.passed = uint48(dates[at - 1]);
-            s.next = at < dates.length ? uint48(dates[at]) : type(uint48).max;
-            _recordDateState = s;
+            (cfg.recordPassed, cfg.recordCount) = (uint48(dates[at - 1]), uint16(at));
+            cfg.recordNext = at < dates.length ? uint48(dates[at]) : type(uint48).max;
         }
-        return s.passed;
+        return cfg.recordPassed;
     }
 
     /// @dev Records `account`'s current balance under `passed` unless already recorded there. The
@@ -171,7 +201,7 @@ contract SecurityTokenModule is SecurityTokenViews {
         if (_pendingCrossBorder != 0) revert CrossBorderTransfersPending(_pendingCrossBorder);
         if (flags & F_RECORD_DATES != 0) {
             _rollRecordDates();
-            uint48 next = _recordDateState.next;
+            uint48 next = _config.recordNext;
             if (next != type(uint48).max) revert SplitBeforeRecordDate(next);
         }
         uint256 supply = _counts.totalSupply;
@@ -275,7 +305,7 @@ contract SecurityTokenModule is SecurityTokenViews {
                 lot.amount = uint96(lot.amount * ratio);
             }
         }
-        (uint256 record,) = _config.registry.walletWords(wallet, wallet);
+        (uint256 record,) = _registry.walletWords(wallet, wallet);
         if (uint8(record >> 232) > 1) {
             // An investor with several wallets: its aggregate, if kept, grows with this wallet.
             Position storage p = _positions[address(uint160(record))];

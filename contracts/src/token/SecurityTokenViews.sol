@@ -9,29 +9,11 @@ import {TransferRules} from "./TransferRules.sol";
 
 /// @title SecurityTokenViews
 /// @notice Read-only views of `SecurityToken` that do not fit in the token's code: the token runs
-/// them by `delegatecall` (under `staticcall`) in its own storage, as part of `SecurityTokenModule`.
+/// them by `delegatecall` in its own storage, as part of `SecurityTokenCrossBorder` (through its
+/// fallback). `canSend` and `canReceive`, which the token declares, run in `SecurityTokenModule`.
 /// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
 abstract contract SecurityTokenViews is SecurityTokenBase {
     constructor() ERC20("", "") {}
-
-    /// @notice ERC-7943: whether `account` may send at all: not paused, not frozen, registered,
-    /// active and within its KYC validity.
-    function canSend(address account) external view returns (bool allowed) {
-        if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].frozenBy != 0) return false;
-        return _eligible(_config.registry.walletRecord(account));
-    }
-
-
-    /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
-    /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
-    function canReceive(address account) external view returns (bool allowed) {
-        if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].frozenBy != 0) return false;
-        IInvestorRegistry.WalletRecord memory rec = _config.registry.walletRecord(account);
-        if (!_eligible(rec)) return false;
-        (uint8 code,) = _offeringCheck(_config, rec);
-        return code == TransferRules.SUCCESS;
-    }
-
 
     /// @notice Units of `wallet` frozen by regulators of `jurisdiction` (agents cannot unfreeze them).
     function regulatorFrozenTokens(address wallet, uint16 jurisdiction) external view returns (uint256) {
@@ -58,10 +40,10 @@ abstract contract SecurityTokenViews is SecurityTokenBase {
 
     /// @notice The position of investor `identity` across all its wallets, as this token counts it.
     function investorBalance(address identity) external view returns (uint256) {
-        IInvestorRegistry reg = _config.registry;
+        IInvestorRegistry reg = _registry;
         address[] memory wallets = reg.walletsOf(identity);
         if (wallets.length == 0) return 0;
-        (uint256 pos,,) = _position(identity, uint8(wallets.length), wallets[0], _wallets[wallets[0]]);
+        (uint256 pos,,) = _position(reg, identity, uint8(wallets.length), wallets[0], _wallets[wallets[0]]);
         return pos;
     }
 
