@@ -43,7 +43,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +59,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from sandbox.chain._txcodec import SignedTx, Signer, checksum, decode_signed, keccak, rlp_encode
 from sandbox.chain.base import ChainAccount, Log, Receipt
+from sandbox.chain.groupcommit import PendingWrite
 from sandbox.chain.persistence import BlockRecord, ChainStore, PersistenceError, Recovery, RevertRecord
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import DEFAULT_GAS, MAX_FEE_PER_GAS, Web3Chain, check_signed_for
@@ -199,7 +200,18 @@ class RevmChain(Web3Chain):
     ) -> None:
         self._clock: Clock = clock
         self._now = now
+        #: The write lock: held while a block is made (group commit), a dev power runs or a snapshot
+        #: is written.
         self._lock = threading.RLock()
+        #: Held around each use of revm (one transaction executed, one read, one block sealed), never
+        #: for a whole block: reads wait for one transaction at most, not for a block being made.
+        self._evm_lock = threading.RLock()
+        #: The block being made (group commit), its receipts by hash, and our writes signed for it.
+        self._pending: Block | None = None
+        self._pending_receipts: dict[bytes, TxReceipt] = {}
+        self._block_signed: dict[bytes, SignedTx] = {}
+        #: Raw transactions sent by others, decoded (sender recovered) before they are queued.
+        self._decoded: dict[bytes, SignedTx] = {}
         self._revm_chain_id = chain_id
         self._evm: Any = EVM(  # Any: pyrevm's stubs lag its API (gas_price=, _AccountInfo(balance=))
             env=Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=0, timestamp=genesis_timestamp)),
@@ -257,6 +269,10 @@ class RevmChain(Web3Chain):
         if account.address not in self._revm_signers:
             self._revm_signers[account.address] = Signer(bytes(private_key))
         return account
+
+    def _read_guard(self) -> AbstractContextManager[Any]:
+        """Reads through web3 (`exclusive()`, `block()`, ...) wait for one use of revm, not a block."""
+        return self._evm_lock
 
     # ------------------------------------------------------------------ revm state plumbing
 
@@ -473,45 +489,103 @@ class RevmChain(Web3Chain):
     def _mine(self, transactions: Sequence[SignedTx], timestamp: int | None = None) -> list[TxReceipt | ChainError]:
         """Mines one block holding `transactions` in order; a transaction the chain refuses (nonce,
         funds, ...) is left out and its error returned in its place. An empty list mines an empty block."""
-        block = self._new_block(self._next_timestamp() if timestamp is None else timestamp)
-        self._set_block_env(block)
-        out: list[TxReceipt | ChainError] = []
-        for tx in transactions:
-            try:
-                out.append(self._execute(block, tx))
-            except ChainError as exc:
-                out.append(exc)
-        if transactions and not block.receipts:
-            return out  # nothing valid: no block
-        self._seal(block)
-        return out
+        with self._evm_lock:
+            block = self._new_block(self._next_timestamp() if timestamp is None else timestamp)
+            self._set_block_env(block)
+            out: list[TxReceipt | ChainError] = []
+            for tx in transactions:
+                try:
+                    out.append(self._execute(block, tx))
+                except ChainError as exc:
+                    out.append(exc)
+            if transactions and not block.receipts:
+                return out  # nothing valid: no block
+            self._seal(block)
+            return out
 
     # ------------------------------------------------------------------ writes (the Chain seam)
+    #
+    # Writes go through `GroupCommit` (sandbox/chain/groupcommit.py), as on the embedded chain: writes
+    # that arrive while a block is being made share the next block, in arrival order, each with its own
+    # receipt or refusal. The primitive: `_begin_block` opens the pending block, `_sign` signs a write
+    # of ours with its sender's next nonce (read from the state, which already holds the block's earlier
+    # transactions), `_send_pending` executes it into the pending block (a refusal leaves the block as
+    # it was), `_seal_block` seals and journals the block, `_receipt_for` hands each its receipt.
 
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = checksum(sender)
-        signer = self._revm_signers.get(sender)
-        if signer is None:
+        if sender not in self._revm_signers:
             raise ChainError(f"the sandbox holds no key for {sender}")
-        with self._lock:
-            tx = signer.sign_1559(
-                chain_id=self._revm_chain_id,
-                nonce=self._account(sender)[1],
-                max_priority_fee=0,
-                max_fee=MAX_FEE_PER_GAS,
-                gas=gas or DEFAULT_GAS,
-                to=to,
-                value=value,
-                data=data,
-            )
-            return self._receipt_or_raise(self._mine([tx])[0])
+        tx = {"from": sender, "to": checksum(to) if to is not None else None, "data": data, "value": value}
+        tx["gas"] = gas or DEFAULT_GAS
+        return self._commit(PendingWrite(tx=tx))
+
+    def send_raw_transaction(self, raw: bytes) -> Receipt:
+        check_signed_for(self._revm_chain_id, raw)
+        self._decoded[raw] = decode_signed(raw)  # the sender is recovered before the queue, off the lock
+        try:
+            return self._commit(PendingWrite(raw=raw))
+        finally:
+            self._decoded.pop(raw, None)
+
+    def _sign(self, write: PendingWrite) -> bytes:
+        if write.raw is not None:
+            return write.raw
+        assert write.tx is not None
+        tx = write.tx
+        signed = self._revm_signers[tx["from"]].sign_1559(
+            chain_id=self._revm_chain_id,
+            nonce=self._account(tx["from"])[1],
+            max_priority_fee=0,
+            max_fee=MAX_FEE_PER_GAS,
+            gas=tx["gas"],
+            to=tx["to"],
+            value=tx["value"],
+            data=tx["data"],
+        )
+        self._block_signed[signed.raw] = signed
+        return signed.raw
+
+    def _spend_nonce(self, write: PendingWrite) -> None:
+        """Nothing to count: a write's nonce is read from the state, which holds the block so far."""
+
+    def _release_nonce(self, write: PendingWrite) -> None:
+        """Nothing to count (as `_spend_nonce`)."""
+
+    def _begin_block(self) -> None:
+        with self._evm_lock:
+            self._pending = self._new_block(self._next_timestamp())
+            self._pending_receipts = {}
+            self._block_signed = {}
+
+    def _send_pending(self, raw: bytes) -> bytes:
+        tx = self._block_signed.get(raw) or self._decoded.get(raw) or decode_signed(raw)
+        pending = self._pending
+        assert pending is not None
+        with self._evm_lock:
+            self._set_block_env(pending)  # a read may have run in another block's env meanwhile
+            receipt = self._execute(pending, tx)
+        self._pending_receipts[tx.hash] = receipt
+        return tx.hash
+
+    def _seal_block(self) -> None:
+        pending = self._pending
+        assert pending is not None
+        try:
+            with self._evm_lock:
+                self._seal(pending)
+        finally:
+            self._pending = None
+
+    def _receipt_for(self, tx_hash: bytes, tx: dict[str, Any] | None) -> Receipt:
+        return self._receipt_or_raise(self._pending_receipts.pop(tx_hash))
 
     def transact_many(
         self, calls: Sequence[tuple[str, str | None, bytes]], *, gas: int | None = None
     ) -> list[Receipt | Exception]:
         """Sends `calls` ((sender, to, data) each) as consecutive transactions of ONE block, in order;
         each gets its own receipt, or its own `ContractReverted`/`ChainError` in its place."""
-        with self._lock:
+        with self._lock, self._evm_lock:
             nonces: dict[str, int] = {}
             txs = []
             for who, to, data in calls:
@@ -540,12 +614,6 @@ class RevmChain(Web3Chain):
                 except (ChainError, ContractReverted) as exc:
                     results.append(exc)
             return results
-
-    def send_raw_transaction(self, raw: bytes) -> Receipt:
-        check_signed_for(self._revm_chain_id, raw)
-        tx = decode_signed(raw)
-        with self._lock:
-            return self._receipt_or_raise(self._mine([tx])[0])
 
     def _receipt_or_raise(self, outcome: TxReceipt | ChainError) -> Receipt:
         if isinstance(outcome, ChainError):
@@ -576,6 +644,19 @@ class RevmChain(Web3Chain):
             return 0
         raise ChainError(f"unknown block tag {block!r}")
 
+    def _undone_blocks(self, number: int) -> list[Block]:
+        """The blocks whose changes a read as of block `number` undoes, newest first: those mined after
+        it, and the block being made (its transactions are in revm's state before it is sealed)."""
+        later = self._blocks[number + 1 :]
+        if self._pending is not None and self._pending.undo:
+            later.append(self._pending)
+        later.reverse()
+        return later
+
+    def _is_current(self, number: int) -> bool:
+        """True when revm's state is the state as of block `number` (the head, no block being made)."""
+        return number == self._head().number and (self._pending is None or not self._pending.undo)
+
     @contextmanager
     def _state_at(self, number: int) -> Iterator[None]:
         """Runs the body on the state as of block `number` (the head's state with later blocks'
@@ -583,7 +664,7 @@ class RevmChain(Web3Chain):
         evm = self._evm
         checkpoint = evm.snapshot()
         try:
-            for block in reversed(self._blocks[number + 1 :]):
+            for block in self._undone_blocks(number):
                 for address, slot, previous in reversed(block.undo):
                     evm.basic(address)  # load it into the journal, so the writes below are journalled
                     if slot is None:
@@ -609,11 +690,11 @@ class RevmChain(Web3Chain):
         block: int | str = "latest",
     ) -> tuple[bool, int, bytes]:  # fmt: skip
         """(success, gas used, return or revert data) of a message executed and thrown away."""
-        with self._lock:
+        with self._evm_lock:
             env, number = self._call_block(block)
             self._set_block_env(env)
             caller = to_checksum_address(sender) if sender is not None else self._call_sender
-            if number == self._head().number:
+            if self._is_current(number):
                 outcome = self._run(caller, to, data, value, gas or DEFAULT_GAS, 0, capture=False)
             else:
                 with self._state_at(number):
@@ -644,7 +725,7 @@ class RevmChain(Web3Chain):
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         wanted = {to_checksum_address(a) for a in addresses} if addresses else None
         out: list[Log] = []
-        with self._lock:
+        with self._evm_lock:
             blocks = self._blocks[max(0, from_block) : max(0, to_block + 1)]
         for block in blocks:
             block_hash = "0x" + block.hash.hex()
@@ -663,23 +744,23 @@ class RevmChain(Web3Chain):
         return self._account_at(address, block)[1]
 
     def _account_at(self, address: str, block: int | str) -> tuple[int, int, bytes]:
-        with self._lock:
+        with self._evm_lock:
             number = self._resolve_block(block)
-            if number == self._head().number:
+            if self._is_current(number):
                 return self._account(address)
             key = address.lower()
             state = self._account(key)
-            for past in reversed(self._blocks[number + 1 :]):
+            for past in self._undone_blocks(number):
                 for changed, slot, previous in reversed(past.undo):
                     if changed == key and slot is None:
                         state = previous[:3]
             return state
 
     def code(self, address: str, block: int | str = "latest") -> bytes:
-        with self._lock:
+        with self._evm_lock:
             number = self._resolve_block(block)
             length = self._code_lengths.get(address.lower())
-            if number == self._head().number:
+            if self._is_current(number):
                 # In a checkpoint: pyrevm loads the account into its journal, which would leave it warm
                 # (EIP-2929) for every later transaction, and their gas lower than on a real chain.
                 checkpoint = self._evm.snapshot()
@@ -693,9 +774,9 @@ class RevmChain(Web3Chain):
             return code[:length] if length is not None else code
 
     def storage(self, address: str, slot: int, block: int | str = "latest") -> int:
-        with self._lock:
+        with self._evm_lock:
             number = self._resolve_block(block)
-            if number == self._head().number:
+            if self._is_current(number):
                 checkpoint = self._evm.snapshot()
                 try:
                     return int(self._evm.storage(to_checksum_address(address), slot))
@@ -705,7 +786,7 @@ class RevmChain(Web3Chain):
                 return int(self._evm.storage(to_checksum_address(address), slot))
 
     def mined_block(self, block: int | str | bytes) -> Block | None:
-        with self._lock:
+        with self._evm_lock:
             if isinstance(block, bytes):
                 number = self._block_by_hash.get(block)
                 return None if number is None else self._blocks[number]
@@ -715,18 +796,18 @@ class RevmChain(Web3Chain):
                 return None
 
     def receipt(self, tx_hash: bytes) -> TxReceipt | None:
-        with self._lock:
+        with self._evm_lock:
             return self._by_hash.get(tx_hash)
 
     # ------------------------------------------------------------------ dev powers
 
     def snapshot(self) -> Any:
-        with self._lock:
+        with self._evm_lock:
             head = self._head()
             return "0x" + head.hash.hex()
 
     def revert(self, snapshot_id: Any) -> None:
-        with self._lock:
+        with self._lock, self._evm_lock:
             target = self._block_by_hash.get(bytes.fromhex(str(snapshot_id)[2:]))
             if target is None:
                 raise ChainError(f"unknown snapshot {snapshot_id!r}")
@@ -748,14 +829,14 @@ class RevmChain(Web3Chain):
                     self._write_slot(address, slot, previous)
 
     def time_travel(self, timestamp: int) -> None:
-        with self._lock:
+        with self._lock, self._evm_lock:
             now = self._head().timestamp
             if timestamp <= now:
                 raise ChainError(f"cannot travel to {timestamp}: the newest block is already at {now}")
             self._mine([], timestamp)
 
     def mine(self, blocks: int = 1) -> None:
-        with self._lock:
+        with self._lock, self._evm_lock:
             for _ in range(blocks):
                 self._mine([])
 
