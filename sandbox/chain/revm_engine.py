@@ -39,6 +39,9 @@ history contract is not kept.
 
 from __future__ import annotations
 
+import io
+import logging
+import pickle
 import re
 import threading
 import time
@@ -60,7 +63,16 @@ from web3.types import RPCEndpoint, RPCResponse
 from sandbox.chain._txcodec import SignedTx, Signer, checksum, decode_signed, keccak, rlp_encode
 from sandbox.chain.base import ChainAccount, Log, Receipt
 from sandbox.chain.groupcommit import PendingWrite
-from sandbox.chain.persistence import BlockRecord, ChainStore, PersistenceError, Recovery, RevertRecord
+from sandbox.chain.persistence import (
+    DEFAULT_SNAPSHOT_EVERY,
+    DEFAULT_SNAPSHOT_SECONDS,
+    BlockRecord,
+    ChainStore,
+    PersistenceError,
+    Recovery,
+    RevertRecord,
+    _DataOnlyUnpickler,
+)
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import DEFAULT_GAS, MAX_FEE_PER_GAS, Web3Chain, check_signed_for
 from sandbox.errors import ChainError, ContractReverted
@@ -76,6 +88,9 @@ INITIAL_BASE_FEE = 1_000_000_000
 SPEC = "PRAGUE"
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _EMPTY_CODE_HASH = keccak(b"")
+#: Deploys contract code in a checkpoint when a snapshot is loaded (`RevmChain._install_code`).
+_SCRATCH_DEPLOYER = "0x00000000000000000000000000000000005a4e42"
+_log = logging.getLogger(__name__)
 #: pyrevm's stubs lag its API (`AccountInfo(balance=...)`, `deploy(gas_price=...)`).
 _AccountInfo: Any = _PyAccountInfo
 
@@ -193,11 +208,22 @@ class RevmChain(Web3Chain):
         clock: Clock = "fixed",
         decoder: RevertDecoder | None = None,
         data_dir: Path | str | None = None,
+        snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS,
+        snapshot_on_close: bool = True,
         fsync: bool = True,
         now: Callable[[], float] = time.time,
         chain_id: int = DEFAULT_CHAIN_ID,
         **_ignored: Any,
     ) -> None:
+        """The options of `EmbeddedChain`, with the same meaning (persistence: a snapshot of the state
+        and the blocks every `snapshot_every` blocks, after `snapshot_seconds`, and on `close`)."""
+        if snapshot_every < 1:
+            raise ValueError("snapshot_every must be at least 1")
+        self._snapshot_every = snapshot_every
+        self._snapshot_seconds = snapshot_seconds
+        self._snapshot_on_close = snapshot_on_close
+        self._last_snapshot = time.monotonic()
         self._clock: Clock = clock
         self._now = now
         #: The write lock: held while a block is made (group commit), a dev power runs or a snapshot
@@ -222,6 +248,10 @@ class RevmChain(Web3Chain):
         self._accounts_db: dict[str, tuple[int, int, bytes]] = {}
         #: Length of each contract's code (pyrevm returns analysed code padded with zeros).
         self._code_lengths: dict[str, int] = {}
+        #: Every contract code deployed, raw, by code hash; every storage slot written, by (address, slot)
+        #: (addresses in lower case): with `_accounts_db`, the whole state, for snapshots.
+        self._codes: dict[bytes, bytes] = {}
+        self._storage: dict[tuple[str, int], int] = {}
         Account.enable_unaudited_hdwallet_features()
         keys = [
             bytes(Account.from_mnemonic(mnemonic, account_path=f"{DEFAULT_HD_PATH}/{i}").key)
@@ -284,8 +314,12 @@ class RevmChain(Web3Chain):
             info, length = code
             self._evm.insert_account_info(address, info)
             self._code_lengths[address.lower()] = length
+            self._codes.setdefault(code_hash, bytes(info.code)[:length])
         else:
             raw = bytes(code[0].code)[: code[1]] if code is not None else None
+            if raw is not None:
+                self._code_lengths[address.lower()] = len(raw)
+                self._codes.setdefault(code_hash, raw)
             self._evm.insert_account_info(
                 address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash, code=raw)
             )
@@ -297,6 +331,7 @@ class RevmChain(Web3Chain):
         checkpoint = self._evm.snapshot()
         self._evm.insert_account_storage(address, slot, value)
         self._evm.revert(checkpoint)
+        self._storage[(address.lower(), slot)] = value
 
     def _account(self, address: str) -> tuple[int, int, bytes]:
         return self._accounts_db.get(address.lower(), (0, 0, _EMPTY_CODE_HASH))
@@ -485,6 +520,7 @@ class RevmChain(Web3Chain):
                     transactions=tuple(r.tx.raw for r in block.receipts),
                 )
             )
+            self._maybe_snapshot()
 
     def _mine(self, transactions: Sequence[SignedTx], timestamp: int | None = None) -> list[TxReceipt | ChainError]:
         """Mines one block holding `transactions` in order; a transaction the chain refuses (nonce,
@@ -814,6 +850,7 @@ class RevmChain(Web3Chain):
             self._revert_to(target)
             if self._store is not None:
                 self._store.append(RevertRecord(target, self._blocks[target].hash))
+                self._maybe_snapshot()
 
     def _revert_to(self, number: int) -> None:
         while self._head().number > number:
@@ -855,6 +892,13 @@ class RevmChain(Web3Chain):
         store = ChainStore.open(data_dir, identity=identity, fsync=fsync)
         try:
             recovery = store.recover()
+            if recovery.snapshot is not None:
+                self._load_snapshot(recovery.snapshot.kv)
+                if (self._head().number, self._head().hash) != (
+                    recovery.snapshot.head_number,
+                    recovery.snapshot.head_hash,
+                ):
+                    raise PersistenceError(f"the snapshot in {data_dir} does not end at the block its header names")
             for record in recovery.records:
                 if isinstance(record, RevertRecord):
                     self._revert_to(record.number)
@@ -870,13 +914,139 @@ class RevmChain(Web3Chain):
             raise
         self._store = store
         self.recovery = recovery
+        if store.records_since_snapshot >= self._snapshot_every:
+            self._write_snapshot()
+
+    # Snapshot layout: one key, ``revm``, holding a pickle of plain data only (tuples, lists, ints, bytes,
+    # str, None; loaded with the store's data-only unpickler): the accounts, the contract codes by hash,
+    # every storage slot, and every block with its receipts and undo log (reads at past blocks and dev
+    # reverts need them after a restart as before it).
+
+    def _snapshot_kv(self) -> dict[bytes, bytes]:
+        blocks = [
+            (
+                b.number, b.timestamp, b.base_fee, b.prevrandao, b.parent_hash, b.hash, b.gas_used,
+                [
+                    (
+                        r.tx.raw, r.tx.sender, r.status, r.gas_used, r.cumulative_gas_used, r.effective_gas_price,
+                        r.contract_address, [(log.address, log.topics, log.data) for log in r.logs], r.output,
+                    )
+                    for r in b.receipts
+                ],
+                b.undo,
+            )
+            for b in self._blocks
+        ]  # fmt: skip
+        state = {
+            "format": 1,
+            "accounts": list(self._accounts_db.items()),
+            "codes": list(self._codes.items()),
+            "storage": list(self._storage.items()),
+            "blocks": blocks,
+        }
+        return {b"revm": pickle.dumps(state, protocol=5)}
+
+    def _load_snapshot(self, kv: dict[bytes, bytes]) -> None:
+        """Puts revm and the bookkeeping in the snapshot's state (called once, on a fresh chain)."""
+        try:
+            state = _DataOnlyUnpickler(io.BytesIO(kv[b"revm"])).load()
+            if state.get("format") != 1:
+                raise PersistenceError(f"unknown revm snapshot format {state.get('format')!r}")
+            genesis = state["blocks"][0]
+        except (KeyError, IndexError, AttributeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+            raise PersistenceError(f"the snapshot is not a revm engine's snapshot: {exc!r}") from None
+        if genesis[5] != self._blocks[0].hash:
+            raise PersistenceError("the snapshot is of another chain")
+        blocks = []
+        for number, timestamp, base_fee, prevrandao, parent_hash, block_hash, gas_used, receipts, undo in state[
+            "blocks"
+        ]:
+            block = Block(number, timestamp, base_fee, prevrandao, parent_hash, block_hash, gas_used, [], undo)
+            for index, (raw, sender, status, used, cumulative, price, contract, logs, output) in enumerate(receipts):
+                tx = decode_signed(raw, sender=sender)
+                tx_hash = "0x" + tx.hash.hex()
+                block.receipts.append(
+                    TxReceipt(
+                        tx, number, index, status, used, cumulative, price, contract,
+                        tuple(Log(a, tuple(t), d, number, tx_hash, i) for i, (a, t, d) in enumerate(logs)), output,
+                    )
+                )  # fmt: skip
+            blocks.append(block)
+        self._blocks = blocks
+        self._block_by_hash = {b.hash: b.number for b in blocks}
+        self._by_hash = {r.tx.hash: r for b in blocks for r in b.receipts}
+        codes: dict[bytes, bytes] = dict(state["codes"])
+        installed: set[bytes] = set()
+        for address, (balance, nonce, code_hash) in state["accounts"]:
+            if code_hash != _EMPTY_CODE_HASH and code_hash not in installed:
+                self._install_code(address, codes[code_hash])
+                installed.add(code_hash)
+            self._write_account(address, (balance, nonce, code_hash, None))
+            if code_hash != _EMPTY_CODE_HASH:
+                self._code_lengths[address] = len(codes[code_hash])
+        self._codes = codes
+        for (address, slot), value in state["storage"]:
+            self._write_slot(address, slot, value)
+
+    def _install_code(self, address: str, code: bytes) -> None:
+        """Puts `code` in revm's database as revm analyses it (jump table included: raw code would be
+        analysed again in every call frame), by deploying it in a checkpoint: revm keeps contract code by
+        its hash, so every account with this code hash runs the analysed code."""
+        evm = self._evm
+        initcode = bytes([0x61]) + len(code).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3") + code
+        checkpoint = evm.snapshot()
+        info = None
+        try:
+            created = evm.deploy(_SCRATCH_DEPLOYER, initcode, gas=BLOCK_GAS_LIMIT, gas_price=0)
+            info = next((v for k, v in evm.journal_state.items() if k.lower() == str(created).lower()), None)
+        except RuntimeError:
+            pass
+        finally:
+            evm.revert(checkpoint)
+        if info is not None and bytes(info.code_hash) == keccak(code):
+            evm.insert_account_info(address, info)
+        else:  # cannot happen for code a contract creation deployed; raw code still runs
+            evm.insert_account_info(address, _AccountInfo(balance=0, nonce=0, code_hash=keccak(code), code=code))
+
+    def _snapshot_due(self, store: ChainStore) -> bool:
+        since = store.records_since_snapshot
+        return since >= self._snapshot_every or (
+            since > 0 and time.monotonic() - self._last_snapshot >= self._snapshot_seconds
+        )
+
+    def _write_snapshot(self) -> None:
+        store = self._store
+        if store is None:
+            raise PersistenceError("this chain has no data directory")
+        head = self._head()
+        store.write_snapshot(self._snapshot_kv(), head_number=head.number, head_hash=head.hash)
+        self._last_snapshot = time.monotonic()
+
+    def _maybe_snapshot(self) -> None:
+        """After a block is journalled: a snapshot when one is due. A failed snapshot only means a longer
+        replay next time (the journal holds the block), so it does not fail the transaction."""
+        store = self._store
+        if store is not None and self._snapshot_due(store):
+            try:
+                self._write_snapshot()
+            except (OSError, PersistenceError):
+                _log.exception("snapshot of %s failed; the journal still holds every block", store.path)
 
     def checkpoint(self) -> None:
-        """Nothing to do: the revm engine keeps no snapshots (the journal is replayed at start)."""
+        """Writes a snapshot now, so that the next start replays nothing (persistent chains only)."""
+        with self._lock, self._evm_lock:
+            self._write_snapshot()
 
     def close(self) -> None:
+        """Releases the data directory (a graceful close snapshots first, unless `snapshot_on_close` is
+        false, so the next start replays nothing); a closed persistent chain refuses to mine."""
         if self._store is not None:
-            with self._lock:
+            with self._lock, self._evm_lock:
+                if self._snapshot_on_close and not self._store.closed and self._store.records_since_snapshot > 0:
+                    try:
+                        self._write_snapshot()
+                    except (OSError, PersistenceError):  # the journal still holds every block
+                        _log.exception("snapshot of %s on close failed", self._store.path)
                 self._store.close()
 
     def __enter__(self) -> Self:
