@@ -75,7 +75,7 @@ from sandbox.chain.persistence import (
 )
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import DEFAULT_GAS, MAX_FEE_PER_GAS, Web3Chain, check_signed_for
-from sandbox.errors import ChainError, ContractReverted
+from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_HD_PATH = "m/44'/60'/0'/0"
@@ -91,6 +91,11 @@ _EMPTY_CODE_HASH = keccak(b"")
 #: Deploys contract code in a checkpoint when a snapshot is loaded (`RevmChain._install_code`).
 _SCRATCH_DEPLOYER = "0x00000000000000000000000000000000005a4e42"
 _log = logging.getLogger(__name__)
+#: What `debug_traceTransaction` answers on this engine (JSON-RPC -32601).
+TRACE_UNAVAILABLE = (
+    "debug_traceTransaction is not available on the revm engine (pyrevm has no call tracer); "
+    "trace on the embedded py-evm engine (SANDBOX_ENGINE=embedded, serve --engine embedded) or on anvil"
+)
 #: pyrevm's stubs lag its API (`AccountInfo(balance=...)`, `deploy(gas_price=...)`).
 _AccountInfo: Any = _PyAccountInfo
 
@@ -835,6 +840,18 @@ class RevmChain(Web3Chain):
         with self._evm_lock:
             return self._by_hash.get(tx_hash)
 
+    def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """Not available on this engine: raises `DevFeatureUnavailable` for a mined transaction (None for
+        a hash no block holds, as the other engines answer). pyrevm 0.3.7 has no call tracer (only an
+        EIP-3155 opcode printer, without call inputs or outputs), and re-executing the transaction on
+        py-evm would need py-evm's state at its parent block, which this engine does not keep. The
+        embedded (py-evm) engine and anvil trace."""
+        with self._evm_lock:
+            found = self._by_hash.get(bytes.fromhex(tx_hash.removeprefix("0x")))
+        if found is None:
+            return None
+        raise DevFeatureUnavailable(TRACE_UNAVAILABLE)
+
     # ------------------------------------------------------------------ dev powers
 
     def snapshot(self) -> Any:
@@ -1298,6 +1315,9 @@ class RevmProvider(BaseProvider):
         if not success:
             raise _RpcError(3, "execution reverted", "0x" + output.hex())
         return hex(gas_used)
+
+    def _rpc_debug_traceTransaction(self, tx_hash: Any, *_options: Any) -> Any:  # noqa: N802
+        raise _RpcError(-32601, TRACE_UNAVAILABLE)
 
     def _rpc_eth_getLogs(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
         chain = self._chain
