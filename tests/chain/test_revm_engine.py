@@ -263,3 +263,25 @@ def test_debug_trace_transaction_is_refused_by_name_on_revm() -> None:
         RPCEndpoint("debug_traceTransaction"), [receipt.transaction_hash, {"tracer": "callTracer"}]
     )
     assert web3_reply["error"]["code"] == -32601
+
+
+def test_the_default_engine_is_revm_and_a_py_evm_data_directory_stays_on_py_evm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.factory import in_process_chain
+
+    monkeypatch.delenv("SANDBOX_ENGINE", raising=False)
+    assert isinstance(connect(), RevmChain)
+    # A data directory py-evm made (when it was the default) is reopened on py-evm when no engine is named.
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path / "old") as old:
+        old.mine(1)
+    with in_process_chain(num_accounts=2, data_dir=tmp_path / "old") as again:
+        assert isinstance(again, EmbeddedChain) and again.block_number() == 1
+    with in_process_chain(num_accounts=2, data_dir=tmp_path / "new") as new:
+        assert isinstance(new, RevmChain)
+        new.mine(1)
+    with in_process_chain(num_accounts=2, data_dir=tmp_path / "new") as again:
+        assert isinstance(again, RevmChain) and again.block_number() == 1
+    monkeypatch.setenv("SANDBOX_ENGINE", "embedded")
+    assert isinstance(connect(), EmbeddedChain)
