@@ -139,10 +139,9 @@ def _access_list(items: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
     return tuple((to_checksum_address(address), tuple(_int(k) for k in keys)) for address, keys in items)
 
 
-def decode_signed(raw: bytes, *, sender: str | None = None) -> SignedTx:
+def decode_signed(raw: bytes) -> SignedTx:
     """Decodes `raw` and recovers its sender; raises `ChainError` if it is not a valid signed
-    transaction. `sender`, when known (a transaction this chain already checked, loaded from a
-    snapshot), is taken as the sender without recovering it from the signature."""
+    transaction."""
     try:
         tx_hash = keccak(raw)
         if raw and raw[0] >= 0xC0:
@@ -162,7 +161,7 @@ def decode_signed(raw: bytes, *, sender: str | None = None) -> SignedTx:
             r, s = _int(r_raw), _int(s_raw)
             return SignedTx(
                 raw, tx_hash, 0, chain_id, _int(nonce), _int(gas_price), _int(gas_price), _int(gas), _to(to),
-                _int(value), bytes(data), (), v, r, s, sender or _recover(sighash, recovery_id, r, s),
+                _int(value), bytes(data), (), v, r, s, _recover(sighash, recovery_id, r, s),
             )  # fmt: skip
         if raw and raw[0] in (1, 2):
             fields = rlp.decode(raw[1:])
@@ -182,8 +181,7 @@ def decode_signed(raw: bytes, *, sender: str | None = None) -> SignedTx:
             r, s, y_parity = _int(r_raw), _int(s_raw), _int(y)
             return SignedTx(
                 raw, tx_hash, raw[0], _int(chain_id_raw), _int(nonce), priority, fee, _int(gas), _to(to),
-                _int(value), bytes(data), _access_list(access), y_parity, r, s,
-                sender or _recover(sighash, y_parity, r, s),
+                _int(value), bytes(data), _access_list(access), y_parity, r, s, _recover(sighash, y_parity, r, s),
             )  # fmt: skip
     except (rlp.exceptions.DecodingError, rlp.exceptions.DeserializationError, ValueError, TypeError) as exc:
         raise ChainError(f"not a valid signed transaction: {exc}") from None

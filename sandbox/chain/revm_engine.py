@@ -124,6 +124,14 @@ def _changed_slots(evm: Any, journal: str) -> list[tuple[str, int, int, int]]:
     return out
 
 
+def _tx_fields(tx: SignedTx) -> tuple[Any, ...]:
+    """A decoded transaction as plain data (a snapshot keeps it so, and loads it without decoding)."""
+    return (
+        tx.raw, tx.hash, tx.type, tx.chain_id, tx.nonce, tx.max_priority_fee, tx.max_fee, tx.gas, tx.to,
+        tx.value, tx.data, tx.access_list, tx.v, tx.r, tx.s, tx.sender,
+    )  # fmt: skip
+
+
 def calldata_floor(data: bytes) -> int:
     """EIP-7623 (Prague): a transaction uses at least 21,000 + 10 gas per calldata token (a zero byte is
     one token, any other byte four). revm 8, under pyrevm 0.3.7, predates it; py-evm applies it."""
@@ -945,7 +953,7 @@ class RevmChain(Web3Chain):
                 b.number, b.timestamp, b.base_fee, b.prevrandao, b.parent_hash, b.hash, b.gas_used,
                 [
                     (
-                        r.tx.raw, r.tx.sender, r.status, r.gas_used, r.cumulative_gas_used, r.effective_gas_price,
+                        _tx_fields(r.tx), r.status, r.gas_used, r.cumulative_gas_used, r.effective_gas_price,
                         r.contract_address, [(log.address, log.topics, log.data) for log in r.logs], r.output,
                     )
                     for r in b.receipts
@@ -979,8 +987,8 @@ class RevmChain(Web3Chain):
             "blocks"
         ]:
             block = Block(number, timestamp, base_fee, prevrandao, parent_hash, block_hash, gas_used, [], undo)
-            for index, (raw, sender, status, used, cumulative, price, contract, logs, output) in enumerate(receipts):
-                tx = decode_signed(raw, sender=sender)
+            for index, (fields, status, used, cumulative, price, contract, logs, output) in enumerate(receipts):
+                tx = SignedTx(*fields)  # as decoded when it was mined: no signature to recover again
                 tx_hash = "0x" + tx.hash.hex()
                 block.receipts.append(
                     TxReceipt(
