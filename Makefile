@@ -12,7 +12,7 @@ BIN     := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run run-uk-us test test-fast lint contracts check-contracts bench clean node-tools postgres-server browser screens
+.PHONY: install run run-uk-us test test-fast test-pyevm lint contracts check-contracts bench clean node-tools postgres-server browser screens
 
 $(UV):
 	$(PY) -m venv .tools
@@ -84,6 +84,11 @@ test: install node-tools postgres-server browser
 ## no PostgreSQL.
 test-fast: install
 	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not slow and not postgres and not node and not browser"
+
+## py-evm, the reference engine, beside the default (revm): tests/chain already runs on both engines;
+## this runs the chain, contract and market tests with SANDBOX_ENGINE=embedded (CI runs it after `test`).
+test-pyevm: install node-tools
+	SANDBOX_ENGINE=embedded $(BIN)/pytest -q $(PYTEST_XDIST) tests/chain tests/contracts tests/markets
 
 ## ruff + mypy (CI runs these after the tests).
 lint: install

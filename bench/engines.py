@@ -33,15 +33,27 @@ class PlainERC20(ContractFacade):
     artifact_name = "PlainERC20"
 
 
-def _rate(send: Any, count: int) -> tuple[float, int]:
+def _rate(send: Any, count: int) -> tuple[float, int, float]:
+    """(transfers per wall second, gas of the last, CPU ms of this process per transfer)."""
     gas = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         gas = send()
-    return count / (time.perf_counter() - start), gas
+    return count / (time.perf_counter() - start), gas, 1000 * (time.process_time() - cpu) / count
 
 
-def measure(engine: str, rounds: int) -> dict[str, tuple[float, int]]:
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def measure(engine: str, rounds: int) -> dict[str, tuple[float, int, float]]:
     scenario = Scenario.from_file(DEMO)
     chain = in_process_chain(engine, num_accounts=max(20, scenario.accounts_needed))
     market = load_scenario(chain, scenario)
@@ -60,34 +72,46 @@ def measure(engine: str, rounds: int) -> dict[str, tuple[float, int]]:
         return thames.transfer(bob, 1, sender=alice).gas_used
 
     plain(), ours()  # warm up: bob already holds both
-    figures: dict[str, list[tuple[float, int]]] = {"erc20": [], "ours": []}
+    figures: dict[str, list[tuple[float, int, float]]] = {"erc20": [], "ours": []}
     for _ in range(rounds):
         figures["erc20"].append(_rate(plain, count))
         figures["ours"].append(_rate(ours, count))
-    return {name: (statistics.median(r for r, _ in runs), runs[-1][1]) for name, runs in figures.items()}
+    return {
+        name: (statistics.median(r for r, _, _ in runs), runs[-1][1], min(c for _, _, c in runs))
+        for name, runs in figures.items()
+    }
 
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else ROUNDS
-    load_before = os.getloadavg()[0]
+    with open("/proc/loadavg", encoding="utf-8") as loadavg:
+        load_before = loadavg.read().strip()
+    print(f"$ python -m bench engines {rounds}")
     print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; load average {load_before:.2f}; median of {rounds} rounds",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, nproc {os.cpu_count()}, {_cpu_model()}, "
+        f"Python {platform.python_version()}; /proc/loadavg {load_before}; median of {rounds} rounds",
         flush=True,
     )
     results = {engine: measure(engine, rounds) for engine in ("embedded", "revm")}
-    header = ("engine", "ERC-20 tx/s", "ours tx/s", "ours/ERC-20", "gas ERC-20", "gas ours")
-    print("{:<10} {:>12} {:>10} {:>12} {:>11} {:>9}".format(*header))
+    header = ("engine", "ERC-20 tx/s", "ours tx/s", "ours/ERC-20", "gas ERC-20", "gas ours", "CPU ms ERC-20/ours")
+    print("{:<10} {:>12} {:>10} {:>12} {:>11} {:>9} {:>19}".format(*header))
     for engine, figures in results.items():
-        (erc20, erc20_gas), (ours, ours_gas) = figures["erc20"], figures["ours"]
-        print(f"{engine:<10} {erc20:>12.1f} {ours:>10.1f} {ours / erc20:>12.2f} {erc20_gas:>11,} {ours_gas:>9,}")
+        (erc20, erc20_gas, erc20_cpu), (ours, ours_gas, ours_cpu) = figures["erc20"], figures["ours"]
+        print(
+            f"{engine:<10} {erc20:>12.1f} {ours:>10.1f} {ours / erc20:>12.2f} {erc20_gas:>11,} {ours_gas:>9,} "
+            f"{erc20_cpu:>9.3f}/{ours_cpu:.3f}"
+        )
     speedup = results["revm"]["ours"][0] / results["embedded"]["ours"][0]
     erc_speedup = results["revm"]["erc20"][0] / results["embedded"]["erc20"][0]
     print(f"ours on revm / ours on py-evm: {speedup:.1f}x (target >= 10x)")
     print(f"ERC-20 on revm / ERC-20 on py-evm: {erc_speedup:.1f}x")
     ratio = results["revm"]["ours"][0] / results["revm"]["erc20"][0]
     print(f"ours / ERC-20 on revm: {ratio:.2f} (target >= 0.8)")
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    revm = results["revm"]
+    by_cpu = revm["erc20"][2] / revm["ours"][2]
+    print(f"ours / ERC-20 on revm by CPU time per transfer (least CPU of the rounds): {by_cpu:.2f}")
+    with open("/proc/loadavg", encoding="utf-8") as loadavg:
+        print(f"/proc/loadavg after: {loadavg.read().strip()}")
 
 
 if __name__ == "__main__":

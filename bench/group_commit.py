@@ -1,4 +1,5 @@
-"""Group commit on the embedded chain, through the library (no HTTP): ``python -m bench.group_commit``.
+"""Group commit on an in-process chain, through the library (no HTTP): ``python -m bench.group_commit``
+(``--engine revm`` or ``embedded``; default: the default engine).
 
 Plain ERC-20 transfers (each sender to the next account), first from one caller (the single-caller
 rate and its CPU per transfer: group commit must not make it slower), then from N threads at once
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import ENGINES, InProcessChain, default_engine, in_process_chain
 from sandbox.contracts.base import ContractFacade
 
 
@@ -25,7 +26,7 @@ class Plain(ContractFacade):
     artifact_name = "PlainERC20"
 
 
-def run(chain: EmbeddedChain, token: Plain, senders: Sequence[str], per_sender: int) -> str:
+def run(chain: InProcessChain, token: Plain, senders: Sequence[str], per_sender: int) -> str:
     latencies: list[float] = []
     lock = threading.Lock()
     accounts = [a.address for a in chain.accounts]
@@ -60,13 +61,17 @@ def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--transfers", type=int, default=400, help="transfers per measurement")
     parser.add_argument("--callers", default="1,4,8", help="caller counts, comma-separated")
+    parser.add_argument("--engine", choices=ENGINES, default=None, help="in-process engine (default: the default)")
     args = parser.parse_args(list(argv))
+    engine = args.engine or default_engine()
     counts = [int(c) for c in args.callers.split(",") if c]
+    print(f"$ python -m bench.group_commit --engine {engine} --transfers {args.transfers} --callers {args.callers}")
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at start"
     )
-    chain = EmbeddedChain(num_accounts=max(counts) + 1)
+    chain = in_process_chain(engine, num_accounts=max(counts) + 1)
     owner = chain.accounts[0].address
     token = Plain.deploy_contract(chain, [10**24], sender=owner)
     for account in chain.accounts[1:]:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 
 import pytest
 
-import sandbox.chain.embedded as _embedded
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import InProcessChain
 from sandbox.market import Market
 from sandbox.scenario import Scenario
 
 pytest_plugins = ["pytester"]
-
-if os.environ.get("SANDBOX_ENGINE") == "revm":
-    # The whole suite on revm: every test that builds "the embedded chain" gets a `RevmChain` (same
-    # options, same dev powers). Tests of py-evm's own internals (its key-value store, snapshots of it)
-    # are expected to fail under this switch; see sandbox/chain/revm_engine.py.
-    from sandbox.chain.revm_engine import RevmChain
-
-    _embedded.PY_EVM_CHAIN = _embedded.EmbeddedChain  # type: ignore[attr-defined]  # the differential tests' reference
-    _embedded.EmbeddedChain = RevmChain  # type: ignore[misc,assignment]
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +26,12 @@ def market(sandbox_market: Market) -> Market:
 
 
 @pytest.fixture
-def chain(market: Market) -> EmbeddedChain:
-    assert isinstance(market.chain, _embedded.EmbeddedChain)  # a RevmChain under SANDBOX_ENGINE=revm
+def chain(market: Market) -> InProcessChain:
+    """The market's in-process chain, of the engine `sandbox.chain.connect()` gives (``SANDBOX_ENGINE``)."""
+    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.revm_engine import RevmChain
+
+    assert isinstance(market.chain, EmbeddedChain | RevmChain)
     return market.chain
 
 

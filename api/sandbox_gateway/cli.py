@@ -38,7 +38,7 @@ def serve(
     ] = None,
     clock: Annotated[str | None, typer.Option(help="'wall' or 'fixed' block times (SANDBOX_CLOCK).")] = None,
     engine: Annotated[
-        str | None, typer.Option(help="'embedded' (py-evm, default) or 'revm' in-process EVM (SANDBOX_ENGINE).")
+        str | None, typer.Option(help="'revm' (default) or 'embedded' (py-evm) in-process EVM (SANDBOX_ENGINE).")
     ] = None,
     accounts: Annotated[int | None, typer.Option(help="Funded accounts on the embedded chain.")] = None,
     data_dir: Annotated[

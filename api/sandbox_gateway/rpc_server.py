@@ -97,7 +97,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from sandbox.chain.base import NodeChain
-from sandbox.errors import ChainError, ContractReverted
+from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
 from sandbox.rules import CASH_RULES_BY_ERROR, RULES_BY_ERROR
 from sandbox_gateway.log_index import LogIndex
 
@@ -613,7 +613,10 @@ class RpcHandler:
         config = options.get("tracerConfig") or {}
         if not isinstance(config, dict) or config.get("withLog"):
             raise RpcError(INVALID_PARAMS, "tracerConfig.withLog is not supported")
-        trace = self._chain.trace_transaction(tx_hash)
+        try:
+            trace = self._chain.trace_transaction(tx_hash)
+        except DevFeatureUnavailable as exc:  # the revm engine: no tracer
+            raise RpcError(METHOD_NOT_FOUND, str(exc)) from None
         if trace is None:
             raise RpcError(SERVER_ERROR, "transaction not found")  # geth's words
         if config.get("onlyTopCall"):

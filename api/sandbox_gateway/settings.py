@@ -22,9 +22,10 @@ class Settings(BaseSettings):
     #: Block timestamps: "wall" follows the clock (a sandbox that runs for weeks), "fixed" advances one
     #: second per block (reproducible runs).
     clock: Literal["fixed", "wall"] = "wall"
-    #: The in-process EVM: "embedded" (py-evm, the reference) or "revm" (pyrevm; see
-    #: `sandbox.chain.revm_engine`). A data directory must be reopened on the engine that created it.
-    engine: Literal["embedded", "revm"] = "embedded"
+    #: The in-process EVM: "revm" (pyrevm, the default; see `sandbox.chain.revm_engine`) or "embedded"
+    #: (py-evm, the reference). Unset: a data directory is reopened on the engine that created it, a new
+    #: chain gets the default (`sandbox.chain.factory.DEFAULT_ENGINE`).
+    engine: Literal["embedded", "revm"] | None = None
     #: Funded accounts on the embedded chain (at least what the scenario needs).
     accounts: int = 20
     #: Derive the embedded chain's accounts from the well-known development mnemonic ("test … junk", as

@@ -65,6 +65,8 @@ from web3.exceptions import BlockNotFound, TransactionNotFound
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
 from sandbox.chain.persistence import (
+    DEFAULT_SNAPSHOT_EVERY,
+    DEFAULT_SNAPSHOT_SECONDS,
     BlockRecord,
     ChainStore,
     PersistenceError,
@@ -86,14 +88,6 @@ DEFAULT_GENESIS_TIMESTAMP = 1_767_225_600
 DEFAULT_ACCOUNT_BALANCE = 1_000_000 * 10**18
 GENESIS_GAS_LIMIT = 60_000_000
 
-#: Blocks between two snapshots of a persistent chain. A snapshot writes the whole store (about 2.6 KB
-#: per transaction of history: 27 MB and 0.2 s at 10,500, i.e. under 1 ms per block amortised over 250);
-#: re-mining a journalled block on restart costs about 7.5 ms of CPU, so this bounds the replay after a
-#: crash to about 2 s (bench/RESULTS.md). A graceful close snapshots too, so a restart replays nothing.
-DEFAULT_SNAPSHOT_EVERY = 250
-#: Seconds after which a block is snapshotted even if fewer than `snapshot_every` came since the last
-#: snapshot: a quiet sandbox does not keep a journal to replay for long.
-DEFAULT_SNAPSHOT_SECONDS = 600.0
 _ZERO_ADDRESS = b"\x00" * 20
 #: Fee caps of a read-only call, as eth-tester sets them when a call names none.
 _CALL_FEE = 10**9

@@ -46,6 +46,16 @@ from typing import Any
 
 from sandbox.errors import ChainError
 
+#: Blocks between two snapshots of a persistent chain (either engine). A snapshot writes the whole state
+#: (py-evm: about 2.6 KB per transaction of history: 27 MB and 0.2 s at 10,500, i.e. under 1 ms per
+#: block amortised over 250); re-mining a journalled block on restart costs about 7.5 ms of CPU on
+#: py-evm, so this bounds the replay after a crash to about 2 s (bench/RESULTS.md). A graceful close
+#: snapshots too, so a restart replays nothing.
+DEFAULT_SNAPSHOT_EVERY = 250
+#: Seconds after which a block is snapshotted even if fewer than `snapshot_every` came since the last
+#: snapshot: a quiet sandbox does not keep a journal to replay for long.
+DEFAULT_SNAPSHOT_SECONDS = 600.0
+
 #: Version of the on-disk layout, stored in ``chain.json``.
 FORMAT_VERSION = 1
 SNAPSHOT_MAGIC = b"SBXSNAP1"

@@ -39,11 +39,14 @@ history contract is not kept.
 
 from __future__ import annotations
 
+import io
+import logging
+import pickle
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -59,10 +62,20 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from sandbox.chain._txcodec import SignedTx, Signer, checksum, decode_signed, keccak, rlp_encode
 from sandbox.chain.base import ChainAccount, Log, Receipt
-from sandbox.chain.persistence import BlockRecord, ChainStore, PersistenceError, Recovery, RevertRecord
+from sandbox.chain.groupcommit import PendingWrite
+from sandbox.chain.persistence import (
+    DEFAULT_SNAPSHOT_EVERY,
+    DEFAULT_SNAPSHOT_SECONDS,
+    BlockRecord,
+    ChainStore,
+    PersistenceError,
+    Recovery,
+    RevertRecord,
+    _DataOnlyUnpickler,
+)
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import DEFAULT_GAS, MAX_FEE_PER_GAS, Web3Chain, check_signed_for
-from sandbox.errors import ChainError, ContractReverted
+from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_HD_PATH = "m/44'/60'/0'/0"
@@ -75,6 +88,14 @@ INITIAL_BASE_FEE = 1_000_000_000
 SPEC = "PRAGUE"
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _EMPTY_CODE_HASH = keccak(b"")
+#: Deploys contract code in a checkpoint when a snapshot is loaded (`RevmChain._install_code`).
+_SCRATCH_DEPLOYER = "0x00000000000000000000000000000000005a4e42"
+_log = logging.getLogger(__name__)
+#: What `debug_traceTransaction` answers on this engine (JSON-RPC -32601).
+TRACE_UNAVAILABLE = (
+    "debug_traceTransaction is not available on the revm engine (pyrevm has no call tracer); "
+    "trace on the embedded py-evm engine (SANDBOX_ENGINE=embedded, serve --engine embedded) or on anvil"
+)
 #: pyrevm's stubs lag its API (`AccountInfo(balance=...)`, `deploy(gas_price=...)`).
 _AccountInfo: Any = _PyAccountInfo
 
@@ -101,6 +122,14 @@ def _changed_slots(evm: Any, journal: str) -> list[tuple[str, int, int, int]]:
         if after != before:
             out.append((address, slot, before, after))
     return out
+
+
+def _tx_fields(tx: SignedTx) -> tuple[Any, ...]:
+    """A decoded transaction as plain data (a snapshot keeps it so, and loads it without decoding)."""
+    return (
+        tx.raw, tx.hash, tx.type, tx.chain_id, tx.nonce, tx.max_priority_fee, tx.max_fee, tx.gas, tx.to,
+        tx.value, tx.data, tx.access_list, tx.v, tx.r, tx.s, tx.sender,
+    )  # fmt: skip
 
 
 def calldata_floor(data: bytes) -> int:
@@ -192,14 +221,36 @@ class RevmChain(Web3Chain):
         clock: Clock = "fixed",
         decoder: RevertDecoder | None = None,
         data_dir: Path | str | None = None,
+        snapshot_every: int = DEFAULT_SNAPSHOT_EVERY,
+        snapshot_seconds: float = DEFAULT_SNAPSHOT_SECONDS,
+        snapshot_on_close: bool = True,
         fsync: bool = True,
         now: Callable[[], float] = time.time,
         chain_id: int = DEFAULT_CHAIN_ID,
         **_ignored: Any,
     ) -> None:
+        """The options of `EmbeddedChain`, with the same meaning (persistence: a snapshot of the state
+        and the blocks every `snapshot_every` blocks, after `snapshot_seconds`, and on `close`)."""
+        if snapshot_every < 1:
+            raise ValueError("snapshot_every must be at least 1")
+        self._snapshot_every = snapshot_every
+        self._snapshot_seconds = snapshot_seconds
+        self._snapshot_on_close = snapshot_on_close
+        self._last_snapshot = time.monotonic()
         self._clock: Clock = clock
         self._now = now
+        #: The write lock: held while a block is made (group commit), a dev power runs or a snapshot
+        #: is written.
         self._lock = threading.RLock()
+        #: Held around each use of revm (one transaction executed, one read, one block sealed), never
+        #: for a whole block: reads wait for one transaction at most, not for a block being made.
+        self._evm_lock = threading.RLock()
+        #: The block being made (group commit), its receipts by hash, and our writes signed for it.
+        self._pending: Block | None = None
+        self._pending_receipts: dict[bytes, TxReceipt] = {}
+        self._block_signed: dict[bytes, SignedTx] = {}
+        #: Raw transactions sent by others, decoded (sender recovered) before they are queued.
+        self._decoded: dict[bytes, SignedTx] = {}
         self._revm_chain_id = chain_id
         self._evm: Any = EVM(  # Any: pyrevm's stubs lag its API (gas_price=, _AccountInfo(balance=))
             env=Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=0, timestamp=genesis_timestamp)),
@@ -210,6 +261,10 @@ class RevmChain(Web3Chain):
         self._accounts_db: dict[str, tuple[int, int, bytes]] = {}
         #: Length of each contract's code (pyrevm returns analysed code padded with zeros).
         self._code_lengths: dict[str, int] = {}
+        #: Every contract code deployed, raw, by code hash; every storage slot written, by (address, slot)
+        #: (addresses in lower case): with `_accounts_db`, the whole state, for snapshots.
+        self._codes: dict[bytes, bytes] = {}
+        self._storage: dict[tuple[str, int], int] = {}
         Account.enable_unaudited_hdwallet_features()
         keys = [
             bytes(Account.from_mnemonic(mnemonic, account_path=f"{DEFAULT_HD_PATH}/{i}").key)
@@ -258,6 +313,10 @@ class RevmChain(Web3Chain):
             self._revm_signers[account.address] = Signer(bytes(private_key))
         return account
 
+    def _read_guard(self) -> AbstractContextManager[Any]:
+        """Reads through web3 (`exclusive()`, `block()`, ...) wait for one use of revm, not a block."""
+        return self._evm_lock
+
     # ------------------------------------------------------------------ revm state plumbing
 
     def _write_account(self, address: str, state: _AccountState) -> None:
@@ -268,8 +327,12 @@ class RevmChain(Web3Chain):
             info, length = code
             self._evm.insert_account_info(address, info)
             self._code_lengths[address.lower()] = length
+            self._codes.setdefault(code_hash, bytes(info.code)[:length])
         else:
             raw = bytes(code[0].code)[: code[1]] if code is not None else None
+            if raw is not None:
+                self._code_lengths[address.lower()] = len(raw)
+                self._codes.setdefault(code_hash, raw)
             self._evm.insert_account_info(
                 address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash, code=raw)
             )
@@ -281,6 +344,7 @@ class RevmChain(Web3Chain):
         checkpoint = self._evm.snapshot()
         self._evm.insert_account_storage(address, slot, value)
         self._evm.revert(checkpoint)
+        self._storage[(address.lower(), slot)] = value
 
     def _account(self, address: str) -> tuple[int, int, bytes]:
         return self._accounts_db.get(address.lower(), (0, 0, _EMPTY_CODE_HASH))
@@ -469,49 +533,108 @@ class RevmChain(Web3Chain):
                     transactions=tuple(r.tx.raw for r in block.receipts),
                 )
             )
+            self._maybe_snapshot()
 
     def _mine(self, transactions: Sequence[SignedTx], timestamp: int | None = None) -> list[TxReceipt | ChainError]:
         """Mines one block holding `transactions` in order; a transaction the chain refuses (nonce,
         funds, ...) is left out and its error returned in its place. An empty list mines an empty block."""
-        block = self._new_block(self._next_timestamp() if timestamp is None else timestamp)
-        self._set_block_env(block)
-        out: list[TxReceipt | ChainError] = []
-        for tx in transactions:
-            try:
-                out.append(self._execute(block, tx))
-            except ChainError as exc:
-                out.append(exc)
-        if transactions and not block.receipts:
-            return out  # nothing valid: no block
-        self._seal(block)
-        return out
+        with self._evm_lock:
+            block = self._new_block(self._next_timestamp() if timestamp is None else timestamp)
+            self._set_block_env(block)
+            out: list[TxReceipt | ChainError] = []
+            for tx in transactions:
+                try:
+                    out.append(self._execute(block, tx))
+                except ChainError as exc:
+                    out.append(exc)
+            if transactions and not block.receipts:
+                return out  # nothing valid: no block
+            self._seal(block)
+            return out
 
     # ------------------------------------------------------------------ writes (the Chain seam)
+    #
+    # Writes go through `GroupCommit` (sandbox/chain/groupcommit.py), as on the embedded chain: writes
+    # that arrive while a block is being made share the next block, in arrival order, each with its own
+    # receipt or refusal. The primitive: `_begin_block` opens the pending block, `_sign` signs a write
+    # of ours with its sender's next nonce (read from the state, which already holds the block's earlier
+    # transactions), `_send_pending` executes it into the pending block (a refusal leaves the block as
+    # it was), `_seal_block` seals and journals the block, `_receipt_for` hands each its receipt.
 
     def transact(self, sender: str, to: str | None, data: bytes, *, value: int = 0, gas: int | None = None) -> Receipt:
         sender = checksum(sender)
-        signer = self._revm_signers.get(sender)
-        if signer is None:
+        if sender not in self._revm_signers:
             raise ChainError(f"the sandbox holds no key for {sender}")
-        with self._lock:
-            tx = signer.sign_1559(
-                chain_id=self._revm_chain_id,
-                nonce=self._account(sender)[1],
-                max_priority_fee=0,
-                max_fee=MAX_FEE_PER_GAS,
-                gas=gas or DEFAULT_GAS,
-                to=to,
-                value=value,
-                data=data,
-            )
-            return self._receipt_or_raise(self._mine([tx])[0])
+        tx = {"from": sender, "to": checksum(to) if to is not None else None, "data": data, "value": value}
+        tx["gas"] = gas or DEFAULT_GAS
+        return self._commit(PendingWrite(tx=tx))
+
+    def send_raw_transaction(self, raw: bytes) -> Receipt:
+        check_signed_for(self._revm_chain_id, raw)
+        self._decoded[raw] = decode_signed(raw)  # the sender is recovered before the queue, off the lock
+        try:
+            return self._commit(PendingWrite(raw=raw))
+        finally:
+            self._decoded.pop(raw, None)
+
+    def _sign(self, write: PendingWrite) -> bytes:
+        if write.raw is not None:
+            return write.raw
+        assert write.tx is not None
+        tx = write.tx
+        signed = self._revm_signers[tx["from"]].sign_1559(
+            chain_id=self._revm_chain_id,
+            nonce=self._account(tx["from"])[1],
+            max_priority_fee=0,
+            max_fee=MAX_FEE_PER_GAS,
+            gas=tx["gas"],
+            to=tx["to"],
+            value=tx["value"],
+            data=tx["data"],
+        )
+        self._block_signed[signed.raw] = signed
+        return signed.raw
+
+    def _spend_nonce(self, write: PendingWrite) -> None:
+        """Nothing to count: a write's nonce is read from the state, which holds the block so far."""
+
+    def _release_nonce(self, write: PendingWrite) -> None:
+        """Nothing to count (as `_spend_nonce`)."""
+
+    def _begin_block(self) -> None:
+        with self._evm_lock:
+            self._pending = self._new_block(self._next_timestamp())
+            self._pending_receipts = {}
+            self._block_signed = {}
+
+    def _send_pending(self, raw: bytes) -> bytes:
+        tx = self._block_signed.get(raw) or self._decoded.get(raw) or decode_signed(raw)
+        pending = self._pending
+        assert pending is not None
+        with self._evm_lock:
+            self._set_block_env(pending)  # a read may have run in another block's env meanwhile
+            receipt = self._execute(pending, tx)
+        self._pending_receipts[tx.hash] = receipt
+        return tx.hash
+
+    def _seal_block(self) -> None:
+        pending = self._pending
+        assert pending is not None
+        try:
+            with self._evm_lock:
+                self._seal(pending)
+        finally:
+            self._pending = None
+
+    def _receipt_for(self, tx_hash: bytes, tx: dict[str, Any] | None) -> Receipt:
+        return self._receipt_or_raise(self._pending_receipts.pop(tx_hash))
 
     def transact_many(
         self, calls: Sequence[tuple[str, str | None, bytes]], *, gas: int | None = None
     ) -> list[Receipt | Exception]:
         """Sends `calls` ((sender, to, data) each) as consecutive transactions of ONE block, in order;
         each gets its own receipt, or its own `ContractReverted`/`ChainError` in its place."""
-        with self._lock:
+        with self._lock, self._evm_lock:
             nonces: dict[str, int] = {}
             txs = []
             for who, to, data in calls:
@@ -540,12 +663,6 @@ class RevmChain(Web3Chain):
                 except (ChainError, ContractReverted) as exc:
                     results.append(exc)
             return results
-
-    def send_raw_transaction(self, raw: bytes) -> Receipt:
-        check_signed_for(self._revm_chain_id, raw)
-        tx = decode_signed(raw)
-        with self._lock:
-            return self._receipt_or_raise(self._mine([tx])[0])
 
     def _receipt_or_raise(self, outcome: TxReceipt | ChainError) -> Receipt:
         if isinstance(outcome, ChainError):
@@ -576,6 +693,19 @@ class RevmChain(Web3Chain):
             return 0
         raise ChainError(f"unknown block tag {block!r}")
 
+    def _undone_blocks(self, number: int) -> list[Block]:
+        """The blocks whose changes a read as of block `number` undoes, newest first: those mined after
+        it, and the block being made (its transactions are in revm's state before it is sealed)."""
+        later = self._blocks[number + 1 :]
+        if self._pending is not None and self._pending.undo:
+            later.append(self._pending)
+        later.reverse()
+        return later
+
+    def _is_current(self, number: int) -> bool:
+        """True when revm's state is the state as of block `number` (the head, no block being made)."""
+        return number == self._head().number and (self._pending is None or not self._pending.undo)
+
     @contextmanager
     def _state_at(self, number: int) -> Iterator[None]:
         """Runs the body on the state as of block `number` (the head's state with later blocks'
@@ -583,7 +713,7 @@ class RevmChain(Web3Chain):
         evm = self._evm
         checkpoint = evm.snapshot()
         try:
-            for block in reversed(self._blocks[number + 1 :]):
+            for block in self._undone_blocks(number):
                 for address, slot, previous in reversed(block.undo):
                     evm.basic(address)  # load it into the journal, so the writes below are journalled
                     if slot is None:
@@ -609,11 +739,11 @@ class RevmChain(Web3Chain):
         block: int | str = "latest",
     ) -> tuple[bool, int, bytes]:  # fmt: skip
         """(success, gas used, return or revert data) of a message executed and thrown away."""
-        with self._lock:
+        with self._evm_lock:
             env, number = self._call_block(block)
             self._set_block_env(env)
             caller = to_checksum_address(sender) if sender is not None else self._call_sender
-            if number == self._head().number:
+            if self._is_current(number):
                 outcome = self._run(caller, to, data, value, gas or DEFAULT_GAS, 0, capture=False)
             else:
                 with self._state_at(number):
@@ -644,7 +774,7 @@ class RevmChain(Web3Chain):
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         wanted = {to_checksum_address(a) for a in addresses} if addresses else None
         out: list[Log] = []
-        with self._lock:
+        with self._evm_lock:
             blocks = self._blocks[max(0, from_block) : max(0, to_block + 1)]
         for block in blocks:
             block_hash = "0x" + block.hash.hex()
@@ -663,23 +793,23 @@ class RevmChain(Web3Chain):
         return self._account_at(address, block)[1]
 
     def _account_at(self, address: str, block: int | str) -> tuple[int, int, bytes]:
-        with self._lock:
+        with self._evm_lock:
             number = self._resolve_block(block)
-            if number == self._head().number:
+            if self._is_current(number):
                 return self._account(address)
             key = address.lower()
             state = self._account(key)
-            for past in reversed(self._blocks[number + 1 :]):
+            for past in self._undone_blocks(number):
                 for changed, slot, previous in reversed(past.undo):
                     if changed == key and slot is None:
                         state = previous[:3]
             return state
 
     def code(self, address: str, block: int | str = "latest") -> bytes:
-        with self._lock:
+        with self._evm_lock:
             number = self._resolve_block(block)
             length = self._code_lengths.get(address.lower())
-            if number == self._head().number:
+            if self._is_current(number):
                 # In a checkpoint: pyrevm loads the account into its journal, which would leave it warm
                 # (EIP-2929) for every later transaction, and their gas lower than on a real chain.
                 checkpoint = self._evm.snapshot()
@@ -693,9 +823,9 @@ class RevmChain(Web3Chain):
             return code[:length] if length is not None else code
 
     def storage(self, address: str, slot: int, block: int | str = "latest") -> int:
-        with self._lock:
+        with self._evm_lock:
             number = self._resolve_block(block)
-            if number == self._head().number:
+            if self._is_current(number):
                 checkpoint = self._evm.snapshot()
                 try:
                     return int(self._evm.storage(to_checksum_address(address), slot))
@@ -705,7 +835,7 @@ class RevmChain(Web3Chain):
                 return int(self._evm.storage(to_checksum_address(address), slot))
 
     def mined_block(self, block: int | str | bytes) -> Block | None:
-        with self._lock:
+        with self._evm_lock:
             if isinstance(block, bytes):
                 number = self._block_by_hash.get(block)
                 return None if number is None else self._blocks[number]
@@ -715,24 +845,37 @@ class RevmChain(Web3Chain):
                 return None
 
     def receipt(self, tx_hash: bytes) -> TxReceipt | None:
-        with self._lock:
+        with self._evm_lock:
             return self._by_hash.get(tx_hash)
+
+    def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
+        """Not available on this engine: raises `DevFeatureUnavailable` for a mined transaction (None for
+        a hash no block holds, as the other engines answer). pyrevm 0.3.7 has no call tracer (only an
+        EIP-3155 opcode printer, without call inputs or outputs), and re-executing the transaction on
+        py-evm would need py-evm's state at its parent block, which this engine does not keep. The
+        embedded (py-evm) engine and anvil trace."""
+        with self._evm_lock:
+            found = self._by_hash.get(bytes.fromhex(tx_hash.removeprefix("0x")))
+        if found is None:
+            return None
+        raise DevFeatureUnavailable(TRACE_UNAVAILABLE)
 
     # ------------------------------------------------------------------ dev powers
 
     def snapshot(self) -> Any:
-        with self._lock:
+        with self._evm_lock:
             head = self._head()
             return "0x" + head.hash.hex()
 
     def revert(self, snapshot_id: Any) -> None:
-        with self._lock:
+        with self._lock, self._evm_lock:
             target = self._block_by_hash.get(bytes.fromhex(str(snapshot_id)[2:]))
             if target is None:
                 raise ChainError(f"unknown snapshot {snapshot_id!r}")
             self._revert_to(target)
             if self._store is not None:
                 self._store.append(RevertRecord(target, self._blocks[target].hash))
+                self._maybe_snapshot()
 
     def _revert_to(self, number: int) -> None:
         while self._head().number > number:
@@ -748,14 +891,14 @@ class RevmChain(Web3Chain):
                     self._write_slot(address, slot, previous)
 
     def time_travel(self, timestamp: int) -> None:
-        with self._lock:
+        with self._lock, self._evm_lock:
             now = self._head().timestamp
             if timestamp <= now:
                 raise ChainError(f"cannot travel to {timestamp}: the newest block is already at {now}")
             self._mine([], timestamp)
 
     def mine(self, blocks: int = 1) -> None:
-        with self._lock:
+        with self._lock, self._evm_lock:
             for _ in range(blocks):
                 self._mine([])
 
@@ -774,6 +917,13 @@ class RevmChain(Web3Chain):
         store = ChainStore.open(data_dir, identity=identity, fsync=fsync)
         try:
             recovery = store.recover()
+            if recovery.snapshot is not None:
+                self._load_snapshot(recovery.snapshot.kv)
+                if (self._head().number, self._head().hash) != (
+                    recovery.snapshot.head_number,
+                    recovery.snapshot.head_hash,
+                ):
+                    raise PersistenceError(f"the snapshot in {data_dir} does not end at the block its header names")
             for record in recovery.records:
                 if isinstance(record, RevertRecord):
                     self._revert_to(record.number)
@@ -789,13 +939,139 @@ class RevmChain(Web3Chain):
             raise
         self._store = store
         self.recovery = recovery
+        if store.records_since_snapshot >= self._snapshot_every:
+            self._write_snapshot()
+
+    # Snapshot layout: one key, ``revm``, holding a pickle of plain data only (tuples, lists, ints, bytes,
+    # str, None; loaded with the store's data-only unpickler): the accounts, the contract codes by hash,
+    # every storage slot, and every block with its receipts and undo log (reads at past blocks and dev
+    # reverts need them after a restart as before it).
+
+    def _snapshot_kv(self) -> dict[bytes, bytes]:
+        blocks = [
+            (
+                b.number, b.timestamp, b.base_fee, b.prevrandao, b.parent_hash, b.hash, b.gas_used,
+                [
+                    (
+                        _tx_fields(r.tx), r.status, r.gas_used, r.cumulative_gas_used, r.effective_gas_price,
+                        r.contract_address, [(log.address, log.topics, log.data) for log in r.logs], r.output,
+                    )
+                    for r in b.receipts
+                ],
+                b.undo,
+            )
+            for b in self._blocks
+        ]  # fmt: skip
+        state = {
+            "format": 1,
+            "accounts": list(self._accounts_db.items()),
+            "codes": list(self._codes.items()),
+            "storage": list(self._storage.items()),
+            "blocks": blocks,
+        }
+        return {b"revm": pickle.dumps(state, protocol=5)}
+
+    def _load_snapshot(self, kv: dict[bytes, bytes]) -> None:
+        """Puts revm and the bookkeeping in the snapshot's state (called once, on a fresh chain)."""
+        try:
+            state = _DataOnlyUnpickler(io.BytesIO(kv[b"revm"])).load()
+            if state.get("format") != 1:
+                raise PersistenceError(f"unknown revm snapshot format {state.get('format')!r}")
+            genesis = state["blocks"][0]
+        except (KeyError, IndexError, AttributeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+            raise PersistenceError(f"the snapshot is not a revm engine's snapshot: {exc!r}") from None
+        if genesis[5] != self._blocks[0].hash:
+            raise PersistenceError("the snapshot is of another chain")
+        blocks = []
+        for number, timestamp, base_fee, prevrandao, parent_hash, block_hash, gas_used, receipts, undo in state[
+            "blocks"
+        ]:
+            block = Block(number, timestamp, base_fee, prevrandao, parent_hash, block_hash, gas_used, [], undo)
+            for index, (fields, status, used, cumulative, price, contract, logs, output) in enumerate(receipts):
+                tx = SignedTx(*fields)  # as decoded when it was mined: no signature to recover again
+                tx_hash = "0x" + tx.hash.hex()
+                block.receipts.append(
+                    TxReceipt(
+                        tx, number, index, status, used, cumulative, price, contract,
+                        tuple(Log(a, tuple(t), d, number, tx_hash, i) for i, (a, t, d) in enumerate(logs)), output,
+                    )
+                )  # fmt: skip
+            blocks.append(block)
+        self._blocks = blocks
+        self._block_by_hash = {b.hash: b.number for b in blocks}
+        self._by_hash = {r.tx.hash: r for b in blocks for r in b.receipts}
+        codes: dict[bytes, bytes] = dict(state["codes"])
+        installed: set[bytes] = set()
+        for address, (balance, nonce, code_hash) in state["accounts"]:
+            if code_hash != _EMPTY_CODE_HASH and code_hash not in installed:
+                self._install_code(address, codes[code_hash])
+                installed.add(code_hash)
+            self._write_account(address, (balance, nonce, code_hash, None))
+            if code_hash != _EMPTY_CODE_HASH:
+                self._code_lengths[address] = len(codes[code_hash])
+        self._codes = codes
+        for (address, slot), value in state["storage"]:
+            self._write_slot(address, slot, value)
+
+    def _install_code(self, address: str, code: bytes) -> None:
+        """Puts `code` in revm's database as revm analyses it (jump table included: raw code would be
+        analysed again in every call frame), by deploying it in a checkpoint: revm keeps contract code by
+        its hash, so every account with this code hash runs the analysed code."""
+        evm = self._evm
+        initcode = bytes([0x61]) + len(code).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3") + code
+        checkpoint = evm.snapshot()
+        info = None
+        try:
+            created = evm.deploy(_SCRATCH_DEPLOYER, initcode, gas=BLOCK_GAS_LIMIT, gas_price=0)
+            info = next((v for k, v in evm.journal_state.items() if k.lower() == str(created).lower()), None)
+        except RuntimeError:
+            pass
+        finally:
+            evm.revert(checkpoint)
+        if info is not None and bytes(info.code_hash) == keccak(code):
+            evm.insert_account_info(address, info)
+        else:  # cannot happen for code a contract creation deployed; raw code still runs
+            evm.insert_account_info(address, _AccountInfo(balance=0, nonce=0, code_hash=keccak(code), code=code))
+
+    def _snapshot_due(self, store: ChainStore) -> bool:
+        since = store.records_since_snapshot
+        return since >= self._snapshot_every or (
+            since > 0 and time.monotonic() - self._last_snapshot >= self._snapshot_seconds
+        )
+
+    def _write_snapshot(self) -> None:
+        store = self._store
+        if store is None:
+            raise PersistenceError("this chain has no data directory")
+        head = self._head()
+        store.write_snapshot(self._snapshot_kv(), head_number=head.number, head_hash=head.hash)
+        self._last_snapshot = time.monotonic()
+
+    def _maybe_snapshot(self) -> None:
+        """After a block is journalled: a snapshot when one is due. A failed snapshot only means a longer
+        replay next time (the journal holds the block), so it does not fail the transaction."""
+        store = self._store
+        if store is not None and self._snapshot_due(store):
+            try:
+                self._write_snapshot()
+            except (OSError, PersistenceError):
+                _log.exception("snapshot of %s failed; the journal still holds every block", store.path)
 
     def checkpoint(self) -> None:
-        """Nothing to do: the revm engine keeps no snapshots (the journal is replayed at start)."""
+        """Writes a snapshot now, so that the next start replays nothing (persistent chains only)."""
+        with self._lock, self._evm_lock:
+            self._write_snapshot()
 
     def close(self) -> None:
+        """Releases the data directory (a graceful close snapshots first, unless `snapshot_on_close` is
+        false, so the next start replays nothing); a closed persistent chain refuses to mine."""
         if self._store is not None:
-            with self._lock:
+            with self._lock, self._evm_lock:
+                if self._snapshot_on_close and not self._store.closed and self._store.records_since_snapshot > 0:
+                    try:
+                        self._write_snapshot()
+                    except (OSError, PersistenceError):  # the journal still holds every block
+                        _log.exception("snapshot of %s on close failed", self._store.path)
                 self._store.close()
 
     def __enter__(self) -> Self:
@@ -1047,6 +1323,9 @@ class RevmProvider(BaseProvider):
         if not success:
             raise _RpcError(3, "execution reverted", "0x" + output.hex())
         return hex(gas_used)
+
+    def _rpc_debug_traceTransaction(self, tx_hash: Any, *_options: Any) -> Any:  # noqa: N802
+        raise _RpcError(-32601, TRACE_UNAVAILABLE)
 
     def _rpc_eth_getLogs(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
         chain = self._chain

@@ -1,7 +1,8 @@
-"""Run by `test_persistence` as ``python -m tests.chain._crash_worker DATA_DIR SNAPSHOT_EVERY``: opens the
-persistent embedded chain in DATA_DIR, deploys a token on first use, and streams transfers until it is
-killed. Each transfer is a pure function of its index (`planned_transfer`), so the test can compute
-the balances the chain must hold after any number of them. Lines on stdout, flushed one by one:
+"""Run by `test_persistence` as ``python -m tests.chain._crash_worker DATA_DIR SNAPSHOT_EVERY ENGINE``:
+opens the persistent in-process chain of ENGINE (``embedded`` or ``revm``) in DATA_DIR, deploys a token on
+first use, and streams transfers until it is killed. Each transfer is a pure function of its index
+(`planned_transfer`), so the test can compute the balances the chain must hold after any number of
+them. Lines on stdout, flushed one by one:
 
     OPENING                                                (imports done; recovery starts)
     READY <transfers already on chain>
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from web3.utils.address import get_create_address
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.contracts.base import ContractFacade
 
 SUPPLY = 10**24
@@ -35,14 +36,14 @@ def planned_transfer(index: int) -> tuple[int, int]:
     return 1 + index % (ACCOUNTS - 1), index + 1
 
 
-def token_address(chain: EmbeddedChain) -> str:
+def token_address(chain: InProcessChain) -> str:
     """The token is the first contract account 0 deploys."""
     return str(get_create_address(chain.accounts[0].address, 0))
 
 
-def main(data_dir: Path, snapshot_every: int) -> None:
+def main(data_dir: Path, snapshot_every: int, engine: str) -> None:
     print("OPENING", flush=True)
-    chain = EmbeddedChain(num_accounts=ACCOUNTS, data_dir=data_dir, snapshot_every=snapshot_every)
+    chain = in_process_chain(engine, num_accounts=ACCOUNTS, data_dir=data_dir, snapshot_every=snapshot_every)
     owner = chain.accounts[0].address
     nonce = chain.w3.eth.get_transaction_count(owner)
     if nonce == 0:
@@ -63,4 +64,4 @@ def main(data_dir: Path, snapshot_every: int) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "embedded")

@@ -72,11 +72,7 @@ class _Recorder:
         return receipt
 
 
-#: py-evm's chain, even when tests/conftest.py runs the suite on revm (SANDBOX_ENGINE=revm).
-EmbeddedChain: type[embedded.EmbeddedChain] = getattr(embedded, "PY_EVM_CHAIN", embedded.EmbeddedChain)
-
-
-class RecordingEmbedded(_Recorder, EmbeddedChain):  # type: ignore[valid-type,misc]
+class RecordingEmbedded(_Recorder, embedded.EmbeddedChain):
     pass
 
 

@@ -2,7 +2,7 @@
 
 py-evm stamps the pending block when its parent is mined; left alone, a transaction sent after an
 idle spell ran, and was judged, at the time the previous block was mined. The wall clock is injected
-(`now`), so the tests say exactly what time it is without sleeping."""
+(`now`), so the tests say exactly what time it is without sleeping. Every test runs on both engines."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 from eth_tester.exceptions import TransactionFailed
+from web3.exceptions import ContractCustomError
 
 from sandbox.chain.embedded import EmbeddedChain, _revert_bytes
+from sandbox.chain.factory import ENGINES, InProcessChain, in_process_chain
+from sandbox.chain.revm_engine import RevmChain
+from sandbox.chain.web3chain import _revert_data_from
 from sandbox.errors import ContractReverted
 from sandbox.market import Market, load_scenario
 from sandbox.scenario import Scenario
@@ -34,16 +38,20 @@ def clock() -> Clock:
     return Clock(0.0)
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def loaded(demo_scenario: Scenario, clock: Clock) -> Market:
-    chain = EmbeddedChain(num_accounts=max(20, demo_scenario.accounts_needed), now=clock)
+def loaded(demo_scenario: Scenario, clock: Clock, engine: str) -> Market:
+    chain = in_process_chain(engine, num_accounts=max(20, demo_scenario.accounts_needed), now=clock)
     return load_scenario(chain, demo_scenario)  # under the fixed clock: reproducible
 
 
 @pytest.fixture
 def market(loaded: Market, clock: Clock) -> Market:
-    chain = loaded.chain
-    assert isinstance(chain, EmbeddedChain)
+    chain = _in_process(loaded)
     snapshot = loaded.snapshot()
     chain.set_clock("wall")
     try:
@@ -53,12 +61,18 @@ def market(loaded: Market, clock: Clock) -> Market:
         loaded.revert(snapshot)
 
 
+def _in_process(market: Market) -> InProcessChain:
+    chain = market.chain
+    assert isinstance(chain, EmbeddedChain | RevmChain)
+    return chain
+
+
 def _kyc_expiry(market: Market, *keys: str) -> int:
     return min(market.registry.investor(market.accounts[key]).kyc_valid_until for key in keys)
 
 
 def test_a_block_after_an_idle_spell_carries_the_time_it_was_mined(market: Market, clock: Clock) -> None:
-    chain = market.chain
+    chain = _in_process(market)
     token = market.security(SYMBOL)
     alice, bob = market.accounts["alice"], market.accounts["bob"]
     clock.now = chain.timestamp() + 3600.25
@@ -78,7 +92,7 @@ def test_a_block_after_an_idle_spell_carries_the_time_it_was_mined(market: Marke
 def test_a_rule_is_judged_at_the_time_the_transaction_is_mined(market: Market, clock: Clock) -> None:
     """KYC that expires between the last block and the next transaction: the transaction is refused, and
     the pre-check (an eth_call on the pending block) says so before it is sent."""
-    chain = market.chain
+    chain = _in_process(market)
     token = market.security(SYMBOL)
     alice, bob = market.accounts["alice"], market.accounts["bob"]
     expiry = _kyc_expiry(market, "alice", "bob")
@@ -102,7 +116,7 @@ def test_a_rule_is_judged_at_the_time_the_transaction_is_mined(market: Market, c
 
 
 def test_a_gas_estimate_judges_the_time_a_send_would_be_mined(market: Market, clock: Clock) -> None:
-    chain = market.chain
+    chain = _in_process(market)
     token = market.security(SYMBOL)
     alice, bob = market.accounts["alice"], market.accounts["bob"]
     expiry = _kyc_expiry(market, "alice", "bob")
@@ -112,16 +126,19 @@ def test_a_gas_estimate_judges_the_time_a_send_would_be_mined(market: Market, cl
     clock.now = expiry - 5
     assert chain.w3.eth.estimate_gas(tx) > 21_000  # type: ignore[arg-type]
     clock.now = expiry + 10
-    with pytest.raises(TransactionFailed) as refused:
+    with pytest.raises((TransactionFailed, ContractCustomError)) as refused:  # eth-tester's, or web3's on revm
         chain.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-    reason = chain.decoder.to_exception(_revert_bytes(refused.value))
+    error = refused.value
+    data = _revert_bytes(error) if isinstance(error, TransactionFailed) else _revert_data_from(error)
+    assert data is not None
+    reason = chain.decoder.to_exception(data)
     assert reason.error_name == "SenderKycExpired", reason
     assert reason.args_by_name["checkedAt"] == expiry + 10  # judged now, not at the last block's time
 
 
 def test_the_fixed_clock_stays_one_second_per_block(demo_scenario: Scenario, loaded: Market, clock: Clock) -> None:
-    chain = loaded.chain
-    assert isinstance(chain, EmbeddedChain) and chain.clock == "fixed"
+    chain = _in_process(loaded)
+    assert chain.clock == "fixed"
     snapshot = loaded.snapshot()
     try:
         clock.now = chain.timestamp() + 10_000
@@ -134,9 +151,9 @@ def test_the_fixed_clock_stays_one_second_per_block(demo_scenario: Scenario, loa
         loaded.revert(snapshot)
 
 
-def test_a_persistent_wall_clock_chain_replays_its_recorded_times(tmp_path: Path) -> None:
+def test_a_persistent_wall_clock_chain_replays_its_recorded_times(tmp_path: Path, engine: str) -> None:
     clock = Clock(2_000_000_000.0)
-    with EmbeddedChain(num_accounts=2, clock="wall", data_dir=tmp_path, now=clock) as chain:
+    with in_process_chain(engine, num_accounts=2, clock="wall", data_dir=tmp_path, now=clock) as chain:
         sender, receiver = chain.accounts[0].address, chain.accounts[1].address
         stamps = []
         for step in (0, 20, 3600):
@@ -147,7 +164,7 @@ def test_a_persistent_wall_clock_chain_replays_its_recorded_times(tmp_path: Path
         head = chain.w3.eth.get_block("latest")
     assert stamps == [2_000_000_000, 2_000_000_020, 2_000_003_620]
     clock.now = 2_100_000_000.0  # a restart much later: the replayed blocks keep their recorded times
-    with EmbeddedChain(num_accounts=2, clock="wall", data_dir=tmp_path, now=clock) as reopened:
+    with in_process_chain(engine, num_accounts=2, clock="wall", data_dir=tmp_path, now=clock) as reopened:
         assert reopened.w3.eth.get_block("latest")["hash"] == head["hash"]
         assert [reopened.block_timestamp(n) for n in (1, 2, 3)] == stamps
         assert reopened.timestamp() == head["timestamp"] == 2_000_003_621

@@ -1,5 +1,6 @@
-"""Group commit on the embedded chain: transactions sent while a block is being made go into the next
-block together, in the order they arrived, each with its own receipt or its own refusal.
+"""Group commit on both in-process engines (py-evm's embedded chain and revm): transactions sent while a
+block is being made go into the next block together, in the order they arrived, each with its own
+receipt or its own refusal.
 
 The tests make the queue deterministic by holding the chain's write lock (as a block being made does)
 while senders arrive one after another, then letting go."""
@@ -16,7 +17,7 @@ import pytest
 from eth_account import Account
 
 from sandbox.chain.base import Receipt
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import ENGINES, InProcessChain, in_process_chain
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ChainError, ContractReverted
 
@@ -52,7 +53,7 @@ def _wait_until(predicate: Callable[[], bool], what: str) -> None:
 
 
 @contextmanager
-def _block_in_the_making(chain: EmbeddedChain) -> Iterator[Callable[[Callable[[], Receipt]], Sender]]:
+def _block_in_the_making(chain: InProcessChain) -> Iterator[Callable[[Callable[[], Receipt]], Sender]]:
     """Holds the write lock (a block being made); yields `arrive(write)`, which starts a sender and
     returns once its write is queued, so arrival order is the order of `arrive` calls. On exit the
     lock is released and every sender is joined."""
@@ -76,9 +77,9 @@ def _block_in_the_making(chain: EmbeddedChain) -> Iterator[Callable[[Callable[[]
             assert not sender.is_alive()
 
 
-@pytest.fixture
-def world() -> tuple[EmbeddedChain, Plain]:
-    chain = EmbeddedChain(num_accounts=6)
+@pytest.fixture(params=ENGINES)
+def world(request: pytest.FixtureRequest) -> tuple[InProcessChain, Plain]:
+    chain = in_process_chain(request.param, num_accounts=6)
     owner = chain.accounts[0].address
     token = Plain.deploy_contract(chain, [10**6], sender=owner)
     for account in chain.accounts[1:5]:
@@ -91,7 +92,7 @@ def _transfer(token: Plain, sender: str, to: str, amount: int) -> Callable[[], R
 
 
 def test_concurrent_senders_land_in_one_block_in_arrival_order_each_with_its_own_receipt(
-    world: tuple[EmbeddedChain, Plain],
+    world: tuple[InProcessChain, Plain],
 ) -> None:
     chain, token = world
     a = [account.address for account in chain.accounts]
@@ -118,11 +119,11 @@ def test_concurrent_senders_land_in_one_block_in_arrival_order_each_with_its_own
 
 
 def test_a_refused_and_a_reverted_transaction_in_a_block_leave_the_others_alone(
-    world: tuple[EmbeddedChain, Plain],
+    world: tuple[InProcessChain, Plain],
 ) -> None:
     chain, token = world
     a = [account.address for account in chain.accounts]
-    penniless = chain.add_account(Account.create().key).address  # no ether for gas: py-evm refuses it
+    penniless = chain.add_account(Account.create().key).address  # no ether for gas: the engine refuses it
     head = chain.block_number()
     with _block_in_the_making(chain) as arrive:
         first = arrive(_transfer(token, a[1], a[5], 100))  # all a[1] holds
@@ -145,7 +146,7 @@ def test_a_refused_and_a_reverted_transaction_in_a_block_leave_the_others_alone(
     assert token._send("transfer", a[5], 1, sender=a[2]).block_number == head + 3
 
 
-def test_a_lone_sender_gets_its_block_at_once(world: tuple[EmbeddedChain, Plain]) -> None:
+def test_a_lone_sender_gets_its_block_at_once(world: tuple[InProcessChain, Plain]) -> None:
     chain, token = world
     a = [account.address for account in chain.accounts]
     head = chain.block_number()
@@ -153,7 +154,7 @@ def test_a_lone_sender_gets_its_block_at_once(world: tuple[EmbeddedChain, Plain]
     assert [r.block_number for r in receipts] == [head + 1, head + 2, head + 3]
 
 
-def test_a_raw_transaction_joins_the_block_with_the_others(world: tuple[EmbeddedChain, Plain]) -> None:
+def test_a_raw_transaction_joins_the_block_with_the_others(world: tuple[InProcessChain, Plain]) -> None:
     chain, token = world
     a = [account.address for account in chain.accounts]
     signer = chain.accounts[3]
@@ -182,7 +183,7 @@ def test_a_raw_transaction_joins_the_block_with_the_others(world: tuple[Embedded
 # ---------------------------------------------------------------------- reads off the write lock
 
 
-def test_reads_do_not_wait_for_a_block_being_made(world: tuple[EmbeddedChain, Plain]) -> None:
+def test_reads_do_not_wait_for_a_block_being_made(world: tuple[InProcessChain, Plain]) -> None:
     """Balances, calls at a block, logs and the head are read while a writer holds the write lock (on
     today's main every one of them waits for the lock)."""
     chain, token = world
@@ -211,7 +212,7 @@ def test_reads_do_not_wait_for_a_block_being_made(world: tuple[EmbeddedChain, Pl
     assert token._read("balanceOf", a[1]) == 60
 
 
-def test_reads_beside_many_writers_always_see_a_whole_block(world: tuple[EmbeddedChain, Plain]) -> None:
+def test_reads_beside_many_writers_always_see_a_whole_block(world: tuple[InProcessChain, Plain]) -> None:
     """Tokens only move between holders: every read of all balances at one block sums to the supply,
     however the reads interleave with blocks being made."""
     chain, token = world

@@ -1,20 +1,22 @@
-"""Crash-safe persistence of the embedded chain: restart in process, torn journal tails, foreign data
-directories, and a worker process killed with SIGKILL at random moments."""
+"""Crash-safe persistence of both in-process engines (py-evm's embedded chain and revm): restart in
+process, torn journal tails, foreign data directories, and a worker process killed with SIGKILL at random moments."""
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import ENGINES, InProcessChain, in_process_chain
 from sandbox.chain.persistence import (
     BlockRecord,
     PersistenceError,
@@ -30,7 +32,18 @@ from tests.chain._crash_worker import ACCOUNTS, SUPPLY, Plain, planned_transfer,
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _state(chain: EmbeddedChain, token: Plain) -> dict[str, Any]:
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each test runs on both engines; `make(**options)` builds a chain of this test's engine."""
+    return str(request.param)
+
+
+@pytest.fixture
+def make(engine: str) -> Callable[..., InProcessChain]:
+    return functools.partial(in_process_chain, engine)
+
+
+def _state(chain: InProcessChain, token: Plain) -> dict[str, Any]:
     """Everything a restart must reproduce: the head block (hash covers every header field, state root
     and transactions), ether balances, nonces and token balances."""
     head = chain.w3.eth.get_block("latest")
@@ -42,10 +55,12 @@ def _state(chain: EmbeddedChain, token: Plain) -> dict[str, Any]:
         "ether": [chain.w3.eth.get_balance(a) for a in addresses],
         "nonces": [chain.w3.eth.get_transaction_count(a) for a in addresses],
         "tokens": [token._read("balanceOf", a) for a in addresses],
+        # Reads as of a past block (revm answers them from each block's undo log, which a snapshot keeps).
+        "tokens_at_3": [token._read("balanceOf", a, block=3) for a in addresses] if head["number"] >= 3 else None,
     }
 
 
-def _busy_history(chain: EmbeddedChain) -> Plain:
+def _busy_history(chain: InProcessChain) -> Plain:
     """Deploys a token and makes every kind of journal record: transfers, a mined failed transaction,
     time travel, empty blocks, a revert."""
     owner, *others = (a.address for a in chain.accounts)
@@ -65,17 +80,17 @@ def _busy_history(chain: EmbeddedChain) -> Plain:
 
 
 @pytest.mark.parametrize("snapshot_every", [3, 1_000], ids=["snapshots", "journal-only"])
-def test_restart_reproduces_blocks_and_state(tmp_path: Path, snapshot_every: int) -> None:
-    with EmbeddedChain(
-        num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every, snapshot_on_close=False
-    ) as chain:
+def test_restart_reproduces_blocks_and_state(
+    tmp_path: Path, snapshot_every: int, make: Callable[..., InProcessChain]
+) -> None:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every, snapshot_on_close=False) as chain:
         token = _busy_history(chain)
         before = _state(chain, token)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert any(n.startswith("snapshot-") for n in names) == (snapshot_every == 3), names
 
     # The wall clock must not leak into the replay: blocks keep their journalled timestamps.
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every, clock="wall") as again:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every, clock="wall") as again:
         assert again.recovery is not None and again.recovery.torn_bytes == 0
         token_again = Plain(again, token.address)
         assert _state(again, token_again) == before
@@ -84,21 +99,25 @@ def test_restart_reproduces_blocks_and_state(tmp_path: Path, snapshot_every: int
         assert receipt.block_number == before["number"] + 1
         after = _state(again, token_again)
 
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every) as third:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_every=snapshot_every) as third:
         assert _state(third, Plain(third, token.address)) == after
 
 
-def test_persistent_chain_mines_the_same_blocks_as_an_in_memory_one(tmp_path: Path) -> None:
-    memory = EmbeddedChain(num_accounts=4)
-    disk = EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=4)
+def test_persistent_chain_mines_the_same_blocks_as_an_in_memory_one(
+    tmp_path: Path, make: Callable[..., InProcessChain]
+) -> None:
+    memory = make(num_accounts=4)
+    disk = make(num_accounts=4, data_dir=tmp_path, snapshot_every=4)
     try:
         assert _state(disk, _busy_history(disk)) == _state(memory, _busy_history(memory))
     finally:
         disk.close()
 
 
-def test_torn_last_record_is_dropped_and_the_journal_truncated(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=3, data_dir=tmp_path, snapshot_on_close=False) as chain:
+def test_torn_last_record_is_dropped_and_the_journal_truncated(
+    tmp_path: Path, make: Callable[..., InProcessChain]
+) -> None:
+    with make(num_accounts=3, data_dir=tmp_path, snapshot_on_close=False) as chain:
         token = Plain.deploy_contract(chain, [SUPPLY], sender=chain.accounts[0].address)
         acknowledged = _state(chain, token)
         journal = tmp_path / "journal-00000000.log"
@@ -108,7 +127,7 @@ def test_torn_last_record_is_dropped_and_the_journal_truncated(tmp_path: Path) -
     with journal.open("ab") as handle:
         handle.write(record[: len(record) // 2])
 
-    with EmbeddedChain(num_accounts=3, data_dir=tmp_path) as reopened:
+    with make(num_accounts=3, data_dir=tmp_path) as reopened:
         assert reopened.recovery is not None
         assert reopened.recovery.torn_bytes == len(record) // 2
         assert journal.stat().st_size == good_size
@@ -118,33 +137,33 @@ def test_torn_last_record_is_dropped_and_the_journal_truncated(tmp_path: Path) -
             "transfer", reopened.accounts[1].address, 9, sender=token.chain.accounts[0].address
         )
         extended = _state(reopened, Plain(reopened, token.address))
-    with EmbeddedChain(num_accounts=3, data_dir=tmp_path) as third:
+    with make(num_accounts=3, data_dir=tmp_path) as third:
         assert third.recovery is not None and third.recovery.torn_bytes == 0
         assert _state(third, Plain(third, token.address)) == extended
 
 
-def test_checksum_failure_in_the_last_record_drops_it(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, snapshot_on_close=False) as chain:
+def test_checksum_failure_in_the_last_record_drops_it(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    with make(num_accounts=2, data_dir=tmp_path, snapshot_on_close=False) as chain:
         chain.mine(2)
         first_block_hash = bytes(chain.w3.eth.get_block(1)["hash"])
     journal = tmp_path / "journal-00000000.log"
     data = bytearray(journal.read_bytes())
     data[-1] ^= 0xFF  # the last record's payload no longer matches its checksum
     journal.write_bytes(bytes(data))
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as reopened:
+    with make(num_accounts=2, data_dir=tmp_path) as reopened:
         assert reopened.block_number() == 1
         assert bytes(reopened.w3.eth.get_block(1)["hash"]) == first_block_hash
 
 
-def test_damage_before_the_last_record_is_refused(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, snapshot_on_close=False) as chain:
+def test_damage_before_the_last_record_is_refused(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    with make(num_accounts=2, data_dir=tmp_path, snapshot_on_close=False) as chain:
         chain.mine(3)
     journal = tmp_path / "journal-00000000.log"
     data = bytearray(journal.read_bytes())
     data[12] ^= 0xFF  # inside the first record: acknowledged records follow it
     journal.write_bytes(bytes(data))
     with pytest.raises(PersistenceError, match="damaged at byte 0"):
-        EmbeddedChain(num_accounts=2, data_dir=tmp_path)
+        make(num_accounts=2, data_dir=tmp_path)
 
 
 def test_records_round_trip_and_scan_stops_at_a_torn_header() -> None:
@@ -167,34 +186,34 @@ def test_records_round_trip_and_scan_stops_at_a_torn_header() -> None:
         decode_record(b"Z123")
 
 
-def test_a_directory_of_another_chain_is_refused(tmp_path: Path) -> None:
-    EmbeddedChain(num_accounts=2, data_dir=tmp_path).close()
+def test_a_directory_of_another_chain_is_refused(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    make(num_accounts=2, data_dir=tmp_path).close()
     with pytest.raises(PersistenceError, match="different chain"):
-        EmbeddedChain(num_accounts=3, data_dir=tmp_path)
+        make(num_accounts=3, data_dir=tmp_path)
     with pytest.raises(PersistenceError, match="different chain"):
-        EmbeddedChain(num_accounts=2, genesis_timestamp=1_800_000_000, data_dir=tmp_path)
+        make(num_accounts=2, genesis_timestamp=1_800_000_000, data_dir=tmp_path)
 
 
-def test_a_directory_is_opened_by_one_chain_at_a_time(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path), pytest.raises(PersistenceError, match="already open"):
-        EmbeddedChain(num_accounts=2, data_dir=tmp_path)
-    EmbeddedChain(num_accounts=2, data_dir=tmp_path).close()  # released on close
+def test_a_directory_is_opened_by_one_chain_at_a_time(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    with make(num_accounts=2, data_dir=tmp_path), pytest.raises(PersistenceError, match="already open"):
+        make(num_accounts=2, data_dir=tmp_path)
+    make(num_accounts=2, data_dir=tmp_path).close()  # released on close
 
 
-def test_a_closed_chain_refuses_to_mine(tmp_path: Path) -> None:
-    chain = EmbeddedChain(num_accounts=2, data_dir=tmp_path)
+def test_a_closed_chain_refuses_to_mine(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    chain = make(num_accounts=2, data_dir=tmp_path)
     chain.close()
     with pytest.raises(PersistenceError, match="closed"):
         chain.mine(1)
 
 
-def test_checkpoint_leaves_nothing_to_replay(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as chain:
+def test_checkpoint_leaves_nothing_to_replay(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    with make(num_accounts=2, data_dir=tmp_path) as chain:
         chain.mine(5)
         chain.checkpoint()
         head = bytes(chain.w3.eth.get_block("latest")["hash"])
     assert sorted(p.name for p in tmp_path.glob("*-*")) == ["journal-00000001.log", "snapshot-00000001.snap"]
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as reopened:
+    with make(num_accounts=2, data_dir=tmp_path) as reopened:
         assert reopened.recovery is not None and reopened.recovery.records == []
         assert bytes(reopened.w3.eth.get_block("latest")["hash"]) == head
 
@@ -230,7 +249,9 @@ def _acknowledged(path: Path) -> list[tuple[int, str, int, str]]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(
+    tmp_path: Path, engine: str, make: Callable[..., InProcessChain]
+) -> None:
     data_dir = tmp_path / "chain"
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
@@ -239,7 +260,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(tmp_path: Path
         out = tmp_path / f"round{round_}.out"
         with out.open("wb") as stdout, out.with_suffix(".err").open("wb") as stderr:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.chain._crash_worker", str(data_dir), str(SNAPSHOT_EVERY)],
+                [sys.executable, "-m", "tests.chain._crash_worker", str(data_dir), str(SNAPSHOT_EVERY), engine],
                 cwd=ROOT,
                 stdout=stdout,
                 stderr=stderr,
@@ -263,7 +284,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(tmp_path: Path
             acked[index] = (tx_hash, block_number, block_hash)
     assert acked, f"seed {seed}: no transfer was acknowledged in {ROUNDS} rounds"
 
-    with EmbeddedChain(num_accounts=ACCOUNTS, data_dir=data_dir, snapshot_every=SNAPSHOT_EVERY) as chain:
+    with make(num_accounts=ACCOUNTS, data_dir=data_dir, snapshot_every=SNAPSHOT_EVERY) as chain:
         owner = chain.accounts[0].address
         applied = chain.w3.eth.get_transaction_count(owner) - 1  # nonce 0 deployed the token
         print(f"seed {seed}: {len(acked)} transfers acknowledged, {applied} on chain")  # shown with -s
@@ -287,8 +308,10 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(tmp_path: Path
         assert token._read("totalSupply") == SUPPLY == sum(balances)
 
 
-def test_revert_to_genesis_and_to_an_older_snapshot_survive_a_restart(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=3, data_dir=tmp_path, snapshot_every=2) as chain:
+def test_revert_to_genesis_and_to_an_older_snapshot_survive_a_restart(
+    tmp_path: Path, make: Callable[..., InProcessChain]
+) -> None:
+    with make(num_accounts=3, data_dir=tmp_path, snapshot_every=2) as chain:
         genesis = chain.snapshot()
         chain.mine(3)
         chain.revert(genesis)
@@ -300,39 +323,43 @@ def test_revert_to_genesis_and_to_an_older_snapshot_survive_a_restart(tmp_path: 
             token._send("transfer", chain.accounts[2].address, 1, sender=chain.accounts[0].address)
         chain.revert(older)
         state = _state(chain, token)
-    with EmbeddedChain(num_accounts=3, data_dir=tmp_path, snapshot_every=2) as again:
+    with make(num_accounts=3, data_dir=tmp_path, snapshot_every=2) as again:
         assert _state(again, Plain(again, token.address)) == state
         # Transactions mined before the snapshot are still found by hash after the revert and restart.
         assert again.w3.eth.get_transaction_receipt(deployed.transaction_hash)["blockNumber"] == deployed.block_number
 
 
-def test_without_fsync_records_still_reach_the_journal(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path, fsync=False, snapshot_on_close=False) as chain:
+def test_without_fsync_records_still_reach_the_journal(tmp_path: Path, make: Callable[..., InProcessChain]) -> None:
+    with make(num_accounts=2, data_dir=tmp_path, fsync=False, snapshot_on_close=False) as chain:
         chain.mine(2)
         chain.time_travel(chain.timestamp() + 60)
         head = bytes(chain.w3.eth.get_block("latest")["hash"])
-    with EmbeddedChain(num_accounts=2, data_dir=tmp_path) as reopened:
+    with make(num_accounts=2, data_dir=tmp_path) as reopened:
         assert reopened.recovery is not None and len(reopened.recovery.records) == 3
         assert bytes(reopened.w3.eth.get_block("latest")["hash"]) == head
 
 
-def test_a_graceful_close_snapshots_so_a_restart_replays_nothing(tmp_path: Path) -> None:
+def test_a_graceful_close_snapshots_so_a_restart_replays_nothing(
+    tmp_path: Path, make: Callable[..., InProcessChain]
+) -> None:
     """On today's main a restart after a graceful close re-mines every block since the last scheduled
     snapshot (up to 999)."""
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000) as chain:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000) as chain:
         token = _busy_history(chain)
         before = _state(chain, token)
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000) as again:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000) as again:
         assert again.recovery is not None and again.recovery.records == []
         assert _state(again, Plain(again, token.address)) == before
 
 
-def test_a_snapshot_is_due_after_snapshot_seconds_even_with_few_blocks(tmp_path: Path) -> None:
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000, snapshot_seconds=0) as chain:
+def test_a_snapshot_is_due_after_snapshot_seconds_even_with_few_blocks(
+    tmp_path: Path, make: Callable[..., InProcessChain]
+) -> None:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_every=1_000, snapshot_seconds=0) as chain:
         owner = chain.accounts[0].address
         chain.transact(owner, chain.accounts[1].address, b"", value=1, gas=21_000)
         # `snapshot_seconds=0`: the block just mined was snapshotted at once, nothing is left to replay.
         head = chain.block_number()
-    with EmbeddedChain(num_accounts=4, data_dir=tmp_path, snapshot_on_close=False) as again:
+    with make(num_accounts=4, data_dir=tmp_path, snapshot_on_close=False) as again:
         assert again.recovery is not None and again.recovery.records == []
         assert again.block_number() == head

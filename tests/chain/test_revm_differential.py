@@ -53,9 +53,9 @@ def test_corporate_world_runs_identically_on_py_evm_and_revm(monkeypatch: pytest
     """The corporate-action tests' world (registry, bond and equity, paying agents), built on each engine."""
     from tests.contracts import corporate_world
 
-    monkeypatch.setattr(corporate_world, "EmbeddedChain", RecordingEmbedded)
+    monkeypatch.setattr(corporate_world, "in_process_chain", RecordingEmbedded)
     left = corporate_world.build_corporate_world()
-    monkeypatch.setattr(corporate_world, "EmbeddedChain", RecordingRevm)
+    monkeypatch.setattr(corporate_world, "in_process_chain", RecordingRevm)
     right = corporate_world.build_corporate_world()
     assert isinstance(left.chain, RecordingEmbedded)
     assert isinstance(right.chain, RecordingRevm)

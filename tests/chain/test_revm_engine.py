@@ -5,9 +5,11 @@ tests/chain/test_revm_differential.py.)"""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
+from web3.types import RPCEndpoint
 
 from sandbox.chain import connect
 from sandbox.chain.base import DevChain
@@ -230,3 +232,56 @@ def test_reading_code_leaves_the_contract_out_of_revms_journal() -> None:
     second = token._send("transfer", b, 1, sender=a)
     assert (first.gas_used, second.gas_used) == (51_411, 34_311)  # py-evm's figures (bench.gas)
     assert _balance(token, b) == 2
+
+
+def test_debug_trace_transaction_is_refused_by_name_on_revm() -> None:
+    """pyrevm has no call tracer: a mined transaction's trace is refused with -32601 and a sentence naming
+    the engines that trace (on main the endpoint answered a bare -32000 "the node cannot trace"); an
+    unknown hash stays "transaction not found"."""
+    from sandbox.errors import DevFeatureUnavailable
+    from sandbox_gateway.rpc_server import RpcHandler
+
+    chain = RevmChain()
+    receipt = _token(chain)._send("transfer", chain.accounts[1].address, 5, sender=chain.accounts[0].address)
+    with pytest.raises(DevFeatureUnavailable, match="not available on the revm engine"):
+        chain.trace_transaction(receipt.transaction_hash)
+    assert chain.trace_transaction("0x" + "ab" * 32) is None
+
+    def trace(tx_hash: str) -> dict[str, Any]:
+        params = [tx_hash, {"tracer": "callTracer"}]
+        reply = RpcHandler(chain).handle_one(
+            {"jsonrpc": "2.0", "id": 1, "method": "debug_traceTransaction", "params": params}
+        )
+        assert reply is not None
+        return dict(reply)
+
+    refused = trace(receipt.transaction_hash)["error"]
+    assert refused["code"] == -32601
+    assert "not available on the revm engine" in refused["message"] and "embedded" in refused["message"]
+    assert trace("0x" + "ab" * 32)["error"] == {"code": -32000, "message": "transaction not found"}
+    web3_reply = chain.w3.provider.make_request(
+        RPCEndpoint("debug_traceTransaction"), [receipt.transaction_hash, {"tracer": "callTracer"}]
+    )
+    assert web3_reply["error"]["code"] == -32601
+
+
+def test_the_default_engine_is_revm_and_a_py_evm_data_directory_stays_on_py_evm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.factory import in_process_chain
+
+    monkeypatch.delenv("SANDBOX_ENGINE", raising=False)
+    assert isinstance(connect(), RevmChain)
+    # A data directory py-evm made (when it was the default) is reopened on py-evm when no engine is named.
+    with EmbeddedChain(num_accounts=2, data_dir=tmp_path / "old") as old:
+        old.mine(1)
+    with in_process_chain(num_accounts=2, data_dir=tmp_path / "old") as again:
+        assert isinstance(again, EmbeddedChain) and again.block_number() == 1
+    with in_process_chain(num_accounts=2, data_dir=tmp_path / "new") as new:
+        assert isinstance(new, RevmChain)
+        new.mine(1)
+    with in_process_chain(num_accounts=2, data_dir=tmp_path / "new") as again:
+        assert isinstance(again, RevmChain) and again.block_number() == 1
+    monkeypatch.setenv("SANDBOX_ENGINE", "embedded")
+    assert isinstance(connect(), EmbeddedChain)

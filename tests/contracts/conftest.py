@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
 from sandbox.rules import InvestorCategory as Cat
@@ -21,7 +21,7 @@ ISSUANCE_LIMIT = 10**12
 
 @dataclass
 class World:
-    chain: EmbeddedChain
+    chain: InProcessChain
     registry: InvestorRegistry
     extension: str
     token: SecurityToken
@@ -75,7 +75,7 @@ INVESTORS: dict[str, tuple[Jurisdiction, Cat]] = {
 
 @pytest.fixture(scope="session")
 def world() -> World:
-    chain = EmbeddedChain(num_accounts=20)
+    chain = in_process_chain(num_accounts=20)
     a = [acc.address for acc in chain.accounts]
     operator, fca, sec, issuer = a[0], a[1], a[2], a[3]
     registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)

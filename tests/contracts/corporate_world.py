@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sandbox import calendars
-from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
+from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP
+from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.contracts import (
     BondPayingAgent,
     BondTerms,
@@ -52,7 +53,7 @@ MATURITY = COUPON_DATES[-1]
 
 @dataclass
 class CorporateWorld:
-    chain: EmbeddedChain
+    chain: InProcessChain
     admin: str
     fca: str
     registry: InvestorRegistry
@@ -128,7 +129,7 @@ class CorporateWorld:
 
 
 def build_corporate_world() -> CorporateWorld:
-    chain = EmbeddedChain(num_accounts=16)
+    chain = in_process_chain(num_accounts=16)
     a = [acct.address for acct in chain.accounts]
     admin, fca, sec = a[0], a[1], a[2]
     registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)

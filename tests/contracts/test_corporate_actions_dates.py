@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.contracts import ContractFacade
 from sandbox.errors import ContractReverted
 from tests.contracts.corporate_world import days_30e360, days_30360_bond_basis
@@ -44,7 +44,7 @@ class CivilDateHarness(ContractFacade):
 @pytest.fixture(scope="module")
 def harness() -> CivilDateHarness:
     """The harness on a chain of its own (it is pure: nothing else needs to be there)."""
-    chain = EmbeddedChain(num_accounts=1)
+    chain = in_process_chain(num_accounts=1)
     return CivilDateHarness.deploy_contract(chain, [], sender=chain.accounts[0].address)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.contracts.security_token import CrossBorderStatus, IssuanceApproval
 from sandbox.market import load_scenario
 from sandbox.rules import InvestorCategory as Cat
@@ -206,7 +206,7 @@ def test_cross_border_reject_and_expiry_return_units(w: World) -> None:
 
 
 def test_load_scenario_approves_issuance_by_home_regulator() -> None:
-    chain = EmbeddedChain(num_accounts=20)
+    chain = in_process_chain(num_accounts=20)
     market = load_scenario(chain, Scenario.from_file("seeds/demo.yaml"))
     token = market.security("THAMES28")
     approval = token.issuance_approval()

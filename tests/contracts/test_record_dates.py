@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.contracts.security_token import SecurityToken, Terms
 from sandbox.market import load_scenario
 from sandbox.rules import Jurisdiction as Jur
@@ -143,7 +143,7 @@ def test_scenario_option_deploys_a_record_date_security() -> None:
     plain = [s.model_copy(update={"bond": None, "equity": None}) for s in demo.securities]
     first, *rest = plain
     scenario = demo.model_copy(update={"securities": [first.model_copy(update={"record_dates": True}), *rest]})
-    market = load_scenario(EmbeddedChain(num_accounts=20), scenario)
+    market = load_scenario(in_process_chain(num_accounts=20), scenario)
     assert market.security(first.symbol).record_dates_enabled()
     assert market.security(first.symbol).total_supply() == sum(first.holdings.values())
     assert rest and not any(market.security(s.symbol).record_dates_enabled() for s in rest)

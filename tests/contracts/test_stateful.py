@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.contracts.registry import InvestorRegistry
 from sandbox.contracts.security_token import SecurityToken, Terms
 from sandbox.errors import ContractReverted
@@ -34,7 +34,7 @@ MAX_HOLDERS, MAX_US, MAX_US_NON_ACC = 5, 3, 1
 
 class Env:
     def __init__(self) -> None:
-        self.chain = EmbeddedChain(num_accounts=24)
+        self.chain = in_process_chain(num_accounts=24)
         a = [x.address for x in self.chain.accounts]
         self.operator, self.fca, self.sec, self.issuer = a[0], a[1], a[2], a[3]
         self.registry = InvestorRegistry.deploy(self.chain, admin=self.operator, sender=self.operator)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pytest
 from eth_utils import to_checksum_address
 
-from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
+from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP
+from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.contracts import CashToken, DvPSettlement, InvestorRegistry, SecurityToken
 from sandbox.rules import InvestorCategory, Jurisdiction
 
@@ -36,7 +37,7 @@ class Investor:
 
 @dataclass(frozen=True)
 class MarketsWorld:
-    chain: EmbeddedChain
+    chain: InProcessChain
     admin: str
     uk_regulator: str
     us_regulator: str
@@ -60,7 +61,7 @@ class MarketsWorld:
 
 
 def build_world() -> MarketsWorld:
-    chain = EmbeddedChain(num_accounts=16)
+    chain = in_process_chain(num_accounts=16)
     a = [acct.address for acct in chain.accounts]
     admin, uk_regulator, us_regulator = a[0], a[1], a[2]
     registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
