@@ -294,9 +294,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             // A cross-border transfer (direct or approved) adds to the sender's volume in the window.
             if (flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
         }
-        // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
+        // Single-wallet investors carry "counted as non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
-        if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
+        if (c.joins && !c.rMulti && c.rNonAcc) c.r.flags |= W_COUNTED_NON_ACC;
         if (mode != M_MINT) _debit(from, to, value, mode, c);
         if (mode != M_BURN) _credit(to, value, mode, c);
         if (c.sMulti) {
@@ -308,7 +308,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             Position storage p = _positions[c.rr.identity];
             p.balance = uint96(c.rPos + value);
             p.initialized = true;
-            if (c.joins) p.countedNonAccredited = _isUsNonAccredited(c.rr);
+            if (c.joins) p.countedNonAccredited = c.rNonAcc;
         }
         if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
         emit Transfer(from, to, value);
@@ -498,6 +498,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
         c.joins = c.rPos == 0 && value != 0;
         if (!c.joins) return TransferRules.SUCCESS;
+        c.rNonAcc = _isNonAccredited(c.cfg.registry, to);
         Counts memory n = _counts;
         _loadLimits(c);
         uint256 out = c.leaves ? 1 : 0;
@@ -512,7 +513,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         c.countAfter = (uk ? n.ukHolders : n.usHolders) + 1 - sameSide;
         c.limitValue = uk ? caps.maxUkHolders : caps.maxUsHolders;
         if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.JURISDICTION_HOLDER_LIMIT;
-        if (_isUsNonAccredited(c.rr)) {
+        if (c.rNonAcc) {
             c.countAfter = n.usNonAccredited + 1 - (c.leaves && c.sCountedNonAcc ? 1 : 0);
             c.limitValue = caps.maxUsNonAccredited;
             if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.NON_ACCREDITED_HOLDER_LIMIT;
@@ -727,7 +728,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             n.holders += 1;
             if (c.rr.jurisdiction == UK) n.ukHolders += 1;
             else n.usHolders += 1;
-            if (_isUsNonAccredited(c.rr)) n.usNonAccredited += 1;
+            if (c.rNonAcc) n.usNonAccredited += 1;
         }
         _counts = n;
     }
@@ -755,6 +756,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         uint256 rSlot;
         bool leaves;
         bool joins;
+        bool rNonAcc;
         uint256 limitValue;
         uint256 countAfter;
     }
