@@ -387,3 +387,41 @@ def test_506b_offerings_within_90_days_share_the_35(ow: OfferingWorld) -> None:
     reverts(lambda: ow.issue(within, newcomer, 1), "NonAccreditedPurchaserLimitReached", purchasersAfter=36)
     assert ow.offerings.non_accredited_purchasers_counted(beyond) == 0
     ow.issue(beyond, newcomer, 1)
+
+
+def test_506b_purchaser_in_two_integrated_offerings_counts_once(ow: OfferingWorld) -> None:
+    """Rule 152(b)(1) integrates 506(b) offerings within 90 days for the 35 non-accredited purchasers
+    of Rule 506(b)(2)(i): a person who buys in both is one purchaser, not two."""
+    w = ow.w
+    first = ow.open(Exemption.REG_D_506B, "2027-01-04", "2027-12-31")
+    w.at(t("2027-01-04"))
+    buyers = [ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0] for _ in range(34)]
+    for buyer in buyers:
+        ow.issue(first, buyer, 10)
+    # First offered 90 days after the first offering (2027-04-04 00:00:00): integrated with it.
+    second = ow.open(Exemption.REG_D_506B, "2027-04-04", "2027-12-31")
+    w.at(t("2027-04-04"))
+    ow.issue(second, buyers[0], 5)  # already one of the 34
+    assert ow.offerings.offering(second).non_accredited_purchasers == 1  # the offering's own ledger
+    assert ow.offerings.non_accredited_purchasers_counted(second) == 34
+    assert ow.offerings.non_accredited_purchasers_counted(first) == 34
+    # So the 35th distinct purchaser may still buy, in either offering; a 36th may not.
+    newcomer, extra = (ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0] for _ in range(2))
+    ow.issue(second, newcomer, 1)
+    assert ow.offerings.non_accredited_purchasers_counted(first) == 35
+    ow.issue(first, newcomer, 1)  # the same person again: still 35
+    assert ow.offerings.non_accredited_purchasers_counted(second) == 35
+    exc = reverts(
+        lambda: ow.issue(second, extra, 1), "NonAccreditedPurchaserLimitReached", purchasersAfter=36, limit=35
+    )
+    assert exc.rule_name == "NON_ACCREDITED_PURCHASER_LIMIT"
+    code = RULES_BY_NAME["NON_ACCREDITED_PURCHASER_LIMIT"].code
+    assert ow.offerings.detect_issuance_restriction(first, extra, 1) == code
+    assert ow.offerings.detect_issuance_restriction(second, buyers[1], 1) == 0
+    # First offered one second later (2027-04-04 00:00:01): not integrated with the first offering,
+    # only with the second, whose two non-accredited purchasers it counts.
+    third = ow.open(Exemption.REG_D_506B, "2027-04-04T00:00:01", "2027-12-31")
+    assert ow.offerings.non_accredited_purchasers_counted(third) == 2
+    w.at(t("2027-04-05"))
+    ow.issue(third, extra, 1)
+    assert ow.offerings.non_accredited_purchasers_counted(third) == 3

@@ -49,6 +49,10 @@ contract OfferingRegistry is IOfferingRegistry {
     uint40 private _reportingSince;
     Offering[] private _offerings;
     mapping(uint256 offeringId => mapping(address investor => bool)) private _purchased;
+    /// @dev Investors who were not accredited when they first bought in a 506(b) offering, per offering
+    /// (list and membership): integrated offerings count each such purchaser once.
+    mapping(uint256 offeringId => address[]) private _nonAccreditedList;
+    mapping(uint256 offeringId => mapping(address investor => bool)) private _nonAccredited;
     mapping(address wallet => Lot[]) private _lots;
 
     /// @param token_ The security (an `OfferingRegistry` serves one).
@@ -131,7 +135,13 @@ contract OfferingRegistry is IOfferingRegistry {
         if (newPurchaser) {
             _purchased[offeringId][r.identity] = true;
             o.purchasers += 1;
-            if (!_accredited(r)) o.nonAccreditedPurchasers += 1;
+            if (!_accredited(r)) {
+                o.nonAccreditedPurchasers += 1;
+                if (o.exemption == Exemption.RegD506b) {
+                    _nonAccredited[offeringId][r.identity] = true;
+                    _nonAccreditedList[offeringId].push(r.identity);
+                }
+            }
         }
         o.issued += uint96(amount);
         uint256 horizon;
@@ -168,17 +178,34 @@ contract OfferingRegistry is IOfferingRegistry {
         return _reportingSince;
     }
 
-    /// @notice Non-accredited purchasers counted against offering `offeringId`'s 35: its own and those
-    /// of 506(b) offerings first offered within 90 days of it (Rule 152(b)(1)).
+    /// @notice Non-accredited purchasers counted against offering `offeringId`'s 35: the distinct
+    /// investors who were not accredited when they bought in it or in a 506(b) offering first offered
+    /// within 90 days of it (Rule 152(b)(1)); one who bought in two of them is one purchaser.
     function nonAccreditedPurchasersCounted(uint256 offeringId) public view returns (uint256 n) {
-        Offering storage o = _offering(offeringId);
-        uint256 at = o.firstOfferAt;
-        for (uint256 i = 0; i < _offerings.length; ++i) {
-            Offering storage p = _offerings[i];
-            if (p.exemption != Exemption.RegD506b) continue;
-            uint256 t = p.firstOfferAt;
-            if ((t > at ? t - at : at - t) <= INTEGRATION_WINDOW) n += p.nonAccreditedPurchasers;
+        uint256 at = _offering(offeringId).firstOfferAt;
+        for (uint256 i = 1; i <= _offerings.length; ++i) {
+            if (!_integrated(at, i)) continue;
+            address[] storage list = _nonAccreditedList[i];
+            for (uint256 k = 0; k < list.length; ++k) {
+                if (!_nonAccreditedBefore(at, i, list[k])) ++n;
+            }
         }
+    }
+
+    /// @dev Whether offering `id` is a 506(b) offering first offered within 90 days of `at`.
+    function _integrated(uint256 at, uint256 id) private view returns (bool) {
+        Offering storage p = _offerings[id - 1];
+        uint256 t = p.firstOfferAt;
+        return p.exemption == Exemption.RegD506b && (t > at ? t - at : at - t) <= INTEGRATION_WINDOW;
+    }
+
+    /// @dev Whether `investor` is a non-accredited purchaser of an offering before `end` (by id)
+    /// integrated with one first offered at `at`.
+    function _nonAccreditedBefore(uint256 at, uint256 end, address investor) private view returns (bool) {
+        for (uint256 j = 1; j < end; ++j) {
+            if (_nonAccredited[j][investor] && _integrated(at, j)) return true;
+        }
+        return false;
     }
 
     /// @notice The rule that would refuse issuing `amount` to `to` in offering `offeringId` now (0 if
@@ -404,7 +431,11 @@ contract OfferingRegistry is IOfferingRegistry {
                 return (TransferRules.OFFERING_PURCHASER_NOT_ELIGIBLE, 0);
             }
         } else if (e == Exemption.RegD506b) {
-            if (!_accredited(r) && !_purchased[offeringId][r.identity]) {
+            // A purchaser already counted, here or in an integrated offering, is not a new one.
+            if (
+                !_accredited(r) && !_purchased[offeringId][r.identity]
+                    && !_nonAccreditedBefore(o.firstOfferAt, _offerings.length + 1, r.identity)
+            ) {
                 uint256 after_ = nonAccreditedPurchasersCounted(offeringId) + 1;
                 if (after_ > NON_ACCREDITED_PURCHASER_LIMIT) {
                     return (TransferRules.NON_ACCREDITED_PURCHASER_LIMIT, after_);

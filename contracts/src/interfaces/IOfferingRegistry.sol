@@ -103,8 +103,8 @@ interface IOfferingRegistry {
     error OfferingPurchaserUsPerson(uint256 offeringId, address wallet, uint256 periodEndsAt);
     /// @notice A professional-only placement (FCA COBS 4.12A, FSMA s21): no retail client.
     error OfferingPurchaserNotProfessional(uint256 offeringId, address wallet);
-    /// @notice Rule 506(b)(2)(i): at most 35 non-accredited purchasers, counted across 506(b)
-    /// offerings within 90 days of each other (Rule 152(b)(1)).
+    /// @notice Rule 506(b)(2)(i): at most 35 non-accredited purchasers, distinct persons counted across
+    /// 506(b) offerings within 90 days of each other (Rule 152(b)(1)).
     error NonAccreditedPurchaserLimitReached(uint256 offeringId, uint256 purchasersAfter, uint256 limit);
 
     /// @notice Checks the lots `value` units from `from` to `to` would take (token plumbing).
