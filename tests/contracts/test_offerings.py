@@ -425,3 +425,56 @@ def test_506b_purchaser_in_two_integrated_offerings_counts_once(ow: OfferingWorl
     w.at(t("2027-04-05"))
     ow.issue(third, extra, 1)
     assert ow.offerings.non_accredited_purchasers_counted(third) == 3
+
+
+def test_rule_905_reg_s_equity_of_a_domestic_issuer_is_restricted(ow: OfferingWorld) -> None:
+    """17 CFR 230.905: equity securities of a domestic issuer sold under Regulation S are restricted
+    securities (Rule 144 holding period), and stay restricted after an offshore resale under Rule 904.
+    The sandbox takes a security whose home is the US to be a domestic issuer's; a UK issuer's Reg S
+    equity is not restricted by Rule 905."""
+    w = ow.w
+    token = w.deploy_token(
+        Terms(us_min_category=int(Cat.US_NON_ACCREDITED), uk_min_category=int(Cat.UK_RETAIL)), home=Jur.US
+    )
+    token.approve_issuance(ISSUANCE_LIMIT, sender=w.sec)
+    us = OfferingRegistry.deploy(w.chain, token=token, registry=w.registry.address, sender=w.issuer)
+    us.attach(admin=w.issuer)
+    # A reporting issuer (since 2025-06-01): Category 3 equity's period is six months from closing.
+    us.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    terms = OfferingTerms(Exemption.REG_S_CATEGORY_3, t("2027-01-04"), t("2027-02-01"), True)
+    domestic = us.open_offering(terms, sender=w.issuer)
+    foreign = ow.open(Exemption.REG_S_CATEGORY_3, "2027-01-04", "2027-02-01")
+    assert us.offering(domestic).restricted and not ow.offerings.offering(foreign).restricted
+    assert us.offering(domestic).period_ends_at == t("2027-08-01")
+    w.at(t("2027-01-04"))
+    us.issue(domestic, w.w["uk1"], 100, sender=w.issuer)
+    ow.issue(foreign, w.w["uk1"], 100)
+    (lot,) = us.lots_of(w.w["uk1"])
+    assert (lot.acquired_at, lot.unlock_at, lot.reg_s_until, lot.restricted) == (
+        t("2027-01-04"),
+        t("2027-07-04"),
+        t("2027-08-01"),
+        True,
+    )
+    assert ow.offerings.lots_of(w.w["uk1"])[0].unlock_at == 0
+    # An offshore resale (Rule 904) to a non-US person: allowed; the units stay restricted there.
+    w.at(t("2027-03-01"))
+    token.transfer(w.w["uk2"], 40, sender=w.w["uk1"])
+    (moved,) = us.lots_of(w.w["uk2"])
+    assert (moved.amount, moved.acquired_at, moved.restricted) == (40, t("2027-01-04"), True)
+    # The issuer stops reporting (Form 15): the holding period is a year again (Rule 144(d)(1)(ii)),
+    # so after the distribution compliance period the units still may not go to a US person.
+    us.set_reporting_since(0, sender=w.issuer)
+    w.at(t("2027-08-01"))
+    exc = reverts(lambda: token.transfer(w.w["us_na1"], 1, sender=w.w["uk2"]), "LockupActive")
+    assert exc.rule_name == "LOCKUP_ACTIVE"
+    token.transfer(w.w["us_qib"], 1, sender=w.w["uk2"])  # Rule 144A: to a QIB during the holding period
+    w.at(t("2028-01-03T23:59:59"))
+    reverts(lambda: token.transfer(w.w["us_na1"], 1, sender=w.w["uk2"]), "LockupActive")
+    w.at(t("2028-01-04"))
+    token.transfer(w.w["us_na1"], 39, sender=w.w["uk2"])
+    assert token.balance_of(w.w["us_na1"]) == 39
+    # The UK issuer's units, never restricted, go to a US person once their period ends.
+    assert ow.offerings.offering(foreign).period_ends_at == t("2027-08-01")
+    ow.moves(w.w["uk1"], w.w["us_na1"], 100)

@@ -12,6 +12,7 @@ interface IOfferedToken {
     function mint(address to, uint256 amount) external;
     function raiseLockHorizon(address wallet, uint256 horizon) external;
     function balanceOf(address account) external view returns (uint256);
+    function homeJurisdiction() external view returns (uint16);
 }
 
 /// @title OfferingRegistry
@@ -86,7 +87,9 @@ contract OfferingRegistry is IOfferingRegistry {
     /// @notice Opens an offering; returns its id (1, 2, ...). A Regulation S offering starts its own
     /// distribution compliance period at the later of first offer and closing (Rule 902(f)): Category 1
     /// none, Category 2 and Category 3 debt 40 days, Category 3 equity 1 year (6 months for a
-    /// reporting issuer). Reg D and Rule 144A offerings sell restricted securities (Rule 144(a)(3)).
+    /// reporting issuer). Reg D and Rule 144A offerings sell restricted securities (Rule 144(a)(3)), and
+    /// so does a Regulation S offering of a domestic issuer's equity (17 CFR 230.905; the sandbox takes
+    /// a security whose home jurisdiction is the US to be a domestic issuer's).
     /// @dev Requirements: caller has the token's AGENT_ROLE; an exemption is named;
     /// `firstOfferAt <= closingAt`.
     function createOffering(OfferingTerms calldata t) external onlyAgent returns (uint256 offeringId) {
@@ -99,7 +102,8 @@ contract OfferingRegistry is IOfferingRegistry {
         } else if (e == Exemption.RegSCategory3) {
             end = addMonths(start, _reportingNow() ? 6 : 12);
         }
-        bool restricted = e == Exemption.RegD506b || e == Exemption.RegD506c || e == Exemption.Rule144A;
+        bool restricted = e == Exemption.RegD506b || e == Exemption.RegD506c || e == Exemption.Rule144A
+            || (e >= Exemption.RegSCategory1 && e <= Exemption.RegSCategory3 && t.equity && _domesticIssuer());
         _offerings.push(
             Offering({
                 exemption: e,
@@ -371,6 +375,12 @@ contract OfferingRegistry is IOfferingRegistry {
     function _offering(uint256 offeringId) private view returns (Offering storage) {
         if (offeringId == 0 || offeringId > _offerings.length) revert OfferingUnknown(offeringId);
         return _offerings[offeringId - 1];
+    }
+
+    /// @dev A domestic issuer under Regulation S (not a foreign issuer, Rule 902(e)): the sandbox takes
+    /// the security's home jurisdiction to be the issuer's.
+    function _domesticIssuer() private view returns (bool) {
+        return IOfferedToken(token).homeJurisdiction() == US;
     }
 
     function _reportingNow() private view returns (bool) {

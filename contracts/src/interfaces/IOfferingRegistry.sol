@@ -38,7 +38,8 @@ interface IOfferingRegistry {
     }
 
     /// @notice An offering as the registry keeps it. `restricted`: the units sold are restricted
-    /// securities (Rule 144(a)(3): Reg D and Rule 144A sales). `periodEndsAt`: end of the Regulation S
+    /// securities (Rule 144(a)(3): Reg D and Rule 144A sales; Rule 905: a domestic issuer's equity sold
+    /// under Regulation S). `periodEndsAt`: end of the Regulation S
     /// distribution compliance period (0 for none). `purchasers` / `nonAccreditedPurchasers`: distinct
     /// investors who bought in it (the purchaser ledger).
     struct Offering {
