@@ -287,6 +287,28 @@ def test_who_may_buy_follows_the_offerings_exemption(ow: OfferingWorld) -> None:
     assert ow.token.total_supply() == 3
 
 
+def test_uk_professional_placement_sells_to_cobs_3_professional_clients_and_ecps_only(ow: OfferingWorld) -> None:
+    """A UK professional-only placement (FCA COBS 4.12A) sells to investors the FCA's COBS 3 puts in
+    its professional-client or eligible-counterparty categories, from first offer to closing; not to
+    UK retail clients, and not to investors categorised only under US rules (a US accredited investor
+    or QIB), whom no UK firm has categorised."""
+    w = ow.w
+    p = ow.open(Exemption.UK_PROFESSIONAL_PLACEMENT, "2027-03-01", "2027-03-31T17:00:00")
+    code = RULES_BY_NAME["OFFERING_PURCHASER_NOT_ELIGIBLE"].code
+    w.at(t("2027-03-01"))
+    ow.issue(p, w.w["uk1"], 10)  # professional client (COBS 3.5), at the first second of the offering
+    for outsider in ("us_acc", "us_qib", "uk_retail", "us_na1"):
+        assert ow.offerings.detect_issuance_restriction(p, w.w[outsider], 1) == code
+        exc = reverts(lambda who=outsider: ow.issue(p, w.w[who], 1), "OfferingPurchaserNotProfessional")
+        assert exc.rule_name == "OFFERING_PURCHASER_NOT_ELIGIBLE"
+        assert exc.rule_message is not None and "eligible counterparties" in exc.rule_message
+    assert ow.offerings.detect_issuance_restriction(p, w.w["uk2"], 1) == 0
+    w.at(t("2027-03-31T17:00:00"))
+    ow.issue(p, w.w["uk2"], 10)  # eligible counterparty (COBS 3.6), at the last second of the offering
+    assert ow.token.total_supply() == 20
+    assert ow.offerings.offering(p).purchasers == 2
+
+
 # ---------------------------------------------------------------- Regulation S
 
 

@@ -437,7 +437,9 @@ contract OfferingRegistry is IOfferingRegistry {
         } else if (e == Exemption.Rule144A) {
             if (!_qib(r)) return (TransferRules.OFFERING_PURCHASER_NOT_ELIGIBLE, 0);
         } else if (e == Exemption.UkProfessionalPlacement) {
-            if (r.category == IInvestorRegistry.Category.UkRetail || r.category == IInvestorRegistry.Category.UsNonAccredited) {
+            // FCA COBS 3: professional clients (3.5) and eligible counterparties (3.6) only.
+            IInvestorRegistry.Category c = r.category;
+            if (c != IInvestorRegistry.Category.UkProfessional && c != IInvestorRegistry.Category.UkEligibleCounterparty) {
                 return (TransferRules.OFFERING_PURCHASER_NOT_ELIGIBLE, 0);
             }
         } else if (e == Exemption.RegD506b) {

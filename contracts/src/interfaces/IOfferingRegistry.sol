@@ -102,7 +102,8 @@ interface IOfferingRegistry {
     error OfferingPurchaserNotQib(uint256 offeringId, address wallet);
     /// @notice Regulation S Rule 903: an offshore sale; never to a US person.
     error OfferingPurchaserUsPerson(uint256 offeringId, address wallet, uint256 periodEndsAt);
-    /// @notice A professional-only placement (FCA COBS 4.12A, FSMA s21): no retail client.
+    /// @notice A UK professional-only placement (FCA COBS 4.12A, FSMA s21) sells only to investors
+    /// categorised under FCA COBS 3 as professional clients or eligible counterparties.
     error OfferingPurchaserNotProfessional(uint256 offeringId, address wallet);
     /// @notice Rule 506(b)(2)(i): at most 35 non-accredited purchasers, distinct persons counted across
     /// 506(b) offerings within 90 days of each other (Rule 152(b)(1)).

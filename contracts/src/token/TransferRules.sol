@@ -84,7 +84,7 @@ library TransferRules {
             return "NON_ACCREDITED_PURCHASER_LIMIT: the issuer may sell to at most 35 distinct non-accredited persons in a Rule 506(b) offering and those within 90 days of it (Rule 506(b)(2)(i), Rule 152(b)(1)); resales are not counted";
         }
         if (code == OFFERING_PURCHASER_NOT_ELIGIBLE) {
-            return "OFFERING_PURCHASER_NOT_ELIGIBLE: the purchaser may not buy in this offering (Rule 506(c)(2)(ii): verified accredited investors only; Rule 144A(d)(1): QIBs only; FCA COBS 4.12A: professional clients only)";
+            return "OFFERING_PURCHASER_NOT_ELIGIBLE: the purchaser may not buy in this offering (Rule 506(c)(2)(ii): verified accredited investors only; Rule 144A(d)(1): QIBs only; UK placement: COBS 3 professional clients and eligible counterparties only)";
         }
         if (code == OFFERING_NOT_OPEN) {
             return "OFFERING_NOT_OPEN: the issuer sells in an offering only from its first offer to its closing; a later tranche is a new offering";
