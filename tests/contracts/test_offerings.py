@@ -500,3 +500,32 @@ def test_rule_905_reg_s_equity_of_a_domestic_issuer_is_restricted(ow: OfferingWo
     # The UK issuer's units, never restricted, go to a US person once their period ends.
     assert ow.offerings.offering(foreign).period_ends_at == t("2027-08-01")
     ow.moves(w.w["uk1"], w.w["us_na1"], 100)
+
+
+def test_split_multiplies_the_lots_and_keeps_their_dates(ow: OfferingWorld) -> None:
+    """A 3-for-1 split of a security issuing in offerings: each lot's units are multiplied and keep
+    their acquisition date (Rule 144(d)(3)(i): securities acquired in a split are acquired when the
+    split securities were), so exactly the split restricted units stay locked to the same day."""
+    w = ow.w
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    restricted = ow.open(Exemption.REG_D_506C, "2027-03-01", "2027-03-31")
+    public = ow.open(Exemption.UK_PUBLIC_OFFER, "2027-03-01", "2027-03-31")
+    w.at(t("2027-03-01"))
+    ow.issue(restricted, w.w["us_acc"], 100)
+    ow.issue(public, w.w["us_acc"], 50)  # free units
+    w.at(t("2027-05-03"))
+    ow.token.start_split(3, sender=w.issuer)
+    (lot_split,) = ow.offerings.events(ow.token.split_batch([w.w["us_acc"]], sender=w.issuer), "LotSplit")
+    assert lot_split.args == {"wallet": w.w["us_acc"], "offeringId": restricted, "before": 100, "after_": 300}
+    assert not ow.token.split_in_progress().in_progress
+    assert ow.token.balance_of(w.w["us_acc"]) == 450
+    (lot,) = ow.offerings.lots_of(w.w["us_acc"])
+    assert (lot.amount, lot.acquired_at, lot.unlock_at) == (300, t("2027-03-01"), t("2027-09-01"))
+    # 150 free units may go; the 151st is one of the 300 restricted ones.
+    w.at(t("2027-08-02"))
+    ow.refused(w.w["us_acc"], w.w["us_na1"], 151, "LOCKUP_ACTIVE", "LockupActive")
+    ow.moves(w.w["us_acc"], w.w["us_na1"], 150)
+    w.at(t("2027-08-31T23:59:59"))
+    ow.refused(w.w["us_acc"], w.w["us_na1"], 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2027-09-01"))
+    ow.moves(w.w["us_acc"], w.w["us_na1"], 300)

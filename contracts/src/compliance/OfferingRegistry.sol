@@ -370,6 +370,18 @@ contract OfferingRegistry is IOfferingRegistry {
         delete _lots[lostWallet];
     }
 
+    /// @inheritdoc IOfferingRegistry
+    function splitLots(address wallet, uint256 ratio) external onlyToken {
+        Lot[] storage lots = _lots[wallet];
+        for (uint256 i = 0; i < lots.length; ++i) {
+            uint256 before = lots[i].amount;
+            if (before == 0) continue;
+            // Lots are parts of the wallet's balance, which the token has checked fits once split.
+            lots[i].amount = uint96(before * ratio);
+            emit LotSplit(wallet, lots[i].offeringId, before, before * ratio);
+        }
+    }
+
     // ================================================================== internals
 
     function _offering(uint256 offeringId) private view returns (Offering storage) {

@@ -90,6 +90,9 @@ interface IOfferingRegistry {
     );
     event LotMoved(address indexed from, address indexed to, uint256 indexed offeringId, uint256 amount, uint256 acquiredAt);
     event ReportingStatusSet(uint256 reportingSince, address indexed agent);
+    /// @notice A split multiplied a lot of `wallet` from offering `offeringId`: `before` units became
+    /// `after_` units, acquisition date unchanged.
+    event LotSplit(address indexed wallet, uint256 indexed offeringId, uint256 before, uint256 after_);
 
     error OfferingNotAgent(address account);
     error OfferingNotToken(address account);
@@ -130,4 +133,10 @@ interface IOfferingRegistry {
 
     /// @notice Moves every lot of `lostWallet` to `newWallet` (ERC-3643 recovery; token plumbing).
     function recoverLots(address lostWallet, address newWallet) external;
+
+    /// @notice Token plumbing for an N-for-1 split: multiplies the units of `wallet`'s lots by `ratio`,
+    /// keeping their acquisition dates, offerings and status (Rule 144(d)(3)(i): securities acquired
+    /// in a stock split are deemed acquired when the securities split were).
+    /// @dev Requirements: the caller is the token.
+    function splitLots(address wallet, uint256 ratio) external;
 }

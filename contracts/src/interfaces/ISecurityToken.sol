@@ -194,6 +194,4 @@ interface ISecurityToken {
     /// @notice The offering registry cannot be attached: one is already, units were issued, it serves
     /// another token, or the terms keep lots of their own.
     error OfferingRegistryNotAllowed(address offeringRegistry);
-    /// @notice A share split of a security whose lots live in an offering registry (not supported yet).
-    error SplitWithOfferingLots();
 }

@@ -296,7 +296,11 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
         // Single-wallet investors carry "counted as non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
-        if (c.joins && !c.rMulti && c.rNonAcc) c.r.flags |= W_COUNTED_NON_ACC;
+        bool rNonAcc;
+        if (c.joins) {
+            rNonAcc = _isNonAccredited(c.cfg.registry, to);
+            if (rNonAcc && !c.rMulti) c.r.flags |= W_COUNTED_NON_ACC;
+        }
         if (mode != M_MINT) _debit(from, to, value, mode, c);
         if (mode != M_BURN) _credit(to, value, mode, c);
         if (c.sMulti) {
@@ -308,9 +312,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             Position storage p = _positions[c.rr.identity];
             p.balance = uint96(c.rPos + value);
             p.initialized = true;
-            if (c.joins) p.countedNonAccredited = c.rNonAcc;
+            if (c.joins) p.countedNonAccredited = rNonAcc;
         }
-        if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
+        if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c, rNonAcc);
         emit Transfer(from, to, value);
     }
 
@@ -498,7 +502,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
         c.joins = c.rPos == 0 && value != 0;
         if (!c.joins) return TransferRules.SUCCESS;
-        c.rNonAcc = _isNonAccredited(c.cfg.registry, to);
         Counts memory n = _counts;
         _loadLimits(c);
         uint256 out = c.leaves ? 1 : 0;
@@ -513,7 +516,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         c.countAfter = (uk ? n.ukHolders : n.usHolders) + 1 - sameSide;
         c.limitValue = uk ? caps.maxUkHolders : caps.maxUsHolders;
         if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.JURISDICTION_HOLDER_LIMIT;
-        if (c.rNonAcc) {
+        if (_isNonAccredited(c.cfg.registry, to)) {
             c.countAfter = n.usNonAccredited + 1 - (c.leaves && c.sCountedNonAcc ? 1 : 0);
             c.limitValue = caps.maxUsNonAccredited;
             if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.NON_ACCREDITED_HOLDER_LIMIT;
@@ -714,7 +717,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _storeWalletAt(c.rSlot, r);
     }
 
-    function _count(uint8 mode, uint256 value, Ctx memory c) private {
+    function _count(uint8 mode, uint256 value, Ctx memory c, bool rNonAcc) private {
         Counts memory n = _counts;
         if (mode == M_MINT) n.totalSupply += uint96(value);
         if (mode == M_BURN) n.totalSupply -= uint96(value);
@@ -728,7 +731,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             n.holders += 1;
             if (c.rr.jurisdiction == UK) n.ukHolders += 1;
             else n.usHolders += 1;
-            if (c.rNonAcc) n.usNonAccredited += 1;
+            if (rNonAcc) n.usNonAccredited += 1;
         }
         _counts = n;
     }
@@ -756,7 +759,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         uint256 rSlot;
         bool leaves;
         bool joins;
-        bool rNonAcc;
         uint256 limitValue;
         uint256 countAfter;
     }

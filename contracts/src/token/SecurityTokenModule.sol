@@ -5,6 +5,7 @@ import {Arrays} from "@openzeppelin/contracts/utils/Arrays.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
+import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {SecurityTokenViews} from "./SecurityTokenViews.sol";
 
 /// @title SecurityTokenModule
@@ -164,8 +165,6 @@ contract SecurityTokenModule is SecurityTokenViews {
     /// their storage widths.
     function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
         if (ratio < 2) revert InvalidSplitRatio(ratio);
-        // Lots kept by an offering registry are not split (yet): refuse rather than leave them unscaled.
-        if (_offeringRegistry != address(0)) revert SplitWithOfferingLots();
         uint8 flags = _config.flags;
         if (flags & F_SPLITTING != 0) revert SplitInProgress();
         if (_pendingCrossBorder != 0) revert CrossBorderTransfersPending(_pendingCrossBorder);
@@ -200,7 +199,8 @@ contract SecurityTokenModule is SecurityTokenViews {
     }
 
     /// @notice Splits each of `wallets` once: its balance, frozen units (agents' and regulators'),
-    /// lock-up lots (same unlock times) and its investor's aggregate position are multiplied by the
+    /// lock-up lots (same unlock times; an offering registry's lots, same acquisition dates) and its
+    /// investor's aggregate position are multiplied by the
     /// ratio, and the total supply grows with them. A wallet already split, or holding nothing, is
     /// skipped. The split completes with the batch that splits the last units outstanding.
     /// @dev Requirements: caller has AGENT_ROLE; a split is in progress. Cost grows with the wallets
@@ -274,6 +274,9 @@ contract SecurityTokenModule is SecurityTokenViews {
                 Lot storage lot = _lots[wallet][i];
                 lot.amount = uint96(lot.amount * ratio);
             }
+            // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date).
+            address offerings = _offeringRegistry;
+            if (offerings != address(0)) IOfferingRegistry(offerings).splitLots(wallet, ratio);
         }
         (uint256 record,) = _config.registry.walletWords(wallet, wallet);
         if (uint8(record >> 232) > 1) {
