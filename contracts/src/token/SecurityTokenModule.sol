@@ -159,7 +159,8 @@ contract SecurityTokenModule is SecurityTokenViews {
     /// @notice Starts an N-for-1 split: every unit will become `ratio` units. Movements of units stop
     /// (the PAUSED rule) until `splitBatch` has processed every wallet holding units; the issuance
     /// limit, the per-investor maximum and the cross-border threshold are multiplied now; holder
-    /// counts do not change. A supply of 0 completes at once.
+    /// counts do not change. A supply of 0 completes at once. Cross-border volume already in an
+    /// investor's window is not multiplied (it counts at its pre-split size until it leaves the window).
     /// @dev Requirements: caller has AGENT_ROLE; `ratio >= 2`; no split in progress; no cross-border
     /// transfer pending; no scheduled record date still to come; the scaled limits and supply fit
     /// their storage widths.
@@ -276,7 +277,19 @@ contract SecurityTokenModule is SecurityTokenViews {
             }
             // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date).
             address offerings = _offeringRegistry;
-            if (offerings != address(0)) IOfferingRegistry(offerings).splitLots(wallet, ratio);
+            if (offerings != address(0)) {
+                bytes4 selector = IOfferingRegistry.splitLots.selector;
+                assembly ("memory-safe") {
+                    let p := mload(0x40)
+                    mstore(p, selector)
+                    mstore(add(p, 4), wallet)
+                    mstore(add(p, 36), ratio)
+                    if iszero(call(gas(), offerings, 0, p, 68, 0, 0)) {
+                        returndatacopy(p, 0, returndatasize())
+                        revert(p, returndatasize())
+                    }
+                }
+            }
         }
         (uint256 record,) = _config.registry.walletWords(wallet, wallet);
         if (uint8(record >> 232) > 1) {
