@@ -529,3 +529,29 @@ def test_split_multiplies_the_lots_and_keeps_their_dates(ow: OfferingWorld) -> N
     ow.refused(w.w["us_acc"], w.w["us_na1"], 1, "LOCKUP_ACTIVE", "LockupActive")
     w.at(t("2027-09-01"))
     ow.moves(w.w["us_acc"], w.w["us_na1"], 300)
+
+
+def test_506b_35_holds_per_group_of_offerings_within_90_days_of_each_other(ow: OfferingWorld) -> None:
+    """Rule 152(b)(1) limits the non-accredited purchasers of 506(b) offerings within 90 days of each
+    other: a middle offering is integrated with one 90 days before it and one 90 days after it, but
+    those two, 180 days apart, are not integrated with each other, so each pair shares its own 35."""
+    w = ow.w
+    before = ow.open(Exemption.REG_D_506B, "2027-01-04", "2027-01-31")
+    middle = ow.open(Exemption.REG_D_506B, "2027-04-04", "2027-12-31")
+    after = ow.open(Exemption.REG_D_506B, "2027-07-03", "2027-07-31")
+    w.at(t("2027-01-04"))
+    for _ in range(20):
+        ow.issue(before, ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0], 1)
+    w.at(t("2027-07-03"))
+    for _ in range(20):
+        ow.issue(after, ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0], 1)
+    assert ow.offerings.non_accredited_purchasers_counted(middle) == 20
+    # Fifteen purchasers in the middle offering bring each pair to 35 ...
+    for _ in range(15):
+        ow.issue(middle, ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0], 1)
+    assert ow.offerings.non_accredited_purchasers_counted(middle) == 35
+    assert ow.offerings.non_accredited_purchasers_counted(before) == 35
+    assert ow.offerings.non_accredited_purchasers_counted(after) == 35
+    # ... and a sixteenth would make 36 in both.
+    newcomer = ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0]
+    reverts(lambda: ow.issue(middle, newcomer, 1), "NonAccreditedPurchaserLimitReached", purchasersAfter=36)

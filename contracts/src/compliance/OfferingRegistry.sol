@@ -182,32 +182,55 @@ contract OfferingRegistry is IOfferingRegistry {
         return _reportingSince;
     }
 
-    /// @notice Non-accredited purchasers counted against offering `offeringId`'s 35: the distinct
-    /// investors who were not accredited when they bought in it or in a 506(b) offering first offered
-    /// within 90 days of it (Rule 152(b)(1)); one who bought in two of them is one purchaser.
+    /// @notice Non-accredited purchasers counted against offering `offeringId`'s 35: the most distinct
+    /// investors who were not accredited when they bought, over any group of 506(b) offerings first
+    /// offered within 90 days of each other that includes this one (Rule 152(b)(1)); one who bought in
+    /// two offerings of a group is one purchaser.
     function nonAccreditedPurchasersCounted(uint256 offeringId) public view returns (uint256 n) {
-        uint256 at = _offering(offeringId).firstOfferAt;
+        (n,) = _groups(_offering(offeringId).firstOfferAt, address(0));
+    }
+
+    /// @dev Over every 90-day group of 506(b) offerings holding one first offered at `at` (each starts
+    /// at an offering first offered at most 90 days before `at`): the largest distinct count, and the
+    /// largest once `investor` buys (unchanged in a group where it is already counted).
+    function _groups(uint256 at, address investor) private view returns (uint256 most, uint256 mostAfter) {
+        for (uint256 p = 1; p <= _offerings.length; ++p) {
+            uint256 start = _offerings[p - 1].firstOfferAt;
+            if (_offerings[p - 1].exemption != Exemption.RegD506b || start > at || at - start > INTEGRATION_WINDOW) {
+                continue;
+            }
+            (uint256 n, bool seen) = _distinct(start, investor);
+            if (n > most) most = n;
+            if (!seen && investor != address(0)) ++n;
+            if (n > mostAfter) mostAfter = n;
+        }
+    }
+
+    /// @dev The distinct non-accredited purchasers of the 506(b) offerings first offered from `start` to
+    /// 90 days after it, and whether `investor` is one of them.
+    function _distinct(uint256 start, address investor) private view returns (uint256 n, bool seen) {
         for (uint256 i = 1; i <= _offerings.length; ++i) {
-            if (!_integrated(at, i)) continue;
+            if (!_inGroup(start, i)) continue;
+            if (_nonAccredited[i][investor]) seen = true;
             address[] storage list = _nonAccreditedList[i];
             for (uint256 k = 0; k < list.length; ++k) {
-                if (!_nonAccreditedBefore(at, i, list[k])) ++n;
+                if (!_countedBefore(start, i, list[k])) ++n;
             }
         }
     }
 
-    /// @dev Whether offering `id` is a 506(b) offering first offered within 90 days of `at`.
-    function _integrated(uint256 at, uint256 id) private view returns (bool) {
+    /// @dev Whether offering `id` is a 506(b) offering first offered from `start` to 90 days after it.
+    function _inGroup(uint256 start, uint256 id) private view returns (bool) {
         Offering storage p = _offerings[id - 1];
         uint256 t = p.firstOfferAt;
-        return p.exemption == Exemption.RegD506b && (t > at ? t - at : at - t) <= INTEGRATION_WINDOW;
+        return p.exemption == Exemption.RegD506b && t >= start && t - start <= INTEGRATION_WINDOW;
     }
 
-    /// @dev Whether `investor` is a non-accredited purchaser of an offering before `end` (by id)
-    /// integrated with one first offered at `at`.
-    function _nonAccreditedBefore(uint256 at, uint256 end, address investor) private view returns (bool) {
+    /// @dev Whether `investor` is a non-accredited purchaser of an offering of the group from `start`
+    /// listed before offering `end`.
+    function _countedBefore(uint256 start, uint256 end, address investor) private view returns (bool) {
         for (uint256 j = 1; j < end; ++j) {
-            if (_nonAccredited[j][investor] && _integrated(at, j)) return true;
+            if (_nonAccredited[j][investor] && _inGroup(start, j)) return true;
         }
         return false;
     }
@@ -455,12 +478,9 @@ contract OfferingRegistry is IOfferingRegistry {
                 return (TransferRules.OFFERING_PURCHASER_NOT_ELIGIBLE, 0);
             }
         } else if (e == Exemption.RegD506b) {
-            // A purchaser already counted, here or in an integrated offering, is not a new one.
-            if (
-                !_accredited(r) && !_purchased[offeringId][r.identity]
-                    && !_nonAccreditedBefore(o.firstOfferAt, _offerings.length + 1, r.identity)
-            ) {
-                uint256 after_ = nonAccreditedPurchasersCounted(offeringId) + 1;
+            // A purchaser already counted in a group of integrated offerings is not a new one there.
+            if (!_accredited(r) && !_purchased[offeringId][r.identity]) {
+                (, uint256 after_) = _groups(o.firstOfferAt, r.identity);
                 if (after_ > NON_ACCREDITED_PURCHASER_LIMIT) {
                     return (TransferRules.NON_ACCREDITED_PURCHASER_LIMIT, after_);
                 }
