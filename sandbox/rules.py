@@ -406,7 +406,6 @@ _CONFLICT = (
     "OfferingRegistryNotAllowed",
     "RegistryAlreadyDesignated",
     "RegistryNotDesignated",
-    "SplitWithOfferingLots",
     "AgentAlreadyAdded",
     "BondCouponAlreadyScheduled",
     "BondIssuanceLimitAboveApproval",

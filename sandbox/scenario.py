@@ -160,7 +160,11 @@ class RulesSpec(_Strict):
     max_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
     max_uk_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
     max_us_holders: Annotated[int, Field(ge=0, lt=2**32)] = 0
-    max_us_non_accredited: Annotated[int, Field(ge=0, lt=2**32)] = 0
+    max_us_non_accredited: Annotated[int, Field(ge=0, lt=2**32)] = Field(
+        0,
+        description="Cap on holders of record who are not accredited investors, of any residence (Exchange Act "
+        "12(g)(1)(A): 500; the name predates counting UK holders); 0: off.",
+    )
 
 
 DayCountName = Literal["30/360", "30E/360", "ACT/365", "30/360 US", "ACT/ACT ICMA"]

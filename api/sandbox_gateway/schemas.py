@@ -183,7 +183,10 @@ class SecurityDetail(SecuritySummary):
     issuance_approved: bool = Field(description="Whether the home regulator approved issuance (DSS notary gate).")
     issuance_limit: int
     rules: dict[str, int | bool] = Field(description="Live rule parameters (the rulebook's Terms), as on chain.")
-    holders: dict[str, int] = Field(description="Holders counted per investor: total, GB, US, US non-accredited.")
+    holders: dict[str, int] = Field(
+        description="Holders counted per investor: total, GB, US, and NON_ACCREDITED (not accredited investors "
+        "when they became holders, of any residence: Exchange Act 12(g)(1)(A))."
+    )
 
 
 class SecurityPage(BaseModel):

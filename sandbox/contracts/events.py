@@ -770,6 +770,27 @@ class LotMoved(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LotSplit(ContractEvent):
+    """`LotSplit(address indexed wallet, uint256 indexed offeringId, uint256 before, uint256 after_)`, declared by
+    IOfferingRegistry, OfferingRegistry.
+    """
+
+    event_name = "LotSplit"
+    topic = bytes.fromhex("6d8df2d1b0fbbc7ab67d294ca429f8197e61fccfc9395f9529a468dcc34b2c32")
+    params = (
+        EventParam("wallet", "wallet", "address", indexed=True),
+        EventParam("offeringId", "offering_id", "uint256", indexed=True),
+        EventParam("before", "before", "uint256"),
+        EventParam("after_", "after", "uint256"),
+    )
+
+    wallet: ChecksumAddress
+    offering_id: int
+    before: int
+    after: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModuleAdded(ContractEvent):
     """`ModuleAdded(address indexed module)`, declared by ERC3643Compliance."""
 
@@ -1660,6 +1681,7 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     JurisdictionAdmissionSet,
     LotAdded,
     LotMoved,
+    LotSplit,
     ModuleAdded,
     ModuleInteraction,
     ModuleRemoved,

@@ -49,7 +49,8 @@ class OfferingTerms:
 
 @dataclass(frozen=True)
 class Offering:
-    """An offering as the chain keeps it: `restricted` (the units sold are restricted securities),
+    """An offering as the chain keeps it: `restricted` (the units sold are restricted securities: Reg D
+    and Rule 144A sales, and a domestic issuer's equity sold under Regulation S, Rule 905),
     `period_ends_at` (end of its Reg S distribution compliance period, 0 for none) and its purchaser
     ledger (distinct purchasers, non-accredited among them) and units issued."""
 

@@ -100,12 +100,13 @@ class CrossBorderTransfer:
 
 @dataclass(frozen=True)
 class HolderCounts:
-    """Holders counted per investor (not per wallet), in total and by jurisdiction/category."""
+    """Holders counted per investor (not per wallet), in total, by jurisdiction, and those who were not
+    accredited investors when they became holders, of any residence (Exchange Act 12(g)(1)(A))."""
 
     total: int
     uk: int
     us: int
-    us_non_accredited: int
+    non_accredited: int
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,7 @@ class SecurityToken(RestrictedToken):
         return int(self._read("investorBalance", identity))
 
     def holder_counts(self) -> HolderCounts:
-        """Holders, UK holders, US holders, US non-accredited holders, counted per investor."""
+        """Holders, UK holders, US holders, non-accredited holders (any residence), counted per investor."""
         total, uk, us, non_acc = self._read("holderCounts")
         return HolderCounts(int(total), int(uk), int(us), int(non_acc))
 

@@ -287,6 +287,28 @@ def test_who_may_buy_follows_the_offerings_exemption(ow: OfferingWorld) -> None:
     assert ow.token.total_supply() == 3
 
 
+def test_uk_professional_placement_sells_to_cobs_3_professional_clients_and_ecps_only(ow: OfferingWorld) -> None:
+    """A UK professional-only placement (FCA COBS 4.12A) sells to investors the FCA's COBS 3 puts in
+    its professional-client or eligible-counterparty categories, from first offer to closing; not to
+    UK retail clients, and not to investors categorised only under US rules (a US accredited investor
+    or QIB), whom no UK firm has categorised."""
+    w = ow.w
+    p = ow.open(Exemption.UK_PROFESSIONAL_PLACEMENT, "2027-03-01", "2027-03-31T17:00:00")
+    code = RULES_BY_NAME["OFFERING_PURCHASER_NOT_ELIGIBLE"].code
+    w.at(t("2027-03-01"))
+    ow.issue(p, w.w["uk1"], 10)  # professional client (COBS 3.5), at the first second of the offering
+    for outsider in ("us_acc", "us_qib", "uk_retail", "us_na1"):
+        assert ow.offerings.detect_issuance_restriction(p, w.w[outsider], 1) == code
+        exc = reverts(lambda who=outsider: ow.issue(p, w.w[who], 1), "OfferingPurchaserNotProfessional")
+        assert exc.rule_name == "OFFERING_PURCHASER_NOT_ELIGIBLE"
+        assert exc.rule_message is not None and "eligible counterparties" in exc.rule_message
+    assert ow.offerings.detect_issuance_restriction(p, w.w["uk2"], 1) == 0
+    w.at(t("2027-03-31T17:00:00"))
+    ow.issue(p, w.w["uk2"], 10)  # eligible counterparty (COBS 3.6), at the last second of the offering
+    assert ow.token.total_supply() == 20
+    assert ow.offerings.offering(p).purchasers == 2
+
+
 # ---------------------------------------------------------------- Regulation S
 
 
@@ -387,3 +409,149 @@ def test_506b_offerings_within_90_days_share_the_35(ow: OfferingWorld) -> None:
     reverts(lambda: ow.issue(within, newcomer, 1), "NonAccreditedPurchaserLimitReached", purchasersAfter=36)
     assert ow.offerings.non_accredited_purchasers_counted(beyond) == 0
     ow.issue(beyond, newcomer, 1)
+
+
+def test_506b_purchaser_in_two_integrated_offerings_counts_once(ow: OfferingWorld) -> None:
+    """Rule 152(b)(1) integrates 506(b) offerings within 90 days for the 35 non-accredited purchasers
+    of Rule 506(b)(2)(i): a person who buys in both is one purchaser, not two."""
+    w = ow.w
+    first = ow.open(Exemption.REG_D_506B, "2027-01-04", "2027-12-31")
+    w.at(t("2027-01-04"))
+    buyers = [ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0] for _ in range(34)]
+    for buyer in buyers:
+        ow.issue(first, buyer, 10)
+    # First offered 90 days after the first offering (2027-04-04 00:00:00): integrated with it.
+    second = ow.open(Exemption.REG_D_506B, "2027-04-04", "2027-12-31")
+    w.at(t("2027-04-04"))
+    ow.issue(second, buyers[0], 5)  # already one of the 34
+    assert ow.offerings.offering(second).non_accredited_purchasers == 1  # the offering's own ledger
+    assert ow.offerings.non_accredited_purchasers_counted(second) == 34
+    assert ow.offerings.non_accredited_purchasers_counted(first) == 34
+    # So the 35th distinct purchaser may still buy, in either offering; a 36th may not.
+    newcomer, extra = (ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0] for _ in range(2))
+    ow.issue(second, newcomer, 1)
+    assert ow.offerings.non_accredited_purchasers_counted(first) == 35
+    ow.issue(first, newcomer, 1)  # the same person again: still 35
+    assert ow.offerings.non_accredited_purchasers_counted(second) == 35
+    exc = reverts(
+        lambda: ow.issue(second, extra, 1), "NonAccreditedPurchaserLimitReached", purchasersAfter=36, limit=35
+    )
+    assert exc.rule_name == "NON_ACCREDITED_PURCHASER_LIMIT"
+    code = RULES_BY_NAME["NON_ACCREDITED_PURCHASER_LIMIT"].code
+    assert ow.offerings.detect_issuance_restriction(first, extra, 1) == code
+    assert ow.offerings.detect_issuance_restriction(second, buyers[1], 1) == 0
+    # First offered one second later (2027-04-04 00:00:01): not integrated with the first offering,
+    # only with the second, whose two non-accredited purchasers it counts.
+    third = ow.open(Exemption.REG_D_506B, "2027-04-04T00:00:01", "2027-12-31")
+    assert ow.offerings.non_accredited_purchasers_counted(third) == 2
+    w.at(t("2027-04-05"))
+    ow.issue(third, extra, 1)
+    assert ow.offerings.non_accredited_purchasers_counted(third) == 3
+
+
+def test_rule_905_reg_s_equity_of_a_domestic_issuer_is_restricted(ow: OfferingWorld) -> None:
+    """17 CFR 230.905: equity securities of a domestic issuer sold under Regulation S are restricted
+    securities (Rule 144 holding period), and stay restricted after an offshore resale under Rule 904.
+    The sandbox takes a security whose home is the US to be a domestic issuer's; a UK issuer's Reg S
+    equity is not restricted by Rule 905."""
+    w = ow.w
+    token = w.deploy_token(
+        Terms(us_min_category=int(Cat.US_NON_ACCREDITED), uk_min_category=int(Cat.UK_RETAIL)), home=Jur.US
+    )
+    token.approve_issuance(ISSUANCE_LIMIT, sender=w.sec)
+    us = OfferingRegistry.deploy(w.chain, token=token, registry=w.registry.address, sender=w.issuer)
+    us.attach(admin=w.issuer)
+    # A reporting issuer (since 2025-06-01): Category 3 equity's period is six months from closing.
+    us.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    terms = OfferingTerms(Exemption.REG_S_CATEGORY_3, t("2027-01-04"), t("2027-02-01"), True)
+    domestic = us.open_offering(terms, sender=w.issuer)
+    foreign = ow.open(Exemption.REG_S_CATEGORY_3, "2027-01-04", "2027-02-01")
+    assert us.offering(domestic).restricted and not ow.offerings.offering(foreign).restricted
+    assert us.offering(domestic).period_ends_at == t("2027-08-01")
+    w.at(t("2027-01-04"))
+    us.issue(domestic, w.w["uk1"], 100, sender=w.issuer)
+    ow.issue(foreign, w.w["uk1"], 100)
+    (lot,) = us.lots_of(w.w["uk1"])
+    assert (lot.acquired_at, lot.unlock_at, lot.reg_s_until, lot.restricted) == (
+        t("2027-01-04"),
+        t("2027-07-04"),
+        t("2027-08-01"),
+        True,
+    )
+    assert ow.offerings.lots_of(w.w["uk1"])[0].unlock_at == 0
+    # An offshore resale (Rule 904) to a non-US person: allowed; the units stay restricted there.
+    w.at(t("2027-03-01"))
+    token.transfer(w.w["uk2"], 40, sender=w.w["uk1"])
+    (moved,) = us.lots_of(w.w["uk2"])
+    assert (moved.amount, moved.acquired_at, moved.restricted) == (40, t("2027-01-04"), True)
+    # The issuer stops reporting (Form 15): the holding period is a year again (Rule 144(d)(1)(ii)),
+    # so after the distribution compliance period the units still may not go to a US person.
+    us.set_reporting_since(0, sender=w.issuer)
+    w.at(t("2027-08-01"))
+    exc = reverts(lambda: token.transfer(w.w["us_na1"], 1, sender=w.w["uk2"]), "LockupActive")
+    assert exc.rule_name == "LOCKUP_ACTIVE"
+    token.transfer(w.w["us_qib"], 1, sender=w.w["uk2"])  # Rule 144A: to a QIB during the holding period
+    w.at(t("2028-01-03T23:59:59"))
+    reverts(lambda: token.transfer(w.w["us_na1"], 1, sender=w.w["uk2"]), "LockupActive")
+    w.at(t("2028-01-04"))
+    token.transfer(w.w["us_na1"], 39, sender=w.w["uk2"])
+    assert token.balance_of(w.w["us_na1"]) == 39
+    # The UK issuer's units, never restricted, go to a US person once their period ends.
+    assert ow.offerings.offering(foreign).period_ends_at == t("2027-08-01")
+    ow.moves(w.w["uk1"], w.w["us_na1"], 100)
+
+
+def test_split_multiplies_the_lots_and_keeps_their_dates(ow: OfferingWorld) -> None:
+    """A 3-for-1 split of a security issuing in offerings: each lot's units are multiplied and keep
+    their acquisition date (Rule 144(d)(3)(i): securities acquired in a split are acquired when the
+    split securities were), so exactly the split restricted units stay locked to the same day."""
+    w = ow.w
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    restricted = ow.open(Exemption.REG_D_506C, "2027-03-01", "2027-03-31")
+    public = ow.open(Exemption.UK_PUBLIC_OFFER, "2027-03-01", "2027-03-31")
+    w.at(t("2027-03-01"))
+    ow.issue(restricted, w.w["us_acc"], 100)
+    ow.issue(public, w.w["us_acc"], 50)  # free units
+    w.at(t("2027-05-03"))
+    ow.token.start_split(3, sender=w.issuer)
+    (lot_split,) = ow.offerings.events(ow.token.split_batch([w.w["us_acc"]], sender=w.issuer), "LotSplit")
+    assert lot_split.args == {"wallet": w.w["us_acc"], "offeringId": restricted, "before": 100, "after_": 300}
+    assert not ow.token.split_in_progress().in_progress
+    assert ow.token.balance_of(w.w["us_acc"]) == 450
+    (lot,) = ow.offerings.lots_of(w.w["us_acc"])
+    assert (lot.amount, lot.acquired_at, lot.unlock_at) == (300, t("2027-03-01"), t("2027-09-01"))
+    # 150 free units may go; the 151st is one of the 300 restricted ones.
+    w.at(t("2027-08-02"))
+    ow.refused(w.w["us_acc"], w.w["us_na1"], 151, "LOCKUP_ACTIVE", "LockupActive")
+    ow.moves(w.w["us_acc"], w.w["us_na1"], 150)
+    w.at(t("2027-08-31T23:59:59"))
+    ow.refused(w.w["us_acc"], w.w["us_na1"], 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2027-09-01"))
+    ow.moves(w.w["us_acc"], w.w["us_na1"], 300)
+
+
+def test_506b_35_holds_per_group_of_offerings_within_90_days_of_each_other(ow: OfferingWorld) -> None:
+    """Rule 152(b)(1) limits the non-accredited purchasers of 506(b) offerings within 90 days of each
+    other: a middle offering is integrated with one 90 days before it and one 90 days after it, but
+    those two, 180 days apart, are not integrated with each other, so each pair shares its own 35."""
+    w = ow.w
+    before = ow.open(Exemption.REG_D_506B, "2027-01-04", "2027-01-31")
+    middle = ow.open(Exemption.REG_D_506B, "2027-04-04", "2027-12-31")
+    after = ow.open(Exemption.REG_D_506B, "2027-07-03", "2027-07-31")
+    w.at(t("2027-01-04"))
+    for _ in range(20):
+        ow.issue(before, ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0], 1)
+    w.at(t("2027-07-03"))
+    for _ in range(20):
+        ow.issue(after, ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0], 1)
+    assert ow.offerings.non_accredited_purchasers_counted(middle) == 20
+    # Fifteen purchasers in the middle offering bring each pair to 35 ...
+    for _ in range(15):
+        ow.issue(middle, ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0], 1)
+    assert ow.offerings.non_accredited_purchasers_counted(middle) == 35
+    assert ow.offerings.non_accredited_purchasers_counted(before) == 35
+    assert ow.offerings.non_accredited_purchasers_counted(after) == 35
+    # ... and a sixteenth would make 36 in both.
+    newcomer = ow.investor(Jur.US, Cat.US_NON_ACCREDITED, sends=False)[0]
+    reverts(lambda: ow.issue(middle, newcomer, 1), "NonAccreditedPurchaserLimitReached", purchasersAfter=36)

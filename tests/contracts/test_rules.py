@@ -3,8 +3,12 @@ code of the view pre-check (second before/after a period; N-1, N, N+1 holders; c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from eth_account import Account
+
 from sandbox.contracts.security_token import HolderCounts, LockedTokens
-from sandbox.rules import RULES_BY_NAME
+from sandbox.rules import RULES_BY_NAME, HolderType, InvestorAttributes
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
 from tests.contracts.conftest import DAY, World
@@ -185,22 +189,52 @@ def test_jurisdiction_holder_cap(w: World) -> None:
     allowed(t, uk1, w.w["uk3"], 1)  # the UK side is not capped
 
 
-def test_non_accredited_us_holder_cap(w: World) -> None:
+def test_12g_counts_non_accredited_holders_of_any_residence(w: World) -> None:
+    """Exchange Act 12(g)(1)(A) counts holders of record "who are not accredited investors", whatever
+    their residence: a UK retail investor (never accredited under Rule 501(a) in the registry) counts
+    toward the 500 as a US non-accredited one does. The holders at the start are uk1 (UK professional)
+    and uk2 (eligible counterparty), neither recorded as accredited, and us_acc."""
     t, uk1 = w.token, w.w["uk1"]
-    w.set_terms(max_us_non_accredited=1)
+    assert t.holder_counts() == HolderCounts(total=3, uk=2, us=1, non_accredited=2)
+    w.set_terms(max_us_non_accredited=3)
     allowed(t, uk1, w.w["us_na1"], 1)
     refused(
         t,
         uk1,
-        w.w["us_na2"],
+        w.w["uk_retail"],
         1,
         "NON_ACCREDITED_HOLDER_LIMIT",
         "NonAccreditedHolderLimitReached",
-        holdersAfter=2,
-        limit=1,
+        holdersAfter=4,
+        limit=3,
     )
-    allowed(t, uk1, w.w["us_qib"], 1)
-    assert t.holder_counts() == HolderCounts(total=5, uk=2, us=3, us_non_accredited=1)
+    allowed(t, uk1, w.w["us_qib"], 1)  # a QIB is accredited: not counted
+    assert t.holder_counts() == HolderCounts(total=5, uk=2, us=3, non_accredited=3)
+    # A non-accredited holder leaving frees a place for the UK retail investor.
+    allowed(t, w.w["us_na1"], uk1, 1)
+    allowed(t, uk1, w.w["uk_retail"], 1)
+    assert t.holder_counts() == HolderCounts(total=5, uk=3, us=2, non_accredited=3)
+
+
+def test_12g_accreditation_is_read_when_the_holder_joins(w: World) -> None:
+    """A UK investor accredited (Rule 501(a)) until 2027-06-30 23:59:59 UTC joins at that second as
+    an accredited holder; another, accredited until the same second, joining one second later counts
+    as a non-accredited holder of record."""
+    t, uk1 = w.token, w.w["uk1"]
+    w.set_terms(max_us_non_accredited=2)  # uk1 and uk2 already count
+    until = int(datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC).timestamp())
+    wealthy = InvestorAttributes(HolderType.NATURAL_PERSON, us_person=False, accredited_until=until)
+    late, early = Account.create().address, Account.create().address
+    for who in (early, late):
+        w.registry.register_investor(
+            who, who, Jur.GB, Cat.UK_PROFESSIONAL, until + 365 * DAY, attributes=wealthy, sender=w.operator
+        )
+    w.at(until)
+    allowed(t, uk1, early, 1, view=False)
+    assert t.holder_counts().non_accredited == 2
+    w.at(until + 1)
+    reverts(lambda: t.transfer(late, 1, sender=uk1), "NonAccreditedHolderLimitReached", holdersAfter=3, limit=2)
+    assert t.balance_of(late) == 0 and t.holder_counts() == HolderCounts(total=4, uk=3, us=1, non_accredited=2)
 
 
 def test_holder_counts_are_per_investor_across_wallets(w: World) -> None:

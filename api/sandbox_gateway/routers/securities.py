@@ -112,7 +112,7 @@ def get_security(symbol: SymbolPath, market: MarketDep, principal: AnyPrincipal)
             "total": holders.total,
             "GB": holders.uk,
             "US": holders.us,
-            "US_NON_ACCREDITED": holders.us_non_accredited,
+            "NON_ACCREDITED": holders.non_accredited,
         },
     )
 

@@ -12,6 +12,7 @@ interface IOfferedToken {
     function mint(address to, uint256 amount) external;
     function raiseLockHorizon(address wallet, uint256 horizon) external;
     function balanceOf(address account) external view returns (uint256);
+    function homeJurisdiction() external view returns (uint16);
 }
 
 /// @title OfferingRegistry
@@ -49,6 +50,10 @@ contract OfferingRegistry is IOfferingRegistry {
     uint40 private _reportingSince;
     Offering[] private _offerings;
     mapping(uint256 offeringId => mapping(address investor => bool)) private _purchased;
+    /// @dev Investors who were not accredited when they first bought in a 506(b) offering, per offering
+    /// (list and membership): integrated offerings count each such purchaser once.
+    mapping(uint256 offeringId => address[]) private _nonAccreditedList;
+    mapping(uint256 offeringId => mapping(address investor => bool)) private _nonAccredited;
     mapping(address wallet => Lot[]) private _lots;
 
     /// @param token_ The security (an `OfferingRegistry` serves one).
@@ -82,7 +87,9 @@ contract OfferingRegistry is IOfferingRegistry {
     /// @notice Opens an offering; returns its id (1, 2, ...). A Regulation S offering starts its own
     /// distribution compliance period at the later of first offer and closing (Rule 902(f)): Category 1
     /// none, Category 2 and Category 3 debt 40 days, Category 3 equity 1 year (6 months for a
-    /// reporting issuer). Reg D and Rule 144A offerings sell restricted securities (Rule 144(a)(3)).
+    /// reporting issuer). Reg D and Rule 144A offerings sell restricted securities (Rule 144(a)(3)), and
+    /// so does a Regulation S offering of a domestic issuer's equity (17 CFR 230.905; the sandbox takes
+    /// a security whose home jurisdiction is the US to be a domestic issuer's).
     /// @dev Requirements: caller has the token's AGENT_ROLE; an exemption is named;
     /// `firstOfferAt <= closingAt`.
     function createOffering(OfferingTerms calldata t) external onlyAgent returns (uint256 offeringId) {
@@ -95,7 +102,8 @@ contract OfferingRegistry is IOfferingRegistry {
         } else if (e == Exemption.RegSCategory3) {
             end = addMonths(start, _reportingNow() ? 6 : 12);
         }
-        bool restricted = e == Exemption.RegD506b || e == Exemption.RegD506c || e == Exemption.Rule144A;
+        bool restricted = e == Exemption.RegD506b || e == Exemption.RegD506c || e == Exemption.Rule144A
+            || (e >= Exemption.RegSCategory1 && e <= Exemption.RegSCategory3 && t.equity && _domesticIssuer());
         _offerings.push(
             Offering({
                 exemption: e,
@@ -131,7 +139,13 @@ contract OfferingRegistry is IOfferingRegistry {
         if (newPurchaser) {
             _purchased[offeringId][r.identity] = true;
             o.purchasers += 1;
-            if (!_accredited(r)) o.nonAccreditedPurchasers += 1;
+            if (!_accredited(r)) {
+                o.nonAccreditedPurchasers += 1;
+                if (o.exemption == Exemption.RegD506b) {
+                    _nonAccredited[offeringId][r.identity] = true;
+                    _nonAccreditedList[offeringId].push(r.identity);
+                }
+            }
         }
         o.issued += uint96(amount);
         uint256 horizon;
@@ -168,17 +182,57 @@ contract OfferingRegistry is IOfferingRegistry {
         return _reportingSince;
     }
 
-    /// @notice Non-accredited purchasers counted against offering `offeringId`'s 35: its own and those
-    /// of 506(b) offerings first offered within 90 days of it (Rule 152(b)(1)).
+    /// @notice Non-accredited purchasers counted against offering `offeringId`'s 35: the most distinct
+    /// investors who were not accredited when they bought, over any group of 506(b) offerings first
+    /// offered within 90 days of each other that includes this one (Rule 152(b)(1)); one who bought in
+    /// two offerings of a group is one purchaser.
     function nonAccreditedPurchasersCounted(uint256 offeringId) public view returns (uint256 n) {
-        Offering storage o = _offering(offeringId);
-        uint256 at = o.firstOfferAt;
-        for (uint256 i = 0; i < _offerings.length; ++i) {
-            Offering storage p = _offerings[i];
-            if (p.exemption != Exemption.RegD506b) continue;
-            uint256 t = p.firstOfferAt;
-            if ((t > at ? t - at : at - t) <= INTEGRATION_WINDOW) n += p.nonAccreditedPurchasers;
+        (n,) = _groups(_offering(offeringId).firstOfferAt, address(0));
+    }
+
+    /// @dev Over every 90-day group of 506(b) offerings holding one first offered at `at` (each starts
+    /// at an offering first offered at most 90 days before `at`): the largest distinct count, and the
+    /// largest once `investor` buys (unchanged in a group where it is already counted).
+    function _groups(uint256 at, address investor) private view returns (uint256 most, uint256 mostAfter) {
+        for (uint256 p = 1; p <= _offerings.length; ++p) {
+            uint256 start = _offerings[p - 1].firstOfferAt;
+            if (_offerings[p - 1].exemption != Exemption.RegD506b || start > at || at - start > INTEGRATION_WINDOW) {
+                continue;
+            }
+            (uint256 n, bool seen) = _distinct(start, investor);
+            if (n > most) most = n;
+            if (!seen && investor != address(0)) ++n;
+            if (n > mostAfter) mostAfter = n;
         }
+    }
+
+    /// @dev The distinct non-accredited purchasers of the 506(b) offerings first offered from `start` to
+    /// 90 days after it, and whether `investor` is one of them.
+    function _distinct(uint256 start, address investor) private view returns (uint256 n, bool seen) {
+        for (uint256 i = 1; i <= _offerings.length; ++i) {
+            if (!_inGroup(start, i)) continue;
+            if (_nonAccredited[i][investor]) seen = true;
+            address[] storage list = _nonAccreditedList[i];
+            for (uint256 k = 0; k < list.length; ++k) {
+                if (!_countedBefore(start, i, list[k])) ++n;
+            }
+        }
+    }
+
+    /// @dev Whether offering `id` is a 506(b) offering first offered from `start` to 90 days after it.
+    function _inGroup(uint256 start, uint256 id) private view returns (bool) {
+        Offering storage p = _offerings[id - 1];
+        uint256 t = p.firstOfferAt;
+        return p.exemption == Exemption.RegD506b && t >= start && t - start <= INTEGRATION_WINDOW;
+    }
+
+    /// @dev Whether `investor` is a non-accredited purchaser of an offering of the group from `start`
+    /// listed before offering `end`.
+    function _countedBefore(uint256 start, uint256 end, address investor) private view returns (bool) {
+        for (uint256 j = 1; j < end; ++j) {
+            if (_nonAccredited[j][investor] && _inGroup(start, j)) return true;
+        }
+        return false;
     }
 
     /// @notice The rule that would refuse issuing `amount` to `to` in offering `offeringId` now (0 if
@@ -339,11 +393,29 @@ contract OfferingRegistry is IOfferingRegistry {
         delete _lots[lostWallet];
     }
 
+    /// @inheritdoc IOfferingRegistry
+    function splitLots(address wallet, uint256 ratio) external onlyToken {
+        Lot[] storage lots = _lots[wallet];
+        for (uint256 i = 0; i < lots.length; ++i) {
+            uint256 before = lots[i].amount;
+            if (before == 0) continue;
+            // Lots are parts of the wallet's balance, which the token has checked fits once split.
+            lots[i].amount = uint96(before * ratio);
+            emit LotSplit(wallet, lots[i].offeringId, before, before * ratio);
+        }
+    }
+
     // ================================================================== internals
 
     function _offering(uint256 offeringId) private view returns (Offering storage) {
         if (offeringId == 0 || offeringId > _offerings.length) revert OfferingUnknown(offeringId);
         return _offerings[offeringId - 1];
+    }
+
+    /// @dev A domestic issuer under Regulation S (not a foreign issuer, Rule 902(e)): the sandbox takes
+    /// the security's home jurisdiction to be the issuer's.
+    function _domesticIssuer() private view returns (bool) {
+        return IOfferedToken(token).homeJurisdiction() == US;
     }
 
     function _reportingNow() private view returns (bool) {
@@ -400,12 +472,15 @@ contract OfferingRegistry is IOfferingRegistry {
         } else if (e == Exemption.Rule144A) {
             if (!_qib(r)) return (TransferRules.OFFERING_PURCHASER_NOT_ELIGIBLE, 0);
         } else if (e == Exemption.UkProfessionalPlacement) {
-            if (r.category == IInvestorRegistry.Category.UkRetail || r.category == IInvestorRegistry.Category.UsNonAccredited) {
+            // FCA COBS 3: professional clients (3.5) and eligible counterparties (3.6) only.
+            IInvestorRegistry.Category c = r.category;
+            if (c != IInvestorRegistry.Category.UkProfessional && c != IInvestorRegistry.Category.UkEligibleCounterparty) {
                 return (TransferRules.OFFERING_PURCHASER_NOT_ELIGIBLE, 0);
             }
         } else if (e == Exemption.RegD506b) {
+            // A purchaser already counted in a group of integrated offerings is not a new one there.
             if (!_accredited(r) && !_purchased[offeringId][r.identity]) {
-                uint256 after_ = nonAccreditedPurchasersCounted(offeringId) + 1;
+                (, uint256 after_) = _groups(o.firstOfferAt, r.identity);
                 if (after_ > NON_ACCREDITED_PURCHASER_LIMIT) {
                     return (TransferRules.NON_ACCREDITED_PURCHASER_LIMIT, after_);
                 }

@@ -278,8 +278,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControl {
         return Attributes(investor_.holderType, investor_.usPerson, investor_.qib, investor_.accreditedUntil);
     }
 
-    /// @notice Whether the investor holding `wallet` is an accredited investor with a current
-    /// verification at `at` (false for an unregistered wallet).
+    /// @inheritdoc IInvestorRegistry
     function isAccreditedAt(address wallet, uint256 at) external view returns (bool) {
         address identity = _wallets[wallet].identity;
         return identity != address(0) && at <= _investors[identity].accreditedUntil;

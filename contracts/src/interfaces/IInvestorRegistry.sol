@@ -149,6 +149,10 @@ interface IInvestorRegistry {
     /// @notice The investor record of `identity` (status None when it is not registered).
     function investor(address identity) external view returns (Investor memory);
 
+    /// @notice Whether the investor holding `wallet`, of any jurisdiction, is an accredited investor
+    /// (Rule 501(a)) with a current verification at `at` (false for an unregistered wallet).
+    function isAccreditedAt(address wallet, uint256 at) external view returns (bool);
+
     /// @notice The sanctions regimes that designate `party` itself, as bits (1: OFSI, 2: OFAC).
     function designationsOf(address party) external view returns (uint8);
 

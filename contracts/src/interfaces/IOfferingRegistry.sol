@@ -38,7 +38,8 @@ interface IOfferingRegistry {
     }
 
     /// @notice An offering as the registry keeps it. `restricted`: the units sold are restricted
-    /// securities (Rule 144(a)(3): Reg D and Rule 144A sales). `periodEndsAt`: end of the Regulation S
+    /// securities (Rule 144(a)(3): Reg D and Rule 144A sales; Rule 905: a domestic issuer's equity sold
+    /// under Regulation S). `periodEndsAt`: end of the Regulation S
     /// distribution compliance period (0 for none). `purchasers` / `nonAccreditedPurchasers`: distinct
     /// investors who bought in it (the purchaser ledger).
     struct Offering {
@@ -89,6 +90,9 @@ interface IOfferingRegistry {
     );
     event LotMoved(address indexed from, address indexed to, uint256 indexed offeringId, uint256 amount, uint256 acquiredAt);
     event ReportingStatusSet(uint256 reportingSince, address indexed agent);
+    /// @notice A split multiplied a lot of `wallet` from offering `offeringId`: `before` units became
+    /// `after_` units, acquisition date unchanged.
+    event LotSplit(address indexed wallet, uint256 indexed offeringId, uint256 before, uint256 after_);
 
     error OfferingNotAgent(address account);
     error OfferingNotToken(address account);
@@ -101,10 +105,11 @@ interface IOfferingRegistry {
     error OfferingPurchaserNotQib(uint256 offeringId, address wallet);
     /// @notice Regulation S Rule 903: an offshore sale; never to a US person.
     error OfferingPurchaserUsPerson(uint256 offeringId, address wallet, uint256 periodEndsAt);
-    /// @notice A professional-only placement (FCA COBS 4.12A, FSMA s21): no retail client.
+    /// @notice A UK professional-only placement (FCA COBS 4.12A, FSMA s21) sells only to investors
+    /// categorised under FCA COBS 3 as professional clients or eligible counterparties.
     error OfferingPurchaserNotProfessional(uint256 offeringId, address wallet);
-    /// @notice Rule 506(b)(2)(i): at most 35 non-accredited purchasers, counted across 506(b)
-    /// offerings within 90 days of each other (Rule 152(b)(1)).
+    /// @notice Rule 506(b)(2)(i): at most 35 non-accredited purchasers, distinct persons counted across
+    /// 506(b) offerings within 90 days of each other (Rule 152(b)(1)).
     error NonAccreditedPurchaserLimitReached(uint256 offeringId, uint256 purchasersAfter, uint256 limit);
 
     /// @notice Checks the lots `value` units from `from` to `to` would take (token plumbing).
@@ -128,4 +133,10 @@ interface IOfferingRegistry {
 
     /// @notice Moves every lot of `lostWallet` to `newWallet` (ERC-3643 recovery; token plumbing).
     function recoverLots(address lostWallet, address newWallet) external;
+
+    /// @notice Token plumbing for an N-for-1 split: multiplies the units of `wallet`'s lots by `ratio`,
+    /// keeping their acquisition dates, offerings and status (Rule 144(d)(3)(i): securities acquired
+    /// in a stock split are deemed acquired when the securities split were).
+    /// @dev Requirements: the caller is the token.
+    function splitLots(address wallet, uint256 ratio) external;
 }

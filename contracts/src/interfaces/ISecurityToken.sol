@@ -23,7 +23,9 @@ interface ISecurityToken {
     /// @param maxHolders Holders of record (investors), e.g. 12(g): 2,000; 0 = off.
     /// @param maxUkHolders Holders in the UK; 0 = off.
     /// @param maxUsHolders Holders in the US; 0 = off.
-    /// @param maxUsNonAccredited US non-accredited holders (12(g): 500; Reg D 506(b): 35); 0 = off.
+    /// @param maxUsNonAccredited Holders of record who are not accredited investors, of any residence
+    /// (Exchange Act 12(g)(1)(A): 500; the name predates counting UK holders); 0 = off. Rule 506(b)'s 35
+    /// limits the issuer's purchasers per offering (`OfferingRegistry`), not holders.
     /// @param crossBorderWindow Seconds over which an investor's cross-border volume (transfers it sent
     /// to another jurisdiction, directly or approved) counts against `crossBorderThreshold`: a transfer
     /// made at `t` counts until `t + crossBorderWindow - 1` inclusive. 0 = each transfer on its own.
@@ -195,6 +197,4 @@ interface ISecurityToken {
     /// @notice The offering registry cannot be attached: one is already, units were issued, it serves
     /// another token, or the terms keep lots of their own.
     error OfferingRegistryNotAllowed(address offeringRegistry);
-    /// @notice A share split of a security whose lots live in an offering registry (not supported yet).
-    error SplitWithOfferingLots();
 }

@@ -300,9 +300,13 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             // A cross-border transfer (direct or approved) adds to the sender's volume in the window.
             if (flags & F_COUNT_CROSS_BORDER != 0) _recordCrossBorder(c.sr.identity, value);
         }
-        // Single-wallet investors carry "counted as US non-accredited" in their wallet's flags.
+        // Single-wallet investors carry "counted as non-accredited" in their wallet's flags.
         if (c.leaves && !c.sMulti) c.s.flags &= ~W_COUNTED_NON_ACC;
-        if (c.joins && !c.rMulti && _isUsNonAccredited(c.rr)) c.r.flags |= W_COUNTED_NON_ACC;
+        bool rNonAcc;
+        if (c.joins) {
+            rNonAcc = _isNonAccredited(c.registry, to);
+            if (rNonAcc && !c.rMulti) c.r.flags |= W_COUNTED_NON_ACC;
+        }
         if (mode != M_MINT) _debit(from, to, value, mode, c);
         if (mode != M_BURN) _credit(to, value, mode, c);
         if (c.sMulti) {
@@ -314,9 +318,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             Position storage p = _positions[c.rr.identity];
             p.balance = uint96(c.rPos + value);
             p.initialized = true;
-            if (c.joins) p.countedNonAccredited = _isUsNonAccredited(c.rr);
+            if (c.joins) p.countedNonAccredited = rNonAcc;
         }
-        if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c);
+        if (mode == M_MINT || mode == M_BURN || c.leaves || c.joins) _count(mode, value, c, rNonAcc);
         emit Transfer(from, to, value);
     }
 
@@ -534,7 +538,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         c.countAfter = (uk ? n.ukHolders : n.usHolders) + 1 - sameSide;
         c.limitValue = uk ? caps.maxUkHolders : caps.maxUsHolders;
         if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.JURISDICTION_HOLDER_LIMIT;
-        if (_isUsNonAccredited(c.rr)) {
+        if (_isNonAccredited(c.registry, to)) {
             c.countAfter = n.usNonAccredited + 1 - (c.leaves && c.sCountedNonAcc ? 1 : 0);
             c.limitValue = caps.maxUsNonAccredited;
             if (c.limitValue != 0 && c.countAfter > c.limitValue) return TransferRules.NON_ACCREDITED_HOLDER_LIMIT;
@@ -735,7 +739,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         _storeWalletAt(c.rSlot, r);
     }
 
-    function _count(uint8 mode, uint256 value, Ctx memory c) private {
+    function _count(uint8 mode, uint256 value, Ctx memory c, bool rNonAcc) private {
         Counts memory n = _counts;
         if (mode == M_MINT) n.totalSupply += uint96(value);
         if (mode == M_BURN) n.totalSupply -= uint96(value);
@@ -749,7 +753,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             n.holders += 1;
             if (c.rr.jurisdiction == UK) n.ukHolders += 1;
             else n.usHolders += 1;
-            if (_isUsNonAccredited(c.rr)) n.usNonAccredited += 1;
+            if (rNonAcc) n.usNonAccredited += 1;
         }
         _counts = n;
     }

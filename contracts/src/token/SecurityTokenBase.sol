@@ -482,8 +482,10 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
             && rec.kycValidUntil >= block.timestamp;
     }
 
-    function _isUsNonAccredited(IInvestorRegistry.WalletRecord memory rec ) internal pure returns (bool) {
-        return rec.jurisdiction == US && rec.category == IInvestorRegistry.Category.UsNonAccredited;
+    /// @dev Exchange Act 12(g)(1)(A) counts holders of record "who are not accredited investors" of any
+    /// residence: the investor's accreditation (Rule 501(a)) as the registry records it now.
+    function _isNonAccredited(IInvestorRegistry reg, address wallet) internal view returns (bool) {
+        return !reg.isAccreditedAt(wallet, block.timestamp);
     }
 
     function _minCategory(Config memory cfg, uint16 jurisdiction ) internal pure returns (uint8) {

@@ -7,6 +7,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {IERC3643} from "../interfaces/IERC3643.sol";
 import {IERC7943Fungible} from "../interfaces/IERC7943Fungible.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {IOfferingRegistry} from "../interfaces/IOfferingRegistry.sol";
 import {SecurityTokenBase} from "./SecurityTokenBase.sol";
 import {TransferRules} from "./TransferRules.sol";
 
@@ -188,14 +189,13 @@ contract SecurityTokenModule is SecurityTokenBase {
     /// @notice Starts an N-for-1 split: every unit will become `ratio` units. Movements of units stop
     /// (the PAUSED rule) until `splitBatch` has processed every wallet holding units; the issuance
     /// limit, the per-investor maximum and the cross-border threshold are multiplied now; holder
-    /// counts do not change. A supply of 0 completes at once.
+    /// counts do not change. A supply of 0 completes at once. Cross-border volume already in an
+    /// investor's window is not multiplied (it counts at its pre-split size until it leaves the window).
     /// @dev Requirements: caller has AGENT_ROLE; `ratio >= 2`; no split in progress; no cross-border
     /// transfer pending; no scheduled record date still to come; the scaled limits and supply fit
     /// their storage widths.
     function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
         if (ratio < 2) revert InvalidSplitRatio(ratio);
-        // Lots kept by an offering registry are not split (yet): refuse rather than leave them unscaled.
-        if (_offeringRegistry != address(0)) revert SplitWithOfferingLots();
         uint8 flags = _config.flags;
         if (flags & F_SPLITTING != 0) revert SplitInProgress();
         if (_pendingCrossBorder != 0) revert CrossBorderTransfersPending(_pendingCrossBorder);
@@ -230,7 +230,8 @@ contract SecurityTokenModule is SecurityTokenBase {
     }
 
     /// @notice Splits each of `wallets` once: its balance, frozen units (agents' and regulators'),
-    /// lock-up lots (same unlock times) and its investor's aggregate position are multiplied by the
+    /// lock-up lots (same unlock times; an offering registry's lots, same acquisition dates) and its
+    /// investor's aggregate position are multiplied by the
     /// ratio, and the total supply grows with them. A wallet already split, or holding nothing, is
     /// skipped. The split completes with the batch that splits the last units outstanding.
     /// @dev Requirements: caller has AGENT_ROLE; a split is in progress. Cost grows with the wallets
@@ -303,6 +304,21 @@ contract SecurityTokenModule is SecurityTokenBase {
             for (uint256 i = head; i < tail; ++i) {
                 Lot storage lot = _lots[wallet][i];
                 lot.amount = uint96(lot.amount * ratio);
+            }
+            // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date).
+            address offerings = _offeringRegistry;
+            if (offerings != address(0)) {
+                bytes4 selector = IOfferingRegistry.splitLots.selector;
+                assembly ("memory-safe") {
+                    let p := mload(0x40)
+                    mstore(p, selector)
+                    mstore(add(p, 4), wallet)
+                    mstore(add(p, 36), ratio)
+                    if iszero(call(gas(), offerings, 0, p, 68, 0, 0)) {
+                        returndatacopy(p, 0, returndatasize())
+                        revert(p, returndatasize())
+                    }
+                }
             }
         }
         (uint256 record,) = _registry.walletWords(wallet, wallet);

@@ -48,7 +48,8 @@ abstract contract SecurityTokenViews is SecurityTokenBase {
     }
 
 
-    /// @notice Holders of record counted per investor: total, UK, US, US non-accredited.
+    /// @notice Holders of record counted per investor: total, UK, US, and those not accredited investors
+    /// when they became holders, of any residence (12(g)(1)(A); the last output's name is historical).
     function holderCounts() external view returns (uint256 total, uint256 uk, uint256 us, uint256 usNonAccredited) {
         Counts memory n = _counts;
         return (n.holders, n.ukHolders, n.usHolders, n.usNonAccredited);

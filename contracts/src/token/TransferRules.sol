@@ -81,10 +81,10 @@ library TransferRules {
             return "REG_S_DISTRIBUTION_COMPLIANCE: Regulation S (Rules 903/904): no offer or sale to a US person during the distribution compliance period, which each tranche starts at the later of first offer and closing (Rule 902(f): 40 days / 6 months / 1 year)";
         }
         if (code == NON_ACCREDITED_PURCHASER_LIMIT) {
-            return "NON_ACCREDITED_PURCHASER_LIMIT: the issuer may sell to at most 35 non-accredited purchasers in a Rule 506(b) offering, counted with 506(b) offerings within 90 days (Rule 506(b)(2)(i), Rule 152(b)(1)); resales are not counted";
+            return "NON_ACCREDITED_PURCHASER_LIMIT: the issuer may sell to at most 35 distinct non-accredited persons in a Rule 506(b) offering and those within 90 days of it (Rule 506(b)(2)(i), Rule 152(b)(1)); resales are not counted";
         }
         if (code == OFFERING_PURCHASER_NOT_ELIGIBLE) {
-            return "OFFERING_PURCHASER_NOT_ELIGIBLE: the purchaser may not buy in this offering (Rule 506(c)(2)(ii): verified accredited investors only; Rule 144A(d)(1): QIBs only; FCA COBS 4.12A: professional clients only)";
+            return "OFFERING_PURCHASER_NOT_ELIGIBLE: the purchaser may not buy in this offering (Rule 506(c)(2)(ii): verified accredited investors only; Rule 144A(d)(1): QIBs only; UK placement: COBS 3 professional clients and eligible counterparties only)";
         }
         if (code == OFFERING_NOT_OPEN) {
             return "OFFERING_NOT_OPEN: the issuer sells in an offering only from its first offer to its closing; a later tranche is a new offering";
