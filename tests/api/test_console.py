@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from sandbox.market import Market
+from sandbox_gateway.app import create_app
+from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +32,23 @@ def browser(client: TestClient) -> Iterator[TestClient]:
         yield fresh
 
 
+def login_token(browser: TestClient) -> str:
+    """The sign-in form's CSRF token (its page also sets it in the sign-in cookie)."""
+    form = browser.get("/console/login")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert found is not None
+    return found.group(1)
+
+
+def post_login(browser: TestClient, key: str) -> httpx.Response:
+    """The sign-in form posted as a browser does: its CSRF token in the form and in the sign-in cookie."""
+    token = login_token(browser)
+    return browser.post("/console/login", data={"api_key": key, "csrf_token": token}, follow_redirects=False)
+
+
 def sign_in(browser: TestClient, key: str) -> str:
     """Signs in; returns the session's CSRF token (read from a page, as a browser's form would)."""
-    answer = browser.post("/console/login", data={"api_key": key}, follow_redirects=False)
+    answer = post_login(browser, key)
     assert answer.status_code == 303
     page = browser.get(answer.headers["location"])
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -44,8 +62,8 @@ def events(client: TestClient, key: str, after: int, **headers: str) -> list[tup
     )
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/event-stream")
-    found = re.findall(r"id: (\d+)\nevent: (\w+)\ndata: (.*)\n", answer.text)
-    return [(int(i), name, data) for i, name, data in found]
+    found = re.findall(r"id: (\d+):\d+\nevent: (\w+)\ndata: (.*)\n", answer.text)
+    return [(int(i), name, data) for i, name, data in found if name != "Refused"]
 
 
 def test_me_names_the_principal(client: TestClient, keys: dict[str, str], market: Market) -> None:
@@ -84,7 +102,7 @@ def test_vendored_assets_match_the_lock() -> None:
 def test_sign_in_gives_an_httponly_strict_session_and_never_echoes_the_key(
     browser: TestClient, keys: dict[str, str]
 ) -> None:
-    answer = browser.post("/console/login", data={"api_key": keys["fca"]}, follow_redirects=False)
+    answer = post_login(browser, keys["fca"])
     assert answer.status_code == 303 and answer.headers["location"] == "/console/overview"
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -95,10 +113,10 @@ def test_sign_in_gives_an_httponly_strict_session_and_never_echoes_the_key(
 
 
 def test_a_wrong_key_does_not_sign_in(browser: TestClient) -> None:
-    answer = browser.post("/console/login", data={"api_key": "demo-fca-regulator-key-9999"}, follow_redirects=False)
+    answer = post_login(browser, "demo-fca-regulator-key-9999")
     assert answer.status_code == 401
     assert "not known to this sandbox" in answer.text
-    assert "set-cookie" not in answer.headers
+    assert "sandbox_console=" not in answer.headers.get("set-cookie", "")  # no session (a fresh sign-in form only)
     assert browser.get("/console/overview", follow_redirects=False).headers["location"] == "/console/login"
 
 
@@ -202,23 +220,104 @@ def test_one_investors_holdings_across_securities_within_remit(
 def test_refusals_are_listed_by_rule_within_remit(
     browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
 ) -> None:
-    alice, carol = market.wallets["alice"][0], market.wallets["carol"][0]
+    """Refusals are scoped as the API scopes what they were about: a refused transfer of a GB security from a GB
+    investor to a US investor is the FCA's (home) and the SEC's (its investor); one between two GB investors is
+    the FCA's only. (Before: scoped by the request's path alone, so the SEC saw neither.)"""
+    alice, bob, carol = (market.wallets[k][0] for k in ("alice", "bob", "carol"))
     assert (
         client.post(
             "/securities/THAMES28/frozen-wallets", json={"wallet": alice}, headers=bearer(keys["fca"])
         ).status_code
         == 201
     )
-    refused = client.post(
+    to_carol = client.post(
         "/securities/THAMES28/transfers", json={"to": carol, "amount": 10}, headers=bearer(keys["alice"])
     )
-    assert refused.status_code == 409 and refused.json()["code"] == "SENDER_FROZEN"
+    assert to_carol.status_code == 409 and to_carol.json()["code"] == "SENDER_FROZEN"
+    to_bob = client.post("/securities/THAMES28/transfers", json={"to": bob, "amount": 7}, headers=bearer(keys["alice"]))
+    assert to_bob.status_code == 409 and to_bob.json()["code"] == "SENDER_FROZEN"
     sign_in(browser, keys["fca"])
     page = browser.get("/console/refusals")
     assert "SENDER_FROZEN" in page.text and "Alice Holdings Ltd" in page.text
     assert "/securities/THAMES28/transfers" in page.text
-    sign_in(browser, keys["sec"])  # a GB security's refusals are the FCA's (as the gateway's request audit)
-    assert "SENDER_FROZEN" not in browser.get("/console/refusals").text
+    assert re.search(r'data-testid="refusal-count">(\d+)<', page.text).group(1) == "2"  # type: ignore[union-attr]
+    sign_in(browser, keys["sec"])
+    sec = browser.get("/console/refusals").text
+    assert re.search(r'data-testid="refusal-count">(\d+)<', sec).group(1) == "1"  # type: ignore[union-attr]
+    assert "SENDER_FROZEN" in sec
+    sign_in(browser, keys["hudson"])  # an issuer of another security: neither
+    assert browser.get("/console/refusals", headers={"accept": "text/html"}).status_code == 403
+
+
+def test_refusals_are_pushed_on_the_event_stream_in_remit(
+    client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    """A refused request reaches the event stream as it is refused (`event: Refused`), scoped, resumable."""
+    alice, bob, carol = (market.wallets[k][0] for k in ("alice", "bob", "carol"))
+    head = client.get("/events", params={"follow": "false", "last_event_id": "0:0"}, headers=bearer(keys["operator"]))
+    cursor = re.findall(r"id: (\d+:\d+)\n", head.text)
+    start = cursor[-1] if cursor else "0:0"
+    client.post("/securities/THAMES28/frozen-wallets", json={"wallet": alice}, headers=bearer(keys["fca"]))
+    client.post("/securities/THAMES28/transfers", json={"to": carol, "amount": 10}, headers=bearer(keys["alice"]))
+    client.post("/securities/THAMES28/transfers", json={"to": bob, "amount": 7}, headers=bearer(keys["alice"]))
+
+    def refused(key: str, after: str) -> list[dict[str, object]]:
+        answer = client.get("/events", params={"follow": "false", "last_event_id": after}, headers=bearer(key))
+        return [json.loads(d) for d in re.findall(r"event: Refused\ndata: (.*)\n", answer.text)]
+
+    fca, sec = refused(keys["fca"], start), refused(keys["sec"], start)
+    assert [(r["code"], r["parties"]) for r in fca] == [
+        ("SENDER_FROZEN", [carol, alice]),
+        ("SENDER_FROZEN", [bob, alice]),
+    ]
+    assert [r["request"] for r in sec] == ["POST /securities/THAMES28/transfers"] and sec[0]["parties"] == [
+        carol,
+        alice,
+    ]
+    assert refused(keys["dan"], start) == []
+    assert [r["code"] for r in refused(keys["alice"], start)] == ["SENDER_FROZEN", "SENDER_FROZEN"]  # its own
+    # Resumed after the first refusal: only the second.
+    first = client.get("/events", params={"follow": "false", "last_event_id": start}, headers=bearer(keys["fca"]))
+    first_id = re.findall(r"id: (\d+:\d+)\nevent: Refused", first.text)[0]
+    assert [r["parties"] for r in refused(keys["fca"], first_id)] == [[bob, alice]]
+
+
+def test_refusals_and_reasons_survive_a_restart_with_a_data_directory(
+    tmp_path: Path, keys: dict[str, str], market: Market
+) -> None:
+    """Nothing acknowledged is lost: a refusal and a decision's reason are kept in the data directory (before:
+    in memory, gone with the process)."""
+    alice, carol = market.wallets["alice"][0], market.wallets["carol"][0]
+    settings = Settings(data_dir=tmp_path)
+    with TestClient(create_app(settings, market=market), raise_server_exceptions=False) as first:
+        held = first.post(
+            "/securities/THAMES28/cross-border-transfers",
+            json={"to": carol, "amount": 600},
+            headers=bearer(keys["alice"]),
+        )
+        transfer_id = held.json()["transfer"]["transfer_id"]
+        csrf = sign_in(first, keys["fca"])
+        decided = first.post(
+            f"/console/inbox/THAMES28/{transfer_id}/approve",
+            data={"reason": "Professional to accredited, within limits."},
+            headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        )
+        assert decided.status_code == 200 and "Done: approve" in decided.text
+        first.post("/securities/THAMES28/frozen-wallets", json={"wallet": alice}, headers=bearer(keys["fca"]))
+        assert (
+            first.post(
+                "/securities/THAMES28/transfers", json={"to": carol, "amount": 1}, headers=bearer(keys["alice"])
+            ).json()["code"]
+            == "SENDER_FROZEN"
+        )
+    assert (tmp_path / "gateway-console.sqlite").exists()
+    with TestClient(create_app(settings, market=market), raise_server_exceptions=False) as second:
+        sign_in(second, keys["sec"])
+        inbox = second.get("/console/inbox").text
+        assert "Financial Conduct Authority</strong> approved" in inbox
+        assert "Professional to accredited, within limits." in inbox
+        sign_in(second, keys["fca"])
+        assert "SENDER_FROZEN" in second.get("/console/refusals").text
 
 
 def test_freezes_and_refusals_over_a_period_are_named_and_dated(
