@@ -27,8 +27,8 @@ from sandbox.market import Market
 from sandbox.readmodel import MarketReadModel
 from sandbox.rules import InvestorCategory, Jurisdiction
 from sandbox_gateway.asof import AsOfParams
-from sandbox_gateway.console import refusals as refusal_log
-from sandbox_gateway.console.refusals import RefusalScope
+from sandbox_gateway.console.refusals import REFUSED, STATE_CHANGING, RefusalScope
+from sandbox_gateway.console.refusals import record as record_refusal
 from sandbox_gateway.console.sessions import (
     COOKIE,
     CSRF_FIELD,
@@ -239,8 +239,8 @@ def attempt(
     except (Problem, SandboxError) as exc:
         refused = refusal(exc)
         status, code, detail = refused
-        if status in refusal_log.REFUSED and request.method in refusal_log.STATE_CHANGING:
-            refusal_log.record(
+        if status in REFUSED and request.method in STATE_CHANGING:
+            record_refusal(
                 console_store(request),
                 _market(request),
                 principal,
