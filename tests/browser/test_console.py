@@ -262,3 +262,41 @@ def test_sanctions_investor_and_holdings_pages_pass_axe(gateway: Gateway, page: 
     assert "Payments owed to you" in page.content()
     assert axe_violations(page) == []
     screenshot(page, "holdings")
+
+
+def test_fca_approves_issuance_in_place_with_a_reason(gateway: Gateway, page: Any) -> None:
+    """A new GB security awaits the FCA's issuance approval; the inbox shows it with the sender's window total of
+    a held transfer beside it; the FCA approves issuance in place with a reason, which stays beside it."""
+    with gateway.api("thames") as api:
+        created = api.post(
+            "/securities",
+            json={"symbol": "THAMES33", "name": "Thames Green 3.5% 2033", "home": "GB", "admitted": ["GB", "US"]},
+        )
+    assert created.status_code == 201, created.text
+    with gateway.api("alice") as api:
+        held = api.post(
+            "/securities/THAMES28/cross-border-transfers", json={"to": wallet(gateway, "carol"), "amount": 500}
+        )
+    assert held.status_code == 201, held.text
+    transfer_id = held.json()["transfer"]["transfer_id"]
+    sign_in(page, gateway, "fca")
+    page.goto(f"{gateway.url}/console/inbox")
+    page.wait_for_selector("#live-status:has-text('live')")
+    row = page.get_by_test_id("issuance-THAMES33")
+    assert "Thames Infrastructure plc" in row.inner_text()
+    window = page.get_by_test_id(f"window-THAMES28-{transfer_id}").inner_text()
+    assert window.replace(",", "").isdigit() and int(window.replace(",", "")) >= 500
+    pending = page.get_by_test_id(f"pending-THAMES28-{transfer_id}")
+    pending.get_by_label("Reason").fill("Within the programme's limits.")
+    pending.get_by_role("button", name="Approve").click()
+    page.locator("#outcome", has_text="Done: approve").wait_for()
+    pending.get_by_text("Within the programme's limits.").wait_for()  # kept beside it (the SEC has not decided)
+    assert axe_violations(page) == []
+    screenshot(page, "inbox")
+    row.get_by_label("Most units ever issued").fill("250000")
+    row.get_by_label("Reason").fill("Prospectus approved 2026-06-30.")
+    row.get_by_role("button", name="Approve issuance").click()
+    page.get_by_test_id("issuance-empty").wait_for()
+    with gateway.api("fca") as api:
+        terms = api.get("/securities/THAMES33").json()
+    assert (terms["issuance_approved"], terms["issuance_limit"]) == (True, 250_000)
