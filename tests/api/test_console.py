@@ -515,6 +515,17 @@ def test_the_freezes_page_says_who_froze_what_and_why(
     amount = page.split(f'data-freeze="amount-{carol}"')[1].split("</tr>")[0]
     assert "250 units" in amount and "the issuer (250)" in amount and "Thames Infrastructure plc" in amount
     assert "no reason recorded" in amount
+    # Released in the console, frozen again through the API (no reason): the old reason is not shown for it.
+    released = browser.post(
+        "/console/securities/THAMES28/freezes",
+        data={"wallet": bob, "action": "release", "reason": "Order lifted.", "back": "freezes"},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert released.status_code == 200 and f'data-freeze="wallet-{bob}"' not in released.text
+    again = client.post("/securities/THAMES28/frozen-wallets", json={"wallet": bob}, headers=bearer(keys["fca"]))
+    assert again.status_code == 201
+    refrozen = browser.get("/console/freezes").text.split(f'data-freeze="wallet-{bob}"')[1].split("</tr>")[0]
+    assert "Court order" not in refrozen and "no reason recorded" in refrozen
     # The SEC sees Carol's (its investor's) partial freeze, not Bob's.
     sign_in(browser, keys["sec"])
     sec = browser.get("/console/freezes").text

@@ -705,9 +705,10 @@ def _last_action(request: Request, principal: Principal, symbol: str, wallet: st
     return found
 
 
-def _last_reason(decisions: list[Decision], kind: str, wallet: str) -> Decision | None:
-    mine = [d for d in decisions if d.kind == kind and d.subject == wallet and d.decision == "freeze"]
-    return mine[-1] if mine else None
+def _reason_of(decisions: dict[str, Decision], action: Any) -> Decision | None:
+    """The reason given for the chain's `action` (matched by its transaction: a freeze imposed later through the
+    API, without a reason, does not inherit an earlier one)."""
+    return decisions.get(action.tx_hash) if action is not None else None
 
 
 def _freeze_rows(request: Request, principal: Principal, symbol: str) -> list[dict[str, Any]]:
@@ -716,7 +717,7 @@ def _freeze_rows(request: Request, principal: Principal, symbol: str) -> list[di
     (the reason given in the console, kept by the gateway)."""
     market, live = _market(request), _live(request)
     token = market.securities[symbol]
-    decisions = console_store(request).decisions(security=symbol)
+    decisions = {d.tx_hash: d for d in console_store(request).decisions(security=symbol) if d.tx_hash}
     rows: list[dict[str, Any]] = []
     for f in freezes.list_freezes(symbol, market, live, principal, PageParams(limit=500, offset=0)).items:
         action = _last_action(request, principal, symbol, f.wallet, "AddressFrozen")
@@ -726,7 +727,7 @@ def _freeze_rows(request: Request, principal: Principal, symbol: str) -> list[di
                 "wallet": f.wallet,
                 "by": {f.frozen_by or "issuer": None},
                 "action": action,
-                "reason": _last_reason(decisions, "freeze", f.wallet),
+                "reason": _reason_of(decisions, action),
             }
         )
     home = security_home(token)
@@ -745,14 +746,15 @@ def _freeze_rows(request: Request, principal: Principal, symbol: str) -> list[di
                 by[jurisdiction.name] = units
         if total - sum(v or 0 for v in by.values()) > 0:
             by["issuer"] = total - sum(v or 0 for v in by.values())
+        action = _last_action(request, principal, symbol, wallet, "TokensFrozen")
         rows.append(
             {
                 "kind": "amount",
                 "wallet": wallet,
                 "amount": total,
                 "by": by,
-                "action": _last_action(request, principal, symbol, wallet, "TokensFrozen"),
-                "reason": _last_reason(decisions, "partial-freeze", wallet),
+                "action": action,
+                "reason": _reason_of(decisions, action),
             }
         )
     return rows
