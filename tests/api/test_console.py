@@ -631,3 +631,29 @@ def test_cookies_are_secure_over_https_or_when_configured(
         form = plain.get("/console/login")
         assert "; Secure" in form.headers["set-cookie"]
         # (a Secure cookie is not sent back over http: the sign-in itself needs https, as it should)
+
+
+def test_a_reason_undone_by_a_chain_revert_is_not_shown_against_a_new_transfer(
+    browser: TestClient, client: TestClient, keys: dict[str, str], market: Market
+) -> None:
+    """Transfer ids restart after a development revert: a reason kept for the reverted approval of transfer N is
+    not shown against the new transfer N (its decision is no longer on chain)."""
+    carol = market.wallets["carol"][0]
+    snapshot = market.chain.snapshot()
+    first = client.post(
+        "/securities/THAMES28/cross-border-transfers", json={"to": carol, "amount": 600}, headers=bearer(keys["alice"])
+    ).json()["transfer"]["transfer_id"]
+    csrf = sign_in(browser, keys["fca"])
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    approved = browser.post(
+        f"/console/inbox/THAMES28/{first}/approve", data={"reason": "Reverted soon."}, headers=headers
+    )
+    assert approved.status_code == 200 and "Financial Conduct Authority</strong> approved" in approved.text
+    market.chain.revert(snapshot)
+    second = client.post(
+        "/securities/THAMES28/cross-border-transfers", json={"to": carol, "amount": 600}, headers=bearer(keys["alice"])
+    ).json()["transfer"]["transfer_id"]
+    assert second == first
+    inbox = browser.get("/console/inbox").text
+    assert f'data-testid="pending-THAMES28-{second}"' in inbox
+    assert "Reverted soon." not in inbox

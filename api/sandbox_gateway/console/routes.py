@@ -484,7 +484,10 @@ def _inbox_context(request: Request, principal: Principal) -> dict[str, Any]:
     market = _market(request)
     kept = console_store(request)
     items = []
+    on_chain: dict[str, set[str]] = {}
     for transfer in _pending(request, principal):
+        if transfer.security not in on_chain:
+            on_chain[transfer.security] = _decision_txs(request, transfer.security)
         token = market.securities[transfer.security]
         terms = token.terms()
         items.append(
@@ -495,12 +498,40 @@ def _inbox_context(request: Request, principal: Principal) -> dict[str, Any]:
                 "receiver_category": _category(market, transfer.receiver),
                 "threshold": getattr(terms, "cross_border_threshold", None),
                 "decimals": _detail(request, transfer.security, 0).decimals,
-                "decisions": kept.decisions(
-                    security=transfer.security, kind="cross-border", subject=str(transfer.transfer_id)
-                ),
+                "decisions": [
+                    d
+                    for d in kept.decisions(
+                        security=transfer.security, kind="cross-border", subject=str(transfer.transfer_id)
+                    )
+                    if d.tx_hash is None or d.tx_hash in on_chain[transfer.security]
+                ],
             }
         )
     return {"items": items, "issuance": _issuance_pending(request, principal)}
+
+
+def _decision_txs(request: Request, symbol: str) -> set[str]:
+    """Transactions of the cross-border decisions on `symbol` the chain holds (a reason whose decision a
+    development revert undid is not shown against a later transfer that reuses its id). An existence check
+    only, so read unscoped: the transfer itself is in the principal's scope, and both regulators see who
+    decided it and why."""
+    live = _live(request)
+    live.catch_up()
+    contract = _market(request).securities[symbol].address
+    found: set[str] = set()
+    offset, total = 0, 1
+    while offset < total:
+        page = live.model.audit_trail(
+            security=contract,
+            events=["CrossBorderTransferApproved", "CrossBorderTransferRejected"],
+            offset=offset,
+            limit=500,
+        )
+        found.update(entry.tx_hash for entry in page.entries)
+        offset, total = offset + len(page.entries), page.total
+        if not page.entries:
+            break
+    return found
 
 
 def _issuance_pending(request: Request, principal: Principal) -> list[dict[str, Any]]:
