@@ -125,6 +125,7 @@ def create_app(
             if live is not None:
                 live.stop()
             app.state.idempotency.close()
+            app.state.console_store.close()
 
     app = FastAPI(
         title=settings.title,
@@ -138,7 +139,7 @@ def create_app(
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    mount_console(app)  # the supervisors' console under /console, and /docs
+    mount_console(app, settings)  # the supervisors' console under /console, and /docs
     app.state.read_side = None
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     #: preflight (OPTIONS) is answered without a key; the request itself still needs its bearer key.
     cors_origins: str = ""
 
+    # ---- the console (sandbox_gateway.console)
+    #: Mark the console's session cookie `Secure` (sent over https only). It is also marked so on any request
+    #: that reached the gateway over https (the request's scheme, or `X-Forwarded-Proto: https` from a proxy
+    #: uvicorn trusts); set this when a TLS-terminating proxy does not say so.
+    cookie_secure: bool = False
+
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]

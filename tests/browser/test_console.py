@@ -116,7 +116,7 @@ def test_issuer_schedules_funds_and_pays_a_coupon(gateway: Gateway, page: Any) -
     assert page.url.endswith("/console/issuer")
     section = page.locator("section[data-security=THAMES28]")
     section.get_by_label("Schedule coupon").select_option("1")  # paid 2026-07-01, record date a week before
-    section.get_by_role("button", name="Schedule").click()
+    section.get_by_role("button", name="Schedule", exact=True).click()
     row = page.locator("section[data-security=THAMES28] tr[data-distribution='1']")
     row.locator("td.state", has_text="DECLARED").wait_for()
     assert axe_violations(page) == []
@@ -203,3 +203,100 @@ def test_audit_and_reports_pages(gateway: Gateway, page: Any) -> None:
     page.locator("#refusals").get_by_text(refused.json()["code"]).first.wait_for()
     assert axe_violations(page) == []
     screenshot(page, "refusals")
+
+
+def test_refusals_arrive_on_the_page_without_polling_or_reload(gateway: Gateway, page: Any) -> None:
+    """A refused transfer of a GB security to a US investor reaches the SEC's refusals page by the event stream
+    (the page no longer polls), in remit because the receiver is its investor."""
+    carol = wallet(gateway, "carol")
+    sign_in(page, gateway, "sec")
+    page.goto(f"{gateway.url}/console/refusals")
+    page.wait_for_selector("#live-status:has-text('live')")
+    before = int(page.get_by_test_id("refusal-count").inner_text())
+    page.evaluate("window.__notReloaded = true")
+    assert "every" not in (page.locator("#refusals").get_attribute("hx-trigger") or "")
+    with gateway.api("alice") as api:  # at or above the threshold, sent as a plain transfer: refused on chain
+        refused = api.post("/securities/THAMES28/transfers", json={"to": carol, "amount": 700})
+    assert refused.status_code in (403, 409, 422), refused.text
+    page.wait_for_function(f"Number(document.querySelector('[data-testid=refusal-count]').innerText) === {before + 1}")
+    assert page.evaluate("window.__notReloaded") is True
+    page.locator("#refusals").get_by_text(refused.json()["code"]).first.wait_for()
+
+
+def test_freezes_page_says_who_and_why(gateway: Gateway, page: Any) -> None:
+    """The SEC freezes 100 of Dan's HUDS shares in the console with a reason; the freezes page lists it with who
+    imposed it and why; it passes axe."""
+    dan = wallet(gateway, "dan")
+    sign_in(page, gateway, "sec")
+    page.goto(f"{gateway.url}/console/securities/HUDS")
+    page.get_by_label("Freeze the wallet").select_option(dan)
+    page.get_by_label("What").select_option("freeze-amount")
+    page.get_by_label("Units").fill("100")
+    page.get_by_label("Reason").fill("Suspicious activity report SAR-2026-0042.")
+    page.get_by_role("button", name="Freeze", exact=True).click()
+    page.locator("#outcome .notice.done", has_text="Done: freeze-amount").wait_for()
+    page.goto(f"{gateway.url}/console/freezes")
+    row = page.locator(f"tr[data-freeze='amount-{dan}']")
+    assert "100 units" in row.inner_text()
+    assert "the US regulator (100)" in row.inner_text()
+    assert "Securities and Exchange Commission" in row.inner_text()
+    assert "SAR-2026-0042" in row.inner_text()
+    assert axe_violations(page) == []
+    screenshot(page, "freezes")
+
+
+def test_sanctions_investor_and_holdings_pages_pass_axe(gateway: Gateway, page: Any) -> None:
+    """The pages the first axe run did not cover: sanctions lists, one investor's holdings, an investor's own."""
+    sign_in(page, gateway, "fca")
+    page.goto(f"{gateway.url}/console/sanctions")
+    page.locator("#list-OFSI").wait_for()
+    assert axe_violations(page) == []
+    screenshot(page, "sanctions")
+    bob = gateway.market.accounts["bob"]
+    page.goto(f"{gateway.url}/console/investors/{bob}")
+    assert "Holdings of Bob Capital LLP" in page.content()
+    assert axe_violations(page) == []
+    screenshot(page, "investor")
+    sign_in(page, gateway, "carol")
+    assert page.url.endswith("/console/holdings")
+    assert "Payments owed to you" in page.content()
+    assert axe_violations(page) == []
+    screenshot(page, "holdings")
+
+
+def test_fca_approves_issuance_in_place_with_a_reason(gateway: Gateway, page: Any) -> None:
+    """A new GB security awaits the FCA's issuance approval; the inbox shows it with the sender's window total of
+    a held transfer beside it; the FCA approves issuance in place with a reason, which stays beside it."""
+    with gateway.api("thames") as api:
+        created = api.post(
+            "/securities",
+            json={"symbol": "THAMES33", "name": "Thames Green 3.5% 2033", "home": "GB", "admitted": ["GB", "US"]},
+        )
+    assert created.status_code == 201, created.text
+    with gateway.api("alice") as api:
+        held = api.post(
+            "/securities/THAMES28/cross-border-transfers", json={"to": wallet(gateway, "carol"), "amount": 500}
+        )
+    assert held.status_code == 201, held.text
+    transfer_id = held.json()["transfer"]["transfer_id"]
+    sign_in(page, gateway, "fca")
+    page.goto(f"{gateway.url}/console/inbox")
+    page.wait_for_selector("#live-status:has-text('live')")
+    row = page.get_by_test_id("issuance-THAMES33")
+    assert "Thames Infrastructure plc" in row.inner_text()
+    window = page.get_by_test_id(f"window-THAMES28-{transfer_id}").inner_text()
+    assert window.replace(",", "").isdigit() and int(window.replace(",", "")) >= 500
+    pending = page.get_by_test_id(f"pending-THAMES28-{transfer_id}")
+    pending.get_by_label("Reason").fill("Within the programme's limits.")
+    pending.get_by_role("button", name="Approve").click()
+    page.locator("#outcome", has_text="Done: approve").wait_for()
+    pending.get_by_text("Within the programme's limits.").wait_for()  # kept beside it (the SEC has not decided)
+    assert axe_violations(page) == []
+    screenshot(page, "inbox")
+    row.get_by_label("Most units ever issued").fill("250000")
+    row.get_by_label("Reason").fill("Prospectus approved 2026-06-30.")
+    row.get_by_role("button", name="Approve issuance").click()
+    page.get_by_test_id("issuance-empty").wait_for()
+    with gateway.api("fca") as api:
+        terms = api.get("/securities/THAMES33").json()
+    assert (terms["issuance_approved"], terms["issuance_limit"]) == (True, 250_000)

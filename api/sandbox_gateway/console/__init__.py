@@ -13,22 +13,26 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from sandbox.errors import SandboxError
-from sandbox_gateway.console.refusals import RefusalLog, RefusalMiddleware
+from sandbox_gateway.console.refusals import RefusalMiddleware
 from sandbox_gateway.console.routes import SignInRequired, refusal, render, router
 from sandbox_gateway.console.sessions import SessionStore
+from sandbox_gateway.console.store import ConsoleStore
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER = "/console/static/vendor/swagger-ui-5.36.0"
 
 
-def mount(app: FastAPI) -> None:
-    """Adds the console (pages, static files, its sessions) and the offline /docs to `app`."""
+def mount(app: FastAPI, settings: Settings | None = None) -> None:
+    """Adds the console (pages, static files, its sessions, its store of reasons and refusals) and the offline
+    /docs to `app`. With `settings.data_dir` the store is a file there (kept across restarts)."""
+    settings = settings or Settings()
     app.state.console_sessions = SessionStore()
-    app.state.console_reasons = {}
     app.state.console_terms = {}
-    app.state.console_refusals = RefusalLog()
-    app.add_middleware(RefusalMiddleware, log=app.state.console_refusals)
+    app.state.console_store = ConsoleStore.open(settings.data_dir)
+    app.state.console_cookie_secure = settings.cookie_secure
+    app.add_middleware(RefusalMiddleware, store=app.state.console_store)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 

@@ -1,6 +1,9 @@
 """Console sessions: an API key is exchanged once for a random session id kept server-side (the key itself is
-never stored or sent back), carried by an HttpOnly, SameSite=Strict cookie; each session has its own CSRF
-token, which every form and htmx request sends back and every POST is checked against."""
+never stored or sent back), carried by an HttpOnly, SameSite=Strict cookie, marked Secure when the console is
+served over https (or `SANDBOX_COOKIE_SECURE=1`); each session has its own CSRF token, which every form and htmx
+request sends back and every POST is checked against. The sign-in form, before any session, is protected by a
+token of its own (double submit: a random token in a short-lived HttpOnly, SameSite=Strict cookie and in the
+form; the POST must carry both, equal), so another site cannot sign a browser in under its own key."""
 
 from __future__ import annotations
 
@@ -13,6 +16,10 @@ from dataclasses import dataclass, field
 from sandbox_gateway.principals import Principal
 
 COOKIE = "sandbox_console"
+#: The sign-in form's CSRF cookie (before a session exists).
+LOGIN_COOKIE = "sandbox_console_login"
+#: How long a sign-in form stays valid.
+LOGIN_SECONDS = 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 #: A session unused this long is signed out.

@@ -54,7 +54,9 @@
       "CrossBorderTransferSettled", "CrossBorderTransferRejected", "CrossBorderTransferExpired",
       "AddressFrozen", "TokensFrozen", "TokensUnfrozen", "Paused", "Unpaused", "IssuanceApproved",
       "DistributionDeclared", "DistributionFunded", "PaymentMade", "PaymentHeld", "InvestorRegistered",
-      "InvestorUpdated", "InvestorSuspended", "InvestorReinstated", "WalletLinked"];
+      "InvestorUpdated", "InvestorSuspended", "InvestorReinstated", "WalletLinked",
+      // A request the rulebook refused in the principal's remit (the gateway's record, not a chain event).
+      "Refused"];
     names.forEach(function (name) { source.addEventListener(name, any); });
     source.addEventListener("message", any);
     window.consoleEvents = source;
