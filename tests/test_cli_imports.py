@@ -106,3 +106,35 @@ def test_the_gateway_package_loads_its_app_on_first_use(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+_SERVE_ON_REVM = """
+import json, sys
+import sandbox_gateway.cli, sandbox_gateway.app, sandbox_gateway.rpc_server, uvicorn
+from sandbox.market import load_embedded
+from sandbox.readmodel import ReadModel
+from sandbox.scenario import DEMO_SCENARIO, Scenario
+from sandbox_gateway.settings import Settings
+
+market = load_embedded(Scenario.from_file(DEMO_SCENARIO), engine="revm")
+app = sandbox_gateway.app.create_app(Settings(engine="revm"), market=market, read_model=ReadModel("sqlite://"))
+sandbox_gateway.rpc_server.mount_rpc(app, market.chain, "/rpc", authenticate=lambda key: None)
+with open(sys.argv[1], "w") as out:
+    json.dump({"securities": len(market.securities), "modules": sorted(sys.modules)}, out)
+"""
+
+
+def test_serving_on_revm_loads_neither_py_evm_nor_eth_tester(tmp_path: Path) -> None:
+    """What `sandbox serve --engine revm` builds (the demo loaded, the gateway and its /rpc endpoint)
+    imports no part of the other engine: on main the deployment module imported py-evm's chain for a
+    mnemonic and a type, about 300 modules."""
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVE_ON_REVM, str(out)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    modules = set(result["modules"])
+    assert result["securities"] > 0
+    assert "pyrevm" in modules
+    assert _loaded(modules, ("eth_tester", "eth.vm", "sandbox.chain.embedded", "sandbox.chain._pyevm")) == []

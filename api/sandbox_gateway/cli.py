@@ -77,7 +77,7 @@ def serve(
     from pydantic import ValidationError
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sandbox.chain.embedded import DEFAULT_MNEMONIC, random_mnemonic
+    from sandbox.chain.keys import DEFAULT_MNEMONIC, random_mnemonic
     from sandbox.chain.web3chain import Web3Chain
     from sandbox.deployment import READ_MODEL_FILE, DeploymentError, OpenedMarket, open_market
     from sandbox.errors import SandboxError
