@@ -62,8 +62,9 @@ from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
-from sandbox.chain.keys import DEFAULT_MNEMONIC, Clock
-from sandbox.chain.keys import random_mnemonic as random_mnemonic  # noqa: PLC0414 (re-exported: callers import it here)
+from sandbox.chain.keys import DEFAULT_MNEMONIC as DEFAULT_MNEMONIC  # noqa: PLC0414 (re-exported)
+from sandbox.chain.keys import Clock as Clock  # noqa: PLC0414
+from sandbox.chain.keys import random_mnemonic as random_mnemonic  # noqa: PLC0414
 from sandbox.chain.persistence import (
     BlockRecord,
     ChainStore,
