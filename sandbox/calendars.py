@@ -115,7 +115,7 @@ def package_holidays(cal: PaymentCalendar, year: int) -> dict[date, str]:
 
 def holiday_tables() -> dict[str, Any]:
     """What `HOLIDAY_TABLES` holds: the package's version and its tables for `TABLE_YEARS`."""
-    from holidays import __version__  # noqa: PLC0415
+    from holidays.version import __version__  # noqa: PLC0415
 
     return {
         "holidays_version": __version__,
