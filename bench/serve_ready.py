@@ -1,18 +1,32 @@
-"""Wall time from launching `sandbox serve` to its first successful /health answer."""
+"""Wall time from launching `sandbox serve` (the demo, in memory) to its first successful /health answer:
+``python -m bench.serve_ready [--runs N] [--engine embedded|revm|both]``.
+
+/health answers 200 only once the scenario is loaded and the gateway serves, so this is the time to
+ready. Each launch is stopped with SIGTERM. Prints, per engine, the median, min and max wall time and
+the child's CPU seconds (user + system; less sensitive to other load than wall time), in a block ready
+to paste into bench/RESULTS.md with the machine and its load average.
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import os
+import platform
+import resource
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
 RUNS = 5
+ENGINES = ("embedded", "revm")
 
 
 def _free_port() -> int:
@@ -21,32 +35,78 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def time_to_ready() -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_to_ready(engine: str | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of one `sandbox serve` from launch to its first /health 200 (CPU includes
+    the short shutdown after it)."""
     port = _free_port()
     exe = Path(sys.executable).with_name("sandbox")
+    command = [str(exe), "serve", "--port", str(port)]
+    if engine is not None:
+        command += ["--engine", engine]
+    cpu = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError("sandbox serve exited before it was ready")
+                raise RuntimeError(f"sandbox serve exited with {proc.returncode} before it was ready")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    return time.perf_counter() - start
+                    wall = time.perf_counter() - start
+                    break
             except httpx.TransportError:
-                time.sleep(0.05)
+                time.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=15)
+        proc.wait(timeout=30)
+    return wall, _children_cpu() - cpu
 
 
-def main() -> None:
-    times = [time_to_ready() for _ in range(RUNS)]
-    print(f"sandbox serve → /health 200, demo scenario, {RUNS} runs:")
-    print(f"  median {statistics.median(times):.2f} s   min {min(times):.2f} s   max {max(times):.2f} s")
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv: Sequence[str] = ()) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS, help="launches per engine")
+    parser.add_argument("--engine", choices=(*ENGINES, "both"), default="both")
+    args = parser.parse_args(list(argv))
+    engines = ENGINES if args.engine == "both" else (args.engine,)
+    print(f"command: python -m bench.serve_ready --runs {args.runs} --engine {args.engine}")
+    print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
+    print(
+        f"machine: {os.cpu_count()} cores ({_cpu_model()}), {platform.python_implementation()} "
+        f"{platform.python_version()}; load average {_load()} at start"
+    )
+    print(f"sandbox serve (demo, in memory) -> first /health 200, {args.runs} runs per engine:")
+    for engine in engines:
+        samples = [time_to_ready(engine) for _ in range(args.runs)]
+        walls = [s[0] for s in samples]
+        cpus = [s[1] for s in samples]
+        print(
+            f"  {engine:<8} median {statistics.median(walls):.2f} s wall (min {min(walls):.2f}, max "
+            f"{max(walls):.2f}); {statistics.median(cpus):.2f} s CPU"
+        )
+    print(f"load average {_load()} at the end")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

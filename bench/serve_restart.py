@@ -13,14 +13,19 @@ process's follower does. At each checkpoint of the history it prints:
 
 Restart replays only the journal since the newest snapshot (`EmbeddedChain` snapshots every 250
 blocks, after 10 idle minutes, and on a graceful close), so each point is measured twice: from a crash
-image (a copy of the open directory: the journal since the last snapshot, up to 249 blocks) and after
-a graceful stop (nothing to replay). At the end: a read model rebuilt from scratch on the whole history
-(what a start with a deleted ``readmodel.sqlite`` does).
+image (a copy of the open directory) and after a graceful stop (nothing to replay). The crash image is
+the worst case: after the point's transactions, more are sent until the journal since the last snapshot
+holds `--crash-journal` blocks (default 249, one short of a snapshot), and the line says how many
+transactions it holds and how many blocks the opening replayed. (At round points the journal can be
+empty: seeding ends with a snapshot, then every 250th block snapshots, so 1,500 and 10,500 transfers
+would leave nothing to replay.) At the end: a read model rebuilt from scratch on the whole history
+(what a start with a deleted ``readmodel.sqlite`` does). The engine is ``SANDBOX_ENGINE``'s.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
 import resource
@@ -37,7 +42,9 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.deployment import READ_MODEL_FILE, open_market
+from sandbox.chain.factory import default_engine
+from sandbox.chain.persistence import scan_journal
+from sandbox.deployment import CHAIN_DIR, READ_MODEL_FILE, open_market
 from sandbox.readmodel import MarketReadModel, ReadModel
 from sandbox.scenario import DEMO_SCENARIO, Scenario
 
@@ -81,6 +88,16 @@ def time_to_ready(data_dir: Path | None) -> tuple[float, float]:
     return wall, _children_cpu() - cpu  # CPU includes the short shutdown
 
 
+def _journalled(data_dir: Path) -> int:
+    """Blocks journalled since the newest snapshot: what an opening of a copy of `data_dir` replays."""
+    journals = sorted((data_dir / CHAIN_DIR).glob("journal-*.log"))
+    return len(scan_journal(journals[-1].read_bytes()).records) if journals else 0
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def _median(samples: list[tuple[float, float]]) -> str:
     wall = statistics.median(s[0] for s in samples)
     cpu = statistics.median(s[1] for s in samples)
@@ -110,11 +127,16 @@ def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", default="1500,10500", help="transactions (after loading) at which to measure")
     parser.add_argument("--runs", type=int, default=3, help="launches per point")
+    parser.add_argument(
+        "--crash-journal", type=int, default=249, help="blocks journalled since the last snapshot in the crash image"
+    )
     args = parser.parse_args(list(argv))
     points = sorted(int(p) for p in args.points.split(","))
+    print(f"command: python -m bench.serve_restart {' '.join(argv)}".rstrip())
+    print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; engine: {default_engine()}")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
-        f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at start"
+        f"{platform.python_version()}; load average {_load()} at start"
     )
     scenario = Scenario.from_file(DEMO_SCENARIO)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-restart-"))
@@ -132,29 +154,45 @@ def main(argv: Sequence[str] = ()) -> None:
         model = ReadModel.sqlite(data_dir / READ_MODEL_FILE)
         live = MarketReadModel(market, model)
         sent = 0
+
+        def send_one() -> None:
+            nonlocal sent
+            if sent % 2 == 0:
+                token.transfer(bob, 1, sender=alice)
+            else:
+                token.transfer(alice, 1, sender=bob)
+            sent += 1
+            if sent % 500 == 0:
+                live.catch_up()  # as the follower thread keeps up
+
         for point in points:
             w0 = time.perf_counter()
             count = point - sent
             while sent < point:
-                if sent % 2 == 0:
-                    token.transfer(bob, 1, sender=alice)
-                else:
-                    token.transfer(alice, 1, sender=bob)
-                sent += 1
-                if sent % 500 == 0:
-                    live.catch_up()  # as the follower thread keeps up
+                send_one()
             live.catch_up()
             rate = count / (time.perf_counter() - w0)
             head = market.chain.block_number()
             print(f"-- after {sent} transactions (+{count} at {rate:.0f}/s incl. indexing), block {head}")
+            # The worst crash: the longest journal a crash can leave (one block short of a snapshot).
+            for _ in range(args.crash_journal):  # a journal without snapshots (revm) only grows
+                if _journalled(data_dir) >= args.crash_journal:
+                    break
+                send_one()
+            live.catch_up()
             # What SIGKILL would leave: every block is fsynced to the journal before its call returns,
             # so a copy of the open directory is a crash image (the journal since the last snapshot).
             # One copy per opening: an opening that ends gracefully snapshots, leaving nothing to replay.
             crashes = [tmp / f"crash-{sent}-{i}" for i in range(args.runs + 1)]
             for crash in crashes:
                 shutil.copytree(data_dir, crash, ignore=shutil.ignore_patterns("LOCK"))
+            journalled, head = _journalled(data_dir), market.chain.block_number()
             model.close()
             opened.chain.close()  # graceful: snapshots, so the restart replays nothing
+            print(
+                f"   crash image: {sent} transactions, block {head}, {journalled} blocks "
+                "journalled since the last snapshot"
+            )
             print(f"   after a crash, in process: {in_process_open(crashes[0], scenario)}")
             runs = [time_to_ready(crash) for crash in crashes[1:]]
             print(f"   after a crash, `sandbox serve --data-dir` to /health 200: {_median(runs)}")
@@ -179,6 +217,7 @@ def main(argv: Sequence[str] = ()) -> None:
         )
         model.close()
         opened.chain.close()
+        print(f"load average {_load()} at the end")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

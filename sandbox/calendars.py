@@ -9,7 +9,10 @@ day counts of bond coupons.
   (federalreserve.gov "Holidays Observed by the Federal Reserve System") and on most Good Fridays.
   The tables are the PyPI package `holidays` (pinned in pyproject.toml): `UnitedKingdom(subdiv="ENG")`
   (= `country_holidays("GB", subdiv="ENG")`) and `SIFMA` (= `financial_holidays("XSIF")`); Saturdays
-  and Sundays are never business days.
+  and Sundays are never business days. For the years `TABLE_YEARS` they are read from
+  `holiday_tables.json`, written from the pinned package by ``python -m sandbox.calendars`` (and checked
+  equal to it by tests/test_calendars.py): importing the package loads some 300 modules (about 0.2 s of
+  CPU) at every start of `sandbox serve`, whose demo bond rolls its payment dates at load.
 - **Record instants**: holders of record are those on the register at close of business on the record
   date, a stated wall-clock time in the security's time zone (e.g. 17:00 Europe/London, 17:00
   America/New_York), converted to a Unix time with the IANA time zone database (`zoneinfo`), so a
@@ -26,12 +29,15 @@ day counts of bond coupons.
 from __future__ import annotations
 
 import calendar as _calendar
+import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from fractions import Fraction
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sandbox.errors import SandboxError
@@ -74,10 +80,27 @@ _DESCRIPTIONS: Final = {
 }
 
 
+#: The years whose holidays are read from `HOLIDAY_TABLES` rather than computed by the package.
+TABLE_YEARS: Final = range(2000, 2076)
+#: The package's tables for `TABLE_YEARS`, by "<calendar> <year>": [ISO date, name] pairs.
+HOLIDAY_TABLES: Final = Path(__file__).with_name("holiday_tables.json")
+
+
 @cache
 def _holidays_of(cal: PaymentCalendar, year: int) -> dict[date, str]:
-    # Imported on first use: the package takes a noticeable share of a second to import, which
-    # commands that never roll a payment date should not pay.
+    if year in TABLE_YEARS:
+        return {date.fromisoformat(day): name for day, name in _tables()["tables"][f"{cal.value} {year}"]}
+    return package_holidays(cal, year)
+
+
+@cache
+def _tables() -> dict[str, Any]:
+    tables: dict[str, Any] = json.loads(HOLIDAY_TABLES.read_text(encoding="utf-8"))
+    return tables
+
+
+def package_holidays(cal: PaymentCalendar, year: int) -> dict[date, str]:
+    """`cal`'s holidays in `year` as the `holidays` package computes them (imported on first use)."""
     table: HolidayBase
     if cal is PaymentCalendar.GBP:
         from holidays.countries.united_kingdom import UnitedKingdom  # noqa: PLC0415
@@ -88,6 +111,22 @@ def _holidays_of(cal: PaymentCalendar, year: int) -> dict[date, str]:
 
         table = SIFMA(years=year)  # type: ignore[no-untyped-call]
     return dict(table.items())
+
+
+def holiday_tables() -> dict[str, Any]:
+    """What `HOLIDAY_TABLES` holds: the package's version and its tables for `TABLE_YEARS`."""
+    from holidays.version import __version__  # noqa: PLC0415
+
+    return {
+        "holidays_version": __version__,
+        "tables": {
+            f"{cal.value} {year}": [
+                [day.isoformat(), name] for day, name in sorted(package_holidays(cal, year).items())
+            ]
+            for cal in PaymentCalendar
+            for year in TABLE_YEARS
+        },
+    }
 
 
 def holiday_name(cal: PaymentCalendar, day: date) -> str | None:
@@ -227,3 +266,11 @@ DAY_COUNT_FUNCTIONS: Final[dict[str, Callable[[date, date], Fraction]]] = {
     "30/360 US": thirty_360_us,
     "ACT/365": actual_365_fixed,
 }
+
+
+if __name__ == "__main__":  # python -m sandbox.calendars: rewrite the tables after upgrading `holidays`
+    document = holiday_tables()
+    rows = ",\n".join(f"{json.dumps(key)}: {json.dumps(days)}" for key, days in document["tables"].items())
+    version = json.dumps(document["holidays_version"])
+    HOLIDAY_TABLES.write_text(f'{{"holidays_version": {version}, "tables": {{\n{rows}\n}}}}\n', encoding="utf-8")
+    sys.stdout.write(f"wrote {HOLIDAY_TABLES}\n")

@@ -5,7 +5,7 @@
 - ``chain/`` — the embedded chain's snapshots and fsynced journal (`sandbox.chain.persistence`): every
   transaction acknowledged to a caller is there after SIGKILL.
 - ``chain-keys.json`` — the mnemonic the chain's accounts derive from: a fresh random one made when
-  the directory is created (`sandbox.chain.embedded.random_mnemonic`), so nobody outside holds the
+  the directory is created (`sandbox.chain.keys.random_mnemonic`), so nobody outside holds the
   keys the sandbox signs with for its participants; the well-known development mnemonic only when the
   caller asks for it (a reproducible chain, ``sandbox serve --reproducible``). Reused on every restart
   (the chain's genesis, hence its journal's block hashes, depend on it).
@@ -59,8 +59,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sandbox.chain.embedded import DEFAULT_MNEMONIC, Clock, random_mnemonic
 from sandbox.chain.factory import InProcessChain, in_process_chain
+from sandbox.chain.keys import DEFAULT_MNEMONIC, Clock, random_mnemonic
 from sandbox.chain.persistence import PersistenceError
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import SandboxError

@@ -4,6 +4,9 @@ changes of London and New York, and the published ACT/ACT worked examples."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
@@ -11,13 +14,17 @@ import holidays
 import pytest
 
 from sandbox.calendars import (
+    HOLIDAY_TABLES,
+    TABLE_YEARS,
     PaymentCalendar,
     actual_actual_icma,
     add_months,
     close_of_business,
     following_business_day,
     holiday_name,
+    holiday_tables,
     is_business_day,
+    package_holidays,
     record_instant,
     thirty_360_bond_basis,
     thirty_360_us,
@@ -79,6 +86,52 @@ def test_sifma_closes_on_every_federal_reserve_holiday() -> None:
     fed = [d for d, name in federal.items() if d.weekday() < 4 or (d.weekday() == 4 and "observed" not in name)]
     assert len(fed) > 100
     assert [d for d in fed if is_business_day(USD, d)] == []
+
+
+def test_the_stored_holiday_tables_are_the_pinned_packages() -> None:
+    """`holiday_tables.json` is what the installed `holidays` computes, year by year (after upgrading
+    the package: ``python -m sandbox.calendars``), and it is what the calendar answers from."""
+    stored = json.loads(HOLIDAY_TABLES.read_text(encoding="utf-8"))
+    assert stored["holidays_version"] == holidays.__version__
+    assert stored == holiday_tables()
+    assert len(stored["tables"]) == 2 * len(TABLE_YEARS)
+    for cal in PaymentCalendar:
+        for year in (TABLE_YEARS[0], 2026, 2028, TABLE_YEARS[-1]):
+            assert {d: holiday_name(cal, d) for d in package_holidays(cal, year)} == package_holidays(cal, year)
+
+
+@pytest.mark.parametrize(
+    ("cal", "due", "paid"),
+    [
+        # Inside the stored years and the two either side of their last: Christmas Day 2075 is a
+        # Wednesday; Christmas 2076 a Friday, Boxing Day a Saturday (observed Monday 28 December).
+        (GBP, date(2075, 12, 25), date(2075, 12, 27)),
+        (GBP, date(2076, 12, 25), date(2076, 12, 29)),
+        # Independence Day 2076 is a Saturday: SIFMA closes on Friday 3 July, not on Monday 6 July.
+        (USD, date(2076, 7, 3), date(2076, 7, 6)),
+        # Boxing Day 2099 is a Saturday; 2100 (not a leap year) has Christmas on a Saturday too.
+        (GBP, date(2099, 12, 25), date(2099, 12, 29)),
+        (GBP, date(2100, 12, 25), date(2100, 12, 29)),
+    ],
+)
+def test_years_past_the_stored_tables_come_from_the_package(cal: PaymentCalendar, due: date, paid: date) -> None:
+    assert following_business_day(cal, due) == paid
+
+
+def test_rolling_a_payment_date_imports_no_holiday_package() -> None:
+    """The demo bond rolls its payment dates when `sandbox serve` loads it: on main that imported the
+    `holidays` package (some 300 modules, 0.2 s of CPU at every start). The stored years need none."""
+    code = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from sandbox.calendars import PaymentCalendar, following_business_day, holiday_name\n"
+        "assert following_business_day(PaymentCalendar.GBP, date(2026, 12, 25)) == date(2026, 12, 29)\n"
+        "assert holiday_name(PaymentCalendar.USD, date(2026, 11, 26)) == 'Thanksgiving Day'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'holidays'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(

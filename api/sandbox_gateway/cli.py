@@ -1,4 +1,8 @@
-"""The `sandbox` command line."""
+"""The `sandbox` command line.
+
+Each command imports what it uses when it runs: `sandbox --help` (and a mistyped option) loads typer and
+rich only, and `sandbox serve` loads no client-only module (tests/test_cli_imports.py).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sandbox.errors import SandboxError
-from sandbox.scenario import DEMO_SCENARIO, Scenario
 from sandbox_gateway import client as cli_client
 
 if TYPE_CHECKING:
     from sandbox.market import Market
+    from sandbox.scenario import Scenario
     from sandbox_gateway.log_index import LogIndex
 
 app = typer.Typer(help="The UK-US digital-securities sandbox.", no_args_is_help=True, add_completion=False)
@@ -73,12 +75,15 @@ def serve(
     import time
 
     from pydantic import ValidationError
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sandbox.chain.embedded import DEFAULT_MNEMONIC, random_mnemonic
+    from sandbox.chain.keys import DEFAULT_MNEMONIC, random_mnemonic
     from sandbox.chain.web3chain import Web3Chain
     from sandbox.deployment import READ_MODEL_FILE, DeploymentError, OpenedMarket, open_market
+    from sandbox.errors import SandboxError
     from sandbox.market import load_embedded
     from sandbox.readmodel import ReadModel, ReadModelError
+    from sandbox.scenario import Scenario
     from sandbox_gateway.app import create_app
     from sandbox_gateway.principals import PrincipalDirectory
     from sandbox_gateway.rpc_server import CannotListenError, bind_listening_socket, mount_rpc, serve_on_socket
@@ -384,16 +389,23 @@ def _print_welcome(
 @app.command()
 def seed(
     chain_url: Annotated[str, typer.Option(help="JSON-RPC URL of the node to deploy on (e.g. anvil).")],
-    scenario: Annotated[Path, typer.Option(help="Scenario to deploy.", exists=True, dir_okay=False)] = DEMO_SCENARIO,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Scenario to deploy (default: the demo).", exists=True, dir_okay=False)
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the deployment (addresses) here as JSON.")] = None,
     accounts: Annotated[int, typer.Option(help="Accounts of the development mnemonic to sign for.")] = 20,
 ) -> None:
     """Deploy a scenario on an external node and print (or write) where everything is."""
     import json
 
-    from sandbox.chain.factory import connect
-    from sandbox.market import fund_accounts, load_scenario
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from sandbox.chain.factory import connect
+    from sandbox.errors import SandboxError
+    from sandbox.market import fund_accounts, load_scenario
+    from sandbox.scenario import DEMO_SCENARIO, Scenario
+
+    scenario = scenario or DEMO_SCENARIO
     try:
         spec = Scenario.from_file(scenario)
     except (ValueError, OSError) as exc:
@@ -447,6 +459,8 @@ def seed(
 @app.command("check-scenario")
 def check_scenario(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Validate a scenario file without starting anything."""
+    from sandbox.scenario import Scenario
+
     try:
         spec = Scenario.from_file(path)
     except (ValueError, OSError) as exc:

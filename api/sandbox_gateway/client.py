@@ -1,13 +1,17 @@
-"""CLI commands that talk to a running sandbox through its gateway (`sandbox serve`), as any client would."""
+"""CLI commands that talk to a running sandbox through its gateway (`sandbox serve`), as any client would.
+
+httpx and rich's tables are imported when a command runs, not when `sandbox` starts (its help, `serve`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    import httpx
+    from rich.table import Table
 
 console = Console(soft_wrap=True)
 
@@ -17,6 +21,8 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 def request(method: str, url: str, path: str, key: str | None, **kwargs: Any) -> httpx.Response:
+    import httpx  # noqa: PLC0415
+
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
         response = httpx.request(method, url.rstrip("/") + path, headers=headers, timeout=60, **kwargs)
@@ -31,6 +37,15 @@ def request(method: str, url: str, path: str, key: str | None, **kwargs: Any) ->
             console.print(f"[red]HTTP {response.status_code}[/red] {response.text[:500]}")
         raise typer.Exit(1)
     return response
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
 
 
 def register(app: typer.Typer) -> None:
@@ -55,9 +70,10 @@ def register(app: typer.Typer) -> None:
         if block is not None:
             params["block"] = block
         body = request("GET", url, f"/securities/{symbol}/positions", key, params=params).json()
-        table = Table(title=f"{symbol} at block {body['block_number']} (supply {body['total_supply']})")
-        for column in ("wallet", "jurisdiction", "category", "balance", "frozen"):
-            table.add_column(column)
+        table = _table(
+            f"{symbol} at block {body['block_number']} (supply {body['total_supply']})",
+            ("wallet", "jurisdiction", "category", "balance", "frozen"),
+        )
         for p in body["items"]:
             table.add_row(p["wallet"], str(p["jurisdiction"]), str(p["category"]), str(p["balance"]), str(p["frozen"]))
         console.print(table)
@@ -76,9 +92,10 @@ def register(app: typer.Typer) -> None:
             typer.echo(response.text, nl=False)
             return
         body = response.json()
-        table = Table(title=f"{symbol} cap table at block {body['block_number']}: {body['holders']} holders")
-        for column in ("jurisdiction", "category", "holders", "balance"):
-            table.add_column(column)
+        table = _table(
+            f"{symbol} cap table at block {body['block_number']}: {body['holders']} holders",
+            ("jurisdiction", "category", "holders", "balance"),
+        )
         for b in body["buckets"]:
             table.add_row(str(b["jurisdiction"]), str(b["category"]), str(b["holders"]), str(b["balance"]))
         console.print(table)
@@ -90,9 +107,7 @@ def register(app: typer.Typer) -> None:
         if actor:
             params["actor"] = actor
         body = request("GET", url, "/audit/requests", key, params=params).json()
-        table = Table(title="Gateway audit trail")
-        for column in ("#", "principal", "method", "path", "status", "tx hash"):
-            table.add_column(column)
+        table = _table("Gateway audit trail", ("#", "principal", "method", "path", "status", "tx hash"))
         for r in body["items"]:
             table.add_row(
                 str(r["sequence"]), str(r["principal"]), r["method"], r["path"], str(r["status"]), str(r["tx_hash"])

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from eth._utils.address import generate_contract_address
 from eth.db.atomic import AtomicDB
@@ -51,8 +51,6 @@ from eth.exceptions import InvalidInstruction, Revert
 from eth.vm.forks import ParisVM, PragueVM
 from eth.vm.forks.cancun import get_total_blob_gas
 from eth.vm.spoof import SpoofTransaction
-from eth_account.hdaccount import generate_mnemonic
-from eth_account.types import Language
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed
 from eth_tester.exceptions import ValidationError as TesterValidationError
@@ -64,6 +62,9 @@ from web3.exceptions import BlockNotFound, TransactionNotFound
 
 from sandbox.chain._pyevm import DeterministicPyEVMBackend
 from sandbox.chain.base import Block, BlockTransaction, ChainAccount, Log, Receipt
+from sandbox.chain.keys import DEFAULT_MNEMONIC as DEFAULT_MNEMONIC  # noqa: PLC0414 (re-exported)
+from sandbox.chain.keys import Clock as Clock  # noqa: PLC0414
+from sandbox.chain.keys import random_mnemonic as random_mnemonic  # noqa: PLC0414
 from sandbox.chain.persistence import (
     DEFAULT_SNAPSHOT_EVERY,
     DEFAULT_SNAPSHOT_SECONDS,
@@ -79,9 +80,6 @@ from sandbox.chain.trace import call_frame
 from sandbox.chain.web3chain import DEFAULT_GAS, Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
-#: The well-known development mnemonic (anvil, Hardhat): account 0 is 0xf39F…2266. Its keys are public:
-#: a chain others can reach must use keys of its own (`random_mnemonic`).
-DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_HD_PATH = "m/44'/60'/0'/0"
 #: 2026-01-01T00:00:00Z.
 DEFAULT_GENESIS_TIMESTAMP = 1_767_225_600
@@ -92,14 +90,6 @@ _ZERO_ADDRESS = b"\x00" * 20
 #: Fee caps of a read-only call, as eth-tester sets them when a call names none.
 _CALL_FEE = 10**9
 _log = logging.getLogger(__name__)
-
-Clock = Literal["fixed", "wall"]
-
-
-def random_mnemonic() -> str:
-    """A fresh 24-word BIP-39 mnemonic (256 bits from the operating system's CSPRNG): accounts whose
-    keys nobody else holds."""
-    return generate_mnemonic(24, Language.ENGLISH)
 
 
 class _SandboxBackend(DeterministicPyEVMBackend):
