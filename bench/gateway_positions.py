@@ -20,6 +20,8 @@ through the same gateway as fast as it answers them: the reads must not wait on 
 target: p99 <= 100 ms while 8 clients send transfers). The writers' rate over the loaded pass is printed.
 
     .venv/bin/python -m bench.gateway_positions [--holders 10000] [--queries 100] [--writers 8] [--engine revm]
+
+``SWITCH_INTERVAL=0.001`` sets the server process's GIL switch interval (`sys.setswitchinterval`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing as mp
+import os
 import random
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -123,20 +127,41 @@ def _server(control: Connection, port: int, holders: int, folder: str, engine: s
     from sandbox_gateway.app import create_app
     from sandbox_gateway.settings import Settings
 
+    if os.environ.get("SWITCH_INTERVAL"):  # the GIL's switch interval in the server process (default 0.005 s)
+        sys.setswitchinterval(float(os.environ["SWITCH_INTERVAL"]))
     market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     model = ReadModel.sqlite(Path(folder) / "readmodel.sqlite")
     app = create_app(Settings(), market=market, read_model=model)  # indexes the demo's blocks
     head = model.last_indexed_block()
     assert head is not None
     _synthesise(model, market.security(SECURITY).address, market.registry.address, holders, head)
+    # How long each request waited for the read model to catch up with the chain (indexing what was mined
+    # before it began): the part of a read that writes can make it wait for.
+    live = app.state.read_side
+    catch_up, waits = live.catch_up, []
+
+    def timed_catch_up(*args: object, **kwargs: object) -> int:
+        if threading.current_thread().name == "read-model-follower":
+            return int(catch_up(*args, **kwargs))
+        started = time.perf_counter()
+        try:
+            return int(catch_up(*args, **kwargs))
+        finally:
+            waits.append(time.perf_counter() - started)
+
+    live.catch_up = timed_catch_up
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     control.send(("ready", head, {k: market.accounts[k] for k in ("alice", "bob", "carol", "dan")}))
-    while control.recv() == "cpu":  # the server process's CPU time, for CPU per request
-        control.send(time.process_time())
+    while (command := control.recv()) in ("cpu", "waits"):
+        if command == "cpu":  # the server process's CPU time, for CPU per request
+            control.send(time.process_time())
+        else:
+            control.send(list(waits))
+            waits.clear()
     server.should_exit = True
     thread.join(timeout=10)
     model.close()
@@ -265,6 +290,10 @@ def _measure(
         control.send("cpu")
         return float(control.recv())
 
+    def catch_up_waits() -> list[float]:
+        control.send("waits")
+        return sorted(1000 * w for w in control.recv())
+
     import httpx
 
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
@@ -277,17 +306,20 @@ def _measure(
             size = body["page"]["total"] if "page" in body else body["holders"]
             wall: list[float] = []
             cpu_before = server_cpu()
+            catch_up_waits()
             for _ in range(queries):
                 t0 = time.perf_counter()
                 response = http.get(path, params=params, headers=headers)
                 wall.append((time.perf_counter() - t0) * 1000)
                 response.raise_for_status()
             spent = (server_cpu() - cpu_before) * 1000 / queries
+            waited = catch_up_waits() or [0.0]
             wall.sort()
             print(
                 f"  {label:<46} p50 {_percentile(wall, 0.5):6.1f} ms  p99 {_percentile(wall, 0.99):6.1f} ms"
                 f"  max {wall[-1]:6.1f} ms"
                 + (f"  server CPU {spent:5.1f} ms/request" if cpu else "")
+                + f"  catch-up p50 {_percentile(waited, 0.5):5.1f} p99 {_percentile(waited, 0.99):6.1f} ms"
                 + f"  ({size:,} in scope)",
                 flush=True,
             )
