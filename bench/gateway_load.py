@@ -1,20 +1,21 @@
-"""Compliant transfers through the gateway (HTTP, several concurrent clients) against raw transfers
-through the library, on the same embedded chain, in one run.
+"""Compliant transfers through the gateway (HTTP, 1/4/8 concurrent clients) on each engine, against the
+py-evm single-caller raw rate measured in the same run (issue 15's target: gateway >= 3x that rate).
 
-One server process builds the demo market on an embedded chain and serves the gateway on it with
-uvicorn, as `sandbox serve` does. The raw rate is measured in that process, on that chain, through
-the library (one caller: the chain has one ordered write path, so more callers add nothing), before
-and after each HTTP run; each ratio is taken against the mean of the two raw rates around it. The
-"CPU ratio" is the server process's CPU time per raw transfer over its CPU time per gateway transfer:
-the ratio a server with a core of its own would reach, less sensitive to other work on the machine. The HTTP clients are
-separate processes (as real clients are), so they do not share the server's GIL; each is an investor
-of the demo sending 1 unit of THAMES28 to another investor of the same jurisdiction, so every
-transfer passes every rule of the security. With more clients than investors, investors send from
-two clients at once (the chain orders their nonces).
+For each engine (`--engines`, default `SANDBOX_ENGINE`'s) one server process builds the demo market on
+an in-process chain of that engine and serves the gateway on it with uvicorn, as `sandbox serve` does.
+The reference is a second process with the demo market on py-evm and no HTTP: one caller sending
+transfers through the library, measured before the first HTTP run and after every one, so each ratio is
+taken against the mean of the two raw rates around it (the machine is shared). The "CPU ratio" is the
+reference's CPU time per raw transfer over the gateway server's CPU time per transfer: the ratio a
+server with a core of its own would reach, less sensitive to other work on the machine. The HTTP
+clients are separate processes (as real clients are), so they do not share the server's GIL; each is an
+investor of the demo sending 1 unit of THAMES28 to another investor of the same jurisdiction, so every
+transfer passes every rule of the security. With more clients than investors, investors send from two
+clients at once (the chain orders their nonces).
 
-Besides rates, the server process reports its CPU time per transfer, and how much of it was spent
-inside `Chain.transact` (signing, the EVM, mining, the receipt) versus everywhere else (HTTP, the
-framework, validation, authentication, middleware).
+Besides rates and p50/p99 latency, the server reports its CPU time per transfer, how much of it was
+spent inside `Chain.transact` (signing, the EVM, mining, the receipt) versus everywhere else (HTTP, the
+framework, validation, authentication, middleware), and transfers per block (group commit).
 
     .venv/bin/python -m bench.gateway_load [--transfers 240] [--clients 1,4,8] [--raw 200] [--engines revm,embedded]
 """
