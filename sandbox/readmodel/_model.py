@@ -635,7 +635,8 @@ class ReadModel:
             connection = session.connection()
             valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
             raw_balance = type_coerce(BalancePeriod.balance, String)
-            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
+            # The total of every position and, without a filter, their number: one pass over the index.
+            ((lead, total),) = self._summed(session, lambda sums: select(func.count(), *sums).where(*valid), 1)
             wallet_order: Any = BalancePeriod.wallet
             if self.engine.dialect.name == "postgresql":
                 wallet_order = BalancePeriod.wallet.collate("C")  # the order Python's sort gives
@@ -644,7 +645,7 @@ class ReadModel:
             if wanted is None:
                 # Every position matches: the count needs no investor record, and only the page's rows
                 # are joined to their investors' records (as of `as_of`), after the database cut the page.
-                count = session.scalar(select(func.count()).select_from(BalancePeriod).where(*valid)) or 0
+                count = int(lead[0] or 0)
                 page = (
                     select(BalancePeriod.wallet, raw_balance.label("balance"), BalancePeriod.investor)
                     .where(*valid)
@@ -709,7 +710,9 @@ class ReadModel:
             at_block = contract.indexed_to if as_of is None else as_of
             timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
             valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
-            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
+            total = None
+            if wanted is not None:  # else the groups hold every position: the total is their sum
+                ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
             record = self._record_at(as_of, BalancePeriod.investor)
             holder = func.coalesce(BalancePeriod.investor, BalancePeriod.wallet)
 
@@ -733,6 +736,8 @@ class ReadModel:
                 for lead, balance in self._summed(session, grouped, 3)
             ]
         groups.sort(key=lambda g: (g.jurisdiction or "", g.category or ""))
+        if total is None:
+            total = sum(g.balance for g in groups)
         return HolderBreakdown(
             contract.address,
             contract.symbol,
