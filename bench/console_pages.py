@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import queue
 import re
 import tempfile
@@ -31,17 +30,17 @@ from pathlib import Path
 from bench.gateway_positions import SECURITY, _free_port, _percentile, _synthesise
 
 
-def _server(control: Connection, port: int, holders: int, folder: str) -> None:
+def _server(control: Connection, port: int, holders: int, folder: str, engine: str | None = None) -> None:
     import uvicorn
 
-    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.factory import in_process_chain
     from sandbox.market import load_scenario
     from sandbox.readmodel import ReadModel
     from sandbox.scenario import DEMO_SCENARIO, Scenario
     from sandbox_gateway.app import create_app
     from sandbox_gateway.settings import Settings
 
-    market = load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
+    market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     model = ReadModel.sqlite(Path(folder) / "readmodel.sqlite")
     app = create_app(Settings(), market=market, read_model=model)
     head = model.last_indexed_block()
@@ -65,9 +64,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--holders", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--events", type=int, default=20)
-    args = parser.parse_args(argv if argv is not None else [])
+    parser.add_argument("--engine", default=None, help="embedded (py-evm) or revm; default: SANDBOX_ENGINE's")
+    argv = argv if argv is not None else []
+    args = parser.parse_args(argv)
 
+    from bench._machine import header, load_average
+    from sandbox.chain.factory import default_engine
     from sandbox.scenario import DEMO_SCENARIO, Scenario
+
+    engine = args.engine or default_engine()
+    print(header("bench.console_pages", argv), flush=True)
 
     scenario = Scenario.from_file(DEMO_SCENARIO)
     keys = {p.key: p.api_key for p in [*scenario.regulators, *scenario.issuers]}
@@ -75,12 +81,12 @@ def main(argv: list[str] | None = None) -> None:
     port = _free_port()
     with tempfile.TemporaryDirectory() as folder:
         control, server_end = ctx.Pipe()
-        server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder))
+        server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder, engine))
         server.start()
         _, _head, bob = control.recv()
         print(
-            f"{args.holders:,} synthetic holders of {SECURITY} (+ the demo's) in a SQLite read model; "
-            f"{args.queries} sequential requests per page; load average {os.getloadavg()[0]:.1f}"
+            f"engine {engine}; {args.holders:,} synthetic holders of {SECURITY} (+ the demo's) in a SQLite read "
+            f"model; {args.queries} sequential requests per page"
         )
         try:
             _pages(port, keys, args.queries, control)
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             control.send("stop")
             server.join()
-    print(f"  load average after: {os.getloadavg()[0]:.1f}")
+    print(f"load average at end (/proc/loadavg): {load_average()}")
 
 
 def _pages(port: int, keys: dict[str, str], queries: int, control: Connection) -> None:

@@ -1,22 +1,23 @@
-"""Compliant transfers through the gateway (HTTP, several concurrent clients) against raw transfers
-through the library, on the same embedded chain, in one run.
+"""Compliant transfers through the gateway (HTTP, 1/4/8 concurrent clients) on each engine, against the
+py-evm single-caller raw rate measured in the same run (issue 15's target: gateway >= 3x that rate).
 
-One server process builds the demo market on an embedded chain and serves the gateway on it with
-uvicorn, as `sandbox serve` does. The raw rate is measured in that process, on that chain, through
-the library (one caller: the chain has one ordered write path, so more callers add nothing), before
-and after each HTTP run; each ratio is taken against the mean of the two raw rates around it. The
-"CPU ratio" is the server process's CPU time per raw transfer over its CPU time per gateway transfer:
-the ratio a server with a core of its own would reach, less sensitive to other work on the machine. The HTTP clients are
-separate processes (as real clients are), so they do not share the server's GIL; each is an investor
-of the demo sending 1 unit of THAMES28 to another investor of the same jurisdiction, so every
-transfer passes every rule of the security. With more clients than investors, investors send from
-two clients at once (the chain orders their nonces).
+For each engine (`--engines`, default `SANDBOX_ENGINE`'s) one server process builds the demo market on
+an in-process chain of that engine and serves the gateway on it with uvicorn, as `sandbox serve` does.
+The reference is a second process with the demo market on py-evm and no HTTP: one caller sending
+transfers through the library, measured before the first HTTP run and after every one, so each ratio is
+taken against the mean of the two raw rates around it (the machine is shared). The "CPU ratio" is the
+reference's CPU time per raw transfer over the gateway server's CPU time per transfer: the ratio a
+server with a core of its own would reach, less sensitive to other work on the machine. The HTTP
+clients are separate processes (as real clients are), so they do not share the server's GIL; each is an
+investor of the demo sending 1 unit of THAMES28 to another investor of the same jurisdiction, so every
+transfer passes every rule of the security. With more clients than investors, investors send from two
+clients at once (the chain orders their nonces).
 
-Besides rates, the server process reports its CPU time per transfer, and how much of it was spent
-inside `Chain.transact` (signing, the EVM, mining, the receipt) versus everywhere else (HTTP, the
-framework, validation, authentication, middleware).
+Besides rates and p50/p99 latency, the server reports its CPU time per transfer, how much of it was
+spent inside `Chain.transact` (signing, the EVM, mining, the receipt) versus everywhere else (HTTP, the
+framework, validation, authentication, middleware), and transfers per block (group commit).
 
-    .venv/bin/python -m bench.gateway_load [--transfers 240] [--clients 1,4,8] [--raw 200]
+    .venv/bin/python -m bench.gateway_load [--transfers 240] [--clients 1,4,8] [--raw 200] [--engines revm,embedded]
 """
 
 from __future__ import annotations
@@ -59,13 +60,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _server(control: Connection, port: int) -> None:
-    """Builds the market, then obeys `control`: "raw" (n) runs n library transfers, "mark" starts an
-    HTTP phase's counters, "phase" ends it, "stop" ends the process."""
+def _server(control: Connection, port: int, engine: str, serve: bool = True) -> None:
+    """Builds the market on an in-process chain of `engine`, then obeys `control`: "raw" (n) runs n
+    library transfers, "mark" starts an HTTP phase's counters, "phase" ends it, "stop" ends the process.
+    With `serve` false there is no HTTP server (the py-evm reference of a run on another engine)."""
     import uvicorn
 
-    from sandbox.chain.embedded import EmbeddedChain
-    from sandbox.chain.web3chain import Web3Chain
+    from sandbox.chain.factory import in_process_chain
     from sandbox.market import load_scenario
     from sandbox.scenario import DEMO_SCENARIO, Scenario
     from sandbox_gateway.app import create_app
@@ -75,9 +76,8 @@ def _server(control: Connection, port: int) -> None:
         import sys
 
         sys.setswitchinterval(float(os.environ["SWITCH_INTERVAL"]))
-    market = load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
+    market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     chain = market.chain
-    assert isinstance(chain, Web3Chain)
     counters = {"transfers": 0, "cpu_in_transact": 0.0, "head": 0}
     counters_lock = threading.Lock()
     transact = chain.transact
@@ -100,9 +100,10 @@ def _server(control: Connection, port: int) -> None:
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    if serve:
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
     token = market.security(SECURITY)
     alice, bob = market.accounts["alice"], market.accounts["bob"]
     control.send(("ready", os.getpid(), {k: market.accounts[k] for k, _ in PAIRS}))
@@ -136,7 +137,8 @@ def _server(control: Connection, port: int) -> None:
             control.send(end(mark))
         elif command == "stop":
             server.should_exit = True
-            thread.join(timeout=10)
+            if serve:
+                thread.join(timeout=10)
             control.send(None)
             return
 
@@ -229,56 +231,98 @@ def _per_transfer(phase: Phase) -> str:
     )
 
 
+def _rate(phase: Phase) -> float:
+    return phase.transfers / phase.wall
+
+
+def _cpu_per_transfer(phase: Phase) -> float:
+    return phase.cpu / max(phase.transfers, 1)
+
+
+class _Server:
+    """A server process (module docstring) and its control pipe."""
+
+    def __init__(self, ctx: Any, engine: str, *, serve: bool) -> None:
+        self.engine = engine
+        self.port = _free_port()
+        self.control, server_end = ctx.Pipe()
+        self.process = ctx.Process(target=_server, args=(server_end, self.port, engine, serve))
+        self.process.start()
+        _, self.pid, self.wallets = self.control.recv()
+
+    def raw(self, transfers: int) -> Phase:
+        self.control.send(("raw", transfers))
+        phase: Phase = self.control.recv()
+        return phase
+
+    def stop(self) -> None:
+        self.control.send(("stop", None))
+        self.control.recv()
+        self.process.join()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--transfers", type=int, default=240, help="transfers per HTTP run (split among clients)")
     parser.add_argument("--clients", default="1,4,8", help="client counts, comma-separated")
-    parser.add_argument("--raw", type=int, default=200, help="library transfers in each raw measurement")
-    args = parser.parse_args(argv if argv is not None else [])
+    parser.add_argument("--raw", type=int, default=200, help="library transfers in each py-evm raw measurement")
+    parser.add_argument(
+        "--engines",
+        default=None,
+        help="engines the gateway runs on, comma-separated (embedded = py-evm, revm); default: SANDBOX_ENGINE's",
+    )
+    argv = argv if argv is not None else []
+    args = parser.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",") if c]
 
+    from bench._machine import header, load_average
+    from sandbox.chain.factory import EMBEDDED, default_engine
     from sandbox.scenario import DEMO_SCENARIO, Scenario
 
+    engines = [e.strip() for e in (args.engines or default_engine()).split(",") if e.strip()]
     keys = {i.key: i.api_key for i in Scenario.from_file(DEMO_SCENARIO).investors if i.api_key}
     ctx = mp.get_context("spawn")
-    port = _free_port()
-    control, server_end = ctx.Pipe()
-    server = ctx.Process(target=_server, args=(server_end, port))
-    server.start()
-    _, server_pid, wallets = control.recv()
-    print(f"server process {server_pid} on 127.0.0.1:{port}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(header("bench.gateway_load", argv), flush=True)
+    # The reference: py-evm, one caller through the library, in a process of its own (no HTTP), measured
+    # before and after every HTTP run of every engine, so each ratio is against the raw rate next to it.
+    reference = _Server(ctx, EMBEDDED, serve=False)
+    raws = [reference.raw(args.raw)]
+    results: list[tuple[str, Run, Phase, Phase]] = []
+    for engine in engines:
+        server = _Server(ctx, engine, serve=True)
+        for clients in counts:
+            run = _http_run(ctx, server.control, server.port, keys, server.wallets, clients, args.transfers)
+            raws.append(reference.raw(args.raw))
+            results.append((engine, run, raws[-2], raws[-1]))
+        server.stop()
+    reference.stop()
 
-    def raw_phase() -> Phase:
-        control.send(("raw", args.raw))
-        phase: Phase = control.recv()
-        return phase
-
-    # Raw before and after every HTTP run: the machine is shared, so each ratio is taken against the
-    # raw rate measured next to it (the mean of the two around it).
-    raws = [raw_phase()]
-    runs = []
-    for clients in counts:
-        runs.append(_http_run(ctx, control, port, keys, wallets, clients, args.transfers))
-        raws.append(raw_phase())
-    control.send(("stop", None))
-    control.recv()
-    server.join()
-
-    def rate(phase: Phase) -> float:
-        return phase.transfers / phase.wall
-
-    print(f"{SECURITY} compliant transfers, demo market on one embedded chain; clients are separate processes")
-    print("  raw, through the library:  " + "  ".join(f"{rate(p):6.1f}/s" for p in raws))
+    print(f"{SECURITY} compliant transfers (every rule of the demo bond), demo market; HTTP clients are separate")
+    print("processes; the py-evm raw reference is one caller through the library, in its own process, measured")
+    print("before and after each HTTP run (the ratio is against the mean of the two)")
+    print("  py-evm raw, one caller:     " + "  ".join(f"{_rate(p):6.1f}/s" for p in raws))
     print(f"    {_per_transfer(raws[0])}")
-    for n, run in enumerate(runs):
-        raw = (rate(raws[n]) + rate(raws[n + 1])) / 2
-        cpu_ratio = (raws[n].cpu / raws[n].transfers) / (run.server.cpu / max(run.server.transfers, 1))
+    print(
+        "| engine | clients | gateway transfers/s | py-evm raw around | ratio (target >= 3) | CPU ratio | "
+        "p50 / p99 latency | server CPU ms/transfer (in transact + elsewhere) | transfers/block |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
+    for engine, run, before, after in results:
+        raw = (_rate(before) + _rate(after)) / 2
+        raw_cpu = (_cpu_per_transfer(before) + _cpu_per_transfer(after)) / 2
+        n = max(run.server.transfers, 1)
+        inside, outside = run.server.cpu_in_transact, run.server.cpu - run.server.cpu_in_transact
         print(
-            f"  gateway, {run.clients} client(s):    {run.rate:6.1f}/s  ratio {run.rate / raw:.2f} (raw around: "
-            f"{raw:5.1f}/s)  CPU ratio {cpu_ratio:.2f}  latency p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms"
+            f"| {engine} | {run.clients} | {run.rate:.1f} | {raw:.1f} | {run.rate / raw:.2f} | "
+            f"{raw_cpu / _cpu_per_transfer(run.server):.2f} | {run.p50_ms:.1f} / {run.p99_ms:.1f} ms | "
+            f"{1000 * run.server.cpu / n:.2f} ({1000 * inside / n:.2f} + {1000 * outside / n:.2f}) | "
+            f"{run.server.transfers / max(run.server.blocks, 1):.2f} |"
         )
-        print(f"    {_per_transfer(run.server)}")
-    print(f"  load average after: {os.getloadavg()[0]:.1f}")
+    print(f"load average at end (/proc/loadavg): {load_average()}")
+    print(
+        "(ratio: gateway transfers/s over the py-evm raw rate around it, wall clock; CPU ratio: py-evm raw server "
+        "CPU per transfer over the gateway server's CPU per transfer, the ratio with a core per process)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,9 +11,17 @@ does is real: authentication, scope, the read model's catch-up check against the
 pagination, JSON.
 
 The client (this process) sends the requests one after the other and reports wall-clock p50/p99, and
-the server process's CPU time per request (steadier than the wall clock on a shared machine).
+the server process's CPU time per request (steadier than the wall clock on a shared machine; while
+writers run it includes theirs, so it is reported for the quiet pass only).
 
-    .venv/bin/python -m bench.gateway_positions [--holders 10000] [--queries 100]
+With ``--writers 8`` (the default) every case is measured twice: first with no other traffic, then while
+8 HTTP clients (separate processes, as in `bench.gateway_load`) send compliant THAMES28 transfers
+through the same gateway as fast as it answers them: the reads must not wait on the writes (the issue's
+target: p99 <= 100 ms while 8 clients send transfers). The writers' rate over the loaded pass is printed.
+
+    .venv/bin/python -m bench.gateway_positions [--holders 10000] [--queries 100] [--writers 8] [--engine revm]
+
+``SWITCH_INTERVAL=0.001`` sets the server process's GIL switch interval (`sys.setswitchinterval`).
 """
 
 from __future__ import annotations
@@ -24,10 +32,12 @@ import multiprocessing as mp
 import os
 import random
 import socket
+import sys
 import tempfile
 import threading
 import time
 from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 SECURITY = "THAMES28"
@@ -107,30 +117,51 @@ def _synthesise(model: object, contract_address: str, registry: str, holders: in
             session.execute(insert(BalancePeriod), periods[start : start + 5_000])
 
 
-def _server(control: Connection, port: int, holders: int, folder: str) -> None:
+def _server(control: Connection, port: int, holders: int, folder: str, engine: str | None = None) -> None:
     import uvicorn
 
-    from sandbox.chain.embedded import EmbeddedChain
+    from sandbox.chain.factory import in_process_chain
     from sandbox.market import load_scenario
     from sandbox.readmodel import ReadModel
     from sandbox.scenario import DEMO_SCENARIO, Scenario
     from sandbox_gateway.app import create_app
     from sandbox_gateway.settings import Settings
 
-    market = load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
+    if os.environ.get("SWITCH_INTERVAL"):  # the GIL's switch interval in the server process (default 0.005 s)
+        sys.setswitchinterval(float(os.environ["SWITCH_INTERVAL"]))
+    market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     model = ReadModel.sqlite(Path(folder) / "readmodel.sqlite")
     app = create_app(Settings(), market=market, read_model=model)  # indexes the demo's blocks
     head = model.last_indexed_block()
     assert head is not None
     _synthesise(model, market.security(SECURITY).address, market.registry.address, holders, head)
+    # How long each request waited for the read model to catch up with the chain (indexing what was mined
+    # before it began): the part of a read that writes can make it wait for.
+    live = app.state.read_side
+    catch_up, waits = live.catch_up, []
+
+    def timed_catch_up(*args: object, **kwargs: object) -> int:
+        if threading.current_thread().name == "read-model-follower":
+            return int(catch_up(*args, **kwargs))
+        started = time.perf_counter()
+        try:
+            return int(catch_up(*args, **kwargs))
+        finally:
+            waits.append(time.perf_counter() - started)
+
+    live.catch_up = timed_catch_up
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    control.send(("ready", head))
-    while control.recv() == "cpu":  # the server process's CPU time, for CPU per request
-        control.send(time.process_time())
+    control.send(("ready", head, {k: market.accounts[k] for k in ("alice", "bob", "carol", "dan")}))
+    while (command := control.recv()) in ("cpu", "waits"):
+        if command == "cpu":  # the server process's CPU time, for CPU per request
+            control.send(time.process_time())
+        else:
+            control.send(list(waits))
+            waits.clear()
     server.should_exit = True
     thread.join(timeout=10)
     model.close()
@@ -140,23 +171,54 @@ def _percentile(values: list[float], q: float) -> float:
     return values[max(0, math.ceil(q * len(values)) - 1)]
 
 
+def _writer(port: int, api_key: str, receiver: str, go: Event, stop: Event, results: Connection) -> None:
+    """One writing client: transfers of 1 unit, one after the other, from `go` until `stop`."""
+    import httpx
+
+    sent = 0
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+        http.get("/health")
+        go.wait()
+        started = time.perf_counter()
+        while not stop.is_set():
+            response = http.post(
+                f"/securities/{SECURITY}/transfers",
+                json={"to": receiver, "amount": 1},
+                headers={"Authorization": f"Bearer {api_key}"},
+            )
+            if response.status_code != 201:
+                results.send(("error", response.text[:300]))
+                return
+            sent += 1
+        results.send(("ok", (sent, time.perf_counter() - started)))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--holders", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=100)
-    args = parser.parse_args(argv if argv is not None else [])
+    parser.add_argument("--writers", type=int, default=8, help="HTTP clients sending transfers (0: quiet pass only)")
+    parser.add_argument("--engine", default=None, help="embedded (py-evm) or revm; default: SANDBOX_ENGINE's")
+    argv = argv if argv is not None else []
+    args = parser.parse_args(argv)
 
+    from bench._machine import header, load_average
+    from bench.gateway_load import PAIRS
+    from sandbox.chain.factory import default_engine
     from sandbox.scenario import DEMO_SCENARIO, Scenario
 
+    engine = args.engine or default_engine()
     scenario = Scenario.from_file(DEMO_SCENARIO)
     keys = {p.key: p.api_key for p in [*scenario.regulators, *scenario.issuers]}
+    investor_keys = {i.key: i.api_key for i in scenario.investors if i.api_key}
     ctx = mp.get_context("spawn")
     port = _free_port()
+    print(header("bench.gateway_positions", argv), flush=True)
     with tempfile.TemporaryDirectory() as folder:
         control, server_end = ctx.Pipe()
-        server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder))
+        server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder, engine))
         server.start()
-        _, head = control.recv()
+        _, head, wallets = control.recv()
         past = head // 2
         cases = [
             ("positions, first page (100), home regulator", "fca", f"/securities/{SECURITY}/positions", {}),
@@ -174,15 +236,45 @@ def main(argv: list[str] | None = None) -> None:
             ("cap table as of a past block", "fca", f"/securities/{SECURITY}/cap-table", {"block": past}),
         ]
         print(
-            f"{args.holders:,} synthetic holders of {SECURITY} (+ the demo's) in a SQLite read model; "
-            f"{args.queries} sequential requests per case; load average {os.getloadavg()[0]:.1f}"
+            f"engine {engine}; {args.holders:,} synthetic holders of {SECURITY} (+ the demo's) in a SQLite read "
+            f"model; {args.queries} sequential requests per case"
         )
         try:
+            print("no other traffic:", flush=True)
             _measure(port, cases, args.queries, keys, control)
+            if args.writers:
+                stop, go = ctx.Event(), ctx.Event()
+                pipes, writers = [], []
+                for i in range(args.writers):
+                    sender, receiver = PAIRS[i % len(PAIRS)]
+                    parent_end, child_end = ctx.Pipe(duplex=False)
+                    process = ctx.Process(
+                        target=_writer, args=(port, investor_keys[sender], wallets[receiver], go, stop, child_end)
+                    )
+                    process.start()
+                    pipes.append(parent_end)
+                    writers.append(process)
+                go.set()
+                time.sleep(2.0)  # the writers are under way
+                print(f"while {args.writers} clients send transfers through the gateway:", flush=True)
+                try:
+                    _measure(port, cases, args.queries, keys, control, cpu=False)
+                finally:
+                    stop.set()
+                    sent, spent = 0, 0.0
+                    for pipe in pipes:
+                        status, payload = pipe.recv()
+                        if status != "ok":
+                            raise RuntimeError(f"a writer failed: {payload}")
+                        sent += payload[0]
+                        spent = max(spent, payload[1])
+                    for process in writers:
+                        process.join()
+                print(f"  the writers sent {sent:,} transfers in {spent:.1f} s: {sent / spent:.1f}/s")
         finally:
             control.send("stop")
             server.join()
-    print(f"  load average after: {os.getloadavg()[0]:.1f}")
+    print(f"load average at end (/proc/loadavg): {load_average()}")
 
 
 def _measure(
@@ -191,10 +283,16 @@ def _measure(
     queries: int,
     keys: dict[str, str],
     control: Connection,
+    *,
+    cpu: bool = True,
 ) -> None:
     def server_cpu() -> float:
         control.send("cpu")
         return float(control.recv())
+
+    def catch_up_waits() -> list[float]:
+        control.send("waits")
+        return sorted(1000 * w for w in control.recv())
 
     import httpx
 
@@ -208,16 +306,21 @@ def _measure(
             size = body["page"]["total"] if "page" in body else body["holders"]
             wall: list[float] = []
             cpu_before = server_cpu()
+            catch_up_waits()
             for _ in range(queries):
                 t0 = time.perf_counter()
                 response = http.get(path, params=params, headers=headers)
                 wall.append((time.perf_counter() - t0) * 1000)
                 response.raise_for_status()
-            cpu = (server_cpu() - cpu_before) * 1000 / queries
+            spent = (server_cpu() - cpu_before) * 1000 / queries
+            waited = catch_up_waits() or [0.0]
             wall.sort()
             print(
                 f"  {label:<46} p50 {_percentile(wall, 0.5):6.1f} ms  p99 {_percentile(wall, 0.99):6.1f} ms"
-                f"  max {wall[-1]:6.1f} ms  server CPU {cpu:5.1f} ms/request  ({size:,} in scope)",
+                f"  max {wall[-1]:6.1f} ms"
+                + (f"  server CPU {spent:5.1f} ms/request" if cpu else "")
+                + f"  catch-up p50 {_percentile(waited, 0.5):5.1f} p99 {_percentile(waited, 0.99):6.1f} ms"
+                + f"  ({size:,} in scope)",
                 flush=True,
             )
 

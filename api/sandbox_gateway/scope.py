@@ -195,6 +195,7 @@ class ActionScope:
         self._symbols: dict[str, str] = {token.address: symbol for symbol, token in market.securities.items()}
         self._homes: dict[str, str] = {}
         self._holders: dict[str, str | None] = {}
+        self._registry_actions: dict[str, bool] = {}
 
     def sees(self, contract: str, target: str | None, args: Mapping[str, Any]) -> bool:
         principal, market = self.principal, self.market
@@ -203,7 +204,12 @@ class ActionScope:
         if principal.role is Role.INVESTOR:
             return False
         if contract == market.registry.address:
-            return target is not None and self._sees_registry_action(target)
+            if target is None:
+                return False
+            seen = self._registry_actions.get(target)
+            if seen is None:  # one registry read per investor per request, not one per action about it
+                seen = self._registry_actions[target] = self._sees_registry_action(target)
+            return seen
         symbol = self._symbols.get(contract)
         if symbol is None:
             return False

@@ -37,8 +37,10 @@ from sandbox.readmodel._model import (
     RegisterPage,
 )
 
-#: Seconds between two looks at the chain by the follower thread.
-DEFAULT_POLL_SECONDS = 0.5
+#: Seconds between two looks at the chain by the follower thread. Short, so that while writers keep the
+#: chain moving the follower indexes a few blocks at a time and a read seldom finds any left to index;
+#: a look that finds nothing new costs about a millisecond (the head, the newest indexed block's hash).
+DEFAULT_POLL_SECONDS = 0.1
 _log = logging.getLogger(__name__)
 
 
@@ -77,19 +79,27 @@ class MarketReadModel:
 
     def catch_up(self, block: int | None = None) -> int:
         """Indexes up to the chain's head unless `block` (default: the head) is indexed already; returns
-        the newest indexed block."""
+        the newest indexed block.
+
+        Only what was mined before the call is waited for: the target is the head when the call begins,
+        and indexing stops there even if writers have mined more meanwhile (chasing a head that moves
+        with every write would make a read wait on writes that began after it). If another thread
+        (the follower, another read) indexed the target while this one waited for the lock, nothing
+        more is done."""
         self._watch_market()
         target = self.market.chain.block_number() if block is None else block
         indexed = self.model.last_indexed_block()
         if indexed is not None and indexed >= target and not self._diverged():
             return indexed
         with self._lock:
-            try:
-                self._indexer.sync()
-            except ReadModelDiverged as exc:
-                _log.warning("the read model diverged from the chain (%s): rebuilding it", exc)
-                self._rebuild()
-                self._indexer.sync()
+            indexed = self.model.last_indexed_block()
+            if indexed is None or indexed < target or self._diverged():
+                try:
+                    self._indexer.sync(to_block=target)
+                except ReadModelDiverged as exc:
+                    _log.warning("the read model diverged from the chain (%s): rebuilding it", exc)
+                    self._rebuild()
+                    self._indexer.sync(to_block=target)
         indexed = self.model.last_indexed_block()
         return -1 if indexed is None else indexed
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from sandbox.errors import SandboxError
@@ -323,6 +323,15 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
     cursor.close()
 
 
+class _RecordJoin(NamedTuple):
+    """An investor's record joined to a query: the table (an alias), the join condition, its columns."""
+
+    table: Any
+    on: Any
+    jurisdiction: Any
+    category: Any
+
+
 class ReadModel:
     """The relational read model of a sandbox market.
 
@@ -610,27 +619,14 @@ class ReadModel:
     ) -> RegisterPage:
         """One page of `register` (same order: largest first, then by wallet), optionally only the
         positions of investors of `jurisdiction` ("GB", "US"; unregistered wallets have none), with the
-        number of positions that match and the total of all. The page is cut by the database: a page of
-        a 10,000-holder register reads its rows from the `ix_rm_balance_ranked` index, and only the total
-        and the count touch every position."""
+        number of positions that match and the total of all. The page is cut by the database, now and as
+        of a past `block` alike (the investors' records then as of that block): a page of a 10,000-holder
+        register reads its rows from the `ix_rm_balance_ranked` index (now) or sorts them in the database
+        (the past); only the total and the count touch every position, and without a jurisdiction filter
+        only the page's rows are joined to their investors' records."""
         if limit < 1 or offset < 0:
             raise ReadModelError(f"a page needs limit >= 1 and offset >= 0, not {limit} and {offset}")
         wanted = self._jurisdiction_code(jurisdiction)
-        if block is not None:
-            # As of a past block each position needs its investor's record as of that block: joining
-            # the newest version per investor makes SQLite quadratic, so the register is built whole
-            # (as `register`, tens of milliseconds for 10,000 holders) and cut here.
-            register = self.register(security, block=block)
-            matching_holdings = [h for h in register.holdings if jurisdiction is None or h.jurisdiction == jurisdiction]
-            return RegisterPage(
-                register.security,
-                register.symbol,
-                register.block,
-                self._block_time(register.block),
-                register.total,
-                len(matching_holdings),
-                tuple(matching_holdings[offset : offset + limit]),
-            )
         with self.session() as session:
             contract = self._contract(session, security)
             as_of = self._as_of(session, block, None, contract.indexed_to)
@@ -639,31 +635,46 @@ class ReadModel:
             connection = session.connection()
             valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
             raw_balance = type_coerce(BalancePeriod.balance, String)
-            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
-            records = self._records_subquery(as_of)
-            matching = (
-                select(
-                    BalancePeriod.wallet,
-                    raw_balance,
-                    BalancePeriod.investor,
-                    records.c.jurisdiction,
-                    records.c.category,
-                )
-                .select_from(BalancePeriod)
-                .outerjoin(records, records.c.identity == BalancePeriod.investor)
-                .where(*valid)
-            )
-            if wanted is not None:
-                matching = matching.where(records.c.jurisdiction == wanted)
-            count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+            # The total of every position and, without a filter, their number: one pass over the index.
+            ((lead, total),) = self._summed(session, lambda sums: select(func.count(), *sums).where(*valid), 1)
             wallet_order: Any = BalancePeriod.wallet
             if self.engine.dialect.name == "postgresql":
                 wallet_order = BalancePeriod.wallet.collate("C")  # the order Python's sort gives
-            rows: list[Any] = list(
-                connection.execute(
-                    matching.order_by(BalancePeriod.balance.desc(), wallet_order).offset(offset).limit(limit)
+            order = (BalancePeriod.balance.desc(), wallet_order)
+            rows: list[Any]
+            if wanted is None:
+                # Every position matches: the count needs no investor record, and only the page's rows
+                # are joined to their investors' records (as of `as_of`), after the database cut the page.
+                count = int(lead[0] or 0)
+                page = (
+                    select(BalancePeriod.wallet, raw_balance.label("balance"), BalancePeriod.investor)
+                    .where(*valid)
+                    .order_by(*order)
+                    .offset(offset)
+                    .limit(limit)
+                    .subquery()
                 )
-            )
+                record = self._record_at(as_of, page.c.investor)
+                rows = list(
+                    connection.execute(
+                        select(page.c.wallet, page.c.balance, page.c.investor, record.jurisdiction, record.category)
+                        .select_from(page)
+                        .outerjoin(record.table, record.on)
+                    )
+                )
+                rows.sort(key=itemgetter(0))  # the page's own order again (a join keeps none): by wallet,
+                rows.sort(key=lambda row: int(row[1]), reverse=True)  # then (stable) largest first
+            else:
+                record = self._record_at(as_of, BalancePeriod.investor)
+                columns = (BalancePeriod.wallet, raw_balance, BalancePeriod.investor)
+                matching = (
+                    select(*columns, record.jurisdiction, record.category)
+                    .select_from(BalancePeriod)
+                    .outerjoin(record.table, record.on)
+                    .where(*valid, record.jurisdiction == wanted)
+                )
+                count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+                rows = list(connection.execute(matching.order_by(*order).offset(offset).limit(limit)))
             frozen = {wallet for _, wallet in self._frozen(session, [contract.id], as_of)} if rows else set()
         holdings = tuple(
             Holding(
@@ -693,46 +704,27 @@ class ReadModel:
         `jurisdiction`, with the total of every position: what a cap table's figures are made of,
         aggregated by the database (exact uint256 sums on SQLite too) rather than from 10,000 rows."""
         wanted = self._jurisdiction_code(jurisdiction)
-        if block is not None:  # as for `register_page`: built from the whole register
-            register = self.register(security, block=block)
-            holders: dict[tuple[str | None, str | None], set[str]] = {}
-            balances: dict[tuple[str | None, str | None], int] = {}
-            for h in register.holdings:
-                if jurisdiction is not None and h.jurisdiction != jurisdiction:
-                    continue
-                pair = (h.jurisdiction, h.category)
-                holders.setdefault(pair, set()).add(h.investor or h.wallet)
-                balances[pair] = balances.get(pair, 0) + h.balance
-            return HolderBreakdown(
-                register.security,
-                register.symbol,
-                register.block,
-                self._block_time(register.block),
-                register.total,
-                tuple(
-                    HolderGroup(j, c, len(holders[(j, c)]), balances[(j, c)])
-                    for j, c in sorted(holders, key=lambda pair: (pair[0] or "", pair[1] or ""))
-                ),
-            )
         with self.session() as session:
             contract = self._contract(session, security)
             as_of = self._as_of(session, block, None, contract.indexed_to)
             at_block = contract.indexed_to if as_of is None else as_of
             timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
             valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
-            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
-            records = self._records_subquery(as_of)
+            total = None
+            if wanted is not None:  # else the groups hold every position: the total is their sum
+                ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
+            record = self._record_at(as_of, BalancePeriod.investor)
             holder = func.coalesce(BalancePeriod.investor, BalancePeriod.wallet)
 
             def grouped(sums: list[Any]) -> Any:
                 query = (
-                    select(records.c.jurisdiction, records.c.category, func.count(holder.distinct()), *sums)
+                    select(record.jurisdiction, record.category, func.count(holder.distinct()), *sums)
                     .select_from(BalancePeriod)
-                    .outerjoin(records, records.c.identity == BalancePeriod.investor)
+                    .outerjoin(record.table, record.on)
                     .where(*valid)
-                    .group_by(records.c.jurisdiction, records.c.category)
+                    .group_by(record.jurisdiction, record.category)
                 )
-                return query if wanted is None else query.where(records.c.jurisdiction == wanted)
+                return query if wanted is None else query.where(record.jurisdiction == wanted)
 
             groups = [
                 HolderGroup(
@@ -744,6 +736,8 @@ class ReadModel:
                 for lead, balance in self._summed(session, grouped, 3)
             ]
         groups.sort(key=lambda g: (g.jurisdiction or "", g.category or ""))
+        if total is None:
+            total = sum(g.balance for g in groups)
         return HolderBreakdown(
             contract.address,
             contract.symbol,
@@ -807,11 +801,23 @@ class ReadModel:
             raise ReadModelError(f"unknown jurisdiction {jurisdiction!r}") from None
 
     @staticmethod
-    def _records_subquery(as_of: int | None) -> Any:
-        """(identity, jurisdiction, category) of every investor now (`as_of` must be None: the past is
-        answered from `register`)."""
-        assert as_of is None
-        return select(InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category).subquery()
+    def _record_at(as_of: int | None, investor: Any) -> _RecordJoin:
+        """How to join the record of the investor in column `investor` as it stood at `as_of` (None: now):
+        `rm_investors` by identity for now; for the past, the investor's newest version at or before
+        `as_of`, found per row by one seek of `ix_rm_investor_version_at` (a join on the newest version
+        per investor made SQLite quadratic)."""
+        if as_of is None:
+            now = aliased(InvestorRow)
+            return _RecordJoin(now, now.identity == investor, now.jurisdiction, now.category)
+        version, newest = aliased(InvestorVersion), aliased(InvestorVersion)
+        latest = (
+            select(newest.id)
+            .where(newest.identity == investor, newest.block_number <= as_of)
+            .order_by(newest.block_number.desc(), newest.tx_index.desc(), newest.log_index.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return _RecordJoin(version, version.id == latest, version.jurisdiction, version.category)
 
     # ------------------------------------------------------------------ audit trail
 

@@ -193,7 +193,12 @@ class InvestorVersion(Base):
     """The investor's record after each registry event, so breakdowns can be taken as of a block."""
 
     __tablename__ = "rm_investor_versions"
-    __table_args__ = (Index("ix_rm_investor_version", "identity", "block_number"),)
+    __table_args__ = (
+        Index("ix_rm_investor_version", "identity", "block_number"),
+        # An investor's record as of a block, in one seek: its newest version at or before the block
+        # (`ReadModel._record_at`).
+        Index("ix_rm_investor_version_at", "identity", "block_number", "tx_index", "log_index"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     identity: Mapped[str] = mapped_column(String(42))
