@@ -121,7 +121,12 @@ def _pages(port: int, keys: dict[str, str], queries: int, control: Connection) -
     try:
         for who in {who for _, who, _, _ in cases}:
             client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120, follow_redirects=True)
-            client.post("/console/login", data={"api_key": keys[who]}).raise_for_status()
+            form = client.get("/console/login")  # the sign-in form's CSRF token, as a browser reads it
+            found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            if found is None:
+                raise RuntimeError("the sign-in form carries no CSRF token")
+            login = {"api_key": keys[who], "csrf_token": found.group(1)}
+            client.post("/console/login", data=login).raise_for_status()
             clients[who] = client
         for label, who, path, params in cases:
             http = clients[who]
