@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from sandbox import calendars
 from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.revm_engine import RevmChain
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
     DistributionState,
@@ -560,7 +561,7 @@ def test_on_the_wall_clock_the_history_ends_before_today() -> None:
     assert demo.history_days == 3
     market = load_embedded(demo, clock="wall")
     chain = market.chain
-    assert isinstance(chain, EmbeddedChain) and chain.clock == "wall"
+    assert isinstance(chain, (EmbeddedChain, RevmChain)) and chain.clock == "wall"
     today = int(time.time()) // 86_400 * 86_400
     assert market.calendar_offset == today - 3 * 86_400 - int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
     assert market.history[0].timestamp == today - 3 * 86_400 + 2 * 86_400 + 9 * 3600

@@ -14,6 +14,7 @@ from sandbox.chain import RpcChain, connect
 from sandbox.chain.anvil import AnvilNode, ensure_node_tools
 from sandbox.chain.embedded import DEFAULT_MNEMONIC as EMBEDDED_MNEMONIC
 from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.revm_engine import RevmChain
 from sandbox.chain.rpc import DEFAULT_MNEMONIC, derive_accounts
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ChainError, ContractReverted
@@ -153,7 +154,10 @@ def test_dev_powers_on_anvil(chain: RpcChain, market: Market) -> None:
         chain.revert("0x999")
 
 
-def test_connect_picks_the_backend(anvil: AnvilNode) -> None:
+def test_connect_picks_the_backend(anvil: AnvilNode, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SANDBOX_ENGINE", raising=False)
+    assert isinstance(connect(None), RevmChain)  # the default engine (README "Engines")
+    monkeypatch.setenv("SANDBOX_ENGINE", "embedded")
     assert isinstance(connect(None), EmbeddedChain)
     assert isinstance(connect("embedded", num_accounts=2), EmbeddedChain)
     remote = connect(anvil.url, confirmations=1)
