@@ -1,0 +1,89 @@
+"""debug_traceTransaction on the revm engine (issues 12 and 15): pyrevm has no call tracer, so a mined
+transaction is re-executed by py-evm on the revm chain's world as of its parent block
+(`RevmChain.trace_transaction`). Differential: the same transactions on both engines give the same
+callTracer tree (type, from, to, value, gas, gasUsed, input, output, error, calls, and the gateway's
+decoded revertError), including transactions traced after later blocks changed the same slots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_utils import keccak, to_checksum_address
+
+from sandbox.chain.base import Chain, Receipt
+from sandbox.chain.revm_engine import RevmChain
+from sandbox.contracts.base import ContractFacade
+from sandbox.errors import ContractReverted
+from sandbox.market import load_scenario
+from sandbox.scenario import Scenario
+from sandbox_gateway.rpc_server import RpcHandler
+from tests.chain.differential import SEEDS, RecordingEmbedded, RecordingRevm, assert_same_outcomes
+
+STRANGER = to_checksum_address(keccak(b"a wallet no registry knows")[-20:])
+
+
+class PlainERC20(ContractFacade):
+    artifact_name = "PlainERC20"
+
+
+def _trace(chain: Chain, tx_hash: str) -> dict[str, Any]:
+    reply = RpcHandler(chain).handle_one(  # type: ignore[arg-type]
+        {"jsonrpc": "2.0", "id": 1, "method": "debug_traceTransaction", "params": [tx_hash, {"tracer": "callTracer"}]}
+    )
+    assert reply is not None and "result" in reply, reply
+    return dict(reply["result"])
+
+
+def _block_transactions(chain: Chain) -> list[str]:
+    """Every mined transaction's hash, block by block, in block order."""
+    out = []
+    for number in range(1, chain.block_number() + 1):
+        block = chain.w3.eth.get_block(number)
+        out.extend("0x" + bytes(h).hex() for h in block["transactions"])  # type: ignore[arg-type]
+    return out
+
+
+def test_every_demo_transaction_traces_the_same_on_revm_as_on_py_evm() -> None:
+    """The demo scenario on both engines, a refused transfer and a transfer after it, then every
+    transaction traced from the first block: the early ones are traced on a world rolled back past
+    later changes to the same balances and registry slots."""
+    scenario = Scenario.from_file(SEEDS / "demo.yaml")
+    n = max(20, scenario.accounts_needed)
+    pyevm, revm = RecordingEmbedded(num_accounts=n), RecordingRevm(num_accounts=n)
+    for chain in (pyevm, revm):
+        market = load_scenario(chain, scenario)
+        with pytest.raises(ContractReverted):
+            market.security("THAMES28").transfer(STRANGER, 1, sender=market.accounts["alice"])
+        market.security("THAMES28").transfer(market.accounts["bob"], 4, sender=market.accounts["alice"])
+    assert_same_outcomes(pyevm, revm)
+    on_pyevm, on_revm = _block_transactions(pyevm), _block_transactions(revm)
+    assert len(on_pyevm) == len(on_revm) > 50
+    reverted = 0
+    for pyevm_hash, revm_hash in zip(on_pyevm, on_revm, strict=True):
+        expected, traced = _trace(pyevm, pyevm_hash), _trace(revm, revm_hash)
+        assert traced == expected, f"{revm_hash}: revm {traced}\npy-evm {expected}"
+        reverted += "revertError" in traced
+    assert reverted == 1  # the refused transfer, with its rule decoded on both
+
+
+def test_a_transaction_traced_in_a_block_of_several_sees_the_earlier_ones() -> None:
+    """A block of three transfers from one holder (group commit): each is traced after the block's earlier
+    ones, with the block's own header, and a later block overwriting the same balances changes nothing."""
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = PlainERC20.deploy_contract(chain, [1000], sender=a)
+    calls = [(a, token.address, token._abi.encode_call("transfer", [b, amount])) for amount in (600, 300, 200)]
+    first, second, third = chain.transact_many(calls)
+    assert isinstance(first, Receipt) and isinstance(second, Receipt)
+    assert first.block_number == second.block_number == chain.block_number()
+    assert isinstance(third, ContractReverted) and third.tx_hash is not None  # 1000 - 600 - 300 = 100 left: refused in the same block
+    token._send("transfer", b, 100, sender=a)  # a later block empties the sender
+    traces = [_trace(chain, receipt.transaction_hash) for receipt in (first, second)]
+    for receipt, trace in zip((first, second), traces, strict=True):
+        assert "error" not in trace and trace["output"] == "0x" + (1).to_bytes(32, "big").hex()
+        assert int(trace["gasUsed"], 16) == receipt.gas_used
+    refused = _trace(chain, third.tx_hash)
+    assert refused["error"] == "execution reverted"
+    assert int(refused["gasUsed"], 16) == int(chain.w3.eth.get_transaction_receipt(third.tx_hash)["gasUsed"])  # type: ignore[arg-type]
+    assert chain.trace_transaction("0x" + "ab" * 32) is None
