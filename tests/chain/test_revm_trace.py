@@ -77,7 +77,8 @@ def test_a_transaction_traced_in_a_block_of_several_sees_the_earlier_ones() -> N
     first, second, third = chain.transact_many(calls)
     assert isinstance(first, Receipt) and isinstance(second, Receipt)
     assert first.block_number == second.block_number == chain.block_number()
-    assert isinstance(third, ContractReverted) and third.tx_hash is not None  # 1000 - 600 - 300 = 100 left: refused in the same block
+    # 1000 - 600 - 300 = 100 left: the third is refused in the same block
+    assert isinstance(third, ContractReverted) and third.tx_hash is not None
     token._send("transfer", b, 100, sender=a)  # a later block empties the sender
     traces = [_trace(chain, receipt.transaction_hash) for receipt in (first, second)]
     for receipt, trace in zip((first, second), traces, strict=True):
