@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from sandbox.chain.base import Chain, Receipt
+from sandbox.chain.groupcommit import PendingWrite
 from sandbox.chain.revm_engine import RevmChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ContractReverted
@@ -88,3 +90,51 @@ def test_a_transaction_traced_in_a_block_of_several_sees_the_earlier_ones() -> N
     assert refused["error"] == "execution reverted"
     assert int(refused["gasUsed"], 16) == int(chain.w3.eth.get_transaction_receipt(third.tx_hash)["gasUsed"])  # type: ignore[arg-type]
     assert chain.trace_transaction("0x" + "ab" * 32) is None
+
+
+def _one_block(chain: RecordingEmbedded | RecordingRevm, writes: list[tuple[str, str, bytes]]) -> list[str]:
+    """Mines `writes` ((sender, to, data) each), signed here, as ONE block through the engine's group
+    commit (as concurrent callers' writes are), and returns their hashes."""
+    keys = {a.address: a.private_key for a in chain.accounts}
+    nonces: dict[str, int] = {}
+    raws = []
+    for sender, to, data in writes:
+        nonce = nonces.get(sender, chain.w3.eth.get_transaction_count(sender))  # type: ignore[arg-type]
+        nonces[sender] = nonce + 1
+        tx = {"type": 2, "chainId": chain.chain_id, "nonce": nonce, "maxFeePerGas": 10**10}
+        tx |= {"maxPriorityFeePerGas": 0, "gas": 1_000_000, "to": to, "value": 0, "data": data}
+        raws.append(bytes(Account.sign_transaction(tx, keys[sender]).raw_transaction))
+    pending = [PendingWrite(raw=raw) for raw in raws]
+    with chain._write_lock:
+        chain._commit_batch(pending)
+    receipts = [w.outcome() for w in pending]
+    assert len({r.block_number for r in receipts}) == 1
+    return [r.transaction_hash for r in receipts]
+
+
+def test_a_block_of_several_transfers_traces_each_as_it_ran_on_both_engines() -> None:
+    """Three compliant transfers in one block (group commit). Each ran from a cold start (EIP-2929: the
+    registry's account and slots cold again at each transaction's start; all three receipts pay the same
+    gas), so each trace's registry call costs what the first one's does, on both engines. On the
+    revmdefault branch revm refused to trace, and py-evm's trace ran the block's transactions without
+    locking each one's changes: the second transfer's registry call read warm and showed 935 gas used
+    instead of 4,935."""
+    scenario = Scenario.from_file(SEEDS / "demo.yaml")
+    n = max(20, scenario.accounts_needed)
+    traces = []
+    for chain in (RecordingEmbedded(num_accounts=n), RecordingRevm(num_accounts=n)):
+        market = load_scenario(chain, scenario)
+        token = market.security("THAMES28")
+        alice, bob = market.accounts["alice"], market.accounts["bob"]
+        to_bob, to_alice = (token._abi.encode_call("transfer", [who, 1]) for who in (bob, alice))
+        hashes = _one_block(
+            chain, [(alice, token.address, to_bob), (alice, token.address, to_bob), (bob, token.address, to_alice)]
+        )
+        gas = [int(chain.w3.eth.get_transaction_receipt(h)["gasUsed"]) for h in hashes]  # type: ignore[arg-type]
+        assert gas == [gas[0]] * 3
+        trees = [_trace(chain, h) for h in hashes]
+        assert [int(tree["gasUsed"], 16) for tree in trees] == gas
+        registry_gas = [int(tree["calls"][0]["gasUsed"], 16) for tree in trees]
+        assert registry_gas == [4_935] * 3
+        traces.append(trees)
+    assert traces[0] == traces[1]
