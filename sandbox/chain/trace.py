@@ -165,6 +165,9 @@ def trace_on_pyevm(
     for (address, slot), value in storage.items():
         if value:
             state.set_storage(Address(bytes.fromhex(address.removeprefix("0x"))), slot, value)
-    state.persist()
+    # Locked, not persisted: the loaded world becomes what the first transaction's EIP-2200 "original"
+    # values read, without building the state and storage tries (persisting took 92% of a trace:
+    # 1.06 s of 1.15 s for the 1,417 slots of the uk-us-sandbox seed). No state root is needed.
+    state.lock_changes()
     builder = PragueVM.get_transaction_builder()
     return replay_for_trace(state, [builder.decode(raw) for raw in raw_transactions], wanted, gas_used=gas_used)
