@@ -852,6 +852,9 @@ class RevmChain(Web3Chain):
         storage with the undo logs of the later blocks rolled back, as reads at past blocks do), under a
         header with the block's own number, time, coinbase, base fee, gas limit, prevrandao and parent
         hash, after the block's transactions before it. The top frame's gas used is the receipt's.
+        BLOCKHASH answers as revm did (see below); where py-evm and this engine differ on purpose (the
+        module's docstring: ``BASEFEE``, ``GASPRICE`` in a creation), the trace shows py-evm's reading:
+        none of the sandbox's contracts use those opcodes.
         Only the copy of the world is taken under the engine's lock; nothing is written to this chain."""
         from sandbox.chain.trace import BlockContext, trace_on_pyevm  # noqa: PLC0415 (py-evm when tracing only)
 
@@ -863,8 +866,10 @@ class RevmChain(Web3Chain):
             block = self._blocks[receipt.block_number]
             accounts, storage = self._world_at(block.number - 1)
             codes = dict(self._codes)
-            previous = [b.hash for b in reversed(self._blocks[max(0, block.number - 256) : block.number])]
         raws = [r.tx.raw for r in block.receipts[: receipt.index + 1]]
+        # BLOCKHASH as revm answered it when the block ran: pyrevm's empty database gives keccak of the
+        # number's decimal text, not this engine's block hashes, and the trace must show what ran.
+        previous = [keccak(str(n).encode()) for n in range(block.number - 1, max(-1, block.number - 257), -1)]
         context = BlockContext(
             number=block.number,
             timestamp=block.timestamp,

@@ -138,3 +138,20 @@ def test_a_block_of_several_transfers_traces_each_as_it_ran_on_both_engines() ->
         assert registry_gas == [4_935] * 3
         traces.append(trees)
     assert traces[0] == traces[1]
+
+
+def test_blockhash_traces_as_revm_executed_it() -> None:
+    """A contract returning BLOCKHASH(number - 1): the trace's output is the receipt's, what revm executed
+    (pyrevm answers keccak of the number's decimal text, not the engine's block hash)."""
+    chain = RevmChain()
+    a = chain.accounts[0].address
+    runtime = bytes.fromhex("600143034060005260206000f3")  # return blockhash(block.number - 1)
+    initcode = bytes([0x61]) + len(runtime).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3") + runtime
+    created = chain.transact(a, None, initcode).contract_address
+    assert created is not None
+    chain.mine(3)
+    sent = chain.transact(a, created, b"")
+    mined = chain.receipt(bytes.fromhex(sent.transaction_hash[2:]))
+    assert mined is not None and mined.output == keccak(str(sent.block_number - 1).encode())
+    trace = chain.trace_transaction(sent.transaction_hash)
+    assert trace is not None and trace["output"] == "0x" + mined.output.hex()
