@@ -6,6 +6,7 @@ decoded revertError), including transactions traced after later blocks changed t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +156,33 @@ def test_blockhash_traces_as_revm_executed_it() -> None:
     assert mined is not None and mined.output == keccak(str(sent.block_number - 1).encode())
     trace = chain.trace_transaction(sent.transaction_hash)
     assert trace is not None and trace["output"] == "0x" + mined.output.hex()
+
+
+def test_a_trace_after_a_restart_is_the_trace_before_it(tmp_path: Path) -> None:
+    """The world a trace needs (accounts, code, storage, every block's undo log) comes back with a data
+    directory, from the snapshot written at close and from the journal alone; tracing writes nothing
+    (the head and the journal are unchanged)."""
+    chain = RevmChain(data_dir=tmp_path / "snap", fsync=False)
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = PlainERC20.deploy_contract(chain, [1000], sender=a)
+    first = token._send("transfer", b, 10, sender=a)
+    token._send("transfer", b, 20, sender=a)
+    files = sorted((f.name, f.stat().st_size) for f in (tmp_path / "snap").rglob("*") if f.is_file())
+    before = chain.trace_transaction(first.transaction_hash)
+    assert before is not None and before["output"] == "0x" + (1).to_bytes(32, "big").hex()
+    assert chain.block_number() == 3
+    assert sorted((f.name, f.stat().st_size) for f in (tmp_path / "snap").rglob("*") if f.is_file()) == files
+    chain.close()
+    reopened = RevmChain(data_dir=tmp_path / "snap", fsync=False)
+    assert reopened.trace_transaction(first.transaction_hash) == before
+    reopened.close()
+    replayed = RevmChain(data_dir=tmp_path / "journal", fsync=False, snapshot_on_close=False)
+    token = PlainERC20.deploy_contract(replayed, [1000], sender=a)
+    first = token._send("transfer", b, 10, sender=a)
+    token._send("transfer", b, 20, sender=a)
+    replayed.close()
+    again = RevmChain(data_dir=tmp_path / "journal", fsync=False)
+    assert again.recovery is not None and again.recovery.snapshot is None
+    assert again.trace_transaction(first.transaction_hash) == before
+    assert again.block_number() == 3
+    again.close()
