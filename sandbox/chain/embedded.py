@@ -76,7 +76,7 @@ from sandbox.chain.persistence import (
     RevertRecord,
 )
 from sandbox.chain.revert import RevertDecoder
-from sandbox.chain.trace import call_frame
+from sandbox.chain.trace import replay_for_trace
 from sandbox.chain.web3chain import DEFAULT_GAS, Web3Chain
 from sandbox.errors import ChainError, ContractReverted
 
@@ -589,11 +589,7 @@ class EmbeddedChain(Web3Chain):
             block = chain.get_canonical_block_by_number(int(raw["blockNumber"]))
             parent = chain.get_block_header_by_hash(block.header.parent_hash)
             state = chain.get_vm(block.header.copy(state_root=parent.state_root, gas_used=0)).state
-            for transaction in block.transactions:
-                computation = state.apply_transaction(transaction)
-                if transaction.hash == wanted:
-                    return call_frame(computation, gas=transaction.gas, gas_used=int(raw["gasUsed"]))
-        return None
+            return replay_for_trace(state, block.transactions, wanted, gas_used=int(raw["gasUsed"]))
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
         """Reads the logs straight from py-evm's blocks and receipts, block by block.

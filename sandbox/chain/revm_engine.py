@@ -75,7 +75,7 @@ from sandbox.chain.persistence import (
 )
 from sandbox.chain.revert import RevertDecoder
 from sandbox.chain.web3chain import DEFAULT_GAS, MAX_FEE_PER_GAS, Web3Chain, check_signed_for
-from sandbox.errors import ChainError, ContractReverted, DevFeatureUnavailable
+from sandbox.errors import ChainError, ContractReverted
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_HD_PATH = "m/44'/60'/0'/0"
@@ -91,11 +91,6 @@ _EMPTY_CODE_HASH = keccak(b"")
 #: Deploys contract code in a checkpoint when a snapshot is loaded (`RevmChain._install_code`).
 _SCRATCH_DEPLOYER = "0x00000000000000000000000000000000005a4e42"
 _log = logging.getLogger(__name__)
-#: What `debug_traceTransaction` answers on this engine (JSON-RPC -32601).
-TRACE_UNAVAILABLE = (
-    "debug_traceTransaction is not available on the revm engine (pyrevm has no call tracer); "
-    "trace on the embedded py-evm engine (SANDBOX_ENGINE=embedded, serve --engine embedded) or on anvil"
-)
 #: pyrevm's stubs lag its API (`AccountInfo(balance=...)`, `deploy(gas_price=...)`).
 _AccountInfo: Any = _PyAccountInfo
 
@@ -849,16 +844,66 @@ class RevmChain(Web3Chain):
             return self._by_hash.get(tx_hash)
 
     def trace_transaction(self, tx_hash: str) -> dict[str, Any] | None:
-        """Not available on this engine: raises `DevFeatureUnavailable` for a mined transaction (None for
-        a hash no block holds, as the other engines answer). pyrevm 0.3.7 has no call tracer (only an
-        EIP-3155 opcode printer, without call inputs or outputs), and re-executing the transaction on
-        py-evm would need py-evm's state at its parent block, which this engine does not keep. The
-        embedded (py-evm) engine and anvil trace."""
+        """geth's ``callTracer`` tree of a mined transaction, or None for a hash no block holds.
+
+        pyrevm 0.3.7 has no call tracer, so the transaction is re-executed by py-evm, the reference EVM
+        (`sandbox.chain.trace.trace_on_pyevm`): on a fresh in-memory py-evm state loaded with this
+        chain's world as of the end of the transaction's parent block (the head's accounts, code and
+        storage with the undo logs of the later blocks rolled back, as reads at past blocks do), under a
+        header with the block's own number, time, coinbase, base fee, gas limit, prevrandao and parent
+        hash, after the block's transactions before it. The top frame's gas used is the receipt's.
+        BLOCKHASH answers as revm did (see below); where py-evm and this engine differ on purpose (the
+        module's docstring: ``BASEFEE``, ``GASPRICE`` in a creation), the trace shows py-evm's reading:
+        none of the sandbox's contracts use those opcodes.
+        Only the copy of the world is taken under the engine's lock; nothing is written to this chain."""
+        from sandbox.chain.trace import BlockContext, trace_on_pyevm  # noqa: PLC0415 (py-evm when tracing only)
+
+        wanted = bytes.fromhex(tx_hash.removeprefix("0x"))
         with self._evm_lock:
-            found = self._by_hash.get(bytes.fromhex(tx_hash.removeprefix("0x")))
-        if found is None:
-            return None
-        raise DevFeatureUnavailable(TRACE_UNAVAILABLE)
+            receipt = self._by_hash.get(wanted)
+            if receipt is None:
+                return None
+            block = self._blocks[receipt.block_number]
+            accounts, storage = self._world_at(block.number - 1)
+            codes = dict(self._codes)
+        raws = [r.tx.raw for r in block.receipts[: receipt.index + 1]]
+        # BLOCKHASH as revm answered it when the block ran: pyrevm's empty database gives keccak of the
+        # number's decimal text, not this engine's block hashes, and the trace must show what ran.
+        previous = [keccak(str(n).encode()) for n in range(block.number - 1, max(-1, block.number - 257), -1)]
+        context = BlockContext(
+            number=block.number,
+            timestamp=block.timestamp,
+            coinbase=bytes(20),
+            base_fee=block.base_fee,
+            gas_limit=BLOCK_GAS_LIMIT,
+            prevrandao=block.prevrandao,
+            parent_hash=block.parent_hash,
+        )
+        return trace_on_pyevm(
+            chain_id=self._revm_chain_id,
+            accounts=accounts,
+            codes=codes,
+            storage=storage,
+            block=context,
+            previous_hashes=previous,
+            raw_transactions=raws,
+            wanted=wanted,
+            gas_used=receipt.gas_used,
+        )
+
+    def _world_at(self, number: int) -> tuple[dict[str, tuple[int, int, bytes]], dict[tuple[str, int], int]]:
+        """Every account (balance, nonce, code hash) and storage slot as of the end of block `number`:
+        copies of the head's, with the undo logs of the later blocks (and of the block being made)
+        rolled back, newest change first. Called under the engine's lock."""
+        accounts = dict(self._accounts_db)
+        storage = dict(self._storage)
+        for block in self._undone_blocks(number):
+            for address, slot, previous in reversed(block.undo):
+                if slot is None:
+                    accounts[address] = previous[:3]
+                else:
+                    storage[(address, slot)] = previous
+        return accounts, storage
 
     # ------------------------------------------------------------------ dev powers
 
@@ -1325,7 +1370,12 @@ class RevmProvider(BaseProvider):
         return hex(gas_used)
 
     def _rpc_debug_traceTransaction(self, tx_hash: Any, *_options: Any) -> Any:  # noqa: N802
-        raise _RpcError(-32601, TRACE_UNAVAILABLE)
+        """geth's callTracer tree (`RevmChain.trace_transaction`; the gateway's endpoint adds the decoded
+        ``revertError``)."""
+        trace = self._chain.trace_transaction("0x" + _hexdata(tx_hash).hex())
+        if trace is None:
+            raise _RpcError(-32000, "transaction not found")
+        return trace
 
     def _rpc_eth_getLogs(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
         chain = self._chain

@@ -234,20 +234,23 @@ def test_reading_code_leaves_the_contract_out_of_revms_journal() -> None:
     assert _balance(token, b) == 2
 
 
-def test_debug_trace_transaction_is_refused_by_name_on_revm() -> None:
-    """pyrevm has no call tracer: a mined transaction's trace is refused with -32601 and a sentence naming
-    the engines that trace (on main the endpoint answered a bare -32000 "the node cannot trace"); an
-    unknown hash stays "transaction not found"."""
-    from sandbox.errors import DevFeatureUnavailable
+def test_debug_trace_transaction_traces_on_revm() -> None:
+    """A mined transaction's callTracer tree on revm (re-executed by py-evm on the world of its parent
+    block), through the chain, the gateway's endpoint and the web3 provider; on the revmdefault branch it
+    was refused with -32601 "not available on the revm engine". An unknown hash stays "transaction not
+    found". (Tree-for-tree equality with py-evm: tests/chain/test_revm_trace.py.)"""
     from sandbox_gateway.rpc_server import RpcHandler
 
     chain = RevmChain()
-    receipt = _token(chain)._send("transfer", chain.accounts[1].address, 5, sender=chain.accounts[0].address)
-    with pytest.raises(DevFeatureUnavailable, match="not available on the revm engine"):
-        chain.trace_transaction(receipt.transaction_hash)
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    receipt = _token(chain)._send("transfer", b, 5, sender=a)
+    trace = chain.trace_transaction(receipt.transaction_hash)
+    assert trace is not None
+    assert (trace["type"], trace["from"], trace["value"], int(trace["gasUsed"], 16)) == ("CALL", a, "0x0", 51_411)
+    assert trace["output"] == "0x" + (1).to_bytes(32, "big").hex() and "error" not in trace
     assert chain.trace_transaction("0x" + "ab" * 32) is None
 
-    def trace(tx_hash: str) -> dict[str, Any]:
+    def trace_rpc(tx_hash: str) -> dict[str, Any]:
         params = [tx_hash, {"tracer": "callTracer"}]
         reply = RpcHandler(chain).handle_one(
             {"jsonrpc": "2.0", "id": 1, "method": "debug_traceTransaction", "params": params}
@@ -255,14 +258,12 @@ def test_debug_trace_transaction_is_refused_by_name_on_revm() -> None:
         assert reply is not None
         return dict(reply)
 
-    refused = trace(receipt.transaction_hash)["error"]
-    assert refused["code"] == -32601
-    assert "not available on the revm engine" in refused["message"] and "embedded" in refused["message"]
-    assert trace("0x" + "ab" * 32)["error"] == {"code": -32000, "message": "transaction not found"}
+    assert trace_rpc(receipt.transaction_hash)["result"] == trace
+    assert trace_rpc("0x" + "ab" * 32)["error"] == {"code": -32000, "message": "transaction not found"}
     web3_reply = chain.w3.provider.make_request(
         RPCEndpoint("debug_traceTransaction"), [receipt.transaction_hash, {"tracer": "callTracer"}]
     )
-    assert web3_reply["error"]["code"] == -32601
+    assert web3_reply["result"] == trace
 
 
 def test_the_default_engine_is_revm_and_a_py_evm_data_directory_stays_on_py_evm(

@@ -1,6 +1,7 @@
 """debug_traceTransaction with the callTracer (issue 12): the call tree of a transfer, and for a refused
 one the refusing rule's custom error decoded (name, arguments, the rule and the token's own sentence),
-on the embedded chain (re-executed with py-evm) and on anvil (its own tracer), with the same tree."""
+on the revm engine (the default; re-executed with py-evm on its world at the parent block), on the
+embedded chain (re-executed with py-evm) and on anvil (its own tracer), with the same tree."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sandbox.chain import NodeChain, RpcChain
 from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.base import Chain
 from sandbox.chain.embedded import DEFAULT_ACCOUNT_BALANCE, DEFAULT_GENESIS_TIMESTAMP, GENESIS_GAS_LIMIT, EmbeddedChain
+from sandbox.chain.revm_engine import RevmChain
 from sandbox.errors import ContractReverted
 from sandbox.market import Market, load_scenario
 from sandbox.rules import RULES_BY_NAME
@@ -43,8 +45,12 @@ def _receipt_gas(chain: Chain, tx_hash: str) -> int:
     return int(chain.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"])  # type: ignore[arg-type]
 
 
-def test_a_refused_transfer_is_traced_with_its_rule(demo: Scenario) -> None:
-    chain = EmbeddedChain(num_accounts=20)
+ENGINES = pytest.mark.parametrize("engine", [RevmChain, EmbeddedChain], ids=["revm", "py-evm"])
+
+
+@ENGINES
+def test_a_refused_transfer_is_traced_with_its_rule(demo: Scenario, engine: type[Web3Chain]) -> None:
+    chain = engine(num_accounts=20)  # type: ignore[call-arg]
     market = load_scenario(chain, demo)
     token = market.security("THAMES28")
     alice = market.accounts["alice"]
@@ -78,8 +84,9 @@ def test_a_refused_transfer_is_traced_with_its_rule(demo: Scenario) -> None:
     assert "calls" not in top_only and top_only["revertError"] == trace["revertError"]
 
 
-def test_a_transfer_that_went_through_and_bad_requests(demo: Scenario) -> None:
-    chain = EmbeddedChain(num_accounts=20)
+@ENGINES
+def test_a_transfer_that_went_through_and_bad_requests(demo: Scenario, engine: type[Web3Chain]) -> None:
+    chain = engine(num_accounts=20)  # type: ignore[call-arg]
     market = load_scenario(chain, demo)
     receipt = market.security("THAMES28").transfer(market.accounts["bob"], 4, sender=market.accounts["alice"])
     trace = _trace(chain, receipt.transaction_hash)["result"]
@@ -106,8 +113,9 @@ def _shape(frame: dict[str, Any], *, top: bool = True) -> dict[str, Any]:
 
 
 @pytest.mark.node
-def test_the_tree_is_the_one_anvil_traces(demo: Scenario, node_tools: Path) -> None:
-    embedded = EmbeddedChain(num_accounts=20)
+@ENGINES
+def test_the_tree_is_the_one_anvil_traces(demo: Scenario, node_tools: Path, engine: type[Web3Chain]) -> None:
+    embedded = engine(num_accounts=20)  # type: ignore[call-arg]
     args = ("--gas-limit", str(GENESIS_GAS_LIMIT), "--timestamp", str(DEFAULT_GENESIS_TIMESTAMP))
     args += ("--balance", str(DEFAULT_ACCOUNT_BALANCE // 10**18))
     with AnvilNode(accounts=20, chain_id=embedded.chain_id, extra_args=args) as node:
