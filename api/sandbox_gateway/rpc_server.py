@@ -615,7 +615,7 @@ class RpcHandler:
             raise RpcError(INVALID_PARAMS, "tracerConfig.withLog is not supported")
         try:
             trace = self._chain.trace_transaction(tx_hash)
-        except DevFeatureUnavailable as exc:  # the revm engine: no tracer
+        except DevFeatureUnavailable as exc:  # an engine that cannot trace
             raise RpcError(METHOD_NOT_FOUND, str(exc)) from None
         if trace is None:
             raise RpcError(SERVER_ERROR, "transaction not found")  # geth's words
