@@ -16,6 +16,7 @@ from sandbox.chain.anvil import AnvilNode
 from sandbox.chain.base import Chain
 from sandbox.chain.embedded import DEFAULT_ACCOUNT_BALANCE, DEFAULT_GENESIS_TIMESTAMP, GENESIS_GAS_LIMIT, EmbeddedChain
 from sandbox.chain.revm_engine import RevmChain
+from sandbox.chain.web3chain import Web3Chain
 from sandbox.errors import ContractReverted
 from sandbox.market import Market, load_scenario
 from sandbox.rules import RULES_BY_NAME
