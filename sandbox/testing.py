@@ -103,17 +103,18 @@ class TestWorld:
         self,
         *,
         admin: str | None = None,
-        regulators: Iterable[Jurisdiction] = (Jurisdiction.GB, Jurisdiction.US),
+        regulators: Iterable[Jurisdiction] | Mapping[Jurisdiction, str] = (Jurisdiction.GB, Jurisdiction.US),
     ) -> InvestorRegistry:
-        """Deploys the investor registry (`admin`: the next account) and names one regulator account per
-        jurisdiction (the next accounts, in order)."""
+        """Deploys the investor registry (`admin`: the next account) and names a regulator per jurisdiction:
+        the next accounts, in order, or the accounts a mapping gives."""
         if self._registry is not None:
             raise SandboxError("this world already has a registry")
         self.admin = admin or self.account()
         registry = InvestorRegistry.deploy(self.chain, admin=self.admin, sender=self.admin)
         self._registry = registry
-        for jurisdiction in regulators:
-            regulator = self.account()
+        named = regulators if isinstance(regulators, Mapping) else dict.fromkeys(regulators, "")
+        for jurisdiction, account in named.items():
+            regulator = account or self.account()
             registry.set_regulator(regulator, jurisdiction, sender=self.admin)
             self.regulators[jurisdiction] = regulator
         return registry
