@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sandbox import calendars
-from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP
+from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
 from sandbox.chain.factory import InProcessChain
 from sandbox.contracts import (
     BondPayingAgent,
@@ -129,7 +129,9 @@ class CorporateWorld:
 
 
 def build_corporate_world() -> CorporateWorld:
-    built = TestWorld(accounts=16)
+    # `EmbeddedChain` by this module's name: tests/chain/test_revm_differential.py swaps it for recording
+    # chains of either engine
+    built = TestWorld(EmbeddedChain(num_accounts=16))
     registry = built.registry()  # the admin, then the FCA and the SEC
     admin, fca = built.admin, built.regulators[Jurisdiction.GB]
     investors = {
