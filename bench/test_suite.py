@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import platform
 import resource
+import shlex
 import subprocess
 import sys
 import time
@@ -58,7 +59,7 @@ def run(argv: list[str]) -> int:
     lines = done.stdout.splitlines() + done.stderr.splitlines()
     summary = next((line for line in reversed(lines) if " in " in line or "rror" in line), "(no summary)")
     print("```")
-    print(f"$ {' '.join(command).replace(str(ROOT) + '/', '')}")
+    print(f"$ {shlex.join(command).replace(str(ROOT) + '/', '')}")
     print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; nproc {os.cpu_count()}; {_cpu_model()}")
     print(f"load average before: {load_before}; after: {_loadavg()}")
     print(f"pytest: {summary.strip('= ')}")
