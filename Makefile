@@ -12,7 +12,7 @@ BIN     := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run run-uk-us test test-fast test-pyevm lint contracts check-contracts bench clean node-tools postgres-server browser screens
+.PHONY: install run run-uk-us test test-fast test-pyevm test-time lint contracts check-contracts bench clean node-tools postgres-server browser screens
 
 $(UV):
 	$(PY) -m venv .tools
@@ -93,6 +93,11 @@ test-fast: install
 ## this runs the chain, contract and market tests with SANDBOX_ENGINE=embedded (CI runs it after `test`).
 test-pyevm: install node-tools
 	SANDBOX_ENGINE=embedded $(BIN)/pytest -q $(PYTEST_XDIST) tests/chain tests/contracts tests/markets
+
+## The suite's wall and CPU time with the machine and its load average, as a block to paste
+## (bench/test_suite.py); `make test-time FAST=1` times test-fast's selection.
+test-time: install node-tools postgres-server browser
+	$(BIN)/python -m bench.test_suite $(if $(FAST),--fast)
 
 ## ruff + mypy (CI runs these after the tests).
 lint: install

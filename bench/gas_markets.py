@@ -17,9 +17,10 @@ from dataclasses import replace
 from eth_utils import to_checksum_address
 
 from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
-from sandbox.contracts import CashToken, ContractFacade, DvPSettlement, InvestorRegistry, SecurityToken
+from sandbox.contracts import ContractFacade, DvPSettlement
 from sandbox.contracts.cash_token import NO_LIMIT
 from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox.testing import TestWorld, made_up_identity
 
 KYC_UNTIL = DEFAULT_GENESIS_TIMESTAMP + 10 * 365 * 24 * 3600
 BATCH = 10
@@ -34,32 +35,25 @@ class PlainERC20(ContractFacade):
 
 def measure() -> list[tuple[str, int]]:
     """The rows this bench prints: (operation, gas used)."""
-    chain = EmbeddedChain(num_accounts=14)
-    a = [acct.address for acct in chain.accounts]
-    admin = a[0]
-    registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
+    world = TestWorld(EmbeddedChain(num_accounts=14))
+    chain, a = world.chain, world.accounts
     regulator = a[11]
-    registry.set_regulator(regulator, Jurisdiction.GB, sender=admin)
+    registry = world.registry(regulators={Jurisdiction.GB: regulator})
+    admin = world.admin
     # Businesses (UK professional, US accredited): the GBP limits allow the amounts used here.
-    for n, wallet in enumerate(a[1:11], start=1):
+    for n in range(1, 11):
         uk = n % 2 == 1
-        registry.register_investor(
-            to_checksum_address(f"0x{n:040x}"),
-            wallet,
+        world.investor(
+            f"investor{n}",
             Jurisdiction.GB if uk else Jurisdiction.US,
             InvestorCategory.UK_PROFESSIONAL if uk else InvestorCategory.US_ACCREDITED,
-            KYC_UNTIL,
-            sender=admin,
+            identity=made_up_identity(n),
+            kyc_until=KYC_UNTIL,
         )
-    security = SecurityToken.deploy(
-        chain, name="Gilt", symbol="GLT", decimals=0, registry=registry.address,
-        home_jurisdiction=Jurisdiction.GB, admitted_jurisdictions=[Jurisdiction.GB, Jurisdiction.US],
-        admin=admin, sender=admin,
-    )  # fmt: skip
-    security.approve_issuance(10**12, sender=regulator)  # the home regulator's notary gate
-    gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
-    dvp = DvPSettlement.deploy(chain, sender=admin)
-    gbp.set_settlement_contract(dvp.address, True, sender=admin)
+    # the home regulator's notary gate approves issuance
+    security = world.security("GLT", name="Gilt", admin=admin, shared_extension=False)
+    gbp = world.cash("GBP", reserves=0)
+    dvp = world.settlement()  # registered with the GBP token
     gbp.attest_reserves(10**15, sender=admin)
 
     seller, buyer = a[1], a[6]
@@ -110,7 +104,8 @@ def measure() -> list[tuple[str, int]]:
     rows.append(("plain ERC-20 transfer, existing holders", plain.transfer(a[2], 100, sender=a[1])))
     rows.append(("plain ERC-20 transfer, new holder", plain.transfer(a[3], 100, sender=a[1])))
     rows.append(("GBP cash transfer, existing holders", gbp.transfer(a[7], 100, sender=a[6]).gas_used))
-    # a[13]: a fresh account (a[11] is the UK regulator, which the registry refuses as an investor)
+    # a[13]: a wallet nobody uses above (a[11], the unregistered buyer above, is the UK regulator, and
+    # the registry refuses a regulator's account as an investor's wallet)
     registry.register_investor(to_checksum_address(f"0x{99:040x}"), a[13], Jurisdiction.GB,
                                InvestorCategory.UK_PROFESSIONAL, KYC_UNTIL, sender=admin)  # fmt: skip
     first_cash = gbp.transfer(a[13], 100, sender=a[6]).gas_used

@@ -61,6 +61,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "tests that share a node id (only one of each would run in parallel):\n" + "\n".join(twice)
         )
     _require_markers(items)
+    _slow_modules_first(items)
 
 
 def _require_markers(items: list[pytest.Item]) -> None:
@@ -75,3 +76,19 @@ def _require_markers(items: list[pytest.Item]) -> None:
     ]
     if unmarked:
         raise pytest.UsageError("tests without the marker their fixtures need:\n" + "\n".join(unmarked))
+
+
+def _slow_modules_first(items: list[pytest.Item]) -> None:
+    """Runs the modules with tests marked `slow` first, then those with tests that start servers or
+    tools (`node`, `postgres`, `browser`), then the rest, otherwise in collection order. `make test` hands
+    whole files to its workers in this order (`--dist loadfile`), so the longest files start first and
+    the short ones fill in at the end, instead of a long file collected last (the top-level subprocess
+    tests) running alone on one worker while the other idles."""
+    rank: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if item.get_closest_marker("slow") is not None:
+            rank[module] = 0
+        elif any(item.get_closest_marker(marker) is not None for marker in ("node", "postgres", "browser")):
+            rank[module] = min(rank.get(module, 1), 1)
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], 2))  # stable: files stay whole

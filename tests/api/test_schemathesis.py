@@ -8,6 +8,7 @@ import os
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -47,19 +48,29 @@ CALLER_BY_TAG = {
 }
 
 
-# A market of its own (schemathesis loads the schema at collection, before fixtures exist); generated
-# requests change its state as they go, which is what a long-running sandbox sees too.
-_SCENARIO = Scenario.from_file(DEMO_SCENARIO)
-_APP = create_app(Settings(), market=load_scenario(EmbeddedChain(num_accounts=20), _SCENARIO))
+# schemathesis reads the schema at collection, before fixtures exist, and every pytest-xdist worker
+# collects this module (`make test-fast` too, which then deselects it): the schema comes from a gateway
+# with no market (it does not depend on one; nothing is deployed until the app starts), and the requests
+# go to `app`, built when the first test runs.
 # The live event stream (GET /events) never ends while it follows: tests/api/test_console.py covers it.
-schema = schemathesis.openapi.from_asgi("/openapi.json", _APP).exclude(operation_id="events-stream")
+schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi()).exclude(operation_id="events-stream")
+
+
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    """The gateway over a market of its own: generated requests change its state as they go, which is
+    what a long-running sandbox sees too."""
+    return create_app(
+        Settings(), market=load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
+    )
 
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_api_conforms_to_its_schema(case: schemathesis.Case, keys: dict[str, str]) -> None:
+def test_api_conforms_to_its_schema(case: schemathesis.Case, keys: dict[str, str], app: FastAPI) -> None:
     tag = (case.operation.definition.raw.get("tags") or ["health"])[0]
     case.call_and_validate(
+        app=app,
         headers=bearer(keys[CALLER_BY_TAG[tag]]),
         checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
     )

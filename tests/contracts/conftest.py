@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from sandbox.chain.factory import InProcessChain, in_process_chain
+from sandbox.chain.factory import InProcessChain
 from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
+from sandbox.contracts.security_token import SecurityToken, Terms
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction
+from sandbox.testing import TestWorld, isolated
 from tests.contracts.corporate_world import CorporateWorld, build_corporate_world
 
 DAY = 86_400
@@ -75,46 +76,28 @@ INVESTORS: dict[str, tuple[Jurisdiction, Cat]] = {
 
 @pytest.fixture(scope="session")
 def world() -> World:
-    chain = in_process_chain(num_accounts=20)
-    a = [acc.address for acc in chain.accounts]
-    operator, fca, sec, issuer = a[0], a[1], a[2], a[3]
-    registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)
-    registry.set_regulator(fca, Jurisdiction.GB, sender=operator)
-    registry.set_regulator(sec, Jurisdiction.US, sender=operator)
-    kyc = chain.timestamp() + 3650 * DAY
-    wallets: dict[str, str] = {}
-    for i, (key, (jurisdiction, category)) in enumerate(INVESTORS.items()):
-        wallet = a[4 + i]
-        wallets[key] = wallet
-        registry.register_investor(wallet, wallet, jurisdiction, category, kyc, sender=operator)
-    wallets["uk1b"] = a[4 + len(INVESTORS)]
-    registry.add_wallet(wallets["uk1"], wallets["uk1b"], sender=operator)
-    extension = SecurityTokenExtension.deploy(chain, sender=operator).address
-    token = SecurityToken.deploy(
-        chain,
-        name="Thames 2028",
-        symbol="THAMES28",
-        decimals=0,
-        registry=registry.address,
-        home_jurisdiction=Jurisdiction.GB,
-        admitted_jurisdictions=[Jurisdiction.GB, Jurisdiction.US],
-        admin=issuer,
-        sender=issuer,
-        extension=extension,
-    )
-    token.approve_issuance(ISSUANCE_LIMIT, sender=fca)
-    for key in ("uk1", "uk2", "us_acc"):
-        token.mint(wallets[key], 1000, sender=issuer)
-    return World(chain, registry, extension, token, operator, fca, sec, issuer, wallets, a[19])
+    built = TestWorld(accounts=20)
+    built.registry()  # the operator, then the FCA and the SEC
+    issuer = built.account()
+    kyc = built.chain.timestamp() + 3650 * DAY
+    for key, (jurisdiction, category) in INVESTORS.items():
+        built.investor(key, jurisdiction, category, kyc_until=kyc)  # the wallet is the identity
+    uk1b = built.add_wallet("uk1")
+    token = built.security(
+        "THAMES28", name="Thames 2028", admin=issuer, issuance_limit=ISSUANCE_LIMIT,
+        holdings={"uk1": 1000, "uk2": 1000, "us_acc": 1000},
+    )  # fmt: skip
+    wallets = {key: built.wallet(key) for key in INVESTORS} | {"uk1b": uk1b}
+    return World(
+        built.chain, built.the_registry, built.extension(), token, built.admin,
+        built.regulators[Jurisdiction.GB], built.regulators[Jurisdiction.US], issuer, wallets, built.outsider,
+    )  # fmt: skip
 
 
 @pytest.fixture
 def w(world: World) -> Iterator[World]:
-    snapshot = world.chain.snapshot()
-    try:
+    with isolated(world.chain):
         yield world
-    finally:
-        world.chain.revert(snapshot)
 
 
 @pytest.fixture(scope="session")
@@ -125,8 +108,5 @@ def _corporate_world_once() -> CorporateWorld:
 @pytest.fixture
 def cw(_corporate_world_once: CorporateWorld) -> Iterator[CorporateWorld]:
     """The corporate-actions world (`tests/contracts/corporate_world.py`), reverted after the test."""
-    snapshot = _corporate_world_once.chain.snapshot()
-    try:
+    with isolated(_corporate_world_once.chain):
         yield _corporate_world_once
-    finally:
-        _corporate_world_once.chain.revert(snapshot)

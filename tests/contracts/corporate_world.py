@@ -23,8 +23,8 @@ from sandbox.contracts import (
     InvestorRegistry,
     SecurityToken,
 )
-from sandbox.contracts.security_token import SecurityTokenExtension
 from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox.testing import TestWorld
 
 DAY = 86_400
 KYC_UNTIL = DEFAULT_GENESIS_TIMESTAMP + 10 * 365 * DAY
@@ -129,12 +129,11 @@ class CorporateWorld:
 
 
 def build_corporate_world() -> CorporateWorld:
-    chain = in_process_chain(num_accounts=16)
-    a = [acct.address for acct in chain.accounts]
-    admin, fca, sec = a[0], a[1], a[2]
-    registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
-    registry.set_regulator(fca, Jurisdiction.GB, sender=admin)
-    registry.set_regulator(sec, Jurisdiction.US, sender=admin)
+    # `in_process_chain` by this module's name: tests/chain/test_revm_differential.py swaps it for recording
+    # chains of either engine
+    built = TestWorld(in_process_chain(num_accounts=16))
+    registry = built.registry()  # the admin, then the FCA and the SEC
+    admin, fca = built.admin, built.regulators[Jurisdiction.GB]
     investors = {
         "alice": (Jurisdiction.GB, InvestorCategory.UK_RETAIL),  # an individual under the GBP limits
         "bob": (Jurisdiction.GB, InvestorCategory.UK_PROFESSIONAL),
@@ -143,19 +142,17 @@ def build_corporate_world() -> CorporateWorld:
         "erin": (Jurisdiction.GB, InvestorCategory.UK_PROFESSIONAL),
         "treasury": (Jurisdiction.GB, InvestorCategory.UK_ELIGIBLE_COUNTERPARTY),
     }
-    w: dict[str, str] = {}
-    for i, (name, (jurisdiction, category)) in enumerate(investors.items()):
-        wallet = a[3 + i]
-        registry.register_investor(wallet, wallet, jurisdiction, category, KYC_UNTIL, sender=admin)
-        w[name] = wallet
+    for name, (jurisdiction, category) in investors.items():
+        built.investor(name, jurisdiction, category, kyc_until=KYC_UNTIL)  # the wallet is the identity
+    w = {name: built.wallet(name) for name in investors}
     treasury = w.pop("treasury")
-    gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
-    gbp.attest_reserves(RESERVES, b"\x01" * 32, sender=admin)
-    extension = SecurityTokenExtension.deploy(chain, sender=admin).address
+    gbp = built.cash("GBP", reserves=RESERVES)
+    extension = built.extension()
+    chain = built.chain
     world = CorporateWorld(
         chain, admin, fca, registry, extension, gbp,
         bond_token=None, bond=None, equity_token=None, equity=None, dvp=None,  # type: ignore[arg-type]
-        w=w, treasury=treasury, outsider=a[15],
+        w=w, treasury=treasury, outsider=built.outsider,
     )  # fmt: skip
     world.bond_token = world.new_security("Thames Water 4.75% 2027", "TW27")
     world.bond = BondPayingAgent.deploy(
@@ -178,11 +175,9 @@ def build_corporate_world() -> CorporateWorld:
     world.bond.grant_role("ISSUER_ROLE", treasury, sender=admin)
     world.equity.grant_role("ISSUER_ROLE", treasury, sender=admin)
     # Delivery versus payment for the stateful test: every holder has approved it on all three tokens.
-    world.dvp = DvPSettlement.deploy(chain, sender=admin)
-    gbp.set_settlement_contract(world.dvp.address, True, sender=admin)
-    for wallet in w.values():
-        for token in (world.bond_token, world.equity_token, gbp):
-            token.approve(world.dvp.address, 2**256 - 1, sender=wallet)
+    world.dvp = built.settlement()  # registered with the GBP token
+    for name in w:
+        built.approve_settlement(name, world.bond_token, world.equity_token, gbp)
     return world
 
 

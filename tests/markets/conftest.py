@@ -8,21 +8,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from eth_utils import to_checksum_address
 
 from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP
-from sandbox.chain.factory import InProcessChain, in_process_chain
+from sandbox.chain.factory import InProcessChain
 from sandbox.contracts import CashToken, DvPSettlement, InvestorRegistry, SecurityToken
 from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox.testing import TestWorld, isolated, made_up_identity
 
 KYC_UNTIL = DEFAULT_GENESIS_TIMESTAMP + 10 * 365 * 24 * 3600
 #: Enough attested reserves for every test (in pence / cents).
 RESERVES = 10**15
 
 
-def identity(tag: int) -> str:
-    """A made-up identity address (stands in for an ONCHAINID; it never signs)."""
-    return to_checksum_address(f"0x{tag:040x}")
+#: A made-up identity address (stands in for an ONCHAINID; it never signs).
+identity = made_up_identity
 
 
 @dataclass(frozen=True)
@@ -61,48 +60,28 @@ class MarketsWorld:
 
 
 def build_world() -> MarketsWorld:
-    chain = in_process_chain(num_accounts=16)
-    a = [acct.address for acct in chain.accounts]
-    admin, uk_regulator, us_regulator = a[0], a[1], a[2]
-    registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
-    registry.set_regulator(uk_regulator, Jurisdiction.GB, sender=admin)
-    registry.set_regulator(us_regulator, Jurisdiction.US, sender=admin)
+    world = TestWorld(accounts=16)
+    world.registry()  # admin, then the UK and the US regulator
 
-    def register(tag: int, jurisdiction: Jurisdiction, category: InvestorCategory, *wallets: str) -> Investor:
-        who = identity(tag)
-        registry.register_investor(who, wallets[0], jurisdiction, category, KYC_UNTIL, sender=admin)
-        for wallet in wallets[1:]:
-            registry.add_wallet(who, wallet, sender=admin)
-        return Investor(who, wallets)
+    def register(tag: int, jurisdiction: Jurisdiction, category: InvestorCategory, wallets: int = 1) -> Investor:
+        found = world.investor(
+            f"{tag:x}", jurisdiction, category, wallets=wallets, identity=identity(tag), kyc_until=KYC_UNTIL
+        )
+        return Investor(found.identity, found.wallets)
 
-    alice = register(0xA11CE, Jurisdiction.GB, InvestorCategory.UK_RETAIL, a[3], a[4])
-    dave = register(0xDA7E, Jurisdiction.GB, InvestorCategory.UK_RETAIL, a[5])
-    bob = register(0xB0B, Jurisdiction.GB, InvestorCategory.UK_PROFESSIONAL, a[6], a[7])
-    carol = register(0xCA201, Jurisdiction.US, InvestorCategory.US_ACCREDITED, a[8])
-    erin = register(0xE217, Jurisdiction.US, InvestorCategory.US_NON_ACCREDITED, a[9])
-
-    security = SecurityToken.deploy(
-        chain,
-        name="Sandbox Gilt 2030",
-        symbol="GLT30",
-        decimals=0,
-        registry=registry.address,
-        home_jurisdiction=Jurisdiction.GB,
-        admitted_jurisdictions=[Jurisdiction.GB, Jurisdiction.US],
-        admin=admin,
-        sender=admin,
-    )
+    alice = register(0xA11CE, Jurisdiction.GB, InvestorCategory.UK_RETAIL, 2)
+    dave = register(0xDA7E, Jurisdiction.GB, InvestorCategory.UK_RETAIL)
+    bob = register(0xB0B, Jurisdiction.GB, InvestorCategory.UK_PROFESSIONAL, 2)
+    carol = register(0xCA201, Jurisdiction.US, InvestorCategory.US_ACCREDITED)
+    erin = register(0xE217, Jurisdiction.US, InvestorCategory.US_NON_ACCREDITED)
     # The DSS notary gate: the home regulator approves issuance before anything can be minted.
-    security.approve_issuance(10**12, sender=uk_regulator)
-    gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
-    usd = CashToken.deploy_usd(chain, registry=registry.address, admin=admin, sender=admin)
-    dvp = DvPSettlement.deploy(chain, sender=admin)
-    for cash in (gbp, usd):
-        cash.set_settlement_contract(dvp.address, True, sender=admin)
-        cash.attest_reserves(RESERVES, b"\x01" * 32, sender=admin)
+    security = world.security("GLT30", name="Sandbox Gilt 2030", shared_extension=False)
+    gbp = world.cash("GBP", reserves=RESERVES)
+    usd = world.cash("USD", reserves=RESERVES)
+    dvp = world.settlement()
     return MarketsWorld(
-        chain, admin, uk_regulator, us_regulator, registry, security, gbp, usd, dvp,
-        alice, dave, bob, carol, erin, outsider=a[15],
+        world.chain, world.admin, world.regulators[Jurisdiction.GB], world.regulators[Jurisdiction.US],
+        world.the_registry, security, gbp, usd, dvp, alice, dave, bob, carol, erin, outsider=world.outsider,
     )  # fmt: skip
 
 
@@ -114,9 +93,5 @@ def _markets_world_once() -> MarketsWorld:
 @pytest.fixture
 def markets(_markets_world_once: MarketsWorld) -> Iterator[MarketsWorld]:
     """The markets world as freshly built, for this test alone (snapshot before, revert after)."""
-    chain = _markets_world_once.chain
-    snapshot = chain.snapshot()
-    try:
+    with isolated(_markets_world_once.chain):
         yield _markets_world_once
-    finally:
-        chain.revert(snapshot)
