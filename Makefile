@@ -90,7 +90,8 @@ test-fast: install
 	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not slow and not postgres and not node and not browser"
 
 ## py-evm, the reference engine, beside the default (revm): tests/chain already runs on both engines;
-## this runs the chain, contract and market tests with SANDBOX_ENGINE=embedded (CI runs it after `test`).
+## this runs the chain, contract and market tests with SANDBOX_ENGINE=embedded. Not in CI (about 12 CPU-minutes);
+## there tests/chain and tests/chain/test_revm_differential.py keep py-evm tested.
 test-pyevm: install node-tools
 	SANDBOX_ENGINE=embedded $(BIN)/pytest -q $(PYTEST_XDIST) tests/chain tests/contracts tests/markets
 
