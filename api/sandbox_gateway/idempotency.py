@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy import Float, Integer, LargeBinary, String, Text, create_engine, delete, event, update
+from sqlalchemy import Engine, Float, Integer, LargeBinary, String, Text, create_engine, delete, event, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -117,14 +117,7 @@ class IdempotencyStore:
     in memory when `data_dir` is None) or ``IdempotencyStore(url)`` for any SQLAlchemy URL."""
 
     def __init__(self, url: str = "sqlite://") -> None:
-        in_memory = self._in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        if in_memory:
-            # One connection shared by every thread: an in-memory database exists per connection.
-            self.engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            self.engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite" and not in_memory:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine, self._in_memory = store_engine(url)
         _Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         #: Identifies this gateway process's claims.
@@ -201,6 +194,20 @@ class IdempotencyStore:
         with self._session() as session, session.begin():
             result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def store_engine(url: str) -> tuple[Engine, bool]:
+    """The engine of a gateway store at `url` and whether it is in memory (the idempotency records and
+    the console's records are such stores): an in-memory SQLite database is one connection shared by every
+    thread; a SQLite file gets WAL journaling (`_sqlite_pragmas`)."""
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if in_memory:
+        # One connection shared by every thread: an in-memory database exists per connection.
+        return create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False}), True
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine, False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

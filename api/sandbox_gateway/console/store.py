@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, create_engine, delete, event, func, select, update
+from sqlalchemy import Float, Integer, String, Text, delete, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import JSON
+
+from sandbox_gateway.idempotency import store_engine
 
 #: File name of the console's records in the data directory.
 DATABASE_FILE = "gateway-console.sqlite"
@@ -148,14 +149,8 @@ class ConsoleStore:
     `data_dir` is None) or ``ConsoleStore(url)`` for any SQLAlchemy URL."""
 
     def __init__(self, url: str = "sqlite://") -> None:
-        in_memory = self._in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        if in_memory:
-            # One connection shared by every thread: an in-memory database exists per connection.
-            self.engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            self.engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite" and not in_memory:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine, in_memory = store_engine(url)
+        self._in_memory = in_memory
         _Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # The in-memory database is one connection: one thread at a time uses it.
@@ -301,12 +296,3 @@ class ConsoleStore:
             return
         with self._lock, self._sessions() as session, session.begin():
             session.merge(MetaRow(key=key, value=value))
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL with NORMAL sync: a committed record survives the process being killed (the restart case).
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
