@@ -295,8 +295,21 @@ def test_fca_approves_issuance_in_place_with_a_reason(gateway: Gateway, page: An
     screenshot(page, "inbox")
     row.get_by_label("Most units ever issued").fill("250000")
     row.get_by_label("Reason").fill("Prospectus approved 2026-06-30.")
+    # An event in the FCA's remit arrives while it is filling in the form: the live refresh waits (and says so)
+    # rather than wiping what the FCA typed.
+    with gateway.api("alice") as api:
+        again = api.post(
+            "/securities/THAMES28/cross-border-transfers", json={"to": wallet(gateway, "carol"), "amount": 500}
+        )
+    assert again.status_code == 201, again.text
+    page.get_by_test_id("stale-note").wait_for()
+    assert row.get_by_label("Most units ever issued").input_value() == "250000"
+    assert row.get_by_label("Reason").input_value() == "Prospectus approved 2026-06-30."
     row.get_by_role("button", name="Approve issuance").click()
     page.get_by_test_id("issuance-empty").wait_for()
+    # The answer re-renders the inbox, the deferred event's request included.
+    page.get_by_test_id(f"pending-THAMES28-{again.json()['transfer']['transfer_id']}").wait_for()
+    assert page.get_by_test_id("stale-note").count() == 0
     with gateway.api("fca") as api:
         terms = api.get("/securities/THAMES33").json()
     assert (terms["issuance_approved"], terms["issuance_limit"]) == (True, 250_000)

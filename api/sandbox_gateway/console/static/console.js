@@ -70,6 +70,58 @@
       { code: "...", swap: false, error: true }
     ];
   }
+  // A live refresh never replaces a form someone is filling in (a focused field, or one whose value differs
+  // from what the page was rendered with): the region is marked stale, says so, and refreshes once the form is
+  // submitted (whose answer re-renders the region) or left as it was.
+  function selectChanged(select) {
+    var options = select.options, j;
+    if (select.multiple) {
+      for (j = 0; j < options.length; j++) { if (options[j].selected !== options[j].defaultSelected) return true; }
+      return false;
+    }
+    // A single select with no option marked `selected` shows its first one.
+    var initial = 0;
+    for (j = 0; j < options.length; j++) { if (options[j].defaultSelected) { initial = j; break; } }
+    return options.length > 0 && select.selectedIndex !== initial;
+  }
+  function editing(region) {
+    var fields = region.querySelectorAll("input:not([type=hidden]), textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if (f === document.activeElement) return true;
+      if (f.type === "checkbox" || f.type === "radio") { if (f.checked !== f.defaultChecked) return true; }
+      else if (f.tagName === "SELECT") { if (selectChanged(f)) return true; }
+      else if (f.value !== f.defaultValue) return true;
+    }
+    return false;
+  }
+  function defer(region) {
+    region.dataset.stale = "1";
+    if (region.querySelector(".stale-note")) return;
+    var note = document.createElement("p");
+    note.className = "notice stale-note";
+    note.setAttribute("role", "status");
+    note.dataset.testid = "stale-note";
+    note.textContent = "New events arrived: this part refreshes when you submit or clear your form.";
+    region.insertBefore(note, region.firstChild);
+  }
+  function liveRefresh(detail) {
+    var event = detail.triggeringEvent || (detail.requestConfig && detail.requestConfig.triggeringEvent);
+    return !!event && event.type === "console-update";
+  }
+  document.addEventListener("htmx:confirm", function (e) {
+    if (liveRefresh(e.detail) && editing(e.detail.elt)) { e.preventDefault(); defer(e.detail.elt); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    // The form may have been started while the refresh was on its way.
+    if (liveRefresh(e.detail) && editing(e.detail.target)) { e.preventDefault(); defer(e.detail.target); }
+  });
+  setInterval(function () {
+    var stale = document.querySelectorAll("[data-stale]");
+    for (var i = 0; i < stale.length; i++) {
+      if (!editing(stale[i])) { document.body.dispatchEvent(new CustomEvent("console-update")); return; }
+    }
+  }, 1000);
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     asOfPicker();
