@@ -386,18 +386,29 @@ class RevmChain(Web3Chain):
             accounts: dict[str, _AccountState] = {}
             if not capture:
                 return _Outcome(error is None, gas_used, output, logs, created, accounts, [])
-            journal = evm.journal_str
-            for address, info in evm.journal_state.items():
+            touched = evm.journal_state
+            new_code: list[tuple[str, Any]] = []
+            for address, info in touched.items():
                 key = address.lower()
                 code_hash = bytes(info.code_hash or _EMPTY_CODE_HASH)
-                state = (int(info.balance), int(info.nonce), code_hash)
-                if state != self._account(key):
-                    code = None
-                    if code_hash != self._account(key)[2] and code_hash != _EMPTY_CODE_HASH:
-                        # pyrevm hands back analysed code padded with zeros; its length is in the journal
-                        found = re.search(re.escape(key) + _CODE_LENGTH, journal)
-                        code = (info, int(found.group(1)) if found else len(bytes(info.code)))
-                    accounts[key] = (*state, code)
+                balance, nonce = int(info.balance), int(info.nonce)
+                known = self._account(key)
+                if code_hash != _EMPTY_CODE_HASH and code_hash == known[2]:
+                    # Code already in revm's database: taken out of the account's journal entry, so the
+                    # journal's rendering below does not print it (it was 95% of the text: 85 KB for our
+                    # transfer). This changes no state: the account was loaded in this checkpoint and
+                    # leaves with it, and revm loads code by its hash from the database when it lacks it.
+                    evm.insert_account_info(address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash))
+                if (balance, nonce, code_hash) != known:
+                    if code_hash != known[2] and code_hash != _EMPTY_CODE_HASH:
+                        new_code.append((key, info))
+                    accounts[key] = (balance, nonce, code_hash, None)
+            journal = evm.journal_str
+            for key, info in new_code:
+                # pyrevm hands back analysed code padded with zeros; its length is in the journal
+                found = re.search(re.escape(key) + _CODE_LENGTH, journal)
+                code = (info, int(found.group(1)) if found else len(bytes(info.code)))
+                accounts[key] = (*accounts[key][:3], code)
             slots = _changed_slots(evm, journal)
             return _Outcome(error is None, gas_used, output, logs, created, accounts, slots)
         finally:
