@@ -96,7 +96,10 @@ _AccountInfo: Any = _PyAccountInfo
 
 Clock = Literal["fixed", "wall"]
 
-_STORAGE_CHANGE = re.compile(r"StorageChange \{ address: (0x[0-9a-f]{40}), key: (\d+), had_value: Some\((\d+)\) \}")
+#: How pyrevm renders a journal entry recording a slot's value before a write (``StorageChange { address:
+#: 0x<address>, key: <slot>, had_value: Some(<value>) }``).
+_CHANGE_ENTRY = "StorageChange { address: "
+_HAD_VALUE = "had_value: Some("
 #: After an account's address: the length of its analysed code (pyrevm pads analysed code with zeros).
 _CODE_LENGTH = r": Account \{ info: AccountInfo \{[^}]*?state: Analysed \{ len: (\d+)"
 _REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-f]*)")
@@ -107,10 +110,22 @@ def _changed_slots(evm: Any, journal: str) -> list[tuple[str, int, int, int]]:
     previous values come from pyrevm's rendering of its journal entries (``StorageChange { address:
     0x<address>, key: <slot>, had_value: Some(<value>) }``: the first per slot holds the value before the
     transaction; ``had_value: None`` only marks a slot loaded); the present values from revm. The entries
-    are at the end of the rendering, after the accounts and their code, so they are found from the end."""
+    are at the end of the rendering, after the accounts, so they are found from the end. Read with
+    `str.find`, not a regular expression: the regex took 10-20 us a transaction, this 2-4 us."""
     first: dict[tuple[str, int], int] = {}
-    for address, slot, value in _STORAGE_CHANGE.findall(journal, journal.rfind("journal: [")):
-        first.setdefault((address, int(slot)), int(value))
+    start = journal.rfind("journal: [")
+    found = journal.find(_HAD_VALUE, start)
+    while found >= 0:
+        entry = journal.rfind(_CHANGE_ENTRY, start, found)
+        if entry < 0:
+            raise ChainError("pyrevm's journal is not rendered as this engine reads it (pyrevm upgraded?)")
+        entry += len(_CHANGE_ENTRY)
+        address = journal[entry : entry + 42]
+        key = entry + 49  # past "0x<40 hex digits>, key: "
+        value = found + len(_HAD_VALUE)
+        end = journal.find(")", value)
+        first.setdefault((address, int(journal[key : journal.find(",", key)])), int(journal[value:end]))
+        found = journal.find(_HAD_VALUE, end)
     out = []
     for (address, slot), before in first.items():
         after = int(evm.storage(address, slot))
