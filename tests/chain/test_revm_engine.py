@@ -13,7 +13,13 @@ from web3.types import RPCEndpoint
 
 from sandbox.chain import connect
 from sandbox.chain.base import DevChain
-from sandbox.chain.revm_engine import DEFAULT_GENESIS_TIMESTAMP, INITIAL_BASE_FEE, RevmChain, next_base_fee
+from sandbox.chain.revm_engine import (
+    DEFAULT_GENESIS_TIMESTAMP,
+    INITIAL_BASE_FEE,
+    RevmChain,
+    _changed_slots,
+    next_base_fee,
+)
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ChainError, ContractReverted
 
@@ -286,3 +292,88 @@ def test_the_default_engine_is_revm_and_a_py_evm_data_directory_stays_on_py_evm(
         assert isinstance(again, RevmChain) and again.block_number() == 1
     monkeypatch.setenv("SANDBOX_ENGINE", "embedded")
     assert isinstance(connect(), EmbeddedChain)
+
+
+class _JournalSpy:
+    """Stands in for the chain's pyrevm `EVM`, keeping every journal rendering the chain asks for."""
+
+    def __init__(self, evm: Any) -> None:
+        self._evm = evm
+        self.renderings: list[str] = []
+
+    @property
+    def journal_str(self) -> str:
+        text = str(self._evm.journal_str)
+        self.renderings.append(text)
+        return text
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._evm, name)
+
+
+def test_a_transaction_renders_no_known_contract_code_and_the_code_still_runs() -> None:
+    """Issue 15: each transaction's state changes are read from pyrevm's rendering of its journal, which
+    printed the code of every contract the transaction touched (88 KB for our compliant transfer, 95% of
+    the text; its rendering and parsing were most of what made our transfer cost more than an ERC-20's).
+    Code already in revm's database is now left out of the rendering. The code must still run: in later
+    transactions, in a later transaction of the same block, and after a read of the code."""
+    chain = RevmChain()
+    a, b = chain.accounts[0].address, chain.accounts[1].address
+    token = _token(chain)
+    runtime = chain.code(token.address)
+    assert len(runtime) > 1_000
+    spy = _JournalSpy(chain._evm)
+    chain._evm = spy
+    first = token._send("transfer", b, 1, sender=a)
+    call = token._abi.encode_call
+    same_block = chain.transact_many(
+        [(a, token.address, call("transfer", (b, 2))), (b, token.address, call("transfer", (a, 1)))]
+    )
+    assert chain.code(token.address) == runtime
+    after_read = token._send("transfer", b, 4, sender=a)
+    assert len(spy.renderings) == 4
+    assert all(runtime[:64].hex() not in text for text in spy.renderings)
+    assert (first.gas_used, after_read.gas_used) == (51_411, 34_311)  # py-evm's figures (bench.gas)
+    assert [r.gas_used for r in same_block if not isinstance(r, Exception)] == [34_311, 34_311]
+    assert _balance(token, b) == 1 + 2 - 1 + 4
+    assert _balance(token, a) == SUPPLY - 6
+
+
+def test_a_contract_created_in_a_transaction_keeps_its_code_whole() -> None:
+    """A new contract's code is not in revm's database yet: it stays in the rendering, where its length
+    is read (pyrevm pads analysed code with zeros), and the chain keeps it byte for byte."""
+    chain = RevmChain()
+    spy = _JournalSpy(chain._evm)
+    chain._evm = spy
+    token = _token(chain)
+    runtime = chain.code(token.address)
+    (rendering,) = spy.renderings
+    assert runtime[:64].hex() in rendering
+    assert chain.w3.eth.get_code(token.address) == runtime
+    assert chain._codes[chain._account(token.address)[2]] == runtime
+
+
+def test_storage_changes_are_read_from_the_journal_entries_first_value_per_slot() -> None:
+    """The journal's tail as pyrevm 0.3.7 renders it: per slot, the first ``had_value: Some(..)`` is the
+    value before the transaction; ``had_value: None`` (a slot loaded) and transient storage are not
+    changes; a slot written back to its value is no change."""
+    token = "0x057ef64e23666f000b34ae31332854acbd1c8544"
+    registry = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+    journal = (
+        "JournaledState { state: {}, transient_storage: {}, logs: [], depth: 1, journal: [[], "
+        f"[StorageChange {{ address: {token}, key: 6, had_value: None }}, "
+        f"TransientStorageChange {{ address: {token}, key: 1, had_value: 9 }}, "
+        f"StorageChange {{ address: {token}, key: 3439, had_value: Some(2000) }}, "
+        f"StorageChange {{ address: {registry}, key: 3439, had_value: Some(7) }}, "
+        f"StorageChange {{ address: {token}, key: 3439, had_value: Some(1999) }}, "
+        f"StorageChange {{ address: {token}, key: 12, had_value: Some(5) }}]], spec: LATEST }}"
+    )
+    present = {(token, 3439): 1998, (registry, 3439): 8, (token, 12): 5, (token, 6): 0}
+
+    class Evm:
+        def storage(self, address: str, slot: int) -> int:
+            return present[(address, slot)]
+
+    assert _changed_slots(Evm(), journal) == [(token, 3439, 2000, 1998), (registry, 3439, 7, 8)]
+    with pytest.raises(ChainError, match="pyrevm"):
+        _changed_slots(Evm(), "JournaledState { journal: [[had_value: Some(1)]] }")
