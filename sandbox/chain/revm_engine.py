@@ -93,6 +93,7 @@ INITIAL_BASE_FEE = 1_000_000_000
 SPEC = "PRAGUE"
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _EMPTY_CODE_HASH = keccak(b"")
+_NO_ACCOUNT = (0, 0, _EMPTY_CODE_HASH)
 #: Deploys contract code in a checkpoint when a snapshot is loaded (`RevmChain._install_code`).
 _SCRATCH_DEPLOYER = "0x00000000000000000000000000000000005a4e42"
 _log = logging.getLogger(__name__)
@@ -362,7 +363,7 @@ class RevmChain(Web3Chain):
         self._storage[(address.lower(), slot)] = value
 
     def _account(self, address: str) -> tuple[int, int, bytes]:
-        return self._accounts_db.get(address.lower(), (0, 0, _EMPTY_CODE_HASH))
+        return self._accounts_db.get(address.lower(), _NO_ACCOUNT)
 
     def _set_block_env(self, block: Block) -> None:
         self._evm.set_block_env(
@@ -406,23 +407,27 @@ class RevmChain(Web3Chain):
             accounts: dict[str, _AccountState] = {}
             if not capture:
                 return _Outcome(error is None, gas_used, output, logs, created, accounts, [])
-            touched = evm.journal_state
+            known_accounts = self._accounts_db
             new_code: list[tuple[str, Any]] = []
-            for address, info in touched.items():
+            for address, info in evm.journal_state.items():
                 key = address.lower()
-                code_hash = bytes(info.code_hash or _EMPTY_CODE_HASH)
-                balance, nonce = int(info.balance), int(info.nonce)
-                known = self._account(key)
-                if code_hash != _EMPTY_CODE_HASH and code_hash == known[2]:
-                    # Code already in revm's database: taken out of the account's journal entry, so the
-                    # journal's rendering below does not print it (it was 95% of the text: 85 KB for our
-                    # transfer). This changes no state: the account was loaded in this checkpoint and
-                    # leaves with it, and revm loads code by its hash from the database when it lacks it.
-                    evm.insert_account_info(address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash))
-                if (balance, nonce, code_hash) != known:
-                    if code_hash != known[2] and code_hash != _EMPTY_CODE_HASH:
+                known = known_accounts.get(key, _NO_ACCOUNT)
+                state = (info.balance, info.nonce, info.code_hash)  # int, int, bytes (pyrevm's getters)
+                code_hash = state[2]
+                if code_hash != _EMPTY_CODE_HASH:
+                    if code_hash == known[2]:
+                        # Code already in revm's database: taken out of the account's journal entry, so
+                        # the journal's rendering below does not print it (it was 95% of the text: 85 KB
+                        # for our transfer). This changes no state: the account was loaded in this
+                        # checkpoint and leaves with it, and revm loads code by its hash from the database
+                        # when an account lacks it.
+                        evm.insert_account_info(
+                            address, _AccountInfo(balance=state[0], nonce=state[1], code_hash=code_hash)
+                        )
+                    else:
                         new_code.append((key, info))
-                    accounts[key] = (balance, nonce, code_hash, None)
+                if state != known:
+                    accounts[key] = (*state, None)
             journal = evm.journal_str
             for key, info in new_code:
                 # pyrevm hands back analysed code padded with zeros; its length is in the journal
