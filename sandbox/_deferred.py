@@ -27,35 +27,44 @@ _KEYFILE_FUNCTIONS = ("create_keyfile_json", "decode_keyfile_json", "extract_key
 
 
 class _Pending:
-    """A registered module whose code runs at the first access to a name it does not have yet."""
+    """A registered module whose code runs at the first access to a name it does not have yet. Another
+    thread asking meanwhile waits for the code to have run; the thread running it gets AttributeError
+    for a name its module's own code asks of it before defining it, as with a normal import."""
 
     def __init__(self, module: ModuleType) -> None:
         self.module = module
         self.lock = threading.RLock()
-        self.loaded = False
+        self.state: Literal["pending", "loading", "loaded"] = "pending"
 
-    def load(self) -> ModuleType:
+    def load(self, name: str) -> Any:
         with self.lock:
-            if not self.loaded:
-                self.loaded = True
-                del self.module.__dict__["__getattr__"]
+            if self.state == "pending":
+                self.state = "loading"
                 spec = self.module.__spec__
                 assert spec is not None and spec.loader is not None
-                spec.loader.exec_module(self.module)
-        return self.module
+                try:
+                    spec.loader.exec_module(self.module)
+                except BaseException:
+                    self.state = "pending"
+                    raise
+                self.module.__dict__.pop("__getattr__", None)
+                self.state = "loaded"
+            if name in self.module.__dict__:
+                return self.module.__dict__[name]
+        raise AttributeError(f"module {self.module.__name__!r} has no attribute {name!r}")
 
     def install(self) -> None:
         def __getattr__(name: str) -> Any:  # noqa: N807  (PEP 562's module-level hook)
             if name.startswith("__") and name != "__version__":
                 raise AttributeError(f"module {self.module.__name__!r} has no attribute {name!r}")
-            return getattr(self.load(), name)
+            return self.load(name)
 
         self.module.__dict__["__getattr__"] = __getattr__
 
 
 def _forwarder(pending: _Pending, name: str) -> Any:
     def forward(*args: Any, **kwargs: Any) -> Any:
-        return getattr(pending.load(), name)(*args, **kwargs)
+        return pending.load(name)(*args, **kwargs)
 
     forward.__name__ = forward.__qualname__ = name
     forward.__module__ = pending.module.__name__
