@@ -73,7 +73,8 @@ def test_serve_loads_with_the_cyclic_gc_off_then_serves_with_it_on_and_the_start
     try:
         with cli._loading_without_cyclic_gc() as loaded:
             assert not gc.isenabled()
-            built = [{"holder": i} for i in range(1_000)]  # what a start-up keeps for the process's life
+            built = [[i] for i in range(1_000)]  # what a start-up keeps for the process's life
+            assert all(gc.is_tracked(b) for b in built)
             loaded()
             assert gc.isenabled()  # serving: the collector runs as usual ...
             assert gc.get_freeze_count() >= frozen_before + len(built)  # ... but never rescans the start-up

@@ -189,7 +189,7 @@ def test_eth_keyfile_deferred_by_the_library_works_unchanged_at_first_use() -> N
     """The library defers eth-keyfile (sandbox/_deferred.py); a key encrypted and decrypted through
     eth-account, and eth-keyfile's own functions, version and errors, behave as if imported normally."""
     done = subprocess.run(
-        [sys.executable, "-c", _KEYFILE_ON_FIRST_USE], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", _KEYFILE_ON_FIRST_USE], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
