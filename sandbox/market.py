@@ -467,15 +467,9 @@ def terms_of(rules: RulesSpec, now: int) -> Terms:
     )
 
 
-def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = None) -> Market:
-    """Deploys the registry and securities of `scenario` and issues its holdings."""
-    if len(chain.accounts) < scenario.accounts_needed:
-        raise SandboxError(
-            f"scenario {scenario.name!r} needs {scenario.accounts_needed} accounts; the chain has {len(chain.accounts)}"
-        )
-    address = [a.address for a in chain.accounts]
-    operator = address[scenario.operator.account]
-    steps = (
+def _loading_steps(scenario: Scenario) -> int:
+    """The steps `load_scenario` reports progress for (each sends one transaction or a few)."""
+    return (
         1
         + len(scenario.regulators)
         + len(scenario.issuers)
@@ -487,6 +481,21 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         + sum(1 for s in scenario.securities if s.bond is not None or s.equity is not None)
         + len(scenario.history)
     )
+
+
+#: Blocks the loading of a scenario mines per progress step, at most (the demo: 51 blocks, 35 steps).
+_BLOCKS_PER_STEP_BOUND = 2
+
+
+def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = None) -> Market:
+    """Deploys the registry and securities of `scenario` and issues its holdings."""
+    if len(chain.accounts) < scenario.accounts_needed:
+        raise SandboxError(
+            f"scenario {scenario.name!r} needs {scenario.accounts_needed} accounts; the chain has {len(chain.accounts)}"
+        )
+    address = [a.address for a in chain.accounts]
+    operator = address[scenario.operator.account]
+    steps = _loading_steps(scenario)
     done = 0
 
     def step(what: str) -> None:
@@ -745,7 +754,8 @@ def load_embedded(
     runs on the dates written. With the wall clock, a scenario whose history moves time is loaded on
     the fixed clock from a genesis as many days before today (`now`, default the wall clock) as the
     history spans, so the history ends in the past; the chain then follows the wall clock. Without a
-    history the chain follows the wall clock throughout."""
+    history, the loading's blocks are dated in the seconds just before `now` (from no earlier than its
+    midnight), one second apart, so the chain is never ahead of the wall; it then follows the wall clock."""
     from sandbox.chain.factory import InProcessChain, in_process_chain  # noqa: PLC0415
 
     num_accounts = max(accounts, scenario.accounts_needed)
@@ -755,6 +765,21 @@ def load_embedded(
         today = int(time.time()) if now is None else now
         today -= today % SECONDS_PER_DAY
         genesis = today - scenario.history_days * SECONDS_PER_DAY
+        chain = in_process_chain(engine, num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
+        market = load_scenario(chain, scenario, progress)
+        chain.set_clock("wall")
+        return market
+    if clock == "wall":
+        # Loading mines one block per transaction, each a second after its parent at least: loaded on
+        # the wall clock, the chain ended a second per block ahead of the wall (the demo: 51 blocks,
+        # 50 s), and until the wall caught up every new block was dated in the future ("as of now"
+        # missed them). So the loading runs on the fixed clock from a genesis as many seconds before
+        # `now` as it can mine blocks, and ends at or before `now`; the wall clock then takes over.
+        # Never from before today's midnight: the loading's dates (day 0 of a calendar, KYC expiries)
+        # stay on the day it runs.
+        today = int(time.time()) if now is None else now
+        midnight = today - today % SECONDS_PER_DAY
+        genesis = max(midnight, today - _BLOCKS_PER_STEP_BOUND * _loading_steps(scenario))
         chain = in_process_chain(engine, num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
         market = load_scenario(chain, scenario, progress)
         chain.set_clock("wall")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import signal
 import subprocess
@@ -62,6 +63,38 @@ def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, t
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_serve_loads_with_the_cyclic_gc_off_then_serves_with_it_on_and_the_start_up_frozen() -> None:
+    """`serve` loads (imports, chain, seeding, read model, app) with the cyclic collector off and, once
+    loaded, freezes what it built and serves with the collector on again."""
+    assert gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    try:
+        with cli._loading_without_cyclic_gc() as loaded:
+            assert not gc.isenabled()
+            built = [[i] for i in range(1_000)]  # what a start-up keeps for the process's life
+            assert all(gc.is_tracked(b) for b in built)
+            loaded()
+            assert gc.isenabled()  # serving: the collector runs as usual ...
+            assert gc.get_freeze_count() >= frozen_before + len(built)  # ... but never rescans the start-up:
+            scanned = {id(o) for o in gc.get_objects()}  # what the collector's generations hold
+            assert not any(id(b) in scanned for b in built)
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, SystemExit, ValueError])
+def test_a_start_up_that_stops_early_leaves_the_cyclic_gc_on_and_nothing_frozen(failure: type[BaseException]) -> None:
+    """A start-up that fails or is interrupted before it serves (a bad scenario, a taken port, Ctrl-C)
+    leaves the collector as it found it, and freezes nothing."""
+    frozen_before = gc.get_freeze_count()
+    with pytest.raises(failure), cli._loading_without_cyclic_gc():
+        assert not gc.isenabled()
+        raise failure()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen_before
 
 
 def test_check_scenario_rejects_a_bad_file(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -124,17 +125,71 @@ with open(sys.argv[1], "w") as out:
 """
 
 
-def test_serving_on_revm_loads_neither_py_evm_nor_eth_tester(tmp_path: Path) -> None:
-    """What `sandbox serve --engine revm` builds (the demo loaded, the gateway and its /rpc endpoint)
-    imports no part of the other engine: on main the deployment module imported py-evm's chain for a
-    mnemonic and a type, about 300 modules."""
-    out = tmp_path / "modules.json"
+@pytest.fixture(scope="module")
+def serving_on_revm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The modules a fresh interpreter holds after building what `sandbox serve --engine revm` builds."""
+    out = tmp_path_factory.mktemp("serve-on-revm") / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", _SERVE_ON_REVM, str(out)], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(out.read_text())
-    modules = set(result["modules"])
-    assert result["securities"] > 0
+    result: dict[str, object] = json.loads(out.read_text())
+    return result
+
+
+def test_serving_on_revm_loads_neither_py_evm_nor_eth_tester(serving_on_revm: dict[str, object]) -> None:
+    """What `sandbox serve --engine revm` builds (the demo loaded, the gateway and its /rpc endpoint)
+    imports no part of the other engine: on main the deployment module imported py-evm's chain for a
+    mnemonic and a type, about 300 modules."""
+    modules = set(cast(list[str], serving_on_revm["modules"]))
+    assert cast(int, serving_on_revm["securities"]) > 0
     assert "pyrevm" in modules
     assert _loaded(modules, ("eth_tester", "eth.vm", "sandbox.chain.embedded", "sandbox.chain._pyevm")) == []
+
+
+def test_serving_never_runs_eth_keyfile_nor_its_bls_pairing_tables(serving_on_revm: dict[str, object]) -> None:
+    """eth-account imports eth-keyfile, which imports py_ecc's BLS12-381 modules, and they compute pairing
+    tables at import (about 0.3 s of CPU; on main every `sandbox serve` paid it). Serving signs and sends
+    the whole demo without ever encrypting a key, so none of py_ecc is loaded."""
+    modules = set(cast(list[str], serving_on_revm["modules"]))
+    assert "eth_account" in modules  # the demo's transactions were signed
+    assert _loaded(modules, ("py_ecc", "Crypto.Protocol.KDF")) == []
+
+
+_KEYFILE_ON_FIRST_USE = """
+import sys
+import sandbox
+from eth_account import Account
+assert "py_ecc" not in sys.modules, "eth_keyfile ran at eth_account's import"
+key = bytes(range(1, 33))
+encrypted = Account.encrypt(key, "correct horse", kdf="pbkdf2", iterations=2)
+assert "py_ecc" in sys.modules  # the real eth_keyfile ran, at its first use
+assert Account.decrypt(encrypted, "correct horse") == key
+try:
+    Account.decrypt(encrypted, "wrong")
+except ValueError as exc:
+    assert "MAC mismatch" in str(exc), exc
+else:
+    raise AssertionError("a wrong password decrypted the key")
+import eth_keyfile
+import eth_keyfile.keyfile
+from eth_keyfile import create_keyfile_json, decode_keyfile_json
+from eth_keyfile.exceptions import EthKeyfileValueError
+assert eth_keyfile.__version__.count(".") >= 1
+assert decode_keyfile_json(create_keyfile_json(key, b"pw", iterations=2), b"pw") == key
+assert eth_keyfile.keyfile.KDFType.__args__ == ("pbkdf2", "scrypt")
+try:
+    eth_keyfile.no_such_name
+except AttributeError:
+    print("ok")
+"""
+
+
+def test_eth_keyfile_deferred_by_the_library_works_unchanged_at_first_use() -> None:
+    """The library defers eth-keyfile (sandbox/_deferred.py); a key encrypted and decrypted through
+    eth-account, and eth-keyfile's own functions, version and errors, behave as if imported normally."""
+    done = subprocess.run(
+        [sys.executable, "-c", _KEYFILE_ON_FIRST_USE], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -6,9 +6,11 @@ rich only, and `sandbox serve` loads no client-only module (tests/test_cli_impor
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,6 +72,59 @@ def serve(
     by the caller only. With --data-dir the scenario is loaded only into a fresh directory; later starts
     restore the chain (every acknowledged transaction), its keys and the market from it. Options default
     to the SANDBOX_* environment variables (see api/sandbox_gateway/settings.py), then to the built-in defaults."""
+    with _loading_without_cyclic_gc() as loaded:
+        _serve(
+            host=host,
+            port=port,
+            scenario=scenario,
+            clock=clock,
+            engine=engine,
+            accounts=accounts,
+            data_dir=data_dir,
+            reproducible=reproducible,
+            loaded=loaded,
+        )
+
+
+@contextmanager
+def _loading_without_cyclic_gc() -> Iterator[Callable[[], None]]:
+    """Runs the start-up (imports, chain, seeding, read model, app) with the cyclic garbage collector
+    off, and gives the function to call once everything is loaded: it freezes what the start-up built
+    (`gc.freeze`: long-lived modules, classes, the market and the app, which later collections then
+    never scan again) and turns the collector back on for serving.
+
+    The start-up allocates about 190,000 objects that live as long as the process and leaves only a
+    few thousand as cyclic garbage (left frozen: well under a megabyte); with the collector on, its
+    generation-2 passes rescanned the growing heap again and again, about 0.2-0.3 s of CPU of a 1.5 s
+    start (`python -m bench.serve_ready`). However the start-up ends (an error, Ctrl-C), the collector
+    is on again afterwards if it was before."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+
+    def loaded() -> None:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+    try:
+        yield loaded
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _serve(
+    *,
+    host: str | None,
+    port: int | None,
+    scenario: Path | None,
+    clock: str | None,
+    engine: str | None,
+    accounts: int | None,
+    data_dir: Path | None,
+    reproducible: bool | None,
+    loaded: Callable[[], None],
+) -> None:
     # The CLI is the top layer: it may start the gateway; the library itself never imports it.
     import tempfile
     import time
@@ -232,6 +287,7 @@ def serve(
         reproducible=reproducible_chain,
         chain_url=settings.chain_url,
     )
+    loaded()
     try:
         serve_on_socket(gateway, sock, log_level="warning")
     finally:
