@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from sandbox.chain.base import Receipt
 from sandbox.contracts.registry import InvestorAttributes
 from sandbox.market import InvalidInvestorAttributes, Market
-from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel import ReadView
 from sandbox.readmodel.lists import ListedInvestor
 from sandbox.rules import HolderType, InvestorCategory, InvestorStatus, Jurisdiction
 from sandbox_gateway.asof import AsOf, resolve_as_of
@@ -296,7 +296,7 @@ def investor_positions(
 
 
 def _read_model_positions(
-    market: Market, live: MarketReadModel, principal: Principal, investor: Investor, block: int
+    market: Market, live: ReadView, principal: Principal, investor: Investor, block: int
 ) -> list[Position]:
     """The investor's positions from the read model (caught up to `block` first), in the chain path's
     order: by security symbol, then in the order of the investor's wallets."""
