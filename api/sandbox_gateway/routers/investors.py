@@ -288,8 +288,13 @@ def investor_positions(
     as_of: AsOf,
 ) -> InvestorPositions:
     investor = _visible_or_404(market, principal, identity)
-    block, stamp = resolve_as_of(market, as_of)
-    out: list[Position] = []
+    if as_of.block is None and as_of.at is None:
+        # Now: as of the newest block the read model holds (at least the caller's own last write), not the
+        # chain's head, which would make the read wait for everyone's writes.
+        block = live.catch_up()
+        stamp = market.chain.block_timestamp(block)
+    else:
+        block, stamp = resolve_as_of(market, as_of)
     out = _read_model_positions(market, live, principal, investor, block)
     items, page = page_of(out, paging)
     return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)
