@@ -41,7 +41,7 @@ def followed(market: Market, tmp_path: Path) -> Iterator[TestClient]:
 
 def _live(client: TestClient) -> MarketReadModel:
     live = client.app.state.read_side  # type: ignore[attr-defined]
-    assert isinstance(live, MarketReadModel) and live.following
+    assert isinstance(live, MarketReadModel) and live._thread is not None and live._thread.is_alive()
     return live
 
 
