@@ -9,6 +9,7 @@ read, and a read naming a block in ``X-Sandbox-Min-Block``, wait for that block 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -166,3 +167,36 @@ def test_a_minimum_block_not_mined_yet_is_refused_rather_than_waited_for(
     assert answer.json()["code"] == "MIN_BLOCK_NOT_MINED"
     assert str(head) in answer.json()["detail"]
     assert market.chain.block_number() == head  # nothing was sent
+
+
+def test_a_console_session_starts_from_every_write_acknowledged_before_it_signed_in(
+    followed: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    """The console's pages read the same way: a session's first page reflects at least the chain's head when
+    it signed in, so a supervisor who signs in after an investor's transfer sees it (no reload, no retry)."""
+    from tests.api.test_console import post_login
+
+    live = _live(followed)
+    bob = market.accounts["bob"]
+    with live._lock:  # nothing is indexed until the session's read waits for it
+        sent = followed.post(
+            "/securities/THAMES28/transfers", json={"to": bob, "amount": 9}, headers=bearer(keys["alice"])
+        )
+        assert sent.status_code == 201, sent.text
+
+        def supervisor() -> httpx.Response:
+            browser = TestClient(
+                followed.app
+            )  # a cookie jar of its own; no second lifespan (it would stop the follower)
+            assert post_login(browser, keys["fca"]).status_code == 303
+            return browser.get("/console/securities/THAMES28")
+
+        session, pages = _in_thread(supervisor)
+    session.join(WAIT)
+    assert not session.is_alive()
+    (page,) = pages
+    assert page.status_code == 200, page.text[:300]
+    assert int(page.headers["X-Sandbox-Indexed-Block"]) >= sent.json()["block_number"]
+    row = re.search(rf'<tr data-wallet="{bob}">.*?<td class="num">([^<]+)</td>', page.text)
+    assert row is not None
+    assert row.group(1) == f"{market.security('THAMES28').balance_of(bob):,}"
