@@ -119,8 +119,9 @@ class ReadYourWrites:
 
 def min_block(request: Request) -> int | None:
     """The block the request's reads must reflect at least: the caller's last acknowledged write's, or
-    the one ``X-Sandbox-Min-Block`` names, whichever is later (None: any block will do). A header that
-    is no block number, or names a block not mined yet, is refused (422): nothing would ever satisfy it."""
+    the one ``X-Sandbox-Min-Block`` names, whichever is later (None: any block will do); in a request that
+    writes, the chain's head. A header that is no block number, or names a block not mined yet, is
+    refused (422): nothing would ever satisfy it."""
     market = request.app.state.market
     wanted: int | None = None
     raw = request.headers.get(MIN_BLOCK_HEADER)
@@ -142,6 +143,11 @@ def min_block(request: Request) -> int | None:
                 "Block not mined yet",
                 f"{MIN_BLOCK_HEADER} names block {wanted}, but the chain's newest block is {head}.",
             )
+    if request.method in _STATE_CHANGING:
+        # A request that writes reads what it wrote (a route answers with the transfer it just requested,
+        # read back from the read model): it waits for the chain's head, as of each of its reads.
+        head = market.chain.block_number()
+        return head if wanted is None or head > wanted else wanted
     marks: WriteMarks | None = getattr(request.app.state, "write_marks", None)
     principal = getattr(request.state, "principal", None)
     if marks is not None and principal is not None:
@@ -152,8 +158,8 @@ def min_block(request: Request) -> int | None:
 
 
 def read_view(request: Request, live: MarketReadModel) -> ReadView:
-    """The request's `ReadView` of `live`: its reads wait for `min_block(request)` (asked at the first
-    read, when the route has authenticated the caller) and record the block they answered as of."""
+    """The request's `ReadView` of `live`: its reads wait for `min_block(request)` (asked at each read,
+    once the route has authenticated the caller) and record the block they answered as of."""
 
     def wanted() -> int | None:
         return min_block(request)

@@ -273,16 +273,15 @@ class ReadView:
     ``min_block()`` names (None: any), and answers as of the newest indexed block (or the past block it
     is asked for, which must be indexed first). `block` is the block the last read answered as of.
 
-    `min_block` is called at the first read, not before: the gateway's answer to it is the block of the
-    caller's own last acknowledged write (read-your-writes) or the block the request names."""
+    `min_block` is called at each read, not before: the gateway's answer to it is the block of the
+    caller's own last acknowledged write (read-your-writes) or the block the request names, and within a
+    request that writes, the chain's head (what the request wrote is then read back)."""
 
     def __init__(self, live: MarketReadModel, min_block: Callable[[], int | None]) -> None:
         self.live = live
         self.market = live.market
         self.model = live.model
         self._min_block = min_block
-        self._wanted: int | None = None
-        self._asked = False
         self.block: int | None = None
         #: Called with the newest indexed block at each read (the gateway puts it in a response header).
         self.on_read: Callable[[int], None] | None = None
@@ -294,9 +293,8 @@ class ReadView:
     def catch_up(self, block: int | None = None) -> int:
         """Makes sure the read model holds the caller's block and `block` (a past block to read as of);
         returns the newest indexed block."""
-        if not self._asked:
-            self._wanted, self._asked = self._min_block(), True
-        wanted = self._wanted if block is None else max(block, self._wanted if self._wanted is not None else -1)
+        asked = self._min_block()
+        wanted = asked if block is None else max(block, asked if asked is not None else -1)
         indexed = self.live.reach(wanted)
         self.block = indexed if block is None else block
         if self.on_read is not None:

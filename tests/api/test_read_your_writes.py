@@ -200,3 +200,28 @@ def test_a_console_session_starts_from_every_write_acknowledged_before_it_signed
     row = re.search(rf'<tr data-wallet="{bob}">.*?<td class="num">([^<]+)</td>', page.text)
     assert row is not None
     assert row.group(1) == f"{market.security('THAMES28').balance_of(bob):,}"
+
+
+def test_a_write_that_answers_with_what_it_wrote_reads_it_back_from_the_read_model(
+    followed: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    """A request that writes and then reads its own write within the same request (the held transfer it
+    requested, with its id) waits for the read model to hold it, however far behind the follower is."""
+    live = _live(followed)
+    carol = market.accounts["carol"]
+    with live._lock:  # the follower indexes nothing until the request is under way
+        request, answers = _in_thread(
+            lambda: followed.post(
+                "/securities/THAMES28/cross-border-transfers",
+                json={"to": carol, "amount": 600},
+                headers=bearer(keys["alice"]),
+            )
+        )
+    request.join(WAIT)
+    assert not request.is_alive()
+    (answer,) = answers
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["transfer"]["status"] == "PENDING" and body["transfer"]["amount"] == 600
+    listed = followed.get("/cross-border-transfers", params={"status": "PENDING"}, headers=bearer(keys["alice"]))
+    assert body["transfer"]["transfer_id"] in [t["transfer_id"] for t in listed.json()["items"]]
