@@ -52,6 +52,9 @@ DEFAULT_POLL_SECONDS = 0.1
 #: Longest a read waits for the follower to index the block its caller asked for, before it indexes that
 #: block itself (generous: the follower normally gets there within one round).
 DEFAULT_WAIT_SECONDS = 5.0
+#: Shortest time between the starts of two rounds of the follower while no read waits: the blocks mined
+#: meanwhile are indexed together (fewer database transactions and looks at the chain per block).
+DEFAULT_BATCH_SECONDS = 0.05
 _log = logging.getLogger(__name__)
 
 
@@ -65,16 +68,19 @@ class MarketReadModel:
         *,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        batch_seconds: float = DEFAULT_BATCH_SECONDS,
     ) -> None:
         self.market = market
         self.model = model
         self.poll_seconds = poll_seconds
         self.wait_seconds = wait_seconds
+        self.batch_seconds = batch_seconds
         self._lock = threading.RLock()
         #: Notified whenever the indexed block moves (`_indexed` is its last known value, -1: unknown).
         self._progress = threading.Condition()
         self._indexed = -1
         self._wake = threading.Event()
+        self._urgent = threading.Event()  # a read waits for a block: no batching delay
         self._indexer = Indexer(market.chain, model)
         self._watched: set[str] = set()
         self._stop = threading.Event()
@@ -183,6 +189,7 @@ class MarketReadModel:
         indexed = self.indexed_block()
         if block is None or indexed >= block:
             return indexed
+        self._urgent.set()
         self._wake.set()
         deadline = time.monotonic() + self.wait_seconds
         with self._progress:
@@ -248,16 +255,24 @@ class MarketReadModel:
         if thread is not None:
             self._stop.set()
             self._wake.set()
+            self._urgent.set()
             thread.join(timeout)
 
     def _follow(self) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
             self._wake.clear()  # a write acknowledged from now on wakes the next round
+            self._urgent.clear()
             try:
                 self.catch_up()
             except Exception:  # a failed round is retried on the next; a waiting read indexes by itself
                 _log.exception("the read model's follower could not index")
             self._wake.wait(self.poll_seconds)
+            # While writes keep coming, gather `batch_seconds` of them into one round (one database
+            # transaction, one look at the chain) rather than a round per block, unless a read waits.
+            rest = self.batch_seconds - (time.monotonic() - began)
+            if rest > 0 and not self._stop.is_set():
+                self._urgent.wait(rest)
         with self._progress:
             self._progress.notify_all()  # reads waiting for it index by themselves
 
