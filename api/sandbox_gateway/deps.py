@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sandbox.contracts.security_token import SecurityToken
@@ -76,7 +77,18 @@ def _discard(model: ReadModel, scratch: Path) -> None:
 
 
 _FALLBACK_LOCK = threading.Lock()
-IndexedDep = Annotated[ReadView, Depends(get_indexed)]
+
+
+async def _indexed(request: Request) -> ReadView:
+    """`get_indexed` as a route's dependency: without a thread hop when the app has its read model (making
+    the view blocks on nothing; a request's hops between threads cost GIL hand-overs under load)."""
+    live: MarketReadModel | None = getattr(request.app.state, "read_side", None)
+    if live is not None:
+        return read_view(request, live)
+    return await run_in_threadpool(get_indexed, request)
+
+
+IndexedDep = Annotated[ReadView, Depends(_indexed)]
 
 
 async def get_principal(
