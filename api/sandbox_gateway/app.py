@@ -19,6 +19,7 @@ from sandbox_gateway.idempotency import MAX_KEY_LENGTH, STATE_CHANGING, Idempote
 from sandbox_gateway.limits import RequestLimits
 from sandbox_gateway.principals import PrincipalDirectory
 from sandbox_gateway.problems import document_problems, install_problem_handlers
+from sandbox_gateway.reads import ReadYourWrites, WriteMarks
 from sandbox_gateway.routers import (
     audit,
     cash,
@@ -141,6 +142,9 @@ def create_app(
         app.include_router(router)
     mount_console(app, settings)  # the supervisors' console under /console, and /docs
     app.state.read_side = None
+    app.state.write_marks = WriteMarks()
+    # Innermost: sees the principal the route authenticated, and the blocks of the receipts it returned.
+    app.add_middleware(ReadYourWrites, marks=app.state.write_marks, state=app.state)
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.
     app.add_middleware(AuditMiddleware, log=app.state.audit_log)

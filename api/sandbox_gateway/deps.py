@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel, ReadModel
+from sandbox.readmodel import MarketReadModel, ReadModel, ReadView
 from sandbox_gateway.idempotency import AMBIGUOUS_CREDENTIALS, AMBIGUOUS_CREDENTIALS_DETAIL, AMBIGUOUS_CREDENTIALS_TITLE
 from sandbox_gateway.principals import Principal, PrincipalDirectory, Role
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.reads import read_view
 
 _bearer = HTTPBearer(auto_error=False, description="A sandbox API key: `Authorization: Bearer <key>`.")
 
@@ -43,11 +45,17 @@ async def get_directory(request: Request) -> PrincipalDirectory:
 MarketDep = Annotated[Market, Depends(get_market)]
 
 
-def get_indexed(request: Request) -> MarketReadModel:
-    """The one read path of the gateway: the app's read model or, in an app without one, a throwaway read
-    model of its own (a temporary SQLite file, indexed on first use and rebuilt if the chain is
-    reverted). Every list and position is answered from it, caught up to the chain's head first. (A
-    plain `def`: building the fallback blocks, so it runs in the thread pool.)"""
+def get_indexed(request: Request) -> ReadView:
+    """The one read path of the gateway: the request's view (`sandbox_gateway.reads.read_view`) of the
+    app's read model or, in an app without one, of a throwaway read model of its own (a temporary SQLite
+    file, indexed on first use and rebuilt if the chain is reverted). Every list and position is answered
+    from it: the app's read model as its follower indexed it, at least up to the caller's own last write
+    (read-your-writes); the throwaway one, which nobody follows, indexed up to the chain's head by each
+    read. (A plain `def`: building the fallback blocks, so it runs in the thread pool.)"""
+    return read_view(request, _read_side(request))
+
+
+def _read_side(request: Request) -> MarketReadModel:
     state = request.app.state
     live: MarketReadModel | None = getattr(state, "read_side", None)
     if live is not None:
@@ -69,7 +77,18 @@ def _discard(model: ReadModel, scratch: Path) -> None:
 
 
 _FALLBACK_LOCK = threading.Lock()
-IndexedDep = Annotated[MarketReadModel, Depends(get_indexed)]
+
+
+async def _indexed(request: Request) -> ReadView:
+    """`get_indexed` as a route's dependency: without a thread hop when the app has its read model (making
+    the view blocks on nothing; a request's hops between threads cost GIL hand-overs under load)."""
+    live: MarketReadModel | None = getattr(request.app.state, "read_side", None)
+    if live is not None:
+        return read_view(request, live)
+    return await run_in_threadpool(get_indexed, request)
+
+
+IndexedDep = Annotated[ReadView, Depends(_indexed)]
 
 
 async def get_principal(

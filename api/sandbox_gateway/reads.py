@@ -1,15 +1,176 @@
-"""What the gateway's lists are read from: the read model's indexed events (`sandbox.readmodel.lists`),
-caught up to the chain's head first, so a write the gateway acknowledged is seen by the next read; never
-a scan of the chain's logs, and no chain read per listed item."""
+"""What the gateway's reads are answered from, and how fresh: the read model (`sandbox.readmodel`) as
+its follower thread has indexed it, never the chain under its write lock, and never older than the
+caller's own writes (read-your-writes).
+
+Each request gets a `ReadView` of the app's `MarketReadModel` (`sandbox_gateway.deps.get_indexed`)
+whose reads wait only until the read model holds the caller's *minimum block*: the larger of the block
+of the caller's last acknowledged write (`WriteMarks`, kept per principal by `ReadYourWrites`; a
+console sign-in counts as one, at the chain's head, so a session starts from everything acknowledged
+before it) and the block the request names in ``X-Sandbox-Min-Block``. Nobody waits for the writes of
+others. Every answer that read the read model says, in ``X-Sandbox-Indexed-Block``, the newest block the
+read model held when it was read (positions and cap tables say in their body which block they are as of).
+
+Lists come from the read model's indexed events (`sandbox.readmodel.lists`): never a scan of the
+chain's logs, and no chain read per listed item.
+"""
 
 from __future__ import annotations
 
-from sandbox.readmodel import MarketReadModel
+import threading
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.readmodel import MarketReadModel, ReadView
 from sandbox.readmodel.lists import EventLists, ListedInvestor
+from sandbox_gateway.problems import Problem
+
+#: The header in which a client names the block a read must reflect at least (e.g. the block_number a
+#: write through another client or the JSON-RPC endpoint returned).
+MIN_BLOCK_HEADER = "X-Sandbox-Min-Block"
+#: The response header saying which block the read model held when the request read it.
+INDEXED_BLOCK_HEADER = "X-Sandbox-Indexed-Block"
+_STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: A mark meaning "the chain's head when the principal next reads" (a write whose block is unknown).
+_HEAD = -1
+#: The blocks of the receipts a state-changing request produced (`acknowledge`, from `tx_fields`).
+_acknowledged: ContextVar[list[int] | None] = ContextVar("sandbox_acknowledged_blocks", default=None)
 
 
-def event_lists(live: MarketReadModel) -> EventLists:
-    """The market's lists, from its read model caught up to the chain's head."""
+def acknowledge(block: int) -> None:
+    """Notes that the current request's response acknowledges a transaction mined in `block`."""
+    blocks = _acknowledged.get()
+    if blocks is not None:
+        blocks.append(block)
+
+
+class WriteMarks:
+    """Per principal (its key): the newest block one of its acknowledged writes was mined in."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._marks: dict[str, int] = {}
+
+    def note(self, principal: str, block: int | None) -> None:
+        """`block`: the write's block; None when unknown (then the head at the principal's next read)."""
+        with self._lock:
+            known = self._marks.get(principal)
+            if block is None:
+                self._marks[principal] = _HEAD
+            elif known is None or (known != _HEAD and known < block):
+                self._marks[principal] = block
+
+    def of(self, principal: str, head: Any) -> int | None:
+        """The principal's mark (None: it wrote nothing); `head()` resolves a mark of unknown block."""
+        with self._lock:
+            mark = self._marks.get(principal)
+        if mark != _HEAD:
+            return mark
+        block = int(head())
+        with self._lock:
+            if self._marks.get(principal) == _HEAD:
+                self._marks[principal] = block
+        return block
+
+
+class ReadYourWrites:
+    """ASGI layer: remembers, per principal, the block of each successful state-changing request
+    (`WriteMarks`), wakes the read model's follower, and says on every response that read the read
+    model which block it held (``X-Sandbox-Indexed-Block``)."""
+
+    def __init__(self, app: ASGIApp, marks: WriteMarks, state: Any) -> None:
+        self.app = app
+        self.marks = marks
+        self.state = state  # the app's state: its read side is attached after the layers are built
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})  # what `request.state` writes to, shared with the route's requests
+        writing = scope["method"] in _STATE_CHANGING
+        blocks: list[int] = []
+        token = _acknowledged.set(blocks) if writing else None
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state") or {}
+                principal = state.get("principal")
+                if writing and int(message["status"]) < 400 and principal is not None:
+                    self.marks.note(principal.key, max(blocks) if blocks else None)
+                    live: MarketReadModel | None = getattr(self.state, "read_side", None)
+                    if live is not None:
+                        live.written()
+                indexed = state.get("indexed_block")
+                if indexed is not None:
+                    headers = list(message.get("headers", []))
+                    headers.append((INDEXED_BLOCK_HEADER.lower().encode(), str(indexed).encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if token is not None:
+                _acknowledged.reset(token)
+
+
+def min_block(request: Request) -> int | None:
+    """The block the request's reads must reflect at least: the caller's last acknowledged write's, or
+    the one ``X-Sandbox-Min-Block`` names, whichever is later (None: any block will do); in a request that
+    writes, the chain's head. A header that is no block number, or names a block not mined yet, is
+    refused (422): nothing would ever satisfy it."""
+    market = request.app.state.market
+    wanted: int | None = None
+    raw = request.headers.get(MIN_BLOCK_HEADER)
+    if raw is not None:
+        text = raw.strip()
+        if not text.isdigit() or len(text) > 18:
+            raise Problem(
+                422,
+                "MIN_BLOCK_INVALID",
+                "Invalid minimum block",
+                f"{MIN_BLOCK_HEADER} must be a block number (a non-negative integer), not {raw[:40]!r}.",
+            )
+        wanted = int(text)
+        head = market.chain.block_number()
+        if wanted > head:
+            raise Problem(
+                422,
+                "MIN_BLOCK_NOT_MINED",
+                "Block not mined yet",
+                f"{MIN_BLOCK_HEADER} names block {wanted}, but the chain's newest block is {head}.",
+            )
+    if request.method in _STATE_CHANGING:
+        # A request that writes reads what it wrote (a route answers with the transfer it just requested,
+        # read back from the read model): it waits for the chain's head, as of each of its reads.
+        head = market.chain.block_number()
+        return head if wanted is None or head > wanted else wanted
+    marks: WriteMarks | None = getattr(request.app.state, "write_marks", None)
+    principal = getattr(request.state, "principal", None)
+    if marks is not None and principal is not None:
+        own = marks.of(principal.key, market.chain.block_number)
+        if own is not None and (wanted is None or own > wanted):
+            wanted = own
+    return wanted
+
+
+def read_view(request: Request, live: MarketReadModel) -> ReadView:
+    """The request's `ReadView` of `live`: its reads wait for `min_block(request)` (asked at each read,
+    once the route has authenticated the caller) and record the block they answered as of."""
+
+    def wanted() -> int | None:
+        return min_block(request)
+
+    view = live.reader(wanted)
+    view.on_read = lambda block: setattr(request.state, "indexed_block", block)
+    return view
+
+
+def event_lists(live: ReadView) -> EventLists:
+    """The market's lists, from its read model (at least as new as the caller's own writes)."""
     live.catch_up()
     return EventLists(live.model, registry=live.market.registry.address)
 

@@ -10,14 +10,15 @@
     model.audit_trail(actor=regulator, events=["AddressFrozen"], limit=50)
 
 In a serving process, `MarketReadModel(market, model)` keeps a read model in step with the market's
-chain: a follower thread, plus a catch-up before each read (read-your-writes).
+chain with a follower thread; a read (`MarketReadModel.reader`) waits only for the block its caller
+names (read-your-writes), never for other callers' writes.
 
 `sandbox.readmodel.pgserver.TemporaryPostgres` starts a throwaway PostgreSQL server for tests.
 """
 
 from sandbox.readmodel._decode import LogDecoder
 from sandbox.readmodel._indexer import DEFAULT_BATCH_BLOCKS, Indexer, SyncReport
-from sandbox.readmodel._live import MarketReadModel
+from sandbox.readmodel._live import MarketReadModel, ReadView
 from sandbox.readmodel._model import (
     DEFAULT_URL,
     UNREGISTERED,
@@ -64,6 +65,7 @@ __all__ = [
     "ReadModel",
     "ReadModelDiverged",
     "ReadModelError",
+    "ReadView",
     "Register",
     "RegisterPage",
     "Security",

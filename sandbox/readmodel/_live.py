@@ -1,17 +1,24 @@
-"""The read model of a running market: indexed as the chain moves, caught up before it answers.
+"""The read model of a running market: indexed as the chain moves, by one follower thread.
 
     live = MarketReadModel(market, ReadModel.sqlite(data_dir / "readmodel.sqlite"))
     live.catch_up()            # index up to the chain's head (on start: whatever was missed)
-    live.start()               # a thread keeps it near the head between requests
-    register = live.register("THAMES28")            # read-your-writes: catches up first
+    live.start()               # the follower: indexes what the chain mines, as soon as it is woken
+    live.written(block)        # a write was acknowledged in `block`: wake the follower
+    reader = live.reader(lambda: block)          # one caller's view: never older than its own writes
+    register = reader.register("THAMES28")       # waits (bounded) only until `block` is indexed
     live.stop()
 
-Two ways of keeping up, used together: a follower thread indexes whatever the chain mined every
-`poll_seconds`, so a read seldom finds much to do; and every read first checks the indexed head
-against the chain's and indexes the difference itself, so an answer never misses a write that was
-acknowledged before the read began. Indexing is serialised by one lock (the indexer writes one range
-per database transaction); reads of the chain go through the chain's own guard (py-evm in this
-process is not thread-safe), reads of the database through their own sessions.
+Reads never wait on writes. While the follower runs, it alone indexes (many blocks per database
+transaction, woken by every acknowledged write and every `poll_seconds` besides), and a read answers
+from the read model as indexed, saying which block that is: it waits only until the read model has
+reached the block its caller asked for (a `ReadView`'s `min_block`: the gateway gives the block of
+the caller's own last acknowledged write, or the block a client names), so read-your-writes holds for
+the caller who wrote, and nobody waits for the writes of others. A wait is bounded
+(`wait_seconds`); past it the read indexes up to its block itself, so an answer is never older than
+asked. Without a follower (a library user, a test's throwaway read model), nobody else indexes: every
+read indexes up to the chain's head itself, as the only way to see what was acknowledged before it
+began. Indexing is serialised by one lock; reads of the database go through their own sessions, one
+snapshot per read (`ReadModel.session`), so a read never sees half of what the follower commits.
 
 Securities the market gains later (created through the gateway) are watched from the block they were
 deployed in, found when the market's securities differ from the watched ones. If the chain no longer
@@ -24,7 +31,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from sandbox.market import Market
 from sandbox.readmodel._indexer import Indexer
@@ -41,17 +49,38 @@ from sandbox.readmodel._model import (
 #: chain moving the follower indexes a few blocks at a time and a read seldom finds any left to index;
 #: a look that finds nothing new costs about a millisecond (the head, the newest indexed block's hash).
 DEFAULT_POLL_SECONDS = 0.1
+#: Longest a read waits for the follower to index the block its caller asked for, before it indexes that
+#: block itself (generous: the follower normally gets there within one round).
+DEFAULT_WAIT_SECONDS = 5.0
+#: Shortest time between the starts of two rounds of the follower while no read waits: the blocks mined
+#: meanwhile are indexed together (fewer database transactions and looks at the chain per block).
+DEFAULT_BATCH_SECONDS = 0.05
 _log = logging.getLogger(__name__)
 
 
 class MarketReadModel:
     """A `ReadModel` kept in step with `market`'s chain, its registry and its securities."""
 
-    def __init__(self, market: Market, model: ReadModel, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        market: Market,
+        model: ReadModel,
+        *,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        batch_seconds: float = DEFAULT_BATCH_SECONDS,
+    ) -> None:
         self.market = market
         self.model = model
         self.poll_seconds = poll_seconds
+        self.wait_seconds = wait_seconds
+        self.batch_seconds = batch_seconds
         self._lock = threading.RLock()
+        #: Notified whenever the indexed block moves (`_indexed` is its last known value, -1: unknown).
+        self._progress = threading.Condition()
+        self._indexed = -1
+        self._wake = threading.Event()
+        self._urgent = threading.Event()  # a read waits for a block: no batching delay
         self._indexer = Indexer(market.chain, model)
         self._watched: set[str] = set()
         self._stop = threading.Event()
@@ -62,20 +91,32 @@ class MarketReadModel:
 
     # ------------------------------------------------------------------ keeping up
 
-    def _watch_market(self) -> None:
-        """Watches the registry and every security of the market not yet watched (cheap when none is new)."""
+    def _watch_market(self) -> bool:
+        """Watches the registry and every security of the market not yet watched (cheap when none is new);
+        True if it watched one more (the indexed block may then be lower than it was)."""
         market = self.market
         wanted = {market.registry.address: market.registry.deployed_in_block}
         for token in list(market.securities.values()):
             wanted[token.address] = token.deployed_in_block
         if wanted.keys() <= self._watched:
-            return
+            return False
         with self._lock:
             for address, block in wanted.items():
                 if address not in self._watched:
                     # An unknown deployment block means "from the start": slower, never wrong.
                     self._indexer.add_contract(address, from_block=block or 0)
                     self._watched.add(address)
+            self._indexed_now()
+        return True
+
+    def _indexed_now(self) -> int:
+        """The newest indexed block as the database says, remembered, and told to waiting reads."""
+        indexed = self.model.last_indexed_block()
+        value = -1 if indexed is None else indexed
+        with self._progress:
+            self._indexed = value
+            self._progress.notify_all()
+        return value
 
     def catch_up(self, block: int | None = None) -> int:
         """Indexes up to the chain's head unless `block` (default: the head) is indexed already; returns
@@ -100,8 +141,7 @@ class MarketReadModel:
                     _log.warning("the read model diverged from the chain (%s): rebuilding it", exc)
                     self._rebuild()
                     self._indexer.sync(to_block=target)
-        indexed = self.model.last_indexed_block()
-        return -1 if indexed is None else indexed
+            return self._indexed_now()
 
     def _diverged(self) -> bool:
         """True if the newest block the read model recorded is no longer the chain's block at that height
@@ -113,6 +153,7 @@ class MarketReadModel:
         return False
 
     def _rebuild(self) -> None:
+        self._indexed = -1  # unknown until indexed again: reads ask the database meanwhile
         self.model.reset()
         self.rebuilds += 1
         self._indexer = Indexer(self.market.chain, self.model)
@@ -120,6 +161,54 @@ class MarketReadModel:
         self._watch_market()
 
     # ------------------------------------------------------------------ reads
+
+    @property
+    def following(self) -> bool:
+        """True while the follower thread runs (then it alone indexes, and reads do not)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def indexed_block(self) -> int:
+        """The newest block the read model holds (-1: none), as last seen: no chain read, no lock."""
+        return self._indexed if self._indexed >= 0 else self._indexed_now()
+
+    def written(self, block: int | None = None) -> None:
+        """A write was acknowledged (in `block`): the follower indexes it now rather than at its next poll."""
+        self._wake.set()
+
+    def reach(self, block: int | None) -> int:
+        """What a read does before it reads; returns the newest indexed block, the one it answers as of.
+
+        With the follower running: nothing if the read model holds `block` (None: any block will do);
+        otherwise it wakes the follower and waits until it has indexed `block`, at most `wait_seconds`,
+        then indexes up to `block` itself. Without a follower: indexes up to the chain's head (`catch_up`)."""
+        if not self.following:
+            return self.catch_up()
+        if self._watch_market():  # a security created since the last round: watched from its first block
+            self._wake.set()
+        indexed = self.indexed_block()
+        if block is None or indexed >= block:
+            return indexed
+        self._urgent.set()
+        self._wake.set()
+        deadline = time.monotonic() + self.wait_seconds
+        with self._progress:
+            while self._indexed < block and self.following:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._progress.wait(left)
+            indexed = self._indexed
+        if indexed >= block:
+            return indexed
+        _log.warning(
+            "the follower had not indexed block %d within %.1f s: the read indexes it", block, self.wait_seconds
+        )
+        return self.catch_up(block)
+
+    def reader(self, min_block: Callable[[], int | None]) -> ReadView:
+        """One caller's view (`ReadView`): its reads wait for the read model to reach ``min_block()``."""
+        return ReadView(self, min_block)
 
     def register(self, security: str, *, block: int | None = None) -> Register:
         """`ReadModel.register` of `security` (address or symbol) now or as of `block`, after catching up."""
@@ -165,18 +254,94 @@ class MarketReadModel:
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stop.set()
+            self._wake.set()
+            self._urgent.set()
             thread.join(timeout)
 
     def _follow(self) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
+            self._wake.clear()  # a write acknowledged from now on wakes the next round
+            self._urgent.clear()
             try:
                 self.catch_up()
-            except Exception:  # a failed round is retried on the next; a read catches up by itself
+            except Exception:  # a failed round is retried on the next; a waiting read indexes by itself
                 _log.exception("the read model's follower could not index")
-            self._stop.wait(self.poll_seconds)
+            self._wake.wait(self.poll_seconds)
+            # While writes keep coming, gather `batch_seconds` of them into one round (one database
+            # transaction, one look at the chain) rather than a round per block, unless a read waits.
+            rest = self.batch_seconds - (time.monotonic() - began)
+            if rest > 0 and not self._stop.is_set():
+                self._urgent.wait(rest)
+        with self._progress:
+            self._progress.notify_all()  # reads waiting for it index by themselves
 
     def __enter__(self) -> MarketReadModel:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class ReadView:
+    """One caller's reads of a `MarketReadModel`: each waits until the read model holds the block
+    ``min_block()`` names (None: any), and answers as of the newest indexed block (or the past block it
+    is asked for, which must be indexed first). `block` is the block the last read answered as of.
+
+    `min_block` is called at each read, not before: the gateway's answer to it is the block of the
+    caller's own last acknowledged write (read-your-writes) or the block the request names, and within a
+    request that writes, the chain's head (what the request wrote is then read back)."""
+
+    def __init__(self, live: MarketReadModel, min_block: Callable[[], int | None]) -> None:
+        self.live = live
+        self.market = live.market
+        self.model = live.model
+        self._min_block = min_block
+        self.block: int | None = None
+        #: Called with the newest indexed block at each read (the gateway puts it in a response header).
+        self.on_read: Callable[[int], None] | None = None
+
+    @property
+    def rebuilds(self) -> int:
+        return self.live.rebuilds
+
+    def catch_up(self, block: int | None = None) -> int:
+        """Makes sure the read model holds the caller's block and `block` (a past block to read as of);
+        returns the newest indexed block."""
+        asked = self._min_block()
+        wanted = asked if block is None else max(block, asked if asked is not None else -1)
+        indexed = self.live.reach(wanted)
+        self.block = indexed if block is None else block
+        if self.on_read is not None:
+            self.on_read(indexed)
+        return indexed
+
+    def register(self, security: str, *, block: int | None = None) -> Register:
+        """`ReadModel.register` of `security` (address or symbol) now or as of `block`."""
+        self.catch_up(block)
+        return self.model.register(security, block=block)
+
+    def events(self, contract: str, names: Sequence[str], *, block: int | None = None) -> list[IndexedEvent]:
+        """`ReadModel.events` of `contract` up to `block` (default: the newest indexed block)."""
+        indexed = self.catch_up(block)
+        return self.model.events(contract, names, block=indexed if block is None else block)
+
+    def register_page(
+        self,
+        security: str,
+        *,
+        block: int | None = None,
+        jurisdiction: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RegisterPage:
+        """`ReadModel.register_page` (as `register`)."""
+        self.catch_up(block)
+        return self.model.register_page(security, block=block, jurisdiction=jurisdiction, offset=offset, limit=limit)
+
+    def holder_breakdown(
+        self, security: str, *, block: int | None = None, jurisdiction: str | None = None
+    ) -> HolderBreakdown:
+        """`ReadModel.holder_breakdown` (as `register`)."""
+        self.catch_up(block)
+        return self.model.holder_breakdown(security, block=block, jurisdiction=jurisdiction)

@@ -321,6 +321,12 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    dbapi_connection.isolation_level = None  # transactions begin where SQLAlchemy begins them (`_begin_sqlite`)
+
+
+def _begin_sqlite(connection: Any) -> None:
+    """A read snapshot from the first query of a session to its end (WAL: it blocks no writer)."""
+    connection.exec_driver_sql("BEGIN")
 
 
 class _RecordJoin(NamedTuple):
@@ -343,9 +349,15 @@ class ReadModel:
 
     def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, echo=echo)
+        # One snapshot per session: a read's queries (the indexed block, the count, the page) all see the
+        # same commit of the indexer, never part of one that landed between two of them. PostgreSQL: in
+        # REPEATABLE READ; SQLite: in a transaction begun before the first query (pysqlite itself would
+        # begin none for a SELECT, leaving each query its own snapshot).
+        isolation = {"isolation_level": "REPEATABLE READ"} if url.startswith("postgresql") else {}
+        self.engine: Engine = create_engine(url, echo=echo, **isolation)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _set_sqlite_pragmas)
+            event.listen(self.engine, "begin", _begin_sqlite)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             self._create_schema()

@@ -44,3 +44,29 @@ def test_a_read_indexes_up_to_the_head_it_began_at_not_the_writes_that_came_afte
 
     assert answers == [began_at]  # its own target, not the head that moved meanwhile
     assert live.catch_up() == market.chain.block_number() == began_at + 2  # the next read sees the later ones
+
+
+def test_a_followed_read_waits_only_for_its_block_and_only_so_long_then_indexes_it_itself(tmp_path: Path) -> None:
+    """With the follower running, a read that needs nothing newer answers at once as of what is indexed; a read
+    that needs a newer block waits for the follower at most `wait_seconds`, then indexes that block itself."""
+    market = load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
+    live = MarketReadModel(market, ReadModel.sqlite(tmp_path / "readmodel.sqlite"), wait_seconds=0.5)
+    live.catch_up()
+    live.start()
+    try:
+        assert live.following
+        indexed = live.indexed_block()
+        token = market.security("THAMES28")
+        alice, bob = market.accounts["alice"], market.accounts["bob"]
+        with live._lock:  # the follower is stuck (as behind a long range); this thread may still index
+            written = token.transfer(bob, 1, sender=alice).block_number
+            assert live.reach(None) == indexed < written  # nothing asked for: the read model as it is
+            assert live.reader(lambda: None).register("THAMES28").block == indexed
+            view = live.reader(lambda: written)  # the writer's view: its block, whoever indexes it
+            register = view.register("THAMES28")
+            assert register.block >= written and view.block is not None and view.block >= written
+        held = {h.wallet: h.balance for h in register.holdings}
+        assert held[bob] == token.balance_of(bob)
+    finally:
+        live.stop()
+    assert not live.following

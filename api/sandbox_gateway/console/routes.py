@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from sandbox.contracts.corporate_actions import EquityPayingAgent
 from sandbox.errors import SandboxError
 from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel import ReadView
 from sandbox.rules import InvestorCategory, Jurisdiction
 from sandbox_gateway.asof import AsOfParams
 from sandbox_gateway.console.refusals import REFUSED, STATE_CHANGING, RefusalScope
@@ -286,7 +286,7 @@ def _names_by_key(request: Request) -> dict[str, str]:
     return names
 
 
-def _live(request: Request) -> MarketReadModel:
+def _live(request: Request) -> ReadView:
     """The read model the API's routes answer from (`sandbox_gateway.deps.get_indexed`)."""
     return get_indexed(request)
 
@@ -363,6 +363,9 @@ def login(
     if principal is None:
         return _login_page(request, status=401, error="That key is not known to this sandbox.")
     session = store(request).open(principal)
+    # A session starts from everything acknowledged before it: its first read reflects the chain's head as
+    # of then (`sandbox_gateway.reads`; a sign-in counts as a write of unknown block).
+    request.state.principal = principal
     response = RedirectResponse(home_of(principal), status_code=303)
     response.set_cookie(COOKIE, session.id, httponly=True, samesite="strict", secure=secure_cookies(request), path="/")
     response.delete_cookie(LOGIN_COOKIE, path="/console/login")
@@ -1211,9 +1214,7 @@ def issuer(request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "issuer.html", session, **_issuer_context(request, session.principal), outcome=None)
 
 
-def pay_everyone(
-    market: Market, live: MarketReadModel, principal: Principal, symbol: str, distribution_id: int
-) -> list[str]:
+def pay_everyone(market: Market, live: ReadView, principal: Principal, symbol: str, distribution_id: int) -> list[str]:
     """Pays a funded distribution to every holder of record, in runs of at most `MAX_BATCH`
     wallets (POST .../payments for each run); returns the runs' transaction hashes. The register is read as of the
     record date from the read model, a page at a time; a wallet paid already is skipped on chain."""

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query
 
 from sandbox.contracts.events import CrossBorderTransferRequested
 from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel import ReadView
 from sandbox.readmodel.lists import ListedCrossBorder
 from sandbox.rules import Jurisdiction
 from sandbox_gateway.deps import (
@@ -87,7 +87,7 @@ class _Listing:
     """The cross-border requests of the market's securities, from the read model's indexed events (one
     catch-up, one query per security), scoped to one principal."""
 
-    def __init__(self, market: Market, live: MarketReadModel, principal: Principal) -> None:
+    def __init__(self, market: Market, live: ReadView, principal: Principal) -> None:
         self.market = market
         self.principal = principal
         lists = event_lists(live)
@@ -111,9 +111,7 @@ class _Listing:
         return [_transfer(symbol, request, self._owners.get(request.sender), volumes) for symbol, request in items]
 
 
-def _one(
-    market: Market, live: MarketReadModel, principal: Principal, symbol: str, transfer_id: int
-) -> CrossBorderTransfer:
+def _one(market: Market, live: ReadView, principal: Principal, symbol: str, transfer_id: int) -> CrossBorderTransfer:
     security_or_404(market, symbol)
     listing = _Listing(market, live, principal)
     for item in listing.requests:

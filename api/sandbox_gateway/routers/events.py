@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from sandbox.market import Market
-from sandbox.readmodel import MarketReadModel, SequencedEvent
+from sandbox.readmodel import ReadView, SequencedEvent
 from sandbox_gateway.console.refusals import RefusalScope
 from sandbox_gateway.console.store import ConsoleStore, Refusal
 from sandbox_gateway.deps import AnyPrincipal, get_indexed
@@ -92,9 +92,9 @@ class EventIds:
         self._high = int(store.get(_HIGH) or 0)
         self._seen: tuple[int, int] | None = None
 
-    def base(self, live: MarketReadModel) -> int:
+    def base(self, live: ReadView) -> int:
         """The base of `live`'s present sequence numbers."""
-        generation = (id(live), live.rebuilds)
+        generation = (id(live.live), live.rebuilds)  # the read model, not this request's view of it
         with self._lock:
             if generation != self._seen:
                 first = self._seen is None
@@ -183,7 +183,7 @@ class EventScope:
         return self._actions.sees(event.contract, event.target, event.args)
 
 
-def _next_batch(live: MarketReadModel, ids: EventIds, after: int) -> tuple[int, Sequence[SequencedEvent]]:
+def _next_batch(live: ReadView, ids: EventIds, after: int) -> tuple[int, Sequence[SequencedEvent]]:
     """(base, events) after stream id `after`: the read model's events with their base."""
     live.catch_up()
     while True:
@@ -197,7 +197,7 @@ def _next_batch(live: MarketReadModel, ids: EventIds, after: int) -> tuple[int, 
     return base, batch
 
 
-def _head(live: MarketReadModel, ids: EventIds) -> int:
+def _head(live: ReadView, ids: EventIds) -> int:
     live.catch_up()
     head = ids.base(live) + live.model.last_event_sequence()
     ids.read(head)  # a stream resumes after it: never given again

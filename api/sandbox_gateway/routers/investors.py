@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from sandbox.chain.base import Receipt
 from sandbox.contracts.registry import InvestorAttributes
 from sandbox.market import InvalidInvestorAttributes, Market
-from sandbox.readmodel import MarketReadModel
+from sandbox.readmodel import ReadView
 from sandbox.readmodel.lists import ListedInvestor
 from sandbox.rules import HolderType, InvestorCategory, InvestorStatus, Jurisdiction
 from sandbox_gateway.asof import AsOf, resolve_as_of
@@ -288,15 +288,20 @@ def investor_positions(
     as_of: AsOf,
 ) -> InvestorPositions:
     investor = _visible_or_404(market, principal, identity)
-    block, stamp = resolve_as_of(market, as_of)
-    out: list[Position] = []
+    if as_of.block is None and as_of.at is None:
+        # Now: as of the newest block the read model holds (at least the caller's own last write), not the
+        # chain's head, which would make the read wait for everyone's writes.
+        block = live.catch_up()
+        stamp = market.chain.block_timestamp(block)
+    else:
+        block, stamp = resolve_as_of(market, as_of)
     out = _read_model_positions(market, live, principal, investor, block)
     items, page = page_of(out, paging)
     return InvestorPositions(investor=identity, block_number=block, block_timestamp=stamp, items=items, page=page)
 
 
 def _read_model_positions(
-    market: Market, live: MarketReadModel, principal: Principal, investor: Investor, block: int
+    market: Market, live: ReadView, principal: Principal, investor: Investor, block: int
 ) -> list[Position]:
     """The investor's positions from the read model (caught up to `block` first), in the chain path's
     order: by security symbol, then in the order of the investor's wallets."""

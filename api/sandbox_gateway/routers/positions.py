@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.errors import ContractNotDeployed
 from sandbox.market import Market
-from sandbox.readmodel import Holding, MarketReadModel
+from sandbox.readmodel import Holding, ReadView
 from sandbox_gateway.asof import AsOf, AsOfParams, resolve_as_of
 from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, security_or_404
 from sandbox_gateway.pagination import PageInfo, PageParams, Paging
@@ -43,7 +43,7 @@ def _checked_token(market: Market, principal: Principal, symbol: str) -> Securit
     return token
 
 
-def _register(market: Market, live: MarketReadModel, principal: Principal, symbol: str, as_of: AsOfParams) -> _Register:
+def _register(market: Market, live: ReadView, principal: Principal, symbol: str, as_of: AsOfParams) -> _Register:
     token = _checked_token(market, principal, symbol)
     home = home_of(token)
     if as_of.block is None and as_of.at is None:
@@ -100,7 +100,7 @@ def list_positions(
 
 
 def _positions_page(
-    market: Market, live: MarketReadModel, principal: Principal, symbol: str, paging: PageParams, as_of: AsOfParams
+    market: Market, live: ReadView, principal: Principal, symbol: str, paging: PageParams, as_of: AsOfParams
 ) -> Positions:
     """A page of positions cut by the read model's database (scope as a jurisdiction filter), so that a
     page of a 10,000-holder register does not build the other 9,900 positions."""
@@ -139,9 +139,7 @@ def _in_scope_only(market: Market, principal: Principal, symbol: str) -> tuple[S
     return token, None
 
 
-def _cap_table_from(
-    market: Market, live: MarketReadModel, principal: Principal, symbol: str, as_of: AsOfParams
-) -> CapTable:
+def _cap_table_from(market: Market, live: ReadView, principal: Principal, symbol: str, as_of: AsOfParams) -> CapTable:
     """The cap table's figures aggregated by the read model's database (`holder_breakdown`)."""
     token, only = _in_scope_only(market, principal, symbol)
     block = None
