@@ -180,16 +180,21 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev An investor's cross-border volume in the window: `total` is the sum of its entries
     /// [head, tail), oldest first (expired ones are dropped when the next one is recorded).
+    /// `factor` is the token's split factor (`SplitState.factor`) `total` is expressed at: a share split
+    /// scales the window (lazily, when it is next read) by the splits started since.
     struct CrossBorderVolume {
         uint128 total;
         uint32 head;
         uint32 tail;
+        uint64 factor;
     }
 
-    /// @dev Units an investor sent to another jurisdiction at second `at` (one entry per second).
+    /// @dev Units an investor sent to another jurisdiction at second `at` (one entry per second), in
+    /// units of the split factor `factor` (units then; 0 and 1 both mean before any split).
     struct CrossBorderEntry {
         uint128 amount;
         uint40 at;
+        uint64 factor;
     }
 
     mapping(address identity => CrossBorderVolume) internal _crossBorderVolumes;
@@ -314,10 +319,13 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev A share split: `ratio` (0 = none started yet), the pre-split units not yet split, and the
     /// split's sequence number (a wallet whose `splitId` equals it has been split).
+    /// `factor` is the product of the ratios of every split started (0 before the first): a unit of
+    /// the token's first days is `factor` units now (what scales investors' cross-border windows).
     struct SplitState {
         uint96 unprocessed;
         uint32 ratio;
         uint32 id;
+        uint64 factor;
     }
 
     /// @dev Cold per-wallet bookkeeping of corporate actions, one slot: the wallet's latest record-date

@@ -134,7 +134,7 @@ contract SecurityTokenCrossBorder is SecurityTokenViews {
     /// @dev Requirements: none (a view).
     function crossBorderVolume(address identity) external view returns (uint256 volume, uint256 window) {
         window = _caps.crossBorderWindow;
-        (volume,) = _windowVolume(identity, window);
+        (volume,,) = _windowVolume(identity, window);
     }
 
     /// @notice Plumbing for the token's transfer hook: adds `value` sent by investor `identity` to
@@ -142,30 +142,47 @@ contract SecurityTokenCrossBorder is SecurityTokenViews {
     /// @dev Requirements: the caller is this token itself (its hook, after a cross-border transfer).
     function recordCrossBorderVolume(address identity, uint256 value) external {
         if (_msgSender() != address(this)) revert NotRegulator(_msgSender());
-        (uint256 total, uint256 head) = _windowVolume(identity, _caps.crossBorderWindow);
+        (uint256 total, uint256 head, uint256 factor) = _windowVolume(identity, _caps.crossBorderWindow);
         mapping(uint256 index => CrossBorderEntry) storage entries = _crossBorderEntries[identity];
         uint256 tail = _crossBorderVolumes[identity].tail;
         if (tail > head && entries[tail - 1].at == block.timestamp) {
-            entries[tail - 1].amount += uint128(value);
+            // A split may have completed within this second: the entry is restated in today's units.
+            CrossBorderEntry memory last = entries[tail - 1];
+            entries[tail - 1] =
+                CrossBorderEntry(uint128(last.amount * _since(last.factor, factor) + value), last.at, uint64(factor));
         } else {
-            entries[tail] = CrossBorderEntry(uint128(value), uint40(block.timestamp));
+            entries[tail] = CrossBorderEntry(uint128(value), uint40(block.timestamp), uint64(factor));
             ++tail;
         }
-        _crossBorderVolumes[identity] = CrossBorderVolume(uint128(total + value), uint32(head), uint32(tail));
+        _crossBorderVolumes[identity] =
+            CrossBorderVolume(uint128(total + value), uint32(head), uint32(tail), uint64(factor));
     }
 
-    /// @dev The volume in the window now and the index of its oldest entry still inside.
-    function _windowVolume(address identity, uint256 window) private view returns (uint256 total, uint256 head) {
+    /// @dev The volume in the window now, in today's units (volume recorded before a share split is
+    /// multiplied by the ratios of the splits started since: a 2-for-1 doubles it, as it doubles the
+    /// threshold), the index of its oldest entry still inside, and the token's split factor now.
+    function _windowVolume(address identity, uint256 window)
+        private
+        view
+        returns (uint256 total, uint256 head, uint256 factor)
+    {
+        factor = _split.factor;
         CrossBorderVolume memory v = _crossBorderVolumes[identity];
-        total = v.total;
+        total = v.total * _since(v.factor, factor);
         head = v.head;
         mapping(uint256 index => CrossBorderEntry) storage entries = _crossBorderEntries[identity];
         while (head < v.tail) {
             CrossBorderEntry memory e = entries[head];
             if (uint256(e.at) + window > block.timestamp) break;
-            total -= e.amount;
+            total -= e.amount * _since(e.factor, factor);
             ++head;
         }
+    }
+
+    /// @dev How many units of split factor `now_` one unit of split factor `then` is (the product of
+    /// the ratios of the splits started in between; exact, as factors only ever multiply).
+    function _since(uint256 then, uint256 now_) private pure returns (uint256) {
+        return then == now_ ? 1 : now_ / (then == 0 ? 1 : then);
     }
 
     // ================================================================== settlement clearances

@@ -190,10 +190,10 @@ contract SecurityTokenModule is SecurityTokenBase {
     /// (the PAUSED rule) until `splitBatch` has processed every wallet holding units; the issuance
     /// limit, the per-investor maximum and the cross-border threshold are multiplied now; holder
     /// counts do not change. A supply of 0 completes at once. Cross-border volume already in an
-    /// investor's window is not multiplied (it counts at its pre-split size until it leaves the window).
+    /// investor's window is multiplied too (read in post-split units against the multiplied threshold).
     /// @dev Requirements: caller has AGENT_ROLE; `ratio >= 2`; no split in progress; no cross-border
     /// transfer pending; no scheduled record date still to come; the scaled limits and supply fit
-    /// their storage widths.
+    /// their storage widths; the product of every split's ratio stays below 2^64.
     function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
         if (ratio < 2) revert InvalidSplitRatio(ratio);
         uint8 flags = _config.flags;
@@ -222,8 +222,15 @@ contract SecurityTokenModule is SecurityTokenBase {
             if (threshold >= type(uint96).max) revert SplitOverflow(ratio);
             _limits.crossBorderThreshold = uint96(threshold);
         }
-        uint32 id = _split.id + 1;
-        _split = SplitState({unprocessed: uint96(supply), ratio: uint32(ratio), id: id});
+        SplitState memory previous = _split;
+        uint256 factor = (previous.factor == 0 ? 1 : uint256(previous.factor)) * ratio;
+        if (factor > type(uint64).max) revert SplitOverflow(ratio);
+        _split = SplitState({
+            unprocessed: uint96(supply),
+            ratio: uint32(ratio),
+            id: previous.id + 1,
+            factor: uint64(factor)
+        });
         _config.flags = flags | F_SPLITTING;
         emit SplitStarted(ratio, supply);
         if (supply == 0) _completeSplit(ratio);
