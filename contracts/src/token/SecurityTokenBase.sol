@@ -86,6 +86,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint32 holdingPeriod;
         uint32 maxHolders;
         uint32 approvalWindow;
+        /// @dev How many share splits have started (`SplitState.id`), beside the threshold they scale:
+        /// a cross-border window recorded under fewer splits is restated in today's units.
+        uint24 splits;
     }
 
     struct Caps {
@@ -180,25 +183,28 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev An investor's cross-border volume in the window: `total` is the sum of its entries
     /// [head, tail), oldest first (expired ones are dropped when the next one is recorded).
-    /// `factor` is the token's split factor (`SplitState.factor`) `total` is expressed at: a share split
-    /// scales the window (lazily, when it is next read) by the splits started since.
+    /// `splits` is the number of share splits started when `total` was last written: splits started
+    /// since scale the window (when it is next read) by their ratios.
     struct CrossBorderVolume {
         uint128 total;
         uint32 head;
         uint32 tail;
-        uint64 factor;
+        uint32 splits;
     }
 
     /// @dev Units an investor sent to another jurisdiction at second `at` (one entry per second), in
-    /// units of the split factor `factor` (units then; 0 and 1 both mean before any split).
+    /// the units of the time `splits` share splits had started.
     struct CrossBorderEntry {
         uint128 amount;
         uint40 at;
-        uint64 factor;
+        uint32 splits;
     }
 
     mapping(address identity => CrossBorderVolume) internal _crossBorderVolumes;
     mapping(address identity => mapping(uint256 index => CrossBorderEntry)) internal _crossBorderEntries;
+    /// @dev After the `n`th share split (n >= 1): the product of the ratios of splits 1..n, i.e. how many
+    /// units one unit of the token's first days is now (before any split: 1).
+    mapping(uint256 n => uint256 factor) internal _splitFactors;
 
 
     /// @dev The storage slot of `wallet`'s `Wallet` record.
@@ -319,13 +325,10 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev A share split: `ratio` (0 = none started yet), the pre-split units not yet split, and the
     /// split's sequence number (a wallet whose `splitId` equals it has been split).
-    /// `factor` is the product of the ratios of every split started (0 before the first): a unit of
-    /// the token's first days is `factor` units now (what scales investors' cross-border windows).
     struct SplitState {
         uint96 unprocessed;
         uint32 ratio;
         uint32 id;
-        uint64 factor;
     }
 
     /// @dev Cold per-wallet bookkeeping of corporate actions, one slot: the wallet's latest record-date
@@ -517,7 +520,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
             regSPeriodEnd: t.regSPeriodEnd,
             holdingPeriod: t.holdingPeriod,
             maxHolders: t.maxHolders,
-            approvalWindow: t.approvalWindow
+            approvalWindow: t.approvalWindow,
+            splits: _limits.splits
         });
         Caps storage caps = _caps;
         caps.maxUkHolders = t.maxUkHolders;

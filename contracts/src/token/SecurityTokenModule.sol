@@ -222,15 +222,12 @@ contract SecurityTokenModule is SecurityTokenBase {
             if (threshold >= type(uint96).max) revert SplitOverflow(ratio);
             _limits.crossBorderThreshold = uint96(threshold);
         }
-        SplitState memory previous = _split;
-        uint256 factor = (previous.factor == 0 ? 1 : uint256(previous.factor)) * ratio;
-        if (factor > type(uint64).max) revert SplitOverflow(ratio);
-        _split = SplitState({
-            unprocessed: uint96(supply),
-            ratio: uint32(ratio),
-            id: previous.id + 1,
-            factor: uint64(factor)
-        });
+        uint32 id = _split.id + 1;
+        uint256 factor = (id == 1 ? 1 : _splitFactors[id - 1]) * ratio;
+        if (factor > type(uint64).max || id > type(uint24).max) revert SplitOverflow(ratio);
+        _splitFactors[id] = factor;
+        _limits.splits = uint24(id);
+        _split = SplitState({unprocessed: uint96(supply), ratio: uint32(ratio), id: id});
         _config.flags = flags | F_SPLITTING;
         emit SplitStarted(ratio, supply);
         if (supply == 0) _completeSplit(ratio);
