@@ -86,9 +86,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint32 holdingPeriod;
         uint32 maxHolders;
         uint32 approvalWindow;
-        /// @dev How many share splits have started (`SplitState.id`), beside the threshold they scale:
-        /// a cross-border window recorded under fewer splits is restated in today's units.
-        uint24 splits;
     }
 
     struct Caps {
@@ -100,6 +97,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint8 decimals;
         /// @dev `Terms.crossBorderWindow` (read only on a cross-border transfer).
         uint32 crossBorderWindow;
+        /// @dev How many share splits have started (`SplitState.id`, at most 255), beside the window:
+        /// a cross-border window recorded under fewer splits is restated in today's units.
+        uint8 splits;
     }
 
     struct Counts {
@@ -520,8 +520,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
             regSPeriodEnd: t.regSPeriodEnd,
             holdingPeriod: t.holdingPeriod,
             maxHolders: t.maxHolders,
-            approvalWindow: t.approvalWindow,
-            splits: _limits.splits
+            approvalWindow: t.approvalWindow
         });
         Caps storage caps = _caps;
         caps.maxUkHolders = t.maxUkHolders;

@@ -161,14 +161,14 @@ contract SecurityTokenCrossBorder is SecurityTokenViews {
     /// @dev The volume in the window now, in today's units (volume recorded before a share split is
     /// multiplied by the ratios of the splits started since: a 2-for-1 doubles it, as it doubles the
     /// threshold), the index of its oldest entry still inside, and how many splits have started. The
-    /// split count sits beside the threshold (`_limits`, which a cross-border transfer has read): with
-    /// no split since the window was written nothing more is read.
+    /// split count sits beside the window's length (`_caps`, which a cross-border transfer has read):
+    /// with no split since the window was written nothing more is read.
     function _windowVolume(address identity, uint256 window)
         private
         view
         returns (uint256 total, uint256 head, uint256 splits)
     {
-        splits = _limits.splits;
+        splits = _caps.splits;
         CrossBorderVolume memory v = _crossBorderVolumes[identity];
         total = v.splits == splits ? v.total : _restate(v.total, v.splits, splits);
         head = v.head;

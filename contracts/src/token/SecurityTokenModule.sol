@@ -193,7 +193,8 @@ contract SecurityTokenModule is SecurityTokenBase {
     /// investor's window is multiplied too (read in post-split units against the multiplied threshold).
     /// @dev Requirements: caller has AGENT_ROLE; `ratio >= 2`; no split in progress; no cross-border
     /// transfer pending; no scheduled record date still to come; the scaled limits and supply fit
-    /// their storage widths; the product of every split's ratio stays below 2^64.
+    /// their storage widths; at most 255 splits in the token's life, the product of their ratios
+    /// below 2^64.
     function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
         if (ratio < 2) revert InvalidSplitRatio(ratio);
         uint8 flags = _config.flags;
@@ -224,9 +225,9 @@ contract SecurityTokenModule is SecurityTokenBase {
         }
         uint32 id = _split.id + 1;
         uint256 factor = (id == 1 ? 1 : _splitFactors[id - 1]) * ratio;
-        if (factor > type(uint64).max || id > type(uint24).max) revert SplitOverflow(ratio);
+        if (factor > type(uint64).max || id > type(uint8).max) revert SplitOverflow(ratio);
         _splitFactors[id] = factor;
-        _limits.splits = uint24(id);
+        _caps.splits = uint8(id);
         _split = SplitState({unprocessed: uint96(supply), ratio: uint32(ratio), id: id});
         _config.flags = flags | F_SPLITTING;
         emit SplitStarted(ratio, supply);
