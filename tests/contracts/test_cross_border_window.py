@@ -159,4 +159,3 @@ def test_a_split_inside_the_window_scales_the_volume_already_counted(w: World) -
     assert w.token.cross_border_volume(uk1)[0] == 9_999
     w.at(_ts("2027-04-02T09:00:01"))  # views read 09:00:00
     assert w.token.cross_border_volume(uk1)[0] == 3_999 + 4_000
-
