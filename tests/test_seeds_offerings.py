@@ -18,7 +18,7 @@ import pytest
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.errors import ContractReverted
 from sandbox.market import Market, load_scenario
-from sandbox.rules import RULES_BY_NAME
+from sandbox.rules import RULES_BY_NAME, InvestorCategory, Jurisdiction
 from sandbox.scenario import DEMO_SCENARIO, Scenario
 from sandbox.testing import isolated
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def _demo_market() -> Market:
     scenario = Scenario.from_file(DEMO_SCENARIO)
-    return load_scenario(EmbeddedChain(num_accounts=scenario.accounts_needed), scenario)
+    return load_scenario(EmbeddedChain(num_accounts=scenario.accounts_needed + 1), scenario)  # one spare
 
 
 @pytest.fixture
@@ -108,3 +108,25 @@ def test_the_holding_period_ends_after_twelve_calendar_months(demo: Market) -> N
     assert bond.locked_tokens(demo.wallet("dan")).locked == 1000
     demo.chain.time_travel(lot.unlock_at)  # and the first second of it
     assert bond.lots_of(demo.wallet("dan")) == [] and bond.locked_tokens(demo.wallet("dan")).locked == 0
+
+
+def test_506c_governs_the_offering_not_resales_after_the_holding_period(demo: Market) -> None:
+    # Erin, a non-accredited US investor, could never buy in the 506(c) offering, but Rule 506(c)
+    # does not follow the shares: once Carol's year has run (Rule 144(d)(1)(ii)), she may sell to Erin.
+    # (Before, a token-wide US_ACCREDITED minimum refused that resale forever.)
+    registry, operator = demo.registry, demo.operator
+    erin = demo.chain.accounts[demo.scenario.accounts_needed].address  # the spare account
+    assert registry.wallet_record(erin).identity is None
+    far = demo.chain_time(datetime(2030, 1, 1, tzinfo=UTC))
+    registry.register_investor(erin, erin, Jurisdiction.US, InvestorCategory.US_NON_ACCREDITED, far, sender=operator)
+    carol = demo.wallet("carol")
+    registry.update_investor(carol, InvestorCategory.US_ACCREDITED, far, sender=operator)  # KYC renewed
+    shares = demo.offerings("HUDS")
+    assert shares is not None
+    (lot,) = shares.lots_of(carol)
+    huds = demo.security("HUDS")
+    _at(demo, datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
+    assert huds.detect_transfer_restriction(carol, erin, 100) == RULES_BY_NAME["LOCKUP_ACTIVE"].code
+    demo.chain.time_travel(lot.unlock_at - 1)  # the next transaction: the first second the lot is free
+    huds.transfer(erin, 100, sender=carol)
+    assert huds.balance_of(erin) == 100
