@@ -6,7 +6,8 @@ On the main branch before this change the demo minted outside any offering: THAM
 status at all (a QIB could resell the US tranche to a non-QIB the day after it bought), and HUDS
 locked every unit for 182 days whoever the buyer (a Rule 144A resale to a QIB during the holding
 period, which the law allows, was refused; a 506(c) issuer that does not report holds 1 year, not 6
-months)."""
+months); and token-wide US_ACCREDITED minimums refused any resale to a non-accredited US investor
+forever, though Regulation D governs the offering, not later resales."""
 
 from __future__ import annotations
 
@@ -77,25 +78,46 @@ def test_every_demo_security_issues_in_offerings_whose_status_its_lots_carry(dem
     assert demo.security("HUDS").terms().holding_period == 0
 
 
+def _erin(demo: Market) -> str:
+    """Registers Erin, a non-accredited US investor (no QIB), on the spare account; renews Carol's and
+    Dan's KYC (a year from the load, like the holding period) so the story can run past it."""
+    registry, operator = demo.registry, demo.operator
+    erin = demo.chain.accounts[demo.scenario.accounts_needed].address  # the spare account
+    assert registry.wallet_record(erin).identity is None
+    far = demo.chain_time(datetime(2030, 1, 1, tzinfo=UTC))
+    registry.register_investor(erin, erin, Jurisdiction.US, InvestorCategory.US_NON_ACCREDITED, far, sender=operator)
+    registry.update_investor(demo.wallet("carol"), InvestorCategory.US_ACCREDITED, far, sender=operator)
+    registry.update_investor(demo.wallet("dan"), InvestorCategory.US_QIB, far, sender=operator)
+    return erin
+
+
 def test_resales_in_the_holding_period_follow_the_lot(demo: Market) -> None:
-    # 2 March 2026: Carol (accredited) may resell her restricted notes to Dan, a QIB (Rule 144A), and
-    # the lot goes with them; Dan may not resell restricted notes to Carol, who is no QIB.
+    # 2 March 2026: Carol's and Dan's notes are restricted. Dan may resell to Carol, a QIB (Rule 144A),
+    # and the lot goes with the units; neither may resell to Erin, who is no QIB.
+    erin = _erin(demo)
     _at(demo, datetime(2026, 3, 2, 10, tzinfo=UTC))
     bond = demo.security("THAMES28")
-    bond.transfer(demo.wallet("dan"), 100, sender=demo.wallet("carol"))
-    _refused(demo, "THAMES28", "dan", "carol", 100, "LOCKUP_ACTIVE")
+    bond.transfer(demo.wallet("carol"), 100, sender=demo.wallet("dan"))
+    lots = demo.offerings("THAMES28")
+    assert lots is not None
+    assert sum(lot.amount for lot in lots.lots_of(demo.wallet("carol"))) == 2100
+    assert bond.detect_transfer_restriction(demo.wallet("dan"), erin, 10) == RULES_BY_NAME["LOCKUP_ACTIVE"].code
+    with pytest.raises(ContractReverted) as exc:
+        bond.transfer(erin, 10, sender=demo.wallet("carol"))
+    assert exc.value.rule_name == "LOCKUP_ACTIVE"
     # An offshore resale (Rule 904) to a UK professional is open during the holding period.
     bond.transfer(demo.wallet("alice"), 50, sender=demo.wallet("dan"))
     # HUDS: the same 144A path for the shares (the old 182-day token lock refused it).
     demo.security("HUDS").transfer(demo.wallet("dan"), 200, sender=demo.wallet("carol"))
-    _refused(demo, "HUDS", "bob", "carol", 10, "LOCKUP_ACTIVE")
+    # Bob's Regulation S shares may not reach a US person in their distribution compliance period.
+    _refused(demo, "HUDS", "bob", "carol", 10, "REG_S_DISTRIBUTION_COMPLIANCE")
 
 
 def test_the_holding_period_ends_after_twelve_calendar_months(demo: Market) -> None:
     # Dan's 506(b) notes were bought on 1 January 2026 (the load, seconds after midnight): at 23:59:59
     # on 31 December 2026 they are still restricted; twelve calendar months after the purchase, to the
-    # second, the lot no longer restricts anything. (The demo's KYC runs out a year after the load too,
-    # so the free resale itself is not attempted here.)
+    # second, the lot no longer restricts anything, and Dan resells to Erin.
+    erin = _erin(demo)
     bond = demo.offerings("THAMES28")
     assert bond is not None
     (lot,) = bond.lots_of(demo.wallet("dan"))
@@ -103,24 +125,23 @@ def test_the_holding_period_ends_after_twelve_calendar_months(demo: Market) -> N
         365 * 86_400
     )
     _at(demo, datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
-    _refused(demo, "THAMES28", "dan", "carol", 100, "LOCKUP_ACTIVE")
+    with pytest.raises(ContractReverted) as exc:
+        demo.security("THAMES28").transfer(erin, 100, sender=demo.wallet("dan"))
+    assert exc.value.rule_name == "LOCKUP_ACTIVE"
     demo.chain.time_travel(lot.unlock_at - 1)  # views read the last second before the unlock
     assert bond.locked_tokens(demo.wallet("dan")).locked == 1000
     demo.chain.time_travel(lot.unlock_at)  # and the first second of it
     assert bond.lots_of(demo.wallet("dan")) == [] and bond.locked_tokens(demo.wallet("dan")).locked == 0
+    demo.security("THAMES28").transfer(erin, 100, sender=demo.wallet("dan"))
+    assert demo.security("THAMES28").balance_of(erin) == 100
 
 
 def test_506c_governs_the_offering_not_resales_after_the_holding_period(demo: Market) -> None:
     # Erin, a non-accredited US investor, could never buy in the 506(c) offering, but Rule 506(c)
     # does not follow the shares: once Carol's year has run (Rule 144(d)(1)(ii)), she may sell to Erin.
     # (Before, a token-wide US_ACCREDITED minimum refused that resale forever.)
-    registry, operator = demo.registry, demo.operator
-    erin = demo.chain.accounts[demo.scenario.accounts_needed].address  # the spare account
-    assert registry.wallet_record(erin).identity is None
-    far = demo.chain_time(datetime(2030, 1, 1, tzinfo=UTC))
-    registry.register_investor(erin, erin, Jurisdiction.US, InvestorCategory.US_NON_ACCREDITED, far, sender=operator)
+    erin = _erin(demo)
     carol = demo.wallet("carol")
-    registry.update_investor(carol, InvestorCategory.US_ACCREDITED, far, sender=operator)  # KYC renewed
     shares = demo.offerings("HUDS")
     assert shares is not None
     (lot,) = shares.lots_of(carol)
