@@ -49,11 +49,11 @@ def build_chain(transactions: int) -> tuple[EmbeddedChain, list[str]]:
     scenario = Scenario.from_file(DEMO_SCENARIO)
     chain = EmbeddedChain(num_accounts=max(20, scenario.accounts_needed))
     market = load_scenario(chain, scenario)
-    spec = max(scenario.securities, key=lambda s: len(s.holdings))
+    spec = max(scenario.securities, key=lambda s: len(s.initial_holdings))
     token = market.security(spec.symbol)
-    holders = [market.accounts[k] for k in spec.holdings]
+    holders = [market.accounts[k] for k in spec.initial_holdings]
     investors = {i.key: i for i in scenario.investors}
-    first_key = next(iter(spec.holdings))
+    first_key = next(iter(spec.initial_holdings))
     category = InvestorCategory[investors[first_key].category]
     start = time.perf_counter()
     for i in range(transactions):

@@ -587,10 +587,11 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         market.securities[spec.symbol] = token
         market.issuer_of[spec.symbol] = spec.issuer
         step(f"security {spec.symbol} deployed")
-        if spec.offerings:
-            _open_offerings(market, spec, token, step)
-        elif spec.bond is None and spec.equity is None:
-            _issue_holdings(market, spec, step)
+        if spec.bond is None and spec.equity is None:
+            if spec.offerings:
+                _open_offerings(market, spec, token, step)
+            else:
+                _issue_holdings(market, spec, step)
     if scenario.cash_tokens:
         market.settlement = DvPSettlement.deploy(chain, sender=operator)
         step("delivery-versus-payment contract deployed")
@@ -602,7 +603,10 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
         if spec.bond is not None or spec.equity is not None:
             _deploy_paying_agent(market, spec)
             step(f"paying agent of {spec.symbol} deployed")
-            _issue_holdings(market, spec, step)
+            if spec.offerings:
+                _open_offerings(market, spec, market.securities[spec.symbol], step)
+            else:
+                _issue_holdings(market, spec, step)
     if scenario.history:
         market.history.extend(replay_history(market, scenario.history, step).history)
     return market

@@ -301,8 +301,9 @@ class SecuritySpec(_Strict):
     equity: EquitySpec | None = None
     #: The security's offerings: when listed, every unit is issued in one of them (an
     #: `OfferingRegistry` keeps the offerings and the lots carrying restricted / Reg S status), and the
-    #: security's own `holdings` and Rule 144 terms (`holding_period_days`, `lock_all_acquisitions`)
-    #: must be empty.
+    #: security's own `holdings`, Rule 144 terms (`holding_period_days`, `lock_all_acquisitions`) and
+    #: token-wide Regulation S period (`reg_s_days`) must be empty. Bonds and share classes issue in
+    #: offerings too, once their paying agent is wired (record dates need a zero supply).
     offerings: list[OfferingSpec] = []
     #: When the issuer became an SEC reporting company (Rule 144(d)(1): 6-month holding period once it
     #: has reported for 90 days, else 1 year); absent: non-reporting.
@@ -315,17 +316,25 @@ class SecuritySpec(_Strict):
         if self.offerings:
             if self.holdings:
                 raise ValueError(f"security {self.symbol}: with offerings, units are issued in an offering's holdings")
-            if self.rules.holding_period_days or self.rules.lock_all_acquisitions:
+            if self.rules.holding_period_days or self.rules.lock_all_acquisitions or self.rules.reg_s_days:
                 raise ValueError(
-                    f"security {self.symbol}: with offerings, Rule 144 periods follow each lot's offering "
-                    "(holding_period_days and lock_all_acquisitions must be off)"
+                    f"security {self.symbol}: with offerings, Rule 144 and Regulation S periods follow each "
+                    "lot's offering (holding_period_days, lock_all_acquisitions and reg_s_days must be off)"
                 )
-            if self.bond is not None or self.equity is not None:
-                raise ValueError(f"security {self.symbol}: offerings are for plain securities (no paying agent yet)")
             keys = [o.key for o in self.offerings]
             if len(set(keys)) != len(keys):
                 raise ValueError(f"security {self.symbol}: offering keys must be unique")
         return self
+
+    @property
+    def initial_holdings(self) -> dict[str, int]:
+        """What loading issues, wallet by wallet: the security's own `holdings`, or, with offerings, the
+        sum of what each offering issues to each wallet (in the order first listed)."""
+        issued = dict(self.holdings)
+        for offering in self.offerings:
+            for wallet, amount in offering.holdings.items():
+                issued[wallet] = issued.get(wallet, 0) + amount
+        return issued
 
     def offering_id(self, key: str) -> int:
         """The on-chain id of offering `key` (1, 2, ... in the order listed)."""
@@ -626,11 +635,11 @@ class Scenario(_Strict):
                         f"security {security.symbol}: its issuer {security.issuer} needs a treasury_account "
                         "to fund payments"
                     )
-            for offering in security.offerings:
-                for holder in offering.holdings:
-                    self._investor_of(holder, f"security {security.symbol}, offering {offering.key}")
-            for holder in security.holdings:
-                investor = self._investor_of(holder, f"security {security.symbol}")
+            holders = [(h, f"security {security.symbol}") for h in security.holdings] + [
+                (h, f"security {security.symbol}, offering {o.key}") for o in security.offerings for h in o.holdings
+            ]
+            for holder, where in holders:
+                investor = self._investor_of(holder, where)
                 if investor.jurisdiction not in security.admitted:
                     raise ValueError(
                         f"security {security.symbol}: {holder} is in {investor.jurisdiction}, "

@@ -120,7 +120,7 @@ def _client_commands_work(url: str, scenario: Scenario) -> None:
     csv = _cli("cap-table", "THAMES28", "--csv", "--url", url, "--key", fca)
     assert csv.returncode == 0, csv.stdout
     assert csv.stdout.splitlines()[0].startswith("security,block,wallet")
-    assert len(csv.stdout.splitlines()) == 1 + len(scenario.securities[0].holdings)
+    assert len(csv.stdout.splitlines()) == 1 + len(scenario.securities[0].initial_holdings)
     before = httpx.get(f"{url}/health").json()["block_timestamp"]
     travelled = _cli("time-travel", "86400", "--url", url, "--key", operator)
     assert travelled.returncode == 0, travelled.stdout

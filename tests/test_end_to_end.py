@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from sandbox.contracts.offerings import Exemption, OfferingTerms
 from sandbox.errors import ContractReverted
 from sandbox.market import Market
 from sandbox.rules import RULES_BY_CODE, InvestorCategory, Jurisdiction
@@ -28,8 +29,14 @@ def test_register_mint_transfer_refuse_freeze_refuse(market: Market, demo_scenar
     market.registry.register_investor(
         us_wallet, us_wallet, Jurisdiction.US, InvestorCategory.US_ACCREDITED, kyc_until, sender=market.operator
     )
-    # Mint, and a compliant transfer succeeds.
-    token.mint(uk_wallet, 1_000, sender=issuer)
+    # Issue in an offering (the demo's units are issued only in offerings: issue 11), a UK
+    # professional placing opened now, and a compliant transfer succeeds.
+    now = chain.timestamp()
+    offerings = market.offerings("THAMES28")
+    assert offerings is not None
+    terms = OfferingTerms(Exemption.UK_PROFESSIONAL_PLACEMENT, now, now + 30 * 86_400, False)
+    placing = offerings.open_offering(terms, sender=issuer)
+    offerings.issue(placing, uk_wallet, 1_000, sender=issuer)
     receipt = token.transfer(us_wallet, 250, sender=uk_wallet)
     [event] = token.events(receipt, "Transfer")
     assert event.args == {"from": uk_wallet, "to": us_wallet, "value": 250}

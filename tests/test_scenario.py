@@ -29,10 +29,10 @@ def test_demo_scenario_is_valid() -> None:
         (lambda d: d["investors"][0].update(category="US_QIB"), "is not a GB category"),
         (lambda d: d["investors"][1].update(account=d["investors"][0]["account"]), "account of its own"),
         (lambda d: d["securities"][0].update(issuer="nobody"), "unknown issuer"),
-        (lambda d: d["securities"][0]["holdings"].update(zed=1), "unknown investor"),
+        (lambda d: d["securities"][0]["offerings"][0]["holdings"].update(zed=1), "unknown investor"),
         (lambda d: d["securities"][0].update(admitted=["GB"]), "does not admit"),
         (lambda d: d["regulators"][0].update(jurisdiction="FR"), "Input should be 'GB' or 'US'"),
-        (lambda d: d["securities"][0]["holdings"].update(alice=-5), "greater than 0"),
+        (lambda d: d["securities"][0]["offerings"][0]["holdings"].update(alice=-5), "greater than 0"),
     ],
 )
 def test_invalid_scenarios_are_refused_with_a_reason(mutate: Any, message: str) -> None:

@@ -29,6 +29,7 @@ def test_stated_attributes_reach_the_registry_and_the_rest_are_derived() -> None
     bob = next(i for i in raw["investors"] if i["key"] == "bob")
     bob.update(qib=True)  # a UK eligible counterparty that is a QIB: no US category needed
     carol = next(i for i in raw["investors"] if i["key"] == "carol")
+    carol.pop("qib", None)  # the demo's Carol is a QIB (an entity); here she is a natural person
     carol.update(holder_type="NATURAL_PERSON", us_person=False, accreditation_valid_days=90)
     scenario = Scenario.model_validate(raw)
     chain = EmbeddedChain(num_accounts=max(scenario.accounts_needed, 10))

@@ -113,11 +113,15 @@ def test_the_scenario_has_the_participants_issue_5_asks_for(scenario: Scenario) 
     assert gilt.home == "GB" and gilt.rules.uk_min_category == "UK_RETAIL"
     # One US corporate bond in two tranches: offshore (Reg S period, then QIBs) and 144A (QIBs only).
     assert reg_s.issuer == rule_144a.issuer and reg_s.home == rule_144a.home == "US"
-    assert reg_s.rules.reg_s_days == 40 and reg_s.rules.us_min_category == "US_QIB"
-    assert rule_144a.rules.us_min_category == "US_QIB" and rule_144a.rules.reg_s_days == 0
+    # Each tranche's status comes from its offering (issue 11): the Reg S period runs from the closing
+    # (Rule 902(f)), not from when the token's terms were written; restricted periods follow each lot.
+    assert [o.exemption for o in reg_s.offerings] == ["REG_S_CATEGORY_2"] and reg_s.rules.us_min_category == "US_QIB"
+    assert [o.exemption for o in rule_144a.offerings] == ["RULE_144A"] and rule_144a.rules.us_min_category == "US_QIB"
     assert equity_uk.home == "GB" and equity_uk.rules.uk_min_category == "UK_PROFESSIONAL"
-    assert equity_us.home == "US" and equity_us.rules.us_min_category == "US_ACCREDITED"
-    assert equity_us.rules.holding_period_days == 182
+    # 506(c) governs the offering, not resales after the holding period: no token-wide US minimum.
+    assert equity_us.home == "US" and equity_us.rules.us_min_category is None
+    assert [o.exemption for o in equity_us.offerings] == ["REG_D_506C", "REG_S_CATEGORY_3"]
+    assert all(s.offerings and not s.holdings for s in scenario.securities)
     kinds = Counter(a.kind for a in scenario.history)
     assert kinds["freeze"] == 1
     assert kinds["dvp_trade"] + kinds["dvp_batch"] >= 10 and kinds["transfer"] >= 5
@@ -142,7 +146,7 @@ def test_check_scenario_accepts_it() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["securities"][0]["holdings"].update({"barclane-bank/2": 5}), "names none"),
+        (lambda d: d["securities"][0]["offerings"][0]["holdings"].update({"barclane-bank/2": 5}), "names none"),
         (lambda d: d["investors"][1].update(extra_accounts=[53]), "account of its own"),
         (lambda d: d["history"].append({"kind": "advance_time", "to": "2026-01-02T00:00:00Z"}), "is not after"),
         (lambda d: d["history"].append({"kind": "advance_time", "to": "2026-12-02T00:00:00"}), "needs a time zone"),
@@ -603,3 +607,69 @@ def test_a_security_with_offerings_issues_only_in_them(scenario: Scenario) -> No
     raw["history"].insert(-1, {"kind": "issue", "security": "HARB29", "to": "emma-johnson", "amount": 1})
     with pytest.raises(ValueError, match="name it"):
         Scenario.model_validate(raw)
+
+
+def test_every_seeded_security_issues_in_an_offering_whose_status_its_lots_carry(market: Market) -> None:
+    """Issue 11: every seeded security is issued in offerings under the exemption its buyers need, and
+    its lots carry that offering's status (on today's main only HARB29 did; the others minted outside
+    any offering, with a token-wide Reg S period from the terms and a 182-day lock-up)."""
+    start = market.chain_time(datetime(2026, 1, 1, tzinfo=UTC))
+    for symbol in ("UKT31", "CASC31S", "CASC31A", "PENN", "SIER", "HARB29"):
+        offerings = market.offerings(symbol)
+        assert offerings is not None, symbol
+        issued = sum(o.issued for o in offerings.offerings())
+        assert issued > 0, symbol
+
+    # The gilt: a UK public offer (no status) and a Rule 144A sale to US QIBs (restricted, Rule 144(a)(3)).
+    gilt = market.offerings("UKT31")
+    assert gilt is not None
+    uk, us = gilt.offerings()
+    assert (uk.exemption.name, uk.restricted, uk.period_ends_at) == ("UK_PUBLIC_OFFER", False, 0)
+    assert (us.exemption.name, us.restricted) == ("RULE_144A", True)
+    assert gilt.lots_of(market.wallet("tamar-investment-bank")) == []
+    (lot,) = gilt.lots_of(market.wallet("boston-mutual"))
+    assert (lot.offering_id, lot.amount, lot.restricted) == (2, 2500, True)
+    assert lot.unlock_at == gilt.add_months(lot.acquired_at, 12)  # a non-reporting issuer: one year
+
+    # Cascade's Reg S notes: 40 days from the closing, 2 January 09:00, to 11 February 09:00.
+    regs = market.offerings("CASC31S")
+    assert regs is not None
+    (offering,) = regs.offerings()
+    assert offering.period_ends_at == market.chain_time(datetime(2026, 2, 11, 9, tzinfo=UTC))
+    assert not offering.restricted  # debt sold offshore: no Rule 144 restriction, only the period
+
+    # Cascade's 144A notes: a reporting issuer (since 2012), six calendar months.
+    rule_144a = market.offerings("CASC31A")
+    assert rule_144a is not None
+    (lot,) = rule_144a.lots_of(market.wallet("hudson-valley-bank"))
+    assert lot.amount == 4000 - 750 and lot.acquired_at >= start  # it sold 750 to Keystone (a QIB)
+    assert lot.unlock_at == rule_144a.add_months(lot.acquired_at, 6)
+    # The 750 went with their lot to Keystone, then on to its custody wallet (Rule 144(d)(3) tacking).
+    (moved,) = rule_144a.lots_of(market.wallet("keystone-funds/2"))
+    assert (moved.amount, moved.acquired_at) == (750, lot.acquired_at)
+
+    # Pennine's shares: a UK professional placing, and a 506(b) US tranche (restricted) for accredited buyers.
+    penn = market.offerings("PENN")
+    assert penn is not None
+    assert [(o.exemption.name, o.restricted) for o in penn.offerings()] == [
+        ("UK_PROFESSIONAL_PLACEMENT", False),
+        ("REG_D_506B", True),
+    ]
+    assert penn.lots_of(market.wallet("avon-asset-mgmt")) == []
+    (lot,) = penn.lots_of(market.wallet("juniper-family-office"))
+    assert (lot.offering_id, lot.amount) == (2, 40000)
+
+    # Sierra's shares: 506(c) lots (two closings) doubled by the 2-for-1 split of 18 February, with
+    # their acquisition dates kept (Rule 144(d)(3)(i)); Kennet's offshore lot is Category 3 equity.
+    sier = market.offerings("SIER")
+    assert sier is not None
+    (lot,) = sier.lots_of(market.wallet("brooklyn-angels"))
+    assert (lot.offering_id, lot.amount, lot.restricted) == (1, 70000, True)
+    assert lot.acquired_at < market.chain_time(datetime(2026, 1, 2, tzinfo=UTC))
+    assert lot.unlock_at == sier.add_months(lot.acquired_at, 12)
+    (lot,) = sier.lots_of(market.wallet("irving-ira"))
+    second_closing = market.chain_time(datetime(2026, 1, 19, 9, 30, tzinfo=UTC))
+    assert second_closing <= lot.acquired_at < second_closing + 60 and lot.amount == 8000
+    (lot,) = sier.lots_of(market.wallet("kennet-advisers"))
+    assert (lot.offering_id, lot.amount, lot.restricted) == (2, 20000, True)
+    assert lot.reg_s_until == sier.add_months(market.chain_time(datetime(2026, 1, 2, 9, tzinfo=UTC)), 12)

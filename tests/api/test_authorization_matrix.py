@@ -93,6 +93,14 @@ def _thames_opens_an_offering(client: TestClient, market: Market, keys: dict[str
     _thames_creates_offr1(client, market, keys, offering=True)
 
 
+def _thames_mints_offr1(client: TestClient, market: Market, keys: dict[str, str]) -> None:
+    """OFFR1 with units issued outside any offering (the demo's securities issue in offerings)."""
+    _thames_creates_offr1(client, market, keys)
+    body = {"to": market.accounts["alice"], "amount": 1}
+    response = client.post("/securities/OFFR1/mint", json=body, headers=bearer(keys["thames"]))
+    assert response.status_code == 201, response.text
+
+
 # ---------------------------------------------------------------- corporate actions (THAMES28 is a bond)
 FIRST_COUPON_DATE = 1_782_864_000  # 2026-07-01 00:00 UTC, the first coupon date of THAMES28 in the demo
 
@@ -199,11 +207,14 @@ CASES = [
         body=lambda m: {"symbol": "NEWCO", "name": "NewCo plc", "home": "GB", "admitted": ["GB"]},
     ),
     Case(
+        # A security without offerings: the demo's THAMES28 issues only in its offerings (issue 11), so
+        # a plain mint of it is refused on chain (ISSUANCE_OUTSIDE_OFFERING) whoever asks.
         "securities-mint",
         "POST",
-        _const(f"{S}/mint"),
+        _const("/securities/OFFR1/mint"),
         _statuses(403, thames=201),
         body=lambda m: {"to": m.accounts["alice"], "amount": 1},
+        setup=_thames_creates_offr1,
     ),
     Case("offerings-list", "GET", _const(f"{S}/offerings"), _statuses(403, fca=200, sec=200, thames=200)),
     Case(
@@ -221,13 +232,14 @@ CASES = [
     Case(
         "offerings-create-after-issuance",
         "POST",
-        _const(f"{S}/offerings"),
+        _const("/securities/OFFR1/offerings"),
         _statuses(403, thames=409),
         body=lambda m: {
             "exemption": "UK_PUBLIC_OFFER",
             "first_offer_at": m.chain.timestamp(),
             "closing_at": 2_000_000_000,
         },
+        setup=_thames_mints_offr1,
     ),
     Case(
         "offerings-issue",

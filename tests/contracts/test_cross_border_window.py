@@ -107,3 +107,55 @@ def test_a_window_of_zero_counts_each_transfer_alone_and_cannot_loosen_an_approv
     allowed(token, uk1, us, 3_000)
     assert token.cross_border_volume(uk1) == (0, 0)
     assert token.detect_transfer_restriction(uk1, us, THRESHOLD) == CROSS_BORDER
+
+
+def test_a_split_inside_the_window_scales_the_volume_already_counted(w: World) -> None:
+    # Threshold 5,000, 30-day window. On 1 March 2027 the investor uk1 sends 2,000 abroad from one
+    # wallet and, on 3 March, 1,000 from its other wallet: 3,000 in its window. On 10 March a 2-for-1
+    # split doubles the threshold to 10,000 and every holding; the 3,000 already sent are 6,000 of
+    # today's units. 4,000 more (2,000 pre-split units: 5,000 in all) need both regulators; before the
+    # fix the window kept 3,000 old units beside new ones, 7,000 < 10,000, and the transfer passed.
+    _setup(w)
+    uk1, uk1b, us = w.w["uk1"], w.w["uk1b"], w.w["us_acc"]
+    w.token.mint(uk1b, 2_000, sender=w.issuer)
+    w.at(_ts("2027-03-01T09:00:00"))
+    allowed(w.token, uk1, us, 2_000, view=False)
+    w.at(_ts("2027-03-03T09:00:00"))
+    allowed(w.token, uk1b, us, 1_000, view=False)
+    assert w.token.cross_border_volume(uk1) == (3_000, 30 * DAY)
+
+    w.at(_ts("2027-03-10T10:00:00"))
+    w.token.start_split(2, sender=w.issuer)
+    # uk1's two wallets are split one by one; its window (one per investor) doubles once.
+    w.token.split_batch([uk1, uk1b], sender=w.issuer)
+    w.token.split_batch([w.w["uk2"], us], sender=w.issuer)
+    assert not w.token.split_in_progress().in_progress
+    assert w.token.terms().cross_border_threshold == 2 * THRESHOLD
+    assert w.token.cross_border_volume(uk1) == (6_000, 30 * DAY)
+
+    w.at(_ts("2027-03-10T11:00:00"))
+    refused(
+        w.token,
+        uk1,
+        us,
+        4_000,
+        "CROSS_BORDER_APPROVAL_REQUIRED",
+        "CrossBorderApprovalRequired",
+        value=4_000,
+        threshold=2 * THRESHOLD,
+        windowVolume=6_000,
+    )
+    allowed(w.token, uk1, us, 3_999, view=False)  # 9,999 of today's units: below the threshold
+    assert w.token.cross_border_volume(uk1)[0] == 9_999
+
+    # The 2,000 of 1 March (4,000 today) count through 08:59:59 on 31 March, no longer at 09:00:00.
+    w.at(_ts("2027-03-31T08:59:59"))
+    refused(w.token, uk1, us, 1, "CROSS_BORDER_APPROVAL_REQUIRED", "CrossBorderApprovalRequired", windowVolume=9_999)
+    w.at(_ts("2027-03-31T09:00:00"))
+    allowed(w.token, uk1, us, 4_000, view=False)  # 5,999 + 4,000 = 9,999
+    assert w.token.cross_border_volume(uk1)[0] == 9_999
+    # The 1,000 of 3 March (2,000 today) leave at 09:00:00 on 2 April; the 3,999 of 10 March stay.
+    w.at(_ts("2027-04-02T09:00:00"))  # views read the block before: 08:59:59
+    assert w.token.cross_border_volume(uk1)[0] == 9_999
+    w.at(_ts("2027-04-02T09:00:01"))  # views read 09:00:00
+    assert w.token.cross_border_volume(uk1)[0] == 3_999 + 4_000

@@ -145,5 +145,5 @@ def test_scenario_option_deploys_a_record_date_security() -> None:
     scenario = demo.model_copy(update={"securities": [first.model_copy(update={"record_dates": True}), *rest]})
     market = load_scenario(in_process_chain(num_accounts=20), scenario)
     assert market.security(first.symbol).record_dates_enabled()
-    assert market.security(first.symbol).total_supply() == sum(first.holdings.values())
+    assert market.security(first.symbol).total_supply() == sum(first.initial_holdings.values())
     assert rest and not any(market.security(s.symbol).record_dates_enabled() for s in rest)

@@ -26,10 +26,10 @@ def history() -> History:
     scenario = Scenario.from_file(DEMO_SCENARIO)
     chain = EmbeddedChain(num_accounts=max(20, scenario.accounts_needed + 1))
     market = load_scenario(chain, scenario)
-    spec = max(scenario.securities, key=lambda s: len(s.holdings))
-    assert len(spec.holdings) >= 3, "the demo needs a security with three holders for these tests"
+    spec = max(scenario.securities, key=lambda s: len(s.initial_holdings))
+    assert len(spec.initial_holdings) >= 3, "the demo needs a security with three holders for these tests"
     token = market.security(spec.symbol)
-    ranked = sorted(spec.holdings.items(), key=lambda kv: -kv[1])
+    ranked = sorted(spec.initial_holdings.items(), key=lambda kv: -kv[1])
     holders = {key: market.accounts[key] for key, _ in ranked}
     keys = list(holders)
     first, second, third = keys[0], keys[1], keys[2]

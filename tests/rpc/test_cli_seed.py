@@ -36,7 +36,7 @@ def test_seed_deploys_the_demo_on_anvil(anvil: AnvilNode, demo: Scenario, tmp_pa
         assert deployment["chain_id"] == chain.chain_id
         assert set(deployment["securities"]) == {s.symbol for s in demo.securities}
         token = SecurityToken(chain, deployment["securities"]["THAMES28"])
-        assert token.balance_of(deployment["accounts"]["alice"]) == demo.securities[0].holdings["alice"]
+        assert token.balance_of(deployment["accounts"]["alice"]) == demo.securities[0].initial_holdings["alice"]
     finally:
         chain.revert(start)
 
@@ -66,7 +66,7 @@ def test_seed_on_a_default_anvil_funds_the_accounts_it_needs(demo: Scenario, tmp
         deployment = json.loads(out.read_text())
         chain = RpcChain(node.url, num_accounts=20)
         token = SecurityToken(chain, deployment["securities"]["HUDS"])
-        assert token.balance_of(deployment["accounts"]["carol"]) == demo.securities[1].holdings["carol"]
+        assert token.balance_of(deployment["accounts"]["carol"]) == demo.securities[1].initial_holdings["carol"]
 
 
 def test_seed_refuses_before_sending_anything_when_the_first_account_cannot_fund_the_rest(

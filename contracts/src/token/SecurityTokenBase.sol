@@ -97,6 +97,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint8 decimals;
         /// @dev `Terms.crossBorderWindow` (read only on a cross-border transfer).
         uint32 crossBorderWindow;
+        /// @dev How many share splits have started (`SplitState.id`, at most 255), beside the window:
+        /// a cross-border window recorded under fewer splits is restated in today's units.
+        uint8 splits;
     }
 
     struct Counts {
@@ -180,20 +183,28 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
 
     /// @dev An investor's cross-border volume in the window: `total` is the sum of its entries
     /// [head, tail), oldest first (expired ones are dropped when the next one is recorded).
+    /// `splits` is the number of share splits started when `total` was last written: splits started
+    /// since scale the window (when it is next read) by their ratios.
     struct CrossBorderVolume {
         uint128 total;
         uint32 head;
         uint32 tail;
+        uint32 splits;
     }
 
-    /// @dev Units an investor sent to another jurisdiction at second `at` (one entry per second).
+    /// @dev Units an investor sent to another jurisdiction at second `at` (one entry per second), in
+    /// the units of the time `splits` share splits had started.
     struct CrossBorderEntry {
         uint128 amount;
         uint40 at;
+        uint32 splits;
     }
 
     mapping(address identity => CrossBorderVolume) internal _crossBorderVolumes;
     mapping(address identity => mapping(uint256 index => CrossBorderEntry)) internal _crossBorderEntries;
+    /// @dev After the `n`th share split (n >= 1): the product of the ratios of splits 1..n, i.e. how many
+    /// units one unit of the token's first days is now (before any split: 1).
+    mapping(uint256 n => uint256 factor) internal _splitFactors;
 
 
     /// @dev The storage slot of `wallet`'s `Wallet` record.

@@ -134,7 +134,7 @@ contract SecurityTokenCrossBorder is SecurityTokenViews {
     /// @dev Requirements: none (a view).
     function crossBorderVolume(address identity) external view returns (uint256 volume, uint256 window) {
         window = _caps.crossBorderWindow;
-        (volume,) = _windowVolume(identity, window);
+        (volume,,) = _windowVolume(identity, window);
     }
 
     /// @notice Plumbing for the token's transfer hook: adds `value` sent by investor `identity` to
@@ -142,30 +142,49 @@ contract SecurityTokenCrossBorder is SecurityTokenViews {
     /// @dev Requirements: the caller is this token itself (its hook, after a cross-border transfer).
     function recordCrossBorderVolume(address identity, uint256 value) external {
         if (_msgSender() != address(this)) revert NotRegulator(_msgSender());
-        (uint256 total, uint256 head) = _windowVolume(identity, _caps.crossBorderWindow);
+        (uint256 total, uint256 head, uint256 splits) = _windowVolume(identity, _caps.crossBorderWindow);
         mapping(uint256 index => CrossBorderEntry) storage entries = _crossBorderEntries[identity];
         uint256 tail = _crossBorderVolumes[identity].tail;
         if (tail > head && entries[tail - 1].at == block.timestamp) {
-            entries[tail - 1].amount += uint128(value);
+            // A split may have started within this second: the entry is restated in today's units.
+            CrossBorderEntry memory last = entries[tail - 1];
+            uint256 amount = last.splits == splits ? last.amount : _restate(last.amount, last.splits, splits);
+            entries[tail - 1] = CrossBorderEntry(uint128(amount + value), last.at, uint32(splits));
         } else {
-            entries[tail] = CrossBorderEntry(uint128(value), uint40(block.timestamp));
+            entries[tail] = CrossBorderEntry(uint128(value), uint40(block.timestamp), uint32(splits));
             ++tail;
         }
-        _crossBorderVolumes[identity] = CrossBorderVolume(uint128(total + value), uint32(head), uint32(tail));
+        _crossBorderVolumes[identity] =
+            CrossBorderVolume(uint128(total + value), uint32(head), uint32(tail), uint32(splits));
     }
 
-    /// @dev The volume in the window now and the index of its oldest entry still inside.
-    function _windowVolume(address identity, uint256 window) private view returns (uint256 total, uint256 head) {
+    /// @dev The volume in the window now, in today's units (volume recorded before a share split is
+    /// multiplied by the ratios of the splits started since: a 2-for-1 doubles it, as it doubles the
+    /// threshold), the index of its oldest entry still inside, and how many splits have started. The
+    /// split count sits beside the window's length (`_caps`, which a cross-border transfer has read):
+    /// with no split since the window was written nothing more is read.
+    function _windowVolume(address identity, uint256 window)
+        private
+        view
+        returns (uint256 total, uint256 head, uint256 splits)
+    {
+        splits = _caps.splits;
         CrossBorderVolume memory v = _crossBorderVolumes[identity];
-        total = v.total;
+        total = v.splits == splits ? v.total : _restate(v.total, v.splits, splits);
         head = v.head;
         mapping(uint256 index => CrossBorderEntry) storage entries = _crossBorderEntries[identity];
         while (head < v.tail) {
             CrossBorderEntry memory e = entries[head];
             if (uint256(e.at) + window > block.timestamp) break;
-            total -= e.amount;
+            total -= e.splits == splits ? e.amount : _restate(e.amount, e.splits, splits);
             ++head;
         }
+    }
+
+    /// @dev `amount` units of the time `then` splits had started, in units of the time `now_` had:
+    /// times the ratios of splits `then + 1 .. now_` (exact: the factors only ever multiply).
+    function _restate(uint256 amount, uint256 then, uint256 now_) private view returns (uint256) {
+        return amount * _splitFactors[now_] / (then == 0 ? 1 : _splitFactors[then]);
     }
 
     // ================================================================== settlement clearances

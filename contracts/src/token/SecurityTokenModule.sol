@@ -190,10 +190,11 @@ contract SecurityTokenModule is SecurityTokenBase {
     /// (the PAUSED rule) until `splitBatch` has processed every wallet holding units; the issuance
     /// limit, the per-investor maximum and the cross-border threshold are multiplied now; holder
     /// counts do not change. A supply of 0 completes at once. Cross-border volume already in an
-    /// investor's window is not multiplied (it counts at its pre-split size until it leaves the window).
+    /// investor's window is multiplied too (read in post-split units against the multiplied threshold).
     /// @dev Requirements: caller has AGENT_ROLE; `ratio >= 2`; no split in progress; no cross-border
     /// transfer pending; no scheduled record date still to come; the scaled limits and supply fit
-    /// their storage widths.
+    /// their storage widths; at most 255 splits in the token's life, the product of their ratios
+    /// below 2^64.
     function startSplit(uint256 ratio) external onlyRole(AGENT_ROLE) {
         if (ratio < 2) revert InvalidSplitRatio(ratio);
         uint8 flags = _config.flags;
@@ -223,6 +224,10 @@ contract SecurityTokenModule is SecurityTokenBase {
             _limits.crossBorderThreshold = uint96(threshold);
         }
         uint32 id = _split.id + 1;
+        uint256 factor = (id == 1 ? 1 : _splitFactors[id - 1]) * ratio;
+        if (factor > type(uint64).max || id > type(uint8).max) revert SplitOverflow(ratio);
+        _splitFactors[id] = factor;
+        _caps.splits = uint8(id);
         _split = SplitState({unprocessed: uint96(supply), ratio: uint32(ratio), id: id});
         _config.flags = flags | F_SPLITTING;
         emit SplitStarted(ratio, supply);
