@@ -9,7 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sandbox.chain.groupcommit import refusals_send_nothing
 from sandbox.market import Market, load_embedded
 from sandbox.readmodel import MarketReadModel, ReadModel
 from sandbox.scenario import Scenario
@@ -145,6 +147,8 @@ def create_app(
     app.state.write_marks = WriteMarks()
     # Innermost: sees the principal the route authenticated, and the blocks of the receipts it returned.
     app.add_middleware(ReadYourWrites, marks=app.state.write_marks, state=app.state)
+    # A request the chain will refuse sends nothing: each transaction is dry-run on the pending block first.
+    app.add_middleware(RefusalsSendNothing)
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.
     app.add_middleware(AuditMiddleware, log=app.state.audit_log)
@@ -165,6 +169,20 @@ def create_app(
         _attach(app, market, read_model)
     _document(app)
     return app
+
+
+class RefusalsSendNothing:
+    """ASGI middleware running every request in `sandbox.chain.groupcommit.refusals_send_nothing`: a
+    transaction the chain would revert (a rule refusing it) is answered with that refusal and never sent,
+    so a refused request leaves no block, nonce or fee behind. The rule is still the chain's: the dry run
+    executes the contracts on the pending block."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with refusals_send_nothing():  # copied into the thread that runs a sync route
+            await self.app(scope, receive, send)
 
 
 #: What a browser on an allowed origin may send (CORS): the bearer key, JSON bodies, the idempotency key.

@@ -12,13 +12,35 @@ itself sends in `_send_pending` and waits in `_receipt_for`; its `_seal_block` d
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from sandbox.chain.base import Receipt
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+
+
+#: Whether the current context wants a refused transaction answered without sending it (`refusals_send_nothing`).
+_DRY_RUN_FIRST: ContextVar[bool] = ContextVar("sandbox_dry_run_first", default=False)
+
+
+@contextmanager
+def refusals_send_nothing() -> Iterator[None]:
+    """Within it, a transaction of ours (`Chain.transact`) is first executed and thrown away on the pending
+    block (the state and time it would be mined at); if it would revert, its `ContractReverted` (the rule's
+    error, without a transaction hash) is raised and nothing is sent: no block, no nonce, no fee. The gateway
+    runs every request in it, so a refused request changes nothing. Another writer's block landing between
+    the dry run and this transaction's block can still make it revert when mined: it is then mined as any
+    reverted transaction is, and its refusal carries the transaction hash. Contract creations and
+    transactions signed elsewhere (`send_raw_transaction`) are sent as they are."""
+    token = _DRY_RUN_FIRST.set(True)
+    try:
+        yield
+    finally:
+        _DRY_RUN_FIRST.reset(token)
 
 
 class PendingWrite:
@@ -65,6 +87,8 @@ class GroupCommit:
         being made), in arrival order, into one block. A caller whose write went into someone else's
         block finds it done when it gets the lock, and returns at once. Alone, a caller makes a block of
         one straight away: no waiting for company, so a single caller is no slower."""
+        if write.tx is not None and write.tx.get("to") is not None and _DRY_RUN_FIRST.get():
+            self._dry_run(write.tx)  # raises the refusal; nothing is queued
         with self._queue_lock:
             self._queue.append(write)
         with self._write_lock:
@@ -104,6 +128,10 @@ class GroupCommit:
                 write.succeed(self._receipt_for(tx_hash, write.tx))
             except Exception as exc:
                 write.fail(exc)
+
+    def _dry_run(self, tx: dict[str, Any]) -> None:
+        """Executes our unsigned transaction `tx` on the pending block and throws the result away; raises
+        `ContractReverted` if it reverts (`refusals_send_nothing`)."""
 
     def _sign(self, write: PendingWrite) -> bytes:
         raise NotImplementedError

@@ -599,6 +599,13 @@ class RevmChain(Web3Chain):
         tx["gas"] = gas or DEFAULT_GAS
         return self._commit(PendingWrite(tx=tx))
 
+    def _dry_run(self, tx: dict[str, Any]) -> None:
+        success, _gas, output = self.execute_call(
+            tx["to"], tx["data"], sender=tx["from"], value=tx["value"], gas=tx["gas"], block="pending"
+        )
+        if not success:
+            raise self._decoder.to_exception(output)
+
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         check_signed_for(self._revm_chain_id, raw)
         self._decoded[raw] = decode_signed(raw)  # the sender is recovered before the queue, off the lock

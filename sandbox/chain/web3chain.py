@@ -150,6 +150,11 @@ class Web3Chain(GroupCommit):
             raise self._explain_failure(tx, raw_receipt, receipt.transaction_hash)
         return receipt
 
+    def _dry_run(self, tx: dict[str, Any]) -> None:
+        if tx["value"]:
+            return  # `call` carries no value; a payment is sent as it is
+        self.call(tx["to"], tx["data"], sender=tx["from"], block="pending")  # raises `ContractReverted`
+
     def _unsigned(
         self, sender: str, to: str | None, data: bytes, *, value: int, gas: int | None
     ) -> tuple[LocalAccount, dict[str, Any]]:
