@@ -27,6 +27,7 @@ AXE = VENDOR / "axe-4.14.1.min.js"
 #: Where the screenshots go when SANDBOX_SCREENS names a directory (`make screens`: docs/screens).
 SCREENS = os.environ.get("SANDBOX_SCREENS")
 TIMEOUT_MS = 60_000
+LAUNCH_TIMEOUT_MS = 180_000
 
 
 def chromium_path() -> str:
@@ -94,7 +95,10 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+        # Playwright gives a browser 30 s to start by default: short for Chromium on a busy 2-core machine.
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox"], timeout=LAUNCH_TIMEOUT_MS
+        )
         try:
             yield launched
         finally:
