@@ -181,6 +181,18 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(gateway: G
 
 
 def test_audit_and_reports_pages(gateway: Gateway, page: Any) -> None:
+    # A cross-border approval of its own for the trail to show (not one an earlier test happened to make): Alice's
+    # 500 THAMES28 to Carol, held, and approved by the SEC (the FCA has not decided: it stays in its inbox).
+    with gateway.api("alice") as api:
+        held = api.post(
+            "/securities/THAMES28/cross-border-transfers", json={"to": wallet(gateway, "carol"), "amount": 500}
+        )
+    assert held.status_code == 201, held.text
+    with gateway.api("sec") as api:
+        approved = api.post(
+            f"/securities/THAMES28/cross-border-transfers/{held.json()['transfer']['transfer_id']}/approve"
+        )
+    assert approved.status_code == 200, approved.text
     sign_in(page, gateway, "fca")
     page.goto(f"{gateway.url}/console/audit")
     assert "CrossBorderTransferApproved" in page.content()
