@@ -14,28 +14,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.chain.anvil import free_port
 from sandbox.deployment import seal_scenario
 from sandbox.market import Market, load_embedded
 from sandbox.scenario import DEMO_SCENARIO, OperatorSpec, Scenario
 from sandbox_gateway import cli
+from tests.announced import announced_port
 
 SANDBOX = Path(sys.executable).with_name("sandbox")
 
 
 @pytest.mark.slow
 def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, tmp_path: Path) -> None:
-    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [str(SANDBOX), "serve", "--port", str(port)],
+            [str(SANDBOX), "serve", "--port", "0"],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "200"},
         )
     try:
         # generous: on a 2-core machine at load 20, serve took 70 s to answer (the test's 60 s failed twice)
+        port = announced_port(log, proc, timeout=300)
         deadline = time.monotonic() + 300
         health = None
         while time.monotonic() < deadline and proc.poll() is None:
@@ -49,7 +49,9 @@ def test_serve_loads_the_demo_prints_keys_and_answers(demo_scenario: Scenario, t
         assert health.json()["securities"] == len(demo_scenario.securities)
         key = demo_scenario.regulators[0].api_key
         positions = httpx.get(
-            f"http://127.0.0.1:{port}/securities/THAMES28/positions", headers={"Authorization": f"Bearer {key}"}
+            f"http://127.0.0.1:{port}/securities/THAMES28/positions",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
         )
         assert positions.status_code == 200
         printed = log.read_text()
@@ -121,10 +123,10 @@ def _client_commands_work(url: str, scenario: Scenario) -> None:
     assert csv.returncode == 0, csv.stdout
     assert csv.stdout.splitlines()[0].startswith("security,block,wallet")
     assert len(csv.stdout.splitlines()) == 1 + len(scenario.securities[0].initial_holdings)
-    before = httpx.get(f"{url}/health").json()["block_timestamp"]
+    before = httpx.get(f"{url}/health", timeout=60).json()["block_timestamp"]
     travelled = _cli("time-travel", "86400", "--url", url, "--key", operator)
     assert travelled.returncode == 0, travelled.stdout
-    assert httpx.get(f"{url}/health").json()["block_timestamp"] >= before + 86_400
+    assert httpx.get(f"{url}/health", timeout=60).json()["block_timestamp"] >= before + 86_400
     audit = _cli("audit", "--url", url, "--key", operator)
     assert audit.returncode == 0 and "/operator/time-travel" in audit.stdout, audit.stdout
     refused = _cli("time-travel", "60", "--url", url, "--key", fca)

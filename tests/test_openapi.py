@@ -168,14 +168,18 @@ def test_a_generated_python_client_drives_a_real_call(market: Market, demo_scena
     key = demo_scenario.regulators[0].api_key
     script = """
 import json, sys
+import httpx
 from sandbox_gateway_client import AuthenticatedClient
 from sandbox_gateway_client.api.securities import securities_list
 from sandbox_gateway_client.models import Problem, SecurityPage
 
-client = AuthenticatedClient(base_url=sys.argv[1], token=sys.argv[2], raise_on_unexpected_status=True)
+# httpx's default timeout is 5 s: the gateway's first read indexes its read model, slow on a busy machine
+wait = httpx.Timeout(120.0)
+client = AuthenticatedClient(base_url=sys.argv[1], token=sys.argv[2], raise_on_unexpected_status=True, timeout=wait)
 page = securities_list.sync(client=client, limit=50)
 assert isinstance(page, SecurityPage), page
-refused = securities_list.sync(client=AuthenticatedClient(base_url=sys.argv[1], token="not-a-key-0000000000"))
+stranger = AuthenticatedClient(base_url=sys.argv[1], token="not-a-key-0000000000", timeout=wait)
+refused = securities_list.sync(client=stranger)
 assert isinstance(refused, Problem), refused
 print(json.dumps({"symbols": [s.symbol for s in page.items], "refused": refused.code}))
 """
@@ -185,7 +189,7 @@ print(json.dumps({"symbols": [s.symbol for s in page.items], "refused": refused.
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,
             check=False,
         )
     assert called.returncode == 0, called.stdout + called.stderr

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.chain.anvil import free_port
+from tests.announced import RPC_READY, SERVE_READY, announced_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX = Path(sys.executable).with_name("sandbox")
@@ -198,8 +198,9 @@ def test_shell_block_runs(block: Block, request: pytest.FixtureRequest) -> None:
 def test_server_block_serves(block: Block, tmp_path: Path) -> None:
     [command] = [line.split("#")[0].strip() for line in block.code.splitlines() if line.strip()]
     ports = re.findall(r"--port (\d+)", command)
-    port = free_port()
-    command = re.sub(r"--port \d+", f"--port {port}", command) if ports else f"{command} --port {port}"
+    # --port 0: the server binds a free port itself and announces it (a probed free port could be taken by another
+    # process before the server binds it).
+    command = re.sub(r"--port \d+", "--port 0", command) if ports else f"{command} --port 0"
     command = command.replace("var/", f"{tmp_path}/var/")
     log = tmp_path / "server.log"
     with log.open("w") as out:
@@ -212,6 +213,7 @@ def test_server_block_serves(block: Block, tmp_path: Path) -> None:
             start_new_session=True,
         )
     try:
+        port = announced_port(log, proc, f"(?:{SERVE_READY}|{RPC_READY})", timeout=300)
         answer = _answers_http(proc, f"http://127.0.0.1:{port}/health", log)
         assert answer.status_code < 500, answer.text
     finally:

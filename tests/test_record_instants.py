@@ -6,6 +6,7 @@ record dates either side of the spring clock change of 29 March 2026."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -30,11 +31,22 @@ def _market(coupon_dates: list[str]) -> Market:
 
 
 @pytest.fixture(scope="module")
-def market() -> Market:
+def _loaded() -> Market:
     # Half-yearly on 3 April and 3 October. Record dates Friday 27 March 2026 (GMT: close = 17:00
     # UTC) and Saturday 26 September 2026 (BST: close = 16:00 UTC); the first coupon date, 3 April
     # 2026, is Good Friday, and the Monday after is Easter Monday: it is paid on Tuesday 7 April.
     return _market(["2026-04-03", "2026-10-03", "2027-04-03"])
+
+
+@pytest.fixture
+def market(_loaded: Market) -> Iterator[Market]:
+    """The module's market as loaded, for this test alone (each test moves the clock to its own dates: shared,
+    a test dated in March could not run after one that had moved the chain to September)."""
+    snapshot = _loaded.snapshot()
+    try:
+        yield _loaded
+    finally:
+        _loaded.revert(snapshot)
 
 
 def _utc(*args: int) -> int:

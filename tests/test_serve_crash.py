@@ -31,8 +31,8 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.chain.anvil import free_port
 from sandbox.scenario import Scenario
+from tests.announced import announced_port
 
 pytestmark = pytest.mark.slow
 
@@ -65,26 +65,28 @@ class Server:
     def __init__(self, data_dir: Path, log: Path) -> None:
         self.data_dir = data_dir
         self.log = log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0
+        self.url = ""
         self.proc: subprocess.Popen[bytes] | None = None
         #: The bearer key sent to /rpc (any of the gateway's keys).
         self.api_key = ""
 
     def start(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         with self.log.open("a") as out:
-            out.write(f"\n--- start on port {self.port}\n")
+            out.write("\n--- start\n")
             out.flush()
+            since = len(self.log.read_text())  # characters: the log may hold non-ASCII
             self.proc = subprocess.Popen(
-                [str(SANDBOX), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+                [str(SANDBOX), "serve", "--port", "0", "--data-dir", str(self.data_dir)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "COLUMNS": "200"},
             )
         started = time.monotonic()
-        deadline = started + 180
+        # The port it bound itself (a probed free port could be taken by another process before serve binds it).
+        self.port = announced_port(self.log, self.proc, timeout=180, since=since)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"sandbox serve exited with {self.proc.returncode}:\n{self.log.read_text()}")
@@ -210,12 +212,12 @@ def test_serve_survives_sigkill_mid_stream(demo_scenario: Scenario, tmp_path: Pa
     server.api_key = operator_key
     server.start()
     try:
-        health = httpx.get(f"{server.url}/health").json()
+        health = httpx.get(f"{server.url}/health", timeout=60).json()
         assert health["securities"] == len(demo_scenario.securities)
         operator = {"Authorization": f"Bearer {operator_key}"}
-        listing = httpx.get(f"{server.url}/securities/{SYMBOL}/positions", headers=operator).json()
+        listing = httpx.get(f"{server.url}/securities/{SYMBOL}/positions", headers=operator, timeout=60).json()
         loaded = {p["wallet"]: p["balance"] for p in listing["items"]}
-        token = httpx.get(f"{server.url}/securities/{SYMBOL}", headers=operator).json()["address"]
+        token = httpx.get(f"{server.url}/securities/{SYMBOL}", headers=operator, timeout=60).json()["address"]
         alice = next(w for w in loaded if _owner(demo_scenario, w, server) == "alice")
         bob = next(w for w in loaded if _owner(demo_scenario, w, server) == "bob")
         for round_ in range(ROUNDS):

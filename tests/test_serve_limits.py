@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.chain.anvil import free_port
 from sandbox.scenario import DEMO_SCENARIO, Scenario
+from tests.announced import RPC_READY, SERVE_READY, announced_port
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +36,15 @@ TEN_MB = 10 * 1024 * 1024
 
 
 class Process:
-    def __init__(self, argv: list[str], port: int, ready_path: str, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.port = port
+    def __init__(self, argv: list[str], announcement: str, ready_path: str, log: Path) -> None:
+        """`argv` binds `--port 0`; the port it bound is read from its log (`announcement`)."""
         self.log = log
         with log.open("w") as out:
             self.proc = subprocess.Popen(
                 argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"}
             )
+        self.port = announced_port(log, self.proc, announcement, timeout=180)
+        self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -71,9 +72,8 @@ class Process:
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = Process([str(SANDBOX), "serve", "--port", str(port)], port, "/health", log)
+    process = Process([str(SANDBOX), "serve", "--port", "0"], SERVE_READY, "/health", log)
     try:
         yield process
     finally:
@@ -82,20 +82,19 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
 
 @pytest.fixture(scope="module")
 def rpc_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
-    port = free_port()
     log = tmp_path_factory.mktemp("rpc") / "rpc.log"
     argv = [
         sys.executable,
         "-m",
         "sandbox_gateway.rpc_server",
         "--port",
-        str(port),
+        "0",
         "--accounts",
         "2",
         "--api-key",
         RPC_KEY,
     ]
-    process = Process(argv, port, "/", log)
+    process = Process(argv, RPC_READY, "/", log)
     try:
         yield process
     finally:

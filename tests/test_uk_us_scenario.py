@@ -563,10 +563,12 @@ def test_on_the_wall_clock_the_history_ends_before_today() -> None:
     ]
     demo = Scenario.model_validate(raw)
     assert demo.history_days == 3
-    market = load_embedded(demo, clock="wall")
+    # "Today" as the load saw it: read after the load, the day could have turned at midnight meanwhile.
+    now = int(time.time())
+    market = load_embedded(demo, clock="wall", now=now)
     chain = market.chain
     assert isinstance(chain, (EmbeddedChain, RevmChain)) and chain.clock == "wall"
-    today = int(time.time()) // 86_400 * 86_400
+    today = now // 86_400 * 86_400
     assert market.calendar_offset == today - 3 * 86_400 - int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
     assert market.history[0].timestamp == today - 3 * 86_400 + 2 * 86_400 + 9 * 3600
     assert chain.timestamp() < time.time()

@@ -1310,6 +1310,11 @@ def _tx_params(value: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------- serving
 
 
+#: How long a `ServerThread` may take to start or stop: generous, for a busy machine (2 cores, load 20) where a
+#: thread may wait seconds for the GIL and a CPU.
+START_SECONDS = 120.0
+
+
 class ServerThread:
     """Serves an ASGI app with uvicorn in a background thread on 127.0.0.1 (port 0: any free port).
 
@@ -1330,7 +1335,7 @@ class ServerThread:
 
     def start(self) -> ServerThread:
         self._thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + START_SECONDS
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise ChainError("the JSON-RPC server did not start")
@@ -1341,7 +1346,7 @@ class ServerThread:
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=15)
+        self._thread.join(timeout=START_SECONDS)
 
     def __enter__(self) -> ServerThread:
         return self.start()

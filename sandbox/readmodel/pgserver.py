@@ -38,6 +38,10 @@ def bindir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+#: Ports tried when the one probed free was taken before postgres could bind it.
+_BIND_ATTEMPTS = 5
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,41 +98,63 @@ class TemporaryPostgres:
         if init.returncode != 0:
             self.stop()
             raise PostgresUnavailable(f"initdb failed: {init.stderr[-2000:]}")
-        self.port = _free_port()
+        # A port probed free can be taken before postgres binds it (postgres cannot be handed a bound socket): a
+        # postgres that could not bind exits and another free port is tried; one that answers is checked to be
+        # this one (its data directory), never another process's server that took the port first.
+        for _attempt in range(_BIND_ATTEMPTS):
+            self.port = _free_port()
+            if self._run(binaries, data, sockets, run_as):
+                return
+        self.stop()
+        raise PostgresUnavailable(f"postgres found no free port in {_BIND_ATTEMPTS} tries")
+
+    def _run(self, binaries: Path, data: Path, sockets: Path, run_as: dict[str, Any]) -> bool:
+        """Starts postgres on `self.port` and waits until it answers: True; False when the port was taken."""
+        assert self._base is not None
         args: list[str | Path] = [binaries / "postgres", "-D", data, "-h", self.host, "-p", str(self.port)]
         args += ["-k", sockets]
         # A throwaway server: durability is not its job, speed of the tests is.
         args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_as)
+        # Its log goes to a file: a pipe nobody reads fills up and then blocks the server mid-statement.
+        log = self._base / f"postgres-{self.port}.log"
+        with log.open("wb") as out:  # the child writes to the descriptor it inherits (as whichever user)
+            process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=out, **run_as)
         self._process = process
         deadline = time.monotonic() + self._timeout
         while True:
             if process.poll() is not None:
-                stderr = process.stderr.read().decode() if process.stderr else ""
+                self._process = None
+                stderr = log.read_text(errors="replace")
+                if "could not bind" in stderr or "Address already in use" in stderr:
+                    return False
                 self.stop()
                 raise PostgresUnavailable(f"postgres exited at start: {stderr[-2000:]}")
             try:
-                psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres").close()
-                return
+                # (bounded: whatever else listens on a taken port may accept and never answer)
+                with psycopg.connect(
+                    host=self.host, port=self.port, user=self.user, dbname="postgres", connect_timeout=10
+                ) as conn:
+                    row = conn.execute("SHOW data_directory").fetchone()
+                if row is not None and Path(row[0]).resolve() == data.resolve():
+                    return True
+                # Another server answered on the port: ours cannot have bound it and is exiting (waited above).
             except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise PostgresUnavailable(f"postgres did not accept connections in {self._timeout} s") from None
-                time.sleep(0.1)
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise PostgresUnavailable(f"postgres did not accept connections in {self._timeout} s") from None
+            time.sleep(0.1)
 
     def stop(self) -> None:
         """Stops the server by its PID (fast shutdown) and removes its directory."""
         process, self._process = self._process, None
-        if process is not None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            if process.stderr is not None:
-                process.stderr.close()
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         if self._base is not None:
             shutil.rmtree(self._base, ignore_errors=True)
             self._base = None

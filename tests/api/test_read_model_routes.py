@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,8 @@ def test_the_follower_keeps_up_while_the_app_runs(market: Market, tmp_path: Path
             block = sent.json()["block_number"]
             live = indexed.app.state.read_side  # type: ignore[attr-defined]
             assert live is not None and live._thread is not None and live._thread.is_alive()
-            for _ in range(200):  # the follower indexes it without any read asking
+            deadline = time.monotonic() + 120  # generous: on a busy machine the follower may wait long for a CPU
+            while time.monotonic() < deadline:  # the follower indexes it without any read asking
                 if (model.last_indexed_block() or -1) >= block:
                     break
                 live._stop.wait(0.05)

@@ -15,11 +15,11 @@ import httpx
 import pytest
 import uvicorn
 
-from sandbox.chain.anvil import free_port
 from sandbox.market import Market, load_embedded
 from sandbox.readmodel import ReadModel
 from sandbox.scenario import DEMO_SCENARIO, Scenario
 from sandbox_gateway.app import create_app
+from sandbox_gateway.rpc_server import bind_listening_socket
 from sandbox_gateway.settings import Settings
 
 VENDOR = Path(__file__).parent / "vendor"
@@ -27,6 +27,7 @@ AXE = VENDOR / "axe-4.14.1.min.js"
 #: Where the screenshots go when SANDBOX_SCREENS names a directory (`make screens`: docs/screens).
 SCREENS = os.environ.get("SANDBOX_SCREENS")
 TIMEOUT_MS = 60_000
+LAUNCH_TIMEOUT_MS = 180_000
 
 
 def chromium_path() -> str:
@@ -60,9 +61,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     market = load_embedded(scenario, clock="fixed", accounts=20)
     model = ReadModel.sqlite(tmp_path_factory.mktemp("console") / "readmodel.sqlite")
     app = create_app(Settings(), market=market, read_model=model)
-    port = free_port()
+    # The socket is bound here and handed to uvicorn: a port probed free and bound later can be taken in between
+    # by any other process on a busy machine (a client's ephemeral port, another worker's server).
+    sock = bind_listening_socket("127.0.0.1", 0)
+    port = int(sock.getsockname()[1])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="console-gateway", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="console-gateway", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     started = threading.Event()
@@ -75,12 +79,14 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         threading.Event().wait(0.1)
     if not started.is_set():
         server.should_exit = True
+        sock.close()
         pytest.fail("the gateway did not start within 60 s")
     try:
         yield Gateway(market, url, scenario)
     finally:
         server.should_exit = True
-        thread.join(30)
+        thread.join(60)
+        sock.close()
         model.close()
 
 
@@ -89,7 +95,10 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+        # Playwright gives a browser 30 s to start by default: short for Chromium on a busy 2-core machine.
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox"], timeout=LAUNCH_TIMEOUT_MS
+        )
         try:
             yield launched
         finally:

@@ -268,10 +268,10 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_transfer(
         try:
             if round_ % 3 == 1:
                 # Kill while the worker recovers: loading the snapshot, replaying, truncating a tail.
-                _wait_for_line(out, "OPENING", proc, timeout=60)
+                _wait_for_line(out, "OPENING", proc, timeout=300)
                 time.sleep(rng.uniform(0.0, 0.4))
             else:
-                _wait_for_line(out, "READY", proc, timeout=60)
+                _wait_for_line(out, "READY", proc, timeout=300)
                 time.sleep(rng.uniform(0.05, 1.5))
             assert proc.poll() is None, (
                 f"seed {seed}: the worker died by itself:\n{out.with_suffix('.err').read_text()}"

@@ -24,7 +24,6 @@ from eth_account import Account
 from eth_utils import keccak
 from fastapi.testclient import TestClient
 
-from sandbox.chain.anvil import free_port
 from sandbox.chain.base import Log
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.contracts.base import ContractFacade
@@ -34,6 +33,7 @@ from sandbox.scenario import Scenario
 from sandbox_gateway.app import create_app
 from sandbox_gateway.rpc_server import RpcHandler, mount_rpc, to_wire
 from sandbox_gateway.settings import Settings
+from tests.announced import RPC_READY, announced_port
 
 #: A funded account of the chain the demo does not use: the sender of the raw transactions below.
 SPARE_ACCOUNT = 19
@@ -376,17 +376,17 @@ def test_get_logs_bounds_the_range_and_the_answer(demo: Scenario) -> None:
 
 @pytest.mark.slow
 def test_the_standalone_endpoint_has_random_keys_and_its_own_api_key(tmp_path: Any) -> None:
-    port = free_port()
     log = tmp_path / "rpc.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox_gateway.rpc_server", "--port", str(port)],
+            [sys.executable, "-m", "sandbox_gateway.rpc_server", "--port", "0"],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={k: v for k, v in os.environ.items() if k != "SANDBOX_RPC_API_KEY"},
         )
-    url = f"http://127.0.0.1:{port}"
     try:
+        # The port it bound itself (a probed free port could be taken by another process before it binds it).
+        url = f"http://127.0.0.1:{announced_port(log, proc, RPC_READY, timeout=120)}"
         deadline = time.monotonic() + 120
         key = None
         while key is None and time.monotonic() < deadline and proc.poll() is None:
@@ -395,18 +395,15 @@ def test_the_standalone_endpoint_has_random_keys_and_its_own_api_key(tmp_path: A
             time.sleep(0.1)
         assert key is not None, log.read_text()
         body = {"jsonrpc": "2.0", "id": 1, "method": "eth_accounts", "params": []}
-        for _ in range(600):
-            try:
-                refused = httpx.post(url, json=body, timeout=10)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        # The socket listens before the port is announced: the first request waits in its backlog until uvicorn
+        # accepts it (no retry needed; a generous timeout for a busy machine).
+        refused = httpx.post(url, json=body, timeout=120)
         assert refused.status_code == 401
         auth = {"Authorization": f"Bearer {key}"}
-        assert httpx.post(url, json=body, headers=auth, timeout=10).json()["result"] == []
+        assert httpx.post(url, json=body, headers=auth, timeout=60).json()["result"] == []
         development_account = EmbeddedChain(num_accounts=1).accounts[0].address
         balance = {"jsonrpc": "2.0", "id": 2, "method": "eth_getBalance", "params": [development_account, "latest"]}
-        assert httpx.post(url, json=balance, headers=auth, timeout=10).json()["result"] == "0x0"  # not its keys
+        assert httpx.post(url, json=balance, headers=auth, timeout=60).json()["result"] == "0x0"  # not its keys
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         try:

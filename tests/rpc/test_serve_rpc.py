@@ -21,11 +21,11 @@ import httpx
 import pytest
 from eth_account import Account
 
-from sandbox.chain.anvil import free_port
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.chain.rpc import derive_accounts
 from sandbox.contracts.base import ContractFacade
 from sandbox.scenario import Scenario
+from tests.announced import announced_port
 
 pytestmark = pytest.mark.slow
 
@@ -43,16 +43,17 @@ class Serve:
         self.url = ""
 
     def start(self) -> Serve:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
+        since = len(self.log.read_text()) if self.log.exists() else 0
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
-                [str(SANDBOX), "serve", "--port", str(port), *self.args],
+                [str(SANDBOX), "serve", "--port", "0", *self.args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**env, "COLUMNS": "250"},
             )
+        # The port serve bound itself (a probed free port could be taken by another process before serve binds it).
+        self.url = f"http://127.0.0.1:{announced_port(self.log, self.proc, timeout=180, since=since)}"
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -401,7 +401,7 @@ async def event_stream(
 ) -> Response:
     """The API's event stream (GET /events) for the session's principal."""
     resume = events.resume_from(request.headers.get("Last-Event-ID"), last_event_id)
-    return events.stream_response(request, session.principal, resume)
+    return await events.stream_response(request, session.principal, resume)
 
 
 # ---------------------------------------------------------------- regulator: overview

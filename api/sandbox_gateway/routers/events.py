@@ -246,9 +246,29 @@ async def event_stream(
             yield ": keep-alive\n\n"
 
 
-def stream_response(
+async def starting_point(request: Request, cursor: Cursor) -> Cursor:
+    """`cursor` with "from now" (None) replaced by the newest event and refusal there are now."""
+    if cursor.event is not None and cursor.refusal is not None:
+        return cursor
+    event = cursor.event
+    if event is None:
+        live = await run_in_threadpool(get_indexed, request)
+        event = await run_in_threadpool(_head, live, event_ids(request))
+    refusal = cursor.refusal
+    if refusal is None:
+        store: ConsoleStore = request.app.state.console_store
+        refusal = await run_in_threadpool(store.last_refusal_id)
+    return Cursor(event, refusal)
+
+
+async def stream_response(
     request: Request, principal: Principal, cursor: Cursor, *, follow: bool = True
 ) -> StreamingResponse:
+    """The stream after `cursor`. Where a stream "from now" starts is fixed before its response begins: a client
+    that sees the stream open (EventSource's `open`, the console's "live") and then acts is sent what its action
+    caused. (Fixed inside the body, after the headers had gone out, an event made in between was counted as
+    before the stream and never sent: the console's live updates missed it on a busy machine.)"""
+    cursor = await starting_point(request, cursor)
     return StreamingResponse(
         event_stream(request, principal, cursor, follow=follow),
         media_type="text/event-stream",
@@ -289,4 +309,4 @@ async def events(
     ] = None,
     follow: Annotated[bool, Query(description="false: send what is there and end.")] = True,
 ) -> StreamingResponse:
-    return stream_response(request, principal, resume_from(last_event_id_header, last_event_id), follow=follow)
+    return await stream_response(request, principal, resume_from(last_event_id_header, last_event_id), follow=follow)
