@@ -218,6 +218,10 @@ def main(argv: list[str] | None = None) -> None:
     ctx = mp.get_context("spawn")
     port = _free_port()
     print(header("bench.gateway_positions", argv), flush=True)
+    from sandbox_gateway.settings import Settings
+
+    read_after = Settings().read_after
+    print(f"reads reflect the writes of: {read_after} (SANDBOX_READ_AFTER; gateway is the default)", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         control, server_end = ctx.Pipe()
         server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder, engine))

@@ -144,7 +144,7 @@ def create_app(
         app.include_router(router)
     mount_console(app, settings)  # the supervisors' console under /console, and /docs
     app.state.read_side = None
-    app.state.write_marks = WriteMarks()
+    app.state.write_marks = WriteMarks(settings.read_after)
     # Innermost: sees the principal the route authenticated, and the blocks of the receipts it returned.
     app.add_middleware(ReadYourWrites, marks=app.state.write_marks, state=app.state)
     # A request the chain will refuse sends nothing: each transaction is dry-run on the pending block first.

@@ -1,14 +1,16 @@
-"""What the gateway's reads are answered from, and how fresh: the read model (`sandbox.readmodel`) as
-its follower thread has indexed it, never the chain under its write lock, and never older than the
-caller's own writes (read-your-writes).
+"""What the gateway's reads are answered from, and how fresh: the read model (`sandbox.readmodel`) as its
+follower thread has indexed it, never the chain under its write lock, and never older than the writes it must
+reflect (read-after-write).
 
 Each request gets a `ReadView` of the app's `MarketReadModel` (`sandbox_gateway.deps.get_indexed`)
-whose reads wait only until the read model holds the caller's *minimum block*: the larger of the block
-of the caller's last acknowledged write (`WriteMarks`, kept per principal by `ReadYourWrites`; a
-console sign-in counts as one, at the chain's head, so a session starts from everything acknowledged
-before it) and the block the request names in ``X-Sandbox-Min-Block``. Nobody waits for the writes of
-others. Every answer that read the read model says, in ``X-Sandbox-Indexed-Block``, the newest block the
-read model held when it was read (positions and cap tables say in their body which block they are as of).
+whose reads wait only until the read model holds the request's *minimum block*: the larger of the block
+of the last acknowledged write it must reflect (`WriteMarks`, kept by `ReadYourWrites`: by default any
+write this gateway acknowledged before the read; with ``SANDBOX_READ_AFTER=caller`` only the caller's
+own; a console sign-in counts as one, at the chain's head, so a session starts from everything
+acknowledged before it) and the block the request names in ``X-Sandbox-Min-Block``. Nobody waits for a
+write still in flight, nor for the chain's write lock. Every answer that read the read model says, in
+``X-Sandbox-Indexed-Block``, the newest block the read model held when it was read (positions and cap
+tables say in their body which block they are as of).
 
 Lists come from the read model's indexed events (`sandbox.readmodel.lists`): never a scan of the
 chain's logs, and no chain read per listed item.
@@ -46,32 +48,48 @@ def acknowledge(block: int) -> None:
         blocks.append(block)
 
 
-class WriteMarks:
-    """Per principal (its key): the newest block one of its acknowledged writes was mined in."""
+#: The key under which `WriteMarks` keeps the newest block of any principal's acknowledged write.
+_ANYONE = ""
 
-    def __init__(self) -> None:
+
+class WriteMarks:
+    """Per principal (its key), and for the gateway as a whole: the newest block one of its acknowledged
+    writes was mined in.
+
+    `scope` says whose writes a read must reflect: ``"gateway"`` (the default) every write this gateway
+    acknowledged before the read began, whoever made it (a regulator reads the transfer an investor was
+    just told is done); ``"caller"`` only the caller's own, so that a read never waits for the indexing of
+    other callers' writes (the fastest under many concurrent writers)."""
+
+    def __init__(self, scope: str = "gateway") -> None:
+        if scope not in ("gateway", "caller"):
+            raise ValueError(f"read-after scope must be 'gateway' or 'caller', not {scope!r}")
+        self.scope = scope
         self._lock = threading.Lock()
         self._marks: dict[str, int] = {}
 
     def note(self, principal: str, block: int | None) -> None:
         """`block`: the write's block; None when unknown (then the head at the principal's next read)."""
         with self._lock:
-            known = self._marks.get(principal)
-            if block is None:
-                self._marks[principal] = _HEAD
-            elif known is None or (known != _HEAD and known < block):
-                self._marks[principal] = block
+            for key in (principal, _ANYONE):
+                known = self._marks.get(key)
+                if block is None:
+                    self._marks[key] = _HEAD
+                elif known is None or (known != _HEAD and known < block):
+                    self._marks[key] = block
 
     def of(self, principal: str, head: Any) -> int | None:
-        """The principal's mark (None: it wrote nothing); `head()` resolves a mark of unknown block."""
+        """The block `principal`'s reads must reflect (None: nothing written that it must see);
+        `head()` resolves a mark of unknown block."""
+        key = _ANYONE if self.scope == "gateway" else principal
         with self._lock:
-            mark = self._marks.get(principal)
+            mark = self._marks.get(key)
         if mark != _HEAD:
             return mark
         block = int(head())
         with self._lock:
-            if self._marks.get(principal) == _HEAD:
-                self._marks[principal] = block
+            if self._marks.get(key) == _HEAD:
+                self._marks[key] = block
         return block
 
 

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL of the read model's database (e.g. ``postgresql+psycopg://user@host/db``); empty for
     #: a SQLite file in the data directory (or in a temporary directory without one).
     database_url: str | None = None
+    #: Whose acknowledged writes a read reflects: "gateway" (every write this gateway acknowledged before
+    #: the read began, to anyone: what an integration test or a regulator expects) or "caller" (only the
+    #: caller's own: reads never wait for the indexing of others' writes, the fastest under many writers).
+    #: Either way ``X-Sandbox-Min-Block`` names a block a read must reflect (a write made elsewhere).
+    read_after: Literal["gateway", "caller"] = "gateway"
     title: str = "UK-US digital-securities sandbox"
     #: How long a request whose Idempotency-Key is in use by a running request waits for it before a 409.
     idempotency_wait_seconds: float = 10.0

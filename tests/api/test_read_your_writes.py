@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -29,15 +29,26 @@ from tests.api.conftest import bearer
 WAIT = 120.0
 
 
-@pytest.fixture
-def followed(market: Market, tmp_path: Path) -> Iterator[TestClient]:
-    """A gateway over `market` with a SQLite read model and its follower thread (the app's lifespan)."""
+def _followed(market: Market, tmp_path: Path, read_after: Literal["gateway", "caller"]) -> Iterator[TestClient]:
     model = ReadModel.sqlite(tmp_path / "readmodel.sqlite")
     try:
-        with TestClient(create_app(Settings(), market=market, read_model=model)) as client:
+        with TestClient(create_app(Settings(read_after=read_after), market=market, read_model=model)) as client:
             yield client
     finally:
         model.close()
+
+
+@pytest.fixture
+def followed(market: Market, tmp_path: Path) -> Iterator[TestClient]:
+    """A gateway over `market` with a SQLite read model and its follower thread (the app's lifespan), whose
+    reads reflect only their caller's own writes (``SANDBOX_READ_AFTER=caller``)."""
+    yield from _followed(market, tmp_path, "caller")
+
+
+@pytest.fixture
+def followed_by_default(market: Market, tmp_path: Path) -> Iterator[TestClient]:
+    """The same with the default settings: reads reflect every write the gateway acknowledged before them."""
+    yield from _followed(market, tmp_path, Settings().read_after)
 
 
 def _live(client: TestClient) -> MarketReadModel:
@@ -225,3 +236,27 @@ def test_a_write_that_answers_with_what_it_wrote_reads_it_back_from_the_read_mod
     assert body["transfer"]["status"] == "PENDING" and body["transfer"]["amount"] == 600
     listed = followed.get("/cross-border-transfers", params={"status": "PENDING"}, headers=bearer(keys["alice"]))
     assert body["transfer"]["transfer_id"] in [t["transfer_id"] for t in listed.json()["items"]]
+
+
+def test_by_default_a_read_reflects_every_write_the_gateway_acknowledged_before_it(
+    followed_by_default: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    """Alice is told her transfer is done; the FCA, who wrote nothing, reads next and sees it: no sleep, no
+    retry, no header (what an integration test that writes as one principal and reads as another expects)."""
+    live = _live(followed_by_default)
+    bob = market.accounts["bob"]
+    for amount in (1, 2, 3):
+        with live._lock:  # the write is acknowledged while the read model can index nothing
+            sent = followed_by_default.post(
+                "/securities/THAMES28/transfers", json={"to": bob, "amount": amount}, headers=bearer(keys["alice"])
+            )
+            assert sent.status_code == 201, sent.text
+            reader, answers = _in_thread(
+                lambda: followed_by_default.get("/securities/THAMES28/positions", headers=bearer(keys["fca"]))
+            )
+        reader.join(WAIT)
+        assert not reader.is_alive()
+        (answer,) = answers
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["block_number"] >= sent.json()["block_number"]
+        assert _balances(answer.json())[bob] == market.security("THAMES28").balance_of(bob)

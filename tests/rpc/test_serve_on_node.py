@@ -46,8 +46,11 @@ class Gateway:
     proc: subprocess.Popen[bytes]
     log: Path
 
-    def get(self, path: str, key: str, **params: Any) -> httpx.Response:
-        return httpx.get(self.url + path, params=params, headers={"Authorization": f"Bearer {key}"}, timeout=TIMEOUT)
+    def get(self, path: str, key: str, *, min_block: int | None = None, **params: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key}"}
+        if min_block is not None:  # a write made through the other gateway, which this one never saw
+            headers["X-Sandbox-Min-Block"] = str(min_block)
+        return httpx.get(self.url + path, params=params, headers=headers, timeout=TIMEOUT)
 
     def post(self, path: str, key: str, body: Any = None) -> httpx.Response:
         return httpx.post(self.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=TIMEOUT)
@@ -144,8 +147,8 @@ def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
-def _positions(gateway: Gateway, key: str, symbol: str) -> dict[str, int]:
-    items = _ok(gateway.get(f"/securities/{symbol}/positions", key))["items"]
+def _positions(gateway: Gateway, key: str, symbol: str, *, min_block: int | None = None) -> dict[str, int]:
+    items = _ok(gateway.get(f"/securities/{symbol}/positions", key, min_block=min_block))["items"]
     return {p["wallet"]: p["balance"] for p in items}
 
 
@@ -218,11 +221,13 @@ def test_two_gateways_on_one_node_and_one_database_see_each_others_writes(world:
         assert start == _positions(first, key["fca"], "THAMES28")
 
         # Writes through each gateway, read through the other (dan and carol: neither frozen).
-        _ok(second.post(f"{thames}/transfers", key["dan"], {"to": wallet["carol"], "amount": 7}), 201)
-        seen_by_first = _positions(first, key["fca"], "THAMES28")
+        # A gateway waits for the writes it acknowledged itself; a write through the other one is named by
+        # its block (X-Sandbox-Min-Block), as the README says.
+        sent = _ok(second.post(f"{thames}/transfers", key["dan"], {"to": wallet["carol"], "amount": 7}), 201)
+        seen_by_first = _positions(first, key["fca"], "THAMES28", min_block=sent["block_number"])
         assert seen_by_first[wallet["dan"]] == start[wallet["dan"]] - 7
-        _ok(first.post(f"{thames}/transfers", key["carol"], {"to": wallet["dan"], "amount": 3}), 201)
-        seen_by_second = _positions(second, key["fca"], "THAMES28")
+        sent = _ok(first.post(f"{thames}/transfers", key["carol"], {"to": wallet["dan"], "amount": 3}), 201)
+        seen_by_second = _positions(second, key["fca"], "THAMES28", min_block=sent["block_number"])
         assert seen_by_second[wallet["dan"]] == start[wallet["dan"]] - 7 + 3
         assert seen_by_second == _positions(first, key["fca"], "THAMES28")
 
@@ -261,8 +266,9 @@ def test_two_gateways_on_one_node_and_one_database_see_each_others_writes(world:
         expected = dict(seen_by_second)
         expected[wallet["dan"]] += ROUNDS * (1 - 2)
         expected[wallet["carol"]] += ROUNDS * (2 - 1)
-        assert _positions(first, key["fca"], "THAMES28") == expected
-        assert _positions(second, key["fca"], "THAMES28") == expected
+        newest = max(int(log["blockNumber"], 16) for log in logs)  # each gateway made half of these writes
+        assert _positions(first, key["fca"], "THAMES28", min_block=newest) == expected
+        assert _positions(second, key["fca"], "THAMES28", min_block=newest) == expected
     finally:
         second.stop()
 
