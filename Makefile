@@ -86,8 +86,11 @@ PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
 
 ## Run the test suite (all of it: CI runs this), on one worker per core (pytest-xdist; a file's tests stay
 ## on one worker, so its module fixtures are built once). `make test PYTEST_WORKERS=0` runs it serially.
+## --no-loadscope-reorder: pytest-xdist 3 otherwise hands out the files by number of tests, most first,
+## which ignored tests/conftest.py's order (slow files first) and left the one-test files that run for a
+## minute (the SIGKILL and wheel tests) to the end, one worker busy while the other idled.
 PYTEST_WORKERS ?= auto
-PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: install node-tools postgres-server browser
 	$(PYTEST) -q $(PYTEST_XDIST)
 

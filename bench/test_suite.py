@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-XDIST = ["-n", os.environ.get("PYTEST_WORKERS", "auto"), "--dist", "loadfile"]
+XDIST = ["-n", os.environ.get("PYTEST_WORKERS", "auto"), "--dist", "loadfile", "--no-loadscope-reorder"]
 FAST = ["-m", "not slow and not postgres and not node and not browser"]
 
 
