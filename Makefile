@@ -67,7 +67,7 @@ browser:
 
 ## The console's screenshots in docs/screens (1280x800, taken by the browser tests).
 screens: install browser
-	SANDBOX_SCREENS=docs/screens $(BIN)/pytest -q -p no:cacheprovider tests/browser
+	SANDBOX_SCREENS=docs/screens $(PYTEST) -q -p no:cacheprovider tests/browser
 
 ## Serve the sandbox (embedded chain + demo scenario + API) on 127.0.0.1:8000.
 run: install
@@ -77,23 +77,33 @@ run: install
 run-uk-us: install
 	SANDBOX_SCENARIO=seeds/uk-us-sandbox.yaml $(BIN)/sandbox serve
 
+## pytest rewrites the asserts of the test modules and of its plugins' whole packages (hypothesis,
+## schemathesis, anyio, sandbox: about 520 modules) as it imports them, and caches the result in __pycache__
+## unless PYTHONDONTWRITEBYTECODE is set. Where it is set (this machine's environment), every worker of every
+## run rewrote them all again: about 6 of the 13 CPU-s each worker spent collecting. The test commands unset
+## it for pytest alone (the cache is keyed by each source's mtime and size: an edited test is rewritten).
+PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
+
 ## Run the test suite (all of it: CI runs this), on one worker per core (pytest-xdist; a file's tests stay
 ## on one worker, so its module fixtures are built once). `make test PYTEST_WORKERS=0` runs it serially.
+## --no-loadscope-reorder: pytest-xdist 3 otherwise hands out the files by number of tests, most first,
+## which ignored tests/conftest.py's order (slow files first) and left the one-test files that run for a
+## minute (the SIGKILL and wheel tests) to the end, one worker busy while the other idled.
 PYTEST_WORKERS ?= auto
-PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: install node-tools postgres-server browser
-	$(BIN)/pytest -q $(PYTEST_XDIST)
+	$(PYTEST) -q $(PYTEST_XDIST)
 
 ## The inner loop: everything but the tests marked slow, postgres, node or browser; needs no npm and
 ## no PostgreSQL.
 test-fast: install
-	$(BIN)/pytest -q $(PYTEST_XDIST) -m "not slow and not postgres and not node and not browser"
+	$(PYTEST) -q $(PYTEST_XDIST) -m "not slow and not postgres and not node and not browser"
 
 ## py-evm, the reference engine, beside the default (revm): tests/chain already runs on both engines;
 ## this runs the chain, contract and market tests with SANDBOX_ENGINE=embedded. Not in CI (about 12 CPU-minutes);
 ## there tests/chain and tests/chain/test_revm_differential.py keep py-evm tested.
 test-pyevm: install node-tools
-	SANDBOX_ENGINE=embedded $(BIN)/pytest -q $(PYTEST_XDIST) tests/chain tests/contracts tests/markets
+	SANDBOX_ENGINE=embedded $(PYTEST) -q $(PYTEST_XDIST) tests/chain tests/contracts tests/markets
 
 ## The suite's wall and CPU time with the machine and its load average, as a block to paste
 ## (bench/test_suite.py); `make test-time FAST=1` times test-fast's selection.

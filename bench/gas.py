@@ -23,10 +23,10 @@ from bench._machine import machine_block
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
 from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
-from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
+from sandbox.contracts.security_token import Terms
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
+from sandbox.testing import TestWorld
 
 DAY = 86_400
 TARGET_FACTOR = 1.5
@@ -41,8 +41,8 @@ def plain_transfer(token: PlainERC20, to: str, value: int, sender: str) -> int:
 
 
 def main() -> None:
-    chain = EmbeddedChain(num_accounts=40)
-    a = [acc.address for acc in chain.accounts]
+    world = TestWorld(EmbeddedChain(num_accounts=40))
+    chain, a = world.chain, world.accounts
     operator, fca, sec, issuer = a[0], a[1], a[2], a[3]
     uk1, uk2, uk3, us1, us2 = a[4], a[5], a[6], a[7], a[8]
     rows: list[tuple[str, int]] = []
@@ -53,19 +53,18 @@ def main() -> None:
     plain_repeat = plain_transfer(plain, uk2, 1, uk1)
     rows.append(("plain OZ ERC-20 transfer, repeat", plain_repeat))
 
-    registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)
-    registry.set_regulator(fca, Jur.GB, sender=operator)
-    registry.set_regulator(sec, Jur.US, sender=operator)
+    # Every account is chosen (not taken in turn): the parties' addresses are part of the calldata.
+    world.registry(admin=operator, regulators={Jur.GB: fca, Jur.US: sec})
     kyc = chain.timestamp() + 3650 * DAY
-    for wallet, jurisdiction, category in (
-        (uk1, Jur.GB, Cat.UK_PROFESSIONAL),
-        (uk2, Jur.GB, Cat.UK_PROFESSIONAL),
-        (uk3, Jur.GB, Cat.UK_ELIGIBLE_COUNTERPARTY),
-        (us1, Jur.US, Cat.US_ACCREDITED),
-        (us2, Jur.US, Cat.US_QIB),
+    for key, wallet, jurisdiction, category in (
+        ("uk1", uk1, Jur.GB, Cat.UK_PROFESSIONAL),
+        ("uk2", uk2, Jur.GB, Cat.UK_PROFESSIONAL),
+        ("uk3", uk3, Jur.GB, Cat.UK_ELIGIBLE_COUNTERPARTY),
+        ("us1", us1, Jur.US, Cat.US_ACCREDITED),
+        ("us2", us2, Jur.US, Cat.US_QIB),
     ):
-        registry.register_investor(wallet, wallet, jurisdiction, category, kyc, sender=operator)
-    extension = SecurityTokenExtension.deploy(chain, sender=operator).address
+        world.investor(key, jurisdiction, category, wallets=[wallet], kyc_until=kyc)
+    world.extension()  # the shared extension, before the terms read the chain's time
     every_rule = Terms(
         us_min_category=int(Cat.US_ACCREDITED),  # Reg D 506(c)
         uk_min_category=int(Cat.UK_PROFESSIONAL),  # COBS 4.12A
@@ -79,20 +78,7 @@ def main() -> None:
         max_us_holders=1000,
         max_us_non_accredited=35,
     )
-    token = SecurityToken.deploy(
-        chain,
-        name="Bench",
-        symbol="BENCH",
-        decimals=0,
-        registry=registry.address,
-        home_jurisdiction=Jur.GB,
-        admitted_jurisdictions=[Jur.GB, Jur.US],
-        admin=issuer,
-        sender=issuer,
-        terms=every_rule,
-        extension=extension,
-    )
-    token.approve_issuance(10**12, sender=fca)
+    token = world.security("BENCH", name="Bench", admin=issuer, terms=every_rule)  # fca approves 10**12
     rows.append(("ours: mint (issuance, new holder, lock-up lot)", token.mint(uk1, 10**6, sender=issuer).gas_used))
     rows.append(("ours: mint (existing holder, new lot)", token.mint(uk1, 10, sender=issuer).gas_used))
     chain.time_travel(chain.timestamp() + 181 * DAY)  # past the holding period
@@ -137,8 +123,7 @@ def main() -> None:
         )
     )
     lost, new = a[9], a[10]
-    registry.register_investor(lost, lost, Jur.GB, Cat.UK_PROFESSIONAL, kyc, sender=operator)
-    registry.add_wallet(lost, new, sender=operator)
+    world.investor("lost", Jur.GB, Cat.UK_PROFESSIONAL, wallets=[lost, new], kyc_until=kyc)
     token.transfer(lost, 10, sender=uk1)
     rows.append(
         (
@@ -196,7 +181,7 @@ def main() -> None:
 
     def new_holder() -> str:
         wallet = next(fresh)
-        registry.register_investor(wallet, wallet, Jur.GB, Cat.UK_PROFESSIONAL, kyc, sender=operator)
+        world.investor(wallet, Jur.GB, Cat.UK_PROFESSIONAL, wallets=[wallet], kyc_until=kyc)
         return wallet
 
     print(
@@ -220,14 +205,14 @@ def main() -> None:
     # an investor with two wallets: its position is an aggregate the token keeps
     token.set_terms(every_rule, sender=fca)
     second = next(fresh)
-    registry.add_wallet(uk2, second, sender=operator)
+    world.add_wallet("uk2", second)
     first_use = token.transfer(second, 1, sender=uk1).gas_used
     again = token.transfer(second, 1, sender=uk1).gas_used
     print("\n| investor with two wallets (every rule) | gas |\n| --- | ---: |")
     print(f"| first transfer after its second wallet is linked (aggregate initialised) | {first_use:,} |")
     print(f"| repeat transfer to its second wallet (aggregate updated) | {again:,} |")
 
-    offering_rows(chain, registry.address, every_rule, plain_repeat, a, operator, fca, issuer, kyc, registry)
+    offering_rows(world, every_rule, plain_repeat, issuer, kyc)
     other_benches()
 
 
@@ -260,43 +245,23 @@ def other_benches() -> None:
         print(f"| {label} | {gas:,} |")
 
 
-def offering_rows(
-    chain: EmbeddedChain,
-    registry_address: str,
-    every_rule: Terms,
-    plain_repeat: int,
-    a: list[str],
-    operator: str,
-    fca: str,
-    issuer: str,
-    kyc: int,
-    registry: InvestorRegistry,
-) -> None:
+def offering_rows(world: TestWorld, every_rule: Terms, plain_repeat: int, issuer: str, kyc: int) -> None:
     """A security that issues in offerings (`OfferingRegistry`): lots live in the registry, and the
     token consults it only for a sender still holding a lot within its period."""
+    chain, a = world.chain, world.accounts
     uk_a, uk_b, us_acc, us_acc2, us_qib = a[30], a[31], a[32], a[33], a[34]
-    for wallet, jurisdiction, category in (
-        (uk_a, Jur.GB, Cat.UK_PROFESSIONAL),
-        (uk_b, Jur.GB, Cat.UK_PROFESSIONAL),
-        (us_acc, Jur.US, Cat.US_ACCREDITED),
-        (us_qib, Jur.US, Cat.US_QIB),
+    for key, wallet, jurisdiction, category in (
+        ("uk_a", uk_a, Jur.GB, Cat.UK_PROFESSIONAL),
+        ("uk_b", uk_b, Jur.GB, Cat.UK_PROFESSIONAL),
+        ("us_acc", us_acc, Jur.US, Cat.US_ACCREDITED),
+        ("us_qib", us_qib, Jur.US, Cat.US_QIB),
     ):
-        registry.register_investor(wallet, wallet, jurisdiction, category, kyc, sender=operator)
-    registry.add_wallet(us_acc, us_acc2, sender=operator)
+        world.investor(key, jurisdiction, category, wallets=[wallet], kyc_until=kyc)
+    world.add_wallet("us_acc", us_acc2)
     terms = replace(every_rule, holding_period=0, reg_s_period_end=0)
-    token = SecurityToken.deploy(
-        chain,
-        name="Offered",
-        symbol="OFFR",
-        decimals=0,
-        registry=registry_address,
-        home_jurisdiction=Jur.GB,
-        admitted_jurisdictions=[Jur.GB, Jur.US],
-        admin=issuer,
-        sender=issuer,
-        terms=terms,
-    )
-    token.approve_issuance(10**12, sender=fca)
+    # its own extension (not the world's shared one), as a security deployed on its own gets
+    token = world.security("OFFR", name="Offered", admin=issuer, terms=terms, shared_extension=False)
+    registry_address = world.the_registry.address
     offerings = OfferingRegistry.deploy(chain, token=token, registry=registry_address, sender=issuer)
     offerings.attach(admin=issuer)
     now = chain.timestamp()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.contracts.base import ContractFacade
-from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken, SecurityTokenExtension, Terms
+from sandbox.contracts.security_token import SecurityToken, Terms
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
+from sandbox.testing import TestWorld
 
 DAY = 86_400
 TARGET_FACTOR = 1.5
@@ -29,8 +29,8 @@ class PlainERC20(ContractFacade):
 def measure() -> tuple[int, list[tuple[str, int]], dict[str, list[int]]]:
     """The plain ERC-20 repeat transfer, the record-date rows, and the split rows (without, with record
     dates)."""
-    chain = EmbeddedChain(num_accounts=12 + 2 * SPLIT_WALLETS)
-    a = [acc.address for acc in chain.accounts]
+    world = TestWorld(EmbeddedChain(num_accounts=12 + 2 * SPLIT_WALLETS))
+    chain, a = world.chain, world.accounts
     operator, fca, issuer = a[0], a[1], a[3]
     uk1, uk2, uk3, uk4 = a[4], a[5], a[6], a[7]
     holders = a[12 : 12 + SPLIT_WALLETS]
@@ -42,12 +42,12 @@ def measure() -> tuple[int, list[tuple[str, int]], dict[str, list[int]]]:
     plain._send("transfer", uk2, 1, sender=uk1)
     plain_repeat = plain._send("transfer", uk2, 1, sender=uk1).gas_used
 
-    registry = InvestorRegistry.deploy(chain, admin=operator, sender=operator)
-    registry.set_regulator(fca, Jur.GB, sender=operator)
+    # Every account is chosen (not taken in turn): the parties' addresses are part of the calldata.
+    world.registry(admin=operator, regulators={Jur.GB: fca})
     kyc = chain.timestamp() + 3650 * DAY
     for wallet in (uk1, uk2, uk3, uk4, *holders, *holders_rd):
-        registry.register_investor(wallet, wallet, Jur.GB, Cat.UK_PROFESSIONAL, kyc, sender=operator)
-    extension = SecurityTokenExtension.deploy(chain, sender=operator).address
+        world.investor(wallet, Jur.GB, Cat.UK_PROFESSIONAL, wallets=[wallet], kyc_until=kyc)
+    world.extension()  # the shared extension, before the terms read the chain's time
     every_rule = Terms(
         us_min_category=int(Cat.US_ACCREDITED),
         uk_min_category=int(Cat.UK_PROFESSIONAL),
@@ -63,22 +63,8 @@ def measure() -> tuple[int, list[tuple[str, int]], dict[str, list[int]]]:
     )
 
     def deploy(symbol: str, record_dates: bool) -> SecurityToken:
-        token = SecurityToken.deploy(
-            chain,
-            name=symbol,
-            symbol=symbol,
-            decimals=0,
-            registry=registry.address,
-            home_jurisdiction=Jur.GB,
-            admitted_jurisdictions=[Jur.GB, Jur.US],
-            admin=issuer,
-            sender=issuer,
-            terms=every_rule,
-            extension=extension,
-            record_dates=record_dates,
-        )
-        token.approve_issuance(10**12, sender=fca)
-        return token
+        # the shared extension; the home regulator (fca) approves 10**12 units
+        return world.security(symbol, admin=issuer, terms=every_rule, record_dates=record_dates)
 
     base = deploy("BASE", record_dates=False)
     rd = deploy("RD", record_dates=True)

@@ -17,16 +17,9 @@ import datetime as dt
 from eth_utils import to_checksum_address
 
 from sandbox.chain.embedded import DEFAULT_GENESIS_TIMESTAMP, EmbeddedChain
-from sandbox.contracts import (
-    BondPayingAgent,
-    BondTerms,
-    CashToken,
-    DayCount,
-    EquityPayingAgent,
-    InvestorRegistry,
-    SecurityToken,
-)
+from sandbox.contracts import BondPayingAgent, BondTerms, DayCount, EquityPayingAgent, SecurityToken
 from sandbox.rules import InvestorCategory, Jurisdiction
+from sandbox.testing import TestWorld, made_up_identity
 
 DAY = 86_400
 KYC_UNTIL = DEFAULT_GENESIS_TIMESTAMP + 10 * 365 * DAY
@@ -39,29 +32,27 @@ def _ts(year: int, month: int, day: int) -> int:
 
 def measure() -> list[tuple[str, int]]:
     """The rows this bench prints: (operation, gas used)."""
-    chain = EmbeddedChain(num_accounts=6)
-    a = [acct.address for acct in chain.accounts]
+    world = TestWorld(EmbeddedChain(num_accounts=6))
+    chain, a = world.chain, world.accounts
     admin, regulator, claimers = a[0], a[1], a[2:6]
-    registry = InvestorRegistry.deploy(chain, admin=admin, sender=admin)
-    registry.set_regulator(regulator, Jurisdiction.GB, sender=admin)
+    world.registry(admin=admin, regulators={Jurisdiction.GB: regulator})
     # Wallets that never sign (paid by the issuer's batches) and four that claim for themselves.
     silent = [to_checksum_address(f"0x{0xB0000 + n:040x}") for n in range(sum(BATCHES) + 10)]
     holders = [*claimers, *silent]
     for n, wallet in enumerate(holders, start=1):
-        identity = to_checksum_address(f"0x{n:040x}")
-        registry.register_investor(
-            identity, wallet, Jurisdiction.GB, InvestorCategory.UK_PROFESSIONAL, KYC_UNTIL, sender=admin
-        )
-    gbp = CashToken.deploy_gbp(chain, registry=registry.address, admin=admin, sender=admin)
-    gbp.attest_reserves(10**15, sender=admin)
+        world.investor(
+            f"holder{n}", Jurisdiction.GB, InvestorCategory.UK_PROFESSIONAL, wallets=[wallet],
+            identity=made_up_identity(n), kyc_until=KYC_UNTIL,
+        )  # fmt: skip
+    gbp = world.cash("GBP", reserves=0)
+    gbp.attest_reserves(10**15, sender=admin)  # without a report hash, as measured so far
 
     def security(name: str) -> SecurityToken:
-        token = SecurityToken.deploy(
-            chain, name=name, symbol=name[:4].upper(), decimals=0, registry=registry.address,
-            home_jurisdiction=Jurisdiction.GB, admitted_jurisdictions=[Jurisdiction.GB], admin=admin, sender=admin,
+        # each its own extension; the regulator approves 10**9 units
+        return world.security(
+            name[:4].upper(), name=name, admin=admin, admitted=[Jurisdiction.GB], shared_extension=False,
+            issuance_limit=10**9,
         )  # fmt: skip
-        token.approve_issuance(10**9, sender=regulator)
-        return token
 
     issue = _ts(2026, 1, 31)
     dates = (_ts(2026, 7, 31), _ts(2027, 1, 31))

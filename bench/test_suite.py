@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-XDIST = ["-n", os.environ.get("PYTEST_WORKERS", "auto"), "--dist", "loadfile"]
+XDIST = ["-n", os.environ.get("PYTEST_WORKERS", "auto"), "--dist", "loadfile", "--no-loadscope-reorder"]
 FAST = ["-m", "not slow and not postgres and not node and not browser"]
 
 
@@ -53,7 +53,9 @@ def run(argv: list[str]) -> int:
     command += extra
     load_before = _loadavg()
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    # as `make test` runs it: pytest may cache its assertion rewrites (see the Makefile's PYTEST)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = done.stdout.splitlines() + done.stderr.splitlines()

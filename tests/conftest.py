@@ -81,7 +81,8 @@ def _require_markers(items: list[pytest.Item]) -> None:
 def _slow_modules_first(items: list[pytest.Item]) -> None:
     """Runs the modules with tests marked `slow` first, then those with tests that start servers or
     tools (`node`, `postgres`, `browser`), then the rest, otherwise in collection order. `make test` hands
-    whole files to its workers in this order (`--dist loadfile`), so the longest files start first and
+    whole files to its workers in this order (`--dist loadfile --no-loadscope-reorder`: without the latter,
+    pytest-xdist 3 reorders the files by number of tests, most first), so the longest files start first and
     the short ones fill in at the end, instead of a long file collected last (the top-level subprocess
     tests) running alone on one worker while the other idles."""
     rank: dict[str, int] = {}

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.contracts.registry import InvestorAttributes
 from sandbox.market import SECONDS_PER_DAY, load_scenario
 from sandbox.rules import HolderType, InvestorCategory, Jurisdiction
@@ -32,7 +32,7 @@ def test_stated_attributes_reach_the_registry_and_the_rest_are_derived() -> None
     carol.pop("qib", None)  # the demo's Carol is a QIB (an entity); here she is a natural person
     carol.update(holder_type="NATURAL_PERSON", us_person=False, accreditation_valid_days=90)
     scenario = Scenario.model_validate(raw)
-    chain = EmbeddedChain(num_accounts=max(scenario.accounts_needed, 10))
+    chain = in_process_chain(num_accounts=max(scenario.accounts_needed, 10))
     market = load_scenario(chain, scenario)
     registry = market.registry
     bob_attrs = registry.attributes_of(market.accounts["bob"])

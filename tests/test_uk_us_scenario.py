@@ -1,9 +1,10 @@
 """The UK-US sandbox scenario (seeds/uk-us-sandbox.yaml): what it holds, that it loads the same way
 twice, and that its history left the marks it says it did.
 
-The scenario is loaded once for the module (about 20 s on two shared cores); the positions it should
-end with are computed here, independently of the chain, by applying the history's successful steps to
-the issued holdings."""
+The scenario is loaded once for the module, on the default in-process engine (revm; ``SANDBOX_ENGINE``
+chooses), and once more to compare; that py-evm runs the same history to the same outcomes and state is
+tests/chain/test_revm_differential.py's. The positions it should end with are computed here, independently
+of the chain, by applying the history's successful steps to the issued holdings."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 
 from sandbox import calendars
 from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.chain.revm_engine import RevmChain
 from sandbox.contracts.corporate_actions import (
     BondPayingAgent,
@@ -75,7 +77,7 @@ def scenario() -> Scenario:
 
 
 def _load(scenario: Scenario) -> Market:
-    return load_scenario(EmbeddedChain(num_accounts=scenario.accounts_needed), scenario)
+    return load_scenario(in_process_chain(num_accounts=scenario.accounts_needed), scenario)
 
 
 #: What loading the module's market reported, step by step.
@@ -86,7 +88,7 @@ _progress: list[tuple[int, int, str]] = []
 def market(scenario: Scenario) -> Market:
     _progress.clear()
     return load_scenario(
-        EmbeddedChain(num_accounts=scenario.accounts_needed), scenario, progress=lambda *step: _progress.append(step)
+        in_process_chain(num_accounts=scenario.accounts_needed), scenario, progress=lambda *step: _progress.append(step)
     )
 
 
@@ -528,15 +530,15 @@ def test_a_history_that_does_not_go_as_written_stops_loading() -> None:
     with pytest.raises(
         ScenarioReplayError, match=r"history step 2 \(transfer\).*expected to be refused by SENDER_FROZEN"
     ):
-        load_scenario(EmbeddedChain(num_accounts=demo.accounts_needed), demo)
+        load_scenario(in_process_chain(num_accounts=demo.accounts_needed), demo)
     raw["history"] = [{"kind": "freeze", "by": "sec", "asset": "THAMES28", "wallet": "alice"}]
     with pytest.raises(ScenarioReplayError, match=r"history step 1 \(freeze\) was refused: RegulatorOutOfScope"):
-        load_scenario(EmbeddedChain(num_accounts=demo.accounts_needed), Scenario.model_validate(raw))
+        load_scenario(in_process_chain(num_accounts=demo.accounts_needed), Scenario.model_validate(raw))
 
 
 def test_a_chain_without_enough_accounts_is_refused(scenario: Scenario) -> None:
     with pytest.raises(SandboxError, match="needs 93 accounts; the chain has 20"):
-        load_scenario(EmbeddedChain(num_accounts=20), scenario)
+        load_scenario(in_process_chain(num_accounts=20), scenario)
 
 
 def test_the_gateway_serves_the_scenario(market: Market, scenario: Scenario) -> None:

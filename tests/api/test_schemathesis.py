@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sandbox.chain.embedded import EmbeddedChain
+from sandbox.chain.factory import in_process_chain
 from sandbox.market import load_scenario
 from sandbox.scenario import DEMO_SCENARIO, Scenario
 from sandbox_gateway.app import create_app
@@ -58,10 +58,11 @@ schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi()).exclud
 
 @pytest.fixture(scope="module")
 def app() -> FastAPI:
-    """The gateway over a market of its own: generated requests change its state as they go, which is
-    what a long-running sandbox sees too."""
+    """The gateway over a market of its own, on the default in-process engine (revm; the contracts'
+    behaviour is the same on py-evm, tests/chain/test_revm_differential.py): generated requests change its
+    state as they go, which is what a long-running sandbox sees too."""
     return create_app(
-        Settings(), market=load_scenario(EmbeddedChain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
+        Settings(), market=load_scenario(in_process_chain(num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     )
 
 

@@ -18,12 +18,11 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from sandbox.chain.factory import in_process_chain
-from sandbox.contracts.registry import InvestorRegistry
-from sandbox.contracts.security_token import SecurityToken, Terms
+from sandbox.contracts.security_token import Terms
 from sandbox.errors import ContractReverted
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
+from sandbox.testing import TestWorld
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +33,10 @@ MAX_HOLDERS, MAX_US, MAX_NON_ACC = 5, 3, 2
 
 class Env:
     def __init__(self) -> None:
-        self.chain = in_process_chain(num_accounts=24)
-        a = [x.address for x in self.chain.accounts]
+        world = TestWorld(accounts=24)
+        self.chain, a = world.chain, world.accounts
         self.operator, self.fca, self.sec, self.issuer = a[0], a[1], a[2], a[3]
-        self.registry = InvestorRegistry.deploy(self.chain, admin=self.operator, sender=self.operator)
-        self.registry.set_regulator(self.fca, Jur.GB, sender=self.operator)
-        self.registry.set_regulator(self.sec, Jur.US, sender=self.operator)
+        self.registry = world.registry(admin=self.operator, regulators={Jur.GB: self.fca, Jur.US: self.sec})
         kyc = self.chain.timestamp() + 120 * DAY  # some investors' KYC lapses during a run
         people = [
             (Jur.GB, Cat.UK_PROFESSIONAL, kyc * 10),
@@ -53,24 +50,20 @@ class Env:
         self.investor_of: dict[str, tuple[str, int, int]] = {}
         for i, (jurisdiction, category, until) in enumerate(people):
             wallet = a[4 + i]
-            self.registry.register_investor(wallet, wallet, jurisdiction, category, until, sender=self.operator)
+            world.investor(f"investor{i}", jurisdiction, category, wallets=[wallet], kyc_until=until)
             self.investor_of[wallet] = (wallet, int(jurisdiction), int(category))
         second = a[10]  # a second wallet of the first investor
-        self.registry.add_wallet(a[4], second, sender=self.operator)
+        world.add_wallet("investor0", second)
         self.investor_of[second] = self.investor_of[a[4]]
         self.spare = a[11:18]  # registered during runs
         self.unregistered = a[18]
         self.reg_s_end = self.chain.timestamp() + 40 * DAY
-        self.token = SecurityToken.deploy(
-            self.chain,
+        self.token = world.security(
+            "STATE",
             name="Stateful",
-            symbol="STATE",
-            decimals=0,
-            registry=self.registry.address,
-            home_jurisdiction=Jur.GB,
-            admitted_jurisdictions=[Jur.GB, Jur.US],
             admin=self.issuer,
-            sender=self.issuer,
+            shared_extension=False,
+            issuance_limit=20_000,  # approved by the home regulator (fca)
             terms=Terms(
                 reg_s_period_end=self.reg_s_end,
                 holding_period=30 * DAY,
@@ -83,7 +76,6 @@ class Env:
             ),
             record_dates=True,
         )
-        self.token.approve_issuance(20_000, sender=self.fca)
 
 
 @cache
