@@ -528,6 +528,18 @@ class EmbeddedChain(Web3Chain):
         timestamp = max(int(self._now()), int(head.timestamp) + 1)
         return self._backend.chain.create_header_from_parent(head, timestamp=timestamp)
 
+    def _dry_run(self, tx: dict[str, Any]) -> None:
+        """`refusals_send_nothing`'s dry run, off the write lock (eth-tester's "pending" path takes it, and
+        concurrent writers then queue behind each other's dry runs): the transaction on a child of the head
+        stamped as `_stamp_pending` would stamp the next block."""
+        if tx["value"]:
+            return  # `_call_on` carries no value; a payment is sent as it is
+        head = self._head()
+        parent = int(head.timestamp)
+        timestamp = parent + 1 if self._clock == "fixed" else max(int(self._now()), parent + 1)
+        header = self._backend.chain.create_header_from_parent(head, timestamp=timestamp)
+        self._call_on(header, tx["to"], tx["data"], tx["from"])  # raises `ContractReverted`
+
     def _call_on(self, header: Any, to: str, data: bytes, sender: str | None) -> bytes:
         """eth-tester's `call` (same defaults: 1 gwei fees, the sender's nonce, `DEFAULT_GAS`) on a VM
         of its own over `header`."""

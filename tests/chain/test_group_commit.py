@@ -18,6 +18,7 @@ from eth_account import Account
 
 from sandbox.chain.base import Receipt
 from sandbox.chain.factory import ENGINES, InProcessChain, in_process_chain
+from sandbox.chain.groupcommit import refusals_send_nothing
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import ChainError, ContractReverted
 
@@ -249,3 +250,26 @@ def test_reads_beside_many_writers_always_see_a_whole_block(world: tuple[InProce
     reader.join(TIMEOUT)
     assert errors == []
     assert sums and set(sums) == {supply}
+
+
+def test_within_refusals_send_nothing_a_reverting_transaction_is_never_sent(
+    world: tuple[InProcessChain, Plain],
+) -> None:
+    """The gateway's mode (`refusals_send_nothing`), on both engines: the transaction is dry-run on the pending
+    block; a revert raises the contract's error without a transaction hash, and no block, nonce or fee is
+    spent; a transaction that passes is sent and mined as usual."""
+    chain, token = world
+    a = [account.address for account in chain.accounts]
+    head, nonce, ether = chain.block_number(), chain.get_transaction_count(a[1]), chain.balance(a[1])
+    with refusals_send_nothing():
+        with pytest.raises(ContractReverted) as refused:
+            token._send("transfer", a[5], 101, sender=a[1])  # a[1] holds 100
+        assert refused.value.error_name == "ERC20InsufficientBalance"
+        assert refused.value.args_by_name == {"sender": a[1], "balance": 100, "needed": 101}
+        assert refused.value.tx_hash is None
+        assert (chain.block_number(), chain.get_transaction_count(a[1]), chain.balance(a[1])) == (head, nonce, ether)
+        assert token._send("transfer", a[5], 100, sender=a[1]).block_number == head + 1
+    with pytest.raises(ContractReverted) as mined:  # outside it, a chain's behaviour: mined and reverted
+        token._send("transfer", a[5], 1, sender=a[1])
+    assert mined.value.tx_hash is not None
+    assert chain.block_number() == head + 2
