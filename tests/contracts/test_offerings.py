@@ -201,6 +201,9 @@ def test_forced_transfer_of_locked_units_keeps_them_locked_at_the_receiver(ow: O
     assert (lot.amount, lot.acquired_at, lot.unlock_at) == (100, t("2027-03-01"), t("2028-03-01"))
     w.at(t("2027-05-11"))
     ow.refused(w.w["us_na1"], w.w["us_na2"], 1, "LOCKUP_ACTIVE", "LockupActive")
+    # The last locked second: a year from the acquisition from the issuer, not from the forced transfer.
+    w.at(t("2028-02-29T23:59:59"))
+    ow.refused(w.w["us_na1"], w.w["us_na2"], 1, "LOCKUP_ACTIVE", "LockupActive")
     w.at(t("2028-03-01"))
     ow.moves(w.w["us_na1"], w.w["us_na2"], 100)
 
@@ -225,6 +228,9 @@ def test_144a_resale_to_a_qib_and_904_offshore_resale_during_the_holding_period(
     # Rule 904: an offshore resale to a non-US person.
     ow.moves(w.w["us_acc"], w.w["uk1"], 30)
     assert ow.offerings.lots_of(w.w["uk1"])[0].amount == 30
+    # The QIB's units unlock with the seller's lot: still locked at its last second.
+    w.at(t("2028-02-29T23:59:59"))
+    ow.refused(w.w["us_qib"], w.w["us_na1"], 1, "LOCKUP_ACTIVE", "LockupActive")
     w.at(t("2028-03-01"))
     ow.moves(w.w["us_qib"], w.w["us_na1"], 40)
 
