@@ -18,7 +18,7 @@ from eth_account import Account
 
 from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
 from sandbox.contracts.security_token import SecurityToken, Terms
-from sandbox.rules import RULES_BY_NAME
+from sandbox.rules import RULES_BY_NAME, HolderType, InvestorAttributes
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
 from tests.contracts.conftest import ISSUANCE_LIMIT, World
@@ -58,9 +58,18 @@ class OfferingWorld:
         self.token.transfer(to, amount, sender=sender)
         assert self.token.balance_of(to) == before + amount
 
-    def investor(self, jurisdiction: Jur, category: Cat, *, wallets: int = 1, sends: bool = True) -> list[str]:
+    def investor(
+        self,
+        jurisdiction: Jur,
+        category: Cat,
+        *,
+        wallets: int = 1,
+        sends: bool = True,
+        attributes: InvestorAttributes | None = None,
+    ) -> list[str]:
         """Registers a new investor with `wallets` wallets (the first is also its identity); with
-        `sends`, the sandbox holds the wallets' keys and funds them for gas."""
+        `sends`, the sandbox holds the wallets' keys and funds them for gas. Without `attributes` the
+        registry derives them from the jurisdiction and category."""
         addresses: list[str] = []
         for _ in range(wallets):
             account = Account.create()
@@ -70,11 +79,31 @@ class OfferingWorld:
                 self.w.chain.transact(self.w.operator, account.address, b"", value=10**18)
         kyc = t("2036-01-01")
         self.w.registry.register_investor(
-            addresses[0], addresses[0], jurisdiction, category, kyc, sender=self.w.operator
+            addresses[0], addresses[0], jurisdiction, category, kyc, attributes=attributes, sender=self.w.operator
         )
         for extra in addresses[1:]:
             self.w.registry.add_wallet(addresses[0], extra, sender=self.w.operator)
         return addresses
+
+
+def uk_bank_qib(ow: OfferingWorld) -> str:
+    """A UK bank supervised by the FCA (an eligible counterparty under COBS 3) that is a QIB under
+    Rule 144A(a)(1): QIB status does not depend on the supervising jurisdiction."""
+    attributes = InvestorAttributes(HolderType.ENTITY, us_person=False, qib=True)
+    (bank,) = ow.investor(Jur.GB, Cat.UK_ELIGIBLE_COUNTERPARTY, attributes=attributes)
+    record = ow.w.registry.wallet_record(bank)
+    assert record.jurisdiction == Jur.GB and record.qib and not record.us_person
+    return bank
+
+
+def uk_supervised_us_person(ow: OfferingWorld) -> str:
+    """The US branch of a UK bank: supervised from the UK (a UK professional client) but a US person
+    under Regulation S (Rule 902(k)(1)(v)), and not a QIB."""
+    attributes = InvestorAttributes(HolderType.ENTITY, us_person=True, qib=False)
+    (branch,) = ow.investor(Jur.GB, Cat.UK_PROFESSIONAL, attributes=attributes)
+    record = ow.w.registry.wallet_record(branch)
+    assert record.jurisdiction == Jur.GB and record.us_person and not record.qib
+    return branch
 
 
 @pytest.fixture
@@ -235,6 +264,34 @@ def test_144a_resale_to_a_qib_and_904_offshore_resale_during_the_holding_period(
     ow.moves(w.w["us_qib"], w.w["us_na1"], 40)
 
 
+def test_a_uk_bank_qib_takes_a_144a_resale_in_the_holding_period_and_a_uk_us_person_does_not(
+    ow: OfferingWorld,
+) -> None:
+    """Rule 144A reads the QIB flag, not the jurisdiction: a GB-supervised bank that is a QIB takes
+    locked units during the holding period; a GB-supervised US person that is no QIB may not (a non-US
+    person could, offshore under Rule 904, whatever its supervisor)."""
+    w = ow.w
+    bank, branch = uk_bank_qib(ow), uk_supervised_us_person(ow)
+    oid = ow.open(Exemption.REG_D_506C, "2027-03-01", "2027-03-31")
+    w.at(t("2027-03-01"))
+    ow.issue(oid, w.w["us_acc"], 100)
+    w.at(t("2027-04-01"))
+    lockup = RULES_BY_NAME["LOCKUP_ACTIVE"].code
+    assert ow.token.detect_transfer_restriction(w.w["us_acc"], bank, 40) == 0
+    assert ow.token.detect_transfer_restriction(w.w["us_acc"], branch, 1) == lockup
+    ow.refused(w.w["us_acc"], branch, 1, "LOCKUP_ACTIVE", "LockupActive")
+    ow.moves(w.w["us_acc"], bank, 40)
+    (lot,) = ow.offerings.lots_of(bank)
+    assert (lot.amount, lot.acquired_at, lot.unlock_at, lot.restricted) == (40, t("2027-03-01"), t("2028-03-01"), True)
+    # The bank holds restricted units: it may not pass them to a non-QIB US person in the period.
+    ow.refused(bank, branch, 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2028-02-29T23:59:59"))
+    ow.refused(bank, branch, 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2028-03-01"))
+    ow.moves(bank, branch, 40)
+    ow.moves(w.w["us_acc"], branch, 60)
+
+
 def test_recovery_and_burn_carry_the_lots(ow: OfferingWorld) -> None:
     w = ow.w
     a, a2 = ow.investor(Jur.US, Cat.US_ACCREDITED, wallets=2)
@@ -315,6 +372,28 @@ def test_uk_professional_placement_sells_to_cobs_3_professional_clients_and_ecps
     assert ow.offerings.offering(p).purchasers == 2
 
 
+def test_a_uk_bank_qib_buys_in_a_144a_offering_and_a_uk_professional_does_not(ow: OfferingWorld) -> None:
+    """A Rule 144A offering sells to QIBs of any jurisdiction: a GB-supervised bank that is a QIB buys
+    on the offering's first second; a UK professional client that is no QIB is refused to its last."""
+    w = ow.w
+    bank = uk_bank_qib(ow)
+    a = ow.open(Exemption.RULE_144A, "2027-02-01", "2027-03-01T17:00:00")
+    code = RULES_BY_NAME["OFFERING_PURCHASER_NOT_ELIGIBLE"].code
+    w.at(t("2027-02-01"))
+    ow.issue(a, bank, 10)
+    assert ow.offerings.detect_issuance_restriction(a, bank, 10) == 0
+    assert ow.offerings.detect_issuance_restriction(a, w.w["uk1"], 1) == code
+    w.at(t("2027-02-15"))
+    exc = reverts(lambda: ow.issue(a, w.w["uk1"], 1), "OfferingPurchaserNotQib")
+    assert exc.rule_name == "OFFERING_PURCHASER_NOT_ELIGIBLE" and exc.rule_code == code
+    w.at(t("2027-03-01T16:59:59"))
+    reverts(lambda: ow.issue(a, w.w["uk1"], 1), "OfferingPurchaserNotQib")
+    w.at(t("2027-03-01T17:00:00"))
+    ow.issue(a, bank, 5)
+    assert (ow.token.balance_of(bank), ow.token.balance_of(w.w["uk1"])) == (15, 0)
+    assert ow.offerings.offering(a).purchasers == 1
+
+
 # ---------------------------------------------------------------- Regulation S
 
 
@@ -364,6 +443,43 @@ def test_issuer_never_sells_reg_s_units_to_a_us_person(ow: OfferingWorld) -> Non
     # Category 1 has no distribution compliance period: the offshore buyer resells to a US person.
     ow.issue(oid, w.w["uk1"], 5)
     ow.moves(w.w["uk1"], w.w["us_acc"], 5)
+
+
+def test_reg_s_reads_us_person_status_not_the_supervising_jurisdiction(ow: OfferingWorld) -> None:
+    """Regulation S (Rule 902(k)): a US person supervised from the UK may not buy in the offering nor
+    take units in the distribution compliance period; a non-US person supervised in the US (a London
+    resident, client of a US firm) is offshore and may do both."""
+    w = ow.w
+    branch = uk_supervised_us_person(ow)
+    kyc = t("2036-01-01")
+    offshore = InvestorAttributes(HolderType.NATURAL_PERSON, us_person=False, accredited_until=kyc)
+    (londoner,) = ow.investor(Jur.US, Cat.US_ACCREDITED, attributes=offshore)
+    record = w.registry.wallet_record(londoner)
+    assert record.jurisdiction == Jur.US and not record.us_person
+    # Category 3 equity of a non-reporting issuer: the period ends a year from closing, 2028-02-01.
+    oid = ow.open(Exemption.REG_S_CATEGORY_3, "2027-01-04", "2027-02-01")
+    assert ow.offerings.offering(oid).period_ends_at == t("2028-02-01")
+    regs = RULES_BY_NAME["REG_S_DISTRIBUTION_COMPLIANCE"].code
+    w.at(t("2027-01-10"))
+    assert ow.offerings.detect_issuance_restriction(oid, branch, 1) == regs
+    exc = reverts(lambda: ow.issue(oid, branch, 1), "OfferingPurchaserUsPerson")
+    assert exc.rule_name == "REG_S_DISTRIBUTION_COMPLIANCE"
+    assert ow.offerings.detect_issuance_restriction(oid, londoner, 10) == 0
+    ow.issue(oid, londoner, 10)
+    ow.issue(oid, w.w["uk1"], 100)
+    assert ow.token.balance_of(branch) == 0
+    # In the period: no resale to the UK-supervised US person; the US-supervised non-US person takes units.
+    w.at(t("2027-06-01"))
+    ow.moves(w.w["uk1"], londoner, 20)
+    assert ow.token.detect_transfer_restriction(w.w["uk1"], branch, 1) == regs
+    assert ow.token.detect_transfer_restriction(w.w["uk1"], londoner, 1) == 0
+    w.at(t("2027-06-02"))
+    ow.refused(londoner, branch, 1, "REG_S_DISTRIBUTION_COMPLIANCE", "RegSDistributionCompliancePeriod")
+    w.at(t("2028-01-31T23:59:59"))
+    ow.refused(w.w["uk1"], branch, 1, "REG_S_DISTRIBUTION_COMPLIANCE", "RegSDistributionCompliancePeriod")
+    w.at(t("2028-02-01"))
+    ow.moves(w.w["uk1"], branch, 80)
+    ow.moves(londoner, branch, 30)
 
 
 # ---------------------------------------------------------------- Rule 506(b)
