@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from bench._machine import cpu_model
 from sandbox.chain.factory import in_process_chain
 from sandbox.contracts.base import ContractFacade
 from sandbox.market import load_scenario
@@ -46,17 +47,6 @@ def _batch(send: Any, count: int) -> tuple[float, float, int]:
     for _ in range(count):
         gas = send()
     return time.perf_counter() - start, time.process_time() - cpu, gas
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def measure(engine: str, rounds: int) -> dict[str, tuple[float, int, float, float]]:
@@ -112,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         load_before = loadavg.read().strip()
     print(f"$ python -m bench.engines --rounds {rounds}")
     print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, nproc {os.cpu_count()}, {_cpu_model()}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, nproc {os.cpu_count()}, {cpu_model()}, "
         f"Python {platform.python_version()}; /proc/loadavg {load_before}; median of {rounds} rounds, "
         f"ERC-20 and ours alternating in batches of {BATCH}",
         flush=True,

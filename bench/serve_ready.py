@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from bench._machine import cpu_model, load_average
+
 RUNS = 5
 ENGINES = ("embedded", "revm")
 
@@ -67,23 +69,6 @@ def time_to_ready(engine: str | None = None) -> tuple[float, float]:
     return wall, _children_cpu() - cpu
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS, help="launches per engine")
@@ -93,8 +78,8 @@ def main(argv: Sequence[str] = ()) -> None:
     print(f"command: python -m bench.serve_ready --runs {args.runs} --engine {args.engine}")
     print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(
-        f"machine: {os.cpu_count()} cores ({_cpu_model()}), {platform.python_implementation()} "
-        f"{platform.python_version()}; load average {_load()} at start"
+        f"machine: {os.cpu_count()} cores ({cpu_model()}), {platform.python_implementation()} "
+        f"{platform.python_version()}; load average {load_average()} at start"
     )
     print(f"sandbox serve (demo, in memory) -> first /health 200, {args.runs} runs per engine:")
     for engine in engines:
@@ -105,7 +90,7 @@ def main(argv: Sequence[str] = ()) -> None:
             f"  {engine:<8} median {statistics.median(walls):.2f} s wall (min {min(walls):.2f}, max "
             f"{max(walls):.2f}); {statistics.median(cpus):.2f} s CPU"
         )
-    print(f"load average {_load()} at the end")
+    print(f"load average {load_average()} at the end")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import httpx
 
+from bench._machine import load_average
 from sandbox.chain.factory import default_engine
 from sandbox.chain.persistence import scan_journal
 from sandbox.deployment import CHAIN_DIR, READ_MODEL_FILE, open_market
@@ -94,10 +95,6 @@ def _journalled(data_dir: Path) -> int:
     return len(scan_journal(journals[-1].read_bytes()).records) if journals else 0
 
 
-def _load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def _median(samples: list[tuple[float, float]]) -> str:
     wall = statistics.median(s[0] for s in samples)
     cpu = statistics.median(s[1] for s in samples)
@@ -136,7 +133,7 @@ def main(argv: Sequence[str] = ()) -> None:
     print(f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; engine: {default_engine()}")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
-        f"{platform.python_version()}; load average {_load()} at start"
+        f"{platform.python_version()}; load average {load_average()} at start"
     )
     scenario = Scenario.from_file(DEMO_SCENARIO)
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-restart-"))
@@ -217,7 +214,7 @@ def main(argv: Sequence[str] = ()) -> None:
         )
         model.close()
         opened.chain.close()
-        print(f"load average {_load()} at the end")
+        print(f"load average {load_average()} at the end")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -23,19 +22,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench._machine import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 XDIST = ["-n", os.environ.get("PYTEST_WORKERS", "auto"), "--dist", "loadfile", "--no-loadscope-reorder"]
 FAST = ["-m", "not slow and not postgres and not node and not browser"]
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _loadavg() -> str:
@@ -62,7 +53,7 @@ def run(argv: list[str]) -> int:
     summary = next((line for line in reversed(lines) if " in " in line or "rror" in line), "(no summary)")
     print("```")
     print(f"$ {shlex.join(command).replace(str(ROOT) + '/', '')}")
-    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; nproc {os.cpu_count()}; {_cpu_model()}")
+    print(f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; nproc {os.cpu_count()}; {cpu_model()}")
     print(f"load average before: {load_before}; after: {_loadavg()}")
     print(f"pytest: {summary.strip('= ')}")
     print(f"wall {wall:.0f} s; CPU {usage.ru_utime + usage.ru_stime:.0f} s (user {usage.ru_utime:.0f} s, "

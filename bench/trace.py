@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._machine import cpu_model
 from sandbox.chain.base import Chain
 from sandbox.chain.embedded import EmbeddedChain
 from sandbox.chain.revm_engine import RevmChain
@@ -27,17 +28,6 @@ from sandbox.scenario import Scenario
 from sandbox_gateway.rpc_server import RpcHandler
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _hashes(chain: Chain) -> list[str]:
@@ -83,7 +73,7 @@ def main() -> None:
         load_before = loadavg.read().strip()
     print("$ python -m bench trace " + " ".join(str(s) for s in seeds))
     print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, nproc {os.cpu_count()}, {_cpu_model()}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, nproc {os.cpu_count()}, {cpu_model()}, "
         f"Python {platform.python_version()}; /proc/loadavg {load_before}",
         flush=True,
     )

@@ -58,7 +58,47 @@ DEFAULT_BATCH_SECONDS = 0.05
 _log = logging.getLogger(__name__)
 
 
-class MarketReadModel:
+class _CaughtUpReads:
+    """The read model's queries, each after `catch_up` (the follower's own, or a caller's view's): shared by
+    `MarketReadModel` and `ReadView`, which differ only in what they wait for."""
+
+    model: ReadModel
+
+    def catch_up(self, block: int | None = None) -> int:
+        raise NotImplementedError
+
+    def register(self, security: str, *, block: int | None = None) -> Register:
+        """`ReadModel.register` of `security` (address or symbol) now or as of `block`."""
+        self.catch_up(block)
+        return self.model.register(security, block=block)
+
+    def events(self, contract: str, names: Sequence[str], *, block: int | None = None) -> list[IndexedEvent]:
+        """`ReadModel.events` of `contract` up to `block` (default: the newest block caught up to)."""
+        indexed = self.catch_up(block)
+        return self.model.events(contract, names, block=indexed if block is None else block)
+
+    def register_page(
+        self,
+        security: str,
+        *,
+        block: int | None = None,
+        jurisdiction: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RegisterPage:
+        """`ReadModel.register_page` (as `register`)."""
+        self.catch_up(block)
+        return self.model.register_page(security, block=block, jurisdiction=jurisdiction, offset=offset, limit=limit)
+
+    def holder_breakdown(
+        self, security: str, *, block: int | None = None, jurisdiction: str | None = None
+    ) -> HolderBreakdown:
+        """`ReadModel.holder_breakdown` (as `register`)."""
+        self.catch_up(block)
+        return self.model.holder_breakdown(security, block=block, jurisdiction=jurisdiction)
+
+
+class MarketReadModel(_CaughtUpReads):
     """A `ReadModel` kept in step with `market`'s chain, its registry and its securities."""
 
     def __init__(
@@ -210,36 +250,6 @@ class MarketReadModel:
         """One caller's view (`ReadView`): its reads wait for the read model to reach ``min_block()``."""
         return ReadView(self, min_block)
 
-    def register(self, security: str, *, block: int | None = None) -> Register:
-        """`ReadModel.register` of `security` (address or symbol) now or as of `block`, after catching up."""
-        self.catch_up(block)
-        return self.model.register(security, block=block)
-
-    def events(self, contract: str, names: Sequence[str], *, block: int | None = None) -> list[IndexedEvent]:
-        """`ReadModel.events` of `contract` up to `block` (default: the chain's head), after catching up."""
-        indexed = self.catch_up(block)
-        return self.model.events(contract, names, block=indexed if block is None else block)
-
-    def register_page(
-        self,
-        security: str,
-        *,
-        block: int | None = None,
-        jurisdiction: str | None = None,
-        offset: int = 0,
-        limit: int = 100,
-    ) -> RegisterPage:
-        """`ReadModel.register_page` after catching up (as `register`)."""
-        self.catch_up(block)
-        return self.model.register_page(security, block=block, jurisdiction=jurisdiction, offset=offset, limit=limit)
-
-    def holder_breakdown(
-        self, security: str, *, block: int | None = None, jurisdiction: str | None = None
-    ) -> HolderBreakdown:
-        """`ReadModel.holder_breakdown` after catching up (as `register`)."""
-        self.catch_up(block)
-        return self.model.holder_breakdown(security, block=block, jurisdiction=jurisdiction)
-
     # ------------------------------------------------------------------ the follower thread
 
     def start(self) -> None:
@@ -283,7 +293,7 @@ class MarketReadModel:
         self.stop()
 
 
-class ReadView:
+class ReadView(_CaughtUpReads):
     """One caller's reads of a `MarketReadModel`: each waits until the read model holds the block
     ``min_block()`` names (None: any), and answers as of the newest indexed block (or the past block it
     is asked for, which must be indexed first). `block` is the block the last read answered as of.
@@ -315,33 +325,3 @@ class ReadView:
         if self.on_read is not None:
             self.on_read(indexed)
         return indexed
-
-    def register(self, security: str, *, block: int | None = None) -> Register:
-        """`ReadModel.register` of `security` (address or symbol) now or as of `block`."""
-        self.catch_up(block)
-        return self.model.register(security, block=block)
-
-    def events(self, contract: str, names: Sequence[str], *, block: int | None = None) -> list[IndexedEvent]:
-        """`ReadModel.events` of `contract` up to `block` (default: the newest indexed block)."""
-        indexed = self.catch_up(block)
-        return self.model.events(contract, names, block=indexed if block is None else block)
-
-    def register_page(
-        self,
-        security: str,
-        *,
-        block: int | None = None,
-        jurisdiction: str | None = None,
-        offset: int = 0,
-        limit: int = 100,
-    ) -> RegisterPage:
-        """`ReadModel.register_page` (as `register`)."""
-        self.catch_up(block)
-        return self.model.register_page(security, block=block, jurisdiction=jurisdiction, offset=offset, limit=limit)
-
-    def holder_breakdown(
-        self, security: str, *, block: int | None = None, jurisdiction: str | None = None
-    ) -> HolderBreakdown:
-        """`ReadModel.holder_breakdown` (as `register`)."""
-        self.catch_up(block)
-        return self.model.holder_breakdown(security, block=block, jurisdiction=jurisdiction)
