@@ -751,8 +751,8 @@ def load_embedded(
     engine: str | None = None,
 ) -> Market:
     """A new in-process chain (`engine`: ``"embedded"`` for py-evm, ``"revm"``; default ``SANDBOX_ENGINE``,
-    else py-evm) with `scenario` loaded on it (at least `accounts` accounts, derived from
-    `mnemonic`; by default the well-known development one).
+    else revm: `sandbox.chain.default_engine`) with `scenario` loaded on it (at least `accounts` accounts,
+    derived from `mnemonic`; by default the well-known development one).
 
     With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
     runs on the dates written. With the wall clock, a scenario whose history moves time is loaded on
