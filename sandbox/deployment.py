@@ -64,7 +64,7 @@ from sandbox.chain.keys import DEFAULT_MNEMONIC, Clock, random_mnemonic
 from sandbox.chain.persistence import PersistenceError
 from sandbox.contracts.base import ContractFacade
 from sandbox.errors import SandboxError
-from sandbox.market import Market, Progress, load_scenario
+from sandbox.market import Market, Progress, load_scenario, wall_clock_loading_start
 from sandbox.scenario import Scenario
 
 DEPLOYMENT_FILE = "deployment.json"
@@ -396,7 +396,15 @@ def open_market(
     write_atomically(data_dir / SEEDING_MARKER, f"loading scenario {spec.name}\n")
     chain = _open_chain(data_dir, num_accounts, clock, keys, extra)
     try:
+        if clock == "wall":
+            # The chain's genesis is part of its identity (fixed): the loading moves to where a wall-clock
+            # loading starts, runs on the fixed clock, a second per block, and so ends before the wall.
+            start = wall_clock_loading_start(spec)
+            if start > chain.timestamp():
+                chain.set_clock("fixed")
+                chain.time_travel(start)
         market = load_scenario(chain, spec, progress)
+        chain.set_clock(clock)
         chain.checkpoint()  # a restart replays nothing of the loading
         writer = DeploymentWriter(market, data_dir, num_accounts=num_accounts)
         writer.write()

@@ -740,6 +740,24 @@ def fund_accounts(
     return poor
 
 
+def wall_clock_loading_start(scenario: Scenario, now: int | None = None) -> int:
+    """Where loading `scenario` for a chain that then follows the wall clock starts (a timestamp), the
+    loading itself running on the fixed clock, a second per block.
+
+    - A scenario whose history moves time starts as many days before today (`now`, default the wall
+      clock) as the history spans, at midnight, so the history ends in the past.
+    - Any other starts as many seconds before `now` as the loading can mine blocks, and so ends at or
+      before `now`. Loaded on the wall clock itself, the chain ended a second per block ahead of the
+      wall (the demo: 51 blocks, 50 s), and until the wall caught up every new block was dated in the
+      future ("as of now" missed them). Never before today's midnight: the loading's dates (day 0 of a
+      calendar, KYC expiries) stay on the day it runs."""
+    today = int(time.time()) if now is None else now
+    midnight = today - today % SECONDS_PER_DAY
+    if scenario.history_days:
+        return midnight - scenario.history_days * SECONDS_PER_DAY
+    return max(midnight, today - _BLOCKS_PER_STEP_BOUND * _loading_steps(scenario))
+
+
 def load_embedded(
     scenario: Scenario,
     *,
@@ -755,35 +773,16 @@ def load_embedded(
     derived from `mnemonic`; by default the well-known development one).
 
     With the fixed clock the chain starts at its fixed genesis (2026-01-01), so a scenario's calendar
-    runs on the dates written. With the wall clock, a scenario whose history moves time is loaded on
-    the fixed clock from a genesis as many days before today (`now`, default the wall clock) as the
-    history spans, so the history ends in the past; the chain then follows the wall clock. Without a
-    history, the loading's blocks are dated in the seconds just before `now` (from no earlier than its
-    midnight), one second apart, so the chain is never ahead of the wall; it then follows the wall clock."""
+    runs on the dates written. With the wall clock, the loading runs on the fixed clock from a genesis
+    at `wall_clock_loading_start` (`now`: default the wall clock), so it ends in the past, and the
+    chain then follows the wall clock."""
     from sandbox.chain.factory import InProcessChain, in_process_chain  # noqa: PLC0415
 
     num_accounts = max(accounts, scenario.accounts_needed)
     keys: dict[str, Any] = {} if mnemonic is None else {"mnemonic": mnemonic}
     chain: InProcessChain
-    if clock == "wall" and scenario.history_days:
-        today = int(time.time()) if now is None else now
-        today -= today % SECONDS_PER_DAY
-        genesis = today - scenario.history_days * SECONDS_PER_DAY
-        chain = in_process_chain(engine, num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
-        market = load_scenario(chain, scenario, progress)
-        chain.set_clock("wall")
-        return market
     if clock == "wall":
-        # Loading mines one block per transaction, each a second after its parent at least: loaded on
-        # the wall clock, the chain ended a second per block ahead of the wall (the demo: 51 blocks,
-        # 50 s), and until the wall caught up every new block was dated in the future ("as of now"
-        # missed them). So the loading runs on the fixed clock from a genesis as many seconds before
-        # `now` as it can mine blocks, and ends at or before `now`; the wall clock then takes over.
-        # Never from before today's midnight: the loading's dates (day 0 of a calendar, KYC expiries)
-        # stay on the day it runs.
-        today = int(time.time()) if now is None else now
-        midnight = today - today % SECONDS_PER_DAY
-        genesis = max(midnight, today - _BLOCKS_PER_STEP_BOUND * _loading_steps(scenario))
+        genesis = wall_clock_loading_start(scenario, now)
         chain = in_process_chain(engine, num_accounts=num_accounts, clock="fixed", genesis_timestamp=genesis, **keys)
         market = load_scenario(chain, scenario, progress)
         chain.set_clock("wall")
