@@ -198,3 +198,45 @@ def test_reg_s_category_3_periods_end_to_the_second(
     w.at(t(first_free))
     ow.moves(w.w["uk1"], w.w["us_na1"], 100)
     assert ow.offerings.lots_of(w.w["us_na1"]) == []
+
+
+# ---------------------------------------------------------------- Rule 144(d)(1): reporting status at the sale
+
+
+def test_after_form_15_units_held_under_a_year_are_locked_again_whatever_else_the_holder_bought(
+    ow: OfferingWorld,
+) -> None:
+    """Two holders bought 100 units each on 4 January 2027 from a reporting issuer (since 2025-06-01):
+    six months run to 00:00 on 4 July 2027. On 5 July one of them buys 50 more in a new 506(c) offering.
+    The issuer files Form 15 on 2 August 2027: from then a sale needs a year's holding (Rule 144(d)(1)(ii),
+    the status at the sale), so both holders' January units are locked to 23:59:59 on 3 January 2028 and
+    free at 00:00 on 4 January; the July units to 5 July 2028."""
+    w = ow.w
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    buyer, holder = (ow.investor(Jur.US, Cat.US_ACCREDITED)[0] for _ in range(2))
+    outsider = w.w["us_na1"]
+    january = ow.open(Exemption.REG_D_506C, "2027-01-04", "2027-01-31")
+    july = ow.open(Exemption.REG_D_506C, "2027-07-05", "2027-07-31")
+    w.at(t("2027-01-04"))
+    ow.issue(january, buyer, 100)
+    ow.issue(january, holder, 100)
+    w.at(t("2027-07-03T23:59:59"))
+    ow.refused(holder, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2027-07-05"))
+    ow.issue(july, buyer, 50)
+    w.at(t("2027-08-02"))
+    ow.offerings.set_reporting_since(0, sender=w.issuer)  # Form 15
+    w.at(t("2027-08-03"))
+    ow.refused(holder, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+    ow.refused(buyer, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+    assert [(lot.amount, lot.unlock_at) for lot in ow.offerings.lots_of(buyer)] == [
+        (100, t("2028-01-04")),
+        (50, t("2028-07-05")),
+    ]
+    assert ow.token.locked_tokens(buyer).locked == 150
+    w.at(t("2028-01-03T23:59:59"))
+    ow.refused(buyer, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2028-01-04"))
+    ow.moves(buyer, outsider, 100)
+    ow.moves(holder, outsider, 100)
+    ow.refused(buyer, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
