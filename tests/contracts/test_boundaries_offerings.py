@@ -240,3 +240,31 @@ def test_after_form_15_units_held_under_a_year_are_locked_again_whatever_else_th
     ow.moves(buyer, outsider, 100)
     ow.moves(holder, outsider, 100)
     ow.refused(buyer, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+
+
+def test_a_recovered_wallet_keeps_a_lot_past_six_months_and_form_15_locks_it_again(ow: OfferingWorld) -> None:
+    """Units bought on 4 January 2027 from a reporting issuer unlock at 00:00 on 4 July 2027. On 10 July
+    the holder loses its key and the agent recovers the units to its other wallet (the same investor:
+    Rule 144(d)(3) tacking). The issuer files Form 15 on 2 August 2027: the recovered units are held
+    under a year again, locked to 23:59:59 on 3 January 2028, free at 00:00 on 4 January."""
+    w = ow.w
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    lost, new = ow.investor(Jur.US, Cat.US_ACCREDITED, wallets=2)
+    outsider = w.w["us_na1"]
+    oid = ow.open(Exemption.REG_D_506C, "2027-01-04", "2027-01-31")
+    w.at(t("2027-01-04"))
+    ow.issue(oid, lost, 100)
+    w.at(t("2027-07-10"))
+    ow.token.recovery_address(lost, new, lost, sender=w.issuer)
+    assert ow.token.balance_of(new) == 100
+    w.at(t("2027-08-02"))
+    ow.offerings.set_reporting_since(0, sender=w.issuer)  # Form 15
+    w.at(t("2027-08-03"))
+    ow.refused(new, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+    assert [(lot.amount, lot.acquired_at, lot.unlock_at) for lot in ow.offerings.lots_of(new)] == [
+        (100, t("2027-01-04"), t("2028-01-04"))
+    ]
+    w.at(t("2028-01-03T23:59:59"))
+    ow.refused(new, outsider, 1, "LOCKUP_ACTIVE", "LockupActive")
+    w.at(t("2028-01-04"))
+    ow.moves(new, outsider, 100)
