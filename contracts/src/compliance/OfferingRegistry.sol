@@ -386,7 +386,7 @@ contract OfferingRegistry is IOfferingRegistry {
         Lot[] storage lots = _lots[lostWallet];
         for (uint256 i = 0; i < lots.length; ++i) {
             Lot memory l = lots[i];
-            if (l.amount == 0 || !_active(l)) continue;
+            if (_spent(l)) continue;
             _addLot(newWallet, l);
             emit LotMoved(lostWallet, newWallet, l.offeringId, l.amount, l.acquiredAt);
         }
@@ -447,6 +447,13 @@ contract OfferingRegistry is IOfferingRegistry {
         }
     }
 
+    /// @dev Whether a lot can restrict nothing any more: emptied, or past its expiry. A restricted lot
+    /// that has unlocked under six months' holding is kept until its year is up: if the issuer stops
+    /// reporting before then, the one-year period applies again at the next sale (Rule 144(d)(1)(ii)).
+    function _spent(Lot memory l) private view returns (bool) {
+        return l.amount == 0 || block.timestamp >= _expiry(l);
+    }
+
     /// @dev Which locked lots may go to `to`: all of them for a forced transfer, a burn or a transfer
     /// between one investor's wallets (Rule 144(d)(3) tacking); held-period lots to a QIB (Rule 144A)
     /// or to a non-US person (Rule 904 offshore resale); Reg S lots only to a non-US person.
@@ -504,11 +511,11 @@ contract OfferingRegistry is IOfferingRegistry {
     }
 
     /// @dev Appends `lot` to `wallet`'s lots, merging it into the newest when it has the same status;
-    /// drops lots that have freed from the end first.
+    /// drops spent lots (`_spent`) from the end first.
     function _addLot(address wallet, Lot memory lot) private {
         Lot[] storage lots = _lots[wallet];
         uint256 n = lots.length;
-        while (n != 0 && (lots[n - 1].amount == 0 || !_active(lots[n - 1]))) {
+        while (n != 0 && _spent(lots[n - 1])) {
             lots.pop();
             --n;
         }
@@ -525,18 +532,18 @@ contract OfferingRegistry is IOfferingRegistry {
         lots.push(lot);
     }
 
-    /// @dev Drops emptied and freed lots from the end of `wallet`'s lots; returns the latest expiry of
+    /// @dev Drops spent lots (`_spent`) from the end of `wallet`'s lots; returns the latest expiry of
     /// those left (0 when none is).
     function _compact(address wallet) private returns (uint256 horizon) {
         Lot[] storage lots = _lots[wallet];
         uint256 n = lots.length;
-        while (n != 0 && (lots[n - 1].amount == 0 || !_active(lots[n - 1]))) {
+        while (n != 0 && _spent(lots[n - 1])) {
             lots.pop();
             --n;
         }
         for (uint256 i = 0; i < n; ++i) {
             Lot memory l = lots[i];
-            if (l.amount == 0 || !_active(l)) continue;
+            if (_spent(l)) continue;
             uint256 e = _expiry(l);
             if (e > horizon) horizon = e;
         }
