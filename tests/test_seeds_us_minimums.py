@@ -14,7 +14,7 @@ close on 2 January 2026 at 09:00 UTC) and every lot was bought minutes after mid
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -42,8 +42,9 @@ def market(_seeded: Market) -> Iterator[Market]:
         yield _seeded
 
 
-def _utc(timestamp: int) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)
+def _utc(market: Market, timestamp: int) -> datetime:
+    """The scenario-calendar moment of a chain time."""
+    return datetime.fromtimestamp(timestamp - market.calendar_offset, UTC)
 
 
 def _offerings(market: Market, symbol: str) -> OfferingRegistry:
@@ -102,9 +103,9 @@ def test_penn_506c_sells_to_accredited_investors_and_a_year_on_they_resell_to_an
     # day on 1 January 2027. At its last second the resale to Emma is refused (LOCKUP_ACTIVE); at the
     # first second after, it is allowed: Rule 506(c) governed the offering, not this resale.
     (lot,) = _offerings(market, "PENN").lots_of(market.wallet("chen-holdings"))
-    bought = _utc(lot.acquired_at)
-    assert bought.date() == datetime(2026, 1, 1).date() and lot.restricted
-    assert _utc(lot.unlock_at) == bought.replace(year=2027)
+    bought = _utc(market, lot.acquired_at)
+    assert bought.date() == date(2026, 1, 1) and lot.restricted
+    assert _utc(market, lot.unlock_at) == bought.replace(year=2027)
     _boundary(market, "PENN", "chen-holdings", "emma-johnson", lot.unlock_at, "LOCKUP_ACTIVE")
 
 
@@ -119,9 +120,9 @@ def test_ukt31_144a_lots_reach_a_us_investor_who_is_no_qib_after_a_year(market: 
     # a QIB (Rule 144A) but not to Emma Johnson, a US investor who is no QIB; from the first second of
     # the thirteenth month it may.
     (lot,) = _offerings(market, "UKT31").lots_of(market.wallet("atlantic-pension"))
-    bought = _utc(lot.acquired_at)
-    assert bought.date() == datetime(2026, 1, 1).date() and lot.amount == 4000
-    assert _utc(lot.unlock_at) == bought.replace(year=2027)
+    bought = _utc(market, lot.acquired_at)
+    assert bought.date() == date(2026, 1, 1) and lot.amount == 4000
+    assert _utc(market, lot.unlock_at) == bought.replace(year=2027)
     market.chain.time_travel(market.chain_time(datetime(2026, 12, 31, 12, tzinfo=UTC)))
     market.security("UKT31").transfer(market.wallet("boston-mutual"), 100, sender=market.wallet("atlantic-pension"))
     _boundary(market, "UKT31", "atlantic-pension", "emma-johnson", lot.unlock_at, "LOCKUP_ACTIVE")
@@ -135,9 +136,9 @@ def test_casc31a_144a_notes_of_a_reporting_issuer_resell_to_anyone_after_six_cal
     # (Rule 144(d)(1)(i)), from 1 January 2026 to the same time of day on 1 July 2026. Atlantic's resale
     # to Mason Family Trust (accredited, no QIB) is refused at the last second and allowed at the next.
     (lot,) = _offerings(market, "CASC31A").lots_of(market.wallet("atlantic-pension"))
-    bought = _utc(lot.acquired_at)
-    assert bought.date() == datetime(2026, 1, 1).date() and lot.amount == 5000
-    assert _utc(lot.unlock_at) == bought.replace(month=7)
+    bought = _utc(market, lot.acquired_at)
+    assert bought.date() == date(2026, 1, 1) and lot.amount == 5000
+    assert _utc(market, lot.unlock_at) == bought.replace(month=7)
     _boundary(market, "CASC31A", "atlantic-pension", "mason-family-trust", lot.unlock_at, "LOCKUP_ACTIVE")
     # And on to a US investor who is not accredited either.
     market.security("CASC31A").transfer(market.wallet("emma-johnson"), 1, sender=market.wallet("mason-family-trust"))
