@@ -38,7 +38,7 @@ def test_stated_attributes_reach_the_registry_and_the_rest_are_derived() -> None
     bob_attrs = registry.attributes_of(market.accounts["bob"])
     assert bob_attrs.qib and bob_attrs.holder_type is HolderType.ENTITY and not bob_attrs.us_person
     carol_record = registry.investor(market.accounts["carol"])
-    loaded_at = carol_record.kyc_valid_until - 365 * SECONDS_PER_DAY
+    loaded_at = carol_record.kyc_valid_until - carol["kyc_valid_days"] * SECONDS_PER_DAY
     assert carol_record.attributes == InvestorAttributes(
         HolderType.NATURAL_PERSON, us_person=False, qib=False, accredited_until=loaded_at + 90 * SECONDS_PER_DAY
     )

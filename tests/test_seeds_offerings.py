@@ -79,15 +79,13 @@ def test_every_demo_security_issues_in_offerings_whose_status_its_lots_carry(dem
 
 
 def _erin(demo: Market) -> str:
-    """Registers Erin, a non-accredited US investor (no QIB), on the spare account; renews Carol's and
-    Dan's KYC (a year from the load, like the holding period) so the story can run past it."""
+    """Registers Erin, a non-accredited US investor (no QIB), on the spare account. (The demo's own
+    investors need no renewal to trade past the holding period: their KYC runs three years.)"""
     registry, operator = demo.registry, demo.operator
     erin = demo.chain.accounts[demo.scenario.accounts_needed].address  # the spare account
     assert registry.wallet_record(erin).identity is None
     far = demo.chain_time(datetime(2030, 1, 1, tzinfo=UTC))
     registry.register_investor(erin, erin, Jurisdiction.US, InvestorCategory.US_NON_ACCREDITED, far, sender=operator)
-    registry.update_investor(demo.wallet("carol"), InvestorCategory.US_ACCREDITED, far, sender=operator)
-    registry.update_investor(demo.wallet("dan"), InvestorCategory.US_QIB, far, sender=operator)
     return erin
 
 
@@ -151,3 +149,26 @@ def test_506c_governs_the_offering_not_resales_after_the_holding_period(demo: Ma
     demo.chain.time_travel(lot.unlock_at - 1)  # the next transaction: the first second the lot is free
     huds.transfer(erin, 100, sender=carol)
     assert huds.balance_of(erin) == 100
+
+
+def test_the_demos_kyc_does_not_expire_when_the_holding_period_ends(demo: Market) -> None:
+    # With a year's KYC from the load the demo's investors' KYC ran out on 1 January 2027 seconds
+    # before their restricted lots unlocked, so the resales the holding period allows were refused
+    # (SENDER_KYC_EXPIRED) unless a test renewed it. Their KYC now runs three years, to 1 January 2029.
+    erin = _erin(demo)
+    for key in ("alice", "bob", "carol", "dan"):
+        until = demo.registry.investor(demo.wallet(key)).kyc_valid_until
+        assert datetime.fromtimestamp(until - demo.calendar_offset, UTC).date() == datetime(2029, 1, 1).date(), key
+    # 2 January 2027, 10:00 UTC, the day after the year ends: Dan's 506(b) notes and Carol's 506(c)
+    # shares go to Erin, who is neither accredited nor a QIB, and Carol sells shares to Alice in London.
+    _at(demo, datetime(2027, 1, 2, 10, tzinfo=UTC))
+    demo.security("THAMES28").transfer(erin, 100, sender=demo.wallet("dan"))
+    demo.security("HUDS").transfer(erin, 100, sender=demo.wallet("carol"))
+    demo.security("HUDS").transfer(demo.wallet("alice"), 50, sender=demo.wallet("carol"))
+    assert demo.security("THAMES28").balance_of(erin) == demo.security("HUDS").balance_of(erin) == 100
+    # Bob's Regulation S shares (Category 3 equity: one year from the closing, 2 January 2026 17:00 UTC)
+    # are still in their period at 16:59:59 and reach Carol, a US person, from 17:00:00.
+    _at(demo, datetime(2027, 1, 2, 16, 59, 59, tzinfo=UTC))
+    _refused(demo, "HUDS", "bob", "carol", 10, "REG_S_DISTRIBUTION_COMPLIANCE")
+    demo.security("HUDS").transfer(demo.wallet("carol"), 10, sender=demo.wallet("bob"))
+    assert demo.chain.timestamp() == demo.chain_time(datetime(2027, 1, 2, 17, tzinfo=UTC))

@@ -113,16 +113,22 @@ def test_the_scenario_has_the_participants_issue_5_asks_for(scenario: Scenario) 
     gilt, reg_s, rule_144a = by_symbol["UKT31"], by_symbol["CASC31S"], by_symbol["CASC31A"]
     equity_uk, equity_us = by_symbol["PENN"], by_symbol["SIER"]
     assert gilt.home == "GB" and gilt.rules.uk_min_category == "UK_RETAIL"
-    # One US corporate bond in two tranches: offshore (Reg S period, then QIBs) and 144A (QIBs only).
+    # One US corporate bond in two tranches: offshore (Reg S period) and 144A (sold to QIBs).
     assert reg_s.issuer == rule_144a.issuer and reg_s.home == rule_144a.home == "US"
     # Each tranche's status comes from its offering (issue 11): the Reg S period runs from the closing
     # (Rule 902(f)), not from when the token's terms were written; restricted periods follow each lot.
-    assert [o.exemption for o in reg_s.offerings] == ["REG_S_CATEGORY_2"] and reg_s.rules.us_min_category == "US_QIB"
-    assert [o.exemption for o in rule_144a.offerings] == ["RULE_144A"] and rule_144a.rules.us_min_category == "US_QIB"
+    assert [o.exemption for o in reg_s.offerings] == ["REG_S_CATEGORY_2"]
+    assert [o.exemption for o in rule_144a.offerings] == ["RULE_144A"]
     assert equity_uk.home == "GB" and equity_uk.rules.uk_min_category == "UK_PROFESSIONAL"
-    # 506(c) governs the offering, not resales after the holding period: no token-wide US minimum.
-    assert equity_us.home == "US" and equity_us.rules.us_min_category is None
+    assert [o.exemption for o in equity_uk.offerings] == ["UK_PROFESSIONAL_PLACEMENT", "REG_D_506C"]
+    assert equity_us.home == "US"
     assert [o.exemption for o in equity_us.offerings] == ["REG_D_506C", "REG_S_CATEGORY_3"]
+    # The offering's exemption decides who may buy in it, the lot's holding period who may buy from a
+    # holder: no seeded security keeps a token-wide US category minimum (506(c) and 144A govern the
+    # offering, not resales after the holding period; tests/test_seeds_us_minimums.py).
+    assert {s.symbol: s.rules.us_min_category for s in scenario.securities} == dict.fromkeys(
+        ("UKT31", "CASC31S", "CASC31A", "PENN", "SIER"), None
+    ) | {"HARB29": "US_NON_ACCREDITED"}
     assert all(s.offerings and not s.holdings for s in scenario.securities)
     kinds = Counter(a.kind for a in scenario.history)
     assert kinds["freeze"] == 1
@@ -652,12 +658,13 @@ def test_every_seeded_security_issues_in_an_offering_whose_status_its_lots_carry
     (moved,) = rule_144a.lots_of(market.wallet("keystone-funds/2"))
     assert (moved.amount, moved.acquired_at) == (750, lot.acquired_at)
 
-    # Pennine's shares: a UK professional placing, and a 506(b) US tranche (restricted) for accredited buyers.
+    # Pennine's shares: a UK professional placing, and a 506(c) US tranche (restricted) for verified
+    # accredited buyers.
     penn = market.offerings("PENN")
     assert penn is not None
     assert [(o.exemption.name, o.restricted) for o in penn.offerings()] == [
         ("UK_PROFESSIONAL_PLACEMENT", False),
-        ("REG_D_506B", True),
+        ("REG_D_506C", True),
     ]
     assert penn.lots_of(market.wallet("avon-asset-mgmt")) == []
     (lot,) = penn.lots_of(market.wallet("juniper-family-office"))
