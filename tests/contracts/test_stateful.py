@@ -57,7 +57,6 @@ class Env:
         self.investor_of[second] = self.investor_of[a[4]]
         self.spare = a[11:18]  # registered during runs
         self.unregistered = a[18]
-        self.reg_s_end = self.chain.timestamp() + 40 * DAY
         self.token = world.security(
             "STATE",
             name="Stateful",
@@ -65,8 +64,6 @@ class Env:
             shared_extension=False,
             issuance_limit=20_000,  # approved by the home regulator (fca)
             terms=Terms(
-                reg_s_period_end=self.reg_s_end,
-                holding_period=30 * DAY,
                 cross_border_threshold=400,
                 approval_window=5 * DAY,
                 max_investor_balance=3000,
@@ -137,7 +134,6 @@ class TokenMachine(RuleBasedStateMachine):
         assert not frozen_wallet
         balance = t.balance_of(sender)
         assert balance >= t.get_frozen_tokens(sender), "a frozen unit moved"
-        assert balance >= t.locked_tokens(sender).locked, "a locked unit moved"
 
     @rule(r=st.integers(0, 50), value=st.integers(1, 2500))
     def mint(self, r: int, value: int) -> None:
@@ -278,7 +274,7 @@ class TokenMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ invariants
 
     @invariant()
-    def supply_holders_reg_s(self) -> None:
+    def supply_and_holders(self) -> None:
         t = self.env.token
         balances = {w: t.balance_of(w) for w in self.wallets}
         assert t.total_supply() == sum(balances.values())
@@ -299,8 +295,6 @@ class TokenMachine(RuleBasedStateMachine):
         # every investor but the US accredited one, whose accreditation outlasts a run).
         assert counted.non_accredited == sum(1 for p in holders if p[2] not in (Cat.US_ACCREDITED, Cat.US_QIB))
         assert all(p[0] <= 3000 * self.scale for p in holders)
-        if self.env.chain.timestamp() < self.env.reg_s_end:
-            assert not us, "a US holder inside the Reg S distribution compliance period"
 
     @invariant()
     def supply_at_latest_record_date(self) -> None:

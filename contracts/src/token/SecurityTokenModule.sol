@@ -304,25 +304,18 @@ contract SecurityTokenModule is SecurityTokenBase {
             }
         }
         if (w.lockedUntil > block.timestamp) {
-            // Lots still in the queue (unlocked ones at its head are harmless to scale).
-            (uint32 head, uint32 tail) = (x.head, x.tail);
-            for (uint256 i = head; i < tail; ++i) {
-                Lot storage lot = _lots[wallet][i];
-                lot.amount = uint96(lot.amount * ratio);
-            }
-            // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date).
+            // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date); only
+            // the registry gives a wallet a lot horizon.
             address offerings = _offeringRegistry;
-            if (offerings != address(0)) {
-                bytes4 selector = IOfferingRegistry.splitLots.selector;
-                assembly ("memory-safe") {
-                    let p := mload(0x40)
-                    mstore(p, selector)
-                    mstore(add(p, 4), wallet)
-                    mstore(add(p, 36), ratio)
-                    if iszero(call(gas(), offerings, 0, p, 68, 0, 0)) {
-                        returndatacopy(p, 0, returndatasize())
-                        revert(p, returndatasize())
-                    }
+            bytes4 selector = IOfferingRegistry.splitLots.selector;
+            assembly ("memory-safe") {
+                let p := mload(0x40)
+                mstore(p, selector)
+                mstore(add(p, 4), wallet)
+                mstore(add(p, 36), ratio)
+                if iszero(call(gas(), offerings, 0, p, 68, 0, 0)) {
+                    returndatacopy(p, 0, returndatasize())
+                    revert(p, returndatasize())
                 }
             }
         }
