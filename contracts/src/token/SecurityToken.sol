@@ -395,8 +395,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
 
     /// @dev Cheapest checks first: paused → issuance gate → frozen wallets → unfrozen balance →
-    /// lock-up → registry eligibility (one call for both parties) → jurisdiction → category →
-    /// Reg S → cross-border → per-investor maximum → holder caps.
+    /// the sender's lots within their period (Rule 144 / Reg S: the offering registry) → registry
+    /// eligibility (one call for both parties) → jurisdiction → category → cross-border →
+    /// per-investor maximum → holder caps.
     function _evaluate(address from, address to, uint256 value, uint8 mode, Ctx memory c)
         internal
         view
@@ -915,7 +916,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
 
     /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
-    /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
+    /// its KYC validity, of an admitted jurisdiction and category. (Whether a sender's restricted or
+    /// Reg S lots may go to it is decided per transfer, by the lots' offerings.)
     /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
     function canReceive(address) external view returns (bool allowed) {
         _delegateView();
