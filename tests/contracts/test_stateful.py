@@ -59,6 +59,7 @@ class Env:
             self.investor_of[wallet] = (wallet, int(jurisdiction), int(category))
         second = a[10]  # a second wallet of the first investor
         world.add_wallet("investor0", second)
+        self.own_wallets = (a[4], second)
         self.investor_of[second] = self.investor_of[a[4]]
         self.spare = a[11:18]  # registered during runs
         self.unregistered = a[18]
@@ -169,6 +170,30 @@ class TokenMachine(RuleBasedStateMachine):
             self.env.token.burn(holder, value, sender=self.env.issuer)
         except ContractReverted as exc:
             assert exc.error_name in ("ERC7943InsufficientUnfrozenBalance", "RegulatorFrozenUnits")
+
+    @rule(s=st.integers(0, 50), r=st.integers(0, 50), value=st.integers(1, 1500))
+    def forced_transfer(self, s: int, r: int, value: int) -> None:
+        """The agent moves units whatever the sender-side rules; restricted lots go along (144(a)(3))."""
+        t, sender, receiver = self.env.token, self.pick(s), self.pick(r)
+        self.capture()
+        try:
+            t.forced_transfer(sender, receiver, value, sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.rule_code is not None or exc.error_name == "RegulatorFrozenUnits", str(exc)
+
+    @rule(back=st.booleans())
+    def recovery(self, back: bool) -> None:
+        """The first investor's position moves to its other wallet (balance, freezes and lots)."""
+        t = self.env.token
+        lost, new = self.env.own_wallets[::-1] if back else self.env.own_wallets
+        self.capture()
+        try:
+            t.recovery_address(lost, new, self.env.own_wallets[0], sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.error_name == "RecoveryNotPossible", str(exc)
+            return
+        assert t.balance_of(lost) == 0 and t.locked_tokens(lost).locked == 0
+        event("a position recovered to the investor's other wallet")
 
     @rule(h=st.integers(0, 50), by_regulator=st.booleans())
     def toggle_freeze(self, h: int, by_regulator: bool) -> None:
