@@ -68,8 +68,6 @@ def main() -> None:
     every_rule = Terms(
         us_min_category=int(Cat.US_ACCREDITED),  # Reg D 506(c)
         uk_min_category=int(Cat.UK_PROFESSIONAL),  # COBS 4.12A
-        reg_s_period_end=chain.timestamp() + 40 * DAY,
-        holding_period=180 * DAY,  # Rule 144(d), lots made at issuance
         cross_border_threshold=10**6,
         approval_window=7 * DAY,
         max_investor_balance=10**9,
@@ -79,12 +77,9 @@ def main() -> None:
         max_us_non_accredited=35,
     )
     token = world.security("BENCH", name="Bench", admin=issuer, terms=every_rule)  # fca approves 10**12
-    rows.append(("ours: mint (issuance, new holder, lock-up lot)", token.mint(uk1, 10**6, sender=issuer).gas_used))
-    rows.append(("ours: mint (existing holder, new lot)", token.mint(uk1, 10, sender=issuer).gas_used))
-    chain.time_travel(chain.timestamp() + 181 * DAY)  # past the holding period
-    rows.append(
-        ("ours: first transfer after lock-up ends (drops the lot queue)", token.transfer(uk2, 1, sender=uk1).gas_used)
-    )
+    rows.append(("ours: mint (issuance, new holder)", token.mint(uk1, 10**6, sender=issuer).gas_used))
+    rows.append(("ours: mint (existing holder)", token.mint(uk1, 10, sender=issuer).gas_used))
+    token.transfer(uk2, 1, sender=uk1)  # uk2 becomes a holder
     rows.append(("ours: transfer to a new holder, every rule", token.transfer(uk3, 1, sender=uk1).gas_used))
     repeat = token.transfer(uk2, 1, sender=uk1).gas_used
     rows.append(("ours: repeat transfer, every rule", repeat))
@@ -118,7 +113,7 @@ def main() -> None:
     )
     rows.append(
         (
-            "ours: batchMint of 3 (existing holders, new lots)",
+            "ours: batchMint of 3 (existing holders)",
             token.batch_mint([uk2, uk3, us2], [1, 1, 1], sender=issuer).gas_used,
         )
     )
@@ -127,7 +122,7 @@ def main() -> None:
     token.transfer(lost, 10, sender=uk1)
     rows.append(
         (
-            "ours: recoveryAddress (agent; wallet without lots)",
+            "ours: recoveryAddress (agent)",
             token.recovery_address(lost, new, lost, sender=issuer).gas_used,
         )
     )
@@ -165,11 +160,6 @@ def main() -> None:
     singles = {
         "no optional rule (pause, freeze, balance, registry, jurisdiction)": none,
         "+ category minimum (UK professional)": replace(none, uk_min_category=int(Cat.UK_PROFESSIONAL)),
-        "+ Reg S period (configured; ended for the US leg)": replace(none, reg_s_period_end=chain.timestamp() - DAY),
-        "+ lock-up configured (sender's lots unlocked)": replace(none, holding_period=180 * DAY),
-        "+ lock-up on every acquisition (receiver gets a lot)": replace(
-            none, holding_period=180 * DAY, lock_all_acquisitions=True
-        ),
         "+ cross-border threshold": replace(none, cross_border_threshold=10**6),
         "+ per-investor maximum balance": replace(none, max_investor_balance=10**9),
         "+ holder caps (total, per jurisdiction, non-accredited)": replace(
@@ -258,9 +248,8 @@ def offering_rows(world: TestWorld, every_rule: Terms, plain_repeat: int, issuer
     ):
         world.investor(key, jurisdiction, category, wallets=[wallet], kyc_until=kyc)
     world.add_wallet("us_acc", us_acc2)
-    terms = replace(every_rule, holding_period=0, reg_s_period_end=0)
     # its own extension (not the world's shared one), as a security deployed on its own gets
-    token = world.security("OFFR", name="Offered", admin=issuer, terms=terms, shared_extension=False)
+    token = world.security("OFFR", name="Offered", admin=issuer, terms=every_rule, shared_extension=False)
     registry_address = world.the_registry.address
     offerings = OfferingRegistry.deploy(chain, token=token, registry=registry_address, sender=issuer)
     offerings.attach(admin=issuer)
@@ -313,6 +302,19 @@ def offering_rows(world: TestWorld, every_rule: Terms, plain_repeat: int, issuer
         (
             "transfer that moves a lot: to the investor's own other wallet",
             token.transfer(us_acc2, 100, sender=us_acc).gas_used,
+        )
+    )
+    chain.time_travel(now + 367 * DAY)  # past the 506(c) lots' 12 calendar months (a non-reporting issuer)
+    rows.append(
+        (
+            "first transfer after the sender's lots all unlocked (lot horizon cleared)",
+            token.transfer(us_qib, 1, sender=us_acc).gas_used,
+        )
+    )
+    rows.append(
+        (
+            "repeat transfer by that sender (registry no longer consulted)",
+            token.transfer(us_qib, 1, sender=us_acc).gas_used,
         )
     )
     print("\n| security issuing in offerings (every rule; lots in OfferingRegistry) | gas |\n| --- | ---: |")

@@ -407,8 +407,8 @@ class Market:
         rules: RulesSpec,
     ) -> SecurityToken:
         """Deploys a new security of an issuer (its admin and sender) on the market's registry and shared
-        extension, with `rules` whose periods start now, and adds it under `symbol` (reserved first, see
-        `create_security`; raises `SymbolTaken`). Nothing is issued until the home regulator approves."""
+        extension, with `rules`, and adds it under `symbol` (reserved first, see `create_security`; raises
+        `SymbolTaken`). Nothing is issued until the home regulator approves."""
 
         def deploy() -> SecurityToken:
             return SecurityToken.deploy(
@@ -422,7 +422,7 @@ class Market:
                 admin=issuer_account,
                 sender=issuer_account,
                 extension=self.extension,
-                terms=terms_of(rules, self.chain.timestamp()),
+                terms=terms_of(rules),
             )
 
         return self.create_security(symbol=symbol, issuer_key=issuer_key, deploy=deploy)
@@ -444,8 +444,9 @@ class Market:
         return (rule.name if rule else None), self.settlement.message_for_settlement_code(code)
 
 
-def terms_of(rules: RulesSpec, now: int) -> Terms:
-    """The on-chain `Terms` of a scenario's rule parameters; periods start at `now`."""
+def terms_of(rules: RulesSpec) -> Terms:
+    """The on-chain `Terms` of a scenario's rule parameters. (Rule 144 and Regulation S periods are not
+    among them: they follow each lot's offering.)"""
 
     def category(name: str | None) -> int:
         return int(InvestorCategory[name]) if name else 0
@@ -453,9 +454,6 @@ def terms_of(rules: RulesSpec, now: int) -> Terms:
     return Terms(
         us_min_category=category(rules.us_min_category),
         uk_min_category=category(rules.uk_min_category),
-        reg_s_period_end=now + rules.reg_s_days * SECONDS_PER_DAY if rules.reg_s_days else 0,
-        holding_period=rules.holding_period_days * SECONDS_PER_DAY,
-        lock_all_acquisitions=rules.lock_all_acquisitions,
         cross_border_threshold=rules.cross_border_threshold,
         approval_window=rules.approval_window_days * SECONDS_PER_DAY,
         max_investor_balance=rules.max_investor_balance,
@@ -575,7 +573,7 @@ def load_scenario(chain: Chain, scenario: Scenario, progress: Progress | None = 
             admin=issuer_account,
             sender=issuer_account,
             extension=extension,
-            terms=terms_of(spec.rules, now),
+            terms=terms_of(spec.rules),
             record_dates=spec.record_dates,
         )
         # The DSS notary gate: the home regulator approves issuance before anything is minted.

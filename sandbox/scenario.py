@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -140,15 +140,30 @@ class InvestorSpec(_Strict):
         return self
 
 
+#: Rule parameters a security's terms no longer have, and why: Rule 144 and Regulation S follow each
+#: lot's offering (`OfferingSpec`), in calendar months from the acquisition and per tranche.
+RETIRED_RULES: dict[str, str] = {
+    "holding_period_days": "a Rule 144 holding period counted in days, from the token's terms; issue in an "
+    "offering: the lots of a REG_D_506B, REG_D_506C or RULE_144A offering unlock 6 or 12 calendar months after "
+    "their acquisition, by the issuer's reporting status (reporting_since)",
+    "reg_s_days": "one Regulation S period for the whole security, with no tranches, started when the terms "
+    "were written; issue in an offering: the lots of a REG_S_CATEGORY_1, _2 or _3 offering carry its "
+    "distribution compliance period, from the later of its first_offer and closing (a tap is an offering of "
+    "its own)",
+    "lock_all_acquisitions": "a new lock-up on every acquisition; issue in an offering: restricted status "
+    "follows the units in their lot (Rule 144(d)(3) tacking), to the holder's own wallets and in forced "
+    "transfers alike",
+}
+
+
 class RulesSpec(_Strict):
-    """A security's rule parameters (the rulebook's `Terms`), in a scenario's words. Periods are in days
-    from the moment the scenario is loaded; 0 or absent switches a rule off."""
+    """A security's rule parameters (the rulebook's `Terms`), in a scenario's words. Periods are in days;
+    0 or absent switches a rule off. Rule 144 and Regulation S are not among them: they follow each
+    lot's offering (`SecuritySpec.offerings`); naming a retired parameter (`RETIRED_RULES`) fails
+    validation and says what to use instead."""
 
     us_min_category: CategoryName | None = Field(None, description="Lowest admitted US category (e.g. US_ACCREDITED).")
     uk_min_category: CategoryName | None = Field(None, description="Lowest admitted UK category.")
-    reg_s_days: Annotated[int, Field(ge=0, le=3650)] = 0
-    holding_period_days: Annotated[int, Field(ge=0, le=3650)] = 0
-    lock_all_acquisitions: bool = False
     cross_border_threshold: Annotated[int, Field(ge=0, lt=2**96)] = 0
     approval_window_days: Annotated[int, Field(ge=1, le=365)] = 7
     cross_border_window_days: Annotated[int, Field(ge=0, le=365)] = Field(
@@ -165,6 +180,15 @@ class RulesSpec(_Strict):
         description="Cap on holders of record who are not accredited investors, of any residence (Exchange Act "
         "12(g)(1)(A): 500; the name predates counting UK holders); 0: off.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_retired_rules(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, instead in RETIRED_RULES.items():
+                if name in data:
+                    raise ValueError(f"{name} is no longer a rule parameter: it was {instead}")
+        return data
 
 
 DayCountName = Literal["30/360", "30E/360", "ACT/365", "30/360 US", "ACT/ACT ICMA"]
@@ -301,9 +325,8 @@ class SecuritySpec(_Strict):
     equity: EquitySpec | None = None
     #: The security's offerings: when listed, every unit is issued in one of them (an
     #: `OfferingRegistry` keeps the offerings and the lots carrying restricted / Reg S status), and the
-    #: security's own `holdings`, Rule 144 terms (`holding_period_days`, `lock_all_acquisitions`) and
-    #: token-wide Regulation S period (`reg_s_days`) must be empty. Bonds and share classes issue in
-    #: offerings too, once their paying agent is wired (record dates need a zero supply).
+    #: security's own `holdings` must be empty. Bonds and share classes issue in offerings too, once
+    #: their paying agent is wired (record dates need a zero supply).
     offerings: list[OfferingSpec] = []
     #: When the issuer became an SEC reporting company (Rule 144(d)(1): 6-month holding period once it
     #: has reported for 90 days, else 1 year); absent: non-reporting.
@@ -316,11 +339,6 @@ class SecuritySpec(_Strict):
         if self.offerings:
             if self.holdings:
                 raise ValueError(f"security {self.symbol}: with offerings, units are issued in an offering's holdings")
-            if self.rules.holding_period_days or self.rules.lock_all_acquisitions or self.rules.reg_s_days:
-                raise ValueError(
-                    f"security {self.symbol}: with offerings, Rule 144 and Regulation S periods follow each "
-                    "lot's offering (holding_period_days, lock_all_acquisitions and reg_s_days must be off)"
-                )
             keys = [o.key for o in self.offerings]
             if len(set(keys)) != len(keys):
                 raise ValueError(f"security {self.symbol}: offering keys must be unique")

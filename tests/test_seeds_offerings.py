@@ -74,8 +74,6 @@ def test_every_demo_security_issues_in_offerings_whose_status_its_lots_carry(dem
     # Category 3 equity of a US issuer: restricted (Rule 905), and a one-year distribution compliance
     # period from the closing, 2 January 2026 17:00 UTC (Rule 903(b)(3)(iii)).
     assert lot.restricted and lot.reg_s_until == demo.chain_time(datetime(2027, 1, 2, 17, tzinfo=UTC))
-    # The token-wide 182-day lock-up is gone: periods follow each lot.
-    assert demo.security("HUDS").terms().holding_period == 0
 
 
 def _erin(demo: Market) -> str:

@@ -690,7 +690,7 @@ class SecurityCreate(BaseModel):
                     "name": "Hudson Robotics 5% 2027 (Reg S)",
                     "home": "US",
                     "admitted": ["GB", "US"],
-                    "rules": {"reg_s_days": 40, "cross_border_threshold": 100},
+                    "rules": {"cross_border_threshold": 100, "us_min_category": "US_ACCREDITED"},
                 }
             ]
         },

@@ -15,16 +15,12 @@ from sandbox.contracts.event import ContractEvent, EventParam, events_by_topic
 
 @dataclass(frozen=True)
 class Terms:
-    """`ISecurityToken.Terms`
-    (uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32), as logged in
+    """`ISecurityToken.Terms` (uint8,uint8,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32), as logged in
     events.
     """
 
     us_min_category: int
     uk_min_category: int
-    reg_s_period_end: int
-    holding_period: int
-    lock_all_acquisitions: bool
     cross_border_threshold: int
     approval_window: int
     max_investor_balance: int
@@ -727,26 +723,6 @@ class JurisdictionAdmissionSet(ContractEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LotAdded(ContractEvent):
-    """`LotAdded(address indexed wallet, uint256 amount, uint256 unlockAt)`, declared by ISecurityToken,
-    SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule,
-    SecurityTokenViews.
-    """
-
-    event_name = "LotAdded"
-    topic = bytes.fromhex("de7807bcb0ec83718cc5d7ec866709b503119064d135c453dd369e30288c0926")
-    params = (
-        EventParam("wallet", "wallet", "address", indexed=True),
-        EventParam("amount", "amount", "uint256"),
-        EventParam("unlockAt", "unlock_at", "uint256"),
-    )
-
-    wallet: ChecksumAddress
-    amount: int
-    unlock_at: int
-
-
-@dataclass(frozen=True, kw_only=True)
 class LotMoved(ContractEvent):
     """`LotMoved(address indexed from, address indexed to, uint256 indexed offeringId, uint256 amount, uint256
     acquiredAt)`, declared by IOfferingRegistry, OfferingRegistry.
@@ -1300,19 +1276,15 @@ class SplitStarted(ContractEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TermsSet(ContractEvent):
-    """`TermsSet((uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32) terms,
-    address indexed actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase,
-    SecurityTokenCrossBorder, SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
+    """`TermsSet((uint8,uint8,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32) terms, address indexed
+    actor)`, declared by ISecurityToken, SecurityToken, SecurityTokenBase, SecurityTokenCrossBorder,
+    SecurityTokenExtension, SecurityTokenModule, SecurityTokenViews.
     """
 
     event_name = "TermsSet"
-    topic = bytes.fromhex("01da6cc163c085e973f24aa212ae1129bb75937eef6fa9c99d1d3b7d090cb588")
+    topic = bytes.fromhex("aebe1d87503b7de6ed626e5c7cf5bef1489dccd0945acb0e28e4fbaa94b11691")
     params = (
-        EventParam(
-            "terms",
-            "terms",
-            "(uint8,uint8,uint40,uint32,bool,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32)",
-        ),
+        EventParam("terms", "terms", "(uint8,uint8,uint256,uint32,uint256,uint32,uint32,uint32,uint32,uint32)"),
         EventParam("actor", "actor", "address", indexed=True),
     )
 
@@ -1679,7 +1651,6 @@ EVENT_TYPES: tuple[type[ContractEvent], ...] = (
     Issued,
     IssuedInOffering,
     JurisdictionAdmissionSet,
-    LotAdded,
     LotMoved,
     LotSplit,
     ModuleAdded,

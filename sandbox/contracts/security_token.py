@@ -21,14 +21,12 @@ class Terms:
     """A security's rule parameters (`ISecurityToken.Terms`). Zero switches a limit off.
 
     `us_min_category` / `uk_min_category`: lowest admitted category of each jurisdiction
-    (`InvestorCategory` value), 0 = the jurisdiction is not admitted.
+    (`InvestorCategory` value), 0 = the jurisdiction is not admitted. Rule 144 holding periods and
+    Regulation S periods are not terms: they follow each lot's offering (`OfferingRegistry`).
     """
 
     us_min_category: int = 0
     uk_min_category: int = 0
-    reg_s_period_end: int = 0
-    holding_period: int = 0
-    lock_all_acquisitions: bool = False
     cross_border_threshold: int = 0
     approval_window: int = 7 * 86_400
     max_investor_balance: int = 0
@@ -44,9 +42,6 @@ class Terms:
         return (
             self.us_min_category,
             self.uk_min_category,
-            self.reg_s_period_end,
-            self.holding_period,
-            self.lock_all_acquisitions,
             self.cross_border_threshold,
             self.approval_window,
             self.max_investor_balance,

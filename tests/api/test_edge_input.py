@@ -68,7 +68,8 @@ def test_trade_numbers_are_json_integers_only(
 
 
 def test_rule_parameters_of_a_new_security_are_strict(client: TestClient, market: Market, keys: dict[str, str]) -> None:
-    body = {"symbol": "STRICT1", "name": "Strict plc", "home": "GB", "admitted": ["GB"], "rules": {"reg_s_days": True}}
+    rules = {"cross_border_threshold": True}
+    body = {"symbol": "STRICT1", "name": "Strict plc", "home": "GB", "admitted": ["GB"], "rules": rules}
     height = market.chain.block_number()
     response = client.post("/securities", json=body, headers=bearer(keys["thames"]))
     assert response.status_code == 422, response.text

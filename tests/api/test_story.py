@@ -1,5 +1,5 @@
 """A UK-US story over HTTP only: a US issuer's Reg S bond approved by the US regulator, sold to UK
-investors, a resale to a US investor refused during the distribution compliance period, a
+investors in a Regulation S offering, a resale to a US investor refused during the distribution compliance period, a
 cross-border resale held until both regulators approve, a DvP trade in sterling, a cross-border DvP
 trade in dollars cleared by both regulators before it settles, a UK regulator's freeze that the issuer
 cannot lift, the cap table before and after, and a coupon of the demo's sterling bond paid to its
@@ -29,8 +29,8 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     alice, bob, carol = (market.accounts[k] for k in ("alice", "bob", "carol"))
     bond = "/securities/HUDB27"
 
-    # The US issuer creates a Reg S bond (40-day distribution compliance period; cross-border transfers
-    # of 100 units or more need both regulators); nothing can be issued before the SEC approves.
+    # The US issuer creates a bond (cross-border transfers of 100 units or more need both regulators);
+    # nothing can be issued before the SEC approves.
     created = _ok(
         client.post(
             "/securities",
@@ -39,7 +39,7 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
                 "name": "Hudson Robotics 5% 2027 (Reg S)",
                 "home": "US",
                 "admitted": ["GB", "US"],
-                "rules": {"reg_s_days": 40, "cross_border_threshold": 100, "us_min_category": "US_ACCREDITED"},
+                "rules": {"cross_border_threshold": 100, "us_min_category": "US_ACCREDITED"},
             },
             headers=key["hudson"],
         ),
@@ -51,9 +51,16 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     assert client.post(f"{bond}/issuance-approval", json={"limit": 5000}, headers=key["fca"]).status_code == 403
     _ok(client.post(f"{bond}/issuance-approval", json={"limit": 5000}, headers=key["sec"]))
 
-    # Sold offshore to UK investors.
-    _ok(client.post(f"{bond}/mint", json={"to": alice, "amount": 1000}, headers=key["hudson"]), 201)
-    _ok(client.post(f"{bond}/mint", json={"to": bob, "amount": 1000}, headers=key["hudson"]), 201)
+    # Sold offshore to UK investors in a Regulation S (Category 2, debt) offering that closes in a day:
+    # its distribution compliance period runs 40 days from the closing (Rule 903(b)(2)).
+    now = market.chain.timestamp()
+    terms = {"exemption": "REG_S_CATEGORY_2", "first_offer_at": now, "closing_at": now + DAY, "equity": False}
+    offering = _ok(client.post(f"{bond}/offerings", json=terms, headers=key["hudson"]), 201)["offering_id"]
+    for buyer in (alice, bob):
+        sold = client.post(
+            f"{bond}/offerings/{offering}/issue", json={"to": buyer, "amount": 1000}, headers=key["hudson"]
+        )
+        _ok(sold, 201)
 
     # A resale to a US investor inside the period is refused on chain, and the pre-check said so.
     check = _ok(
@@ -63,7 +70,7 @@ def test_reg_s_bond_from_issuance_to_freeze(client: TestClient, market: Market, 
     inside = client.post(f"{bond}/transfers", json={"to": carol, "amount": 50}, headers=key["alice"])
     assert inside.status_code == 409 and inside.json()["rule_code"] == check["code"]
 
-    _ok(client.post("/operator/time-travel", json={"seconds": 41 * DAY}, headers=key["operator"]))
+    _ok(client.post("/operator/time-travel", json={"seconds": 42 * DAY}, headers=key["operator"]))
     before = market.chain.block_number()
 
     # After the period, a resale of 200 units (over the threshold) cannot be a plain transfer...

@@ -17,7 +17,7 @@ import pytest
 from eth_account import Account
 
 from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
-from sandbox.contracts.security_token import SecurityToken, Terms
+from sandbox.contracts.security_token import LockedTokens, SecurityToken, Terms
 from sandbox.rules import RULES_BY_NAME, HolderType, InvestorAttributes
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
@@ -306,6 +306,48 @@ def test_recovery_and_burn_carry_the_lots(ow: OfferingWorld) -> None:
     assert ow.token.locked_tokens(a2).locked == 70
 
 
+def test_the_oldest_lot_unlocks_first_and_the_refusal_names_the_next_unlock(ow: OfferingWorld) -> None:
+    """Two lots of one holder, issued a month apart by a reporting issuer (6 calendar months each):
+    the older unlocks first (on the leap day, its month end clamped), part of it moves, and each
+    refusal says how many units are free and when the next lot unlocks; the ERC-1404 view and
+    `lockedTokens` agree. (Ported from the token's retired seconds-based holding period.)"""
+    w = ow.w
+    holder, buyer = w.w["us_acc"], w.w["us_na1"]
+    ow.offerings.set_reporting_since(t("2025-06-01"), sender=w.issuer)
+    oid = ow.open(Exemption.REG_D_506C, "2027-08-02", "2027-10-01")
+    first, second = t("2028-02-29T15:00:00"), t("2028-03-30T15:00:00")
+    w.at(t("2027-08-31T15:00:00"))
+    ow.issue(oid, holder, 100)
+    w.at(t("2027-09-30T15:00:00"))
+    ow.issue(oid, holder, 100)
+    assert [lot.unlock_at for lot in ow.offerings.lots_of(holder)] == [first, second]
+    assert ow.token.locked_tokens(holder) == LockedTokens(locked=200, next_unlock_at=first)
+    lockup = RULES_BY_NAME["LOCKUP_ACTIVE"].code
+    w.at(first - 1)  # the last locked second of the older lot
+    assert ow.token.detect_transfer_restriction(holder, buyer, 1) == lockup
+    exc = reverts(
+        lambda: ow.token.transfer(buyer, 1, sender=holder), "LockupActive", amount=1, unlocked=0, nextUnlockAt=first
+    )
+    assert exc.rule_name == "LOCKUP_ACTIVE"
+    w.at(first)  # the older lot unlocks; 60 of it go, then the 41st unit beyond its 40 is refused
+    ow.moves(holder, buyer, 60)
+    assert ow.token.locked_tokens(holder) == LockedTokens(locked=100, next_unlock_at=second)
+    assert ow.token.detect_transfer_restriction(holder, buyer, 41) == lockup
+    reverts(
+        lambda: ow.token.transfer(buyer, 41, sender=holder),
+        "LockupActive",
+        amount=41,
+        unlocked=40,
+        nextUnlockAt=second,
+    )
+    ow.moves(holder, buyer, 40)
+    w.at(second - 1)
+    reverts(lambda: ow.token.transfer(buyer, 1, sender=holder), "LockupActive", unlocked=0, nextUnlockAt=second)
+    w.at(second)
+    ow.moves(holder, buyer, 100)
+    assert ow.token.locked_tokens(holder) == LockedTokens(0, 0)
+
+
 # ---------------------------------------------------------------- issuance happens in an offering
 
 
@@ -431,6 +473,33 @@ def test_reg_s_tap_gets_its_own_distribution_compliance_period(ow: OfferingWorld
     ow.refused(w.w["uk1"], w.w["us_acc"], 1, "REG_S_DISTRIBUTION_COMPLIANCE", "RegSDistributionCompliancePeriod")
     w.at(t("2027-04-14"))
     ow.moves(w.w["uk1"], w.w["us_acc"], 50)
+
+
+def test_reg_s_refusal_names_the_end_of_the_lots_period(ow: OfferingWorld) -> None:
+    """The refusal of a Regulation S lot to a US person carries its tranche's period end and the moment
+    checked, to the last second of the period; the view pre-check agrees, and non-US persons are not
+    affected. (Ported from the token's retired token-wide Reg S period.)"""
+    w = ow.w
+    oid = ow.open(Exemption.REG_S_CATEGORY_2, "2027-01-04", "2027-01-29")
+    end = t("2027-03-10")  # 40 days from the closing, 2027-01-29
+    assert ow.offerings.offering(oid).period_ends_at == end
+    w.at(t("2027-01-28T12:00:00"))
+    ow.issue(oid, w.w["uk1"], 100)
+    regs = RULES_BY_NAME["REG_S_DISTRIBUTION_COMPLIANCE"].code
+    ow.moves(w.w["uk1"], w.w["uk2"], 10)  # offshore, to a non-US person
+    w.at(end - 1)
+    assert ow.token.detect_transfer_restriction(w.w["uk1"], w.w["us_acc"], 1) == regs
+    exc = reverts(
+        lambda: ow.token.transfer(w.w["us_acc"], 1, sender=w.w["uk1"]),
+        "RegSDistributionCompliancePeriod",
+        wallet=w.w["us_acc"],
+        periodEndsAt=end,
+        checkedAt=end - 1,
+    )
+    assert exc.rule_code == regs
+    w.at(end)
+    ow.moves(w.w["uk1"], w.w["us_acc"], 90)
+    assert ow.token.detect_transfer_restriction(w.w["uk2"], w.w["us_acc"], 10) == 0
 
 
 def test_issuer_never_sells_reg_s_units_to_a_us_person(ow: OfferingWorld) -> None:

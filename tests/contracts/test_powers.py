@@ -104,7 +104,7 @@ def test_terms_after_approval_tighten_only_unless_home_regulator(w: World) -> No
     strict = replace(
         t.terms(),
         max_holders=10,
-        holding_period=30 * DAY,
+        cross_border_window=60 * DAY,
         max_investor_balance=5000,
         us_min_category=int(Cat.US_ACCREDITED),
     )
@@ -113,7 +113,7 @@ def test_terms_after_approval_tighten_only_unless_home_regulator(w: World) -> No
     for looser in (
         replace(strict, max_holders=11),
         replace(strict, max_holders=0),
-        replace(strict, holding_period=29 * DAY),
+        replace(strict, cross_border_window=60 * DAY - 1),
         replace(strict, us_min_category=int(Cat.US_NON_ACCREDITED)),
         replace(strict, max_investor_balance=0),
     ):

@@ -31,7 +31,6 @@ def _utc(*args: int) -> int:
 EVERY_RULE = Terms(
     us_min_category=int(Cat.US_ACCREDITED),
     uk_min_category=int(Cat.UK_PROFESSIONAL),
-    reg_s_period_end=_utc(2026, 1, 1) + 40 * DAY,
     cross_border_threshold=10**6,
     approval_window=7 * DAY,
     max_investor_balance=10**9,

@@ -1,5 +1,7 @@
 """Every rule of the rulebook at its boundary: the decoded custom error, its numbers and the ERC-1404
-code of the view pre-check (second before/after a period; N-1, N, N+1 holders; cap -1, exact, +1)."""
+code of the view pre-check (second before/after a period; N-1, N, N+1 holders; cap -1, exact, +1).
+Rule 144 holding periods and Regulation S periods are not token terms: they follow each lot's offering,
+and their stories are in test_offerings.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from datetime import UTC, datetime
 
 from eth_account import Account
 
-from sandbox.contracts.security_token import HolderCounts, LockedTokens
+from sandbox.contracts.security_token import HolderCounts
 from sandbox.rules import RULES_BY_NAME, HolderType, InvestorAttributes
 from sandbox.rules import InvestorCategory as Cat
 from sandbox.rules import Jurisdiction as Jur
@@ -104,57 +106,6 @@ def test_category_minimum_per_jurisdiction(w: World) -> None:
     w.set_terms(us_min_category=int(Cat.US_QIB))  # a 144A security: QIBs only
     refused(t, uk1, w.w["us_acc"], 1, "CATEGORY_NOT_ADMITTED", "CategoryNotAdmitted", category=2, minimumCategory=3)
     allowed(t, uk1, w.w["us_qib"], 1)
-
-
-def test_lockup_second_before_and_after_with_partial_lots(w: World) -> None:
-    t, uk3, uk2 = w.token, w.w["uk3"], w.w["uk2"]
-    w.set_terms(holding_period=180 * DAY)
-    first = t.mint(uk3, 100, sender=w.issuer)
-    unlock_first = w.chain.timestamp() + 180 * DAY
-    assert t.events(first, "LotAdded")[0].args["unlockAt"] == unlock_first
-    w.chain.time_travel(w.chain.timestamp() + 10 * DAY)
-    t.mint(uk3, 100, sender=w.issuer)
-    unlock_second = w.chain.timestamp() + 180 * DAY
-    assert t.locked_tokens(uk3) == LockedTokens(locked=200, next_unlock_at=unlock_first)
-    refused(t, uk3, uk2, 1, "LOCKUP_ACTIVE", "LockupActive", unlocked=0, nextUnlockAt=unlock_first)
-    w.at(unlock_first - 1)  # one second before the oldest lot unlocks
-    reverts(lambda: t.transfer(uk2, 1, sender=uk3), "LockupActive", nextUnlockAt=unlock_first)
-    assert t.detect_transfer_restriction(uk3, uk2, 1) == code("LOCKUP_ACTIVE")
-    w.chain.time_travel(unlock_first)  # the oldest lot unlocks first; part of it moves
-    allowed(t, uk3, uk2, 60)
-    refused(t, uk3, uk2, 41, "LOCKUP_ACTIVE", "LockupActive", amount=41, unlocked=40, nextUnlockAt=unlock_second)
-    allowed(t, uk3, uk2, 40)
-    w.chain.time_travel(unlock_second)
-    allowed(t, uk3, uk2, 100)
-    assert t.locked_tokens(uk3) == LockedTokens(0, 0)
-
-
-def test_lockup_applies_to_transfers_only_when_configured(w: World) -> None:
-    t, uk1, uk3, uk2 = w.token, w.w["uk1"], w.w["uk3"], w.w["uk2"]
-    w.set_terms(holding_period=30 * DAY)
-    allowed(t, uk1, uk3, 10)  # acquired by transfer: not restricted by default
-    allowed(t, uk3, uk2, 10)
-    w.set_terms(holding_period=30 * DAY, lock_all_acquisitions=True)
-    allowed(t, uk1, uk3, 10)
-    refused(t, uk3, uk2, 10, "LOCKUP_ACTIVE", "LockupActive", unlocked=0)
-
-
-def test_reg_s_period_second_before_and_after(w: World) -> None:
-    t, uk1 = w.token, w.w["uk1"]
-    end = w.chain.timestamp() + 40 * DAY
-    w.set_terms(reg_s_period_end=end)
-    refused(
-        t, uk1, w.w["us_acc"], 1, "REG_S_DISTRIBUTION_COMPLIANCE", "RegSDistributionCompliancePeriod", periodEndsAt=end
-    )
-    assert t.detect_transfer_restriction("0x" + "00" * 20, w.w["us_acc"], 1) == code("REG_S_DISTRIBUTION_COMPLIANCE")
-    allowed(t, uk1, w.w["uk2"], 1)  # non-US persons are unaffected
-    w.at(end - 1)
-    exc = reverts(lambda: t.transfer(w.w["us_acc"], 1, sender=uk1), "RegSDistributionCompliancePeriod")
-    assert exc.args_by_name["checkedAt"] == end - 1
-    assert t.detect_transfer_restriction(uk1, w.w["us_acc"], 1) == code("REG_S_DISTRIBUTION_COMPLIANCE")
-    w.at(end)
-    allowed(t, uk1, w.w["us_acc"], 1, view=False)
-    assert t.detect_transfer_restriction(uk1, w.w["us_acc"], 1) == 0
 
 
 def test_total_holder_cap_n_minus_one_n_n_plus_one(w: World) -> None:

@@ -1,11 +1,12 @@
-"""N-for-1 share split: lots, freezes, multi-wallet positions, caps and record dates stay consistent;
-each wallet is split exactly once; movements stop (PAUSED) until the last units are split."""
+"""N-for-1 share split: freezes, multi-wallet positions, caps and record dates stay consistent; each
+wallet is split exactly once; movements stop (PAUSED) until the last units are split. (Restricted lots,
+kept by the offering registry, are split in test_offerings.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from sandbox.contracts.security_token import IssuanceApproval, LockedTokens, SecurityToken, Terms
+from sandbox.contracts.security_token import IssuanceApproval, SecurityToken, Terms
 from sandbox.rules import RULES_BY_NAME
 from sandbox.rules import Jurisdiction as Jur
 from tests.contracts.conftest import DAY, ISSUANCE_LIMIT, World
@@ -16,13 +17,12 @@ PAUSED = RULES_BY_NAME["PAUSED"].code
 
 @pytest.fixture
 def eq(w: World) -> SecurityToken:
-    """An equity with every amount-bearing rule on, record dates on, and holdings with lots, partial
-    freezes (agent and regulator), a frozen wallet and an investor with two wallets."""
+    """An equity with every amount-bearing rule on, record dates on, and holdings with partial freezes
+    (agent and regulator), a frozen wallet and an investor with two wallets."""
     t = w.deploy_token(
         Terms(
             us_min_category=1,
             uk_min_category=4,
-            holding_period=30 * DAY,
             cross_border_threshold=600,
             max_investor_balance=5000,
             max_holders=50,
@@ -44,9 +44,6 @@ def test_split_multiplies_everything_once(w: World, eq: SecurityToken) -> None:
     uk1, uk1b, uk2, us = w.w["uk1"], w.w["uk1b"], w.w["uk2"], w.w["us_acc"]
     record_date = w.chain.timestamp() + 5
     eq.schedule_record_date(record_date, sender=w.issuer)
-    lock = eq.locked_tokens(uk1)
-    locked_before, unlock_at = lock.locked, lock.next_unlock_at
-    assert locked_before == 1000
     counts = eq.holder_counts()
     w.at(record_date + 1)
 
@@ -83,9 +80,6 @@ def test_split_multiplies_everything_once(w: World, eq: SecurityToken) -> None:
     assert eq.total_supply() == 6000
     assert eq.investor_balance(uk1) == 3600  # the two-wallet position
     assert eq.holder_counts() == counts
-    # a locked lot stays locked, with three times the units and the same unlock time
-    assert eq.locked_tokens(uk1) == LockedTokens(3000, unlock_at)
-    assert eq.locked_tokens(uk1b).locked == 600
     # freezes: agent 100 -> 300, FCA 50 -> 150; each side lifts exactly its own
     assert eq.get_frozen_tokens(uk2) == 450 and eq.regulator_frozen_tokens(uk2, Jur.GB) == 150
     reverts(lambda: eq.unfreeze_partial_tokens(uk2, 301, sender=w.issuer), "UnfreezeExceedsOwnFreeze", unfreezable=300)
@@ -95,9 +89,7 @@ def test_split_multiplies_everything_once(w: World, eq: SecurityToken) -> None:
     assert [eq.balance_of_at(x, record_date) for x in (uk1, uk1b, uk2, us)] == [1000, 200, 500, 300]
     assert eq.total_supply_at(record_date) == 2000
 
-    # transfers resume: the lot unlocks at the same time as before
-    refused(eq, uk1, uk2, 1, "LOCKUP_ACTIVE", "LockupActive")
-    w.at(unlock_at)
+    # transfers resume
     eq.transfer(uk2, 3000, sender=uk1)
     assert eq.balance_of(uk2) == 4500
     # the caps scaled: 15,000 per investor
@@ -116,7 +108,6 @@ def test_split_multiplies_everything_once(w: World, eq: SecurityToken) -> None:
 def test_movements_refused_during_split_with_the_paused_rule(w: World, eq: SecurityToken) -> None:
     uk1, uk2 = w.w["uk1"], w.w["uk2"]
     eq.start_split(2, sender=w.issuer)
-    w.at(w.chain.timestamp() + 31 * DAY)  # lots unlocked: only the split stops the transfer
     refused(eq, uk2, uk1, 1, "PAUSED", "TransferPaused")
     # even the movements a pause spares: forced transfers, burns; and mints
     for action in (
@@ -146,7 +137,6 @@ def test_a_token_paused_before_stays_paused(w: World, eq: SecurityToken) -> None
     assert not eq.split_in_progress().in_progress and eq.paused()
     reverts(lambda: eq.unpause(sender=w.issuer), "PauseImposedByRegulator")
     eq.unpause(sender=w.fca)
-    w.at(w.chain.timestamp() + 31 * DAY)
     eq.transfer(w.w["uk1"], 1, sender=w.w["uk2"])
 
 
@@ -158,7 +148,6 @@ def test_split_preconditions(w: World, eq: SecurityToken) -> None:
     reverts(lambda: eq.start_split(10**5, sender=w.issuer), "SplitOverflow", ratio=10**5)  # 10^25 > 2^80
     eq.set_terms(terms, sender=w.fca)
     reverts(lambda: eq.split_batch([w.w["uk1"]], sender=w.issuer), "NoSplitInProgress")
-    w.at(w.chain.timestamp() + 31 * DAY)  # lots unlocked
     d = w.chain.timestamp() + 100
     eq.schedule_record_date(d, sender=w.issuer)
     reverts(lambda: eq.start_split(2, sender=w.issuer), "SplitBeforeRecordDate", recordDate=d)
@@ -178,7 +167,6 @@ def test_split_preconditions(w: World, eq: SecurityToken) -> None:
 
 
 def test_expired_cross_border_request_no_longer_blocks(w: World, eq: SecurityToken) -> None:
-    w.at(w.chain.timestamp() + 31 * DAY)  # lots unlocked
     (req,) = eq.events(
         eq.request_cross_border_transfer(w.w["us_qib"], 100, sender=w.w["uk2"]), "CrossBorderTransferRequested"
     )

@@ -1,7 +1,12 @@
 """Random operations against the security token, with the rulebook's invariants checked after each.
 The token keeps record-date balances: dates are scheduled at random and `balanceOfAt` /
 `totalSupplyAt` must equal a Python model captured just before the first transaction after each date;
-a share split may run in the middle (record dates before it keep pre-split units).
+a share split may run in the middle (record dates before it keep pre-split units). Units are issued in
+three offerings (`OfferingRegistry`: a 506(b) offering whose lots are restricted for a year, a Reg S
+Category 3 equity offering with its distribution compliance period, a UK public offer with no lot), so
+the lots that carry Rule 144 and Reg S status move, split and unlock under the same random operations:
+the token's lot horizon must always send it to the registry while a wallet holds a lot in its period,
+and no wallet's locked units may exceed its balance.
 
 By default up to 1,000 random operations (10 examples of up to 100 steps; under 2 minutes on 2 cores);
 SANDBOX_STATEFUL_EXAMPLES and SANDBOX_STATEFUL_STEPS change that. A 15 x 100 run found that a transfer
@@ -18,6 +23,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from sandbox.contracts.offerings import Exemption, OfferingRegistry, OfferingTerms
 from sandbox.contracts.security_token import Terms
 from sandbox.errors import ContractReverted
 from sandbox.rules import InvestorCategory as Cat
@@ -27,7 +33,6 @@ from sandbox.testing import TestWorld
 pytestmark = pytest.mark.slow
 
 DAY = 86_400
-ZERO = "0x" + "00" * 20
 MAX_HOLDERS, MAX_US, MAX_NON_ACC = 5, 3, 2
 
 
@@ -54,10 +59,10 @@ class Env:
             self.investor_of[wallet] = (wallet, int(jurisdiction), int(category))
         second = a[10]  # a second wallet of the first investor
         world.add_wallet("investor0", second)
+        self.own_wallets = (a[4], second)
         self.investor_of[second] = self.investor_of[a[4]]
         self.spare = a[11:18]  # registered during runs
         self.unregistered = a[18]
-        self.reg_s_end = self.chain.timestamp() + 40 * DAY
         self.token = world.security(
             "STATE",
             name="Stateful",
@@ -65,8 +70,6 @@ class Env:
             shared_extension=False,
             issuance_limit=20_000,  # approved by the home regulator (fca)
             terms=Terms(
-                reg_s_period_end=self.reg_s_end,
-                holding_period=30 * DAY,
                 cross_border_threshold=400,
                 approval_window=5 * DAY,
                 max_investor_balance=3000,
@@ -76,6 +79,17 @@ class Env:
             ),
             record_dates=True,
         )
+        self.offerings = OfferingRegistry.deploy(
+            self.chain, token=self.token, registry=self.registry.address, sender=self.issuer
+        )
+        self.offerings.attach(admin=self.issuer)
+        now, closing = self.chain.timestamp(), self.chain.timestamp() + 3650 * DAY
+        #: 506(b) (restricted lots: a year, a non-reporting issuer), Reg S Category 3 equity (no US person
+        #: buys; its period runs from the closing, so through every run), a UK public offer (free units)
+        self.offering_ids = [
+            self.offerings.open_offering(OfferingTerms(exemption, now, closing), sender=self.issuer)
+            for exemption in (Exemption.REG_D_506B, Exemption.REG_S_CATEGORY_3, Exemption.UK_PUBLIC_OFFER)
+        ]
 
 
 @cache
@@ -137,16 +151,16 @@ class TokenMachine(RuleBasedStateMachine):
         assert not frozen_wallet
         balance = t.balance_of(sender)
         assert balance >= t.get_frozen_tokens(sender), "a frozen unit moved"
-        assert balance >= t.locked_tokens(sender).locked, "a locked unit moved"
 
-    @rule(r=st.integers(0, 50), value=st.integers(1, 2500))
-    def mint(self, r: int, value: int) -> None:
-        t, receiver = self.env.token, self.pick(r)
+    @rule(r=st.integers(0, 50), value=st.integers(1, 2500), offering=st.integers(0, 2))
+    def issue(self, r: int, value: int, offering: int) -> None:
+        """The issuer sells in one of the offerings (a plain mint is refused: ISSUANCE_OUTSIDE_OFFERING)."""
+        receiver = self.pick(r)
         self.capture()
         try:
-            t.mint(receiver, value, sender=self.env.issuer)
+            self.env.offerings.issue(self.env.offering_ids[offering], receiver, value, sender=self.env.issuer)
         except ContractReverted as exc:
-            self.expect_refusal_matches(exc, ZERO, receiver, value)
+            assert exc.rule_code is not None, f"refusal without a rule: {exc}"
 
     @rule(h=st.integers(0, 50), value=st.integers(1, 1000))
     def burn(self, h: int, value: int) -> None:
@@ -156,6 +170,30 @@ class TokenMachine(RuleBasedStateMachine):
             self.env.token.burn(holder, value, sender=self.env.issuer)
         except ContractReverted as exc:
             assert exc.error_name in ("ERC7943InsufficientUnfrozenBalance", "RegulatorFrozenUnits")
+
+    @rule(s=st.integers(0, 50), r=st.integers(0, 50), value=st.integers(1, 1500))
+    def forced_transfer(self, s: int, r: int, value: int) -> None:
+        """The agent moves units whatever the sender-side rules; restricted lots go along (144(a)(3))."""
+        t, sender, receiver = self.env.token, self.pick(s), self.pick(r)
+        self.capture()
+        try:
+            t.forced_transfer(sender, receiver, value, sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.rule_code is not None or exc.error_name == "RegulatorFrozenUnits", str(exc)
+
+    @rule(back=st.booleans())
+    def recovery(self, back: bool) -> None:
+        """The first investor's position moves to its other wallet (balance, freezes and lots)."""
+        t = self.env.token
+        lost, new = self.env.own_wallets[::-1] if back else self.env.own_wallets
+        self.capture()
+        try:
+            t.recovery_address(lost, new, self.env.own_wallets[0], sender=self.env.issuer)
+        except ContractReverted as exc:
+            assert exc.error_name == "RecoveryNotPossible", str(exc)
+            return
+        assert t.balance_of(lost) == 0 and t.locked_tokens(lost).locked == 0
+        event("a position recovered to the investor's other wallet")
 
     @rule(h=st.integers(0, 50), by_regulator=st.booleans())
     def toggle_freeze(self, h: int, by_regulator: bool) -> None:
@@ -278,7 +316,7 @@ class TokenMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ invariants
 
     @invariant()
-    def supply_holders_reg_s(self) -> None:
+    def supply_and_holders(self) -> None:
         t = self.env.token
         balances = {w: t.balance_of(w) for w in self.wallets}
         assert t.total_supply() == sum(balances.values())
@@ -299,8 +337,19 @@ class TokenMachine(RuleBasedStateMachine):
         # every investor but the US accredited one, whose accreditation outlasts a run).
         assert counted.non_accredited == sum(1 for p in holders if p[2] not in (Cat.US_ACCREDITED, Cat.US_QIB))
         assert all(p[0] <= 3000 * self.scale for p in holders)
-        if self.env.chain.timestamp() < self.env.reg_s_end:
-            assert not us, "a US holder inside the Reg S distribution compliance period"
+
+    @invariant()
+    def lots_within_balances(self) -> None:
+        """The token's lot horizon never lets a wallet skip the registry while it holds a lot in its
+        period (the token's `lockedTokens` equals the registry's), and locked units are part of the
+        balance."""
+        t, offerings = self.env.token, self.env.offerings
+        for wallet in self.wallets:
+            locked = offerings.locked_tokens(wallet)
+            assert t.locked_tokens(wallet) == locked, wallet
+            assert locked.locked <= t.balance_of(wallet), wallet
+            if locked.locked:
+                event("a wallet holds units in a lot's period")
 
     @invariant()
     def supply_at_latest_record_date(self) -> None:

@@ -45,7 +45,7 @@ def test_mint_emits_typed_transfer_with_log_metadata(w: World) -> None:
 
 def test_terms_set_carries_the_struct(w: World) -> None:
     t = w.token
-    strict = replace(t.terms(), max_holders=10, holding_period=30 * DAY)
+    strict = replace(t.terms(), max_holders=10, cross_border_window=60 * DAY)
     receipt = t.set_terms(strict, sender=w.issuer)
     (event,) = t.events(receipt, TermsSet)
     assert isinstance(event.terms, TermsStruct)

@@ -6,15 +6,14 @@ pragma solidity ^0.8.26;
 /// rule of `TransferRules` it enforces and carries the values involved.
 interface ISecurityToken {
     /// @notice A security's rule parameters, set by its issuer at creation (and changed later only by
-    /// `setTerms`, which emits `TermsSet`). Zero switches a limit off unless said otherwise.
+    /// `setTerms`, which emits `TermsSet`). Zero switches a limit off unless said otherwise. Rule 144
+    /// holding periods and Regulation S distribution compliance periods are not terms of the token:
+    /// they follow each lot's offering in the attached `OfferingRegistry` (calendar months from the
+    /// acquisition; one period per Reg S tranche).
     /// @param usMinCategory Lowest US category admitted (1 non-accredited, 2 accredited: Reg D 506(c),
     /// 3 QIB: Rule 144A); 0 = US investors not admitted.
     /// @param ukMinCategory Lowest UK category admitted (4 retail, 5 professional: COBS 4.12A,
     /// 6 eligible counterparty); 0 = UK investors not admitted.
-    /// @param regSPeriodEnd Reg S distribution compliance period end (offering close + 40 days or 1
-    /// year); until then no transfer or issue to a US investor. 0 = not a Reg S security.
-    /// @param holdingPeriod Rule 144(d) holding period in seconds (6 months / 1 year) applied per lot.
-    /// @param lockAllAcquisitions Lots are made by every acquisition, not only by issuance.
     /// @param crossBorderThreshold A transfer between jurisdictions that takes the sender's volume of
     /// cross-border transfers in this security over `crossBorderWindow` to it or above needs both
     /// regulators' approval; 0 = off.
@@ -32,9 +31,6 @@ interface ISecurityToken {
     struct Terms {
         uint8 usMinCategory;
         uint8 ukMinCategory;
-        uint40 regSPeriodEnd;
-        uint32 holdingPeriod;
-        bool lockAllAcquisitions;
         uint256 crossBorderThreshold;
         uint32 approvalWindow;
         uint256 maxInvestorBalance;
@@ -62,7 +58,6 @@ interface ISecurityToken {
     event JurisdictionAdmissionSet(uint16 indexed jurisdiction, uint8 minCategory);
     event IssuanceApproved(address indexed regulator, uint16 indexed jurisdiction, uint256 limit);
     event PartialFreezeByRegulator(address indexed wallet, uint16 indexed jurisdiction, uint256 frozenAmount);
-    event LotAdded(address indexed wallet, uint256 amount, uint256 unlockAt);
     event CrossBorderTransferRequested(
         uint256 indexed id,
         address indexed from,
@@ -194,7 +189,7 @@ interface ISecurityToken {
     /// @notice A split cannot start before a scheduled record date has passed (its balances would
     /// mix pre- and post-split units).
     error SplitBeforeRecordDate(uint256 recordDate);
-    /// @notice The offering registry cannot be attached: one is already, units were issued, it serves
-    /// another token, or the terms keep lots of their own.
+    /// @notice The offering registry cannot be attached: one is already, units were issued, or it
+    /// serves another token.
     error OfferingRegistryNotAllowed(address offeringRegistry);
 }

@@ -196,7 +196,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     // ================================================================== agent operations
 
     /// @notice ERC-3643: mints `amount` to `to`; the rulebook applies (issuance approval and limit,
-    /// receiver rules, holder caps, lock-up lot).
+    /// receiver rules, holder caps). With an offering registry attached, units are issued only in its
+    /// offerings (`OfferingRegistry.issue`), which make the lots that carry restricted status.
     /// @dev Requirements: caller has AGENT_ROLE (or is this token, running a batch of the extension).
     function mint(address to, uint256 amount) public {
         _checkAgent();
@@ -308,7 +309,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             if (rNonAcc && !c.rMulti) c.r.flags |= W_COUNTED_NON_ACC;
         }
         if (mode != M_MINT) _debit(from, to, value, mode, c);
-        if (mode != M_BURN) _credit(to, value, mode, c);
+        if (mode != M_BURN) _credit(value, c);
         if (c.sMulti) {
             _positions[c.sr.identity] = Position(
                 uint96(c.sameInvestor ? c.sPos : c.sPos - value), true, c.sCountedNonAcc && !c.leaves
@@ -394,8 +395,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
 
     /// @dev Cheapest checks first: paused → issuance gate → frozen wallets → unfrozen balance →
-    /// lock-up → registry eligibility (one call for both parties) → jurisdiction → category →
-    /// Reg S → cross-border → per-investor maximum → holder caps.
+    /// the sender's lots within their period (Rule 144 / Reg S: the offering registry) → registry
+    /// eligibility (one call for both parties) → jurisdiction → category → cross-border →
+    /// per-investor maximum → holder caps.
     function _evaluate(address from, address to, uint256 value, uint8 mode, Ctx memory c)
         internal
         view
@@ -435,21 +437,14 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
             uint256 blocked = (mode == M_FORCED || mode == M_BURN) ? _extra[from].regulatorFrozen : c.s.frozen;
             if (value + blocked + reserved > balance) return TransferRules.INSUFFICIENT_UNFROZEN_BALANCE;
             if (block.timestamp < c.s.lockedUntil) {
-                address offerings = _offeringRegistry;
-                if (offerings != address(0)) {
-                    // Lots live in the offering registry: it says which may go to this receiver.
-                    uint256 lotCode;
-                    (lotCode, c.locked, c.nextUnlockAt) =
-                        _lotsCheck(offerings, from, to, value, mode, balance - reserved);
-                    if (lotCode != TransferRules.SUCCESS) {
-                        c.limitValue = c.nextUnlockAt;
-                        return uint8(lotCode);
-                    }
-                } else {
-                    (c.locked, c.nextUnlockAt, c.newHead) = _lockedAmount(from);
-                    if ((mode == M_TRANSFER || mode == M_SETTLE) && value + reserved + c.locked > balance) {
-                        return TransferRules.LOCKUP_ACTIVE;
-                    }
+                // Lots live in the offering registry (only it raises a wallet's lot horizon): it says
+                // which may go to this receiver.
+                uint256 lotCode;
+                (lotCode, c.locked, c.nextUnlockAt) =
+                    _lotsCheck(_offeringRegistry, from, to, value, mode, balance - reserved);
+                if (lotCode != TransferRules.SUCCESS) {
+                    c.limitValue = c.nextUnlockAt;
+                    return uint8(lotCode);
                 }
             }
         }
@@ -618,19 +613,13 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         s.balance = uint96(balance - value);
         if (s.lockedUntil != 0) {
             if (block.timestamp >= s.lockedUntil) {
-                // Every lot has unlocked: drop the queue once, then this wallet skips it.
-                WalletExtra storage x = _extra[from];
-                x.head = x.tail;
+                // Every lot has unlocked: from now on this wallet's transfers skip the offering registry.
                 s.lockedUntil = 0;
-            } else if (_offeringRegistry != address(0)) {
+            } else if (value + c.reserved + c.locked > balance) {
                 // Only when free units do not cover the movement does a lot move (and keep its status).
-                if (value + c.reserved + c.locked > balance) {
-                    (uint256 sh, uint256 rh,) = _lotsMove(from, to, value, mode, balance - c.reserved);
-                    s.lockedUntil = uint40(sh);
-                    if (rh > c.r.lockedUntil) c.r.lockedUntil = uint40(rh);
-                }
-            } else {
-                _consumeLots(from, balance, value, c);
+                (uint256 sh, uint256 rh,) = _lotsMove(from, to, value, mode, balance - c.reserved);
+                s.lockedUntil = uint40(sh);
+                if (rh > c.r.lockedUntil) c.r.lockedUntil = uint40(rh);
             }
         }
         _storeWalletAt(c.sSlot, s);
@@ -690,52 +679,9 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         }
     }
 
-    /// @dev Pops unlocked lots; a forced transfer or burn that takes locked units removes them from
-    /// the newest lots.
-    function _consumeLots(address from, uint256 balance, uint256 value, Ctx memory c) private {
-        WalletExtra storage x = _extra[from];
-        uint32 tail = x.tail;
-        uint256 unlockedFree = balance - c.locked - c.reserved;
-        if (value > unlockedFree) {
-            uint256 need = value - unlockedFree;
-            while (need != 0 && tail > c.newHead) {
-                Lot storage lot = _lots[from][tail - 1];
-                if (lot.amount > need) {
-                    lot.amount -= uint96(need);
-                    need = 0;
-                } else {
-                    need -= lot.amount;
-                    delete _lots[from][tail - 1];
-                    --tail;
-                }
-            }
-            x.tail = tail;
-            if (tail == c.newHead) c.s.lockedUntil = 0;
-        }
-        if (x.head != c.newHead) x.head = uint32(c.newHead);
-    }
-
-    function _credit(address to, uint256 value, uint8 mode, Ctx memory c) private {
+    function _credit(uint256 value, Ctx memory c) private {
         Wallet memory r = c.r;
         r.balance += uint96(value);
-        if (mode == M_MINT || c.cfg.flags & F_LOCK_ALL != 0) {
-            _loadLimits(c);
-            uint256 period = c.lim.holdingPeriod;
-            if (period != 0 && value != 0) {
-                uint40 unlockAt = uint40(block.timestamp + period);
-                WalletExtra storage x = _extra[to];
-                uint32 tail = x.tail;
-                if (r.lockedUntil != 0 && block.timestamp >= r.lockedUntil) x.head = tail;
-                if (tail > x.head && _lots[to][tail - 1].unlockAt == unlockAt) {
-                    _lots[to][tail - 1].amount += uint96(value);
-                } else {
-                    _lots[to][tail] = Lot(uint96(value), unlockAt);
-                    x.tail = tail + 1;
-                }
-                r.lockedUntil = unlockAt;
-                emit LotAdded(to, value, unlockAt);
-            }
-        }
         _storeWalletAt(c.rSlot, r);
     }
 
@@ -760,7 +706,7 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
 
     /// @dev What one evaluation of the rulebook learnt; the state-changing hook reuses it. Allocated
     /// by `_newCtx`, which lays it out by hand: KEEP its word counts in step with this
-    /// struct and the six it holds (Config 6 words, Limits 5, Wallet 5, WalletRecord 7).
+    /// struct and the six it holds (Config 6 words, Limits 3, Wallet 5, WalletRecord 7).
     struct Ctx {
         Config cfg;
         Limits lim;
@@ -772,7 +718,6 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
         uint256 reserved;
         uint256 locked;
         uint256 nextUnlockAt;
-        uint256 newHead;
         uint256 sPos;
         uint256 rPos;
         bool sMulti;
@@ -791,20 +736,20 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     /// @dev A zeroed `Ctx` and the six structs it holds, in one block of memory, called as
     /// `_asCtx(_newCtx)()`. `Ctx memory c;` would allocate and zero each struct field by field (about
     /// 1,300 gas, a sixth of a transfer's own work); this zeroes the block with one copy from past
-    /// the end of the calldata. The block: the 24 words of `Ctx` (the first six point at its structs),
-    /// then Config (6 words), Limits (5), Wallet `s` (5), Wallet `r` (5), WalletRecord `sr` (7) and
+    /// the end of the calldata. The block: the 23 words of `Ctx` (the first six point at its structs),
+    /// then Config (6 words), Limits (3), Wallet `s` (5), Wallet `r` (5), WalletRecord `sr` (7) and
     /// `rr` (7), as the compiler lays memory structs out (a word per field, structs by pointer).
     function _newCtx() private pure returns (uint256 p) {
         assembly ("memory-safe") {
             p := mload(0x40)
-            let size := 0x760 // (24 + 6 + 5 + 5 + 5 + 7 + 7) * 32
+            let size := 0x700 // (23 + 6 + 3 + 5 + 5 + 7 + 7) * 32
             calldatacopy(p, calldatasize(), size)
             mstore(0x40, add(p, size))
-            let q := add(p, 0x300) // after Ctx's 24 words
+            let q := add(p, 0x2e0) // after Ctx's 23 words
             mstore(p, q) // cfg
             q := add(q, 0xc0)
             mstore(add(p, 0x20), q) // lim
-            q := add(q, 0xa0)
+            q := add(q, 0x60)
             mstore(add(p, 0x40), q) // s
             q := add(q, 0xa0)
             mstore(add(p, 0x60), q) // r
@@ -971,7 +916,8 @@ contract SecurityToken is SecurityTokenBase, IERC3643, IERC7943Fungible, IERC364
     }
 
     /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
-    /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
+    /// its KYC validity, of an admitted jurisdiction and category. (Whether a sender's restricted or
+    /// Reg S lots may go to it is decided per transfer, by the lots' offerings.)
     /// @dev Runs `SecurityTokenExtension` read-only in this token's storage.
     function canReceive(address) external view returns (bool allowed) {
         _delegateView();

@@ -28,7 +28,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     uint16 internal constant FROZEN_BY_AGENT = type(uint16).max;
 
     uint8 internal constant F_PAUSED = 1;
-    uint8 internal constant F_LOCK_ALL = 2;
+    // Bit 2 was the token-level "lock every acquisition" flag, retired with the token's own lots.
     uint8 internal constant F_APPROVED = 4;
     uint8 internal constant F_PAUSED_BY_REGULATOR = 8;
     /// @dev Record-date balances are kept (`enableRecordDates`).
@@ -78,12 +78,10 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint16 recordCount;
     }
 
-    /// @dev Read only when a rule needs it: a US receiver (Reg S), parties in different
-    /// jurisdictions (cross-border), a new holder (caps), a new lot (holding period).
+    /// @dev Read only when a rule needs it: parties in different jurisdictions (cross-border), a new
+    /// holder (caps).
     struct Limits {
         uint96 crossBorderThreshold;
-        uint40 regSPeriodEnd;
-        uint32 holdingPeriod;
         uint32 maxHolders;
         uint32 approvalWindow;
     }
@@ -110,7 +108,9 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint32 usNonAccredited;
     }
 
-    /// @dev One slot per wallet: what a transfer reads and writes. `recordMark`: the `recordCount`
+    /// @dev One slot per wallet: what a transfer reads and writes. `lockedUntil`: the lot horizon, the
+    /// time until which transfers from the wallet consult the offering registry's lots (0: no lot).
+    /// `recordMark`: the `recordCount`
     /// under which the wallet's balance was last recorded (`WalletHistory`); a wallet whose mark is
     /// below the token's `recordCount` must be recorded before its balance changes. A mark may lag
     /// (the module then finds the wallet already recorded and writes nothing) but never runs ahead.
@@ -124,17 +124,10 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         uint8 flags;
     }
 
-    /// @dev Cold per-wallet state: the lot queue bounds, escrowed units, units frozen by regulators.
+    /// @dev Cold per-wallet state: escrowed units, units frozen by regulators.
     struct WalletExtra {
-        uint32 head;
-        uint32 tail;
         uint96 reserved;
         uint96 regulatorFrozen;
-    }
-
-    struct Lot {
-        uint96 amount;
-        uint40 unlockAt;
     }
 
     struct Position {
@@ -176,7 +169,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// wallet's W_FROZEN_BY_REGULATOR flag is set).
     mapping(address wallet => uint16) internal _frozenBy;
     mapping(address wallet => WalletExtra) internal _extra;
-    mapping(address wallet => mapping(uint256 index => Lot)) internal _lots;
     mapping(address wallet => mapping(uint16 jurisdiction => uint256)) internal _regulatorFrozenBy;
     mapping(address identity => Position) internal _positions;
     mapping(uint256 id => CrossBorder) internal _crossBorders;
@@ -286,9 +278,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         t = Terms({
             usMinCategory: cfg.categories & 0x0f,
             ukMinCategory: cfg.categories >> 4,
-            regSPeriodEnd: lim.regSPeriodEnd,
-            holdingPeriod: lim.holdingPeriod,
-            lockAllAcquisitions: cfg.flags & F_LOCK_ALL != 0,
             crossBorderThreshold: lim.crossBorderThreshold == type(uint96).max ? 0 : lim.crossBorderThreshold,
             approvalWindow: lim.approvalWindow,
             maxInvestorBalance: cfg.maxInvestorBalance == type(uint80).max ? 0 : cfg.maxInvestorBalance,
@@ -304,8 +293,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// category = jurisdiction not admitted; the approval window is procedural and may change).
     function _within(Terms memory n, Terms memory o) internal pure returns (bool) {
         return _stricterMin(n.usMinCategory, o.usMinCategory) && _stricterMin(n.ukMinCategory, o.ukMinCategory)
-            && n.regSPeriodEnd >= o.regSPeriodEnd && n.holdingPeriod >= o.holdingPeriod
-            && (n.lockAllAcquisitions || !o.lockAllAcquisitions)
             && _stricterCap(n.crossBorderThreshold, o.crossBorderThreshold)
             && _stricterCap(n.maxInvestorBalance, o.maxInvestorBalance) && _stricterCap(n.maxHolders, o.maxHolders)
             && _stricterCap(n.maxUkHolders, o.maxUkHolders) && _stricterCap(n.maxUsHolders, o.maxUsHolders)
@@ -361,7 +348,7 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
     /// @dev What `compliance()` answers when set: an `ERC3643Compliance` bound to this token.
     address internal _complianceAdapter;
     /// @dev The `OfferingRegistry` this security issues in and keeps its lots in (zero: none; the
-    /// token then keeps lots itself from `Terms.holdingPeriod`).
+    /// security then has no restricted units).
     address internal _offeringRegistry;
 
 
@@ -385,18 +372,6 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
             if (other.flags & W_COUNTED_NON_ACC != 0) countedNonAcc = true;
         }
         return (pos, true, countedNonAcc);
-    }
-
-    /// @dev Still-locked units of `wallet`, the unlock time of the oldest of them and the index of
-    /// its lot (lots before it have unlocked).
-    function _lockedAmount(address wallet ) internal view returns (uint256 locked, uint256 nextUnlockAt, uint256 head) {
-        WalletExtra memory x = _extra[wallet];
-        head = x.head;
-        while (head < x.tail && _lots[wallet][head].unlockAt <= block.timestamp) ++head;
-        if (head < x.tail) nextUnlockAt = _lots[wallet][head].unlockAt;
-        for (uint256 i = head; i < x.tail; ++i) {
-            locked += _lots[wallet][i].amount;
-        }
     }
 
     /// @dev Escrows (`add`) or releases the units of a cross-border request; counts the open escrows,
@@ -514,11 +489,8 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         Config storage cfg = _config;
         cfg.categories = t.usMinCategory | (t.ukMinCategory << 4);
         cfg.maxInvestorBalance = t.maxInvestorBalance == 0 ? type(uint80).max : uint80(t.maxInvestorBalance);
-        cfg.flags = t.lockAllAcquisitions ? cfg.flags | F_LOCK_ALL : cfg.flags & ~F_LOCK_ALL;
         _limits = Limits({
             crossBorderThreshold: t.crossBorderThreshold == 0 ? type(uint96).max : uint96(t.crossBorderThreshold),
-            regSPeriodEnd: t.regSPeriodEnd,
-            holdingPeriod: t.holdingPeriod,
             maxHolders: t.maxHolders,
             approvalWindow: t.approvalWindow
         });
@@ -529,19 +501,16 @@ abstract contract SecurityTokenBase is ISecurityToken, ERC20, AccessControl {
         caps.crossBorderWindow = t.crossBorderWindow;
         emit TermsSet(t, _msgSender());
     }
-    /// @dev Jurisdiction admitted, category at or above the minimum, Reg S period over for US persons.
+    /// @dev Jurisdiction admitted, category at or above the minimum. (Regulation S follows each lot's
+    /// offering: the offering registry's `checkLots`.)
     function _offeringCheck(Config memory cfg, IInvestorRegistry.WalletRecord memory rr)
         internal
-        view
+        pure
         returns (uint8, uint256)
     {
         uint8 minimum = _minCategory(cfg, rr.jurisdiction);
         if (minimum == 0) return (TransferRules.JURISDICTION_NOT_ADMITTED, 0);
         if (uint8(rr.category) < minimum) return (TransferRules.CATEGORY_NOT_ADMITTED, minimum);
-        if (rr.jurisdiction == US) {
-            uint256 end = _limits.regSPeriodEnd;
-            if (block.timestamp < end) return (TransferRules.REG_S_DISTRIBUTION_COMPLIANCE, end);
-        }
         return (TransferRules.SUCCESS, 0);
     }
 }

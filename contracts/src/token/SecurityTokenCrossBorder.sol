@@ -33,14 +33,12 @@ contract SecurityTokenCrossBorder is SecurityTokenViews {
     /// only in one of its offerings (`OfferingRegistry.issue`, which receives AGENT_ROLE here), and the
     /// lots that carry restricted and Regulation S status live there; emits `OfferingRegistrySet`.
     /// @dev Requirements: caller has DEFAULT_ADMIN_ROLE; nothing issued yet; no registry attached yet;
-    /// the registry serves this token; the terms keep no lots of their own (holding period 0, no
-    /// lock on every acquisition).
+    /// the registry serves this token.
     function setOfferingRegistry(address offeringRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         (bool ok, bytes memory ret) = offeringRegistry_.staticcall(abi.encodeWithSignature("token()"));
         if (
             _offeringRegistry != address(0) || _counts.totalSupply != 0 || !ok || ret.length != 32
-                || abi.decode(ret, (address)) != address(this) || _limits.holdingPeriod != 0
-                || _config.flags & F_LOCK_ALL != 0
+                || abi.decode(ret, (address)) != address(this)
         ) revert OfferingRegistryNotAllowed(offeringRegistry_);
         _offeringRegistry = offeringRegistry_;
         _grantRole(AGENT_ROLE, offeringRegistry_);

@@ -394,13 +394,7 @@ contract SecurityTokenExtension is SecurityTokenBase, IERC3643AgentRole {
         ) revert RecoveryNotPossible(lostWallet, newWallet, investorOnchainID);
         _beforeRecovery(lostWallet, newWallet);
         if (_offeringRegistry != address(0)) IOfferingRegistry(_offeringRegistry).recoverLots(lostWallet, newWallet);
-        WalletExtra memory nx = _extra[newWallet];
-        uint32 base = nx.tail;
-        for (uint256 i = x.head; i < x.tail; ++i) {
-            _lots[newWallet][base + i - x.head] = _lots[lostWallet][i];
-            delete _lots[lostWallet][i];
-        }
-        _extra[newWallet] = WalletExtra(base, base + x.tail - x.head, 0, x.regulatorFrozen);
+        _extra[newWallet] = WalletExtra(0, x.regulatorFrozen);
         delete _extra[lostWallet];
         for (uint256 k = 0; k < 2; ++k) {
             uint16 j = k == 0 ? UK : US;

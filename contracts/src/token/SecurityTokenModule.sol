@@ -33,7 +33,7 @@ import {TransferRules} from "./TransferRules.sol";
 ///
 /// Splits: `startSplit` stops every movement of units (the PAUSED rule, for forced transfers and
 /// burns too), scales the limits and records the pre-split supply; `splitBatch` multiplies each
-/// listed wallet once (balance, frozen units, regulator-frozen units, lock-up lots, its investor's
+/// listed wallet once (balance, frozen units, regulator-frozen units, offering lots, its investor's
 /// aggregate position) and the total supply with it, so the supply always equals the sum of the
 /// balances; the split completes when the pre-split units not yet split reach zero.
 /// @dev Kept apart from the token because together they exceed the EIP-170 code-size limit.
@@ -51,7 +51,8 @@ contract SecurityTokenModule is SecurityTokenBase {
 
 
     /// @notice ERC-7943: whether `account` may receive at all: not frozen, registered, active, within
-    /// its KYC validity, of an admitted jurisdiction and category, and not a US person inside Reg S.
+    /// its KYC validity, of an admitted jurisdiction and category. (Whether a sender's restricted or
+    /// Reg S lots may go to it is decided per transfer, by the lots' offerings.)
     function canReceive(address account) external view returns (bool allowed) {
         if (_config.flags & (F_PAUSED | F_SPLITTING) != 0 || _wallets[account].flags & W_FROZEN != 0) return false;
         IInvestorRegistry.WalletRecord memory rec = _registry.walletRecord(account);
@@ -235,8 +236,8 @@ contract SecurityTokenModule is SecurityTokenBase {
     }
 
     /// @notice Splits each of `wallets` once: its balance, frozen units (agents' and regulators'),
-    /// lock-up lots (same unlock times; an offering registry's lots, same acquisition dates) and its
-    /// investor's aggregate position are multiplied by the
+    /// its offering registry's lots (same acquisition dates) and its investor's aggregate position are
+    /// multiplied by the
     /// ratio, and the total supply grows with them. A wallet already split, or holding nothing, is
     /// skipped. The split completes with the batch that splits the last units outstanding.
     /// @dev Requirements: caller has AGENT_ROLE; a split is in progress. Cost grows with the wallets
@@ -304,25 +305,18 @@ contract SecurityTokenModule is SecurityTokenBase {
             }
         }
         if (w.lockedUntil > block.timestamp) {
-            // Lots still in the queue (unlocked ones at its head are harmless to scale).
-            (uint32 head, uint32 tail) = (x.head, x.tail);
-            for (uint256 i = head; i < tail; ++i) {
-                Lot storage lot = _lots[wallet][i];
-                lot.amount = uint96(lot.amount * ratio);
-            }
-            // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date).
+            // The offering registry's lots (Rule 144(d)(3)(i): a split keeps the acquisition date); only
+            // the registry gives a wallet a lot horizon.
             address offerings = _offeringRegistry;
-            if (offerings != address(0)) {
-                bytes4 selector = IOfferingRegistry.splitLots.selector;
-                assembly ("memory-safe") {
-                    let p := mload(0x40)
-                    mstore(p, selector)
-                    mstore(add(p, 4), wallet)
-                    mstore(add(p, 36), ratio)
-                    if iszero(call(gas(), offerings, 0, p, 68, 0, 0)) {
-                        returndatacopy(p, 0, returndatasize())
-                        revert(p, returndatasize())
-                    }
+            bytes4 selector = IOfferingRegistry.splitLots.selector;
+            assembly ("memory-safe") {
+                let p := mload(0x40)
+                mstore(p, selector)
+                mstore(add(p, 4), wallet)
+                mstore(add(p, 36), ratio)
+                if iszero(call(gas(), offerings, 0, p, 68, 0, 0)) {
+                    returndatacopy(p, 0, returndatasize())
+                    revert(p, returndatasize())
                 }
             }
         }

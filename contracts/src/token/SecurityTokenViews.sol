@@ -28,13 +28,10 @@ abstract contract SecurityTokenViews is SecurityTokenBase {
 
 
     /// @notice Units of `wallet` still inside a Rule 144(d) holding period now, and when the oldest of
-    /// them unlocks (0 when none is locked).
+    /// them unlocks (0 when none is locked), as its offering registry's lots say.
     function lockedTokens(address wallet) external view returns (uint256 locked, uint256 nextUnlockAt) {
-        Wallet memory w = _wallets[wallet];
-        if (block.timestamp >= w.lockedUntil) return (0, 0);
-        address offerings = _offeringRegistry;
-        if (offerings != address(0)) return IOfferingRegistry(offerings).lockedTokens(wallet);
-        (locked, nextUnlockAt,) = _lockedAmount(wallet);
+        if (block.timestamp >= _wallets[wallet].lockedUntil) return (0, 0);
+        return IOfferingRegistry(_offeringRegistry).lockedTokens(wallet);
     }
 
 
