@@ -72,7 +72,7 @@ library TransferRules {
             return "JURISDICTION_NOT_ADMITTED: the receiver's jurisdiction is not admitted by this security's offering terms";
         }
         if (code == CATEGORY_NOT_ADMITTED) {
-            return "CATEGORY_NOT_ADMITTED: the receiver's investor category is below the offering's minimum (Reg D 506(c): accredited only; Rule 144A: QIBs only; FCA COBS 4.12A: professional only)";
+            return "CATEGORY_NOT_ADMITTED: the receiver's investor category is below the minimum this security admits in the receiver's jurisdiction (e.g. a UK professional-only security, FCA COBS 4.12A, simplified: a promotion rule, not a ban on holding)";
         }
         if (code == LOCKUP_ACTIVE) {
             return "LOCKUP_ACTIVE: Rule 144(d): restricted units may not be resold until the holding period, counted in calendar months from their acquisition from the issuer (6 months if the issuer has reported for 90 days, else 1 year), has passed; during it they may go to the holder's own wallets (144(d)(3)), to a QIB (Rule 144A) or offshore (Rule 904)";
