@@ -3,6 +3,7 @@ helpers shared by the chain seam and the facades."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -52,6 +53,18 @@ def artifact_names() -> tuple[str, ...]:
     """Names of every compiled contract, interfaces included."""
     folder = resources.files("sandbox.artifacts")
     return tuple(sorted(p.name[: -len(".json")] for p in folder.iterdir() if p.name.endswith(".json")))
+
+
+@cache
+def interface_fingerprint() -> str:
+    """A hash of every compiled contract's ABI (functions, events, errors and the structs they take): the
+    interface the library's facades drive. A deployment records it; contracts deployed with another
+    interface (e.g. a struct that lost fields) cannot be driven by this library."""
+    digest = hashlib.sha256()
+    for name in artifact_names():
+        digest.update(name.encode())
+        digest.update(json.dumps(load_artifact(name).abi, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()
 
 
 @cache

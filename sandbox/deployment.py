@@ -59,6 +59,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sandbox.abi import interface_fingerprint
 from sandbox.chain.factory import InProcessChain, in_process_chain
 from sandbox.chain.keys import DEFAULT_MNEMONIC, Clock, random_mnemonic
 from sandbox.chain.persistence import PersistenceError
@@ -202,6 +203,7 @@ def encode_market(market: Market, *, num_accounts: int) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
         "chain_id": market.chain.chain_id,
+        "contracts_interface": interface_fingerprint(),
         "num_accounts": num_accounts,
         "market": _sealed({f.name: encode_value(getattr(market, f.name), f.name) for f in _persisted_fields(market)}),
     }
@@ -213,6 +215,13 @@ def decode_market(document: dict[str, Any], chain: InProcessChain) -> Market:
         raise DeploymentError(f"deployment format {document.get('format')!r}; this sandbox reads {FORMAT_VERSION}")
     if document.get("chain_id") != chain.chain_id:
         raise DeploymentError(f"the deployment is of chain {document.get('chain_id')}, not of chain {chain.chain_id}")
+    if document.get("contracts_interface") != interface_fingerprint():
+        raise DeploymentError(
+            "its contracts were deployed by another version of the sandbox, whose contract interfaces differ "
+            "from this one's (deployed code never changes: e.g. the security token's terms lost their "
+            "token-wide holding period and Reg S end when offerings took over), so this version cannot drive "
+            "them. Serve it with the version that created it, or start a new --data-dir"
+        )
     fields = {name: decode_value(value, chain) for name, value in document["market"].items()}
     known = {f.name for f in dataclasses.fields(Market)}
     unknown = set(fields) - known

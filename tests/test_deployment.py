@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.abi import interface_fingerprint
 from sandbox.chain.embedded import DEFAULT_MNEMONIC, EmbeddedChain
 from sandbox.contracts.security_token import SecurityToken
 from sandbox.deployment import (
@@ -227,3 +228,31 @@ def test_values_it_cannot_persist_or_classes_outside_the_sandbox_are_refused(cha
         decode_value({"$dataclass": "os:system", "fields": {}}, chain)
     value = {"a": (1, "b", [None, True]), "c": {"$dict": 1}}
     assert decode_value(json.loads(json.dumps(encode_value(value, "v"))), chain) == value
+
+
+def test_a_directory_whose_contracts_have_another_interface_is_refused_and_kept(
+    demo_scenario: Scenario, tmp_path: Path
+) -> None:
+    """Deployed code never changes: a directory created by a sandbox whose contracts had other interfaces
+    (e.g. before the token's terms lost the token-wide holding period) cannot be driven by this one. It is
+    refused with a sentence that says so, before anything is sent, and left as it was."""
+    opened = open_market(tmp_path, demo_scenario)
+    head = opened.chain.block_number()
+    opened.chain.close()
+    path = tmp_path / DEPLOYMENT_FILE
+    document = json.loads(path.read_text())
+    assert document["contracts_interface"] == interface_fingerprint()
+    for older in (
+        {**document, "contracts_interface": "0" * 64},
+        {k: v for k, v in document.items() if k != "contracts_interface"},
+    ):
+        path.write_text(json.dumps(older))
+        with pytest.raises(DeploymentError, match=r"another version of the sandbox.*start a new --data-dir"):
+            open_market(tmp_path, lambda: pytest.fail("a directory with a deployment must not be re-seeded"))
+        assert json.loads(path.read_text()) == older  # left as it was
+    path.write_text(json.dumps(document))
+    again = open_market(tmp_path, demo_scenario)
+    try:
+        assert again.chain.block_number() == head  # nothing was mined by the refused opens
+    finally:
+        again.chain.close()
