@@ -130,7 +130,7 @@ def test_rule_sentences_cite_their_sources(w: World) -> None:
         "NON_ACCREDITED_HOLDER_LIMIT": "12(g)(1)(A)",
         "NON_ACCREDITED_PURCHASER_LIMIT": "506(b)",
         "OFFERING_PURCHASER_NOT_ELIGIBLE": "506(c)",
-        "CATEGORY_NOT_ADMITTED": "506(c)",
+        "CATEGORY_NOT_ADMITTED": "COBS 4.12A",
         "ISSUANCE_NOT_APPROVED": "Digital Securities Sandbox",
     }
     for name, source in cites.items():
