@@ -62,11 +62,13 @@ from eth_utils import to_checksum_address
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 from pyrevm import AccountInfo as _PyAccountInfo
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from sandbox.chain._txcodec import SignedTx, Signer, checksum, decode_signed, keccak, rlp_encode
-from sandbox.chain.base import ChainAccount, Log, Receipt
+from sandbox.chain.base import Block as ChainBlock
+from sandbox.chain.base import BlockTransaction, ChainAccount, Log, Receipt
 from sandbox.chain.groupcommit import PendingWrite
 from sandbox.chain.persistence import (
     DEFAULT_SNAPSHOT_EVERY,
@@ -870,6 +872,23 @@ class RevmChain(Web3Chain):
                     self._evm.revert(checkpoint)
             with self._state_at(number):
                 return int(self._evm.storage(to_checksum_address(address), slot))
+
+    def block(self, number: int) -> ChainBlock:
+        """Mined block `number` with its transactions' hashes and senders (web3's `BlockNotFound` if it
+        is not mined), straight from the engine's blocks: the same `Block` `Web3Chain.block` builds from
+        ``eth_getBlockByNumber(number, True)``, without the JSON-RPC shaping and web3's formatters
+        (0.35 ms of the read-model follower's 0.94 ms per block went there)."""
+        with self._evm_lock:
+            head = self._head().number
+            if not isinstance(number, int) or number < 0 or number > head:
+                raise BlockNotFound(f"block {number} is not mined yet")
+            found = self._blocks[number]
+        return ChainBlock(
+            number=found.number,
+            hash="0x" + found.hash.hex(),
+            timestamp=found.timestamp,
+            transactions=tuple(BlockTransaction("0x" + r.tx.hash.hex(), r.tx.sender) for r in found.receipts),
+        )
 
     def mined_block(self, block: int | str | bytes) -> Block | None:
         with self._evm_lock:
