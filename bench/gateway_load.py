@@ -76,6 +76,7 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True) -> 
         import sys
 
         sys.setswitchinterval(float(os.environ["SWITCH_INTERVAL"]))
+    profiles = _thread_profiles() if os.environ.get("GATEWAY_PROFILE") else None
     market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     chain = market.chain
     counters = {"transfers": 0, "cpu_in_transact": 0.0, "head": 0}
@@ -134,13 +135,52 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True) -> 
             mark = begin()
             control.send(None)
         elif command == "phase":
-            control.send(end(mark))
+            phase = end(mark)
+            if profiles is not None:
+                _dump_profiles(profiles, f"{os.environ['GATEWAY_PROFILE']}.{engine}.{phase.transfers}.txt")
+            control.send(phase)
         elif command == "stop":
             server.should_exit = True
             if serve:
                 thread.join(timeout=10)
             control.send(None)
             return
+
+
+def _thread_profiles() -> list[Any]:
+    """With ``GATEWAY_PROFILE=<path prefix>`` set: a cProfile profiler, on each thread's CPU clock, in
+    every thread started from now on (uvicorn's, the request worker threads, the read-model follower);
+    after each HTTP phase the merged profile is written to ``<prefix>.<engine>.<transfers>.txt`` and the
+    profilers restart. A diagnosis aid: profiling slows the server."""
+    import cProfile
+
+    profiles: list[Any] = []
+
+    def start(*_args: Any) -> None:
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(start)
+    return profiles
+
+
+def _dump_profiles(profiles: list[Any], path: str) -> None:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    for profile in profiles:
+        profile.disable()
+    stats = pstats.Stats(*profiles, stream=out) if profiles else None
+    if stats is not None:
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(40)
+    with open(path, "w") as f:
+        f.write(out.getvalue())
+    for profile in profiles:
+        profile.clear()  # type: ignore[attr-defined]
+        profile.enable()
 
 
 # ---------------------------------------------------------------- client processes

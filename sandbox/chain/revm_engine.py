@@ -724,13 +724,6 @@ class RevmChain(Web3Chain):
         tx["gas"] = gas or DEFAULT_GAS
         return self._commit(PendingWrite(tx=tx))
 
-    def _dry_run(self, tx: dict[str, Any]) -> None:
-        success, _gas, output = self.execute_call(
-            tx["to"], tx["data"], sender=tx["from"], value=tx["value"], gas=tx["gas"], block="pending"
-        )
-        if not success:
-            raise self._decoder.to_exception(output)
-
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         check_signed_for(self._revm_chain_id, raw)
         self._decoded[raw] = decode_signed(raw)  # the sender is recovered before the queue, off the lock
@@ -776,6 +769,35 @@ class RevmChain(Web3Chain):
         with self._evm_lock:
             self._set_block_env(pending)  # a read may have run in another block's env meanwhile
             receipt = self._execute(pending, tx)
+        self._pending_receipts[tx.hash] = receipt
+        return tx.hash
+
+    #: `refusals_send_nothing` executes a write once, in the block being made, and takes it back out if
+    #: it reverted (`_send_pending_refusing`), as the embedded chain does.
+    refuses_in_block = True
+
+    def _send_pending_refusing(self, raw: bytes) -> bytes:
+        """As `_send_pending`; a transaction that runs and reverts is taken back out of the block being
+        made (its changes, the sender's nonce and fee, undone from the block's undo log; its gas and
+        receipt removed) and the contract's error is raised without a transaction hash."""
+        tx = self._block_signed.get(raw) or self._decoded.get(raw) or decode_signed(raw)
+        pending = self._pending
+        assert pending is not None
+        with self._evm_lock:
+            self._set_block_env(pending)
+            marks = (len(pending.undo), pending.gas_used, len(pending.receipts))
+            receipt = self._execute(pending, tx)
+            if receipt.status != 1:
+                undo, pending.undo = pending.undo[marks[0] :], pending.undo[: marks[0]]
+                for address, slot, previous in reversed(undo):
+                    if slot is None:
+                        balance, nonce, code_hash, _code = previous
+                        self._write_account(address, (balance, nonce, code_hash, None))
+                    else:
+                        self._write_slot(address, slot, previous)
+                pending.gas_used = marks[1]
+                del pending.receipts[marks[2] :]
+                raise self._decoder.to_exception(receipt.output)
         self._pending_receipts[tx.hash] = receipt
         return tx.hash
 
