@@ -280,10 +280,10 @@ def test_within_refusals_send_nothing_a_reverting_transaction_is_never_sent(
 def test_within_refusals_send_nothing_a_write_an_earlier_one_in_its_block_makes_revert_is_refused_not_mined(
     world: tuple[InProcessChain, Plain],
 ) -> None:
-    """Both writes are judged on the head (a[1] holds 100) before they share a block; in the block, the
-    first spends a[1]'s 100 and the second then reverts. It is taken back out of the block: refused
-    without a transaction hash, its nonce unspent, and the block holds the first alone (the dry run before
-    queueing passed it, and it was mined reverted, with a hash)."""
+    """Three writes of a[1] (which holds 100) share a block: the first spends the 100, the second then
+    reverts, the third sends 0. The second is taken back out of the block: refused without a transaction
+    hash, its nonce left to the third, and the block holds the first and the third. (A dry run on the
+    head before queueing passed the second, and it was mined reverted, with a hash.)"""
     chain, token = world
     a = [account.address for account in chain.accounts]
     head, nonce = chain.block_number(), chain.get_transaction_count(a[1])
@@ -296,13 +296,17 @@ def test_within_refusals_send_nothing_a_write_an_earlier_one_in_its_block_makes_
         return write
 
     with _block_in_the_making(chain) as arrive:
-        first, second = arrive(guarded(100)), arrive(guarded(1))
+        first, second, third = arrive(guarded(100)), arrive(guarded(1)), arrive(guarded(0))
     assert first.error is None and first.receipt is not None
     assert isinstance(second.error, ContractReverted) and second.error.tx_hash is None
     assert second.error.args_by_name == {"sender": a[1], "balance": 0, "needed": 1}
+    assert third.error is None and third.receipt is not None  # takes the nonce the refused one left
     assert chain.block_number() == head + 1
-    assert [tx.hash for tx in chain.block(head + 1).transactions] == [first.receipt.transaction_hash]
-    assert chain.get_transaction_count(a[1]) == nonce + 1
+    assert [tx.hash for tx in chain.block(head + 1).transactions] == [
+        first.receipt.transaction_hash,
+        third.receipt.transaction_hash,
+    ]
+    assert chain.get_transaction_count(a[1]) == nonce + 2
     assert token._read("balanceOf", a[1]) == 0 and token._read("balanceOf", a[5]) == 100
     after = token._send("transfer", a[1], 7, sender=a[5])  # the block after it is an ordinary one
     assert after.block_number == head + 2 and token._read("balanceOf", a[1]) == 7
