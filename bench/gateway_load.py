@@ -131,6 +131,12 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True) -> 
                 sender, receiver = (alice, bob) if i % 2 == 0 else (bob, alice)
                 token.transfer(receiver, 1, sender=sender)
             control.send(end(mark))
+        elif command == "gas":
+            gas = {}
+            for sender_key, receiver_key in PAIRS:
+                receipt = token.transfer(market.accounts[receiver_key], 1, sender=market.accounts[sender_key])
+                gas[f"{sender_key}->{receiver_key}"] = receipt.gas_used
+            control.send(gas)
         elif command == "mark":
             mark = begin()
             control.send(None)
@@ -295,6 +301,12 @@ class _Server:
         phase: Phase = self.control.recv()
         return phase
 
+    def gas(self) -> dict[str, int]:
+        """Gas of one transfer of each pair the clients send (client i sends PAIRS[i % 4])."""
+        self.control.send(("gas", None))
+        gas: dict[str, int] = self.control.recv()
+        return gas
+
     def stop(self) -> None:
         self.control.send(("stop", None))
         self.control.recv()
@@ -335,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
             raws.append(reference.raw(args.raw))
             results.append((engine, run, raws[-2], raws[-1]))
         server.stop()
+    gas = reference.gas()
     reference.stop()
 
     print(f"{SECURITY} compliant transfers (every rule of the demo bond), demo market; HTTP clients are separate")
@@ -359,6 +372,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{run.server.transfers / max(run.server.blocks, 1):.2f} |"
         )
     print(f"load average at end (/proc/loadavg): {load_average()}")
+    print(
+        "gas of one transfer per pair (1 client sends the first pair only; 4 and 8 clients send all four, so "
+        "their transfers cost more on average): " + ", ".join(f"{pair} {used:,}" for pair, used in gas.items())
+    )
     print(
         "(ratio: gateway transfers/s over the py-evm raw rate around it, wall clock; CPU ratio: py-evm raw server "
         "CPU per transfer over the gateway server's CPU per transfer, the ratio with a core per process)"
