@@ -18,6 +18,11 @@ spent inside `Chain.transact` (signing, the EVM, mining, the receipt) versus eve
 framework, validation, authentication, middleware), and transfers per block (group commit).
 
     .venv/bin/python -m bench.gateway_load [--transfers 240] [--clients 1,4,8] [--raw 200] [--engines revm,embedded]
+
+The clients' pairs differ in cost: one client sends alice->bob only (a UK transfer, 50,757 gas); four and
+eight send carol<->dan as well, US Rule 144A resales that also run the offering registry's lot checks
+(`checkLots`, `moveLots`: 151,795-173,468 gas); the last line prints each pair's gas. With
+``GATEWAY_PROFILE=<path prefix>`` the server profiles every thread it starts (`_thread_profiles`).
 """
 
 from __future__ import annotations
