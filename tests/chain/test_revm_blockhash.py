@@ -4,6 +4,7 @@ own database would answer keccak of n's decimal text: `sandbox.chain.blockhash`)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,7 +71,6 @@ def _check_against_own_hashes(chain: DevChain, seen: dict[str, Any]) -> None:
     assert seen["call_at_past_block"] == _hash(chain, seen["head"] - 1)
 
 
-@pytest.mark.slow
 def test_blockhash_is_the_chains_block_hash_within_256_blocks_and_0_outside_on_both_engines() -> None:
     results = []
     for chain in (EmbeddedChain(), RevmChain()):
@@ -105,3 +105,23 @@ def test_uses_blockhash_reads_instructions_not_push_data() -> None:
     assert not uses_blockhash(bytes.fromhex("6040600052"))  # PUSH1 0x40 PUSH1 0 MSTORE: 0x40 is data
     assert not uses_blockhash(bytes.fromhex("7f" + "40" * 32 + "00"))  # PUSH32 of 0x40 bytes
     assert not uses_blockhash(b"")
+
+
+@pytest.mark.parametrize("snapshot_on_close", [True, False], ids=["from-snapshot", "from-journal"])
+def test_blockhash_answers_the_same_after_a_restart(tmp_path: Path, snapshot_on_close: bool) -> None:
+    """Reopened from its snapshot or by replaying its journal, the chain has the same blocks and state
+    (the replayed BLOCKHASH transaction gives the journalled block hash), and still knows which code reads
+    BLOCKHASH: a new transaction stores the chain's hash, not keccak of the number."""
+    chain = RevmChain(data_dir=tmp_path / "chain", fsync=False, snapshot_on_close=snapshot_on_close)
+    a = chain.accounts[0].address
+    keeper = chain.transact(a, None, _initcode(RUNTIME)).contract_address
+    assert keeper is not None
+    chain.mine(3)
+    chain.transact(a, keeper, _word(2))
+    stored, head = chain.storage(keeper, 2), chain.block_number()
+    chain.close()
+    again = RevmChain(data_dir=tmp_path / "chain", fsync=False)
+    assert again.block_number() == head and again.storage(keeper, 2) == stored == int.from_bytes(_hash(again, 2), "big")
+    (log,) = again.transact(a, keeper, _word(head)).logs
+    assert log.data == _hash(again, head) != keccak(str(head).encode())
+    again.close()
