@@ -18,6 +18,11 @@ spent inside `Chain.transact` (signing, the EVM, mining, the receipt) versus eve
 framework, validation, authentication, middleware), and transfers per block (group commit).
 
     .venv/bin/python -m bench.gateway_load [--transfers 240] [--clients 1,4,8] [--raw 200] [--engines revm,embedded]
+
+The clients' pairs differ in cost: one client sends alice->bob only (a UK transfer, 50,757 gas); four and
+eight send carol<->dan as well, US Rule 144A resales that also run the offering registry's lot checks
+(`checkLots`, `moveLots`: 151,795-173,468 gas); the last line prints each pair's gas. With
+``GATEWAY_PROFILE=<path prefix>`` the server profiles every thread it starts (`_thread_profiles`).
 """
 
 from __future__ import annotations
@@ -76,6 +81,7 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True) -> 
         import sys
 
         sys.setswitchinterval(float(os.environ["SWITCH_INTERVAL"]))
+    profiles = _thread_profiles() if os.environ.get("GATEWAY_PROFILE") else None
     market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
     chain = market.chain
     counters = {"transfers": 0, "cpu_in_transact": 0.0, "head": 0}
@@ -130,17 +136,62 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True) -> 
                 sender, receiver = (alice, bob) if i % 2 == 0 else (bob, alice)
                 token.transfer(receiver, 1, sender=sender)
             control.send(end(mark))
+        elif command == "gas":
+            gas = {}
+            for sender_key, receiver_key in PAIRS:
+                receipt = token.transfer(market.accounts[receiver_key], 1, sender=market.accounts[sender_key])
+                gas[f"{sender_key}->{receiver_key}"] = receipt.gas_used
+            control.send(gas)
         elif command == "mark":
             mark = begin()
             control.send(None)
         elif command == "phase":
-            control.send(end(mark))
+            phase = end(mark)
+            if profiles is not None:
+                _dump_profiles(profiles, f"{os.environ['GATEWAY_PROFILE']}.{engine}.{phase.transfers}.txt")
+            control.send(phase)
         elif command == "stop":
             server.should_exit = True
             if serve:
                 thread.join(timeout=10)
             control.send(None)
             return
+
+
+def _thread_profiles() -> list[Any]:
+    """With ``GATEWAY_PROFILE=<path prefix>`` set: a cProfile profiler, on each thread's CPU clock, in
+    every thread started from now on (uvicorn's, the request worker threads, the read-model follower);
+    after each HTTP phase the merged profile is written to ``<prefix>.<engine>.<transfers>.txt`` and the
+    profilers restart. A diagnosis aid: profiling slows the server."""
+    import cProfile
+
+    profiles: list[Any] = []
+
+    def start(*_args: Any) -> None:
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append(profile)
+        profile.enable()
+
+    threading.setprofile(start)
+    return profiles
+
+
+def _dump_profiles(profiles: list[Any], path: str) -> None:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    for profile in profiles:
+        profile.disable()
+    stats = pstats.Stats(*profiles, stream=out) if profiles else None
+    if stats is not None:
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(40)
+    with open(path, "w") as f:
+        f.write(out.getvalue())
+    for profile in profiles:
+        profile.clear()  # type: ignore[attr-defined]
+        profile.enable()
 
 
 # ---------------------------------------------------------------- client processes
@@ -255,6 +306,12 @@ class _Server:
         phase: Phase = self.control.recv()
         return phase
 
+    def gas(self) -> dict[str, int]:
+        """Gas of one transfer of each pair the clients send (client i sends PAIRS[i % 4])."""
+        self.control.send(("gas", None))
+        gas: dict[str, int] = self.control.recv()
+        return gas
+
     def stop(self) -> None:
         self.control.send(("stop", None))
         self.control.recv()
@@ -295,6 +352,7 @@ def main(argv: list[str] | None = None) -> None:
             raws.append(reference.raw(args.raw))
             results.append((engine, run, raws[-2], raws[-1]))
         server.stop()
+    gas = reference.gas()
     reference.stop()
 
     print(f"{SECURITY} compliant transfers (every rule of the demo bond), demo market; HTTP clients are separate")
@@ -319,6 +377,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{run.server.transfers / max(run.server.blocks, 1):.2f} |"
         )
     print(f"load average at end (/proc/loadavg): {load_average()}")
+    print(
+        "gas of one transfer per pair (1 client sends the first pair only; 4 and 8 clients send all four, so "
+        "their transfers cost more on average): " + ", ".join(f"{pair} {used:,}" for pair, used in gas.items())
+    )
     print(
         "(ratio: gateway transfers/s over the py-evm raw rate around it, wall clock; CPU ratio: py-evm raw server "
         "CPU per transfer over the gateway server's CPU per transfer, the ratio with a core per process)"

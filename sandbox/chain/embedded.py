@@ -380,6 +380,31 @@ class EmbeddedChain(Web3Chain):
         except (EVMValidationError, TesterValidationError) as exc:
             raise ChainError(f"the chain refused the transaction: {exc}") from exc
 
+    #: `refusals_send_nothing` executes a write once, in the pending block, and takes it out again if it
+    #: reverted (`_send_pending_refusing`), instead of a dry run on a VM of its own before it is queued
+    #: and its execution in the block: a transfer was executed twice (the dry run was 5.3 ms of a UK
+    #: transfer's 16 ms of CPU, 28 ms of a US one's 65 ms).
+    refuses_in_block = True
+
+    def _send_pending_refusing(self, raw: bytes) -> bytes:
+        """Applies the transaction to the pending block, as `_send_pending`; if it reverts, the pending
+        block goes back to what it was before it (py-evm's `MiningChain` keeps the block being made as its
+        header: state root, transactions and receipts roots, gas used) and the contract's error is raised
+        without a transaction hash: nothing was sent, no nonce or fee spent."""
+        chain = self._backend.chain
+        before = chain.header
+        transaction = chain.get_vm(before).get_transaction_builder().decode(raw)
+        try:
+            _block, _receipt, computation = chain.apply_transaction(transaction)
+        except (EVMValidationError, TesterValidationError) as exc:
+            chain.header = before
+            raise ChainError(f"the chain refused the transaction: {exc}") from exc
+        if computation.is_error:
+            chain.header = before
+            error = computation.error
+            raise self._decoder.to_exception(error.args[0] if error.args and isinstance(error.args[0], bytes) else b"")
+        return bytes(transaction.hash)
+
     def _seal_block(self) -> None:
         self._tester.mine_blocks(1)
         chain = self._backend.chain
@@ -527,18 +552,6 @@ class EmbeddedChain(Web3Chain):
             return head
         timestamp = max(int(self._now()), int(head.timestamp) + 1)
         return self._backend.chain.create_header_from_parent(head, timestamp=timestamp)
-
-    def _dry_run(self, tx: dict[str, Any]) -> None:
-        """`refusals_send_nothing`'s dry run, off the write lock (eth-tester's "pending" path takes it, and
-        concurrent writers then queue behind each other's dry runs): the transaction on a child of the head
-        stamped as `_stamp_pending` would stamp the next block."""
-        if tx["value"]:
-            return  # `_call_on` carries no value; a payment is sent as it is
-        head = self._head()
-        parent = int(head.timestamp)
-        timestamp = parent + 1 if self._clock == "fixed" else max(int(self._now()), parent + 1)
-        header = self._backend.chain.create_header_from_parent(head, timestamp=timestamp)
-        self._call_on(header, tx["to"], tx["data"], tx["from"])  # raises `ContractReverted`
 
     def _call_on(self, header: Any, to: str, data: bytes, sender: str | None) -> bytes:
         """eth-tester's `call` (same defaults: 1 gwei fees, the sender's nonce, `DEFAULT_GAS`) on a VM

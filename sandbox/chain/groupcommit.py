@@ -29,13 +29,16 @@ _DRY_RUN_FIRST: ContextVar[bool] = ContextVar("sandbox_dry_run_first", default=F
 
 @contextmanager
 def refusals_send_nothing() -> Iterator[None]:
-    """Within it, a transaction of ours (`Chain.transact`) is first executed and thrown away on the pending
-    block (the state and time it would be mined at); if it would revert, its `ContractReverted` (the rule's
-    error, without a transaction hash) is raised and nothing is sent: no block, no nonce, no fee. The gateway
-    runs every request in it, so a refused request changes nothing. Another writer's block landing between
-    the dry run and this transaction's block can still make it revert when mined: it is then mined as any
-    reverted transaction is, and its refusal carries the transaction hash. Contract creations and
-    transactions signed elsewhere (`send_raw_transaction`) are sent as they are."""
+    """Within it, a transaction of ours (`Chain.transact`) that would revert is refused with its
+    `ContractReverted` (the rule's error, without a transaction hash) and nothing is sent: no block, no nonce,
+    no fee. The gateway runs every request in it, so a refused request changes nothing. An engine that can
+    take a transaction back out of the block being made (`GroupCommit.refuses_in_block`: the embedded py-evm
+    chain) executes it once, in its place in that block, and takes it out again if it reverted, so it is
+    judged on exactly the state and time it would be mined at. Other engines execute it first and throw the
+    result away on the pending block (`_dry_run`); another writer's block landing between that dry run and
+    this transaction's block can still make it revert when mined: it is then mined as any reverted
+    transaction is, and its refusal carries the transaction hash. Contract creations and transactions
+    signed elsewhere (`send_raw_transaction`) are sent as they are."""
     token = _DRY_RUN_FIRST.set(True)
     try:
         yield
@@ -47,7 +50,7 @@ class PendingWrite:
     """One caller's transaction waiting for a block: ours to sign (`signer`, `tx`) or signed elsewhere
     (`raw`). The committer fills in its receipt or its error."""
 
-    __slots__ = ("done", "error", "raw", "receipt", "signer", "tx")
+    __slots__ = ("done", "error", "raw", "receipt", "refuse_revert", "signer", "tx")
 
     def __init__(
         self, *, signer: LocalAccount | None = None, tx: dict[str, Any] | None = None, raw: bytes | None = None
@@ -56,6 +59,8 @@ class PendingWrite:
         self.tx = tx
         self.raw = raw
         self.done = False
+        #: Refused, not mined, if it reverts (`refusals_send_nothing` on an engine that `refuses_in_block`).
+        self.refuse_revert = False
         self.receipt: Receipt | None = None
         self.error: BaseException | None = None
 
@@ -75,6 +80,11 @@ class PendingWrite:
 class GroupCommit:
     """The queue and the committer; the engine provides the primitive (module docstring)."""
 
+    #: True for an engine whose `_send_pending_refusing` takes a reverted transaction back out of the
+    #: block being made: `refusals_send_nothing` then executes a write once, in the block, instead of a
+    #: dry run before it and the execution in the block.
+    refuses_in_block = False
+
     def __init__(self, write_lock: threading.RLock) -> None:
         self._write_lock = write_lock
         #: Writes waiting for the next block, guarded by `_queue_lock`.
@@ -88,7 +98,10 @@ class GroupCommit:
         block finds it done when it gets the lock, and returns at once. Alone, a caller makes a block of
         one straight away: no waiting for company, so a single caller is no slower."""
         if write.tx is not None and write.tx.get("to") is not None and _DRY_RUN_FIRST.get():
-            self._dry_run(write.tx)  # raises the refusal; nothing is queued
+            if self.refuses_in_block:
+                write.refuse_revert = True  # judged in its block, taken out again if it reverts
+            else:
+                self._dry_run(write.tx)  # raises the refusal; nothing is queued
         with self._queue_lock:
             self._queue.append(write)
         with self._write_lock:
@@ -108,7 +121,8 @@ class GroupCommit:
         for write in batch:
             try:
                 raw = self._sign(write)
-                sent.append((write, self._send_pending(raw)))
+                send = self._send_pending_refusing if write.refuse_revert else self._send_pending
+                sent.append((write, send(raw)))
             except Exception as exc:
                 self._release_nonce(write)
                 write.fail(exc)
@@ -150,6 +164,12 @@ class GroupCommit:
 
     def _send_pending(self, raw: bytes) -> bytes:
         """Adds a signed transaction to the block being made; returns its hash."""
+        raise NotImplementedError
+
+    def _send_pending_refusing(self, raw: bytes) -> bytes:
+        """As `_send_pending`, but a transaction that runs and reverts is taken back out of the block
+        (the block stays as it was before it) and its `ContractReverted`, without a transaction hash, is
+        raised (engines that `refuses_in_block`)."""
         raise NotImplementedError
 
     def _seal_block(self) -> None:

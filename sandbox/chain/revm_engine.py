@@ -40,6 +40,12 @@ for calls and 0 inside a contract creation, ``BASEFEE`` reads 0 and ``GASLIMIT``
 gas limit; access lists are not warmed; blob and EIP-7702 transactions are refused. Prague's EIP-7623
 calldata floor, which revm 8 lacks, is applied here (`calldata_floor`); py-evm's EIP-2935 block-hash
 history contract is not kept.
+
+BLOCKHASH: pyrevm offers no way to give revm's database the chain's block hashes (its empty database
+answers keccak of the number's decimal text), so a transaction or call that touches code holding a
+BLOCKHASH instruction (`uses_blockhash`, noted once per code hash as code is deployed) is executed
+again by py-evm on a copy of the same world with the chain's hashes of the 256 previous blocks, and
+that outcome is the one kept (`sandbox.chain.blockhash`). None of the sandbox's contracts reads it.
 """
 
 from __future__ import annotations
@@ -62,11 +68,13 @@ from eth_utils import to_checksum_address
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 from pyrevm import AccountInfo as _PyAccountInfo
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from sandbox.chain._txcodec import SignedTx, Signer, checksum, decode_signed, keccak, rlp_encode
-from sandbox.chain.base import ChainAccount, Log, Receipt
+from sandbox.chain.base import Block as ChainBlock
+from sandbox.chain.base import BlockTransaction, ChainAccount, Log, Receipt
 from sandbox.chain.groupcommit import PendingWrite
 from sandbox.chain.persistence import (
     DEFAULT_SNAPSHOT_EVERY,
@@ -138,6 +146,25 @@ def _changed_slots(evm: Any, journal: str) -> list[tuple[str, int, int, int]]:
         if after != before:
             out.append((address, slot, before, after))
     return out
+
+
+_BLOCKHASH = 0x40
+_PUSH1, _PUSH32 = 0x60, 0x7F
+
+
+def uses_blockhash(code: bytes) -> bool:
+    """True when `code`, read as instructions (PUSH data skipped), holds a BLOCKHASH (0x40): such code
+    runs on py-evm (`sandbox.chain.blockhash`), since revm's BLOCKHASH cannot be given this chain's
+    hashes through pyrevm."""
+    if code.find(_BLOCKHASH) < 0:
+        return False
+    i, end = 0, len(code)
+    while i < end:
+        op = code[i]
+        if op == _BLOCKHASH:
+            return True
+        i += op - _PUSH1 + 2 if _PUSH1 <= op <= _PUSH32 else 1
+    return False
 
 
 def _tx_fields(tx: SignedTx) -> tuple[Any, ...]:
@@ -221,6 +248,8 @@ class _Outcome:
     contract_address: str | None
     accounts: dict[str, _AccountState]
     slots: list[tuple[str, int, int, int]]  # address, slot, previous, present
+    #: The message touched code that reads BLOCKHASH: its outcome is py-evm's (`sandbox.chain.blockhash`).
+    reads_blockhash: bool = False
 
 
 class RevmChain(Web3Chain):
@@ -281,6 +310,8 @@ class RevmChain(Web3Chain):
         #: (addresses in lower case): with `_accounts_db`, the whole state, for snapshots.
         self._codes: dict[bytes, bytes] = {}
         self._storage: dict[tuple[str, int], int] = {}
+        #: The code hashes of `_codes` whose code reads BLOCKHASH (`uses_blockhash`).
+        self._blockhash_codes: set[bytes] = set()
         # The BIP-39 seed once (2,048 rounds of PBKDF2), then each account's BIP-32 key from it: what
         # `Account.from_mnemonic` computes per account, without its seed's cost repeated for every one.
         seed = seed_from_mnemonic(mnemonic, "")
@@ -342,16 +373,23 @@ class RevmChain(Web3Chain):
             info, length = code
             self._evm.insert_account_info(address, info)
             self._code_lengths[address.lower()] = length
-            self._codes.setdefault(code_hash, bytes(info.code)[:length])
+            if code_hash not in self._codes:
+                self._keep_code(code_hash, bytes(info.code)[:length])
         else:
             raw = bytes(code[0].code)[: code[1]] if code is not None else None
             if raw is not None:
                 self._code_lengths[address.lower()] = len(raw)
-                self._codes.setdefault(code_hash, raw)
+                if code_hash not in self._codes:
+                    self._keep_code(code_hash, raw)
             self._evm.insert_account_info(
                 address, _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash, code=raw)
             )
         self._accounts_db[address.lower()] = (balance, nonce, code_hash)
+
+    def _keep_code(self, code_hash: bytes, code: bytes) -> None:
+        self._codes[code_hash] = code
+        if uses_blockhash(code):
+            self._blockhash_codes.add(code_hash)
 
     def _write_slot(self, address: str, slot: int, value: int) -> None:
         # A cold account's slot goes to the database, but pyrevm then loads the account into the
@@ -401,9 +439,14 @@ class RevmChain(Web3Chain):
             if error is not None:
                 found = _REVERT_OUTPUT.search(str(error))
                 output = bytes.fromhex(found.group(1)) if found else b""
-            logs = tuple((checksum(log.address), tuple(log.data[0]), bytes(log.data[1])) for log in result.logs)
             gas_used = max(int(result.gas_used), calldata_floor(data))
             accounts: dict[str, _AccountState] = {}
+            blockhash_codes = self._blockhash_codes
+            if (to is None and uses_blockhash(data)) or (
+                blockhash_codes and any(info.code_hash in blockhash_codes for info in evm.journal_state.values())
+            ):
+                return _Outcome(error is None, gas_used, output, (), created, accounts, [], reads_blockhash=True)
+            logs = tuple((checksum(log.address), tuple(log.data[0]), bytes(log.data[1])) for log in result.logs)
             if not capture:
                 return _Outcome(error is None, gas_used, output, logs, created, accounts, [])
             known_accounts = self._accounts_db
@@ -506,20 +549,24 @@ class RevmChain(Web3Chain):
             raise ChainError(f"insufficient funds for gas * price + value: {tx.sender} has {balance}")
         price = tx.effective_gas_price(block.base_fee)
         outcome = self._run(tx.sender, tx.to, tx.data, tx.value, tx.gas, price)
-        accounts = dict(outcome.accounts)
-        sender_key = tx.sender.lower()
-        after = accounts.get(sender_key)
-        if after is None:
-            b, n, h = self._account(sender_key)
-            after = (b, n, h, None)
-        new_nonce = nonce + 1  # revm bumps the nonce of a creation itself, not of a message call
-        fee = outcome.gas_used * price
-        accounts[sender_key] = (after[0] - fee, new_nonce, after[2], after[3])
-        tip = outcome.gas_used * (price - block.base_fee)
-        if tip:
-            cb = accounts.get(_ZERO_ADDRESS)
-            base = cb if cb is not None else (*self._account(_ZERO_ADDRESS), None)
-            accounts[_ZERO_ADDRESS] = (base[0] + tip, base[1], base[2], base[3])
+        if outcome.reads_blockhash:
+            outcome = self._transaction_on_pyevm(block, tx)  # fees and nonce included
+            accounts = dict(outcome.accounts)
+        else:
+            accounts = dict(outcome.accounts)
+            sender_key = tx.sender.lower()
+            after = accounts.get(sender_key)
+            if after is None:
+                b, n, h = self._account(sender_key)
+                after = (b, n, h, None)
+            new_nonce = nonce + 1  # revm bumps the nonce of a creation itself, not of a message call
+            fee = outcome.gas_used * price
+            accounts[sender_key] = (after[0] - fee, new_nonce, after[2], after[3])
+            tip = outcome.gas_used * (price - block.base_fee)
+            if tip:
+                cb = accounts.get(_ZERO_ADDRESS)
+                base = cb if cb is not None else (*self._account(_ZERO_ADDRESS), None)
+                accounts[_ZERO_ADDRESS] = (base[0] + tip, base[1], base[2], base[3])
         self._apply(block, accounts, outcome.slots)
         block.gas_used += outcome.gas_used
         index = len(block.receipts)
@@ -545,6 +592,84 @@ class RevmChain(Web3Chain):
         )
         block.receipts.append(receipt)
         return receipt
+
+    # ------------------------------------------------------------------ BLOCKHASH: py-evm executes
+
+    def _previous_hashes(self, number: int) -> list[bytes]:
+        """The hashes of the (up to) 256 blocks before block `number`, newest first: what BLOCKHASH
+        answers in block `number`."""
+        return [self._blocks[n].hash for n in range(number - 1, max(-1, number - 257), -1)]
+
+    @staticmethod
+    def _context(block: Block) -> Any:
+        from sandbox.chain.trace import BlockContext  # noqa: PLC0415 (py-evm only when BLOCKHASH runs)
+
+        return BlockContext(
+            number=block.number,
+            timestamp=block.timestamp,
+            coinbase=bytes(20),
+            base_fee=block.base_fee,
+            gas_limit=BLOCK_GAS_LIMIT,
+            prevrandao=block.prevrandao,
+            parent_hash=block.parent_hash,
+        )
+
+    def _from_pyevm(self, outcome: Any) -> _Outcome:
+        accounts: dict[str, _AccountState] = {}
+        for key, (balance, nonce, code_hash, code) in outcome.accounts.items():
+            new = None
+            if code is not None and code_hash != _EMPTY_CODE_HASH:
+                info = _AccountInfo(balance=balance, nonce=nonce, code_hash=code_hash, code=code)
+                new = (info, len(code))
+            accounts[key] = (balance, nonce, code_hash, new)
+        return _Outcome(
+            outcome.success, outcome.gas_used, outcome.output, outcome.logs, outcome.contract_address, accounts,
+            outcome.slots,
+        )  # fmt: skip
+
+    def _transaction_on_pyevm(self, block: Block, tx: SignedTx) -> _Outcome:
+        """`tx` applied by py-evm on the current state (revm's, which holds the block's earlier
+        transactions) in `block`, with this chain's block hashes (`sandbox.chain.blockhash`)."""
+        from sandbox.chain.blockhash import transaction_on_pyevm  # noqa: PLC0415 (py-evm when needed)
+
+        return self._from_pyevm(
+            transaction_on_pyevm(
+                chain_id=self._revm_chain_id,
+                accounts=self._accounts_db,
+                codes=self._codes,
+                storage=self._storage,
+                block=self._context(block),
+                previous_hashes=self._previous_hashes(block.number),
+                raw=tx.raw,
+            )
+        )
+
+    def _call_on_pyevm(
+        self, env: Block, number: int, sender: str, to: str | None, data: bytes, value: int, gas: int
+    ) -> _Outcome:
+        """A call executed by py-evm on the state as of block `number` in block `env`, with this chain's
+        block hashes (`sandbox.chain.blockhash`)."""
+        from sandbox.chain.blockhash import call_on_pyevm  # noqa: PLC0415 (py-evm when needed)
+
+        if self._is_current(number):
+            accounts, storage = self._accounts_db, self._storage
+        else:
+            accounts, storage = self._world_at(number)
+        return self._from_pyevm(
+            call_on_pyevm(
+                chain_id=self._revm_chain_id,
+                accounts=accounts,
+                codes=self._codes,
+                storage=storage,
+                block=self._context(env),
+                previous_hashes=self._previous_hashes(env.number),
+                sender=sender,
+                to=to,
+                data=data,
+                value=value,
+                gas=gas,
+            )
+        )
 
     def _seal(self, block: Block) -> None:
         block.hash = self._block_hash(block)
@@ -599,13 +724,6 @@ class RevmChain(Web3Chain):
         tx["gas"] = gas or DEFAULT_GAS
         return self._commit(PendingWrite(tx=tx))
 
-    def _dry_run(self, tx: dict[str, Any]) -> None:
-        success, _gas, output = self.execute_call(
-            tx["to"], tx["data"], sender=tx["from"], value=tx["value"], gas=tx["gas"], block="pending"
-        )
-        if not success:
-            raise self._decoder.to_exception(output)
-
     def send_raw_transaction(self, raw: bytes) -> Receipt:
         check_signed_for(self._revm_chain_id, raw)
         self._decoded[raw] = decode_signed(raw)  # the sender is recovered before the queue, off the lock
@@ -651,6 +769,35 @@ class RevmChain(Web3Chain):
         with self._evm_lock:
             self._set_block_env(pending)  # a read may have run in another block's env meanwhile
             receipt = self._execute(pending, tx)
+        self._pending_receipts[tx.hash] = receipt
+        return tx.hash
+
+    #: `refusals_send_nothing` executes a write once, in the block being made, and takes it back out if
+    #: it reverted (`_send_pending_refusing`), as the embedded chain does.
+    refuses_in_block = True
+
+    def _send_pending_refusing(self, raw: bytes) -> bytes:
+        """As `_send_pending`; a transaction that runs and reverts is taken back out of the block being
+        made (its changes, the sender's nonce and fee, undone from the block's undo log; its gas and
+        receipt removed) and the contract's error is raised without a transaction hash."""
+        tx = self._block_signed.get(raw) or self._decoded.get(raw) or decode_signed(raw)
+        pending = self._pending
+        assert pending is not None
+        with self._evm_lock:
+            self._set_block_env(pending)
+            marks = (len(pending.undo), pending.gas_used, len(pending.receipts))
+            receipt = self._execute(pending, tx)
+            if receipt.status != 1:
+                undo, pending.undo = pending.undo[marks[0] :], pending.undo[: marks[0]]
+                for address, slot, previous in reversed(undo):
+                    if slot is None:
+                        balance, nonce, code_hash, _code = previous
+                        self._write_account(address, (balance, nonce, code_hash, None))
+                    else:
+                        self._write_slot(address, slot, previous)
+                pending.gas_used = marks[1]
+                del pending.receipts[marks[2] :]
+                raise self._decoder.to_exception(receipt.output)
         self._pending_receipts[tx.hash] = receipt
         return tx.hash
 
@@ -785,6 +932,8 @@ class RevmChain(Web3Chain):
             else:
                 with self._state_at(number):
                     outcome = self._run(caller, to, data, value, gas or DEFAULT_GAS, 0, capture=False)
+            if outcome.reads_blockhash:
+                outcome = self._call_on_pyevm(env, number, caller, to, data, value, gas or DEFAULT_GAS)
             return outcome.success, outcome.gas_used, outcome.output
 
     def call(self, to: str, data: bytes, *, sender: str | None = None, block: int | str = "latest") -> bytes:
@@ -871,6 +1020,23 @@ class RevmChain(Web3Chain):
             with self._state_at(number):
                 return int(self._evm.storage(to_checksum_address(address), slot))
 
+    def block(self, number: int) -> ChainBlock:
+        """Mined block `number` with its transactions' hashes and senders (web3's `BlockNotFound` if it
+        is not mined), straight from the engine's blocks: the same `Block` `Web3Chain.block` builds from
+        ``eth_getBlockByNumber(number, True)``, without the JSON-RPC shaping and web3's formatters
+        (0.35 ms of the read-model follower's 0.94 ms per block went there)."""
+        with self._evm_lock:
+            head = self._head().number
+            if not isinstance(number, int) or number < 0 or number > head:
+                raise BlockNotFound(f"block {number} is not mined yet")
+            found = self._blocks[number]
+        return ChainBlock(
+            number=found.number,
+            hash="0x" + found.hash.hex(),
+            timestamp=found.timestamp,
+            transactions=tuple(BlockTransaction("0x" + r.tx.hash.hex(), r.tx.sender) for r in found.receipts),
+        )
+
     def mined_block(self, block: int | str | bytes) -> Block | None:
         with self._evm_lock:
             if isinstance(block, bytes):
@@ -894,9 +1060,9 @@ class RevmChain(Web3Chain):
         storage with the undo logs of the later blocks rolled back, as reads at past blocks do), under a
         header with the block's own number, time, coinbase, base fee, gas limit, prevrandao and parent
         hash, after the block's transactions before it. The top frame's gas used is the receipt's.
-        BLOCKHASH answers as revm did (see below); where py-evm and this engine differ on purpose (the
-        module's docstring: ``BASEFEE``, ``GASPRICE`` in a creation), the trace shows py-evm's reading:
-        none of the sandbox's contracts use those opcodes.
+        BLOCKHASH answers with this chain's block hashes, as the transaction ran; where py-evm and this
+        engine differ on purpose (the module's docstring: ``BASEFEE``, ``GASPRICE`` in a creation), the
+        trace shows py-evm's reading: none of the sandbox's contracts use those opcodes.
         Only the copy of the world is taken under the engine's lock; nothing is written to this chain."""
         from sandbox.chain.trace import BlockContext, trace_on_pyevm  # noqa: PLC0415 (py-evm when tracing only)
 
@@ -909,9 +1075,7 @@ class RevmChain(Web3Chain):
             accounts, storage = self._world_at(block.number - 1)
             codes = dict(self._codes)
         raws = [r.tx.raw for r in block.receipts[: receipt.index + 1]]
-        # BLOCKHASH as revm answered it when the block ran: pyrevm's empty database gives keccak of the
-        # number's decimal text, not this engine's block hashes, and the trace must show what ran.
-        previous = [keccak(str(n).encode()) for n in range(block.number - 1, max(-1, block.number - 257), -1)]
+        previous = self._previous_hashes(block.number)
         context = BlockContext(
             number=block.number,
             timestamp=block.timestamp,
@@ -1097,6 +1261,7 @@ class RevmChain(Web3Chain):
             if code_hash != _EMPTY_CODE_HASH:
                 self._code_lengths[address] = len(codes[code_hash])
         self._codes = codes
+        self._blockhash_codes = {code_hash for code_hash, code in codes.items() if uses_blockhash(code)}
         for (address, slot), value in state["storage"]:
             self._write_slot(address, slot, value)
 

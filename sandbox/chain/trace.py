@@ -125,7 +125,7 @@ def replay_for_trace(state: Any, transactions: Sequence[Any], wanted: bytes, *, 
     return None
 
 
-def trace_on_pyevm(
+def world_on_pyevm(
     *,
     chain_id: int,
     accounts: Mapping[str, tuple[int, int, bytes]],
@@ -133,16 +133,12 @@ def trace_on_pyevm(
     storage: Mapping[tuple[str, int], int],
     block: BlockContext,
     previous_hashes: Sequence[bytes],
-    raw_transactions: Sequence[bytes],
-    wanted: bytes,
-    gas_used: int,
-) -> dict[str, Any] | None:
-    """The callTracer frame of transaction `wanted` of a block, re-executed by py-evm (the embedded
-    chain's fork, Prague) on a fresh in-memory state holding `accounts` (address -> balance, nonce,
-    code hash; code by hash in `codes`) and `storage` ((address, slot) -> value): the world as of the
-    end of the block's parent. The block's `raw_transactions` before it run first, under a header with
-    the block's own fields; `previous_hashes` (newest first) answer BLOCKHASH. Nothing outside the
-    fresh database is written."""
+) -> Any:
+    """A fresh in-memory py-evm state (the embedded chain's fork, Prague) under a header with `block`'s
+    fields, holding `accounts` (address -> balance, nonce, code hash; code by hash in `codes`) and
+    `storage` ((address, slot) -> value), its changes locked (they are what the first transaction's
+    EIP-2200 "original" values read); `previous_hashes` (newest first: the parent's hash, then its
+    parent's, ...) answer BLOCKHASH."""
     header = PragueBlockHeader(
         difficulty=0,
         block_number=BlockNumber(block.number),
@@ -169,5 +165,28 @@ def trace_on_pyevm(
     # values read, without building the state and storage tries (persisting took 92% of a trace:
     # 1.06 s of 1.15 s for the 1,417 slots of the uk-us-sandbox seed). No state root is needed.
     state.lock_changes()
+    return state
+
+
+def trace_on_pyevm(
+    *,
+    chain_id: int,
+    accounts: Mapping[str, tuple[int, int, bytes]],
+    codes: Mapping[bytes, bytes],
+    storage: Mapping[tuple[str, int], int],
+    block: BlockContext,
+    previous_hashes: Sequence[bytes],
+    raw_transactions: Sequence[bytes],
+    wanted: bytes,
+    gas_used: int,
+) -> dict[str, Any] | None:
+    """The callTracer frame of transaction `wanted` of a block, re-executed by py-evm on a fresh
+    in-memory state holding the world as of the end of the block's parent (`world_on_pyevm`). The
+    block's `raw_transactions` before it run first, under a header with the block's own fields.
+    Nothing outside the fresh database is written."""
+    state = world_on_pyevm(
+        chain_id=chain_id, accounts=accounts, codes=codes, storage=storage, block=block,
+        previous_hashes=previous_hashes,
+    )  # fmt: skip
     builder = PragueVM.get_transaction_builder()
     return replay_for_trace(state, [builder.decode(raw) for raw in raw_transactions], wanted, gas_used=gas_used)

@@ -377,3 +377,36 @@ def test_storage_changes_are_read_from_the_journal_entries_first_value_per_slot(
     assert _changed_slots(Evm(), journal) == [(token, 3439, 2000, 1998), (registry, 3439, 7, 8)]
     with pytest.raises(ChainError, match="pyrevm"):
         _changed_slots(Evm(), "JournaledState { journal: [[had_value: Some(1)]] }")
+
+
+def test_block_built_directly_equals_the_block_web3_builds_from_eth_get_block_by_number() -> None:
+    """`RevmChain.block` reads the engine's blocks directly; `Web3Chain.block` (the old path) builds the
+    same `Block` from ``eth_getBlockByNumber(n, True)`` through web3's formatters. Same fields, same
+    values: the genesis block, a deployment, a block of three transfers (one refused by the contract and
+    mined), an empty block and blocks from two senders, with their logs; and the same refusal for a block
+    not yet mined."""
+    from web3.exceptions import BlockNotFound
+
+    from sandbox.chain.web3chain import Web3Chain
+
+    chain = RevmChain()
+    a, b, c = (account.address for account in chain.accounts[:3])
+    token = _token(chain)
+    token._send("transfer", b, 10, sender=a)
+    data = token._abi.encode_call("transfer", (c, 3))
+    too_much = token._abi.encode_call("transfer", (a, 10**30))
+    results = chain.transact_many([(a, token.address, data), (b, token.address, too_much), (b, token.address, data)])
+    assert isinstance(results[1], ContractReverted)
+    chain.mine()
+    token._send("transfer", a, 1, sender=c)
+    head = chain.block_number()
+    assert head == 5
+    assert len(chain.block(3).transactions) == 3 and chain.block(4).transactions == ()
+    assert chain.get_logs(3, 3) and {tx.sender for tx in chain.block(3).transactions} == {a, b}
+    for number in range(head + 1):
+        assert chain.block(number) == Web3Chain.block(chain, number)
+    with pytest.raises(BlockNotFound):
+        Web3Chain.block(chain, head + 1)
+    for missing in (head + 1, -1):  # web3 refuses -1 as no block identifier; the embedded chain: not mined
+        with pytest.raises(BlockNotFound):
+            chain.block(missing)
