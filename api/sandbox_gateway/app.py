@@ -147,7 +147,8 @@ def create_app(
     app.state.write_marks = WriteMarks(settings.read_after)
     # Innermost: sees the principal the route authenticated, and the blocks of the receipts it returned.
     app.add_middleware(ReadYourWrites, marks=app.state.write_marks, state=app.state)
-    # A request the chain will refuse sends nothing: each transaction is dry-run on the pending block first.
+    # A request the chain will refuse sends nothing: in process each transaction is executed in its block and
+    # taken back out if it reverts; on a node it is dry-run on the pending block first.
     app.add_middleware(RefusalsSendNothing)
     app.state.audit_log = GatewayAuditLog()
     # Outermost last: an idempotent replay is answered before it reaches the audit log.
@@ -174,8 +175,8 @@ def create_app(
 class RefusalsSendNothing:
     """ASGI middleware running every request in `sandbox.chain.groupcommit.refusals_send_nothing`: a
     transaction the chain would revert (a rule refusing it) is answered with that refusal and never sent,
-    so a refused request leaves no block, nonce or fee behind. The rule is still the chain's: the dry run
-    executes the contracts on the pending block."""
+    so a refused request leaves no block, nonce or fee behind. The rule is still the chain's: the
+    contracts decide, executed in the block (in process) or dry-run on the pending block (on a node)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
