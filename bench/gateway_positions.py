@@ -163,17 +163,30 @@ def _server(
             waits.append(time.perf_counter() - started)
 
     live.reach = timed_reach
+    # The follower's rounds (`MarketReadModel.catch_up`): wall time, the thread's CPU time, blocks indexed.
+    catch_up, rounds = live.catch_up, []
+
+    def timed_catch_up(*args: object, **kwargs: object) -> int:
+        started, cpu, before = time.perf_counter(), time.thread_time(), live.indexed_block()
+        indexed = int(catch_up(*args, **kwargs))
+        rounds.append((time.perf_counter() - started, time.thread_time() - cpu, indexed - before))
+        return indexed
+
+    live.catch_up = timed_catch_up
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     control.send(("ready", head, {k: market.accounts[k] for k in ("alice", "bob", "carol", "dan")}))
-    while (command := control.recv()) in ("cpu", "waits", "head", "answers"):
+    while (command := control.recv()) in ("cpu", "waits", "head", "answers", "rounds"):
         if command == "cpu":  # the server process's CPU time, for CPU per request
             control.send(time.process_time())
         elif command == "head":
             control.send(market.chain.block_number())
+        elif command == "rounds":  # the follower's rounds since the last ask
+            control.send(list(rounds))
+            rounds.clear()
         elif command == "answers":  # reused answers so far: (hits, misses)
             control.send((model.answers.hits, model.answers.misses))
         else:
@@ -329,6 +342,20 @@ def _measure(
         hits, misses = control.recv()
         return int(hits), int(misses)
 
+    def follower_rounds() -> str:
+        control.send("rounds")
+        done = [r for r in control.recv() if r[2] > 0]
+        if not done:
+            return "no round indexed a block"
+        walls = sorted(1000 * r[0] for r in done)
+        cpus = sorted(1000 * r[1] for r in done)
+        blocks = sorted(r[2] for r in done)
+        return (
+            f"follower: {len(done)} rounds, wall p50 {_percentile(walls, 0.5):.1f}"
+            f" p99 {_percentile(walls, 0.99):.1f} ms, "
+            f"thread CPU p50 {_percentile(cpus, 0.5):.1f} ms, blocks per round p50 {_percentile(blocks, 0.5)}"
+        )
+
     def catch_up_waits() -> list[float]:  # the reads' waits for the read model (`MarketReadModel.reach`)
         control.send("waits")
         return sorted(1000 * w for w in control.recv())
@@ -348,6 +375,7 @@ def _measure(
             reused_before = answers()
             cpu_before = server_cpu()
             catch_up_waits()
+            follower_rounds()
             for _ in range(queries):
                 t0 = time.perf_counter()
                 response = http.get(path, params=params, headers=headers)
@@ -365,7 +393,8 @@ def _measure(
                 + (f"  server CPU {spent:5.1f} ms/request" if cpu else "")
                 + f"  wait p50 {_percentile(waited, 0.5):5.1f} p99 {_percentile(waited, 0.99):6.1f} ms"
                 + f"  answered as of blocks {reflected[0]}..{reflected[-1]} (head then {head})"
-                + f"  ({size:,} in scope; reused {hits}, computed {misses})",
+                + f"  ({size:,} in scope; reused {hits}, computed {misses})"
+                + ("" if cpu else f"\n    {follower_rounds()}"),
                 flush=True,
             )
 
