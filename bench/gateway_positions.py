@@ -8,9 +8,13 @@ with two or three balance changes over the demo's blocks) and serves the gateway
 holders are written straight into the read model, as in `bench.readmodel_positions`: registering and
 minting to 10,000 investors on the embedded chain would take about ten minutes. Everything a request
 does is real: authentication, scope, the wait for the caller's block (`MarketReadModel.reach`), the
-queries, pagination, JSON. The read model's follower thread indexes what the writers mine; a read waits only for
-its own caller's writes (none here: the readers are regulators and the issuer), and answers as of the
-block the read model holds, which the response names.
+queries, pagination, JSON. The read model's follower thread indexes what the writers mine. A read of
+"now" waits for the writes it must reflect (``SANDBOX_READ_AFTER``: by default every write the gateway
+acknowledged before it; with ``caller`` only its caller's own, none here: the readers are regulators and
+the issuer) and answers as of the block the read model holds, which the response names; a read as of a
+past block waits only for that block. Under writers each case also prints the follower's rounds (wall
+time, the follower thread's CPU time, blocks indexed per round): in the default scope a read of "now"
+waits for the round that indexes the newest acknowledged write.
 
 The client (this process) sends the requests one after the other and reports wall-clock p50/p99, and
 the server process's CPU time per request (steadier than the wall clock on a shared machine; while
