@@ -36,7 +36,7 @@ first is a hit; under writers, only the requests that arrive before the follower
 ``--answer-cache 0`` nothing is reused: every request computes its answer (the cost of a miss).
 
     .venv/bin/python -m bench.gateway_positions [--holders 10000] [--queries 100] [--writers 8] [--engine revm]
-        [--answer-cache 256]
+        [--answer-cache 128]
 
 ``SWITCH_INTERVAL=0.001`` sets the server process's GIL switch interval (`sys.setswitchinterval`).
 """
@@ -135,7 +135,7 @@ def _synthesise(model: object, contract_address: str, registry: str, holders: in
 
 
 def _server(
-    control: Connection, port: int, holders: int, folder: str, engine: str | None = None, answer_cache: int = 256
+    control: Connection, port: int, holders: int, folder: str, engine: str | None = None, answer_cache: int = 128
 ) -> None:
     import uvicorn
 

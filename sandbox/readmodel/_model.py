@@ -274,8 +274,9 @@ class SequencedEvent:
 
 UNREGISTERED = "UNREGISTERED"
 MAX_PAGE = 1000
-#: Answers (`register_page`, `holder_breakdown`) a `ReadModel` keeps for reuse, least recently used dropped.
-DEFAULT_ANSWER_CACHE = 256
+#: Answers (`register_page`, `holder_breakdown`) a `ReadModel` keeps for reuse, least recently used dropped
+#: (at most 128 pages of up to 500 positions: ~20 MB at worst).
+DEFAULT_ANSWER_CACHE = 128
 
 
 class _Answers:
