@@ -446,10 +446,15 @@ class ReadModel:
     def reset(self) -> None:
         """Drops every table and creates them empty: the read model is then rebuilt by indexing again
         (what to do when it `ReadModelDiverged` from the chain)."""
-        self._generation += 1
-        self.answers.clear()
+        self.forget_answers()
         Base.metadata.drop_all(self.engine)
         self._create_schema()
+
+    def forget_answers(self) -> None:
+        """Reuses none of the answers computed so far (nor any being computed now): after a change to what
+        is indexed that moves no contract's cursor (a `reset`, an `Indexer.reindex` that filled a gap)."""
+        self._generation += 1
+        self.answers.clear()
 
     def _create_schema(self) -> None:
         Base.metadata.create_all(self.engine)

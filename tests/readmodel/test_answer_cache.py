@@ -5,10 +5,19 @@ balances were indexed changes the past, a reset forgets everything; on SQLite an
 from __future__ import annotations
 
 from eth_utils import to_checksum_address
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 
 from sandbox.readmodel import Indexer, ReadModel
-from sandbox.readmodel._schema import BalancePeriod, BlockRow, ContractRow, InvestorRow, InvestorVersion, WalletRow
+from sandbox.readmodel._schema import (
+    BalancePeriod,
+    BlockRow,
+    ContractRow,
+    EventRow,
+    FreezeChange,
+    InvestorRow,
+    InvestorVersion,
+    WalletRow,
+)
 from sandbox.rules import InvestorCategory, Jurisdiction
 from tests.readmodel.readmodel_support import History
 
@@ -178,3 +187,28 @@ def test_a_read_model_that_reuses_nothing_keeps_nothing(model: ReadModel) -> Non
         assert (plain.answers.hits, plain.answers.misses) == (0, 0)
     finally:
         plain.close()
+
+
+def test_a_reindex_that_fills_a_gap_is_seen_by_answers_reused_before_it(
+    history: History, indexed: tuple[ReadModel, Indexer]
+) -> None:
+    """A damaged read model has lost the regulator's freeze (its event and its effect), below the cursors:
+    `reindex` puts them back, and the page as of the freeze's block shows the wallet frozen again."""
+    model, indexer = indexed
+    frozen_at = history.receipts["freeze"].block_number
+
+    def frozen() -> dict[str, bool]:
+        page = model.register_page(history.symbol, block=frozen_at, limit=500)
+        return {h.wallet: h.frozen for h in page.holdings}
+
+    assert frozen()[history.frozen_wallet] is True
+    with model.session() as session:
+        session.execute(delete(FreezeChange))
+        session.execute(delete(EventRow).where(EventRow.name == "AddressFrozen"))
+    model.forget_answers()  # the damage itself moved no cursor either
+    assert frozen()[history.frozen_wallet] is False
+    assert frozen()[history.frozen_wallet] is False  # reused
+
+    report = indexer.reindex(0, history.head)
+    assert report.events >= 1
+    assert frozen()[history.frozen_wallet] is True
