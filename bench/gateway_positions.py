@@ -8,9 +8,13 @@ with two or three balance changes over the demo's blocks) and serves the gateway
 holders are written straight into the read model, as in `bench.readmodel_positions`: registering and
 minting to 10,000 investors on the embedded chain would take about ten minutes. Everything a request
 does is real: authentication, scope, the wait for the caller's block (`MarketReadModel.reach`), the
-queries, pagination, JSON. The read model's follower thread indexes what the writers mine; a read waits only for
-its own caller's writes (none here: the readers are regulators and the issuer), and answers as of the
-block the read model holds, which the response names.
+queries, pagination, JSON. The read model's follower thread indexes what the writers mine. A read of
+"now" waits for the writes it must reflect (``SANDBOX_READ_AFTER``: by default every write the gateway
+acknowledged before it; with ``caller`` only its caller's own, none here: the readers are regulators and
+the issuer) and answers as of the block the read model holds, which the response names; a read as of a
+past block waits only for that block. Under writers each case also prints the follower's rounds (wall
+time, the follower thread's CPU time, blocks indexed per round): in the default scope a read of "now"
+waits for the round that indexes the newest acknowledged write.
 
 The client (this process) sends the requests one after the other and reports wall-clock p50/p99, and
 the server process's CPU time per request (steadier than the wall clock on a shared machine; while
@@ -23,7 +27,16 @@ target: p99 <= 100 ms while 8 clients send transfers). The writers' rate over th
 Then, still under load, read-your-writes from the writer's side: an investor sends a transfer and at once
 reads its own positions (timed: the read, which waits for the read model to index the transfer's block).
 
+Which answers can be reused (`ReadModel.answers`, a bounded LRU keyed on the database state an answer
+was read from; each case prints its hits and misses): a page or cap table *as of a past block* is the
+same until the read model is rebuilt or a wallet is linked (neither happens here), so after its first
+request every one is a hit, under writers too. A *now* answer is reused only while the read model holds
+the same indexed state (no round of the follower in between): in the quiet pass every request after the
+first is a hit; under writers, only the requests that arrive before the follower's next round. With
+``--answer-cache 0`` nothing is reused: every request computes its answer (the cost of a miss).
+
     .venv/bin/python -m bench.gateway_positions [--holders 10000] [--queries 100] [--writers 8] [--engine revm]
+        [--answer-cache 128]
 
 ``SWITCH_INTERVAL=0.001`` sets the server process's GIL switch interval (`sys.setswitchinterval`).
 """
@@ -121,7 +134,9 @@ def _synthesise(model: object, contract_address: str, registry: str, holders: in
             session.execute(insert(BalancePeriod), periods[start : start + 5_000])
 
 
-def _server(control: Connection, port: int, holders: int, folder: str, engine: str | None = None) -> None:
+def _server(
+    control: Connection, port: int, holders: int, folder: str, engine: str | None = None, answer_cache: int = 128
+) -> None:
     import uvicorn
 
     from sandbox.chain.factory import in_process_chain
@@ -134,7 +149,7 @@ def _server(control: Connection, port: int, holders: int, folder: str, engine: s
     if os.environ.get("SWITCH_INTERVAL"):  # the GIL's switch interval in the server process (default 0.005 s)
         sys.setswitchinterval(float(os.environ["SWITCH_INTERVAL"]))
     market = load_scenario(in_process_chain(engine, num_accounts=20), Scenario.from_file(DEMO_SCENARIO))
-    model = ReadModel.sqlite(Path(folder) / "readmodel.sqlite")
+    model = ReadModel.sqlite(Path(folder) / "readmodel.sqlite", answer_cache=answer_cache)
     app = create_app(Settings(), market=market, read_model=model)  # indexes the demo's blocks
     head = model.last_indexed_block()
     assert head is not None
@@ -152,17 +167,32 @@ def _server(control: Connection, port: int, holders: int, folder: str, engine: s
             waits.append(time.perf_counter() - started)
 
     live.reach = timed_reach
+    # The follower's rounds (`MarketReadModel.catch_up`): wall time, the thread's CPU time, blocks indexed.
+    catch_up, rounds = live.catch_up, []
+
+    def timed_catch_up(*args: object, **kwargs: object) -> int:
+        started, cpu, before = time.perf_counter(), time.thread_time(), live.indexed_block()
+        indexed = int(catch_up(*args, **kwargs))
+        rounds.append((time.perf_counter() - started, time.thread_time() - cpu, indexed - before))
+        return indexed
+
+    live.catch_up = timed_catch_up
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     control.send(("ready", head, {k: market.accounts[k] for k in ("alice", "bob", "carol", "dan")}))
-    while (command := control.recv()) in ("cpu", "waits", "head"):
+    while (command := control.recv()) in ("cpu", "waits", "head", "answers", "rounds"):
         if command == "cpu":  # the server process's CPU time, for CPU per request
             control.send(time.process_time())
         elif command == "head":
             control.send(market.chain.block_number())
+        elif command == "rounds":  # the follower's rounds since the last ask
+            control.send(list(rounds))
+            rounds.clear()
+        elif command == "answers":  # reused answers so far: (hits, misses)
+            control.send((model.answers.hits, model.answers.misses))
         else:
             control.send(list(waits))
             waits.clear()
@@ -203,15 +233,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--writers", type=int, default=8, help="HTTP clients sending transfers (0: quiet pass only)")
     parser.add_argument("--engine", default=None, help="embedded (py-evm) or revm; default: SANDBOX_ENGINE's")
+    parser.add_argument(
+        "--answer-cache",
+        type=int,
+        default=None,
+        help="answers the read model keeps for reuse (0: none; default: its own)",
+    )
     argv = argv if argv is not None else []
     args = parser.parse_args(argv)
 
     from bench._machine import header, load_average
     from bench.gateway_load import PAIRS
     from sandbox.chain.factory import default_engine
+    from sandbox.readmodel._model import DEFAULT_ANSWER_CACHE
     from sandbox.scenario import DEMO_SCENARIO, Scenario
 
     engine = args.engine or default_engine()
+    answer_cache = DEFAULT_ANSWER_CACHE if args.answer_cache is None else args.answer_cache
     scenario = Scenario.from_file(DEMO_SCENARIO)
     keys = {p.key: p.api_key for p in [*scenario.regulators, *scenario.issuers]}
     investor_keys = {i.key: i.api_key for i in scenario.investors if i.api_key}
@@ -224,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"reads reflect the writes of: {read_after} (SANDBOX_READ_AFTER; gateway is the default)", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         control, server_end = ctx.Pipe()
-        server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder, engine))
+        server = ctx.Process(target=_server, args=(server_end, port, args.holders, folder, engine, answer_cache))
         server.start()
         _, head, wallets = control.recv()
         past = head // 2
@@ -245,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         ]
         print(
             f"engine {engine}; {args.holders:,} synthetic holders of {SECURITY} (+ the demo's) in a SQLite read "
-            f"model; {args.queries} sequential requests per case"
+            f"model; {args.queries} sequential requests per case; answers kept for reuse: {answer_cache}"
         )
         try:
             print("no other traffic:", flush=True)
@@ -303,6 +341,25 @@ def _measure(
         control.send("head")
         return int(control.recv())
 
+    def answers() -> tuple[int, int]:
+        control.send("answers")
+        hits, misses = control.recv()
+        return int(hits), int(misses)
+
+    def follower_rounds() -> str:
+        control.send("rounds")
+        done = [r for r in control.recv() if r[2] > 0]
+        if not done:
+            return "no round indexed a block"
+        walls = sorted(1000 * r[0] for r in done)
+        cpus = sorted(1000 * r[1] for r in done)
+        blocks = sorted(r[2] for r in done)
+        return (
+            f"follower: {len(done)} rounds, wall p50 {_percentile(walls, 0.5):.1f}"
+            f" p99 {_percentile(walls, 0.99):.1f} ms, "
+            f"thread CPU p50 {_percentile(cpus, 0.5):.1f} ms, blocks per round p50 {_percentile(blocks, 0.5)}"
+        )
+
     def catch_up_waits() -> list[float]:  # the reads' waits for the read model (`MarketReadModel.reach`)
         control.send("waits")
         return sorted(1000 * w for w in control.recv())
@@ -319,16 +376,19 @@ def _measure(
             size = body["page"]["total"] if "page" in body else body["holders"]
             wall: list[float] = []
             reflected: list[int] = []
+            reused_before = answers()
             cpu_before = server_cpu()
             catch_up_waits()
+            follower_rounds()
             for _ in range(queries):
                 t0 = time.perf_counter()
                 response = http.get(path, params=params, headers=headers)
                 wall.append((time.perf_counter() - t0) * 1000)
                 response.raise_for_status()
                 reflected.append(int(response.headers["x-sandbox-indexed-block"]))
-            head = chain_head()
             spent = (server_cpu() - cpu_before) * 1000 / queries
+            head = chain_head()
+            hits, misses = (a - b for a, b in zip(answers(), reused_before, strict=True))
             waited = catch_up_waits() or [0.0]
             wall.sort()
             print(
@@ -337,7 +397,8 @@ def _measure(
                 + (f"  server CPU {spent:5.1f} ms/request" if cpu else "")
                 + f"  wait p50 {_percentile(waited, 0.5):5.1f} p99 {_percentile(waited, 0.99):6.1f} ms"
                 + f"  answered as of blocks {reflected[0]}..{reflected[-1]} (head then {head})"
-                + f"  ({size:,} in scope)",
+                + f"  ({size:,} in scope; reused {hits}, computed {misses})"
+                + ("" if cpu else f"\n    {follower_rounds()}"),
                 flush=True,
             )
 

@@ -204,6 +204,8 @@ class Indexer:
                     added, seen = self._index_range(session, list(group), start, end)
                 events += added
                 skipped += seen
+            if events:  # rows added below the cursors: answers computed before may have missed them
+                self.model.forget_answers()
             return SyncReport(from_block, to_block, events, skipped)
 
     def follow(self, stop: threading.Event, *, poll_seconds: float = 1.0) -> None:

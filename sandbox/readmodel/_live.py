@@ -295,8 +295,9 @@ class MarketReadModel(_CaughtUpReads):
 
 class ReadView(_CaughtUpReads):
     """One caller's reads of a `MarketReadModel`: each waits until the read model holds the block
-    ``min_block()`` names (None: any), and answers as of the newest indexed block (or the past block it
-    is asked for, which must be indexed first). `block` is the block the last read answered as of.
+    ``min_block()`` names (None: any), and answers as of the newest indexed block; or, asked for a past
+    block, waits until that block is indexed and answers as of it. `block` is the block the last read
+    answered as of.
 
     `min_block` is called at each read, not before: the gateway's answer to it is the block of the
     caller's own last acknowledged write (read-your-writes) or the block the request names, and within a
@@ -316,10 +317,15 @@ class ReadView(_CaughtUpReads):
         return self.live.rebuilds
 
     def catch_up(self, block: int | None = None) -> int:
-        """Makes sure the read model holds the caller's block and `block` (a past block to read as of);
-        returns the newest indexed block."""
+        """Makes sure the read model holds the caller's block, or `block` (a past block to read as of);
+        returns the newest indexed block.
+
+        A read as of `block` waits for `block` alone: its answer is what the chain held then, which no
+        later write changes, and every write mined at or before `block` is indexed once `block` is. So it
+        reflects every write its caller must see that can be part of it, without waiting for the newest
+        ones (the caller's block is still asked for: the gateway refuses a bad minimum block there)."""
         asked = self._min_block()
-        wanted = asked if block is None else max(block, asked if asked is not None else -1)
+        wanted = asked if block is None else block
         indexed = self.live.reach(wanted)
         self.block = indexed if block is None else block
         if self.on_read is not None:

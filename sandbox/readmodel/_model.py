@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -272,6 +274,48 @@ class SequencedEvent:
 
 UNREGISTERED = "UNREGISTERED"
 MAX_PAGE = 1000
+#: Answers (`register_page`, `holder_breakdown`) a `ReadModel` keeps for reuse, least recently used dropped
+#: (at most 128 pages of up to 500 positions: ~20 MB at worst).
+DEFAULT_ANSWER_CACHE = 128
+
+
+class _Answers:
+    """A bounded, thread-safe LRU of query answers (immutable: frozen dataclasses of tuples).
+
+    A key holds everything that determines the answer (`ReadModel._state_key`): a hit is the same
+    answer the database would give. `hits` and `misses` count lookups (a benchmark reports them)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[Any, ...] | None) -> Any:
+        if key is None or self.size <= 0:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: tuple[Any, ...] | None, value: Any) -> None:
+        if key is None or self.size <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 @cache
@@ -324,6 +368,15 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> 
     dbapi_connection.isolation_level = None  # transactions begin where SQLAlchemy begins them (`_begin_sqlite`)
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """SQLite's compiler, rendering a table's ``with_hint(table, "INDEXED BY ...", "sqlite")`` after the
+    table's name (SQLAlchemy renders none for SQLite): a query whose best plan SQLite's planner, without
+    statistics, does not find names its indexes (`ReadModel._in_investor_order`)."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _begin_sqlite(connection: Any) -> None:
     """A read snapshot from the first query of a session to its end (WAL: it blocks no writer)."""
     connection.exec_driver_sql("BEGIN")
@@ -347,8 +400,13 @@ class ReadModel:
     to answer as of the past; without them they answer as of the newest indexed block.
     """
 
-    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False, answer_cache: int = DEFAULT_ANSWER_CACHE) -> None:
         self.url = url
+        #: Positions pages and holder breakdowns already computed, keyed on the database state they were
+        #: read from (`_state_key`); 0 disables the reuse.
+        self.answers = _Answers(answer_cache)
+        #: Bumped by `reset`: nothing computed before a rebuild is reused after it.
+        self._generation = 0
         # One snapshot per session: a read's queries (the indexed block, the count, the page) all see the
         # same commit of the indexer, never part of one that landed between two of them. PostgreSQL: in
         # REPEATABLE READ; SQLite: in a transaction begun before the first query (pysqlite itself would
@@ -358,6 +416,7 @@ class ReadModel:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _set_sqlite_pragmas)
             event.listen(self.engine, "begin", _begin_sqlite)
+            self.engine.dialect.statement_compiler = _SQLiteCompiler
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             self._create_schema()
@@ -366,8 +425,8 @@ class ReadModel:
             raise
 
     @classmethod
-    def sqlite(cls, path: str | Path) -> ReadModel:
-        return cls(f"sqlite:///{Path(path)}")
+    def sqlite(cls, path: str | Path, *, answer_cache: int = DEFAULT_ANSWER_CACHE) -> ReadModel:
+        return cls(f"sqlite:///{Path(path)}", answer_cache=answer_cache)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -387,8 +446,15 @@ class ReadModel:
     def reset(self) -> None:
         """Drops every table and creates them empty: the read model is then rebuilt by indexing again
         (what to do when it `ReadModelDiverged` from the chain)."""
+        self.forget_answers()
         Base.metadata.drop_all(self.engine)
         self._create_schema()
+
+    def forget_answers(self) -> None:
+        """Reuses none of the answers computed so far (nor any being computed now): after a change to what
+        is indexed that moves no contract's cursor (a `reset`, an `Indexer.reindex` that filled a gap)."""
+        self._generation += 1
+        self.answers.clear()
 
     def _create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -642,52 +708,65 @@ class ReadModel:
         with self.session() as session:
             contract = self._contract(session, security)
             as_of = self._as_of(session, block, None, contract.indexed_to)
-            at_block = contract.indexed_to if as_of is None else as_of
-            timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
-            connection = session.connection()
-            valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
-            raw_balance = type_coerce(BalancePeriod.balance, String)
-            # The total of every position and, without a filter, their number: one pass over the index.
-            ((lead, total),) = self._summed(session, lambda sums: select(func.count(), *sums).where(*valid), 1)
-            wallet_order: Any = BalancePeriod.wallet
-            if self.engine.dialect.name == "postgresql":
-                wallet_order = BalancePeriod.wallet.collate("C")  # the order Python's sort gives
-            order = (BalancePeriod.balance.desc(), wallet_order)
-            rows: list[Any]
-            if wanted is None:
-                # Every position matches: the count needs no investor record, and only the page's rows
-                # are joined to their investors' records (as of `as_of`), after the database cut the page.
-                count = int(lead[0] or 0)
-                page = (
-                    select(BalancePeriod.wallet, raw_balance.label("balance"), BalancePeriod.investor)
-                    .where(*valid)
-                    .order_by(*order)
-                    .offset(offset)
-                    .limit(limit)
-                    .subquery()
-                )
-                record = self._record_at(as_of, page.c.investor)
-                rows = list(
-                    connection.execute(
-                        select(page.c.wallet, page.c.balance, page.c.investor, record.jurisdiction, record.category)
-                        .select_from(page)
-                        .outerjoin(record.table, record.on)
-                    )
-                )
-                rows.sort(key=itemgetter(0))  # the page's own order again (a join keeps none): by wallet,
-                rows.sort(key=lambda row: int(row[1]), reverse=True)  # then (stable) largest first
-            else:
-                record = self._record_at(as_of, BalancePeriod.investor)
-                columns = (BalancePeriod.wallet, raw_balance, BalancePeriod.investor)
-                matching = (
-                    select(*columns, record.jurisdiction, record.category)
-                    .select_from(BalancePeriod)
+            key = self._state_key(session, contract.id, as_of, ("page", wanted, offset, limit))
+            found: RegisterPage | None = self.answers.get(key)
+            if found is not None:
+                return found
+            page = self._register_page(session, contract, as_of, wanted, offset, limit)
+        self.answers.put(key, page)
+        return page
+
+    def _register_page(
+        self, session: Session, contract: ContractRow, as_of: int | None, wanted: int | None, offset: int, limit: int
+    ) -> RegisterPage:
+        at_block = contract.indexed_to if as_of is None else as_of
+        timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
+        connection = session.connection()
+        valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
+        raw_balance = type_coerce(BalancePeriod.balance, String)
+        # The total of every position and, without a filter, their number: one pass over the index.
+        ((lead, total),) = self._summed(session, lambda sums: select(func.count(), *sums).where(*valid), 1)
+        wallet_order: Any = BalancePeriod.wallet
+        if self.engine.dialect.name == "postgresql":
+            wallet_order = BalancePeriod.wallet.collate("C")  # the order Python's sort gives
+        order = (BalancePeriod.balance.desc(), wallet_order)
+        rows: list[Any]
+        if wanted is None:
+            # Every position matches: the count needs no investor record, and only the page's rows
+            # are joined to their investors' records (as of `as_of`), after the database cut the page.
+            count = int(lead[0] or 0)
+            page = (
+                select(BalancePeriod.wallet, raw_balance.label("balance"), BalancePeriod.investor)
+                .where(*valid)
+                .order_by(*order)
+                .offset(offset)
+                .limit(limit)
+                .subquery()
+            )
+            record = self._record_at(as_of, page.c.investor)
+            rows = list(
+                connection.execute(
+                    select(page.c.wallet, page.c.balance, page.c.investor, record.jurisdiction, record.category)
+                    .select_from(page)
                     .outerjoin(record.table, record.on)
-                    .where(*valid, record.jurisdiction == wanted)
                 )
-                count = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-                rows = list(connection.execute(matching.order_by(*order).offset(offset).limit(limit)))
-            frozen = {wallet for _, wallet in self._frozen(session, [contract.id], as_of)} if rows else set()
+            )
+            rows.sort(key=itemgetter(0))  # the page's own order again (a join keeps none): by wallet,
+            rows.sort(key=lambda row: int(row[1]), reverse=True)  # then (stable) largest first
+        else:
+            record = self._record_at(as_of, BalancePeriod.investor)
+            columns = (BalancePeriod.wallet, raw_balance, BalancePeriod.investor)
+            matching = (
+                select(*columns, record.jurisdiction, record.category)
+                .select_from(BalancePeriod)
+                .outerjoin(record.table, record.on)
+                .where(*valid, record.jurisdiction == wanted)
+            )
+            counted = self._in_investor_order(select(func.count()), as_of, record).select_from(BalancePeriod)
+            counted = counted.outerjoin(record.table, record.on).where(*valid, record.jurisdiction == wanted)
+            count = session.scalar(counted) or 0
+            rows = list(connection.execute(matching.order_by(*order).offset(offset).limit(limit)))
+        frozen = {wallet for _, wallet in self._frozen(session, [contract.id], as_of)} if rows else set()
         holdings = tuple(
             Holding(
                 wallet,
@@ -719,34 +798,47 @@ class ReadModel:
         with self.session() as session:
             contract = self._contract(session, security)
             as_of = self._as_of(session, block, None, contract.indexed_to)
-            at_block = contract.indexed_to if as_of is None else as_of
-            timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
-            valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
-            total = None
-            if wanted is not None:  # else the groups hold every position: the total is their sum
-                ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
-            record = self._record_at(as_of, BalancePeriod.investor)
-            holder = func.coalesce(BalancePeriod.investor, BalancePeriod.wallet)
+            key = self._state_key(session, contract.id, as_of, ("groups", wanted))
+            found: HolderBreakdown | None = self.answers.get(key)
+            if found is not None:
+                return found
+            breakdown = self._holder_breakdown(session, contract, as_of, wanted)
+        self.answers.put(key, breakdown)
+        return breakdown
 
-            def grouped(sums: list[Any]) -> Any:
-                query = (
-                    select(record.jurisdiction, record.category, func.count(holder.distinct()), *sums)
-                    .select_from(BalancePeriod)
-                    .outerjoin(record.table, record.on)
-                    .where(*valid)
-                    .group_by(record.jurisdiction, record.category)
-                )
-                return query if wanted is None else query.where(record.jurisdiction == wanted)
+    def _holder_breakdown(
+        self, session: Session, contract: ContractRow, as_of: int | None, wanted: int | None
+    ) -> HolderBreakdown:
+        at_block = contract.indexed_to if as_of is None else as_of
+        timestamp = session.scalar(select(BlockRow.timestamp).where(BlockRow.number == at_block))
+        valid = [BalancePeriod.contract_id == contract.id, BalancePeriod.balance > 0, *self._valid_at(as_of)]
+        total = None
+        if wanted is not None:  # else the groups hold every position: the total is their sum
+            ((_, total),) = self._summed(session, lambda sums: select(*sums).where(*valid), 0)
+        record = self._record_at(as_of, BalancePeriod.investor)
+        holder = func.coalesce(BalancePeriod.investor, BalancePeriod.wallet)
 
-            groups = [
-                HolderGroup(
-                    None if lead[0] is None else _jurisdiction_name(lead[0]),
-                    None if lead[1] is None else _category_name(lead[1]),
-                    int(lead[2]),
-                    balance,
+        def grouped(sums: list[Any]) -> Any:
+            query = (
+                self._in_investor_order(
+                    select(record.jurisdiction, record.category, func.count(holder.distinct()), *sums), as_of, record
                 )
-                for lead, balance in self._summed(session, grouped, 3)
-            ]
+                .select_from(BalancePeriod)
+                .outerjoin(record.table, record.on)
+                .where(*valid)
+                .group_by(record.jurisdiction, record.category)
+            )
+            return query if wanted is None else query.where(record.jurisdiction == wanted)
+
+        groups = [
+            HolderGroup(
+                None if lead[0] is None else _jurisdiction_name(lead[0]),
+                None if lead[1] is None else _category_name(lead[1]),
+                int(lead[2]),
+                balance,
+            )
+            for lead, balance in self._summed(session, grouped, 3)
+        ]
         groups.sort(key=lambda g: (g.jurisdiction or "", g.category or ""))
         if total is None:
             total = sum(g.balance for g in groups)
@@ -758,6 +850,41 @@ class ReadModel:
             total,
             tuple(groups),
         )
+
+    def _state_key(
+        self, session: Session, contract_id: int, as_of: int | None, question: tuple[Any, ...]
+    ) -> tuple[Any, ...] | None:
+        """A key under which the answer to `question` about contract `contract_id`, as of `as_of` (None:
+        the newest indexed block), may be reused: it names every state of the database the answer is
+        read from (None: not to be reused).
+
+        Now: every watched contract's cursor (an indexer's range moves at least one of them in the
+        transaction that writes it, and what is indexed is never otherwise changed), and the newest
+        stored block's hash. As of a past block indexed for every watched contract: nothing indexed later
+        changes it, except a wallet linked to its investor after its balances were indexed (the
+        indexer then fills in the investor of its earlier periods), so the number of linked wallets, and
+        the hash of the newest stored block at or before `as_of` (a chain rebuilt differently differs
+        there). Both also hold the read model's `_generation`, bumped when it is `reset`."""
+        if self.answers.size <= 0:
+            return None
+        cursors = tuple(
+            (int(i), int(c))
+            for i, c in session.execute(select(ContractRow.id, ContractRow.indexed_to).order_by(ContractRow.id))
+        )
+        if as_of is None:
+            newest = session.execute(select(BlockRow.number, BlockRow.hash).order_by(BlockRow.number.desc()).limit(1))
+            return (self._generation, contract_id, question, None, cursors, tuple(newest.first() or ()))
+        if as_of > min(c for _, c in cursors):
+            return None  # not indexed for every contract yet: what is indexed next may change it
+        linked = session.scalar(select(func.count()).select_from(WalletRow))
+        stored = session.execute(
+            select(BlockRow.number, BlockRow.hash)
+            .where(BlockRow.number <= as_of)
+            .order_by(BlockRow.number.desc())
+            .limit(1)
+        )
+        ids = tuple(i for i, _ in cursors)
+        return (self._generation, contract_id, question, as_of, ids, linked, tuple(stored.first() or ()))
 
     def _block_time(self, number: int) -> int | None:
         with self.session() as session:
@@ -811,6 +938,19 @@ class ReadModel:
             return int(Jurisdiction[jurisdiction])
         except KeyError:
             raise ReadModelError(f"unknown jurisdiction {jurisdiction!r}") from None
+
+    @staticmethod
+    def _in_investor_order(query: Any, as_of: int | None, record: _RecordJoin) -> Any:
+        """`query`, which joins every position now to its investor's record (`_record_at`), told on SQLite
+        to walk the positions in investor order and the records by their covering index: then the
+        join reads both indexes in step (SQLite's planner would walk the positions by balance, the
+        index that also bounds ``balance > 0``, and seek each investor's row). As of a past block, and
+        on PostgreSQL, `query` as it is."""
+        if as_of is not None:
+            return query
+        return query.with_hint(BalancePeriod, "INDEXED BY ix_rm_balance_by_investor", "sqlite").with_hint(
+            record.table, "INDEXED BY ix_rm_investor_record", "sqlite"
+        )
 
     @staticmethod
     def _record_at(as_of: int | None, investor: Any) -> _RecordJoin:

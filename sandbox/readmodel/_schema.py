@@ -157,6 +157,17 @@ Index(
     BalancePeriod.wallet,
     BalancePeriod.investor,
 )
+#: Positions now in the order of their investors: a cap table's or a jurisdiction's count joins them to
+#: the investors' records in that order (`ix_rm_investor_record`), a sequential walk of both indexes
+#: rather than 10,000 scattered seeks (SQLite; `ReadModel.holder_breakdown`).
+Index(
+    "ix_rm_balance_by_investor",
+    BalancePeriod.contract_id,
+    BalancePeriod.to_block,
+    BalancePeriod.investor,
+    BalancePeriod.wallet,
+    BalancePeriod.balance,
+)
 
 
 class FreezeChange(Base):
@@ -187,6 +198,11 @@ class InvestorRow(Base):
     status: Mapped[int] = mapped_column(Integer)
     kyc_valid_until: Mapped[int] = mapped_column(BigInteger)
     registered_block: Mapped[int] = mapped_column(BigInteger)
+
+
+#: An investor's jurisdiction and category by identity without touching the table (the join of every
+#: position to its investor's record, `ReadModel.holder_breakdown` and `register_page`).
+Index("ix_rm_investor_record", InvestorRow.identity, InvestorRow.jurisdiction, InvestorRow.category)
 
 
 class InvestorVersion(Base):

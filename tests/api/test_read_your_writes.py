@@ -260,3 +260,50 @@ def test_by_default_a_read_reflects_every_write_the_gateway_acknowledged_before_
         assert answer.status_code == 200, answer.text
         assert answer.json()["block_number"] >= sent.json()["block_number"]
         assert _balances(answer.json())[bob] == market.security("THAMES28").balance_of(bob)
+
+
+def test_by_default_a_read_as_of_a_past_block_waits_for_that_block_not_for_newer_writes(
+    followed_by_default: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    """While Alice's transfer is acknowledged but cannot be indexed, the FCA's positions and cap table as of
+    the block the read model holds are answered at once: nothing written after that block belongs in them.
+    Its read of "now", by contrast, waits for the transfer and shows it."""
+    live = _live(followed_by_default)
+    before = _caught_up(followed_by_default, market, keys["fca"])
+    bob = market.accounts["bob"]
+    bob_had = market.security("THAMES28").balance_of(bob)
+    past = {"block": str(before)}
+    with live._lock:  # the read model can index nothing more until the end of this block
+        sent = followed_by_default.post(
+            "/securities/THAMES28/transfers", json={"to": bob, "amount": 5}, headers=bearer(keys["alice"])
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["block_number"] > before
+        reader, answers = _in_thread(
+            lambda: followed_by_default.get("/securities/THAMES28/positions", params=past, headers=bearer(keys["fca"]))
+        )
+        reader.join(WAIT)
+        assert not reader.is_alive(), "a read as of a past block waited for a write mined after it"
+        tabler, tables = _in_thread(
+            lambda: followed_by_default.get("/securities/THAMES28/cap-table", params=past, headers=bearer(keys["fca"]))
+        )
+        tabler.join(WAIT)
+        assert not tabler.is_alive(), "a cap table as of a past block waited for a write mined after it"
+        now, nows = _in_thread(
+            lambda: followed_by_default.get("/securities/THAMES28/positions", headers=bearer(keys["fca"]))
+        )
+    (answer,) = answers
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["block_number"] == before
+    assert _balances(answer.json())[bob] == bob_had
+    assert int(answer.headers["X-Sandbox-Indexed-Block"]) >= before
+    (table,) = tables
+    assert table.status_code == 200, table.text
+    assert table.json()["block_number"] == before
+    assert table.json()["total_supply"] == answer.json()["total_supply"]
+    now.join(WAIT)
+    assert not now.is_alive()
+    (current,) = nows
+    assert current.status_code == 200, current.text
+    assert current.json()["block_number"] >= sent.json()["block_number"]
+    assert _balances(current.json())[bob] == bob_had + 5
