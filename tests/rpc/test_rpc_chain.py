@@ -51,7 +51,12 @@ def test_accounts_match_the_embedded_chain_and_anvil(chain: RpcChain) -> None:
 
 def test_concurrent_callers_get_every_transaction_mined_in_nonce_order(chain: RpcChain, anvil: AnvilNode) -> None:
     """Threads on one chain object, and a second chain object (another client using the same keys,
-    so its nonces collide with ours) all hammer the same two senders."""
+    so its nonces collide with ours) all hammer the same two senders.
+
+    The two clients send different amounts. Had they sent the same transfer, a nonce collision could sign
+    byte-identical transactions, which are one transaction (a transaction is its hash): a node seeing both
+    arrive at once may accept the second as the first (anvil did, once in many runs: 119 hashes of 120), and
+    both clients would be right that "their" transaction was mined."""
     other = RpcChain(anvil.url, num_accounts=2)
     senders = [a.address for a in chain.accounts[:2]]
     sink = chain.accounts[19].address
@@ -62,10 +67,12 @@ def test_concurrent_callers_get_every_transaction_mined_in_nonce_order(chain: Rp
     failures: list[BaseException] = []
     lock = threading.Lock()
 
+    amounts = {id(chain): 1, id(other): 2}
+
     def hammer(client: RpcChain, sender: str) -> None:
         try:
             for _ in range(per_thread):
-                receipt = client.transact(sender, sink, b"", value=1, gas=21_000)
+                receipt = client.transact(sender, sink, b"", value=amounts[id(client)], gas=21_000)
                 with lock:
                     hashes.append(receipt.transaction_hash)
         except BaseException as exc:
@@ -83,7 +90,7 @@ def test_concurrent_callers_get_every_transaction_mined_in_nonce_order(chain: Rp
     assert not failures, failures
     total = per_thread * threads_per_chain * 2
     assert len(set(hashes)) == total
-    assert chain.w3.eth.get_balance(sink) - sink_before == total
+    assert chain.w3.eth.get_balance(sink) - sink_before == per_thread * threads_per_chain * (1 + 2)
     for sender in senders:
         assert chain.w3.eth.get_transaction_count(sender) - start_nonces[sender] == total // 2
 
