@@ -146,7 +146,12 @@ def create_app(
     app.state.read_side = None
     app.state.write_marks = WriteMarks(settings.read_after)
     # Innermost: sees the principal the route authenticated, and the blocks of the receipts it returned.
-    app.add_middleware(ReadYourWrites, marks=app.state.write_marks, state=app.state)
+    app.add_middleware(
+        ReadYourWrites,
+        marks=app.state.write_marks,
+        state=app.state,
+        acknowledge_indexed_seconds=settings.acknowledge_indexed_seconds,
+    )
     # A request the chain will refuse sends nothing: in process each transaction is executed in its block and
     # taken back out if it reverts; on a node it is dry-run on the pending block first.
     app.add_middleware(RefusalsSendNothing)

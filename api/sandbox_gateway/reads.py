@@ -22,6 +22,7 @@ import threading
 from contextvars import ContextVar
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -94,14 +95,21 @@ class WriteMarks:
 
 
 class ReadYourWrites:
-    """ASGI layer: remembers, per principal, the block of each successful state-changing request
-    (`WriteMarks`), wakes the read model's follower, and says on every response that read the read
-    model which block it held (``X-Sandbox-Indexed-Block``)."""
+    """ASGI layer: acknowledges a successful state-changing request once the read model's follower has
+    indexed the blocks it wrote (at most `acknowledge_indexed_seconds`: `MarketReadModel.settle`), then
+    remembers, per principal, the block of the write (`WriteMarks`), and says on every response that read
+    the read model which block it held (``X-Sandbox-Indexed-Block``).
 
-    def __init__(self, app: ASGIApp, marks: WriteMarks, state: Any) -> None:
+    So a read that arrives after a write was acknowledged, by anyone, normally finds it indexed and waits
+    for nothing: reads do not wait on writes, the writes' acknowledgements wait for the indexing (a few
+    milliseconds while the follower keeps up). Should the follower lag longer, the write is acknowledged
+    anyway and the reads that must reflect it (`WriteMarks.scope`) wait for it."""
+
+    def __init__(self, app: ASGIApp, marks: WriteMarks, state: Any, acknowledge_indexed_seconds: float = 2.0) -> None:
         self.app = app
         self.marks = marks
         self.state = state  # the app's state: its read side is attached after the layers are built
+        self.acknowledge_indexed_seconds = acknowledge_indexed_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,10 +125,12 @@ class ReadYourWrites:
                 state = scope.get("state") or {}
                 principal = state.get("principal")
                 if writing and int(message["status"]) < 400 and principal is not None:
-                    self.marks.note(principal.key, max(blocks) if blocks else None)
                     live: MarketReadModel | None = getattr(self.state, "read_side", None)
                     if live is not None:
                         live.written()
+                        if blocks and self.acknowledge_indexed_seconds > 0:
+                            await anyio.to_thread.run_sync(live.settle, max(blocks), self.acknowledge_indexed_seconds)
+                    self.marks.note(principal.key, max(blocks) if blocks else None)
                 indexed = state.get("indexed_block")
                 if indexed is not None:
                     headers = list(message.get("headers", []))

@@ -246,6 +246,27 @@ class MarketReadModel(_CaughtUpReads):
         )
         return self.catch_up(block)
 
+    def settle(self, block: int, timeout: float) -> bool:
+        """Waits, at most `timeout` seconds, until the follower has indexed `block`; True when the read
+        model holds it. Unlike `reach` it never indexes by itself nor takes the indexing lock: the gateway
+        calls it before it acknowledges a write, so that a read arriving after the acknowledgement finds
+        the write indexed and waits for nothing; should the follower lag longer, the write is acknowledged
+        anyway and the reads that must reflect it wait for it (`reach`)."""
+        if self.indexed_block() >= block:
+            return True
+        if not self.following:
+            return False
+        self._urgent.set()
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            while self._indexed < block and self.following:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._progress.wait(left)
+            return self._indexed >= block
+
     def reader(self, min_block: Callable[[], int | None]) -> ReadView:
         """One caller's view (`ReadView`): its reads wait for the read model to reach ``min_block()``."""
         return ReadView(self, min_block)

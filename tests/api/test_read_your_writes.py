@@ -29,10 +29,15 @@ from tests.api.conftest import bearer
 WAIT = 120.0
 
 
-def _followed(market: Market, tmp_path: Path, read_after: Literal["gateway", "caller"]) -> Iterator[TestClient]:
+def _followed(
+    market: Market, tmp_path: Path, read_after: Literal["gateway", "caller"], acknowledge_indexed_seconds: float = 0.2
+) -> Iterator[TestClient]:
+    """The stories below hold the indexing lock while they write: a write's acknowledgement waits for the
+    indexing only `acknowledge_indexed_seconds` (default 2 s; short here), then reads wait for it instead."""
     model = ReadModel.sqlite(tmp_path / "readmodel.sqlite")
+    settings = Settings(read_after=read_after, acknowledge_indexed_seconds=acknowledge_indexed_seconds)
     try:
-        with TestClient(create_app(Settings(read_after=read_after), market=market, read_model=model)) as client:
+        with TestClient(create_app(settings, market=market, read_model=model)) as client:
             yield client
     finally:
         model.close()
@@ -47,8 +52,14 @@ def followed(market: Market, tmp_path: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def followed_by_default(market: Market, tmp_path: Path) -> Iterator[TestClient]:
-    """The same with the default settings: reads reflect every write the gateway acknowledged before them."""
+    """The same with the default scope: reads reflect every write the gateway acknowledged before them."""
     yield from _followed(market, tmp_path, Settings().read_after)
+
+
+@pytest.fixture
+def gateway_as_served(market: Market, tmp_path: Path) -> Iterator[TestClient]:
+    """The gateway with every default setting, as `sandbox serve` runs it."""
+    yield from _followed(market, tmp_path, Settings().read_after, Settings().acknowledge_indexed_seconds)
 
 
 def _live(client: TestClient) -> MarketReadModel:
@@ -307,3 +318,29 @@ def test_by_default_a_read_as_of_a_past_block_waits_for_that_block_not_for_newer
     assert current.status_code == 200, current.text
     assert current.json()["block_number"] >= sent.json()["block_number"]
     assert _balances(current.json())[bob] == bob_had + 5
+
+
+def test_a_write_is_acknowledged_once_indexed_so_the_next_reader_waits_for_nothing(
+    gateway_as_served: TestClient, market: Market, keys: dict[str, str]
+) -> None:
+    """The follower is made to gather blocks for a minute between rounds (as if many writers kept it busy).
+    Alice's transfer is acknowledged only once the read model holds its block, so the FCA, who reads next,
+    finds it there: its read has nothing to wait for. On main the acknowledgement went out at once and the
+    read model still lacked the block (the FCA's read then waited for the follower)."""
+    live = _live(gateway_as_served)
+    _caught_up(gateway_as_served, market, keys["fca"])
+    live.batch_seconds = 60.0
+    live.poll_seconds = 60.0
+    live.written()  # the follower's next round starts now, then it gathers for a minute unless a read waits
+    bob = market.accounts["bob"]
+    for amount in (1, 2):
+        sent = gateway_as_served.post(
+            "/securities/THAMES28/transfers", json={"to": bob, "amount": amount}, headers=bearer(keys["alice"])
+        )
+        assert sent.status_code == 201, sent.text
+        written = sent.json()["block_number"]
+        assert live.indexed_block() >= written  # indexed before it was acknowledged
+        answer = gateway_as_served.get("/securities/THAMES28/positions", headers=bearer(keys["fca"]))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["block_number"] >= written
+        assert _balances(answer.json())[bob] == market.security("THAMES28").balance_of(bob)
