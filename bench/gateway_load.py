@@ -65,14 +65,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _server(control: Connection, port: int, engine: str, serve: bool = True) -> None:
+def _server(control: Connection, port: int, engine: str, serve: bool = True, read_model: bool = False) -> None:
     """Builds the market on an in-process chain of `engine`, then obeys `control`: "raw" (n) runs n
     library transfers, "mark" starts an HTTP phase's counters, "phase" ends it, "stop" ends the process.
-    With `serve` false there is no HTTP server (the py-evm reference of a run on another engine)."""
+    With `serve` false there is no HTTP server (the py-evm reference of a run on another engine). With
+    `read_model` the gateway has a SQLite read model and its follower, as `sandbox serve` has."""
+    import tempfile
+    from pathlib import Path
+
     import uvicorn
 
     from sandbox.chain.factory import in_process_chain
     from sandbox.market import load_scenario
+    from sandbox.readmodel import ReadModel
     from sandbox.scenario import DEMO_SCENARIO, Scenario
     from sandbox_gateway.app import create_app
     from sandbox_gateway.settings import Settings
@@ -100,9 +105,15 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True) -> 
 
     chain.transact = counted_transact  # type: ignore[method-assign]
 
+    scratch = Path(tempfile.mkdtemp(prefix="bench-readmodel-"))
+    model = ReadModel.sqlite(scratch / "readmodel.sqlite") if read_model else None
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(Settings(), market=market), host="127.0.0.1", port=port, log_level="warning", access_log=False
+            create_app(Settings(), market=market, read_model=model),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -293,11 +304,11 @@ def _cpu_per_transfer(phase: Phase) -> float:
 class _Server:
     """A server process (module docstring) and its control pipe."""
 
-    def __init__(self, ctx: Any, engine: str, *, serve: bool) -> None:
+    def __init__(self, ctx: Any, engine: str, *, serve: bool, read_model: bool = False) -> None:
         self.engine = engine
         self.port = _free_port()
         self.control, server_end = ctx.Pipe()
-        self.process = ctx.Process(target=_server, args=(server_end, self.port, engine, serve))
+        self.process = ctx.Process(target=_server, args=(server_end, self.port, engine, serve, read_model))
         self.process.start()
         _, self.pid, self.wallets = self.control.recv()
 
@@ -328,6 +339,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="engines the gateway runs on, comma-separated (embedded = py-evm, revm); default: SANDBOX_ENGINE's",
     )
+    parser.add_argument(
+        "--read-model",
+        action="store_true",
+        help="give the gateway a SQLite read model and its follower, as `sandbox serve` does (a write is then "
+        "acknowledged once indexed: Settings.acknowledge_indexed_seconds)",
+    )
     argv = argv if argv is not None else []
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",") if c]
@@ -346,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
     raws = [reference.raw(args.raw)]
     results: list[tuple[str, Run, Phase, Phase]] = []
     for engine in engines:
-        server = _Server(ctx, engine, serve=True)
+        server = _Server(ctx, engine, serve=True, read_model=args.read_model)
         for clients in counts:
             run = _http_run(ctx, server.control, server.port, keys, server.wallets, clients, args.transfers)
             raws.append(reference.raw(args.raw))
