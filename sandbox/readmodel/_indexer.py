@@ -157,8 +157,8 @@ class Indexer:
         with self._lock:
             head = self.chain.block_number() - self.confirmations
             target = head if to_block is None else min(to_block, head)
-            self.check_not_diverged()
             with self.model.session() as session:
+                self.check_not_diverged(session)
                 cursors = [int(c) for c in session.scalars(select(ContractRow.indexed_to))]
             if not cursors:
                 return SyncReport(target + 1, target, 0, 0)
@@ -181,10 +181,15 @@ class Indexer:
                     added, seen = self._index_range(session, group, start, end)
                     for contract in group:
                         contract.indexed_to = end
+                    # Every contract behind was in this range and it reached the target: nothing is left
+                    # (another indexer can only move cursors forward), so no look at the cursors again.
+                    done = end == target and len(group) == len(behind)
                 events += added
                 skipped += seen
                 if progress is not None:
                     progress(min(total_blocks, end - first + 1), total_blocks)
+                if done:
+                    break
             return SyncReport(first, target, events, skipped)
 
     def reindex(self, from_block: int, to_block: int) -> SyncReport:
@@ -454,11 +459,14 @@ class Indexer:
                     f"the read model was built from chain {stored.value}, not chain {self.chain.chain_id}"
                 )
 
-    def check_not_diverged(self) -> None:
+    def check_not_diverged(self, session: Session | None = None) -> None:
         """Raises `ReadModelDiverged` unless the newest block the read model recorded is still on the
-        chain, with the same hash."""
-        with self.model.session() as session:
-            newest = session.scalars(select(BlockRow).order_by(BlockRow.number.desc()).limit(1)).first()
+        chain, with the same hash (read in `session`, or in a session of its own)."""
+        if session is None:
+            with self.model.session() as own:
+                self.check_not_diverged(own)
+            return
+        newest = session.scalars(select(BlockRow).order_by(BlockRow.number.desc()).limit(1)).first()
         if newest is None:
             return
         if newest.number > self.chain.block_number():
