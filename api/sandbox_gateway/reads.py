@@ -8,9 +8,11 @@ of the last acknowledged write it must reflect (`WriteMarks`, kept by `ReadYourW
 write this gateway acknowledged before the read; with ``SANDBOX_READ_AFTER=caller`` only the caller's
 own; a console sign-in counts as one, at the chain's head, so a session starts from everything
 acknowledged before it) and the block the request names in ``X-Sandbox-Min-Block``. Nobody waits for a
-write still in flight, nor for the chain's write lock. Every answer that read the read model says, in
-``X-Sandbox-Indexed-Block``, the newest block the read model held when it was read (positions and cap
-tables say in their body which block they are as of).
+write still in flight, nor for the chain's write lock; and since a write is acknowledged only once the
+follower has indexed it (`ReadYourWrites`, bounded by ``SANDBOX_ACKNOWLEDGE_INDEXED_SECONDS``), a read
+normally finds every write it must reflect indexed already and waits for nothing. Every answer that read
+the read model says, in ``X-Sandbox-Indexed-Block``, the newest block the read model held when it was read
+(positions and cap tables say in their body which block they are as of).
 
 Lists come from the read model's indexed events (`sandbox.readmodel.lists`): never a scan of the
 chain's logs, and no chain read per listed item.
