@@ -18,14 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from sandbox.market import Market
 from sandbox_gateway.app import create_app
 from sandbox_gateway.routers.events import EventIds
-from sandbox_gateway.rpc_server import bind_listening_socket
 from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
+from tests.api.live_gateway import LiveGateway
 
 #: Generous deadlines for a busy machine (they bound a wait; nothing asserts on how long anything took).
 TIMEOUT = 120.0
@@ -34,32 +33,9 @@ TIMEOUT = 120.0
 HELD = 5.0
 
 
-class Served:
-    def __init__(self, market: Market) -> None:
-        self.app = create_app(Settings(), market=market)
-        self._sock = bind_listening_socket("127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> Served:
-        self._thread.start()
-        deadline = time.monotonic() + TIMEOUT
-        while not self._server.started:  # uvicorn offers no start event to wait on
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the gateway did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=TIMEOUT)
-        self._sock.close()
-
-
 @pytest.fixture
-def served(market: Market) -> Iterator[Served]:
-    with Served(market) as gateway:
+def served(market: Market) -> Iterator[LiveGateway]:
+    with LiveGateway(create_app(Settings(), market=market)) as gateway:
         yield gateway
 
 
@@ -93,7 +69,9 @@ class Listener(threading.Thread):
         self.join(TIMEOUT)
 
 
-def test_an_event_made_after_the_stream_opened_is_sent(served: Served, market: Market, keys: dict[str, str]) -> None:
+def test_an_event_made_after_the_stream_opened_is_sent(
+    served: LiveGateway, market: Market, keys: dict[str, str]
+) -> None:
     token = market.security("THAMES28")
     alice, bob = market.wallet("alice"), market.wallet("bob")
     operator = bearer(keys["operator"])

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from sandbox.chain.embedded import EmbeddedChain
@@ -24,42 +19,9 @@ from sandbox.market import Market
 from sandbox_gateway.app import create_app
 from sandbox_gateway.settings import Settings
 from tests.api.conftest import bearer
+from tests.api.live_gateway import REQUEST_TIMEOUT, LiveGateway
 
-STARTUP_TIMEOUT = 60.0
-REQUEST_TIMEOUT = 120.0
 MAX_ALLOWANCE = 2**256 - 1
-
-
-class LiveGateway:
-    """A gateway app served by uvicorn in a thread, on a free port of 127.0.0.1."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = int(self._sock.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        # A long keep-alive: on a busy machine the connection must not idle out between two requests.
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=int(REQUEST_TIMEOUT))
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> LiveGateway:
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self._server.started:  # uvicorn offers no start event to wait on
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the gateway did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=STARTUP_TIMEOUT)
-        self._sock.close()
-
-    def post(self, path: str, key: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", json=body, headers=bearer(key), timeout=REQUEST_TIMEOUT)
 
 
 @pytest.fixture
