@@ -17,16 +17,15 @@ memory from outside data (calldata, storage) and that reads BLOCKHASH in its con
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth.vm.forks import PragueVM
 from eth.vm.spoof import SpoofTransaction
-from eth_typing import Address
 from eth_utils import keccak, to_checksum_address
 
-from sandbox.chain.trace import BlockContext, world_on_pyevm
+from sandbox.chain.trace import PyEvmWorld, canonical_address, world_on_pyevm
 
 _EMPTY_CODE_HASH = keccak(b"")
 
@@ -44,10 +43,6 @@ class PyEvmOutcome:
     #: lower-case address -> (balance, nonce, code hash, the code when it is new code)
     accounts: dict[str, tuple[int, int, bytes, bytes | None]]
     slots: list[tuple[str, int, int, int]]  # lower-case address, slot, previous, present
-
-
-def _canonical(address: str) -> Address:
-    return Address(bytes.fromhex(address.removeprefix("0x")))
 
 
 def _outcome(
@@ -69,7 +64,7 @@ def _outcome(
     touched = {"0x" + bytes(a).hex() for a in account_db._accessed_accounts}
     changed: dict[str, tuple[int, int, bytes, bytes | None]] = {}
     for key in touched | set(accounts):
-        canonical = _canonical(key)
+        canonical = canonical_address(key)
         after = (state.get_balance(canonical), state.get_nonce(canonical), bytes(state.get_code_hash(canonical)))
         before = accounts.get(key, (0, 0, _EMPTY_CODE_HASH))
         if after != tuple(before):
@@ -91,62 +86,30 @@ def _outcome(
     return PyEvmOutcome(success, gas_used, output, logs, contract, changed, slots)
 
 
-def transaction_on_pyevm(
-    *,
-    chain_id: int,
-    accounts: Mapping[str, tuple[int, int, bytes]],
-    codes: Mapping[bytes, bytes],
-    storage: Mapping[tuple[str, int], int],
-    block: BlockContext,
-    previous_hashes: Sequence[bytes],
-    raw: bytes,
-) -> PyEvmOutcome:
-    """Signed transaction `raw` applied by py-evm on the world (`accounts`, `codes`, `storage`) under
-    `block`: nonce, fees (the sender pays gas used times the effective price, the tip goes to the
-    coinbase) and execution, as a block applies it. Nothing outside a fresh database is written."""
-    state = world_on_pyevm(
-        chain_id=chain_id, accounts=accounts, codes=codes, storage=storage, block=block,
-        previous_hashes=previous_hashes,
-    )  # fmt: skip
+def transaction_on_pyevm(world: PyEvmWorld, raw: bytes) -> PyEvmOutcome:
+    """Signed transaction `raw` applied by py-evm on `world` under its block: nonce, fees (the sender pays
+    gas used times the effective price, the tip goes to the coinbase) and execution, as a block applies
+    it. Nothing outside a fresh database is written."""
+    state = world_on_pyevm(world)
     transaction = PragueVM.get_transaction_builder().decode(raw)
     computation = state.apply_transaction(transaction)
     gas_used = PragueVM.finalize_gas_used(transaction, computation)
-    return _outcome(state, computation, gas_used, accounts, storage, created=not transaction.to)
+    return _outcome(state, computation, gas_used, world.accounts, world.storage, created=not transaction.to)
 
 
-def call_on_pyevm(
-    *,
-    chain_id: int,
-    accounts: Mapping[str, tuple[int, int, bytes]],
-    codes: Mapping[bytes, bytes],
-    storage: Mapping[tuple[str, int], int],
-    block: BlockContext,
-    previous_hashes: Sequence[bytes],
-    sender: str,
-    to: str | None,
-    data: bytes,
-    value: int,
-    gas: int,
-) -> PyEvmOutcome:
+def call_on_pyevm(world: PyEvmWorld, *, sender: str, to: str | None, data: bytes, value: int, gas: int) -> PyEvmOutcome:
     """A message from `sender` executed by py-evm and thrown away, as the revm engine runs a call: no
     fee (a zero gas price and, as revm reads it in a call, a zero base fee), the sender's own nonce."""
-    state = world_on_pyevm(
-        chain_id=chain_id, accounts=accounts, codes=codes, storage=storage,
-        block=BlockContext(
-            number=block.number, timestamp=block.timestamp, coinbase=block.coinbase, base_fee=0,
-            gas_limit=block.gas_limit, prevrandao=block.prevrandao, parent_hash=block.parent_hash,
-        ),
-        previous_hashes=previous_hashes,
-    )  # fmt: skip
-    origin = _canonical(sender)
+    state = world_on_pyevm(replace(world, block=replace(world.block, base_fee=0)))
+    origin = canonical_address(sender)
     builder: Any = PragueVM.get_transaction_builder()
     unsigned = builder.new_unsigned_dynamic_fee_transaction(
-        chain_id=chain_id,
+        chain_id=world.chain_id,
         nonce=state.get_nonce(origin),
         max_fee_per_gas=0,
         max_priority_fee_per_gas=0,
         gas=gas,
-        to=_canonical(to) if to is not None else b"",
+        to=canonical_address(to) if to is not None else b"",
         value=value,
         data=data,
         access_list=(),
@@ -154,4 +117,4 @@ def call_on_pyevm(
     transaction: Any = SpoofTransaction(unsigned, from_=origin)
     computation = state.apply_transaction(transaction)
     gas_used = PragueVM.finalize_gas_used(transaction, computation)
-    return _outcome(state, computation, gas_used, accounts, storage, created=to is None)
+    return _outcome(state, computation, gas_used, world.accounts, world.storage, created=to is None)

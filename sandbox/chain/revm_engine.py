@@ -56,7 +56,7 @@ import pickle
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -549,11 +549,11 @@ class RevmChain(Web3Chain):
             raise ChainError(f"insufficient funds for gas * price + value: {tx.sender} has {balance}")
         price = tx.effective_gas_price(block.base_fee)
         outcome = self._run(tx.sender, tx.to, tx.data, tx.value, tx.gas, price)
-        if outcome.reads_blockhash:
+        on_pyevm = outcome.reads_blockhash
+        if on_pyevm:
             outcome = self._transaction_on_pyevm(block, tx)  # fees and nonce included
-            accounts = dict(outcome.accounts)
-        else:
-            accounts = dict(outcome.accounts)
+        accounts = dict(outcome.accounts)
+        if not on_pyevm:  # revm ran it as a message call: charge the fee and bump the nonce here
             sender_key = tx.sender.lower()
             after = accounts.get(sender_key)
             if after is None:
@@ -576,8 +576,6 @@ class RevmChain(Web3Chain):
             for i, (address, topics, data) in enumerate(outcome.logs)
         )
         contract = outcome.contract_address
-        if tx.to is None and contract is None:
-            contract = None
         receipt = TxReceipt(
             tx=tx,
             block_number=block.number,
@@ -600,11 +598,19 @@ class RevmChain(Web3Chain):
         answers in block `number`."""
         return [self._blocks[n].hash for n in range(number - 1, max(-1, number - 257), -1)]
 
-    @staticmethod
-    def _context(block: Block) -> Any:
-        from sandbox.chain.trace import BlockContext  # noqa: PLC0415 (py-evm only when BLOCKHASH runs)
+    def _pyevm_world(
+        self,
+        block: Block,
+        accounts: Mapping[str, tuple[int, int, bytes]],
+        storage: Mapping[tuple[str, int], int],
+        codes: Mapping[bytes, bytes] | None = None,
+    ) -> Any:
+        """`accounts` and `storage` (and this chain's codes) as py-evm re-executes in `block`
+        (`sandbox.chain.trace.PyEvmWorld`): the block's header fields and this chain's hashes of the 256
+        blocks before it."""
+        from sandbox.chain.trace import BlockContext, PyEvmWorld  # noqa: PLC0415 (py-evm only when needed)
 
-        return BlockContext(
+        context = BlockContext(
             number=block.number,
             timestamp=block.timestamp,
             coinbase=bytes(20),
@@ -612,6 +618,14 @@ class RevmChain(Web3Chain):
             gas_limit=BLOCK_GAS_LIMIT,
             prevrandao=block.prevrandao,
             parent_hash=block.parent_hash,
+        )
+        return PyEvmWorld(
+            chain_id=self._revm_chain_id,
+            accounts=accounts,
+            codes=self._codes if codes is None else codes,
+            storage=storage,
+            block=context,
+            previous_hashes=self._previous_hashes(block.number),
         )
 
     def _from_pyevm(self, outcome: Any) -> _Outcome:
@@ -632,17 +646,8 @@ class RevmChain(Web3Chain):
         transactions) in `block`, with this chain's block hashes (`sandbox.chain.blockhash`)."""
         from sandbox.chain.blockhash import transaction_on_pyevm  # noqa: PLC0415 (py-evm when needed)
 
-        return self._from_pyevm(
-            transaction_on_pyevm(
-                chain_id=self._revm_chain_id,
-                accounts=self._accounts_db,
-                codes=self._codes,
-                storage=self._storage,
-                block=self._context(block),
-                previous_hashes=self._previous_hashes(block.number),
-                raw=tx.raw,
-            )
-        )
+        world = self._pyevm_world(block, self._accounts_db, self._storage)
+        return self._from_pyevm(transaction_on_pyevm(world, tx.raw))
 
     def _call_on_pyevm(
         self, env: Block, number: int, sender: str, to: str | None, data: bytes, value: int, gas: int
@@ -655,21 +660,8 @@ class RevmChain(Web3Chain):
             accounts, storage = self._accounts_db, self._storage
         else:
             accounts, storage = self._world_at(number)
-        return self._from_pyevm(
-            call_on_pyevm(
-                chain_id=self._revm_chain_id,
-                accounts=accounts,
-                codes=self._codes,
-                storage=storage,
-                block=self._context(env),
-                previous_hashes=self._previous_hashes(env.number),
-                sender=sender,
-                to=to,
-                data=data,
-                value=value,
-                gas=gas,
-            )
-        )
+        world = self._pyevm_world(env, accounts, storage)
+        return self._from_pyevm(call_on_pyevm(world, sender=sender, to=to, data=data, value=value, gas=gas))
 
     def _seal(self, block: Block) -> None:
         block.hash = self._block_hash(block)
@@ -1064,7 +1056,7 @@ class RevmChain(Web3Chain):
         engine differ on purpose (the module's docstring: ``BASEFEE``, ``GASPRICE`` in a creation), the
         trace shows py-evm's reading: none of the sandbox's contracts use those opcodes.
         Only the copy of the world is taken under the engine's lock; nothing is written to this chain."""
-        from sandbox.chain.trace import BlockContext, trace_on_pyevm  # noqa: PLC0415 (py-evm when tracing only)
+        from sandbox.chain.trace import trace_on_pyevm  # noqa: PLC0415 (py-evm when tracing only)
 
         wanted = bytes.fromhex(tx_hash.removeprefix("0x"))
         with self._evm_lock:
@@ -1075,23 +1067,8 @@ class RevmChain(Web3Chain):
             accounts, storage = self._world_at(block.number - 1)
             codes = dict(self._codes)
         raws = [r.tx.raw for r in block.receipts[: receipt.index + 1]]
-        previous = self._previous_hashes(block.number)
-        context = BlockContext(
-            number=block.number,
-            timestamp=block.timestamp,
-            coinbase=bytes(20),
-            base_fee=block.base_fee,
-            gas_limit=BLOCK_GAS_LIMIT,
-            prevrandao=block.prevrandao,
-            parent_hash=block.parent_hash,
-        )
         return trace_on_pyevm(
-            chain_id=self._revm_chain_id,
-            accounts=accounts,
-            codes=codes,
-            storage=storage,
-            block=context,
-            previous_hashes=previous,
+            self._pyevm_world(block, accounts, storage, codes),
             raw_transactions=raws,
             wanted=wanted,
             gas_used=receipt.gas_used,

@@ -111,6 +111,25 @@ class BlockContext:
     parent_hash: bytes
 
 
+@dataclass(frozen=True)
+class PyEvmWorld:
+    """A chain's world as py-evm re-executes on it: `accounts` (lower-case address -> balance, nonce, code
+    hash; code by hash in `codes`), `storage` ((address, slot) -> value), under `block`'s header, with
+    `previous_hashes` (newest first: the parent's hash, then its parent's, ...) answering BLOCKHASH."""
+
+    chain_id: int
+    accounts: Mapping[str, tuple[int, int, bytes]]
+    codes: Mapping[bytes, bytes]
+    storage: Mapping[tuple[str, int], int]
+    block: BlockContext
+    previous_hashes: Sequence[bytes]
+
+
+def canonical_address(address: str) -> Address:
+    """A hex address as py-evm takes it (20 bytes)."""
+    return Address(bytes.fromhex(address.removeprefix("0x")))
+
+
 def replay_for_trace(state: Any, transactions: Sequence[Any], wanted: bytes, *, gas_used: int) -> dict[str, Any] | None:
     """Applies a block's `transactions` (py-evm signed transactions) to `state` (py-evm's state as of
     the end of the parent block, under the block's header) in order, up to the one whose hash is
@@ -125,20 +144,11 @@ def replay_for_trace(state: Any, transactions: Sequence[Any], wanted: bytes, *, 
     return None
 
 
-def world_on_pyevm(
-    *,
-    chain_id: int,
-    accounts: Mapping[str, tuple[int, int, bytes]],
-    codes: Mapping[bytes, bytes],
-    storage: Mapping[tuple[str, int], int],
-    block: BlockContext,
-    previous_hashes: Sequence[bytes],
-) -> Any:
-    """A fresh in-memory py-evm state (the embedded chain's fork, Prague) under a header with `block`'s
-    fields, holding `accounts` (address -> balance, nonce, code hash; code by hash in `codes`) and
-    `storage` ((address, slot) -> value), its changes locked (they are what the first transaction's
-    EIP-2200 "original" values read); `previous_hashes` (newest first: the parent's hash, then its
-    parent's, ...) answer BLOCKHASH."""
+def world_on_pyevm(world: PyEvmWorld) -> Any:
+    """A fresh in-memory py-evm state (the embedded chain's fork, Prague) under a header with the world's
+    block's fields, holding its accounts and storage, its changes locked (they are what the first
+    transaction's EIP-2200 "original" values read)."""
+    block = world.block
     header = PragueBlockHeader(
         difficulty=0,
         block_number=BlockNumber(block.number),
@@ -149,18 +159,19 @@ def world_on_pyevm(
         mix_hash=Hash32(block.prevrandao),
         base_fee_per_gas=block.base_fee,
     )
-    state = PragueVM.build_state(AtomicDB(), header, ChainContext(chain_id), tuple(Hash32(h) for h in previous_hashes))
-    for address, (balance, nonce, code_hash) in accounts.items():
+    hashes = tuple(Hash32(h) for h in world.previous_hashes)
+    state = PragueVM.build_state(AtomicDB(), header, ChainContext(world.chain_id), hashes)
+    for address, (balance, nonce, code_hash) in world.accounts.items():
         if (balance, nonce, code_hash) == (0, 0, _EMPTY_CODE_HASH):
             continue  # an account that did not exist then (or was emptied): absent, as on a node
-        canonical = Address(bytes.fromhex(address.removeprefix("0x")))
+        canonical = canonical_address(address)
         state.set_balance(canonical, balance)
         state.set_nonce(canonical, nonce)
         if code_hash != _EMPTY_CODE_HASH:
-            state.set_code(canonical, codes[code_hash])
-    for (address, slot), value in storage.items():
+            state.set_code(canonical, world.codes[code_hash])
+    for (address, slot), value in world.storage.items():
         if value:
-            state.set_storage(Address(bytes.fromhex(address.removeprefix("0x"))), slot, value)
+            state.set_storage(canonical_address(address), slot, value)
     # Locked, not persisted: the loaded world becomes what the first transaction's EIP-2200 "original"
     # values read, without building the state and storage tries (persisting took 92% of a trace:
     # 1.06 s of 1.15 s for the 1,417 slots of the uk-us-sandbox seed). No state root is needed.
@@ -169,24 +180,12 @@ def world_on_pyevm(
 
 
 def trace_on_pyevm(
-    *,
-    chain_id: int,
-    accounts: Mapping[str, tuple[int, int, bytes]],
-    codes: Mapping[bytes, bytes],
-    storage: Mapping[tuple[str, int], int],
-    block: BlockContext,
-    previous_hashes: Sequence[bytes],
-    raw_transactions: Sequence[bytes],
-    wanted: bytes,
-    gas_used: int,
+    world: PyEvmWorld, *, raw_transactions: Sequence[bytes], wanted: bytes, gas_used: int
 ) -> dict[str, Any] | None:
     """The callTracer frame of transaction `wanted` of a block, re-executed by py-evm on a fresh
     in-memory state holding the world as of the end of the block's parent (`world_on_pyevm`). The
     block's `raw_transactions` before it run first, under a header with the block's own fields.
     Nothing outside the fresh database is written."""
-    state = world_on_pyevm(
-        chain_id=chain_id, accounts=accounts, codes=codes, storage=storage, block=block,
-        previous_hashes=previous_hashes,
-    )  # fmt: skip
+    state = world_on_pyevm(world)
     builder = PragueVM.get_transaction_builder()
     return replay_for_trace(state, [builder.decode(raw) for raw in raw_transactions], wanted, gas_used=gas_used)
