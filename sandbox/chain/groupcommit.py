@@ -32,8 +32,8 @@ def refusals_send_nothing() -> Iterator[None]:
     """Within it, a transaction of ours (`Chain.transact`) that would revert is refused with its
     `ContractReverted` (the rule's error, without a transaction hash) and nothing is sent: no block, no nonce,
     no fee. The gateway runs every request in it, so a refused request changes nothing. An engine that can
-    take a transaction back out of the block being made (`GroupCommit.refuses_in_block`: the embedded py-evm
-    chain) executes it once, in its place in that block, and takes it out again if it reverted, so it is
+    take a transaction back out of the block being made (`GroupCommit.refuses_in_block`: the in-process py-evm
+    and revm chains) executes it once, in its place in that block, and takes it out again if it reverted, so it is
     judged on exactly the state and time it would be mined at. Other engines execute it first and throw the
     result away on the pending block (`_dry_run`); another writer's block landing between that dry run and
     this transaction's block can still make it revert when mined: it is then mined as any reverted

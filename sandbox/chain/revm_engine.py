@@ -781,12 +781,7 @@ class RevmChain(Web3Chain):
             receipt = self._execute(pending, tx)
             if receipt.status != 1:
                 undo, pending.undo = pending.undo[marks[0] :], pending.undo[: marks[0]]
-                for address, slot, previous in reversed(undo):
-                    if slot is None:
-                        balance, nonce, code_hash, _code = previous
-                        self._write_account(address, (balance, nonce, code_hash, None))
-                    else:
-                        self._write_slot(address, slot, previous)
+                self._undo_for_good(undo)
                 pending.gas_used = marks[1]
                 del pending.receipts[marks[2] :]
                 raise self._decoder.to_exception(receipt.output)
@@ -1111,12 +1106,17 @@ class RevmChain(Web3Chain):
             del self._block_by_hash[block.hash]
             for receipt in block.receipts:
                 self._by_hash.pop(receipt.tx.hash, None)
-            for address, slot, previous in reversed(block.undo):
-                if slot is None:
-                    balance, nonce, code_hash, _code = previous
-                    self._write_account(address, (balance, nonce, code_hash, None))
-                else:
-                    self._write_slot(address, slot, previous)
+            self._undo_for_good(block.undo)
+
+    def _undo_for_good(self, undo: Sequence[tuple[str, int | None, Any]]) -> None:
+        """Writes back, newest change first, the previous values an undo log holds (a dev revert's blocks,
+        or a refused transaction's changes to the block being made)."""
+        for address, slot, previous in reversed(undo):
+            if slot is None:
+                balance, nonce, code_hash, _code = previous
+                self._write_account(address, (balance, nonce, code_hash, None))
+            else:
+                self._write_slot(address, slot, previous)
 
     def time_travel(self, timestamp: int) -> None:
         with self._lock, self._evm_lock:

@@ -229,16 +229,7 @@ class MarketReadModel(_CaughtUpReads):
         indexed = self.indexed_block()
         if block is None or indexed >= block:
             return indexed
-        self._urgent.set()
-        self._wake.set()
-        deadline = time.monotonic() + self.wait_seconds
-        with self._progress:
-            while self._indexed < block and self.following:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._progress.wait(left)
-            indexed = self._indexed
+        indexed = self._await_follower(block, self.wait_seconds)
         if indexed >= block:
             return indexed
         _log.warning(
@@ -254,8 +245,11 @@ class MarketReadModel(_CaughtUpReads):
         anyway and the reads that must reflect it wait for it (`reach`)."""
         if self.indexed_block() >= block:
             return True
-        if not self.following:
-            return False
+        return self.following and self._await_follower(block, timeout) >= block
+
+    def _await_follower(self, block: int, timeout: float) -> int:
+        """Wakes the follower for a round at once and waits, at most `timeout` seconds (or until it stops),
+        until it has indexed `block`; returns the newest indexed block then."""
         self._urgent.set()
         self._wake.set()
         deadline = time.monotonic() + timeout
@@ -265,7 +259,7 @@ class MarketReadModel(_CaughtUpReads):
                 if left <= 0:
                     break
                 self._progress.wait(left)
-            return self._indexed >= block
+            return self._indexed
 
     def reader(self, min_block: Callable[[], int | None]) -> ReadView:
         """One caller's view (`ReadView`): its reads wait for the read model to reach ``min_block()``."""
