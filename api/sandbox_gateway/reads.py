@@ -127,12 +127,18 @@ class ReadYourWrites:
                 state = scope.get("state") or {}
                 principal = state.get("principal")
                 if writing and int(message["status"]) < 400 and principal is not None:
+                    written = max(blocks) if blocks else None
                     live: MarketReadModel | None = getattr(self.state, "read_side", None)
                     if live is not None:
                         live.written()
-                        if blocks and self.acknowledge_indexed_seconds > 0:
-                            await anyio.to_thread.run_sync(live.settle, max(blocks), self.acknowledge_indexed_seconds)
-                    self.marks.note(principal.key, max(blocks) if blocks else None)
+                        # No thread hop when the follower is there already (a route that read back its write).
+                        if (
+                            written is not None
+                            and self.acknowledge_indexed_seconds > 0
+                            and live.indexed_block() < written
+                        ):
+                            await anyio.to_thread.run_sync(live.settle, written, self.acknowledge_indexed_seconds)
+                    self.marks.note(principal.key, written)
                 indexed = state.get("indexed_block")
                 if indexed is not None:
                     headers = list(message.get("headers", []))
