@@ -105,8 +105,7 @@ def _server(control: Connection, port: int, engine: str, serve: bool = True, rea
 
     chain.transact = counted_transact  # type: ignore[method-assign]
 
-    scratch = Path(tempfile.mkdtemp(prefix="bench-readmodel-"))
-    model = ReadModel.sqlite(scratch / "readmodel.sqlite") if read_model else None
+    model = ReadModel.sqlite(Path(tempfile.mkdtemp(prefix="bench-rm-")) / "readmodel.sqlite") if read_model else None
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(Settings(), market=market, read_model=model),
