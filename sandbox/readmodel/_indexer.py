@@ -13,11 +13,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from eth_abi.exceptions import DecodingError
 from eth_utils import is_address, to_checksum_address
-from sqlalchemy import Table, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from sandbox.chain.base import Chain, Log
@@ -45,6 +46,42 @@ DEFAULT_BATCH_BLOCKS = 500
 PLAIN_EVENTS = frozenset({"Transfer", "Approval"})
 _IN_CHUNK = 500  # members of one SQL IN (...) list
 
+_CONTRACTS = cast(Table, ContractRow.__table__)
+_BLOCKS = cast(Table, BlockRow.__table__)
+_EVENTS = cast(Table, EventRow.__table__)
+_PERIODS = cast(Table, BalancePeriod.__table__)
+
+# The statements of a follower's round, built once.
+_OPEN_PERIODS = (
+    select(
+        BalancePeriod.id,
+        BalancePeriod.contract_id,
+        BalancePeriod.wallet,
+        BalancePeriod.from_block,
+        BalancePeriod.balance,
+        BalancePeriod.investor,
+    )
+    .where(
+        # One contract at a time: SQLite scans the whole table for a (contract, wallet) row-value IN list.
+        BalancePeriod.contract_id == bindparam("cid"),
+        BalancePeriod.to_block.is_(None),
+        BalancePeriod.wallet.in_(bindparam("wallets", expanding=True)),
+    )
+    # Without statistics SQLite's planner prefers the as-of index (every period of the contract).
+    .with_hint(BalancePeriod, "INDEXED BY ix_rm_balance_current", "sqlite")
+)
+_OWNERS = select(WalletRow.wallet, WalletRow.identity).where(WalletRow.wallet.in_(bindparam("wallets", expanding=True)))
+_CHANGE_PERIOD = (
+    update(_PERIODS)
+    .where(_PERIODS.c.id == bindparam("pid"))
+    .values(balance=bindparam("new_balance"), to_block=bindparam("new_to_block"))
+)
+_NEW_PERIODS = insert(_PERIODS)
+# The contracts of a range are every one whose cursor is at the range's start: no list of ids to send.
+_MOVE_CURSORS = (
+    update(_CONTRACTS).where(_CONTRACTS.c.indexed_to == bindparam("low")).values(indexed_to=bindparam("end"))
+)
+
 #: Called with (blocks done, blocks to do) after each indexed range.
 SyncProgress = Callable[[int, int], None]
 
@@ -57,6 +94,24 @@ class SyncReport:
     events: int
     #: Logs skipped because they were already in the read model.
     skipped: int
+    #: The block up to which every watched contract is indexed once the run is over (None: nothing is
+    #: watched), as `ReadModel.last_indexed_block` would say then.
+    indexed_to: int | None = None
+
+
+class _Watched(NamedTuple):
+    """A watched contract (a row of `ContractRow`), as one range needs it."""
+
+    id: int
+    address: str
+    kind: str
+    indexed_to: int
+
+
+_WATCHED = select(ContractRow.id, ContractRow.address, ContractRow.kind, ContractRow.indexed_to).order_by(
+    ContractRow.id
+)
+_NEWEST_BLOCK = select(BlockRow.number, BlockRow.hash).order_by(BlockRow.number.desc()).limit(1)
 
 
 @dataclass
@@ -98,6 +153,9 @@ class Indexer:
         self.confirmations = confirmations
         self._decoder = decoder or default_decoder()
         self._lock = threading.Lock()
+        #: The newest block the read model recorded (number, hash) as the last `sync` left it (None: not
+        #: known yet): `MarketReadModel` compares it with the chain's block to see that nothing diverged.
+        self.recorded: tuple[int, str] | None = None
         self._check_chain()
         for address in contracts:
             self.add_contract(address, from_block=start_block)
@@ -153,44 +211,58 @@ class Indexer:
     def sync(self, to_block: int | None = None, *, progress: SyncProgress | None = None) -> SyncReport:
         """Indexes every watched contract up to `to_block` (default: the chain's head less the
         confirmation depth) and returns what was done. Safe to call at any time, from one thread at a
-        time per database; stopping half-way loses nothing."""
+        time per database; stopping half-way loses nothing.
+
+        Each range is one database transaction, which first checks that the read model's newest block
+        is still the chain's (`ReadModelDiverged` otherwise) and reads the cursors: a follower's round
+        over the blocks mined since the last is a single transaction."""
         with self._lock:
             head = self.chain.block_number() - self.confirmations
             target = head if to_block is None else min(to_block, head)
-            with self.model.session() as session:
-                self.check_not_diverged(session)
-                cursors = [int(c) for c in session.scalars(select(ContractRow.indexed_to))]
-            if not cursors:
-                return SyncReport(target + 1, target, 0, 0)
-            first = min(cursors) + 1
-            total_blocks = max(0, target - first + 1)
+            first: int | None = None
+            total_blocks = 0
             events = skipped = 0
             while True:
-                with self.model.session() as session:
-                    _one_indexer_at_a_time(session)  # then read the cursors: another process may have moved them
-                    behind = session.scalars(
-                        select(ContractRow).where(ContractRow.indexed_to < target).order_by(ContractRow.id)
-                    ).all()
+                with self.model.engine.begin() as connection:
+                    _one_indexer_at_a_time(connection)  # then read the cursors: another process may have moved them
+                    newest = self._newest_block(connection)
+                    if first is None:
+                        self._check_on_chain(newest)
+                    watched = [_Watched(*row) for row in connection.execute(_WATCHED)]
+                    if not watched:
+                        return SyncReport(target + 1, target, 0, 0, None)
+                    if first is None:
+                        first = min(w.indexed_to for w in watched) + 1
+                        total_blocks = max(0, target - first + 1)
+                    behind = [w for w in watched if w.indexed_to < target]
                     if not behind:
+                        indexed = min(w.indexed_to for w in watched)
+                        self.recorded = newest
                         break
-                    low = min(c.indexed_to for c in behind)
-                    group = [c for c in behind if c.indexed_to == low]
-                    ahead = [c.indexed_to for c in behind if c.indexed_to > low]
+                    low = min(w.indexed_to for w in behind)
+                    group = [w for w in behind if w.indexed_to == low]
+                    ahead = [w.indexed_to for w in behind if w.indexed_to > low]
                     start = low + 1
                     end = min(target, start + self.batch_blocks - 1, *ahead)
-                    added, seen = self._index_range(session, group, start, end)
-                    for contract in group:
-                        contract.indexed_to = end
+                    added, seen, end_hash = self._index_range(
+                        connection, group, start, end, -1 if newest is None else newest[0]
+                    )
+                    if newest is None or end > newest[0]:
+                        newest = (end, end_hash)
+                    moved = {w.id for w in group}
+                    connection.execute(_MOVE_CURSORS, {"low": low, "end": end})
+                    indexed = min(end if w.id in moved else w.indexed_to for w in watched)
                     # Every contract behind was in this range and it reached the target: nothing is left
                     # (another indexer can only move cursors forward), so no look at the cursors again.
                     done = end == target and len(group) == len(behind)
+                self.recorded = newest
                 events += added
                 skipped += seen
                 if progress is not None:
                     progress(min(total_blocks, end - first + 1), total_blocks)
                 if done:
                     break
-            return SyncReport(first, target, events, skipped)
+            return SyncReport(first, target, events, skipped, indexed)
 
     def reindex(self, from_block: int, to_block: int) -> SyncReport:
         """Runs the indexer again over blocks already indexed; what is there already is left alone,
@@ -204,9 +276,9 @@ class Indexer:
             events = skipped = 0
             for start in range(from_block, to_block + 1, self.batch_blocks):
                 end = min(to_block, start + self.batch_blocks - 1)
-                with self.model.session() as session:
-                    group = session.scalars(select(ContractRow).order_by(ContractRow.id)).all()
-                    added, seen = self._index_range(session, list(group), start, end)
+                with self.model.engine.begin() as connection:
+                    group = [_Watched(*row) for row in connection.execute(_WATCHED)]
+                    added, seen, _ = self._index_range(connection, group, start, end, None)
                 events += added
                 skipped += seen
             if events:  # rows added below the cursors: answers computed before may have missed them
@@ -221,14 +293,22 @@ class Indexer:
 
     # ------------------------------------------------------------------ one range
 
-    def _index_range(self, session: Session, group: Sequence[ContractRow], start: int, end: int) -> tuple[int, int]:
+    def _index_range(
+        self, connection: Connection, group: Sequence[_Watched], start: int, end: int, newest: int | None
+    ) -> tuple[int, int, str]:
+        """Indexes blocks `start`..`end` of the contracts of `group` in `connection`'s transaction; `newest`
+        is the newest block the read model recorded before (None: unknown): nothing above it can be there
+        already. Returns the events added, the logs skipped (there already) and the hash of block `end`.
+
+        Written with SQL expressions; the registry's and the agents' rarer events (`_apply`) go through
+        an ORM session on the same transaction, opened only for a range that has one."""
         by_address = {c.address: c for c in group}
         logs = self.chain.get_logs(start, end, list(by_address))
         logs = [log for log in logs if log.address in by_address]
-        known = self._known_keys(session, logs)
+        known = self._known_keys(connection, logs, newest)
         fresh = [log for log in logs if (log.transaction_hash, log.log_index) not in known]
         blocks = self._blocks(sorted({log.block_number for log in fresh} | {end}))
-        self._store_blocks(session, blocks)
+        self._store_blocks(connection, blocks, newest)
         for log in fresh:
             if log.transaction_hash not in blocks[log.block_number].transactions:
                 raise ReadModelError(
@@ -245,18 +325,18 @@ class Indexer:
 
         event_rows: list[dict[str, Any]] = []
         deltas: list[tuple[int, str, int, int]] = []  # (contract id, wallet, block, signed amount)
+        orm: Session | None = None
         for log in fresh:
             contract = by_address[log.address]
             info = blocks[log.block_number]
             tx_index, actor = info.transactions[log.transaction_hash]
-            event = self._decoder.decode(log)
-            if event is None:
+            decoded = self._decoder.decode_args(log)
+            if decoded is None:
                 name = "0x" + log.topics[0].hex() if log.topics else "anonymous"
                 args: dict[str, Any] = {"topics": ["0x" + t.hex() for t in log.topics], "data": "0x" + log.data.hex()}
                 target: str | None = None
             else:
-                name = event.name
-                args = dict(event.args)
+                name, args = decoded
                 target = target_of(name, args, self._decoder.address_params(log), actor, log.address)
             audit = name not in PLAIN_EVENTS or (
                 name == "Transfer" and ZERO_ADDRESS in (args.get("from"), args.get("to"))
@@ -276,49 +356,56 @@ class Indexer:
                     "args": jsonable(args),
                 }
             )
-            if event is not None:
-                self._apply(session, contract, log, tx_index, name, args, actor, deltas)
+            if decoded is None:
+                continue
+            if name == "Transfer":
+                if contract.kind == "token" and {"from", "to", "value"} <= args.keys():
+                    value = int(args["value"])
+                    if args["from"] != ZERO_ADDRESS:
+                        deltas.append((contract.id, args["from"], log.block_number, -value))
+                    if args["to"] != ZERO_ADDRESS:
+                        deltas.append((contract.id, args["to"], log.block_number, value))
+                continue
+            if orm is None:
+                orm = Session(bind=connection)  # joins the transaction: commits nothing by itself
+            self._apply(orm, contract, log, tx_index, name, args, actor)
         if event_rows:
-            session.execute(insert(EventRow), event_rows)
-        session.flush()  # wallets linked in this range are visible to the balance step
+            connection.execute(insert(_EVENTS), event_rows)
+        if orm is not None:
+            orm.flush()  # wallets linked in this range are visible to the balance step
+            orm.close()
         if deltas:
-            self._apply_balances(session, deltas)
+            self._apply_balances(connection, deltas)
         linked = [
             {"w": row["args"]["wallet"], "i": row["args"]["identity"]}
             for row in event_rows
             if row["name"] == "WalletAdded" and {"wallet", "identity"} <= row["args"].keys()
         ]
         if linked:  # balances indexed before the registry's events (a token added first) learn their owner
-            periods = cast(Table, BalancePeriod.__table__)
-            session.connection().execute(
+            periods = _PERIODS
+            connection.execute(
                 update(periods)
                 .where(periods.c.wallet == bindparam("w"), periods.c.investor.is_(None))
                 .values(investor=bindparam("i")),
                 linked,
             )
-        return len(fresh), len(logs) - len(fresh)
+        return len(fresh), len(logs) - len(fresh), blocks[end].hash
 
     def _apply(
         self,
         session: Session,
-        contract: ContractRow,
+        contract: _Watched,
         log: Log,
         tx_index: int,
         name: str,
         args: dict[str, Any],
         actor: str,
-        deltas: list[tuple[int, str, int, int]],
     ) -> None:
-        """The effects of the few events the read model understands (every other event is only
-        recorded). Names and arguments are those of ERC-20 and of the sandbox's registry and token."""
+        """The effects of the events other than `Transfer` that the read model understands (every other
+        event is only recorded; a `Transfer` of a token becomes balance deltas in `_index_range`). Names
+        and arguments are those of the sandbox's registry and token."""
         block = log.block_number
-        if name == "Transfer" and contract.kind == "token" and {"from", "to", "value"} <= args.keys():
-            value = int(args["value"])
-            if args["from"] != ZERO_ADDRESS:
-                deltas.append((contract.id, args["from"], block, -value))
-            if args["to"] != ZERO_ADDRESS:
-                deltas.append((contract.id, args["to"], block, value))
-        elif name == "AddressFrozen" and "userAddress" in args and "isFrozen" in args:
+        if name == "AddressFrozen" and "userAddress" in args and "isFrozen" in args:
             session.add(
                 FreezeChange(
                     contract_id=contract.id,
@@ -364,61 +451,82 @@ class Indexer:
                 )
             )
 
-    def _apply_balances(self, session: Session, deltas: list[tuple[int, str, int, int]]) -> None:
+    def _apply_balances(self, connection: Connection, deltas: list[tuple[int, str, int, int]]) -> None:
         """Turns ordered balance deltas into balance periods: the open period of a wallet is closed at
-        the block of its next change, or updated in place when the change falls in the same block."""
+        the block of its next change, or updated in place when the change falls in the same block.
+
+        Written with SQL expressions, not ORM objects (a round of the follower is mostly this): the open
+        periods of the wallets concerned are read once, each changed one is updated once, the new ones are
+        inserted together. A new period's investor is the open period's, or else the wallet's owner."""
         pairs = sorted({(cid, wallet) for cid, wallet, _, _ in deltas})
-        current: dict[tuple[int, str], BalancePeriod] = {}
-        for i in range(0, len(pairs), _IN_CHUNK):
-            chunk = pairs[i : i + _IN_CHUNK]
-            for period in session.scalars(
-                select(BalancePeriod).where(
-                    BalancePeriod.to_block.is_(None),
-                    tuple_(BalancePeriod.contract_id, BalancePeriod.wallet).in_(chunk),
-                )
-            ):
-                current[(period.contract_id, period.wallet)] = period
-        wallets = sorted({wallet for _, wallet in pairs})
-        owners: dict[str, str] = {}
-        for i in range(0, len(wallets), _IN_CHUNK):
-            owners.update(
-                session.execute(
-                    select(WalletRow.wallet, WalletRow.identity).where(WalletRow.wallet.in_(wallets[i : i + _IN_CHUNK]))
-                ).all()
-            )
+        current: dict[tuple[int, str], dict[str, Any]] = {}
+        for contract_id in sorted({cid for cid, _ in pairs}):
+            wallets = [wallet for cid, wallet in pairs if cid == contract_id]
+            for i in range(0, len(wallets), _IN_CHUNK):
+                chunk = {"cid": contract_id, "wallets": wallets[i : i + _IN_CHUNK]}
+                for pid, cid, wallet, from_block, balance, investor in connection.execute(_OPEN_PERIODS, chunk):
+                    current[(cid, wallet)] = {
+                        "pid": pid,
+                        "from_block": from_block,
+                        "to_block": None,
+                        "balance": balance,
+                        "investor": investor,
+                    }
+        owners = {key[1]: row["investor"] for key, row in current.items() if row["investor"] is not None}
+        unknown = sorted({wallet for _, wallet in pairs} - owners.keys())
+        for i in range(0, len(unknown), _IN_CHUNK):
+            owners.update(connection.execute(_OWNERS, {"wallets": unknown[i : i + _IN_CHUNK]}).all())
+        changed: dict[int, dict[str, Any]] = {}  # open periods read above that this range changes, by id
+        new: list[dict[str, Any]] = []
         for cid, wallet, block, delta in deltas:
-            row: BalancePeriod | None = current.get((cid, wallet))
-            before = 0 if row is None else row.balance
+            row = current.get((cid, wallet))
+            before = 0 if row is None else int(row["balance"])
             after = before + delta
             if after < 0:
                 raise ReadModelError(
                     f"{wallet} would hold {after} of contract #{cid} at block {block}: the contract's "
                     "history was not indexed from its start (add it with an earlier from_block)"
                 )
-            if row is not None and row.from_block == block:
-                row.balance = after
+            if row is not None and "pid" in row:
+                changed[row["pid"]] = row
+            if row is not None and row["from_block"] == block:
+                row["balance"] = after
                 continue
             if row is not None:
-                row.to_block = block
-            new = BalancePeriod(
-                contract_id=cid,
-                wallet=wallet,
-                from_block=block,
-                to_block=None,
-                balance=after,
-                investor=owners.get(wallet),
+                row["to_block"] = block
+            row = {
+                "contract_id": cid,
+                "wallet": wallet,
+                "from_block": block,
+                "to_block": None,
+                "balance": after,
+                "investor": owners.get(wallet),
+            }
+            new.append(row)
+            current[(cid, wallet)] = row
+        if changed:
+            connection.execute(
+                _CHANGE_PERIOD,
+                [
+                    {"pid": pid, "new_balance": row["balance"], "new_to_block": row["to_block"]}
+                    for pid, row in changed.items()
+                ],
             )
-            session.add(new)
-            current[(cid, wallet)] = new
+        if new:
+            connection.execute(_NEW_PERIODS, new)
 
     # ------------------------------------------------------------------ blocks
 
-    def _known_keys(self, session: Session, logs: Sequence[Log]) -> set[tuple[str, int]]:
+    def _known_keys(self, connection: Connection, logs: Sequence[Log], newest: int | None) -> set[tuple[str, int]]:
+        """(tx hash, log index) of the `logs` already in the read model: none when every log is in a
+        block above `newest`, the newest block recorded (the blocks of stored events are recorded)."""
         if not logs:
             return set()
         low = min(log.block_number for log in logs)
         high = max(log.block_number for log in logs)
-        rows = session.execute(
+        if newest is not None and low > newest:
+            return set()
+        rows = connection.execute(
             select(EventRow.tx_hash, EventRow.log_index).where(
                 EventRow.block_number >= low, EventRow.block_number <= high
             )
@@ -434,12 +542,13 @@ class Indexer:
         return out
 
     @staticmethod
-    def _store_blocks(session: Session, blocks: dict[int, _BlockInfo]) -> None:
-        numbers = list(blocks)
+    def _store_blocks(connection: Connection, blocks: dict[int, _BlockInfo], newest: int | None) -> None:
+        """Records `blocks` that the read model does not have (none above `newest` can be there)."""
+        numbers = [n for n in blocks if newest is None or n <= newest]
         existing: set[int] = set()
         for i in range(0, len(numbers), _IN_CHUNK):
             existing.update(
-                session.scalars(select(BlockRow.number).where(BlockRow.number.in_(numbers[i : i + _IN_CHUNK])))
+                connection.scalars(select(BlockRow.number).where(BlockRow.number.in_(numbers[i : i + _IN_CHUNK])))
             )
         new = [
             {"number": n, "timestamp": info.timestamp, "hash": info.hash}
@@ -447,7 +556,7 @@ class Indexer:
             if n not in existing
         ]
         if new:
-            session.execute(insert(BlockRow), new)
+            connection.execute(insert(_BLOCKS), new)
 
     def _check_chain(self) -> None:
         with self.model.session() as session:
@@ -466,29 +575,37 @@ class Indexer:
             with self.model.session() as own:
                 self.check_not_diverged(own)
             return
-        newest = session.scalars(select(BlockRow).order_by(BlockRow.number.desc()).limit(1)).first()
+        self._check_on_chain(self._newest_block(session))
+
+    @staticmethod
+    def _newest_block(session: Session | Connection) -> tuple[int, str] | None:
+        """The newest block the read model recorded: (number, hash)."""
+        row = session.execute(_NEWEST_BLOCK).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _check_on_chain(self, newest: tuple[int, str] | None) -> None:
+        """Raises `ReadModelDiverged` unless `newest` (a recorded block: number, hash) is the chain's."""
         if newest is None:
             return
-        if newest.number > self.chain.block_number():
-            raise ReadModelDiverged(
-                f"the read model has block {newest.number} but the chain's head is {self.chain.block_number()}"
-            )
-        on_chain = self.chain.block(newest.number).hash
-        if on_chain != newest.hash:
-            raise ReadModelDiverged(
-                f"block {newest.number} is {on_chain} on the chain but {newest.hash} in the read model"
-            )
+        number, recorded = newest
+        head = self.chain.block_number()
+        if number > head:
+            raise ReadModelDiverged(f"the read model has block {number} but the chain's head is {head}")
+        on_chain = self.chain.block(number).hash
+        if on_chain != recorded:
+            raise ReadModelDiverged(f"block {number} is {on_chain} on the chain but {recorded} in the read model")
 
 
 #: The PostgreSQL advisory lock key that serialises indexers sharing one database ("rmindex").
 INDEXER_LOCK_KEY = 0x726D696E646578
 
 
-def _one_indexer_at_a_time(session: Session) -> None:
+def _one_indexer_at_a_time(session: Session | Connection) -> None:
     """On PostgreSQL, waits until no other indexer (in any process: two gateways may share one read
     model) is inside a range, and keeps the others out until this session's transaction ends (a
     transaction-scoped advisory lock). The caller reads the cursors after it, so a range another
     process indexed meanwhile is skipped, never written twice. SQLite serialises writers by itself and
     is not meant to be shared between processes."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEXER_LOCK_KEY})

@@ -149,9 +149,11 @@ class MarketReadModel(_CaughtUpReads):
             self._indexed_now()
         return True
 
-    def _indexed_now(self) -> int:
-        """The newest indexed block as the database says, remembered, and told to waiting reads."""
-        indexed = self.model.last_indexed_block()
+    def _indexed_now(self, indexed: int | None = None) -> int:
+        """The newest indexed block (`indexed`, or else as the database says), remembered, and told to
+        waiting reads."""
+        if indexed is None:
+            indexed = self.model.last_indexed_block()
         value = -1 if indexed is None else indexed
         with self._progress:
             self._indexed = value
@@ -166,22 +168,37 @@ class MarketReadModel(_CaughtUpReads):
         and indexing stops there even if writers have mined more meanwhile (chasing a head that moves
         with every write would make a read wait on writes that began after it). If another thread
         (the follower, another read) indexed the target while this one waited for the lock, nothing
-        more is done."""
+        more is done.
+
+        Whether the target is indexed is known without the database: the block the last `sync` left
+        indexed is remembered, with the newest recorded block, whose hash is compared with the chain's
+        (a dev revert followed by as many new blocks is noticed all the same). A round that has work
+        is one database transaction (`Indexer.sync`)."""
         self._watch_market()
         target = self.market.chain.block_number() if block is None else block
-        indexed = self.model.last_indexed_block()
-        if indexed is not None and indexed >= target and not self._diverged():
-            return indexed
+        if self._holds(target):
+            return self._indexed
         with self._lock:
-            indexed = self.model.last_indexed_block()
-            if indexed is None or indexed < target or self._diverged():
-                try:
-                    self._indexer.sync(to_block=target)
-                except ReadModelDiverged as exc:
-                    _log.warning("the read model diverged from the chain (%s): rebuilding it", exc)
-                    self._rebuild()
-                    self._indexer.sync(to_block=target)
-            return self._indexed_now()
+            if self._holds(target):
+                return self._indexed
+            try:
+                report = self._indexer.sync(to_block=target)
+            except ReadModelDiverged as exc:
+                _log.warning("the read model diverged from the chain (%s): rebuilding it", exc)
+                self._rebuild()
+                report = self._indexer.sync(to_block=target)
+            return self._indexed_now(report.indexed_to)
+
+    def _holds(self, target: int) -> bool:
+        """True if the read model is known to hold `target` and its newest block is still the chain's."""
+        if self._indexed < target:
+            return False
+        recorded = self._indexer.recorded
+        if recorded is None:
+            return not self._diverged()
+        number, recorded_hash = recorded
+        chain = self.market.chain
+        return number <= chain.block_number() and chain.block(number).hash == recorded_hash
 
     def _diverged(self) -> bool:
         """True if the newest block the read model recorded is no longer the chain's block at that height
@@ -238,14 +255,30 @@ class MarketReadModel(_CaughtUpReads):
         return self.catch_up(block)
 
     def settle(self, block: int, timeout: float) -> bool:
-        """Waits, at most `timeout` seconds, until the follower has indexed `block`; True when the read
-        model holds it. Unlike `reach` it never indexes by itself nor takes the indexing lock: the gateway
-        calls it before it acknowledges a write, so that a read arriving after the acknowledgement finds
-        the write indexed and waits for nothing; should the follower lag longer, the write is acknowledged
-        anyway and the reads that must reflect it wait for it (`reach`)."""
-        if self.indexed_block() >= block:
-            return True
-        return self.following and self._await_follower(block, timeout) >= block
+        """Makes sure, within `timeout` seconds, that the read model holds `block`; True when it does. The
+        gateway calls it before it acknowledges a write, so that a read arriving after the acknowledgement
+        finds the write indexed and waits for nothing; should the follower lag longer, the write is
+        acknowledged anyway and the reads that must reflect it wait for it (`reach`).
+
+        While the follower runs, the calling thread indexes up to the chain's head itself when nobody else
+        is indexing (no thread to wake and wait for: one writer's acknowledgement costs one round, in its
+        own thread), and otherwise waits for whoever is indexing. Without a follower it does nothing (every
+        read then indexes for itself)."""
+        deadline = time.monotonic() + timeout
+        while self.indexed_block() < block and self.following:
+            if self._lock.acquire(blocking=False):
+                try:
+                    self.catch_up()
+                except Exception:  # the write stands whatever the read model says: acknowledged all the same
+                    _log.exception("the read model could not index block %d before its acknowledgement", block)
+                    break
+                finally:
+                    self._lock.release()
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0 or self._await_follower(block, left) >= block:
+                break
+        return self.indexed_block() >= block
 
     def _await_follower(self, block: int, timeout: float) -> int:
         """Wakes the follower for a round at once and waits, at most `timeout` seconds (or until it stops),

@@ -25,13 +25,13 @@ def test_a_read_indexes_up_to_the_head_it_began_at_not_the_writes_that_came_afte
     began_at = market.chain.block_number()
 
     looked = threading.Event()
-    last_indexed_block = live.model.last_indexed_block
+    holds = live._holds
 
-    def spy() -> int | None:
+    def spy(target: int) -> bool:
         looked.set()  # the read has taken its target (the head) and compares it with the read model's
-        return last_indexed_block()
+        return holds(target)
 
-    monkeypatch.setattr(live.model, "last_indexed_block", spy)
+    monkeypatch.setattr(live, "_holds", spy)
     answers: list[int] = []
     reader = threading.Thread(target=lambda: answers.append(live.catch_up()))
     with live._lock:  # as if the follower were indexing: the read waits for the lock
