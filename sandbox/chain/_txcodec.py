@@ -13,6 +13,7 @@ from typing import Any
 
 import rlp  # type: ignore[import-untyped]  # eth-account's own dependency; untyped
 from coincurve import PrivateKey, PublicKey
+from eth_typing import ChecksumAddress
 from eth_utils import keccak as _eth_utils_keccak
 from eth_utils import to_checksum_address
 
@@ -31,9 +32,9 @@ except ImportError:  # pragma: no cover - other interpreters
 
 
 @lru_cache(maxsize=65_536)
-def checksum(address: str) -> str:
+def checksum(address: str) -> ChecksumAddress:
     """`to_checksum_address`, remembered (it hashes the address each time)."""
-    return str(to_checksum_address(address))
+    return to_checksum_address(address)
 
 
 def rlp_encode(item: int | bytes | list[Any]) -> bytes:

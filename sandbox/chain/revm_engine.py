@@ -945,7 +945,7 @@ class RevmChain(Web3Chain):
         return self._blocks[self._resolve_block(number)].timestamp
 
     def get_logs(self, from_block: int, to_block: int, addresses: Sequence[str] | None = None) -> list[Log]:
-        wanted = {to_checksum_address(a) for a in addresses} if addresses else None
+        wanted = {checksum(a) for a in addresses} if addresses else None
         out: list[Log] = []
         with self._evm_lock:
             blocks = self._blocks[max(0, from_block) : max(0, to_block + 1)]
@@ -1573,7 +1573,7 @@ class RevmProvider(BaseProvider):
             high = chain._resolve_block(self._block_id(params.get("toBlock", "latest")))
         address = params.get("address")
         addresses = [address] if isinstance(address, str) else address
-        wanted = {to_checksum_address(a) for a in addresses} if addresses else None
+        wanted = {checksum(a) for a in addresses} if addresses else None
         topics = params.get("topics") or []
         out = []
         for number in range(low, high + 1):

@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Self, get_args, get_origin, get_type_hints
 
 from eth_abi import decode
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
 
+from sandbox.chain._txcodec import checksum
 from sandbox.chain.base import Log
 
 
@@ -82,7 +82,7 @@ class ContractEvent:
         converters = _converters(cls)
         fields = {p.field: converters[p.field](raw[p.name]) for p in cls.params}
         return cls(
-            address=to_checksum_address(log.address),
+            address=checksum(log.address),
             transaction_hash=log.transaction_hash,
             block_number=log.block_number,
             log_index=log.log_index,
@@ -110,7 +110,7 @@ class GenericEvent(ContractEvent):
     def from_abi(cls, item: Mapping[str, Any], params: tuple[EventParam, ...], log: Log) -> GenericEvent:
         raw = decode_params(params, log)
         return cls(
-            address=to_checksum_address(log.address),
+            address=checksum(log.address),
             transaction_hash=log.transaction_hash,
             block_number=log.block_number,
             log_index=log.log_index,
@@ -146,9 +146,9 @@ def _indexed_count(params: tuple[EventParam, ...]) -> int:
 
 def _plain(value: Any, abi_type: str) -> Any:
     if abi_type == "address":
-        return to_checksum_address(value)
+        return checksum(value)
     if abi_type == "address[]":
-        return tuple(to_checksum_address(v) for v in value)
+        return tuple(checksum(v) for v in value)
     return value
 
 
@@ -177,7 +177,7 @@ def _identity(value: Any) -> Any:
 
 def _converter(hint: Any) -> Converter:
     if hint is ChecksumAddress:
-        return to_checksum_address
+        return checksum
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         struct = hint
         parts = list(_converters(struct).values())

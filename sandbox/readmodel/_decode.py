@@ -16,12 +16,15 @@ from typing import Any
 from eth_abi.exceptions import DecodingError
 
 from sandbox.abi import artifact_names, canonical_type, load_artifact
+from sandbox.chain._txcodec import checksum, keccak
 from sandbox.chain.base import Log
 from sandbox.contracts.base import _Abi
 from sandbox.contracts.event import ContractEvent
 from sandbox.contracts.events import EVENTS_BY_TOPIC
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_TRANSFER_TOPIC = keccak(b"Transfer(address,address,uint256)")
+_ADDRESS_PADDING = bytes(12)
 
 
 class LogDecoder:
@@ -51,6 +54,24 @@ class LogDecoder:
             except (DecodingError, ValueError):
                 continue
         return None
+
+    def decode_args(self, log: Log) -> tuple[str, dict[str, Any]] | None:
+        """The event's name and arguments (as `decode` gives them in `ContractEvent.args`), or None. An
+        ERC-20 `Transfer`, most of what a market logs, is read straight from its topics and data."""
+        topics = log.topics
+        if (
+            len(topics) == 3
+            and topics[0] == _TRANSFER_TOPIC
+            and len(log.data) == 32
+            and topics[1][:12] == topics[2][:12] == _ADDRESS_PADDING
+        ):
+            return "Transfer", {
+                "from": checksum("0x" + topics[1][12:].hex()),
+                "to": checksum("0x" + topics[2][12:].hex()),
+                "value": int.from_bytes(log.data, "big"),
+            }
+        event = self.decode(log)
+        return None if event is None else (event.name, dict(event.args))
 
     def address_params(self, log: Log) -> tuple[str, ...]:
         """Names of the address-typed parameters of the event `log` decodes to, in ABI order."""
