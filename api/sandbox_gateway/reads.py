@@ -20,8 +20,11 @@ chain's logs, and no chain read per listed item.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
@@ -40,15 +43,38 @@ INDEXED_BLOCK_HEADER = "X-Sandbox-Indexed-Block"
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: A mark meaning "the chain's head when the principal next reads" (a write whose block is unknown).
 _HEAD = -1
-#: The blocks of the receipts a state-changing request produced (`acknowledge`, from `tx_fields`).
-_acknowledged: ContextVar[list[int] | None] = ContextVar("sandbox_acknowledged_blocks", default=None)
+
+
+@dataclass
+class _Writes:
+    """What a state-changing request wrote: the blocks of its receipts (`acknowledge`, from `tx_fields`),
+    and how to settle one (`MarketReadModel.settle`: None when no acknowledgement waits for indexing)."""
+
+    blocks: list[int] = field(default_factory=list)
+    settle: Callable[[int], object] | None = None
+
+
+_acknowledged: ContextVar[_Writes | None] = ContextVar("sandbox_acknowledged_blocks", default=None)
 
 
 def acknowledge(block: int) -> None:
-    """Notes that the current request's response acknowledges a transaction mined in `block`."""
-    blocks = _acknowledged.get()
-    if blocks is not None:
-        blocks.append(block)
+    """Notes that the current request's response acknowledges a transaction mined in `block`; in a route's
+    worker thread, also sees the block indexed there and then (`MarketReadModel.settle`), so that
+    acknowledging it later (`ReadYourWrites`) needs no other thread."""
+    writes = _acknowledged.get()
+    if writes is None:
+        return
+    writes.blocks.append(block)
+    if writes.settle is not None and not _in_event_loop():
+        writes.settle(block)
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 #: The key under which `WriteMarks` keeps the newest block of any principal's acknowledged write.
@@ -119,8 +145,13 @@ class ReadYourWrites:
             return
         scope.setdefault("state", {})  # what `request.state` writes to, shared with the route's requests
         writing = scope["method"] in _STATE_CHANGING
-        blocks: list[int] = []
-        token = _acknowledged.set(blocks) if writing else None
+        live: MarketReadModel | None = getattr(self.state, "read_side", None)
+        wait = self.acknowledge_indexed_seconds
+        writes = _Writes()
+        if live is not None and wait > 0:
+            writes.settle = lambda block: live.settle(block, wait)
+        blocks = writes.blocks
+        token = _acknowledged.set(writes) if writing else None
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -128,16 +159,11 @@ class ReadYourWrites:
                 principal = state.get("principal")
                 if writing and int(message["status"]) < 400 and principal is not None:
                     written = max(blocks) if blocks else None
-                    live: MarketReadModel | None = getattr(self.state, "read_side", None)
-                    if live is not None:
+                    # Normally the route's thread has seen its block indexed (`acknowledge`): no thread hop.
+                    if live is not None and (written is None or live.indexed_block() < written):
                         live.written()
-                        # No thread hop when the follower is there already (a route that read back its write).
-                        if (
-                            written is not None
-                            and self.acknowledge_indexed_seconds > 0
-                            and live.indexed_block() < written
-                        ):
-                            await anyio.to_thread.run_sync(live.settle, written, self.acknowledge_indexed_seconds)
+                        if written is not None and wait > 0:
+                            await anyio.to_thread.run_sync(live.settle, written, wait)
                     self.marks.note(principal.key, written)
                 indexed = state.get("indexed_block")
                 if indexed is not None:
