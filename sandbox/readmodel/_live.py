@@ -55,6 +55,8 @@ DEFAULT_WAIT_SECONDS = 5.0
 #: Shortest time between the starts of two rounds of the follower while no read waits: the blocks mined
 #: meanwhile are indexed together (fewer database transactions and looks at the chain per block).
 DEFAULT_BATCH_SECONDS = 0.05
+#: Seconds between two checkpoints of the read model by the follower (`ReadModel.checkpoint`).
+CHECKPOINT_SECONDS = 1.0
 _log = logging.getLogger(__name__)
 
 
@@ -317,6 +319,7 @@ class MarketReadModel(_CaughtUpReads):
             thread.join(timeout)
 
     def _follow(self) -> None:
+        checkpointed = time.monotonic()
         while not self._stop.is_set():
             began = time.monotonic()
             self._wake.clear()  # a write acknowledged from now on wakes the next round
@@ -325,6 +328,12 @@ class MarketReadModel(_CaughtUpReads):
                 self.catch_up()
             except Exception:  # a failed round is retried on the next; a waiting read indexes by itself
                 _log.exception("the read model's follower could not index")
+            if began - checkpointed >= CHECKPOINT_SECONDS:
+                checkpointed = began
+                try:
+                    self.model.checkpoint()  # here, not in a commit that a write's acknowledgement waits for
+                except Exception:
+                    _log.exception("the read model's follower could not checkpoint")
             self._wake.wait(self.poll_seconds)
             # While writes keep coming, gather `batch_seconds` of them into one round (one database
             # transaction, one look at the chain) rather than a round per block, unless a read waits.
