@@ -48,9 +48,10 @@ class Settings(BaseSettings):
     #: caller's own: reads never wait for the indexing of others' writes, the fastest under many writers).
     #: Either way ``X-Sandbox-Min-Block`` names a block a read must reflect (a write made elsewhere).
     read_after: Literal["gateway", "caller"] = "gateway"
-    #: Longest a write's acknowledgement waits for the read model's follower to index the write's block (so
-    #: that no read after the acknowledgement has anything to wait for). Past it the write is acknowledged
-    #: anyway, and the reads that must reflect it wait for it instead. 0: acknowledge at once.
+    #: Longest a write's acknowledgement waits for the read model to hold the write's block (so that no read
+    #: after the acknowledgement has anything to wait for): the route's thread indexes it when nobody else is
+    #: indexing, or waits for whoever is. Past it the write is acknowledged anyway, and the reads that must
+    #: reflect it wait for it instead. 0: acknowledge at once.
     acknowledge_indexed_seconds: float = Field(2.0, ge=0.0, le=60.0)
     title: str = "UK-US digital-securities sandbox"
     #: How long a request whose Idempotency-Key is in use by a running request waits for it before a 409.

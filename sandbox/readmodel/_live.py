@@ -3,13 +3,16 @@
     live = MarketReadModel(market, ReadModel.sqlite(data_dir / "readmodel.sqlite"))
     live.catch_up()            # index up to the chain's head (on start: whatever was missed)
     live.start()               # the follower: indexes what the chain mines, as soon as it is woken
+    live.settle(block, 2.0)    # before acknowledging a write mined in `block`: see it indexed
     live.written(block)        # a write was acknowledged in `block`: wake the follower
     reader = live.reader(lambda: block)          # one caller's view: never older than its own writes
     register = reader.register("THAMES28")       # waits (bounded) only until `block` is indexed
     live.stop()
 
-Reads never wait on writes. While the follower runs, it alone indexes (many blocks per database
-transaction, woken by every acknowledged write and every `poll_seconds` besides), and a read answers
+Reads never wait on writes. While the follower runs, it indexes (many blocks per database transaction,
+woken by an acknowledged write not yet indexed and every `poll_seconds` besides; it also checkpoints a
+SQLite read model about once a second); a writer's thread indexes only to see its own write indexed
+before it is acknowledged (`settle`: when nobody else is indexing, else it waits). A read answers
 from the read model as indexed, saying which block that is: it waits only until the read model has
 reached the block its caller asked for (a `ReadView`'s `min_block`: the gateway gives the block of
 the caller's own last acknowledged write, or the block a client names), so read-your-writes holds for
@@ -223,7 +226,7 @@ class MarketReadModel(_CaughtUpReads):
 
     @property
     def following(self) -> bool:
-        """True while the follower thread runs (then it alone indexes, and reads do not)."""
+        """True while the follower thread runs (then reads do not index, unless their wait runs out)."""
         thread = self._thread
         return thread is not None and thread.is_alive()
 
