@@ -382,8 +382,9 @@ class _SQLiteCompiler(SQLiteCompiler):
 
 
 def _begin_sqlite(connection: Any) -> None:
-    """A read snapshot from the first query of a session to its end (WAL: it blocks no writer)."""
-    connection.exec_driver_sql("BEGIN")
+    """A read snapshot from the first query of a session to its end (WAL: it blocks no writer). Sent on
+    the driver's connection: this is SQLAlchemy's own "begin" step, with nothing for it to compile."""
+    connection.connection.driver_connection.execute("BEGIN")
 
 
 class _RecordJoin(NamedTuple):

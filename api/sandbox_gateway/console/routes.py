@@ -54,6 +54,7 @@ from sandbox_gateway.routers import (
     sanctions,
     securities,
 )
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     MAX_BATCH,
     ClaimRequest,
@@ -72,7 +73,7 @@ from sandbox_gateway.scope import home_of as security_home
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(route_class=GatewayRoute, prefix="/console", include_in_schema=False)
 
 T = TypeVar("T")
 PAGE = 100

@@ -15,6 +15,7 @@ from sandbox_gateway.deps import AnyPrincipal, IndexedDep, MarketDep, ReaderPrin
 from sandbox_gateway.pagination import PageInfo, Paging, page_of
 from sandbox_gateway.principals import Role
 from sandbox_gateway.problems import problem_doc
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     ADDRESS_PATTERN,
     SYMBOL_PATTERN,
@@ -29,7 +30,7 @@ from sandbox_gateway.scope import ActionScope, issues, not_found, sees_request
 #: Rows read from the read model at a time when scoping row by row (its largest page).
 _CHUNK = 1000
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(route_class=GatewayRoute, prefix="/audit", tags=["audit"])
 
 
 @router.get(

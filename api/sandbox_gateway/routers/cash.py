@@ -12,6 +12,7 @@ from sandbox.rules import InvestorStatus, Jurisdiction
 from sandbox_gateway.deps import AnyPrincipal, IssuerPrincipal, MarketDep, RegulatorPrincipal
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     CashBalance,
     CashChange,
@@ -27,7 +28,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, not_found, sees_investor
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/cash", tags=["cash"])
+router = APIRouter(route_class=GatewayRoute, prefix="/cash", tags=["cash"])
 
 CashSymbolPath = Annotated[str, Path(pattern=r"^[A-Z]{3,8}$", description="Cash token symbol.", examples=["GBPS"])]
 

@@ -28,6 +28,7 @@ from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, IssuerPrincipa
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal
 from sandbox_gateway.problems import Problem, problem_doc
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     MAX_BATCH,
     ClaimRequest,
@@ -49,7 +50,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, home_of, issues, not_found, own_wallets, sees_position
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/securities", tags=["corporate-actions"])
+router = APIRouter(route_class=GatewayRoute, prefix="/securities", tags=["corporate-actions"])
 
 #: The day counts by the names the scenarios use.
 DAY_COUNT_NAMES = {

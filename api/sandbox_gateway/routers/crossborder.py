@@ -27,6 +27,7 @@ from sandbox_gateway.deps import (
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.reads import event_lists, owners_of_wallets
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     CrossBorderChange,
     CrossBorderPage,
@@ -37,7 +38,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, not_found, own_wallets, sees_cross_border
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(tags=["cross-border"])
+router = APIRouter(route_class=GatewayRoute, tags=["cross-border"])
 
 TransferIdPath = Annotated[int, Path(ge=1, lt=2**63, description="Cross-border transfer id.")]
 StatusName = Literal["PENDING", "SETTLED", "REJECTED", "EXPIRED", "CLEARED", "WITHDRAWN"]

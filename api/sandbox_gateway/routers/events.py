@@ -26,9 +26,10 @@ from sandbox_gateway.console.refusals import RefusalScope
 from sandbox_gateway.console.store import ConsoleStore, Refusal
 from sandbox_gateway.deps import AnyPrincipal, get_indexed
 from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.scope import ActionScope, own_wallets
 
-router = APIRouter(tags=["events"])
+router = APIRouter(route_class=GatewayRoute, tags=["events"])
 
 #: How often a stream looks for newly indexed events, in seconds (the delay it adds at most).
 POLL_SECONDS = 0.2

@@ -13,6 +13,7 @@ from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, Regulat
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.reads import event_lists, owners_of_wallets
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     Freeze,
     FreezeChange,
@@ -26,7 +27,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, home_of, issues, not_found, sees_position
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/securities", tags=["freezes"])
+router = APIRouter(route_class=GatewayRoute, prefix="/securities", tags=["freezes"])
 
 
 def _freeze(symbol: str, wallet: str, by: int) -> Freeze:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sandbox_gateway.deps import MarketDep
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=GatewayRoute, tags=["health"])
 
 
 @router.get(

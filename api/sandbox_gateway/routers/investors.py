@@ -19,6 +19,7 @@ from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal
 from sandbox_gateway.problems import Problem
 from sandbox_gateway.reads import event_lists
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     IdentityPath,
     Investor,
@@ -42,7 +43,7 @@ from sandbox_gateway.scope import (
 )
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/investors", tags=["investors"])
+router = APIRouter(route_class=GatewayRoute, prefix="/investors", tags=["investors"])
 
 
 def load_investor(market: Market, identity: str) -> Investor | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sandbox_gateway.deps import AnyPrincipal
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import Me
 
-router = APIRouter(tags=["me"])
+router = APIRouter(route_class=GatewayRoute, tags=["me"])
 
 
 @router.get(

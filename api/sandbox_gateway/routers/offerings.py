@@ -15,6 +15,7 @@ from sandbox.rules import RULES_BY_CODE
 from sandbox_gateway.deps import IssuerPrincipal, MarketDep, RegulatorOrIssuerPrincipal, security_or_404
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     MintRequest,
     OfferingCreate,
@@ -26,7 +27,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, issues
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/securities", tags=["offerings"])
+router = APIRouter(route_class=GatewayRoute, prefix="/securities", tags=["offerings"])
 
 OfferingIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="The offering's id (1, 2, ...).")]
 

@@ -8,9 +8,10 @@ from sandbox.chain.base import DevChain
 from sandbox.errors import ChainError
 from sandbox_gateway.deps import MarketDep, OperatorPrincipal
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import ChainClock, TimeTravel
 
-router = APIRouter(prefix="/operator", tags=["operator"])
+router = APIRouter(route_class=GatewayRoute, prefix="/operator", tags=["operator"])
 
 
 @router.post(

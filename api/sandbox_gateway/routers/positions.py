@@ -20,10 +20,11 @@ from sandbox_gateway.asof import AsOf, AsOfParams, resolve_as_of
 from sandbox_gateway.deps import IndexedDep, MarketDep, ReaderPrincipal, security_or_404
 from sandbox_gateway.pagination import PageInfo, PageParams, Paging
 from sandbox_gateway.principals import Principal, Role
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import CapTable, CapTableBucket, Position, Positions, SymbolPath
 from sandbox_gateway.scope import home_of, issues, not_found, sees_position
 
-router = APIRouter(prefix="/securities", tags=["positions"])
+router = APIRouter(route_class=GatewayRoute, prefix="/securities", tags=["positions"])
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sandbox_gateway.deps import AnyPrincipal, MarketDep, RegulatorPrincipal
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     Designation,
     DesignationChange,
@@ -24,7 +25,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/sanctions", tags=["sanctions"])
+router = APIRouter(route_class=GatewayRoute, prefix="/sanctions", tags=["sanctions"])
 
 
 def _keeper_or_403(principal: Principal, regime: SanctionsRegime) -> None:

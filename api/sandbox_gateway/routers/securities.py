@@ -20,6 +20,7 @@ from sandbox_gateway.deps import (
 from sandbox_gateway.pagination import Paging, page_of
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.problems import Problem
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     IssuanceApproval,
     MintRequest,
@@ -34,7 +35,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, home_of, issues
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/securities", tags=["securities"])
+router = APIRouter(route_class=GatewayRoute, prefix="/securities", tags=["securities"])
 
 
 def _summary(market: Market, symbol: str) -> SecuritySummary:

@@ -13,6 +13,7 @@ from sandbox.rules import RULEBOOK_BY_CODE
 from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, OperatorPrincipal
 from sandbox_gateway.principals import Principal, Role
 from sandbox_gateway.problems import Problem, problem_doc
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import (
     BatchRequest,
     BatchResponse,
@@ -26,7 +27,7 @@ from sandbox_gateway.schemas import (
 from sandbox_gateway.scope import forbidden, not_found, own_wallets, sees_trade
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/settlements", tags=["settlements"])
+router = APIRouter(route_class=GatewayRoute, prefix="/settlements", tags=["settlements"])
 
 TradeIdPath = Annotated[int, Path(ge=0, lt=2**63, description="Trade id.")]
 DAY = 86_400

@@ -7,11 +7,12 @@ from fastapi import APIRouter
 from sandbox.rules import RULES_BY_CODE
 from sandbox_gateway.deps import AnyPrincipal, InvestorPrincipal, MarketDep, security_or_404
 from sandbox_gateway.principals import Role
+from sandbox_gateway.routing import GatewayRoute
 from sandbox_gateway.schemas import Precheck, PrecheckRequest, SymbolPath, TransferRequest, TransferResult
 from sandbox_gateway.scope import forbidden, holder_jurisdiction, home_of, issues, not_found, own_wallets, sees_position
 from sandbox_gateway.txresult import tx_fields
 
-router = APIRouter(prefix="/securities", tags=["transfers"])
+router = APIRouter(route_class=GatewayRoute, prefix="/securities", tags=["transfers"])
 
 
 @router.post(
