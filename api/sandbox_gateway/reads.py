@@ -52,6 +52,9 @@ class _Writes:
 
     blocks: list[int] = field(default_factory=list)
     settle: Callable[[int], object] | None = None
+    #: The newest block `settle` was called for in the route's thread (-1: none): `ReadYourWrites` does not
+    #: wait for it a second time.
+    settled: int = -1
 
 
 _acknowledged: ContextVar[_Writes | None] = ContextVar("sandbox_acknowledged_blocks", default=None)
@@ -67,6 +70,7 @@ def acknowledge(block: int) -> None:
     writes.blocks.append(block)
     if writes.settle is not None and not _in_event_loop():
         writes.settle(block)
+        writes.settled = max(writes.settled, block)
 
 
 def _in_event_loop() -> bool:
@@ -150,7 +154,6 @@ class ReadYourWrites:
         writes = _Writes()
         if live is not None and wait > 0:
             writes.settle = lambda block: live.settle(block, wait)
-        blocks = writes.blocks
         token = _acknowledged.set(writes) if writing else None
 
         async def sending(message: Message) -> None:
@@ -158,11 +161,12 @@ class ReadYourWrites:
                 state = scope.get("state") or {}
                 principal = state.get("principal")
                 if writing and int(message["status"]) < 400 and principal is not None:
-                    written = max(blocks) if blocks else None
-                    # Normally the route's thread has seen its block indexed (`acknowledge`): no thread hop.
+                    written = max(writes.blocks) if writes.blocks else None
+                    # Normally the route's thread has seen its block indexed (`acknowledge`): no thread hop,
+                    # and if it waited in vain there, no second wait here.
                     if live is not None and (written is None or live.indexed_block() < written):
                         live.written()
-                        if written is not None and wait > 0:
+                        if written is not None and writes.settle is not None and writes.settled < written:
                             await anyio.to_thread.run_sync(live.settle, written, wait)
                     self.marks.note(principal.key, written)
                 indexed = state.get("indexed_block")

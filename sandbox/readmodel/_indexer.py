@@ -249,9 +249,8 @@ class Indexer:
                     )
                     if newest is None or end > newest[0]:
                         newest = (end, end_hash)
-                    moved = {w.id for w in group}
                     connection.execute(_MOVE_CURSORS, {"low": low, "end": end})
-                    indexed = min(end if w.id in moved else w.indexed_to for w in watched)
+                    indexed = min(end if w.indexed_to == low else w.indexed_to for w in watched)
                     # Every contract behind was in this range and it reached the target: nothing is left
                     # (another indexer can only move cursors forward), so no look at the cursors again.
                     done = end == target and len(group) == len(behind)
@@ -382,10 +381,9 @@ class Indexer:
             if row["name"] == "WalletAdded" and {"wallet", "identity"} <= row["args"].keys()
         ]
         if linked:  # balances indexed before the registry's events (a token added first) learn their owner
-            periods = _PERIODS
             connection.execute(
-                update(periods)
-                .where(periods.c.wallet == bindparam("w"), periods.c.investor.is_(None))
+                update(_PERIODS)
+                .where(_PERIODS.c.wallet == bindparam("w"), _PERIODS.c.investor.is_(None))
                 .values(investor=bindparam("i")),
                 linked,
             )
@@ -570,12 +568,15 @@ class Indexer:
 
     def check_not_diverged(self, session: Session | None = None) -> None:
         """Raises `ReadModelDiverged` unless the newest block the read model recorded is still on the
-        chain, with the same hash (read in `session`, or in a session of its own)."""
-        if session is None:
+        chain, with the same hash: read in `session`; without one, as the last `sync` left it
+        (`recorded`), or else in a session of its own."""
+        if session is not None:
+            self._check_on_chain(self._newest_block(session))
+        elif self.recorded is not None:
+            self._check_on_chain(self.recorded)
+        else:
             with self.model.session() as own:
-                self.check_not_diverged(own)
-            return
-        self._check_on_chain(self._newest_block(session))
+                self._check_on_chain(self._newest_block(own))
 
     @staticmethod
     def _newest_block(session: Session | Connection) -> tuple[int, str] | None:

@@ -196,18 +196,12 @@ class MarketReadModel(_CaughtUpReads):
 
     def _holds(self, target: int) -> bool:
         """True if the read model is known to hold `target` and its newest block is still the chain's."""
-        if self._indexed < target:
-            return False
-        recorded = self._indexer.recorded
-        if recorded is None:
-            return not self._diverged()
-        number, recorded_hash = recorded
-        chain = self.market.chain
-        return number <= chain.block_number() and chain.block(number).hash == recorded_hash
+        return self._indexed >= target and not self._diverged()
 
     def _diverged(self) -> bool:
         """True if the newest block the read model recorded is no longer the chain's block at that height
-        (a dev revert followed by as many new blocks): one stored row and one block header to compare."""
+        (a dev revert followed by as many new blocks): one block header to compare with the block the last
+        round recorded (`Indexer.recorded`; before any round, the database's newest)."""
         try:
             self._indexer.check_not_diverged()
         except ReadModelDiverged:
